@@ -1,0 +1,115 @@
+"""ember: PyTorch's public API in readable Python on NumPy.
+
+`import ember as torch` gives torch's names, signatures, dtypes, printing and errors. The layers,
+bottom-up: `_backend` (NumPy/CuPy/SciPy), `_dtype`/`_device`, `_tensor`, `autograd`, `_ops`
+(one file per op family), then this namespace, `nn`, `optim`, `utils` and the rest.
+"""
+import os as _os
+
+from ember import _dtype
+from ember._dtype import (bfloat16, bool, cdouble, cfloat, chalf, complex32, complex64, complex128,
+                          double, dtype, finfo, float, float8_e4m3fn, float8_e4m3fnuz,
+                          float8_e5m2, float8_e5m2fnuz, float16, float32, float64, half, iinfo, int,
+                          int8, int16, int32, int64, long, short, uint8, uint16, uint32, uint64,
+                          can_cast, get_default_dtype, promote_types, result_type,
+                          set_default_dtype)
+from ember._device import device
+from ember._tensor import Size, Tensor
+from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                                      is_inference_mode_enabled, no_grad, set_grad_enabled)
+from ember._ops.creation import *      # noqa: F401,F403
+from ember._ops.pointwise import *     # noqa: F401,F403
+from ember._ops.reduction import *     # noqa: F401,F403
+from ember._ops.shape import *         # noqa: F401,F403
+from ember._ops.indexing import *      # noqa: F401,F403
+from ember._ops.linalg import *        # noqa: F401,F403
+from ember._ops.random import *        # noqa: F401,F403
+from ember import autograd, backends, cuda, accelerator, version
+from ember._printing import set_printoptions
+from ember.version import __version__
+
+# Module objects torch exposes at top level: layouts and memory formats (markers only).
+
+
+class layout:
+    __slots__ = ("_name",)
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return "torch." + self._name
+
+    def __reduce__(self):
+        return self._name
+
+
+class memory_format(layout):
+    __slots__ = ()
+
+
+strided = layout("strided")
+sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
+
+_num_threads = [max(1, len(_os.sched_getaffinity(0)) if hasattr(_os, "sched_getaffinity")
+                    else (_os.cpu_count() or 1))]
+
+
+def set_num_threads(n):
+    """Record the intra-op thread count (NumPy's BLAS picks its own at start-up)."""
+    if not isinstance(n, type(1)) or n < 1:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _num_threads[0] = n
+
+
+def get_num_threads():
+    return _num_threads[0]
+
+
+def set_num_interop_threads(n):
+    pass
+
+
+def get_num_interop_threads():
+    return 1
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_storage(obj):
+    return False
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def numel(input):
+    return input.numel()
+
+
+def typename(obj):
+    if isinstance(obj, Tensor):
+        return obj.type()
+    return type(obj).__name__
+
+
+def set_default_tensor_type(t):
+    """Legacy: set the default dtype from a tensor type (FloatTensor / DoubleTensor / string)."""
+    if isinstance(t, str):
+        from ember._tensor import _LEGACY_NAMES
+        t = _LEGACY_NAMES[t.replace("ember.", "torch.")]
+    else:
+        t = t._ember_dtype
+    set_default_dtype(t)

@@ -1,0 +1,165 @@
+"""Shared plumbing for op families: operand promotion, in-place writes, `out=`, dims."""
+import numpy as np
+
+from ember import _dtype
+from ember._tensor import Tensor, _wrap_dim
+from ember.autograd.grad_mode import state as _grad_state
+
+_SCALARS = (int, float, bool, complex)
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def to_dtype(t, dt):
+    """`t` cast to dtype `dt` (recorded for autograd); `t` itself when it already is."""
+    if t._data.dtype == dt.np:
+        return t
+    from ember._ops.pointwise import _to_dtype
+    return _to_dtype(t, dt)
+
+
+def promote(a, b):
+    """Operands of a binary op cast to torch's result dtype, and that dtype.
+
+    Tensors come back as Tensors (casts are recorded, so gradients flow to the original dtype);
+    Python scalars come back as scalars NumPy combines weakly, or as 0-d arrays of the result
+    dtype where NumPy would otherwise widen or reject them (bfloat16, out-of-range ints).
+    """
+    if isinstance(a, Tensor):
+        ad = a._data.dtype
+        if isinstance(b, Tensor):
+            if ad == b._data.dtype:
+                return a, b, None
+            rd = _dtype.result_type_of((a, b))
+            return to_dtype(a, rd), to_dtype(b, rd), rd
+        rd = _dtype.result_type_of((a, b))
+        return to_dtype(a, rd), _scalar_for(b, rd), rd
+    if isinstance(b, Tensor):
+        rd = _dtype.result_type_of((a, b))
+        return _scalar_for(a, rd), to_dtype(b, rd), rd
+    raise TypeError("expected at least one Tensor operand")
+
+
+def _scalar_for(s, rd):
+    """A Python scalar in a form NumPy combines with an array of dtype rd without widening."""
+    if not isinstance(s, _SCALARS):
+        if isinstance(s, np.generic):
+            s = s.item()
+        else:
+            raise TypeError(f"unsupported operand type: '{type(s).__name__}'")
+    npd = rd.np
+    k = npd.kind
+    if k == "f" or k == "c":
+        return s
+    if k in "iu":
+        if isinstance(s, int) and not (-2 ** 63 <= s < 2 ** 64):
+            raise RuntimeError("Overflow when unpacking long")
+        info = np.iinfo(npd)
+        if info.min <= s <= info.max:
+            return s
+        return np.array(s, dtype=np.int64 if s < 2 ** 63 else np.uint64).astype(npd)
+    return np.array(s).astype(npd)   # bool results, bfloat16 and other ml_dtypes
+
+
+def check_inplace(t):
+    """torch's errors for writing into a leaf (or a view of one) that requires grad."""
+    if _grad_state.enabled:
+        if t._requires_grad and t.grad_fn is None:
+            if t._base is not None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        base = t._base
+        if base is not None and base._requires_grad and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+
+
+def inplace(t, result):
+    """Write `result` (computed out of place) into `t`'s memory and give `t` its history."""
+    check_inplace(t)
+    rd = result._data
+    if rd.dtype != t._data.dtype and not _can_cast_result(rd.dtype, t._data.dtype):
+        raise RuntimeError(f"result type {_dtype.from_numpy_dtype(rd.dtype)._legacy} can't be "
+                           f"cast to the desired output type "
+                           f"{_dtype.from_numpy_dtype(t._data.dtype)._legacy}")
+    if rd.shape != t._data.shape:
+        raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast "
+                           f"shape {list(rd.shape)}")
+    if result._requires_grad:
+        from ember._ops.shape import rebase_history
+        rebase_history(t, result)
+    write(t, rd)
+    return t
+
+
+def write(t, array):
+    """Copy values into t's memory (seen by every view) and bump its version."""
+    dst = t._data
+    if not dst.flags.writeable:
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the tensor "
+                           "before performing the operation.")
+    if array is not dst:
+        np.copyto(dst, array, casting="unsafe")
+    t._vc.value += 1
+
+
+def _can_cast_result(src, dst):
+    s, d = _dtype.from_numpy_dtype(src), _dtype.from_numpy_dtype(dst)
+    return _dtype.can_cast(s, d)
+
+
+def write_out(out, result):
+    """The `out=` argument: resize `out` if needed, copy the result in, return `out`."""
+    if _grad_state.enabled and (result._requires_grad or out._requires_grad):
+        raise RuntimeError(f"{_out_fn_name()}(): functions with out=... arguments don't support "
+                           "automatic differentiation, but one of the arguments requires grad.")
+    rd = result._data
+    if out._data.shape != rd.shape:
+        if out._data.size != 0:
+            import warnings
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out._data.shape)}, which does not match the required output "
+                          f"shape {list(rd.shape)}. This behavior is deprecated, and in a future "
+                          f"PyTorch release outputs will not be resized unless they have zero "
+                          f"elements. You can explicitly reuse an out tensor t by resizing it, "
+                          f"inplace, to zero elements with t.resize_(0).", UserWarning,
+                          stacklevel=3)
+        out._data = np.empty(rd.shape, out._data.dtype)
+    if not _can_cast_result(rd.dtype, out._data.dtype):
+        raise RuntimeError(f"result type {_dtype.from_numpy_dtype(rd.dtype)._legacy} can't be "
+                           f"cast to the desired output type "
+                           f"{_dtype.from_numpy_dtype(out._data.dtype)._legacy}")
+    write(out, rd)
+    return out
+
+
+def _out_fn_name():
+    return "op"
+
+
+def dims_of(dim, ndim):
+    """A sorted tuple of non-negative dims from None (all), an int, or a sequence."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return tuple(range(ndim))
+        ds = tuple(_wrap_dim(d, ndim) for d in dim)
+        if len(set(ds)) != len(ds):
+            d = next(d for d in ds if ds.count(d) > 1)
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        return tuple(sorted(ds))
+    return (_wrap_dim(dim, ndim),)
+
+
+def wrap_scalar(x, like=None):
+    """A Python number as a 0-d tensor of its torch dtype (or `like`'s dtype)."""
+    if isinstance(x, Tensor):
+        return x
+    dt = like if like is not None else _dtype.scalar_dtype(x)
+    return Tensor._make(np.array(x, dtype=dt.np))

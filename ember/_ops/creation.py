@@ -1,0 +1,464 @@
+"""Creation ops: tensor, as_tensor, from_numpy, zeros/ones/empty/full (+ _like), arange,
+linspace, logspace, eye, the legacy constructors (FloatTensor ...) and Tensor.new_*.
+
+dtype inference follows torch: Python floats give the default dtype, ints int64, bools bool,
+complex the default complex dtype; NumPy arrays and scalars keep their dtype.
+"""
+import math
+
+import numpy as np
+
+from ember import _dtype
+from ember._device import as_device
+from ember._tensor import Size, Tensor, _cuda_unavailable
+
+__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full",
+           "zeros_like", "ones_like", "empty_like", "full_like", "arange", "range", "linspace",
+           "logspace", "eye", "empty_strided", "scalar_tensor",
+           "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "ByteTensor",
+           "CharTensor", "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
+
+_builtin_range = range
+
+
+def _check_device(device):
+    if device is not None and as_device(device).type != "cpu":
+        _cuda_unavailable(device)
+
+
+def _finish(array, requires_grad):
+    t = Tensor._make(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer_dtype(array):
+    """Map NumPy's inference over Python data to torch's."""
+    k = array.dtype.kind
+    if k == "f":
+        return _dtype.get_default_dtype()
+    if k == "c":
+        return _dtype.default_complex_dtype()
+    if k == "b":
+        return _dtype.bool
+    if k in "iu":
+        return _dtype.int64
+    raise TypeError(f"new(): invalid data type '{array.dtype.name}'")
+
+
+def _ragged_error(data, dim=0):
+    """torch's message for nested sequences of unequal lengths."""
+    if isinstance(data, (list, tuple)) and data:
+        first = data[0]
+        first_len = len(first) if isinstance(first, (list, tuple)) else None
+        for item in data:
+            is_seq = isinstance(item, (list, tuple))
+            if first_len is not None and not is_seq:
+                raise TypeError("not a sequence")
+            if first_len is not None and len(item) != first_len:
+                raise ValueError(f"expected sequence of length {first_len} at dim {dim + 1} "
+                                 f"(got {len(item)})")
+        for item in data:
+            _ragged_error(item, dim + 1)
+
+
+def _from_data(data, dtype):
+    """A NumPy array holding `data` with torch's dtype (copying)."""
+    if isinstance(data, Tensor):
+        a = data._data
+        return np.array(a, dtype=dtype.np if dtype else None, copy=True)
+    if isinstance(data, (np.ndarray, np.generic)):
+        a = np.array(data, copy=True)
+        if dtype is None:
+            _dtype.from_numpy_dtype(a.dtype)   # rejects types torch has no name for
+        return a if dtype is None else a.astype(dtype.np)
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
+    try:
+        a = np.array(data)
+    except ValueError:
+        _ragged_error(data)
+        raise
+    except OverflowError:
+        raise RuntimeError("Overflow when unpacking long long") from None
+    if a.dtype == object:
+        if isinstance(data, (list, tuple)):
+            _ragged_error(data)
+        if isinstance(data, int) or any(isinstance(x, int) for x in np.ravel(a)):
+            raise ValueError("Overflow when unpacking long long")
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if a.dtype.kind == "u" and a.dtype.itemsize == 8:
+        raise ValueError("Overflow when unpacking long long")
+    if a.dtype.kind not in "biufc":
+        raise TypeError(f"new(): invalid data type '{a.dtype.name}'")
+    if _contains_tensor(data):
+        dt = dtype or _dtype.from_numpy_dtype(a.dtype)
+    else:
+        dt = dtype or _infer_dtype(a)
+    return a.astype(dt.np, copy=False)
+
+
+def _contains_tensor(data):
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return isinstance(data, Tensor)
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor copying `data` (nested sequences, NumPy arrays, scalars or tensors)."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        import warnings
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+    return _finish(_from_data(data, dtype), requires_grad)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    dt = dtype or _dtype.get_default_dtype()
+    return _finish(np.array(s, dtype=dt.np), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like tensor(), but shares memory with NumPy arrays and tensors when dtype allows."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype is dtype else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        t = from_numpy(data)
+        return t if dtype is None or t.dtype is dtype else t.to(dtype)
+    return Tensor._make(_from_data(data, dtype))
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    _check_device(device)
+    if copy:
+        t = Tensor._make(_from_data(obj, dtype))
+    elif isinstance(obj, (Tensor, np.ndarray)):
+        t = as_tensor(obj, dtype=dtype)
+        if copy is False and (t is not obj and not isinstance(obj, np.ndarray)):
+            raise ValueError("can't satisfy copy=False")
+    elif hasattr(obj, "__array__") or hasattr(obj, "__array_interface__"):
+        t = as_tensor(np.asarray(obj), dtype=dtype)
+    else:
+        t = Tensor._make(_from_data(obj, dtype))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def from_numpy(ndarray):
+    """A tensor sharing memory with `ndarray` (writes are seen by both)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors "
+                         "with negative strides are not currently supported. (You can probably "
+                         "work around this by making a copy of your array  with array.copy().) ")
+    _dtype.from_numpy_dtype(ndarray.dtype)
+    if not ndarray.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte "
+                         "order. Conversion between byte orders is currently not supported.")
+    if not ndarray.flags.writeable:
+        import warnings
+        warnings.warn("The given NumPy array is not writable, and PyTorch does not support "
+                      "non-writable tensors. This means writing to this tensor will result in "
+                      "undefined behavior. You may want to copy the array to protect its data or "
+                      "make it writable before converting it to a tensor. This type of warning "
+                      "will be suppressed for the rest of this program.", UserWarning,
+                      stacklevel=2)
+    return Tensor._make(ndarray)
+
+
+# ---------------------------------------------------------------------------------------------
+# Filled tensors
+
+def _size(size, fn):
+    if len(size) == 1 and isinstance(size[0], (list, tuple, Size)):
+        size = size[0]
+    size = tuple(s.__index__() if not isinstance(s, int) else s for s in size)
+    for s in size:
+        if s < 0:
+            raise RuntimeError(f"{fn}: Dimension size must be non-negative.")
+    return size
+
+
+def _dt(dtype):
+    return (dtype or _dtype.get_default_dtype()).np
+
+
+def _filled(fill, fn, size, out, dtype, device, requires_grad):
+    _check_device(device)
+    shape = _size(size, fn)
+    if out is not None:
+        from ember._ops._helpers import write_out
+        src = np.empty(shape, out._data.dtype) if fill is None else np.full(shape, fill,
+                                                                             out._data.dtype)
+        return write_out(out, Tensor._make(src))
+    npd = _dt(dtype)
+    a = np.empty(shape, npd) if fill is None else (np.zeros(shape, npd) if fill == 0 else
+                                                    np.full(shape, fill, npd))
+    return _finish(a, requires_grad)
+
+
+def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None):
+    return _filled(0, "zeros", size, out, dtype, device, requires_grad)
+
+
+def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False, memory_format=None):
+    return _filled(1, "ones", size, out, dtype, device, requires_grad)
+
+
+def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None):
+    return _filled(None, "empty", size, out, dtype, device, requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):
+    npd = _dt(dtype)
+    n = 1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0
+    buf = np.empty(max(n, 1), npd)
+    a = np.lib.stride_tricks.as_strided(buf, tuple(size), tuple(s * npd.itemsize for s in stride))
+    return _finish(a, requires_grad)
+
+
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False):
+    """A tensor of `fill_value`; the dtype is inferred from it (int64, bool, float, complex)."""
+    if dtype is None and out is None:
+        if isinstance(fill_value, Tensor):
+            fill_value = fill_value.item()
+        dtype = _dtype.scalar_dtype(fill_value)
+    return _filled(fill_value, "full", (size,), out, dtype, device, requires_grad)
+
+
+def _like(input, fill, dtype, requires_grad, memory_format=None):
+    npd = dtype.np if dtype is not None else input._data.dtype
+    a = input._data
+    order = "C" if memory_format is not None and memory_format is _contig() else "K"
+    if fill is None:
+        r = np.empty_like(a, dtype=npd, order=order)
+    elif fill == 0:
+        r = np.zeros_like(a, dtype=npd, order=order)
+    else:
+        r = np.full_like(a, fill, dtype=npd, order=order)
+    if not r.flags.writeable or r.strides != a.strides and order == "K" and 0 in a.strides:
+        r = np.array(r, copy=True)   # broadcast inputs give plain dense results
+    return _finish(r, requires_grad)
+
+
+def _contig():
+    from ember import contiguous_format
+    return contiguous_format
+
+
+def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    _check_device(device)
+    return _like(input, 0, dtype, requires_grad, memory_format)
+
+
+def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    _check_device(device)
+    return _like(input, 1, dtype, requires_grad, memory_format)
+
+
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    _check_device(device)
+    return _like(input, None, dtype, requires_grad, memory_format)
+
+
+def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    _check_device(device)
+    return _like(input, fill_value, dtype, requires_grad, memory_format)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ranges
+
+def _num(x):
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+           requires_grad=False, pin_memory=False):
+    """Values start, start+step, ... < end. Integer arguments give int64, else the default
+    float dtype. Values are computed as start + i*step in double precision, then cast."""
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    start, end, step = _num(start), _num(end), _num(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0 and end != start:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype is None:
+        is_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) or
+                     isinstance(v, bool) for v in (start, end, step))
+        dtype = _dtype.int64 if is_int else _dtype.get_default_dtype()
+    n = max(0, math.ceil((end - start) / step))
+    if dtype.np.kind in "iu" and all(isinstance(v, (int, np.integer)) for v in (start, end, step)):
+        a = np.arange(start, start + n * step, step, dtype=np.int64)[:n].astype(dtype.np)
+    else:
+        a = (start + np.arange(n, dtype=np.float64) * step).astype(dtype.np)
+    if out is not None:
+        from ember._ops._helpers import write_out
+        return write_out(out, Tensor._make(a))
+    return _finish(a, requires_grad)
+
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False):
+    """Deprecated inclusive range (end included); default float dtype."""
+    import warnings
+    warnings.warn("torch.range is deprecated and will be removed in a future release because "
+                  "its behavior is inconsistent with Python's range builtin. Instead, use "
+                  "torch.arange, which produces values in [start, end).", UserWarning,
+                  stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    dtype = dtype or _dtype.get_default_dtype()
+    n = int(math.floor((end - start) / step)) + 1
+    a = (start + np.arange(n, dtype=np.float64) * step).astype(dtype.np)
+    return _finish(a, requires_grad)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    """`steps` evenly spaced values from start to end inclusive (torch fills from both ends)."""
+    _check_device(device)
+    start, end = _num(start), _num(end)
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    dtype = dtype or (_dtype.default_complex_dtype() if isinstance(start, complex) or
+                      isinstance(end, complex) else _dtype.get_default_dtype())
+    a = _linspace_values(start, end, steps, np.complex128 if dtype.is_complex else np.float64)
+    if dtype.np.kind in "iu":
+        a = np.trunc(a)
+    a = a.astype(dtype.np)
+    if out is not None:
+        from ember._ops._helpers import write_out
+        return write_out(out, Tensor._make(a))
+    return _finish(a, requires_grad)
+
+
+def _linspace_values(start, end, steps, npd):
+    if steps == 1:
+        return np.array([start], npd)
+    i = np.arange(steps)
+    step = (end - start) / (steps - 1)
+    half = steps // 2
+    return np.where(i < half, start + step * i, end - step * (steps - 1 - i)).astype(npd)
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False):
+    _check_device(device)
+    dtype = dtype or _dtype.get_default_dtype()
+    a = np.power(base, _linspace_values(_num(start), _num(end), steps, np.float64))
+    if dtype.np.kind in "iu":
+        a = np.trunc(a)
+    return _finish(a.astype(dtype.np), requires_grad)
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+        pin_memory=False):
+    _check_device(device)
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    a = np.eye(n, n if m is None else m, dtype=_dt(dtype))
+    if out is not None:
+        from ember._ops._helpers import write_out
+        return write_out(out, Tensor._make(a))
+    return _finish(a, requires_grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Legacy constructors: FloatTensor(2, 3) (uninitialised) or FloatTensor([1, 2]) (data)
+
+def _legacy_new(dt, args, kwargs):
+    if kwargs.get("device") is not None:
+        _check_device(kwargs["device"])
+    if not args:
+        return Tensor._make(np.empty((0,), dt.np))
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        if args[0]._data.dtype != dt.np:
+            raise TypeError(f"expected {dt._legacy} (got {args[0].dtype._legacy})")
+        return args[0]._view_of(args[0]._data)
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) or (
+            len(args) == 1 and isinstance(args[0], Size)):
+        return Tensor._make(np.empty(_size(args, "empty"), dt.np))
+    if len(args) == 1:
+        data = args[0]
+        a = data if isinstance(data, np.ndarray) else _from_data(data, None)
+        return Tensor._make(np.array(a, dtype=dt.np, copy=True))
+    raise TypeError("new() received an invalid combination of arguments")
+
+
+class _LegacyTensorType(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls._ember_dtype
+
+    def __call__(cls, *args, **kwargs):
+        return _legacy_new(cls._ember_dtype, args, kwargs)
+
+    def __repr__(cls):
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _legacy(name, dt):
+    return _LegacyTensorType(name, (), {"_ember_dtype": dt, "dtype": dt})
+
+
+FloatTensor = _legacy("FloatTensor", _dtype.float32)
+DoubleTensor = _legacy("DoubleTensor", _dtype.float64)
+HalfTensor = _legacy("HalfTensor", _dtype.float16)
+BFloat16Tensor = _legacy("BFloat16Tensor", _dtype.bfloat16)
+ByteTensor = _legacy("ByteTensor", _dtype.uint8)
+CharTensor = _legacy("CharTensor", _dtype.int8)
+ShortTensor = _legacy("ShortTensor", _dtype.int16)
+IntTensor = _legacy("IntTensor", _dtype.int32)
+LongTensor = _legacy("LongTensor", _dtype.int64)
+BoolTensor = _legacy("BoolTensor", _dtype.bool)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensor methods
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    if isinstance(data, Tensor):
+        a = np.array(data._data, dtype=(dtype or data.dtype).np, copy=True)
+    else:
+        a = _from_data(data, dtype or self.dtype)
+    return _finish(a, requires_grad)
+
+
+def _new_filled(fill, fn):
+    def method(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+               pin_memory=False):
+        return _filled(fill, fn, size, None, dtype or self.dtype, device, requires_grad)
+    method.__name__ = "new_" + fn
+    return method
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+              layout=None, pin_memory=False):
+    return _filled(fill_value, "full", (size,), None, dtype or self.dtype, device, requires_grad)
+
+
+Tensor.new_tensor = _new_tensor
+Tensor.new_zeros = _new_filled(0, "zeros")
+Tensor.new_ones = _new_filled(1, "ones")
+Tensor.new_empty = _new_filled(None, "empty")
+Tensor.new_full = _new_full

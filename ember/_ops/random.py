@@ -1,0 +1,2 @@
+"""Random sampling (being written)."""
+__all__ = []

@@ -1,0 +1,743 @@
+"""Shape ops and views: view, reshape, transpose, permute, expand, squeeze, narrow, select,
+diagonal, unfold, as_strided, contiguous, clone; and the history rewrite for in-place ops on views.
+
+A view op's forward returns a NumPy view of its input (`_view = True`), so the output shares
+memory and the version counter with its base, as in torch. Stride values follow torch's rules
+(NumPy picks other strides for size-1 dims in a few places; those are mended with as_strided).
+"""
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided as _np_as_strided
+
+from ember._tensor import Size, Tensor, _is_contiguous, _root, _address, _wrap_dim
+from ember.autograd.function import ArrayFunction
+
+__all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes",
+           "swapdims", "permute", "t", "narrow", "select", "diagonal", "as_strided", "clone",
+           "unbind", "movedim", "moveaxis", "adjoint", "expand_copy"]
+
+
+def _shape_arg(shape):
+    """Sizes given as varargs `view(2, 3)` or one sequence `view((2, 3))`."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)) and not (
+            isinstance(shape[0], Tensor)):
+        shape = shape[0]
+    return tuple(s.__index__() if not isinstance(s, int) else s for s in shape)
+
+
+def _infer_size(shape, numel):
+    """Resolve one -1 in `shape` for `numel` elements, with torch's errors."""
+    shape = list(shape)
+    infer = None
+    known = 1
+    for i, s in enumerate(shape):
+        if s == -1:
+            if infer is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            infer = i
+        elif s < 0:
+            raise RuntimeError(f"invalid shape dimension {s}")
+        else:
+            known *= s
+    if infer is not None:
+        if known == 0 or numel % known:
+            if known == 0:
+                raise RuntimeError(f"cannot reshape tensor of {numel} elements into shape "
+                                   f"{list(shape)} because the unspecified dimension size -1 "
+                                   f"can be any value and is ambiguous")
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape[infer] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return tuple(shape)
+
+
+def _torch_view_strides(a, shape):
+    """The strides (bytes) torch's computeStride gives a view of `a` with `shape`, or None."""
+    old_shape, old_strides = a.shape, a.strides
+    item = a.itemsize
+    if a.size == 0 or not shape:
+        return _contiguous_strides(shape, item) if a.size == 0 or not shape else None
+    new_strides = [0] * len(shape)
+    view_d = len(shape) - 1
+    chunk_base_stride = old_strides[-1] if old_strides else item
+    tensor_numel = 1
+    view_numel = 1
+    for tensor_d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[tensor_d]
+        if tensor_d == 0 or (old_shape[tensor_d - 1] != 1 and
+                             old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base_stride
+                view_numel *= shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = old_strides[tensor_d - 1]
+                tensor_numel = 1
+                view_numel = 1
+    if view_d != -1:
+        return None
+    return tuple(new_strides)
+
+
+def _contiguous_strides(shape, item):
+    strides = []
+    acc = item
+    for s in reversed(shape):
+        strides.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(strides))
+
+
+def _restride(a, shape, strides):
+    """A view of `a` with exactly these shape and (byte) strides, starting at a's first element."""
+    if a.shape == tuple(shape) and a.strides == tuple(strides):
+        return a
+    try:
+        v = np.reshape(a, shape, copy=False)
+        if v.strides == tuple(strides):
+            return v
+    except ValueError:
+        pass
+    return _np_as_strided(a, shape, strides, writeable=a.flags.writeable)
+
+
+# ---------------------------------------------------------------------------------------------
+# View ops
+
+class View(ArrayFunction):
+    _view = True
+
+    def forward(ctx, a, *, shape):
+        ctx.in_shape = a.shape
+        strides = _torch_view_strides(a, shape)
+        if strides is None:
+            raise RuntimeError("view size is not compatible with input tensor's size and stride "
+                               "(at least one dimension spans across two contiguous subspaces). "
+                               "Use .reshape(...) instead.")
+        return _restride(a, shape, strides)
+
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape)
+
+
+class UnsafeView(ArrayFunction):
+    """reshape's copying path: a contiguous copy viewed with the new shape."""
+
+    def forward(ctx, a, *, shape):
+        ctx.in_shape = a.shape
+        return np.ascontiguousarray(a).reshape(shape)
+
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape)
+
+
+def view(self, *shape):
+    if len(shape) == 1 and isinstance(shape[0], _dtype_cls()):
+        return _view_dtype(self, shape[0])
+    shape = _infer_size(_shape_arg(shape), self._data.size)
+    return View.apply(self, shape=shape)
+
+
+def _dtype_cls():
+    from ember._dtype import dtype
+    return dtype
+
+
+def _view_dtype(self, dt):
+    a = self._data
+    if dt.itemsize != a.itemsize and a.ndim and a.strides[-1] != a.itemsize:
+        raise RuntimeError("self.stride(-1) must be 1 to view " + f"{self.dtype} as {dt} "
+                           "(different element sizes), but got " + str(self.stride(-1)))
+    return self._view_of(a.view(dt.np))
+
+
+def reshape(input, *shape):
+    """A view when the layout allows it (as `view`), else a copy."""
+    shape = _infer_size(_shape_arg(shape), input._data.size)
+    if _torch_view_strides(input._data, shape) is not None:
+        return View.apply(input, shape=shape)
+    return UnsafeView.apply(input, shape=shape)
+
+
+def view_as(self, other):
+    return view(self, other.shape)
+
+
+def reshape_as(self, other):
+    return reshape(self, other.shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    nd = input._data.ndim
+    if nd == 0:
+        return reshape(input, (1,))
+    s, e = _wrap_dim(start_dim, nd), _wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    shape = input._data.shape
+    return reshape(input, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    shape = input._data.shape
+    d = _wrap_dim(dim, len(shape))
+    sizes = _infer_size(tuple(sizes), shape[d]) if -1 in tuple(sizes) else tuple(sizes)
+    if math.prod(sizes) != shape[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                           f"size of dim {dim} ({shape[d]}) in the input tensor")
+    return view(input, shape[:d] + sizes + shape[d + 1:])
+
+
+class Transpose(ArrayFunction):
+    _view = True
+
+    def forward(ctx, a, *, dim0, dim1):
+        ctx.dims = (dim0, dim1)
+        return np.swapaxes(a, dim0, dim1)
+
+    def backward(ctx, grad):
+        return grad.transpose(*ctx.dims)
+
+
+def transpose(input, dim0, dim1):
+    nd = input._data.ndim
+    return Transpose.apply(input, dim0=_wrap_dim(dim0, nd), dim1=_wrap_dim(dim1, nd))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    return input if nd < 2 else Transpose.apply(input, dim0=0, dim1=1)
+
+
+class Permute(ArrayFunction):
+    _view = True
+
+    def forward(ctx, a, *, dims):
+        ctx.dims = dims
+        return np.transpose(a, dims)
+
+    def backward(ctx, grad):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return grad.permute(inverse)
+
+
+def permute(input, *dims):
+    dims = _shape_arg(dims)
+    nd = input._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(): number of dimensions in the tensor input does not match "
+                           f"the length of the desired ordering of dimensions i.e. input.dim() = "
+                           f"{nd} is not equal to len(dims) = {len(dims)}")
+    wrapped = tuple(_wrap_dim(d, nd) for d in dims)
+    if len(set(wrapped)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(input, dims=wrapped)
+
+
+def movedim(input, source, destination):
+    nd = input._data.ndim
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    src = [_wrap_dim(d, nd) for d in src]
+    dst = [_wrap_dim(d, nd) for d in dst]
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return Permute.apply(input, dims=tuple(order))
+
+
+moveaxis = movedim
+
+
+class Expand(ArrayFunction):
+    """Broadcast to a larger shape (stride 0); backward is the engine's sum back to size."""
+    _view = True
+
+    def forward(ctx, a, *, shape):
+        return np.broadcast_to(a, shape)
+
+    def backward(ctx, grad):
+        return grad
+
+
+def expand(self, *sizes):
+    sizes = _shape_arg(sizes)
+    shape = self._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand(torch.FloatTensor{{[{', '.join(map(str, shape))}]}}, "
+                           f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided "
+                           f"({len(sizes)}) must be greater or equal to the number of dimensions "
+                           f"in the tensor ({len(shape)})")
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s == -1:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
+            target.append(s)
+        else:
+            old = shape[i - lead]
+            if s == -1:
+                s = old
+            elif old != 1 and s != old:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) must match the "
+                                   f"existing size ({old}) at non-singleton dimension {i}.  "
+                                   f"Target sizes: [{', '.join(map(str, sizes))}].  Tensor "
+                                   f"sizes: [{', '.join(map(str, shape))}]")
+            target.append(s)
+    target = tuple(target)
+    if target == shape:
+        return Expand.apply(self, shape=target) if self._requires_grad else self._view_of(
+            self._data)
+    return Expand.apply(self, shape=target)
+
+
+def expand_as(self, other):
+    return expand(self, other.shape)
+
+
+def expand_copy(input, size):
+    return clone(expand(input, size))
+
+
+class Reshape(ArrayFunction):
+    """Squeeze / unsqueeze: a view that only adds or drops size-1 dims."""
+    _view = True
+    _name = "ViewBackward0"   # squeeze()/unsqueeze() set torch's name on the node
+
+    def forward(ctx, a, *, shape, strides):
+        ctx.in_shape = a.shape
+        return _restride(a, shape, strides)
+
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape)
+
+    def name(self):
+        return self._name
+
+
+def squeeze(input, dim=None):
+    a = input._data
+    if dim is None:
+        dims = [i for i, s in enumerate(a.shape) if s == 1]
+    else:
+        dims = [_wrap_dim(d, a.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+        dims = [d for d in dims if a.ndim and a.shape[d] == 1]
+    if not dims:
+        return _alias(input, "SqueezeBackward" + ("0" if dim is None else "1"))
+    keep = [i for i in range(a.ndim) if i not in dims]
+    r = _reshape_view(input, tuple(a.shape[i] for i in keep), tuple(a.strides[i] for i in keep))
+    _set_name(r, "SqueezeBackward" + ("0" if dim is None else "1"))
+    return r
+
+
+def unsqueeze(input, dim):
+    a = input._data
+    d = _wrap_dim(dim, a.ndim + 1)
+    stride = a.itemsize if d >= a.ndim else a.shape[d] * a.strides[d]
+    r = _reshape_view(input, a.shape[:d] + (1,) + a.shape[d:],
+                      a.strides[:d] + (stride,) + a.strides[d:])
+    _set_name(r, "UnsqueezeBackward0")
+    return r
+
+
+def _reshape_view(input, shape, strides):
+    return Reshape.apply(input, shape=shape, strides=strides)
+
+
+def _set_name(t, name):
+    if t.grad_fn is not None:
+        t.grad_fn._name = name
+
+
+def _alias(input, name):
+    if input._requires_grad:
+        r = Reshape.apply(input, shape=input._data.shape, strides=input._data.strides)
+        _set_name(r, name)
+        return r
+    return input._view_of(input._data)
+
+
+# --- views defined by a function of the array (slicing, select, diagonal, unfold, as_strided) ---
+
+class ViewFn(ArrayFunction):
+    """Output = fn(input array), a view. Backward scatters the gradient into zeros of the input's
+    shape through the same fn (adding where windows overlap)."""
+    _view = True
+
+    def forward(ctx, a, *, fn, name, overlapping=False):
+        ctx.fn, ctx.in_shape, ctx.in_dtype = fn, a.shape, a.dtype
+        ctx._name, ctx.overlapping = name, overlapping
+        return fn(a)
+
+    def backward(ctx, grad):
+        return ViewFnBackward.apply(grad, fn=ctx.fn, shape=ctx.in_shape,
+                                    overlapping=ctx.overlapping)
+
+    def name(self):
+        return self._name
+
+
+class ViewFnBackward(ArrayFunction):
+    def forward(ctx, grad, *, fn, shape, overlapping):
+        ctx.fn = fn
+        z = np.zeros(shape, grad.dtype)
+        if overlapping:
+            idx = fn(np.arange(z.size).reshape(shape))
+            np.add.at(z.reshape(-1), idx, grad)
+        else:
+            fn(z)[...] = grad
+        return z
+
+    def backward(ctx, grad):
+        return ViewFn.apply(grad, fn=ctx.fn, name="ViewFnBackwardBackward0")
+
+
+def _basic_view(input, fn, name, overlapping=False):
+    return ViewFn.apply(input, fn=fn, name=name, overlapping=overlapping)
+
+
+def narrow(input, dim, start, length):
+    a = input._data
+    d = _wrap_dim(dim, a.ndim)
+    if isinstance(start, Tensor):
+        start = int(start)
+    size = a.shape[d]
+    if start < 0:
+        start += size
+    if not (0 <= start <= size) or length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}).")
+    key = (slice(None),) * d + (slice(start, start + length),)
+    return _basic_view(input, lambda x: x[key], "SliceBackward0")
+
+
+def select(input, dim, index):
+    a = input._data
+    if a.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, a.ndim)
+    size = a.shape[d]
+    if not (-size <= index < size):
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(a.shape)} at dimension {dim}")
+    key = (slice(None),) * d + (index,)
+    return _basic_view(input, lambda x: x[key], "SelectBackward0")
+
+
+def unbind(input, dim=0):
+    a = input._data
+    d = _wrap_dim(dim, a.ndim)
+    return tuple(select(input, d, i) for i in range(a.shape[d]))
+
+
+def _diagonal_view(x, offset, d1, d2):
+    """Writable diagonal view (np.diagonal's is read-only)."""
+    shape, strides = list(x.shape), list(x.strides)
+    n1, n2 = shape[d1], shape[d2]
+    if offset >= 0:
+        length = max(0, min(n1, n2 - offset))
+        start = offset * strides[d2] if length else 0
+    else:
+        length = max(0, min(n1 + offset, n2))
+        start = -offset * strides[d1] if length else 0
+    diag_stride = strides[d1] + strides[d2]
+    new_shape = [s for i, s in enumerate(shape) if i not in (d1, d2)] + [length]
+    new_strides = [s for i, s in enumerate(strides) if i not in (d1, d2)] + [diag_stride]
+    base = x.reshape(-1)[start // x.itemsize:] if x.flags.c_contiguous and x.size else x
+    if base is not x:
+        return _np_as_strided(base, new_shape, new_strides, writeable=x.flags.writeable)
+    # non-contiguous input: offset through a byte view of the first element
+    return np.ndarray(new_shape, x.dtype, buffer=_buffer_of(x), offset=_offset_in_buffer(x) +
+                      start, strides=new_strides) if length and x.size else np.zeros(
+        new_shape, x.dtype)
+
+
+def _buffer_of(x):
+    return _root(x)
+
+
+def _offset_in_buffer(x):
+    return _address(x) - _address(_root(x))
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    a = input._data
+    d1, d2 = _wrap_dim(dim1, a.ndim), _wrap_dim(dim2, a.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return _basic_view(input, lambda x: _diagonal_view(x, offset, d1, d2), "DiagonalBackward0")
+
+
+def unfold(self, dimension, size, step):
+    """All windows of `size` along `dimension`, `step` apart, as a new last dim (a view)."""
+    a = self._data
+    d = _wrap_dim(dimension, a.ndim) if a.ndim else 0
+    length = a.shape[d] if a.ndim else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {length} but size is "
+                           f"{size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+
+    def fn(x):
+        if x.ndim == 0:
+            return x.reshape(1)
+        shape, strides = list(x.shape), list(x.strides)
+        n = (shape[d] - size) // step + 1
+        new_shape = shape[:d] + [n] + shape[d + 1:] + [size]
+        new_strides = strides[:d] + [strides[d] * step] + strides[d + 1:] + [strides[d]]
+        return _np_as_strided(x, new_shape, new_strides, writeable=x.flags.writeable)
+    return _basic_view(self, fn, "UnfoldBackward0", overlapping=step < size)
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    """A view with the given sizes and element strides over the tensor's storage."""
+    a = input._data
+    root = _root(a)
+    item = a.itemsize
+    offset = input.storage_offset() if storage_offset is None else storage_offset
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape")
+    if any(s < 0 for s in stride):
+        raise RuntimeError("as_strided: Negative strides are not supported at the moment, got "
+                           f"strides: {list(stride)}")
+    extent = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
+    storage_len = root.nbytes // item
+    if extent > storage_len:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {offset}, and itemsize {item} requiring a storage size of "
+                           f"{extent * item} are out of bounds for storage of size "
+                           f"{storage_len * item}")
+    if not root.flags.c_contiguous:
+        raise NotImplementedError("as_strided over a non-contiguous NumPy storage")
+    rel = offset - input.storage_offset()   # where the view starts, from the input's start
+    byte_strides = tuple(s * item for s in stride)
+
+    def fn(x):
+        # forward: the real storage; backward: a contiguous array standing in for the input
+        buf, start = (root, offset) if x is a else (x, rel)
+        return np.ndarray(size, x.dtype, buffer=buf, offset=start * item, strides=byte_strides)
+    return _basic_view(input, fn, "AsStridedBackward0", overlapping=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Copies
+
+class Clone(ArrayFunction):
+    def forward(ctx, a, *, order):
+        return np.array(a, order=order, copy=True)
+
+    def backward(ctx, grad):
+        return grad
+
+
+def clone(input, *, memory_format=None):
+    """A copy with the same strides (preserve_format), or contiguous / channels-last."""
+    from ember import channels_last, contiguous_format
+    order = "C" if memory_format is contiguous_format else "K"
+    if memory_format is channels_last:
+        return _to_channels_last(input)
+    return Clone.apply(input, order=order)
+
+
+def contiguous(self, memory_format=None):
+    from ember import channels_last, contiguous_format
+    if memory_format is channels_last:
+        return self if self.is_contiguous(memory_format=channels_last) else _to_channels_last(
+            self)
+    if _is_contiguous(self._data):
+        return self
+    return Clone.apply(self, order="C")
+
+
+def _to_channels_last(t):
+    a = t._data
+    if a.ndim != 4:
+        raise RuntimeError("required rank 4 tensor to use channels_last format")
+    return permute(Clone.apply(permute(t, 0, 2, 3, 1), order="C"), 0, 3, 1, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# In-place ops on views: the base's history passes through CopySlices
+
+class TakeFlat(ArrayFunction):
+    """input.reshape(-1)[idx]: how a view's values are re-read from its base's new history."""
+
+    def forward(ctx, a, *, idx):
+        ctx.in_shape, ctx.idx = a.shape, idx
+        return a.reshape(-1)[idx]
+
+    def backward(ctx, grad):
+        return PutFlat.apply(grad, idx=ctx.idx, shape=ctx.in_shape)
+
+    def name(self):
+        return "AsStridedBackward0"
+
+
+class PutFlat(ArrayFunction):
+    def forward(ctx, grad, *, idx, shape):
+        ctx.idx = idx
+        z = np.zeros(math.prod(shape), grad.dtype)
+        np.add.at(z, idx, grad)
+        return z.reshape(shape)
+
+    def backward(ctx, grad):
+        return TakeFlat.apply(grad, idx=ctx.idx)
+
+
+class CopySlices(ArrayFunction):
+    """base with the view region replaced by `src`. The values are already in memory (the
+    in-place write does it); this node only routes gradients: the region's to `src`, the rest to
+    the base's old history."""
+
+    def forward(ctx, base, src, *, idx):
+        ctx.idx = idx
+        return base
+
+    def backward(ctx, grad):
+        return (MaskFlat.apply(grad, idx=ctx.idx) if ctx.needs_input_grad[0] else None,
+                TakeFlat.apply(grad, idx=ctx.idx)
+                if ctx.needs_input_grad[1] else None)
+
+
+class MaskFlat(ArrayFunction):
+    """A copy with the elements at flat positions idx set to zero (its own adjoint)."""
+
+    def forward(ctx, grad, *, idx):
+        ctx.idx = idx
+        out = np.array(grad, copy=True)
+        out.reshape(-1)[idx] = 0
+        return out
+
+    def backward(ctx, grad):
+        return MaskFlat.apply(grad, idx=ctx.idx)
+
+
+def _flat_index_in_base(view, base):
+    """For each element of `view`, its logical flat index in `base` (views share memory)."""
+    b, v = base._data, view._data
+    if not _is_dense(b):
+        raise NotImplementedError("in-place autograd through a view of a non-dense NumPy array")
+    logical = np.empty_like(b, dtype=np.int64)   # b's memory layout, 8-byte items
+    logical[...] = np.arange(b.size).reshape(b.shape)
+    memory = logical.ravel(order="K")            # a view, in memory order
+    start = (_address(v) - _address(b)) // b.itemsize
+    strides = tuple(s // b.itemsize * 8 for s in v.strides)
+    return _np_as_strided(memory[start:], v.shape, strides).copy()
+
+
+def _is_dense(a):
+    """No gaps and no overlap: some permutation of the dims is C-contiguous."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return True
+    expected = a.itemsize
+    for size, st in sorted(zip(a.shape, a.strides), key=lambda p: p[1]):
+        if size != 1 and st != expected:
+            return False
+        expected *= size
+    return True
+
+
+def rebase_history(t, result):
+    """After writing `result` into `t` in place, make autograd see it (torch's CopySlices)."""
+    base = t._base
+    if base is None:
+        t.grad_fn, t._output_nr, t._requires_grad = result.grad_fn, result._output_nr, True
+        return
+    idx = _flat_index_in_base(t, base)
+    new_base = CopySlices.apply(base, result, idx=idx)
+    base.grad_fn, base._output_nr, base._requires_grad = new_base.grad_fn, 0, True
+    fresh = TakeFlat.apply(base, idx=idx)
+    t.grad_fn, t._output_nr, t._requires_grad = fresh.grad_fn, fresh._output_nr, True
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensor methods
+
+Tensor.view, Tensor.view_as, Tensor.reshape, Tensor.reshape_as = view, view_as, reshape, reshape_as
+Tensor.flatten, Tensor.unflatten = flatten, unflatten
+Tensor.transpose, Tensor.swapaxes, Tensor.swapdims, Tensor.t = transpose, swapaxes, swapdims, t
+Tensor.permute, Tensor.movedim, Tensor.moveaxis = permute, movedim, moveaxis
+Tensor.expand, Tensor.expand_as = expand, expand_as
+Tensor.squeeze, Tensor.unsqueeze = squeeze, unsqueeze
+Tensor.narrow, Tensor.select, Tensor.unbind = narrow, select, unbind
+Tensor.diagonal, Tensor.unfold, Tensor.as_strided = diagonal, unfold, as_strided
+Tensor.clone, Tensor.contiguous = clone, contiguous
+
+
+def _t_inplace(self):
+    return _inplace_view(self, t(self))
+
+
+def _transpose_inplace(self, d0, d1):
+    return _inplace_view(self, transpose(self, d0, d1))
+
+
+def _squeeze_inplace(self, dim=None):
+    return _inplace_view(self, squeeze(self, dim))
+
+
+def _unsqueeze_inplace(self, dim):
+    return _inplace_view(self, unsqueeze(self, dim))
+
+
+def _inplace_view(self, v):
+    """t_(), squeeze_() ...: self takes the view's geometry (its data stays where it is)."""
+    self._data = v._data
+    if v.grad_fn is not None:
+        self.grad_fn = v.grad_fn
+    return self
+
+
+Tensor.t_, Tensor.transpose_ = _t_inplace, _transpose_inplace
+Tensor.squeeze_, Tensor.unsqueeze_ = _squeeze_inplace, _unsqueeze_inplace
+
+
+def _T(self):
+    nd = self._data.ndim
+    if nd != 2 and nd != 0:
+        import warnings
+        warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
+                      "shape is deprecated and it will throw an error in a future release. "
+                      "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
+                      "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                      UserWarning, stacklevel=2)
+    return Permute.apply(self, dims=tuple(range(nd - 1, -1, -1)))
+
+
+def _mT(self):
+    if self._data.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {self._data.ndim}-D tensor.")
+    return Transpose.apply(self, dim0=self._data.ndim - 2, dim1=self._data.ndim - 1)
+
+
+def adjoint(input):
+    return _mT(input).conj()
+
+
+Tensor.T = property(_T)
+Tensor.mT = property(_mT)
+Tensor.H = property(lambda self: _T(self).conj())
+Tensor.mH = property(adjoint)
+Tensor.adjoint = adjoint

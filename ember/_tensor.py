@@ -1,0 +1,617 @@
+"""`Tensor`: one backend array plus autograd state.
+
+The array *is* the storage view: shape, strides and offset come from it, and views made by ops are
+backend views of the same memory. A version counter (`_vc`) is shared by a tensor and its views;
+in-place ops bump it, and backward compares it with the version a node saved.
+
+Arithmetic, reductions, views and the rest of the methods are installed by the op families in
+`ember/_ops/` (each file ends with its "Tensor methods" section); this file holds what belongs to
+the tensor itself: metadata, conversion to Python and NumPy, autograd attributes, `to()`.
+"""
+import warnings
+
+import numpy as np
+
+from ember import _dtype
+from ember._device import CPU, as_device, device as _device_cls
+
+__all__ = ["Tensor", "Size"]
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints printed as `ember.Size([2, 3])`."""
+
+    def __new__(cls, sizes=()):
+        sizes = tuple(sizes)
+        for s in sizes:
+            if not isinstance(s, (int, np.integer)) and not hasattr(s, "__index__"):
+                raise TypeError(f"ember.Size() takes an iterable of 'int' (item {len(sizes)} is "
+                                f"'{type(s).__name__}')")
+        return tuple.__new__(cls, [s.__index__() for s in sizes])
+
+    def __repr__(self):
+        return f"ember.Size([{', '.join(map(str, self))}])"
+
+    __str__ = __repr__
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, key):
+        r = tuple.__getitem__(self, key)
+        return tuple.__new__(Size, r) if isinstance(key, slice) else r
+
+    def __add__(self, other):
+        return tuple.__new__(Size, tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return tuple.__new__(Size, tuple(other) + tuple(self))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+class _Version:
+    """A version counter shared by a tensor and all its views."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+_DIFFERENTIABLE = frozenset("fc")   # float and complex kinds; bfloat16 is handled by dtype
+
+
+class Tensor:
+    """A multi-dimensional array with torch's semantics (see the module docstring)."""
+
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc", "_base",
+                 "_hooks", "_retains_grad", "_accumulator", "__weakref__")
+
+    # NumPy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__)
+    __array_priority__ = 1000
+
+    def __init__(self, *args, **kwargs):
+        # `ember.Tensor(2, 3)` (uninitialised float tensor) and `ember.Tensor([1, 2])` (data)
+        from ember._ops.creation import _legacy_new
+        _init_from(self, _legacy_new(_dtype.get_default_dtype(), args, kwargs))
+
+    # -----------------------------------------------------------------------------------------
+    # Construction from an array (the hot path of every op)
+
+    @staticmethod
+    def _make(array, requires_grad=False):
+        """Wrap a backend array (no copy)."""
+        t = _new(Tensor)
+        t._data = array
+        t._requires_grad = requires_grad
+        t._grad = None
+        t.grad_fn = None
+        t._output_nr = 0
+        t._vc = _Version()
+        t._base = None
+        t._hooks = None
+        t._retains_grad = False
+        t._accumulator = None
+        return t
+
+    def _view_of(self, array):
+        """A tensor over `array`, a backend view of this tensor's memory: shares the version."""
+        t = _new(Tensor)
+        t._data = array
+        t._requires_grad = False
+        t._grad = None
+        t.grad_fn = None
+        t._output_nr = 0
+        t._vc = self._vc
+        t._base = self if self._base is None else self._base
+        t._hooks = None
+        t._retains_grad = False
+        t._accumulator = None
+        return t
+
+    # -----------------------------------------------------------------------------------------
+    # Metadata
+
+    @property
+    def shape(self):
+        return tuple.__new__(Size, self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return tuple.__new__(Size, self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    @property
+    def dtype(self):
+        return _dtype.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        return CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def is_cpu(self):
+        return True
+
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+    is_mkldnn = False
+    is_nested = False
+
+    @property
+    def layout(self):
+        from ember import strided
+        return strided
+
+    def get_device(self):
+        return -1
+
+    def stride(self, dim=None):
+        a = self._data
+        st = tuple(s // a.itemsize for s in a.strides)
+        return st if dim is None else st[_wrap_dim(dim, a.ndim)]
+
+    def storage_offset(self):
+        a = self._data
+        root = _root(a)
+        return (_address(a) - _address(root)) // a.itemsize if root is not a else 0
+
+    def is_contiguous(self, memory_format=None):
+        if memory_format is not None and memory_format is not _contiguous_format():
+            return _is_channels_last(self._data, memory_format)
+        return _is_contiguous(self._data)
+
+    def data_ptr(self):
+        return _address(self._data)
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def is_complex(self):
+        return self.dtype.is_complex
+
+    @property
+    def is_signed(self):
+        return self.dtype.is_signed
+
+    def is_inference(self):
+        return False
+
+    @property
+    def _version(self):
+        return self._vc.value
+
+    # -----------------------------------------------------------------------------------------
+    # Conversion to Python and NumPy
+
+    def item(self):
+        a = self._data
+        if a.size != 1:
+            raise RuntimeError(f"a Tensor with {a.size} elements cannot be converted to Scalar")
+        return a.reshape(()).item() if a.dtype.kind != "V" else float(a.reshape(()))
+
+    def tolist(self):
+        a = self._data
+        if a.dtype.kind == "V":   # bfloat16 / float8 from ml_dtypes: Python floats, like torch
+            return a.astype(np.float64).tolist()
+        return a.tolist()
+
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def _scalar(self, what):
+        a = self._data
+        if a.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return a.reshape(()).item()
+
+    def __float__(self):
+        return float(self._scalar("float"))
+
+    def __int__(self):
+        return int(self._scalar("int"))
+
+    def __complex__(self):
+        return complex(self._scalar("complex"))
+
+    def __bool__(self):
+        a = self._data
+        if a.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(a.reshape(()).item())
+
+    def __index__(self):
+        a = self._data
+        if a.size != 1 or a.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(a.reshape(()).item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ember._tensor_str import tensor_repr
+        return tensor_repr(self, tensor_contents=tensor_contents)
+
+    def __str__(self):
+        return self.__repr__()
+
+    def __reduce_ex__(self, protocol):
+        from ember.serialization import _reduce_tensor
+        return _reduce_tensor(self)
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.  If you were "
+                               "attempting to deepcopy a module, this may be because of a "
+                               "torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        if id(self) in memo:
+            return memo[id(self)]
+        new = type(self).__new__(type(self)) if type(self) is not Tensor else None
+        t = Tensor._make(self._data.copy(), self._requires_grad)
+        if new is not None:   # subclasses such as Parameter keep their type
+            _init_from(new, t)
+            t = new
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+    # -----------------------------------------------------------------------------------------
+    # Autograd attributes
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        requires_grad = bool(requires_grad)
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach().")
+            return self
+        if requires_grad and not _can_require_grad(self._data):
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+                ".grad attribute won't be populated during autograd.backward(). If you indeed "
+                "want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() "
+                "on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+                "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 "
+                "for more information.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def retain_grad(self):
+        """Keep .grad for this non-leaf tensor after backward (a no-op on leaves)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        from ember.autograd.graph import retain_grad_hook
+        self.grad_fn._tensor_pre_hook(self._output_nr, retain_grad_hook(self))
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when this tensor's gradient is computed; its result replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        from ember.autograd.graph import RemovableHandle
+        if self.grad_fn is not None:
+            return self.grad_fn._tensor_pre_hook(self._output_nr, hook)
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into each leaf's .grad (see ember.autograd.backward)."""
+        from ember.autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        """An alias sharing storage and version counter, cut from the graph."""
+        t = self._view_of(self._data)
+        t._base = self._base
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base.grad_fn is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        """An alias sharing storage but not the version counter or the graph."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def _is_view(self):
+        return self._base is not None
+
+    def _is_view_method(self):
+        return self._base is not None
+
+    # -----------------------------------------------------------------------------------------
+    # Device and dtype conversion
+
+    def to(self, *args, **kwargs):
+        """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other)`; self when nothing changes."""
+        dev, dt, copy = _parse_to(args, kwargs)
+        if dev is not None and dev.type != "cpu":
+            _cuda_unavailable(dev)
+        if dt is None or dt.np == self._data.dtype:
+            return self.clone() if copy else self
+        from ember._ops.pointwise import _to_dtype
+        return _to_dtype(self, dt)
+
+    def cpu(self, memory_format=None):
+        return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        _cuda_unavailable(device)
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """With no argument, the legacy type name ('torch.FloatTensor'); else a cast."""
+        if dtype is None:
+            return f"torch.{self.dtype._legacy}Tensor"
+        if isinstance(dtype, str):
+            dtype = _LEGACY_NAMES.get(dtype.replace("ember.", "torch."))
+            if dtype is None:
+                raise ValueError(f"invalid type: '{dtype}'")
+        elif isinstance(dtype, type) and hasattr(dtype, "_ember_dtype"):
+            dtype = dtype._ember_dtype
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def float(self, memory_format=None):
+        return self.to(_dtype.float32)
+
+    def double(self, memory_format=None):
+        return self.to(_dtype.float64)
+
+    def half(self, memory_format=None):
+        return self.to(_dtype.float16)
+
+    def bfloat16(self, memory_format=None):
+        return self.to(_dtype.bfloat16)
+
+    def long(self, memory_format=None):
+        return self.to(_dtype.int64)
+
+    def int(self, memory_format=None):
+        return self.to(_dtype.int32)
+
+    def short(self, memory_format=None):
+        return self.to(_dtype.int16)
+
+    def char(self, memory_format=None):
+        return self.to(_dtype.int8)
+
+    def byte(self, memory_format=None):
+        return self.to(_dtype.uint8)
+
+    def bool(self, memory_format=None):
+        return self.to(_dtype.bool)
+
+    def cfloat(self, memory_format=None):
+        return self.to(_dtype.complex64)
+
+    def cdouble(self, memory_format=None):
+        return self.to(_dtype.complex128)
+
+    def pin_memory(self, device=None):
+        return self
+
+    def is_pinned(self, device=None):
+        return False
+
+    def share_memory_(self):
+        return self
+
+    def is_shared(self):
+        return False
+
+
+_new = object.__new__
+
+
+def _init_from(self, other):
+    """Make `self` (a fresh object, e.g. a Parameter) hold `other`'s state."""
+    for name in Tensor.__slots__:
+        if name != "__weakref__":
+            setattr(self, name, getattr(other, name))
+
+
+_LEGACY_NAMES = {f"torch.{d._legacy}Tensor": d for d in _dtype.ALL}
+
+
+def _can_require_grad(array):
+    k = array.dtype.kind
+    return k in _DIFFERENTIABLE or (k == "V" and array.dtype.name in ("bfloat16",))
+
+
+def _wrap_dim(dim, ndim):
+    """A dim index in range for `ndim` dims, with torch's IndexError text."""
+    if not isinstance(dim, (int, np.integer)):
+        dim = dim.__index__()
+    n = ndim if ndim > 0 else 1
+    if dim < -n or dim >= n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def _root(a):
+    """The ndarray that owns the memory `a` views (the storage)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _address(a):
+    return a.__array_interface__["data"][0]
+
+
+def _is_contiguous(a):
+    """torch's rule: sizes of 1 (and empty tensors) do not constrain strides."""
+    if a.flags.c_contiguous or a.size == 0:
+        return True
+    expected = a.itemsize
+    for size, st in zip(reversed(a.shape), reversed(a.strides)):
+        if size != 1:
+            if st != expected:
+                return False
+            expected *= size
+    return True
+
+
+def _contiguous_format():
+    from ember import contiguous_format
+    return contiguous_format
+
+
+def _is_channels_last(a, memory_format):
+    from ember import channels_last, channels_last_3d, preserve_format
+    if memory_format is preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    order = {channels_last: (1, 3, 2, 0), channels_last_3d: (1, 4, 3, 2, 0)}[memory_format]
+    if a.ndim != len(order):
+        return False
+    expected = a.itemsize
+    for d in order:
+        if a.shape[d] != 1 and a.strides[d] != expected:
+            return False
+        expected *= a.shape[d]
+    return True
+
+
+def _cuda_unavailable(dev=None):
+    raise AssertionError("Torch not compiled with CUDA enabled")
+
+
+def _parse_to(args, kwargs):
+    """(device, dtype, copy) from the many spellings of Tensor.to()."""
+    dev = dt = None
+    for a in list(args) + [kwargs.get("device"), kwargs.get("dtype"), kwargs.get("other")]:
+        if a is None or isinstance(a, bool):
+            continue
+        if isinstance(a, _dtype.dtype):
+            dt = a
+        elif isinstance(a, Tensor):
+            dev, dt = a.device, a.dtype
+        elif isinstance(a, (str, _device_cls, int)):
+            dev = as_device(a) if not isinstance(a, int) else _device_cls("cuda", a)
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments - got "
+                            f"({type(a).__name__})")
+    return dev, dt, kwargs.get("copy", False)

@@ -1,0 +1,396 @@
+"""`Function`: an op with a hand-written backward, and the node it leaves in the graph.
+
+The node *is* the context: `ctx` in `forward(ctx, ...)` and `backward(ctx, ...)` is the instance
+recorded as the output's `grad_fn`. Two flavours:
+
+- `Function` is torch's `torch.autograd.Function` for user code: forward receives Tensors.
+- `ArrayFunction` is how ember's own ops are written: forward receives backend arrays (NumPy or
+  CuPy) and returns arrays; backward receives and returns Tensors, so the same code gives first
+  and higher-order gradients. `ctx.save_for_backward` takes arrays here; `ctx.saved_tensors`
+  gives them back as Tensors (inputs as the input Tensors, outputs attached to this node).
+"""
+import functools
+
+from ember._tensor import Tensor, _can_require_grad
+from ember.autograd.grad_mode import state as _grad_state
+from ember.autograd.graph import _FREED, _FREED_MESSAGE, Node, accumulator_of
+
+__all__ = ["Function", "ArrayFunction", "FunctionCtx", "once_differentiable", "InplaceFunction"]
+
+_new = object.__new__
+
+
+class _NoGrads(tuple):
+    """needs_input_grad when nothing is recorded: False at every index."""
+
+    def __getitem__(self, i):
+        return False
+
+
+_NO_GRADS = _NoGrads()
+
+
+class SavedTensor:
+    """One saved value plus the version it had, checked when backward unpacks it."""
+
+    __slots__ = ("data", "vc", "version", "tensor", "output_nr")
+
+    def __init__(self, data, vc, tensor, output_nr):
+        self.data = data
+        self.vc = vc
+        self.version = vc.value if vc is not None else 0
+        self.tensor = tensor        # an input (or other) Tensor, kept as is
+        self.output_nr = output_nr  # an output of this node: rebuilt on unpack (no cycle)
+
+    def unpack(self, node):
+        if self.vc is not None and self.vc.value != self.version:
+            _raise_modified(self, node)
+        if self.tensor is not None:
+            return self.tensor
+        t = Tensor._make(self.data)
+        if self.output_nr is not None:
+            t._vc = self.vc
+            t._requires_grad = True
+            t.grad_fn = node
+            t._output_nr = self.output_nr
+        return t
+
+
+def _raise_modified(saved, node):
+    t = saved.tensor
+    data = saved.data if t is None else t._data
+    from ember._dtype import from_numpy_dtype
+    desc = f"[torch.{from_numpy_dtype(data.dtype)._legacy}Tensor [{', '.join(map(str, data.shape))}]]"
+    if saved.output_nr is not None:
+        desc += f", which is output {saved.output_nr} of {node.name()},"
+    elif t is not None and t.grad_fn is not None:
+        desc += f", which is output {t._output_nr} of {t.grad_fn.name()},"
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: {desc} is at version {saved.vc.value}; expected version {saved.version} "
+        "instead. Hint: enable anomaly detection to find the operation that failed to compute "
+        "its gradient, with torch.autograd.set_detect_anomaly(True).")
+
+
+class FunctionCtx:
+    """The ctx methods forward and backward use (mixed into every Function node)."""
+
+    needs_input_grad = _NO_GRADS
+    _materialize_grads = True
+    _raw_saved = ()
+    _dirty = ()
+    _non_differentiable = ()
+
+    def save_for_backward(self, *tensors):
+        self._raw_saved = tensors
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(_FREED_MESSAGE)
+        if saved is None:
+            return tuple(self._raw_saved)   # not recorded (e.g. under no_grad)
+        return tuple(s.unpack(self) if type(s) is SavedTensor else s for s in saved)
+
+    saved_variables = saved_tensors
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        self._materialize_grads = bool(value)
+
+
+class Function(FunctionCtx, Node):
+    """torch.autograd.Function: subclass with static `forward(ctx, *args)` and
+    `backward(ctx, *grads)` and call `MyFunction.apply(*args)`."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def name(self):
+        return type(self).__name__ + "Backward"
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("Legacy autograd function with non-static forward method is "
+                           "deprecated. Please use new-style autograd function with static "
+                           "forward method.")
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = _new(cls)
+        ctx._saved = None
+        record = _grad_state.enabled and any(
+            isinstance(a, Tensor) and a._requires_grad for a in args)
+        if record:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad
+                                         for a in args)
+        prev = _grad_state.enabled
+        _grad_state.enabled = False
+        try:
+            if cls.setup_context is not Function.setup_context:
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs)
+        finally:
+            _grad_state.enabled = prev
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        if not record:
+            return outputs
+        tensor_inputs = [a for a in args if isinstance(a, Tensor)]
+        wrapped = []
+        dirty = {id(t) for t in ctx._dirty}
+        non_diff = {id(t) for t in ctx._non_differentiable}
+        for nr, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                wrapped.append(o)
+                continue
+            if id(o) in dirty:
+                _check_inplace_leaf(o)
+                t = o
+            elif any(o is a for a in tensor_inputs):
+                t = o.view_as(o)   # an input returned as is becomes a fresh alias (as in torch)
+                t._base = o._base
+            else:
+                t = o
+            if id(o) not in non_diff and _can_require_grad(t._data):
+                t._requires_grad = True
+                t.grad_fn = ctx
+                t._output_nr = nr
+            wrapped.append(t)
+        _record(ctx, args, wrapped)
+        return wrapped[0] if single else tuple(wrapped)
+
+    def _apply(self, grads):
+        if self._materialize_grads:
+            grads = [g if g is not None else _zeros_like_meta(meta)
+                     for g, meta in zip(grads, self._output_meta)]
+        result = type(self).backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        positions = self._tensor_positions
+        if len(result) != self._n_args:
+            if len(result) > self._n_args and all(g is None for g in
+                                                         result[self._n_args:]):
+                result = result[:self._n_args]
+            else:
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                                   f"gradients (expected {self._n_args}, got "
+                                   f"{len(result)})")
+        return tuple(result[i] for i in positions)
+
+
+def _zeros_like_meta(meta):
+    if meta is None:
+        return None
+    from ember._backend import np
+    shape, dt = meta
+    return Tensor._make(np.zeros(shape, dt))
+
+
+def _check_inplace_leaf(t):
+    if t.grad_fn is None and t._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+
+
+def _record(ctx, inputs, outputs):
+    """Attach ctx to the graph: edges to the inputs' nodes, metadata, saved tensors."""
+    next_functions = []
+    metas = []
+    ctx._n_args = len(inputs)
+    ctx._tensor_positions = tuple(i for i, x in enumerate(inputs) if isinstance(x, Tensor))
+    for x in inputs:
+        if isinstance(x, Tensor) and x._requires_grad:
+            if x.grad_fn is not None:
+                next_functions.append((x.grad_fn, x._output_nr))
+            else:
+                next_functions.append((accumulator_of(x), 0))
+            metas.append((x._data.shape, x._data.dtype))
+        elif isinstance(x, Tensor):
+            next_functions.append((None, 0))
+            metas.append(None)
+    ctx.next_functions = tuple(next_functions)
+    ctx._input_meta = tuple(metas)
+    ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
+                             for o in outputs)
+    raw = ctx._raw_saved
+    if raw:
+        saved = []
+        for s in raw:
+            if s is None:
+                saved.append(None)
+                continue
+            nr = next((i for i, o in enumerate(outputs) if o is s), None)
+            if nr is not None and s.grad_fn is ctx:
+                saved.append(SavedTensor(s._data, s._vc, None, nr))
+            else:
+                saved.append(SavedTensor(s._data, s._vc, s, None))
+        ctx._saved = saved
+        ctx._raw_saved = ()
+
+
+def once_differentiable(fn):
+    """Decorate a backward that cannot itself be differentiated: runs it without recording."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        prev = _grad_state.enabled
+        _grad_state.enabled = False
+        try:
+            out = fn(ctx, *args)
+        finally:
+            _grad_state.enabled = prev
+        return out
+    return wrapper
+
+
+class InplaceFunction(Function):
+    def __init__(self, inplace=False):
+        self.inplace = inplace
+
+
+# ---------------------------------------------------------------------------------------------
+# ember's own ops: forward on backend arrays
+
+class ArrayFunction(FunctionCtx, Node):
+    """An ember op: `forward(ctx, *arrays, **params) -> array(s)`, `backward(ctx, *grads)`.
+
+    `apply` runs forward, wraps the result, and records this node only when grad mode is on and
+    some input requires grad. The engine sums each returned gradient to its input's shape, so
+    backward never undoes broadcasting itself. Outputs of integer or bool dtype never require
+    grad. Names: `Mul` prints as `MulBackward0`.
+    """
+
+    _materialize_grads = True
+    _view = False   # True for ops whose output is a view of input 0 (shares its version counter)
+
+    def name(self):
+        return type(self).__name__ + "Backward0"
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        ctx = _new(cls)
+        record = False
+        if _grad_state.enabled:
+            for x in inputs:
+                if isinstance(x, Tensor) and x._requires_grad:
+                    record = True
+                    break
+        if not record:
+            out = ctx.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs],
+                              **params)
+            if cls._view:
+                wrap = inputs[0]._view_of
+                return tuple(wrap(o) for o in out) if type(out) is tuple else wrap(out)
+            if type(out) is tuple:
+                return tuple(Tensor._make(o) for o in out)
+            return Tensor._make(out)
+
+        ctx.needs_input_grad = tuple(isinstance(x, Tensor) and x._requires_grad
+                                     for x in inputs)
+        out = ctx.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
+        next_functions = []
+        metas = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if x._requires_grad:
+                    fn = x.grad_fn
+                    next_functions.append((fn, x._output_nr) if fn is not None
+                                          else (accumulator_of(x), 0))
+                    metas.append((x._data.shape, x._data.dtype))
+                else:
+                    next_functions.append((None, 0))
+                    metas.append(None)
+            else:
+                next_functions.append((None, 0))
+                metas.append(None)
+        ctx.next_functions = tuple(next_functions)
+        ctx._input_meta = tuple(metas)
+        non_diff = ctx._non_differentiable
+        wrap = inputs[0]._view_of if cls._view else Tensor._make
+        if type(out) is tuple:
+            outs = []
+            for nr, o in enumerate(out):
+                t = wrap(o)
+                if _can_require_grad(o) and not any(o is n for n in non_diff):
+                    t._requires_grad = True
+                    t.grad_fn = ctx
+                    t._output_nr = nr
+                outs.append(t)
+            ctx._output_meta = tuple((o.shape, o.dtype) for o in out)
+            result = tuple(outs)
+            out_arrays = out
+        else:
+            result = wrap(out)
+            if _can_require_grad(out) and not non_diff:
+                result._requires_grad = True
+                result.grad_fn = ctx
+            out_arrays = (out,)
+            ctx._output_meta = None
+        raw = ctx._raw_saved
+        if raw:
+            ctx._saved = _resolve_saved(raw, inputs, out_arrays, result)
+            ctx._raw_saved = ()
+        else:
+            ctx._saved = None
+        return result
+
+    def _apply(self, grads):
+        if self._output_meta is not None and self._materialize_grads:
+            from ember._backend import np
+            grads = [g if g is not None else Tensor._make(np.zeros(*meta))
+                     for g, meta in zip(grads, self._output_meta)]
+        return self.backward(*grads)
+
+
+def _resolve_saved(raw, inputs, out_arrays, result):
+    """Saved arrays -> SavedTensors: inputs keep their Tensor, outputs are rebuilt on unpack."""
+    saved = []
+    for a in raw:
+        if not isinstance(a, _ndarray_types()):
+            saved.append(a)   # None or a Python scalar
+            continue
+        for x in inputs:
+            if isinstance(x, Tensor) and x._data is a:
+                saved.append(SavedTensor(a, x._vc, x, None))
+                break
+        else:
+            for nr, o in enumerate(out_arrays):
+                if o is a:
+                    t = result[nr] if type(result) is tuple else result
+                    if t.grad_fn is not None:
+                        saved.append(SavedTensor(a, t._vc, None, nr))
+                    else:
+                        saved.append(SavedTensor(a, t._vc, t, None))
+                    break
+            else:
+                saved.append(SavedTensor(a, None, None, None))   # an intermediate: a constant
+    return saved
+
+
+def _ndarray_types():
+    from ember._backend import np
+    return np.ndarray

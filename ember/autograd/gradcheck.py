@@ -1,0 +1,125 @@
+"""gradcheck / gradgradcheck: compare backward with central finite differences.
+
+Inputs should be float64 (finite differences in float32 are too coarse); each input that requires
+grad is perturbed element by element, and each output element is back-propagated with a one-hot
+gradient to build the analytic Jacobian.
+"""
+import numpy as np
+
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+
+
+class GradcheckError(RuntimeError):
+    pass
+
+
+def _as_tuple(x):
+    from ember._tensor import Tensor
+    return (x,) if isinstance(x, Tensor) else tuple(x)
+
+
+def _differentiable_outputs(func, inputs):
+    from ember._tensor import Tensor
+    outs = _as_tuple(func(*inputs))
+    return [o for o in outs if isinstance(o, Tensor) and o.requires_grad]
+
+
+def _numerical_jacobian(func, inputs, wrt, eps):
+    """J[i][j]: d(output j, flattened) / d(input wrt[i], flattened)."""
+    from ember.autograd.grad_mode import no_grad
+    jac = []
+    with no_grad():
+        base = [o.detach() for o in _as_tuple(func(*inputs)) if hasattr(o, "_data")]
+        for t in wrt:
+            flat = t._data.reshape(-1)   # a view of the input's memory (inputs are contiguous)
+            cols = []
+            for k in range(flat.size):
+                orig = flat[k].copy()
+                flat[k] = orig + eps
+                plus = [o._data.copy() for o in _as_tuple(func(*inputs)) if hasattr(o, "_data")]
+                flat[k] = orig - eps
+                minus = [o._data.copy() for o in _as_tuple(func(*inputs)) if hasattr(o, "_data")]
+                flat[k] = orig
+                cols.append([((p - m) / (2 * eps)).reshape(-1) for p, m in zip(plus, minus)])
+            jac.append([np.stack([c[j] for c in cols], axis=1) if cols else
+                        np.zeros((base[j]._data.size, 0)) for j in range(len(base))])
+    return jac
+
+
+def _analytical_jacobian(func, inputs, wrt):
+    from ember.autograd import grad as autograd_grad
+    from ember._tensor import Tensor
+    outs = _differentiable_outputs(func, inputs)
+    jac = [[np.zeros((o._data.size, t._data.size), dtype=np.result_type(o._data, t._data))
+            for o in outs] for t in wrt]
+    for j, o in enumerate(outs):
+        for r in range(o._data.size):
+            onehot = np.zeros(o._data.size, dtype=o._data.dtype)
+            onehot[r] = 1
+            g = autograd_grad(o, wrt, Tensor._make(onehot.reshape(o._data.shape)),
+                              retain_graph=True, allow_unused=True)
+            for i, gi in enumerate(g):
+                if gi is not None:
+                    jac[i][j][r] = gi._data.reshape(-1)
+    return jac, outs
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+              check_batched_grad=False, check_batched_forward_grad=False,
+              check_forward_ad=False, check_backward_ad=True, fast_mode=False, masked=None):
+    """True when analytic and numerical Jacobians agree within atol + rtol * |numerical|."""
+    from ember._tensor import Tensor
+    inputs = _as_tuple(inputs)
+    wrt = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    if not wrt:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
+                         "none of the them have requires_grad=True.")
+    for t in wrt:
+        if t.dtype.itemsize < 8 and t.is_floating_point():
+            import warnings
+            warnings.warn(f"Input #{inputs.index(t)} requires gradient and is not a double "
+                          "precision floating point. This check will likely fail if all the "
+                          "inputs are not of double precision floating point.")
+    analytical, outs = _analytical_jacobian(func, inputs, wrt)
+    numerical = _numerical_jacobian(func, inputs, wrt, eps)
+    all_outs = [o for o in _as_tuple(func(*inputs)) if isinstance(o, Tensor)]
+    diff_idx = [k for k, o in enumerate(all_outs) if o.requires_grad]
+    for i in range(len(wrt)):
+        for j, k in enumerate(diff_idx):
+            a, n = analytical[i][j], numerical[i][k]
+            if not np.allclose(a, n, rtol=rtol, atol=atol):
+                if raise_exception:
+                    raise GradcheckError(f"Jacobian mismatch for output {k} with respect to "
+                                         f"input {i},\nnumerical:{n}\nanalytical:{a}\n")
+                return False
+    return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False):
+    """gradcheck of the first-order gradients (checks double backward)."""
+    from ember._tensor import Tensor
+    from ember.autograd import grad as autograd_grad
+    inputs = _as_tuple(inputs)
+    outs = _differentiable_outputs(func, inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        grad_outputs = [Tensor._make(rng.standard_normal(o._data.shape).astype(o._data.dtype))
+                        .requires_grad_() for o in outs]
+    grad_outputs = list(_as_tuple(grad_outputs))
+    n_in = len(inputs)
+    wrt_pos = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+
+    def first_order(*args):
+        ins, gos = args[:n_in], args[n_in:]
+        outs = _differentiable_outputs(func, ins)
+        wrt = [ins[i] for i in wrt_pos]
+        g = autograd_grad(outs, wrt, gos, create_graph=True, allow_unused=True)
+        return tuple(x for x in g if x is not None)
+
+    return gradcheck(first_order, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol,
+                     rtol=rtol, raise_exception=raise_exception)

@@ -1,0 +1,413 @@
+"""The autograd graph and the engine that runs it backward.
+
+A graph node is the op instance recorded in forward (`MulBackward0`, ...). Its `next_functions`
+are edges `(node, output_nr)` to the nodes that produced its inputs, or to an `AccumulateGrad`
+node for a leaf that requires grad, or `(None, 0)` for inputs that need no gradient.
+
+The engine (`run_backward`) is iterative: it counts each node's incoming edges, then runs nodes
+whose count has dropped to zero, accumulating gradients per output in a buffer. No recursion, so
+a chain of 100,000 ops backpropagates.
+"""
+import itertools
+import weakref
+
+import numpy as np
+
+from ember.autograd.grad_mode import state as _grad_state
+
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "run_backward"]
+
+_FREED = object()   # stands in for saved tensors released after backward
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.")
+
+
+class RemovableHandle:
+    """Returned by hook registrations; `remove()` unregisters the hook."""
+
+    _ids = itertools.count()
+    __slots__ = ("_dict_ref", "id")
+
+    def __init__(self, hooks_dict, hook):
+        self.id = next(RemovableHandle._ids)
+        hooks_dict[self.id] = hook
+        self._dict_ref = weakref.ref(hooks_dict) if _weakrefable(hooks_dict) else (
+            lambda d=hooks_dict: d)
+
+    def remove(self):
+        d = self._dict_ref()
+        if d is not None:
+            d.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _weakrefable(obj):
+    try:
+        weakref.ref(obj)
+        return True
+    except TypeError:
+        return False
+
+
+class _HookDict(dict):
+    """A dict that can be weakly referenced (plain dicts cannot)."""
+    __slots__ = ("__weakref__",)
+
+
+class Node:
+    """A recorded op in the backward graph. Subclasses implement `_apply(grad_outputs)`."""
+
+    __slots__ = ("next_functions", "_input_meta", "_saved", "_hooks", "_pre_hooks",
+                 "_tensor_hooks", "_output_meta", "_seq", "__weakref__")
+
+    _seq_counter = itertools.count()
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def metadata(self):
+        return {}
+
+    # --- hooks ---------------------------------------------------------------------------------
+
+    def register_hook(self, fn):
+        """`fn(grad_inputs, grad_outputs)` after this node ran; a non-None result replaces
+        grad_inputs."""
+        if getattr(self, "_hooks", None) is None:
+            self._hooks = _HookDict()
+        return RemovableHandle(self._hooks, fn)
+
+    def register_prehook(self, fn):
+        """`fn(grad_outputs)` before this node runs; a non-None result replaces grad_outputs."""
+        if getattr(self, "_pre_hooks", None) is None:
+            self._pre_hooks = _HookDict()
+        return RemovableHandle(self._pre_hooks, fn)
+
+    def _tensor_pre_hook(self, output_nr, fn):
+        hooks = getattr(self, "_tensor_hooks", None)
+        if hooks is None:
+            hooks = self._tensor_hooks = {}
+        d = hooks.get(output_nr)
+        if d is None:
+            d = hooks[output_nr] = _HookDict()
+        return RemovableHandle(d, fn)
+
+    def _release(self):
+        """Drop saved tensors once backward has used them (unless retain_graph)."""
+        if getattr(self, "_saved", None) is not None:
+            self._saved = _FREED
+
+
+class AccumulateGrad(Node):
+    """The sink for a leaf tensor: adds the incoming gradient into `variable.grad`."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self):
+        return "struct torch::autograd::AccumulateGrad"
+
+    def _accumulate(self, grad, create_graph):
+        var = self.variable
+        if var._hooks:
+            for hook in tuple(var._hooks.values()):
+                result = hook(grad)
+                if result is not None:
+                    grad = result
+        old = var._grad
+        if old is None:
+            # A fresh buffer: the incoming gradient may be shared by other leaves or the caller.
+            var._grad = grad if create_graph else _fresh(grad)
+        elif create_graph or _grad_state.enabled:
+            var._grad = old + grad
+        else:
+            old._data += grad._data
+            old._vc.value += 1
+        post = getattr(var, "_post_accumulate_hooks", None)
+        if post:
+            for hook in tuple(post.values()):
+                hook(var)
+
+
+def _fresh(grad):
+    from ember._tensor import Tensor
+    return Tensor._make(np.array(grad._data, copy=True, order="K"))
+
+
+def accumulator_of(tensor):
+    """The leaf's AccumulateGrad node, created once and held weakly by the tensor."""
+    ref = tensor._accumulator
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(node)
+    return node
+
+
+def retain_grad_hook(tensor):
+    ref = weakref.ref(tensor)
+
+    def hook(grad):
+        t = ref()
+        if t is not None:
+            if t._grad is None:
+                t._grad = grad if _grad_state.enabled else _fresh(grad)
+            else:
+                t._grad = t._grad + grad
+    hook._ember_retain = True
+    return hook
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine
+
+def _edge_of(tensor, i):
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn, tensor._output_nr
+    if tensor._requires_grad:
+        return accumulator_of(tensor), 0
+    raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
+                       f"grad_fn")
+
+
+def _collect(roots):
+    """Every node reachable from roots, in discovery order (iterative DFS)."""
+    seen = set(roots)
+    order = list(roots)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is not None and nxt not in seen:
+                seen.add(nxt)
+                order.append(nxt)
+                stack.append(nxt)
+    return order
+
+
+def _needed(order, targets):
+    """Nodes from which some target node can be reached (the others need not run)."""
+    needed = set(targets)
+    # Reverse topological order: children before parents. Kahn's algorithm over `order`.
+    indeg = dict.fromkeys(order, 0)
+    for node in order:
+        for nxt, _ in node.next_functions:
+            if nxt is not None:
+                indeg[nxt] += 1
+    topo = [n for n in order if indeg[n] == 0]
+    i = 0
+    while i < len(topo):
+        for nxt, _ in topo[i].next_functions:
+            if nxt is not None:
+                indeg[nxt] -= 1
+                if indeg[nxt] == 0:
+                    topo.append(nxt)
+        i += 1
+    for node in reversed(topo):
+        if node not in needed and any(n in needed for n, _ in node.next_functions
+                                      if n is not None):
+            needed.add(node)
+    return needed
+
+
+def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
+                 accumulate=True, allow_unused=False):
+    """Backpropagate `grad_tensors` from `tensors`.
+
+    accumulate=True (Tensor.backward): add into leaves' .grad (only those in `inputs` if given).
+    accumulate=False (autograd.grad): return the gradients of `inputs` without touching .grad.
+    """
+    from ember.autograd.anomaly_mode import _anomaly
+
+    roots = []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        node, nr = _edge_of(t, i)
+        roots.append((node, nr, g))
+    root_nodes = list(dict.fromkeys(n for n, _, _ in roots))
+    order = _collect(root_nodes)
+
+    # Where gradients are captured: (node, output_nr) -> index into inputs
+    capture = {}
+    if inputs is not None:
+        for i, t in enumerate(inputs):
+            if t.grad_fn is not None:
+                capture[(t.grad_fn, t._output_nr)] = i
+            elif t._requires_grad:
+                capture[(accumulator_of(t), 0)] = i
+            else:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+        needed = _needed(order, {node for node, _ in capture})
+        order = [n for n in order if n in needed]
+    else:
+        needed = None
+
+    deps = dict.fromkeys(order, 0)
+    for node in order:
+        for nxt, _ in node.next_functions:
+            if nxt is not None and nxt in deps:
+                deps[nxt] += 1
+
+    buffers = {}
+    for node, nr, g in roots:
+        if needed is not None and node not in needed:
+            continue
+        _add_to_buffer(buffers, node, nr, g)
+    captured = [None] * (len(inputs) if inputs is not None else 0)
+    ready = [n for n in root_nodes if n in deps and deps[n] == 0]
+
+    prev_mode = _grad_state.enabled
+    _grad_state.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None) or []
+            grads = _run_pre_hooks(node, grads)
+            if capture:
+                for nr, g in enumerate(grads):
+                    idx = capture.get((node, nr))
+                    if idx is not None:
+                        captured[idx] = g if captured[idx] is None else captured[idx] + g
+            if type(node) is AccumulateGrad:
+                if accumulate and (inputs is None or (node, 0) in capture) and grads \
+                        and grads[0] is not None:
+                    node._accumulate(grads[0], create_graph)
+                continue
+            if needed is not None and not any(n in deps for n, _ in node.next_functions):
+                continue   # a captured non-leaf input whose producers lead nowhere needed
+            input_grads = _call(node, grads)
+            if _anomaly.enabled:
+                _check_nan(node, input_grads)
+            if not retain_graph:
+                node._release()
+            for (nxt, nr), g in zip(node.next_functions, input_grads):
+                if nxt is None or nxt not in deps:
+                    continue
+                if g is not None:
+                    _add_to_buffer(buffers, nxt, nr, g)
+                deps[nxt] -= 1
+                if deps[nxt] == 0:
+                    ready.append(nxt)
+    finally:
+        _grad_state.enabled = prev_mode
+
+    if inputs is not None and accumulate:
+        for t, g in zip(inputs, captured):   # non-leaf inputs of backward(inputs=) get .grad
+            if t.grad_fn is not None and g is not None:
+                t._grad = g if create_graph else _fresh(g)
+    if inputs is not None and not accumulate:
+        for i, (t, g) in enumerate(zip(inputs, captured)):
+            if g is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+        return captured
+    return None
+
+
+def _add_to_buffer(buffers, node, nr, grad):
+    buf = buffers.get(node)
+    if buf is None:
+        buf = buffers[node] = []
+    while len(buf) <= nr:
+        buf.append(None)
+    old = buf[nr]
+    buf[nr] = grad if old is None else old + grad
+
+
+def _run_pre_hooks(node, grads):
+    hooks = getattr(node, "_tensor_hooks", None)
+    if hooks:
+        grads = list(grads)
+        for nr, d in hooks.items():
+            if nr < len(grads) and grads[nr] is not None and d:
+                fns = sorted(d.values(), key=lambda f: getattr(f, "_ember_retain", False))
+                for fn in fns:
+                    result = fn(grads[nr])
+                    if result is not None:
+                        grads[nr] = result
+    pre = getattr(node, "_pre_hooks", None)
+    if pre:
+        for fn in tuple(pre.values()):
+            result = fn(tuple(grads))
+            if result is not None:
+                grads = list(result)
+    return grads
+
+
+def _call(node, grads):
+    """Run one node's backward and fit each gradient to its input's shape and dtype."""
+    n_out = len(node._output_meta) if getattr(node, "_output_meta", None) else 1
+    if len(grads) < n_out:
+        grads = list(grads) + [None] * (n_out - len(grads))
+    input_grads = node._apply(grads)
+    if not isinstance(input_grads, tuple):
+        input_grads = tuple(input_grads) if isinstance(input_grads, list) else (input_grads,)
+    n_in = len(node.next_functions)
+    if len(input_grads) != n_in:
+        if len(input_grads) > n_in and all(g is None for g in input_grads[n_in:]):
+            input_grads = input_grads[:n_in]
+        else:
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of "
+                               f"gradients (expected {n_in}, got {len(input_grads)})")
+    metas = node._input_meta
+    out = []
+    for g, meta in zip(input_grads, metas):
+        if g is not None and meta is not None:
+            shape, dt = meta
+            gd = g._data
+            if gd.shape != shape:
+                g = g.sum_to_size(shape) if _broadcastable_to(gd.shape, shape) else _bad_shape(
+                    node, g, shape)
+            if g._data.dtype != dt:
+                g = g.to(_dtype_of(dt))
+        out.append(g)
+    hooks = getattr(node, "_hooks", None)
+    if hooks:
+        for fn in tuple(hooks.values()):
+            result = fn(tuple(out), tuple(grads))
+            if result is not None:
+                out = list(result)
+    return out
+
+
+def _broadcastable_to(src, dst):
+    if len(src) < len(dst):
+        return False
+    for s, d in zip(src[len(src) - len(dst):], dst):
+        if d != 1 and s != d:
+            return False
+    return True
+
+
+def _bad_shape(node, g, shape):
+    raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index 0 - got "
+                       f"{list(g.shape)} but expected shape compatible with {list(shape)}")
+
+
+def _dtype_of(npd):
+    from ember._dtype import from_numpy_dtype
+    return from_numpy_dtype(npd)
+
+
+def _check_nan(node, grads):
+    for i, g in enumerate(grads):
+        if g is not None and g._data.dtype.kind in "fc" and np.isnan(g._data).any():
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
+                               f"output.")
