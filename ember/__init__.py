@@ -24,6 +24,8 @@ from ember._ops.shape import *         # noqa: F401,F403
 from ember._ops.indexing import *      # noqa: F401,F403
 from ember._ops.linalg import *        # noqa: F401,F403
 from ember._ops.random import *        # noqa: F401,F403
+from ember._ops.manipulation import *  # noqa: F401,F403
+from ember._ops.sorting import *       # noqa: F401,F403
 from ember import autograd, backends, cuda, accelerator, version
 from ember._printing import set_printoptions
 from ember.version import __version__
@@ -113,3 +115,22 @@ def set_default_tensor_type(t):
     else:
         t = t._ember_dtype
     set_default_dtype(t)
+
+
+# Subpackages and heavier modules load on first use, so `import ember` stays fast.
+_LAZY_MODULES = {"nn", "optim", "utils", "linalg", "fft", "special", "serialization",
+                 "safetensors", "distributions", "amp", "testing", "compat", "random"}
+_LAZY_FUNCTIONS = {"save": "ember.serialization", "load": "ember.serialization"}
+
+
+def __getattr__(name):
+    import importlib
+    if name in _LAZY_MODULES:
+        module = importlib.import_module("ember." + name)
+        globals()[name] = module
+        return module
+    if name in _LAZY_FUNCTIONS:
+        value = getattr(importlib.import_module(_LAZY_FUNCTIONS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")

@@ -1,0 +1,2 @@
+"""(being written for issue #4)"""
+__all__ = []
