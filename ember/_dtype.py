@@ -188,19 +188,15 @@ def promote_types(type1, type2):
         raise RuntimeError("Promotion for Float8 Types is not supported, attempted to promote "
                            f"{type1._legacy} and {type2._legacy}")
     if type1 in _BIG_UNSIGNED or type2 in _BIG_UNSIGNED:
-        if not (type1.is_floating_point or type2.is_floating_point
-                or type1.is_complex or type2.is_complex):
+        if not (type1.is_floating_point or type2.is_floating_point):
             raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, "
                                f"attempted to promote {type1._legacy} and {type2._legacy}")
     c1, c2 = type1._category, type2._category
     if c1 == c2:
         return _promote_same_category(type1, type2)
     hi, lo = (type1, type2) if c1 > c2 else (type2, type1)
-    if hi._category == _COMPLEX and lo._category == _FLOAT:
-        if lo is float64:
-            return complex128
-        if lo is bfloat16 and hi is complex32:
-            return complex64
+    if hi._category == _COMPLEX and lo._category == _FLOAT:   # complex of the wider real part
+        return promote_types(lo, hi.to_real()).to_complex()
     return hi
 
 
@@ -280,13 +276,17 @@ class finfo:
             raise TypeError("torch.finfo() requires a floating point input type. "
                             "Use torch.iinfo to handle 'torch.finfo'")
         real = type.to_real()
-        info = np.finfo(real.np)
+        if real.np.kind == "V":   # bfloat16 / float8: NumPy's finfo does not know them
+            import ml_dtypes
+            info = ml_dtypes.finfo(real.np)
+        else:
+            info = np.finfo(real.np)
         self.bits = real.itemsize * 8
         self.eps = builtins_float(info.eps)
         self.max = builtins_float(info.max)
         self.min = builtins_float(info.min)
         self.tiny = self.smallest_normal = builtins_float(info.smallest_normal)
-        self.resolution = builtins_float(info.resolution)
+        self.resolution = 10.0 ** -info.precision
         self.dtype = real._name
 
     def __repr__(self):

@@ -112,7 +112,9 @@ class View(ArrayFunction):
     _view = True
 
     def forward(ctx, a, *, shape):
-        ctx.in_shape = a.shape
+        ctx.in_shape = a.shape   # needed by backward only, but cheaper than testing
+        if a.flags.c_contiguous:
+            return a.reshape(shape)   # NumPy's strides for a contiguous reshape are torch's
         strides = _torch_view_strides(a, shape)
         if strides is None:
             raise RuntimeError("view size is not compatible with input tensor's size and stride "
@@ -136,9 +138,15 @@ class UnsafeView(ArrayFunction):
 
 
 def view(self, *shape):
-    if len(shape) == 1 and isinstance(shape[0], _dtype_cls()):
-        return _view_dtype(self, shape[0])
-    shape = _infer_size(_shape_arg(shape), self._data.size)
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        if isinstance(shape[0], _dtype_cls()):
+            return _view_dtype(self, shape[0])
+        shape = _shape_arg(shape)
+    if shape and min(shape) < 0:
+        shape = _infer_size(shape, self._data.size)
+    elif math.prod(shape) != self._data.size:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size "
+                           f"{self._data.size}")
     return View.apply(self, shape=shape)
 
 
@@ -384,8 +392,8 @@ class ViewFn(ArrayFunction):
     _view = True
 
     def forward(ctx, a, *, fn, name, overlapping=False):
-        ctx.fn, ctx.in_shape, ctx.in_dtype = fn, a.shape, a.dtype
-        ctx._name, ctx.overlapping = name, overlapping
+        if ctx.needs_input_grad[0]:   # only a recorded node needs to remember
+            ctx.fn, ctx.in_shape, ctx._name, ctx.overlapping = fn, a.shape, name, overlapping
         return fn(a)
 
     def backward(ctx, grad):
