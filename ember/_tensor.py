@@ -172,7 +172,14 @@ class Tensor:
 
     def stride(self, dim=None):
         a = self._data
-        st = tuple(s // a.itemsize for s in a.strides)
+        if a.size == 0:   # NumPy zeroes the strides of empty arrays; torch keeps contiguous ones
+            st, acc = [], 1
+            for n in reversed(a.shape):
+                st.append(acc)
+                acc *= max(n, 1)
+            st = tuple(reversed(st))
+        else:
+            st = tuple(s // a.itemsize for s in a.strides)
         return st if dim is None else st[_wrap_dim(dim, a.ndim)]
 
     def storage_offset(self):
@@ -553,9 +560,14 @@ def _wrap_dim(dim, ndim):
 
 def _root(a):
     """The ndarray that owns the memory `a` views (the storage)."""
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
+    while True:
+        b = a.base
+        if isinstance(b, np.ndarray):
+            a = b
+        elif isinstance(getattr(b, "base", None), np.ndarray):   # as_strided's DummyArray
+            a = b.base
+        else:
+            return a
 
 
 def _address(a):

@@ -90,10 +90,25 @@ def inplace(t, result):
         raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast "
                            f"shape {list(rd.shape)}")
     if result._requires_grad:
+        _save_original(t, result.grad_fn)
         from ember._ops.shape import rebase_history
         rebase_history(t, result)
     write(t, rd)
     return t
+
+
+def _save_original(t, node):
+    """If the op computing t's new value saved t itself, keep a copy of t's old values: the write
+    is about to overwrite them (torch saves "original self" for in-place ops likewise)."""
+    saved = getattr(node, "_saved", None)
+    if not saved:
+        return
+    for s in saved:
+        if getattr(s, "tensor", None) is t:
+            orig = Tensor._make(np.array(t._data, copy=True))
+            orig.grad_fn, orig._output_nr, orig._requires_grad = (t.grad_fn, t._output_nr,
+                                                                  t._requires_grad)
+            s.tensor, s.data, s.vc, s.version = orig, orig._data, orig._vc, 0
 
 
 def write(t, array):

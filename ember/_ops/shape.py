@@ -539,13 +539,24 @@ def as_strided(input, size, stride, storage_offset=None):
     if not root.flags.c_contiguous:
         raise NotImplementedError("as_strided over a non-contiguous NumPy storage")
     rel = offset - input.storage_offset()   # where the view starts, from the input's start
-    byte_strides = tuple(s * item for s in stride)
+    overlapping = _overlaps(size, stride)
 
     def fn(x):
         # forward: the real storage; backward: a contiguous array standing in for the input
         buf, start = (root, offset) if x is a else (x, rel)
-        return np.ndarray(size, x.dtype, buffer=buf, offset=start * item, strides=byte_strides)
-    return _basic_view(input, fn, "AsStridedBackward0", overlapping=True)
+        return np.ndarray(size, x.dtype, buffer=buf, offset=start * x.itemsize,
+                          strides=tuple(s * x.itemsize for s in stride))
+    return _basic_view(input, fn, "AsStridedBackward0", overlapping=overlapping)
+
+
+def _overlaps(size, stride):
+    """Whether two indices of a (size, stride) view can reach the same element."""
+    extent = 1
+    for n, st in sorted(((n, st) for n, st in zip(size, stride) if n > 1), key=lambda p: p[1]):
+        if st < extent:
+            return True
+        extent = st * (n - 1) + extent
+    return False
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,89 @@
+"""Devices and the CUDA-facing namespaces on a CPU-only machine, against torch's CPU build."""
+import pytest
+import torch
+
+import ember
+from oracle import check_raises
+
+
+@pytest.mark.parametrize("spec", ["cpu", "cuda", "cuda:1", "cpu:0", "meta", "mps"])
+def test_device_parsing(spec):
+    e, t = ember.device(spec), torch.device(spec)
+    assert repr(e) == repr(t) and str(e) == str(t)
+    assert (e.type, e.index) == (t.type, t.index)
+
+
+def test_device_forms_and_equality():
+    assert ember.device("cuda", 1) == ember.device("cuda:1")
+    assert ember.device("cuda") != ember.device("cuda:0")
+    assert ember.device(ember.device("cpu")) == ember.device("cpu")
+    assert hash(ember.device("cpu")) == hash(ember.device("cpu"))
+    assert ember.device("cpu") != "cpu"
+    assert ember.ones(2).device == ember.device("cpu")
+    assert ember.ones(2).device.type == torch.ones(2).device.type
+
+
+@pytest.mark.parametrize("spec", ["foo", "cuda:-1", "cuda:x", "cpu:0:1", ""])
+def test_bad_device_strings(spec):
+    with pytest.raises(RuntimeError) as e:
+        ember.device(spec)
+    with pytest.raises(RuntimeError) as t:
+        torch.device(spec)
+    assert str(e.value) == str(t.value)
+
+
+def test_cuda_namespace():
+    assert ember.cuda.is_available() is torch.cuda.is_available() is False
+    assert ember.cuda.device_count() == torch.cuda.device_count() == 0
+    for fn in ("manual_seed", "manual_seed_all"):
+        getattr(ember.cuda, fn)(0)
+    ember.cuda.empty_cache()
+    assert ember.cuda.memory_allocated() == 0
+    for name in ("current_device", "get_device_name", "synchronize"):
+        with pytest.raises(AssertionError, match="not compiled with CUDA"):
+            getattr(ember.cuda, name)()
+        with pytest.raises(AssertionError):
+            getattr(torch.cuda, name)()
+
+
+def test_to_cuda_raises_like_torch():
+    check_raises(lambda t, x: x.cuda(), [(2,)])
+    check_raises(lambda t, x: x.to("cuda"), [(2,)])
+    check_raises(lambda t, x: x.to(t.device("cuda:0")), [(2,)])
+    check_raises(lambda t: t.ones(2, device="cuda"))
+    check_raises(lambda t: t.zeros(2, device="cuda:0"))
+    assert ember.ones(2).to("cpu").device.type == "cpu"
+    assert ember.ones(2).cpu().device.type == "cpu"
+
+
+def test_backends_and_version():
+    for lib in (torch, ember):
+        assert lib.backends.cudnn.is_available() is False
+        assert lib.backends.mps.is_available() is False
+        assert lib.backends.mps.is_built() is False
+        assert lib.backends.cuda.is_built() is False
+        assert lib.version.cuda is None
+    e, t = ember.backends.cudnn, torch.backends.cudnn
+    assert (e.enabled, e.benchmark, e.deterministic) == (t.enabled, t.benchmark, t.deterministic)
+    ember.backends.cudnn.benchmark = True
+    assert ember.backends.cudnn.benchmark is True
+    ember.backends.cudnn.benchmark = False
+    assert ember.backends.cudnn.version() is None
+    assert ember.__version__.startswith("2.13.0")
+
+
+def test_accelerator():
+    for lib in (torch, ember):
+        assert lib.accelerator.is_available() is False
+        assert lib.accelerator.device_count() == 0
+        assert lib.accelerator.current_accelerator() is None
+
+
+def test_threads():
+    n = ember.get_num_threads()
+    assert isinstance(n, int) and n >= 1
+    ember.set_num_threads(1)
+    assert ember.get_num_threads() == 1
+    ember.set_num_threads(n)
+    with pytest.raises(RuntimeError):
+        ember.set_num_threads(0)

@@ -1,0 +1,256 @@
+"""Tensor metadata, conversion to Python/NumPy, creation functions, against torch."""
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from oracle import check, check_raises, dtype_name
+
+
+def pair(fn):
+    return fn(torch), fn(ember)
+
+
+def test_size_type():
+    t, e = pair(lambda lib: lib.ones(2, 3).shape)
+    assert e == t and isinstance(e, tuple) and isinstance(e, ember.Size)
+    assert repr(e) == repr(t).replace("torch.", "ember.")
+    assert str(e) == str(t).replace("torch.", "ember.")
+    assert e.numel() == t.numel()
+    assert isinstance(e[1:], ember.Size) and e[0] == 2
+    assert repr(e + (4,)) == "ember.Size([2, 3, 4])"
+    assert ember.ones(2, 3).size() == (2, 3) and ember.ones(2, 3).size(-1) == 3
+    with pytest.raises(TypeError):
+        ember.Size([2.5])
+
+
+def test_metadata():
+    for shape in [(), (0,), (3,), (2, 3, 4)]:
+        t, e = torch.zeros(shape), ember.zeros(shape)
+        assert e.dim() == t.dim() == e.ndim
+        assert e.numel() == t.numel()
+        assert e.stride() == t.stride()
+        assert e.storage_offset() == t.storage_offset()
+        assert e.is_contiguous() == t.is_contiguous()
+        assert e.element_size() == t.element_size()
+        assert e.nbytes == t.nbytes and e.itemsize == t.itemsize
+        assert e.is_floating_point() and not e.is_complex()
+        assert e.is_leaf and not e.requires_grad and e.grad_fn is None
+        assert e.layout is ember.strided and e.get_device() == -1 and not e.is_cuda
+        assert e.type() == t.type() == "torch.FloatTensor"
+    x = ember.zeros(3, 4)
+    assert x.data_ptr() == x.numpy().__array_interface__["data"][0]
+    assert x[1].data_ptr() == x.data_ptr() + 16
+    assert x.stride(1) == 1 and x.stride(-2) == 4
+    check_raises(lambda t, x: x.stride(2), [(3, 4)])
+    check_raises(lambda t, x: x.size(-3), [(3, 4)])
+
+
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int32", "int64", "float16", "float32",
+                                   "float64", "complex64"])
+def test_item_tolist(dtype):
+    a = (np.arange(6).reshape(2, 3) % 3).astype(dtype)
+    t, e = torch.from_numpy(a.copy()), ember.from_numpy(a.copy())
+    assert e.tolist() == t.tolist()
+    assert type(e[0, 1].item()) is type(t[0, 1].item())
+    assert e[0, 1].item() == t[0, 1].item()
+
+
+def test_scalar_conversions():
+    x = ember.tensor(3)
+    assert int(x) == 3 and float(x) == 3.0 and bool(x) and complex(x) == 3
+    assert [10, 20, 30, 40][ember.tensor(2)] == 30
+    assert np.arange(5)[ember.tensor(1)] == 1
+    assert "%d %f %.2f" % (ember.tensor(3), ember.tensor(2.5), ember.tensor(1.239)) == \
+        "%d %f %.2f" % (torch.tensor(3), torch.tensor(2.5), torch.tensor(1.239))
+    assert f"{ember.tensor(1.23456):.3f}" == f"{torch.tensor(1.23456):.3f}" == "1.235"
+    assert format(ember.ones(2)) == str(ember.ones(2))
+    assert hash(x) == id(x)
+    assert len(ember.ones(4, 2)) == 4
+    assert [r.tolist() for r in ember.tensor([[1, 2], [3, 4]])] == [[1, 2], [3, 4]]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, x: int(x), lambda t, x: float(x), lambda t, x: bool(x),
+    lambda t, x: x.__index__(), lambda t, x: x.item(), lambda t, x: format(x, ".2f"),
+])
+def test_multi_element_conversion_errors(fn):
+    t_exc, e_exc = check_raises(fn, [(2,)])
+    assert str(e_exc) == str(t_exc)
+
+
+def test_zero_dim_errors():
+    check_raises(lambda t, x: len(x), inputs=[np.array(1.0)])
+    check_raises(lambda t, x: iter(x), inputs=[np.array(1.0)])
+    check_raises(lambda t, x: x.__index__(), inputs=[np.array(1.5)])
+
+
+def test_numpy_shares_memory():
+    x = ember.zeros(3)
+    a = x.numpy()
+    a[0] = 5
+    assert x[0].item() == 5
+    b = np.zeros(4, dtype=np.int32)
+    y = ember.from_numpy(b)
+    y[1] = 7
+    assert b[1] == 7 and y.dtype is ember.int32
+    assert np.asarray(y) is b or np.shares_memory(np.asarray(y), b)
+    assert np.array(y, dtype=np.float64).dtype == np.float64
+    assert np.asarray(y, copy=True) is not b
+    with pytest.raises(RuntimeError, match="Use tensor.detach"):
+        ember.ones(2, requires_grad=True).numpy()
+    with pytest.raises(ValueError):
+        ember.from_numpy(np.zeros(4)[::-1])
+    with pytest.raises(TypeError):
+        ember.from_numpy(np.array(["a"]))
+
+
+def test_data_attribute():
+    x = ember.ones(3, requires_grad=True)
+    d = x.data
+    assert not d.requires_grad and d.is_leaf
+    d[0] = 4
+    assert x[0].item() == 4
+    assert x._version == 0   # .data does not share the version counter
+    x.data = ember.zeros(5)
+    assert x.shape == (5,) and x.requires_grad
+
+
+def test_detach_shares_version():
+    x = ember.ones(3, requires_grad=True)
+    y = x.detach()
+    y.add_(1)
+    assert x._version == y._version == 1
+    assert x[0].item() == 2
+
+
+# --- creation -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("data", [
+    [1, 2, 3], [1.5, 2], [True, False], [True, 2], [[1, 2], [3, 4]], 3, 2.5, True, 1 + 2j,
+    [], [[]], [[1.0], [2.0]], np.float64(1.5), np.arange(3, dtype=np.int16), [1j, 2],
+])
+def test_tensor_dtype_inference(data):
+    t, e = torch.tensor(data), ember.tensor(data)
+    assert dtype_name(e.dtype) == dtype_name(t.dtype)
+    assert e.shape == t.shape
+    assert e.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("data", [[[1, 2], [3]], [[1, 2], 3], "a", 2 ** 64])
+def test_tensor_bad_data(data):
+    t_exc, e_exc = check_raises(lambda lib: lib.tensor(data))
+    assert str(e_exc) in (str(t_exc), "Overflow when unpacking long long") or \
+        type(e_exc) is type(t_exc)
+
+
+def test_tensor_copies_and_as_tensor_shares():
+    a = np.zeros(3, dtype=np.float32)
+    e = ember.tensor(a)
+    e[0] = 1
+    assert a[0] == 0
+    s = ember.as_tensor(a)
+    s[0] = 2
+    assert a[0] == 2
+    assert ember.as_tensor(a, dtype=ember.float64).dtype is ember.float64
+    x = ember.ones(2)
+    assert ember.as_tensor(x) is x
+    assert ember.asarray([1, 2]).dtype is ember.int64
+    assert ember.asarray(a).data_ptr() == a.__array_interface__["data"][0]
+    r = ember.tensor([1.0, 2.0], requires_grad=True)
+    assert r.requires_grad and r.is_leaf
+    with pytest.raises(RuntimeError, match="floating point"):
+        ember.tensor([1, 2], requires_grad=True)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.zeros(2, 3), lambda t: t.zeros((2, 3)), lambda t: t.zeros([2, 3]),
+    lambda t: t.ones(2, dtype=t.int32), lambda t: t.full((2, 2), 7),
+    lambda t: t.full((2,), True), lambda t: t.full((2,), 1.5), lambda t: t.full((2,), 1.5,
+                                                                              dtype=t.float64),
+    lambda t: t.zeros(0), lambda t: t.ones(()), lambda t: t.eye(3), lambda t: t.eye(2, 4),
+    lambda t: t.eye(3, dtype=t.int64),
+    lambda t: t.arange(5), lambda t: t.arange(1, 4), lambda t: t.arange(0, 1, 0.1),
+    lambda t: t.arange(0.0, 5), lambda t: t.arange(10, 0, -3), lambda t: t.arange(5, dtype=t.float64),
+    lambda t: t.arange(-1.5, 2.25, 0.75), lambda t: t.arange(0, 10, 3, dtype=t.float32),
+    lambda t: t.linspace(0, 1, 5), lambda t: t.linspace(-3, 7, 11), lambda t: t.linspace(0, 1, 1),
+    lambda t: t.linspace(0, 1, 0), lambda t: t.linspace(0, 10, 7, dtype=t.int64),
+    lambda t: t.logspace(0, 2, 3), lambda t: t.logspace(-1, 1, 5, base=2.0),
+    lambda t: t.zeros_like(t.ones(2, 3, dtype=t.int16)), lambda t: t.ones_like(t.ones(2)),
+    lambda t: t.full_like(t.ones(3), 4), lambda t: t.zeros_like(t.ones(3), dtype=t.bool),
+    lambda t: t.ones(3).new_zeros(2), lambda t: t.ones(3, dtype=t.float64).new_ones((2, 2)),
+    lambda t: t.ones(2).new_full((3,), 2), lambda t: t.ones(2, dtype=t.int32).new_tensor([1, 2]),
+    lambda t: t.ones(2, dtype=t.int32).new_empty(3).shape,
+    lambda t: t.FloatTensor([1, 2]), lambda t: t.LongTensor([1, 2]), lambda t: t.ByteTensor([3]),
+    lambda t: t.DoubleTensor(2, 3).shape, lambda t: t.Tensor([1, 2]), lambda t: t.Tensor(2, 3).shape,
+    lambda t: t.BoolTensor([1, 0]), lambda t: t.IntTensor([[1], [2]]),
+])
+def test_creation_matches_torch(call):
+    check(lambda t: call(t), grad=False)
+
+
+def test_like_preserves_strides():
+    check(lambda t: t.zeros_like(t.ones(3, 4).t()), grad=False, check_stride=True)
+    check(lambda t: t.empty(2, 3).stride(), grad=False)
+
+
+def test_empty_and_requires_grad():
+    e = ember.empty(2, 3, dtype=ember.float64, requires_grad=True)
+    assert e.shape == (2, 3) and e.dtype is ember.float64 and e.requires_grad
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.zeros(-1), lambda t: t.arange(0, 5, -1), lambda t: t.arange(0, 5, 0),
+    lambda t: t.eye(-1), lambda t: t.linspace(0, 1, -1),
+    lambda t: t.ones(2, dtype=t.int64).requires_grad_(),
+])
+def test_creation_errors(call):
+    check_raises(lambda t: call(t))
+
+
+def test_legacy_isinstance_and_type_strings():
+    assert isinstance(ember.ones(2), ember.FloatTensor)
+    assert not isinstance(ember.ones(2), ember.LongTensor)
+    x = ember.ones(2)
+    assert x.type(ember.float64).dtype is ember.float64
+    assert x.type("torch.LongTensor").dtype is ember.int64
+    assert x.long().type() == "torch.LongTensor"
+
+
+@pytest.mark.parametrize("method,dtype", [("float", "float32"), ("double", "float64"),
+                                          ("half", "float16"), ("long", "int64"), ("int", "int32"),
+                                          ("short", "int16"), ("char", "int8"), ("byte", "uint8"),
+                                          ("bool", "bool"), ("bfloat16", "bfloat16")])
+def test_conversion_methods(method, dtype):
+    check(lambda t, x: getattr(x * 3, method)(), [(4,)])
+
+
+def test_to_variants():
+    x = ember.ones(2)
+    assert x.to(ember.float32) is x
+    assert x.to("cpu") is x
+    assert x.to(x) is x
+    assert x.to(ember.float64).dtype is ember.float64
+    assert x.to("cpu", ember.int32).dtype is ember.int32
+    assert x.to(dtype=ember.int16).dtype is ember.int16
+    assert x.to(ember.float32, copy=True) is not x
+    assert x.to(ember.zeros(1, dtype=ember.float64)).dtype is ember.float64
+    check(lambda t, x: x.to(t.float64) * 2, [(3,)])
+
+
+def test_pickle_roundtrip():
+    x = ember.arange(6).reshape(2, 3)
+    y = pickle.loads(pickle.dumps(x))
+    assert y.tolist() == x.tolist() and y.dtype is x.dtype
+
+
+def test_deepcopy():
+    import copy
+    x = ember.ones(3, requires_grad=True)
+    y = copy.deepcopy(x)
+    assert y is not x and y.requires_grad and y.data_ptr() != x.data_ptr()
+    with pytest.raises(RuntimeError):
+        copy.deepcopy(x * 2)
