@@ -5,6 +5,7 @@ bottom-up: `_backend` (NumPy/CuPy/SciPy), `_dtype`/`_device`, `_tensor`, `autogr
 (one file per op family), then this namespace, `nn`, `optim`, `utils` and the rest.
 """
 import os as _os
+import warnings as _warnings
 
 from ember import _dtype
 from ember._dtype import (bfloat16, bool, cdouble, cfloat, chalf, complex32, complex64, complex128,
@@ -29,6 +30,9 @@ from ember._ops.sorting import *       # noqa: F401,F403
 from ember import autograd, backends, cuda, accelerator, version
 from ember._printing import set_printoptions
 from ember.version import __version__
+
+# NumPy warns on inf/nan arithmetic (log(0), 0/0); torch computes the same values silently.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.")
 
 # Module objects torch exposes at top level: layouts and memory formats (markers only).
 

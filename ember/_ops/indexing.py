@@ -110,6 +110,8 @@ def _check_bounds(key, shape):
 
 def _basic_fn(key):
     """fn(array) -> the view x[key], with torch's strides for dims added by None."""
+    if Ellipsis not in key:
+        key = key + (Ellipsis,)   # ints for every dim: a 0-d view, not a NumPy scalar
     if not any(k is None for k in key):
         return lambda x: x[key]
     plain = tuple(k for k in key if k is not None)
@@ -142,12 +144,15 @@ def _basic_fn(key):
 class Index(ArrayFunction):
     """Advanced indexing (a copy); backward adds the gradient at the indexed positions."""
 
-    def forward(ctx, a, *, key):
-        ctx.key, ctx.in_shape = key, a.shape
+    def forward(ctx, a, *, key, name="IndexBackward0"):
+        ctx.key, ctx.in_shape, ctx._name = key, a.shape, name
         return a[key]
 
     def backward(ctx, grad):
         return IndexPutAccumulate.apply(grad, key=ctx.key, shape=ctx.in_shape)
+
+    def name(self):
+        return self._name
 
 
 class IndexPutAccumulate(ArrayFunction):
@@ -181,11 +186,14 @@ def getitem(self, key):
 class IndexPut(ArrayFunction):
     """out = a with out[key] = v; grads: a's gradient with the key zeroed, v's gathered."""
 
-    def forward(ctx, a, v, *, key):
-        ctx.key = key
+    def forward(ctx, a, v, *, key, name="IndexPutBackward0"):
+        ctx.key, ctx._name = key, name
         out = np.array(a, copy=True)
         out[key] = v
         return out
+
+    def name(self):
+        return self._name
 
     def backward(ctx, grad):
         ga = None

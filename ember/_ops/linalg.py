@@ -12,18 +12,35 @@ __all__ = ["matmul"]
 
 
 class Matmul(ArrayFunction):
-    """a @ b for a, b of at least 2 dims; grads: grad @ b^H and a^H @ grad."""
+    """a @ b with NumPy's (= torch's) rules for 1-D operands and batch broadcasting.
+
+    grads: grad @ b^H and a^H @ grad, a 1-D `a` acting as a row and a 1-D `b` as a column whose
+    added dim is removed again. The engine sums broadcast batch dims away.
+    """
     _name = "MmBackward0"   # matmul() renames it after torch's dispatch (Bmm, Mv, Dot...)
 
     def forward(ctx, a, b):
+        ctx.a_vector, ctx.b_vector = a.ndim == 1, b.ndim == 1
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
-        return np.matmul(a, b)
+        return np.asarray(np.matmul(a, b))
 
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        ga = grad @ b.mT.conj() if ctx.needs_input_grad[0] else None
-        gb = a.mT.conj() @ grad if ctx.needs_input_grad[1] else None
+        if ctx.a_vector and ctx.b_vector:   # dot product: grad is 0-d
+            return (grad * b.conj() if ctx.needs_input_grad[0] else None,
+                    grad * a.conj() if ctx.needs_input_grad[1] else None)
+        g = grad.unsqueeze(-2) if ctx.a_vector else grad
+        g = g.unsqueeze(-1) if ctx.b_vector else g
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            bm = b.unsqueeze(-1) if ctx.b_vector else b
+            ga = g @ bm.mT.conj()
+            ga = ga.squeeze(-2) if ctx.a_vector else ga
+        if ctx.needs_input_grad[1]:
+            am = a.unsqueeze(-2) if ctx.a_vector else a
+            gb = am.mT.conj() @ g
+            gb = gb.squeeze(-1) if ctx.b_vector else gb
         return ga, gb
 
     def name(self):
@@ -86,22 +103,17 @@ def matmul(input, other, *, out=None):
     """Matrix product with torch's 1-D promotion and batch broadcasting."""
     _check_matmul(input, other)
     da, db = input._data.ndim, other._data.ndim
-    if da >= 2 and db >= 2:
-        r = Matmul.apply(input, other)
-        name = "MmBackward0" if da == 2 and db == 2 else (
-            "BmmBackward0" if da == db == 3 and input.shape[0] == other.shape[0]
-            else "UnsafeViewBackward0")
+    r = Matmul.apply(input, other)
+    if da == 1 and db == 1:
+        name = "DotBackward0"
+    elif da == 2 and db == 1:
+        name = "MvBackward0"
+    elif da <= 2 and db == 2:
+        name = "MmBackward0"
+    elif da == db == 3 and input._data.shape[0] == other._data.shape[0]:
+        name = "BmmBackward0"
     else:
-        a = input.unsqueeze(0) if da == 1 else input
-        b = other.unsqueeze(-1) if db == 1 else other
-        r = Matmul.apply(a, b)
-        if db == 1:
-            r = r.squeeze(-1)
-        if da == 1:
-            r = r.squeeze(-2 if db != 1 else -1)
-        name = "DotBackward0" if da == db == 1 else ("MvBackward0" if db == 1 and da == 2 else
-                                                   "MmBackward0" if da == 1 and db == 2
-                                                   else "UnsafeViewBackward0")
+        name = "UnsafeViewBackward0"
     if r.grad_fn is not None:
         r.grad_fn._name = name
     if out is not None:

@@ -62,14 +62,21 @@ def _raise_modified(saved, node):
     from ember._dtype import from_numpy_dtype
     desc = f"[torch.{from_numpy_dtype(data.dtype)._legacy}Tensor [{', '.join(map(str, data.shape))}]]"
     if saved.output_nr is not None:
-        desc += f", which is output {saved.output_nr} of {node.name()},"
+        desc += f", which is output {saved.output_nr} of {_op_name(node)},"
     elif t is not None and t.grad_fn is not None:
-        desc += f", which is output {t._output_nr} of {t.grad_fn.name()},"
+        desc += f", which is output {t._output_nr} of {_op_name(t.grad_fn)},"
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: {desc} is at version {saved.vc.value}; expected version {saved.version} "
         "instead. Hint: enable anomaly detection to find the operation that failed to compute "
-        "its gradient, with torch.autograd.set_detect_anomaly(True).")
+        "its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def _op_name(node):
+    """'ExpBackward0' -> 'Exp', as torch names the forward op in this message."""
+    name = node.name()
+    i = name.rfind("Backward")
+    return name[:i] if i > 0 else name
 
 
 class FunctionCtx:
@@ -161,6 +168,7 @@ class Function(FunctionCtx, Node):
         if not record:
             return outputs
         tensor_inputs = [a for a in args if isinstance(a, Tensor)]
+        _record_inputs(ctx, args)   # before outputs rebase any dirty input's history
         wrapped = []
         dirty = {id(t) for t in ctx._dirty}
         non_diff = {id(t) for t in ctx._non_differentiable}
@@ -181,7 +189,7 @@ class Function(FunctionCtx, Node):
                 t.grad_fn = ctx
                 t._output_nr = nr
             wrapped.append(t)
-        _record(ctx, args, wrapped)
+        _record_outputs(ctx, wrapped)
         return wrapped[0] if single else tuple(wrapped)
 
     def _apply(self, grads):
@@ -217,8 +225,8 @@ def _check_inplace_leaf(t):
                            "operation.")
 
 
-def _record(ctx, inputs, outputs):
-    """Attach ctx to the graph: edges to the inputs' nodes, metadata, saved tensors."""
+def _record_inputs(ctx, inputs):
+    """Edges from ctx to the nodes that produced its tensor inputs, and their metadata."""
     next_functions = []
     metas = []
     ctx._n_args = len(inputs)
@@ -235,6 +243,10 @@ def _record(ctx, inputs, outputs):
             metas.append(None)
     ctx.next_functions = tuple(next_functions)
     ctx._input_meta = tuple(metas)
+
+
+def _record_outputs(ctx, outputs):
+    """Output metadata and the saved tensors, resolved now that outputs exist."""
     ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
                              for o in outputs)
     raw = ctx._raw_saved

@@ -115,10 +115,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     wrt_pos = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
 
     def first_order(*args):
+        from ember.autograd.grad_mode import enable_grad
         ins, gos = args[:n_in], args[n_in:]
-        outs = _differentiable_outputs(func, ins)
-        wrt = [ins[i] for i in wrt_pos]
-        g = autograd_grad(outs, wrt, gos, create_graph=True, allow_unused=True)
+        with enable_grad():   # also when gradcheck perturbs inputs under no_grad
+            outs = _differentiable_outputs(func, ins)
+            wrt = [ins[i] for i in wrt_pos]
+            g = autograd_grad(outs, wrt, gos, create_graph=True, allow_unused=True)
         return tuple(x for x in g if x is not None)
 
     return gradcheck(first_order, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol,

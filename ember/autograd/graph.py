@@ -122,7 +122,7 @@ class AccumulateGrad(Node):
         self.next_functions = ()
 
     def name(self):
-        return "struct torch::autograd::AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"
 
     def _accumulate(self, grad, create_graph):
         var = self.variable

@@ -1,0 +1,471 @@
+"""The autograd engine, grad modes, hooks, custom Functions and errors, against torch."""
+import threading
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from oracle import assert_close, check, check_raises, to_ember, to_torch
+
+
+def both(fn):
+    """Run fn(lib) on torch and ember; return both results."""
+    return fn(torch), fn(ember)
+
+
+def leaves(lib, *shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [lib.tensor(rng.standard_normal(s), dtype=lib.float64, requires_grad=True)
+            for s in shapes]
+
+
+# --- graph structure --------------------------------------------------------------------------
+
+def test_node_names_and_next_functions():
+    def names(lib):
+        x, w = leaves(lib, (3,), (3,))
+        y = ((x * w + 2) / 3).exp().log() - x
+        s = (y @ w).sum() + x.sum()
+        out = []
+        stack = [s.grad_fn]
+        while stack:
+            node = stack.pop()
+            out.append(node.name())
+            stack.extend(n for n, _ in node.next_functions if n is not None)
+        return out
+    t, e = both(names)
+    assert [n.replace("torch::", "") for n in e] == [n.replace("torch::", "") for n in t]
+
+
+def test_grad_fn_repr_and_leaf_flags():
+    x = ember.ones(2, requires_grad=True)
+    y = x * 2
+    assert y.grad_fn.name() == "MulBackward0" and not y.is_leaf and x.is_leaf
+    assert y.grad_fn.next_functions[0][0].name() == "torch::autograd::AccumulateGrad"
+    assert y.grad_fn.next_functions[0][0].variable is x
+    assert (x + 1).grad_fn.next_functions[1] == (None, 0)
+    assert y.requires_grad and not (y.detach()).requires_grad
+    with ember.no_grad():
+        assert (x * 2).grad_fn is None
+
+
+def test_no_graph_without_requires_grad():
+    x = ember.ones(3)
+    assert (x * 2).grad_fn is None and not (x * 2).requires_grad
+
+
+# --- backward semantics -----------------------------------------------------------------------
+
+def test_backward_accumulates_into_leaves():
+    def run(lib):
+        x, w = leaves(lib, (4,), (4,))
+        for _ in range(2):
+            ((x * w).sum() + (x ** 2).mean()).backward()
+        return x.grad, w.grad
+    (tx, tw), (ex, ew) = both(run)
+    assert_close(tx, ex)
+    assert_close(tw, ew)
+
+
+def test_gradient_argument_and_shape_errors():
+    check(lambda t, x: x * 3, [(2, 3)])   # random upstream gradient through the oracle
+    check_raises(lambda t, x: (x.requires_grad_() * 2).backward(), [(3,)])
+    check_raises(lambda t, x: (x.requires_grad_() * 2).backward(t.ones(2)), [(3,)])
+    t_exc, e_exc = check_raises(lambda t, x: (x.requires_grad_() * 2).backward(), [(3,)])
+    assert str(e_exc) == str(t_exc)
+    t_exc, e_exc = check_raises(lambda t, x: (x * 2).sum().backward(), [(3,)])
+    assert str(e_exc) == str(t_exc)
+
+
+def test_backward_twice_needs_retain_graph():
+    def run(lib):
+        x, = leaves(lib, (3,))
+        y = (x.exp() * x).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        return x.grad
+    assert_close(*both(run))
+
+    def twice(t, x):
+        y = x.requires_grad_().exp().sum()
+        y.backward()
+        y.backward()
+    t_exc, e_exc = check_raises(twice, [(3,)])
+    assert str(e_exc) == str(t_exc)
+
+
+def test_backward_twice_without_saved_tensors_is_allowed():
+    for lib in (torch, ember):
+        x, = leaves(lib, (3,))
+        y = (x + 1).sum()
+        y.backward()
+        y.backward()
+        assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_inputs_argument():
+    def run(lib):
+        x, w = leaves(lib, (3,), (3,))
+        (x * w).sum().backward(inputs=[w])
+        return x.grad, w.grad
+    (tx, tw), (ex, ew) = both(run)
+    assert tx is None and ex is None
+    assert_close(tw, ew)
+
+
+def test_autograd_grad_and_allow_unused():
+    def run(lib):
+        x, w, u = leaves(lib, (3,), (3,), (2,))
+        y = (x * w).sum()
+        gx, gw = lib.autograd.grad(y, [x, w], retain_graph=True)
+        gu, = lib.autograd.grad(y, [u], allow_unused=True)
+        assert x.grad is None
+        return gx, gw, gu
+    (tx, tw, tu), (ex, ew, eu) = both(run)
+    assert_close(tx, ex)
+    assert_close(tw, ew)
+    assert tu is None and eu is None
+
+    def unused(t, x, u):
+        x.requires_grad_()
+        u.requires_grad_()
+        t.autograd.grad((x * 2).sum(), [u])
+    check_raises(unused, [(3,), (2,)])
+
+
+def test_grad_of_intermediate():
+    def run(lib):
+        x, = leaves(lib, (3,))
+        h = x.exp()
+        y = (h * h).sum()
+        return lib.autograd.grad(y, h)[0]
+    assert_close(*both(run))
+
+
+def test_double_backward_gradient_penalty():
+    """The gradient of a gradient norm (WGAN-GP style) matches torch."""
+    def run(lib):
+        x, w = leaves(lib, (4, 3), (3, 2))
+        y = (x @ w).exp().sum()
+        g, = lib.autograd.grad(y, x, create_graph=True)
+        penalty = ((g * g).sum(1) - 1).mean() ** 2 if False else ((g * g).sum() - 1) ** 2
+        penalty.backward()
+        return w.grad, x.grad
+    (tw, tx), (ew, ex) = both(run)
+    assert_close(tw, ew)
+    assert_close(tx, ex)
+
+
+def test_third_order():
+    def run(lib):
+        x, = leaves(lib, (3,))
+        y = (x ** 4).sum()
+        g1, = lib.autograd.grad(y, x, create_graph=True)
+        g2, = lib.autograd.grad(g1.sum(), x, create_graph=True)
+        g3, = lib.autograd.grad(g2.sum(), x)
+        return g3
+    assert_close(*both(run))
+
+
+def test_long_chain_does_not_recurse():
+    x = ember.ones(2, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+def test_mixed_dtype_gradients_take_input_dtypes():
+    def run(lib):
+        a = lib.ones(3, dtype=lib.float32, requires_grad=True)
+        b = lib.tensor(2.0, dtype=lib.float64, requires_grad=True)
+        (a * b).sum().backward()
+        return a.grad, b.grad
+    (ta, tb), (ea, eb) = both(run)
+    assert_close(ta, ea)
+    assert_close(tb, eb)
+
+
+def test_broadcast_gradients_sum_to_input_shape():
+    check(lambda t, x, y, z: x * y + z, [(4, 1, 3), (2, 1), (3,)])
+
+
+# --- retain_grad and hooks --------------------------------------------------------------------
+
+def test_retain_grad_and_nonleaf_warning():
+    def run(lib):
+        x, = leaves(lib, (3,))
+        h = x * 2
+        h.retain_grad()
+        (h ** 2).sum().backward()
+        return h.grad, h.retains_grad
+    (th, tr), (eh, er) = both(run)
+    assert_close(th, eh)
+    assert tr and er
+    x = ember.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="not a leaf Tensor"):
+        assert (x * 2).grad is None
+
+
+def test_tensor_hooks_modify_and_remove():
+    def run(lib):
+        x, = leaves(lib, (3,))
+        calls = []
+        h = x * 3
+        handle = h.register_hook(lambda g: calls.append("h") or g * 10)
+        x.register_hook(lambda g: calls.append("x"))
+        h.sum().backward(retain_graph=True)
+        handle.remove()
+        h.sum().backward()
+        return x.grad, calls
+    (tg, tc), (eg, ec) = both(run)
+    assert_close(tg, eg)
+    assert ec == tc
+
+
+def test_node_hooks():
+    def run(lib):
+        x, = leaves(lib, (3,))
+        y = x.exp()
+        seen = []
+        y.grad_fn.register_prehook(lambda go: seen.append(("pre", len(go))))
+        y.grad_fn.register_hook(lambda gi, go: seen.append(("post", len(gi), len(go))))
+        y.sum().backward()
+        return seen
+    t, e = both(run)
+    assert e == t
+
+
+def test_hook_on_tensor_without_grad_errors():
+    check_raises(lambda t, x: x.register_hook(lambda g: g), [(3,)])
+
+
+# --- grad modes -------------------------------------------------------------------------------
+
+def test_grad_modes_as_context_decorator_and_call():
+    x = ember.ones(2, requires_grad=True)
+    with ember.no_grad():
+        assert not ember.is_grad_enabled()
+        with ember.enable_grad():
+            assert (x * 2).requires_grad
+        assert not (x * 2).requires_grad
+    assert ember.is_grad_enabled()
+
+    @ember.no_grad()
+    def f():
+        return x * 2
+
+    @ember.no_grad
+    def g():
+        return x * 2
+    assert not f().requires_grad and not g().requires_grad
+
+    ember.set_grad_enabled(False)
+    assert not ember.is_grad_enabled()
+    ember.set_grad_enabled(True)
+    with ember.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert ember.is_grad_enabled()
+    with ember.inference_mode():
+        assert not (x * 2).requires_grad and ember.is_inference_mode_enabled()
+
+    @ember.inference_mode()
+    def h():
+        return x * 2
+    assert not h().requires_grad
+
+    def gen():
+        yield (x * 2).requires_grad
+    assert list(ember.no_grad()(gen)()) == [False]
+
+
+def test_grad_mode_is_thread_local():
+    results = []
+
+    def worker():
+        results.append(ember.is_grad_enabled())
+    with ember.no_grad():
+        th = threading.Thread(target=worker)
+        th.start()
+        th.join()
+    assert results == [True]
+
+
+# --- in-place errors --------------------------------------------------------------------------
+
+def test_saved_tensor_modified_inplace():
+    def f(t, x):
+        x.requires_grad_()
+        y = x * 1
+        z = y.exp()
+        y.add_(1)   # exp saved its output, not y: allowed
+        w = y * y
+        y.mul_(2)   # y was saved by the second mul: backward must refuse
+        w.sum().backward()
+    t_exc, e_exc = check_raises(f, [(3,)])
+    assert str(e_exc) == str(t_exc)
+
+    def g(t, x):
+        x.requires_grad_()
+        z = x.exp()
+        z.add_(1)
+        z.sum().backward()
+    t_exc, e_exc = check_raises(g, [(3,)])
+    assert str(e_exc) == str(t_exc)
+
+
+def test_inplace_on_nonleaf_rebases_history():
+    check(lambda t, x: (x * 2).add_(x).mul_(x), [(3, 2)])
+    check(lambda t, x: (x * 1).neg_().exp_(), [(3,)])
+
+
+def test_requires_grad_flags():
+    check_raises(lambda t, x: (x.requires_grad_() * 2).requires_grad_(False), [(2,)])
+    check_raises(lambda t: t.ones(2, dtype=t.int64, requires_grad=True))
+    x = ember.ones(2)
+    x.requires_grad = True
+    assert x.requires_grad
+
+
+# --- custom Functions -------------------------------------------------------------------------
+
+def make_cube(lib):
+    class Cube(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale):
+            ctx.save_for_backward(x)
+            ctx.scale = scale
+            return x ** 3 * scale
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, = ctx.saved_tensors
+            return grad * 3 * x ** 2 * ctx.scale, None
+    return Cube
+
+
+def test_custom_function():
+    def run(lib):
+        x, = leaves(lib, (3,))
+        y = make_cube(lib).apply(x, 2.0)
+        name = y.grad_fn.name()
+        g, = lib.autograd.grad(y.sum(), x, create_graph=True)
+        g.sum().backward()
+        return y, x.grad, name
+    (ty, tg, tn), (ey, eg, en) = both(run)
+    assert_close(ty, ey)
+    assert_close(tg, eg)
+    assert en == tn
+
+
+def test_custom_function_ctx_features():
+    def run(lib):
+        class Split(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.set_materialize_grads(False)
+                idx = x.argmax() if hasattr(x, "argmax") else None
+                ctx.mark_non_differentiable(*(() if idx is None else (idx,)))
+                return x * 2, x.detach() + 1
+
+            @staticmethod
+            def backward(ctx, g1, g2):
+                assert ctx.needs_input_grad == (True,)
+                return g1 * 2 if g2 is None else g1 * 2 + g2
+
+        class AddOne(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.add_(1)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        x, = leaves(lib, (3,))
+        a, b = Split.apply(x)
+        a.sum().backward()
+        h = x * 1
+        out = AddOne.apply(h)
+        same = out is h
+        (out * 3).sum().backward()
+        return x.grad, same, h._version
+    (tg, ts, tv), (eg, es, ev) = both(run)
+    assert_close(tg, eg)
+    assert es == ts
+
+
+def test_once_differentiable():
+    class F(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 2
+
+        @staticmethod
+        @ember.autograd.function.once_differentiable
+        def backward(ctx, g):
+            assert not ember.is_grad_enabled()
+            return g * 2
+    x = ember.ones(2, requires_grad=True)
+    g, = ember.autograd.grad(F.apply(x).sum(), x, create_graph=True)
+    assert g.tolist() == [2.0, 2.0] and not g.requires_grad
+
+
+def test_custom_function_wrong_number_of_grads():
+    def run(t, x):
+        class Bad(t.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                return x * y
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+        Bad.apply(x.requires_grad_(), x).sum().backward()
+    check_raises(run, [(2,)])
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+def test_gradcheck_and_gradgradcheck():
+    x = ember.tensor(np.random.default_rng(0).standard_normal((3, 2)), dtype=ember.float64,
+                     requires_grad=True)
+    w = ember.tensor(np.random.default_rng(1).standard_normal((2, 2)), dtype=ember.float64,
+                     requires_grad=True)
+    assert ember.autograd.gradcheck(lambda a, b: (a @ b).exp() / (a.sum() + 3), (x, w))
+    assert ember.autograd.gradgradcheck(lambda a, b: (a @ b).exp().sum(), (x, w))
+
+    class Wrong(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+    assert not ember.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False)
+    with pytest.raises(RuntimeError):
+        ember.autograd.gradcheck(Wrong.apply, (x,))
+
+
+def test_detect_anomaly_names_the_op():
+    x = ember.tensor([0.0, 1.0], requires_grad=True)
+    with pytest.warns(UserWarning):
+        ctx = ember.autograd.detect_anomaly()
+    with ctx:
+        y = (x.log() * 0).sum()   # d/dx log(x) at 0 is inf; times 0 gives nan
+        with pytest.raises(RuntimeError, match="LogBackward0"):
+            y.backward()
+    z = (x.log() * 0).sum()
+    z.backward()   # without anomaly mode: no error
+    assert np.isnan(x.grad.numpy()[0])
+
+
+def test_variable_alias():
+    assert ember.autograd.Variable is ember.Tensor
