@@ -1,0 +1,3 @@
+from ember.demo import main
+
+main()
