@@ -1,2 +1,737 @@
-"""(being written for issue #4)"""
-__all__ = []
+"""Tensor manipulation: joining (cat, stack, *stack), splitting (split, chunk, tensor_split),
+reordering (flip, roll, rot90), triangles and diagonals (tril, triu, diag, diag_embed, diagflat,
+trace), repetition (repeat, tile, repeat_interleave), broadcasting helpers, atleast_*d, meshgrid.
+
+Joins and reorderings copy; splits, broadcast_to/broadcast_tensors, atleast_*d and meshgrid give
+views, as in torch.
+"""
+import math
+
+import numpy as np
+
+from ember import _dtype
+from ember._ops._helpers import inplace, write_out
+from ember._ops.shape import _basic_view, _diagonal_view, diagonal, expand, reshape
+from ember._tensor import Size, Tensor, _wrap_dim
+from ember.autograd.function import ArrayFunction
+
+__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack", "dstack",
+           "column_stack", "split", "chunk", "tensor_split", "hsplit", "vsplit", "dsplit",
+           "flip", "fliplr", "flipud", "roll", "rot90", "tril", "triu", "diag", "diag_embed",
+           "diagflat", "trace", "tile", "repeat_interleave", "broadcast_to",
+           "broadcast_tensors", "broadcast_shapes", "atleast_1d", "atleast_2d", "atleast_3d",
+           "meshgrid"]
+
+
+def _tensor_list(tensors, fn):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {tensors.index(t)} in argument 0, but "
+                            f"got {type(t).__name__}")
+    return tensors
+
+
+def _promoted(tensors):
+    """torch's common dtype of a list of tensors (cat and stack ignore the 0-d category)."""
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        if t.dtype is not dt:
+            dt = _dtype.promote_types(dt, t.dtype)
+    return dt
+
+
+# ---------------------------------------------------------------------------------------------
+# Joining
+
+class Cat(ArrayFunction):
+    """Concatenate along dim; backward hands each input its slice of the gradient."""
+
+    def forward(ctx, *arrays, dim, npd, skip):
+        ctx.dim, ctx.skip = dim, skip
+        ctx.sizes = [a.shape[dim] if not s else 0 for a, s in zip(arrays, skip)]
+        kept = [a for a, s in zip(arrays, skip) if not s]
+        return np.concatenate(kept, axis=dim, dtype=npd, casting="unsafe")
+
+    def backward(ctx, grad):
+        out, start = [], 0
+        for n, s in zip(ctx.sizes, ctx.skip):
+            if s:   # a legacy 1-D empty input took no part: its gradient is empty
+                out.append(Tensor._make(np.zeros((0,), grad._data.dtype)))
+                continue
+            out.append(grad.narrow(ctx.dim, start, n))
+            start += n
+        return tuple(out)
+
+
+def cat(tensors, dim=0, *, out=None):
+    """Concatenate along an existing dim. Dtypes promote; 1-D empty tensors of shape (0,) are
+    skipped whatever the others' shapes (torch's legacy rule); 0-d tensors are rejected."""
+    tensors = _tensor_list(tensors, "cat")
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    skip = [t._data.shape == (0,) for t in tensors]
+    ref = next((t for t, s in zip(tensors, skip) if not s), None)
+    if ref is None:   # everything is legacy-empty
+        ref, skip = tensors[0], [False] * len(tensors)
+    nd = ref._data.ndim
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be "
+                               f"concatenated")
+    d = _wrap_dim(dim, nd)
+    for i, (t, s) in enumerate(zip(tensors, skip)):
+        if s:
+            continue
+        sh = t._data.shape
+        if len(sh) != nd:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {nd} and "
+                               f"{len(sh)}")
+        for k in range(nd):
+            if k != d and sh[k] != ref._data.shape[k]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {ref._data.shape[k]} but got size {sh[k]} "
+                                   f"for tensor number {i} in the list.")
+    dt = _promoted(tensors)
+    r = Cat.apply(*tensors, dim=d, npd=dt.np, skip=skip)
+    return r if out is None else write_out(out, r)
+
+
+def concat(tensors, dim=0, *, out=None):
+    return cat(tensors, dim, out=out)
+
+
+def concatenate(tensors, axis=0, out=None):
+    return cat(tensors, axis, out=out)
+
+
+class Stack(ArrayFunction):
+    def forward(ctx, *arrays, dim, npd):
+        ctx.dim = dim
+        return np.stack([a.astype(npd, copy=False) for a in arrays], axis=dim)
+
+    def backward(ctx, grad):
+        return grad.unbind(ctx.dim)
+
+
+def stack(tensors, dim=0, *, out=None):
+    """Join along a new dim; every tensor must have the same shape (dtypes promote)."""
+    tensors = _tensor_list(tensors, "stack")
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    sh = tensors[0]._data.shape
+    for i, t in enumerate(tensors[1:], 1):
+        if t._data.shape != sh:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(sh)} at entry 0 and {list(t._data.shape)} at entry {i}")
+    d = _wrap_dim(dim, len(sh) + 1)
+    r = Stack.apply(*tensors, dim=d, npd=_promoted(tensors).np)
+    return r if out is None else write_out(out, r)
+
+
+def hstack(tensors, *, out=None):
+    """cat along dim 1, or dim 0 when the (at least 1-D) inputs are all 1-D."""
+    ts = atleast_1d(*_tensor_list(tensors, "hstack"))
+    ts = (ts,) if isinstance(ts, Tensor) else ts
+    return cat(ts, 0 if ts[0]._data.ndim == 1 else 1, out=out)
+
+
+def vstack(tensors, *, out=None):
+    ts = atleast_2d(*_tensor_list(tensors, "vstack"))
+    return cat((ts,) if isinstance(ts, Tensor) else ts, 0, out=out)
+
+
+row_stack = vstack
+
+
+def dstack(tensors, *, out=None):
+    ts = atleast_3d(*_tensor_list(tensors, "dstack"))
+    return cat((ts,) if isinstance(ts, Tensor) else ts, 2, out=out)
+
+
+def column_stack(tensors, *, out=None):
+    """0-d and 1-D inputs become columns (n, 1); then cat along dim 1."""
+    ts = [t.reshape(t._data.size, 1) if t._data.ndim <= 1 else t
+          for t in _tensor_list(tensors, "column_stack")]
+    return cat(ts, 1, out=out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Splitting (views)
+
+def _slices(input, d, bounds, name):
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        key = (slice(None),) * d + (slice(a, b),)
+        out.append(_basic_view(input, lambda x, key=key: x[key], name))
+    return tuple(out)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Views of `split_size` along dim (the last may be smaller), or of the given sizes."""
+    a = tensor._data
+    d = _wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    s = split_size_or_sections
+    if isinstance(s, Tensor):
+        s = s.tolist()
+    if isinstance(s, (list, tuple)):
+        sizes = [int(v) for v in s]
+        if sum(sizes) != n or any(v < 0 for v in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {d}), but got "
+                               f"split_sizes={sizes}")
+        bounds = [0] + list(np.cumsum(sizes, dtype=np.int64).tolist())
+        return _slices(tensor, d, bounds, "SplitWithSizesBackward0")
+    s = int(s)
+    if s < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
+    if s == 0:
+        if n != 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
+        return _slices(tensor, d, [0, 0], "SplitBackward0")
+    bounds = list(range(0, n, s)) + [n] if n else [0, 0]
+    return _slices(tensor, d, bounds, "SplitBackward0")
+
+
+def chunk(input, chunks, dim=0):
+    """`chunks` views of ceil(n / chunks) along dim (possibly fewer chunks than asked)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = input._data.shape[_wrap_dim(dim, input._data.ndim)]
+    if n == 0:
+        return split(input, [0] * chunks, dim)
+    return split(input, -(-n // chunks), dim)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views split into `sections` nearly equal parts (the first n % sections one longer), or
+    at the given indices (like Python slices: clamped, possibly empty)."""
+    a = input._data
+    d = _wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios._data.dtype.kind not in "iu":
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have "
+                               f"integer dtype, but got {ios.dtype}")
+        if ios._data.ndim > 1:
+            raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be a "
+                               f"zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {ios._data.ndim} dims")
+        ios = int(ios._data) if ios._data.ndim == 0 else ios._data.tolist()
+    if isinstance(ios, (list, tuple)):
+        idx = [min(max(int(i) + n if int(i) < 0 else int(i), 0), n) for i in ios]
+        starts = [0] + idx
+        stops = idx + [n]
+        out = []
+        for s0, s1 in zip(starts, stops):
+            key = (slice(None),) * d + (slice(s0, max(s0, s1)),)
+            out.append(_basic_view(input, lambda x, key=key: x[key], "SliceBackward0"))
+        return tuple(out)
+    k = int(ios)
+    if k <= 0:
+        raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+    q, r = divmod(n, k)
+    sizes = [q + 1] * r + [q] * (k - r)
+    bounds = [0] + np.cumsum(sizes, dtype=np.int64).tolist()
+    return _slices(input, d, bounds, "SliceBackward0")
+
+
+def _dim_split(input, ios, dim, name, need):
+    if input._data.ndim < need:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {need} dimension, "
+                           f"but got a tensor with {input._data.ndim} dimensions!")
+    if isinstance(ios, int) and input._data.shape[dim] % ios:
+        raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the "
+                           f"size of the dimension {input._data.shape[dim]} is not divisible "
+                           f"by the split_size {ios}!")
+    return tensor_split(input, ios, dim)
+
+
+def hsplit(input, indices_or_sections):
+    return _dim_split(input, indices_or_sections, 1 if input._data.ndim > 1 else 0, "hsplit", 1)
+
+
+def vsplit(input, indices_or_sections):
+    return _dim_split(input, indices_or_sections, 0, "vsplit", 2)
+
+
+def dsplit(input, indices_or_sections):
+    return _dim_split(input, indices_or_sections, 2, "dsplit", 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reordering (copies)
+
+def _dims_list(dims, ndim, fn):
+    if isinstance(dims, int):
+        raise TypeError(f"{fn}(): argument 'dims' (position 2) must be tuple of ints, not int")
+    ds = [_wrap_dim(d, ndim) for d in dims]
+    for d in ds:
+        if ds.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return tuple(ds)
+
+
+class Flip(ArrayFunction):
+    def forward(ctx, a, *, dims):
+        ctx.dims = dims
+        # order="K" keeps the input's layout, as torch's flip does
+        return np.array(np.flip(a, dims), order="K", copy=True)
+
+    def backward(ctx, grad):
+        return Flip.apply(grad, dims=ctx.dims)
+
+
+def flip(input, dims):
+    """Reverse the order along each of dims (a copy, unlike NumPy's view)."""
+    ds = _dims_list(dims, input._data.ndim, "flip")
+    if not ds:
+        return Flip.apply(input, dims=())
+    return Flip.apply(input, dims=ds)
+
+
+def fliplr(input):
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input):
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+class Roll(ArrayFunction):
+    def forward(ctx, a, *, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        if dims is None:
+            return np.roll(a.reshape(-1), shifts).reshape(a.shape)
+        return np.ascontiguousarray(np.roll(a, shifts, dims))
+
+    def backward(ctx, grad):
+        return Roll.apply(grad, shifts=tuple(-s for s in ctx.shifts) if ctx.dims is not None
+                          else -ctx.shifts, dims=ctx.dims)
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements cyclically; with dims=None the flattened tensor is rolled."""
+    a = input._data
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                               f"dims:0")
+        return Roll.apply(input, shifts=shifts[0], dims=None)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
+    return Roll.apply(input, shifts=shifts, dims=tuple(_wrap_dim(d, a.ndim) for d in dims))
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees k times, from the first towards the second of dims."""
+    dims = list(dims)
+    nd = input._data.ndim
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if nd < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+    d0, d1 = _wrap_dim(dims[0], nd), _wrap_dim(dims[1], nd)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
+                           f"dim1 = {d1}")
+    # torch composes flip and transpose, so odd k give a transposed (non-contiguous) result
+    k %= 4
+    if k == 0:
+        return input.clone()
+    if k == 2:
+        return flip(input, (d0, d1))
+    return flip(input, (d1,) if k == 1 else (d0,)).transpose(d0, d1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Triangles and diagonals
+
+class Tril(ArrayFunction):
+    def forward(ctx, a, *, diagonal, upper):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return (np.triu if upper else np.tril)(a, diagonal)
+
+    def backward(ctx, grad):
+        return Tril.apply(grad, diagonal=ctx.diagonal, upper=ctx.upper)
+
+    def name(self):
+        return "TriuBackward0" if self.upper else "TrilBackward0"
+
+
+def _tri(input, diagonal, upper):
+    if input._data.ndim < 2:
+        raise RuntimeError(f"{'triu' if upper else 'tril'}: input tensor must have at least 2 "
+                           f"dimensions")
+    return Tril.apply(input, diagonal=int(diagonal), upper=upper)
+
+
+def tril(input, diagonal=0, *, out=None):
+    """The lower triangle of the last two dims (elements with col - row <= diagonal)."""
+    r = _tri(input, diagonal, False)
+    return r if out is None else write_out(out, r)
+
+
+def triu(input, diagonal=0, *, out=None):
+    """The upper triangle of the last two dims (elements with col - row >= diagonal)."""
+    r = _tri(input, diagonal, True)
+    return r if out is None else write_out(out, r)
+
+
+class DiagScatter(ArrayFunction):
+    """zeros(shape) with its (offset, d1, d2) diagonal set to the input; backward reads it."""
+
+    def forward(ctx, a, *, shape, offset, d1, d2):
+        ctx.offset, ctx.d1, ctx.d2 = offset, d1, d2
+        z = np.zeros(shape, a.dtype)
+        _diagonal_view(z, offset, d1, d2)[...] = a
+        return z
+
+    def backward(ctx, grad):
+        return diagonal(grad, ctx.offset, ctx.d1, ctx.d2)
+
+
+def diag(input, diagonal=0, *, out=None):
+    """1-D input: a square matrix with it on the `diagonal`-th diagonal. 2-D input: a copy of
+    that diagonal."""
+    a = input._data
+    if a.ndim == 1:
+        n = a.shape[0] + abs(diagonal)
+        r = DiagScatter.apply(input, shape=(n, n), offset=diagonal, d1=0, d2=1)
+    elif a.ndim == 2:
+        from ember._ops.shape import clone
+        r = clone(_diag_of(input, diagonal), memory_format=_contig())
+    else:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {a.ndim}D")
+    return r if out is None else write_out(out, r)
+
+
+def _contig():
+    from ember import contiguous_format
+    return contiguous_format
+
+
+def _diag_of(input, offset):
+    return diagonal(input, offset, 0, 1)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Put the last dim of input on the (offset, dim1, dim2) diagonal of a new tensor with one
+    more dim, zeros elsewhere."""
+    a = input._data
+    nd = a.ndim + 1
+    d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = (a.shape[-1] if a.ndim else 1) + abs(offset)
+    shape = list(a.shape[:-1])
+    for d in sorted((d1, d2)):
+        shape.insert(d, n)
+    return DiagScatter.apply(input, shape=tuple(shape), offset=offset, d1=d1, d2=d2)
+
+
+def diagflat(input, offset=0):
+    """The flattened input on the `offset`-th diagonal of a square matrix."""
+    flat = reshape(input, -1)
+    n = flat._data.shape[0] + abs(offset)
+    return DiagScatter.apply(flat, shape=(n, n), offset=offset, d1=0, d2=1)
+
+
+class Trace(ArrayFunction):
+    def forward(ctx, a, *, npd):
+        ctx.shape = a.shape
+        return np.asarray(np.trace(a, dtype=npd))
+
+    def backward(ctx, grad):
+        k = min(ctx.shape)
+        return DiagScatter.apply(grad.expand(k), shape=ctx.shape, offset=0, d1=0, d2=1)
+
+
+def trace(input):
+    """Sum of the main diagonal of a matrix (integer inputs sum to int64)."""
+    a = input._data
+    if a.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
+    if a.dtype == np.bool_:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    return Trace.apply(input, npd=np.int64 if a.dtype.kind in "iu" else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Repetition
+
+class Repeat(ArrayFunction):
+    """np.tile; backward folds each repeated dim into (repeats, size) and sums the repeats."""
+
+    def forward(ctx, a, *, reps):
+        ctx.in_shape, ctx.reps = a.shape, reps
+        return np.tile(a, reps)
+
+    def backward(ctx, grad):
+        reps = ctx.reps
+        shape = (1,) * (len(reps) - len(ctx.in_shape)) + tuple(ctx.in_shape)
+        folded = []
+        for r, s in zip(reps, shape):
+            folded += [r, s]
+        g = grad.reshape(folded).sum(tuple(range(0, 2 * len(reps), 2)))
+        return g.reshape(ctx.in_shape)
+
+
+def repeat(self, *sizes):
+    """Tile the tensor `sizes[i]` times along each dim (sizes may add leading dims)."""
+    if len(sizes) == 1 and not isinstance(sizes[0], int):
+        sizes = tuple(sizes[0])
+    sizes = tuple(int(s) for s in sizes)
+    a = self._data
+    if len(sizes) < a.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    if any(s < 0 for s in sizes):
+        shape = (1,) * (len(sizes) - a.ndim) + a.shape
+        out = [r * s for r, s in zip(sizes, shape)]
+        bad = next(v for v in out if v < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {out}")
+    return Repeat.apply(self, reps=sizes)
+
+
+def tile(input, dims):
+    """repeat() with dims padded by leading ones when shorter than the tensor's dims."""
+    dims = tuple(dims)
+    nd = input._data.ndim
+    if len(dims) < nd:
+        dims = (1,) * (nd - len(dims)) + dims
+    return repeat(input, dims)
+
+
+class RepeatInterleave(ArrayFunction):
+    """np.repeat along dim; backward sums each element's copies (np.add.reduceat)."""
+
+    def forward(ctx, a, *, reps, dim):
+        ctx.dim, ctx.reps, ctx.in_shape = dim, reps, a.shape
+        return np.repeat(a, reps, axis=dim)
+
+    def backward(ctx, grad):
+        return RepeatInterleaveBackward.apply(grad, reps=ctx.reps, dim=ctx.dim,
+                                              shape=ctx.in_shape)
+
+
+class RepeatInterleaveBackward(ArrayFunction):
+    def forward(ctx, g, *, reps, dim, shape):
+        ctx.reps, ctx.dim = reps, dim
+        owner = np.repeat(np.arange(shape[dim]), reps)   # which input element each copy is of
+        out = np.zeros(shape, g.dtype)
+        idx = [slice(None)] * g.ndim
+        idx[dim] = owner
+        np.add.at(out, tuple(idx), g)
+        return out
+
+    def backward(ctx, grad):
+        return RepeatInterleave.apply(grad, reps=ctx.reps, dim=ctx.dim)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element `repeats` times along dim (flattened when dim is None). With only a
+    tensor of counts, returns the indices 0..n-1 each repeated its count times."""
+    if repeats is None:   # torch.repeat_interleave(counts)
+        r = input._data
+        if r.ndim > 1 or r.dtype.kind not in "iu":
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if (r < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        return Tensor._make(np.repeat(np.arange(r.shape[0] if r.ndim else 1, dtype=r.dtype),
+                                      r.reshape(-1)))
+    if dim is None:
+        input = reshape(input, -1)
+        d = 0
+    else:
+        d = _wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d] if input._data.ndim else 1
+    if input._data.ndim == 0:
+        input = reshape(input, 1)
+    if isinstance(repeats, Tensor):
+        r = repeats._data
+        if r.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if r.dtype.kind not in "iu":
+            raise RuntimeError(f"repeats has to be Long or Int tensor")
+        r = r.reshape(-1).astype(np.int64)
+        if r.size == 1:
+            r = np.full(n, r[0], np.int64)
+        elif r.size != n:
+            raise RuntimeError(f"repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {r.size} and input.size({d}) = {n}")
+        if (r < 0).any():
+            raise RuntimeError("repeats can not be negative")
+    else:
+        if repeats < 0:
+            raise RuntimeError("Repeats must be non-negative")
+        r = np.full(n, int(repeats), np.int64)
+    return RepeatInterleave.apply(input, reps=r, dim=d)
+
+
+# ---------------------------------------------------------------------------------------------
+# Broadcasting helpers
+
+def broadcast_shapes(*shapes):
+    """The shape all `shapes` broadcast to (ints count as 1-D shapes)."""
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    nd = max((len(s) for s in shapes), default=0)
+    out = [1] * nd
+    for i, s in enumerate(shapes):
+        for k, v in enumerate(s):
+            j = nd - len(s) + k
+            if v < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {v}: "
+                                   f"{list(s)}")
+            if v != 1 and out[j] != 1 and out[j] != v:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {v} at "
+                                   f"{j - nd}! Mismatching argument at index {i} had {s}; but "
+                                   f"expected shape should be broadcastable to {out}")
+            if v != 1:
+                out[j] = v
+    return Size(out)
+
+
+def broadcast_to(input, size):
+    """A view of input expanded to `size` (-1 keeps a dim)."""
+    return expand(input, *tuple(size))
+
+
+def broadcast_tensors(*tensors):
+    """Views of all tensors expanded to their common broadcast shape."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shapes = [t._data.shape for t in tensors]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        # torch names the first pair that disagrees
+        acc = shapes[0]
+        for s in shapes[1:]:
+            nd = max(len(acc), len(s))
+            pa, ps = (1,) * (nd - len(acc)) + tuple(acc), (1,) * (nd - len(s)) + tuple(s)
+            for k in range(nd - 1, -1, -1):
+                if pa[k] != ps[k] and pa[k] != 1 and ps[k] != 1:
+                    raise RuntimeError(f"The size of tensor a ({pa[k]}) must match the size of "
+                                       f"tensor b ({ps[k]}) at non-singleton dimension "
+                                       f"{k}") from None
+            acc = np.broadcast_shapes(acc, s)
+        raise
+    return tuple(t if t._data.shape == shape else expand(t, *shape) for t in tensors)
+
+
+# ---------------------------------------------------------------------------------------------
+# atleast_*d and meshgrid (views)
+
+def _atleast(tensors, fn):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(fn(t) for t in tensors[0])
+    if len(tensors) == 1:
+        return fn(tensors[0])
+    return tuple(fn(t) for t in tensors)
+
+
+def _at1(t):
+    return reshape(t, 1) if t._data.ndim == 0 else t
+
+
+def _at2(t):
+    nd = t._data.ndim
+    return reshape(t, 1, 1) if nd == 0 else t.unsqueeze(0) if nd == 1 else t
+
+
+def _at3(t):
+    nd = t._data.ndim
+    if nd == 0:
+        return reshape(t, 1, 1, 1)
+    if nd == 1:
+        return t.unsqueeze(0).unsqueeze(-1)
+    if nd == 2:
+        return t.unsqueeze(-1)
+    return t
+
+
+def atleast_1d(*tensors):
+    """Each tensor viewed with at least 1 dim (one tensor in, one out; several: a tuple)."""
+    return _atleast(tensors, _at1)
+
+
+def atleast_2d(*tensors):
+    """0-d -> (1, 1); 1-D (n) -> (1, n)."""
+    return _atleast(tensors, _at2)
+
+
+def atleast_3d(*tensors):
+    """0-d -> (1, 1, 1); 1-D (n) -> (1, n, 1); 2-D (m, n) -> (m, n, 1)."""
+    return _atleast(tensors, _at3)
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids (expanded views) from 0-D/1-D tensors; indexing 'ij' (the default, with
+    torch's warning when not given) or 'xy' (the first two dims swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        import warnings
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {t}")
+    dt, dev = tensors[0].dtype, tensors[0].device
+    for t in tensors[1:]:
+        if t.dtype is not dt:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    sizes = [t._data.size for t in tensors]
+    swap = indexing == "xy" and len(tensors) >= 2
+    order = list(range(len(tensors)))
+    if swap:
+        order[0], order[1] = 1, 0
+    grid_shape = [sizes[i] for i in order]
+    out = []
+    for i, t in enumerate(tensors):
+        pos = order.index(i)
+        view_shape = [1] * len(tensors)
+        view_shape[pos] = sizes[i]
+        out.append(expand(reshape(t, *view_shape), *grid_shape))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensor methods
+
+def _inplace_tri(upper):
+    def method(self, diagonal=0):
+        return inplace(self, _tri(self, diagonal, upper))
+    method.__name__ = "triu_" if upper else "tril_"
+    return method
+
+
+Tensor.flip, Tensor.fliplr, Tensor.flipud, Tensor.roll, Tensor.rot90 = (flip, fliplr, flipud,
+                                                                        roll, rot90)
+Tensor.tril, Tensor.triu = tril, triu
+Tensor.tril_, Tensor.triu_ = _inplace_tri(False), _inplace_tri(True)
+Tensor.diag, Tensor.diag_embed, Tensor.diagflat, Tensor.trace = diag, diag_embed, diagflat, trace
+Tensor.repeat, Tensor.tile, Tensor.repeat_interleave = repeat, tile, repeat_interleave
+Tensor.broadcast_to = broadcast_to
+Tensor.split, Tensor.chunk, Tensor.tensor_split = split, chunk, tensor_split
+Tensor.hsplit, Tensor.vsplit, Tensor.dsplit = hsplit, vsplit, dsplit
