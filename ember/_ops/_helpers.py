@@ -34,6 +34,9 @@ def promote(a, b):
                 return a, b, None
             rd = _dtype.result_type_of((a, b))
             return to_dtype(a, rd), to_dtype(b, rd), rd
+        tb = type(b)
+        if (tb is float or tb is int) and ad.kind in "fc":
+            return a, b, None   # a real scalar keeps a float tensor's dtype (NumPy agrees)
         rd = _dtype.result_type_of((a, b))
         return to_dtype(a, rd), _scalar_for(b, rd), rd
     if isinstance(b, Tensor):

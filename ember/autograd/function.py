@@ -11,6 +11,7 @@ recorded as the output's `grad_fn`. Two flavours:
 """
 import functools
 
+from ember._backend import np
 from ember._tensor import Tensor, _can_require_grad
 from ember.autograd.grad_mode import state as _grad_state
 from ember.autograd.graph import _FREED, _FREED_MESSAGE, Node, accumulator_of
@@ -342,25 +343,25 @@ class ArrayFunction(FunctionCtx, Node):
                 return tuple(Tensor._make(o) for o in out)
             return Tensor._make(out)
 
-        ctx.needs_input_grad = tuple(isinstance(x, Tensor) and x._requires_grad
-                                     for x in inputs)
-        out = ctx.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs], **params)
-        next_functions = []
-        metas = []
+        # Recording: one pass over the inputs gives the edges, what backward needs, metadata.
+        needs, arrays, edges, metas = [], [], [], []
         for x in inputs:
             if isinstance(x, Tensor):
+                arrays.append(x._data)
                 if x._requires_grad:
+                    needs.append(True)
                     fn = x.grad_fn
-                    next_functions.append((fn, x._output_nr) if fn is not None
-                                          else (accumulator_of(x), 0))
+                    edges.append((fn, x._output_nr) if fn is not None else (accumulator_of(x), 0))
                     metas.append((x._data.shape, x._data.dtype))
-                else:
-                    next_functions.append((None, 0))
-                    metas.append(None)
+                    continue
             else:
-                next_functions.append((None, 0))
-                metas.append(None)
-        ctx.next_functions = tuple(next_functions)
+                arrays.append(x)
+            needs.append(False)
+            edges.append((None, 0))
+            metas.append(None)
+        ctx.needs_input_grad = tuple(needs)
+        out = ctx.forward(*arrays, **params)
+        ctx.next_functions = tuple(edges)
         ctx._input_meta = tuple(metas)
         non_diff = ctx._non_differentiable
         wrap = inputs[0]._view_of if cls._view else Tensor._make
@@ -403,7 +404,7 @@ def _resolve_saved(raw, inputs, out_arrays, result):
     """Saved arrays -> SavedTensors: inputs keep their Tensor, outputs are rebuilt on unpack."""
     saved = []
     for a in raw:
-        if not isinstance(a, _ndarray_types()):
+        if not isinstance(a, np.ndarray):
             saved.append(a)   # None or a Python scalar
             continue
         for x in inputs:
@@ -422,8 +423,3 @@ def _resolve_saved(raw, inputs, out_arrays, result):
             else:
                 saved.append(SavedTensor(a, None, None, None))   # an intermediate: a constant
     return saved
-
-
-def _ndarray_types():
-    from ember._backend import np
-    return np.ndarray

@@ -67,10 +67,10 @@ class _HookDict(dict):
 class Node:
     """A recorded op in the backward graph. Subclasses implement `_apply(grad_outputs)`."""
 
-    __slots__ = ("next_functions", "_input_meta", "_saved", "_hooks", "_pre_hooks",
-                 "_tensor_hooks", "_output_meta", "_seq", "__weakref__")
+    __slots__ = ("next_functions", "_input_meta", "_saved", "_output_meta", "__weakref__")
 
-    _seq_counter = itertools.count()
+    # Hooks are rare: class-level None until a registration stores a dict on the instance.
+    _hooks = _pre_hooks = _tensor_hooks = None
 
     def name(self):
         return type(self).__name__
@@ -87,18 +87,18 @@ class Node:
     def register_hook(self, fn):
         """`fn(grad_inputs, grad_outputs)` after this node ran; a non-None result replaces
         grad_inputs."""
-        if getattr(self, "_hooks", None) is None:
+        if self._hooks is None:
             self._hooks = _HookDict()
         return RemovableHandle(self._hooks, fn)
 
     def register_prehook(self, fn):
         """`fn(grad_outputs)` before this node runs; a non-None result replaces grad_outputs."""
-        if getattr(self, "_pre_hooks", None) is None:
+        if self._pre_hooks is None:
             self._pre_hooks = _HookDict()
         return RemovableHandle(self._pre_hooks, fn)
 
     def _tensor_pre_hook(self, output_nr, fn):
-        hooks = getattr(self, "_tensor_hooks", None)
+        hooks = self._tensor_hooks
         if hooks is None:
             hooks = self._tensor_hooks = {}
         d = hooks.get(output_nr)
@@ -108,18 +108,19 @@ class Node:
 
     def _release(self):
         """Drop saved tensors once backward has used them (unless retain_graph)."""
-        if getattr(self, "_saved", None) is not None:
+        if self._saved is not None:
             self._saved = _FREED
 
 
 class AccumulateGrad(Node):
     """The sink for a leaf tensor: adds the incoming gradient into `variable.grad`."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("variable", "__dict__")
 
     def __init__(self, variable):
         self.variable = variable
         self.next_functions = ()
+        self._output_meta = None
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
@@ -140,10 +141,6 @@ class AccumulateGrad(Node):
         else:
             old._data += grad._data
             old._vc.value += 1
-        post = getattr(var, "_post_accumulate_hooks", None)
-        if post:
-            for hook in tuple(post.values()):
-                hook(var)
 
 
 def _fresh(grad):
@@ -278,7 +275,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None) or []
-            grads = _run_pre_hooks(node, grads)
+            if node._tensor_hooks or node._pre_hooks:
+                grads = _run_pre_hooks(node, grads)
             if capture:
                 for nr, g in enumerate(grads):
                     idx = capture.get((node, nr))
@@ -332,7 +330,7 @@ def _add_to_buffer(buffers, node, nr, grad):
 
 
 def _run_pre_hooks(node, grads):
-    hooks = getattr(node, "_tensor_hooks", None)
+    hooks = node._tensor_hooks
     if hooks:
         grads = list(grads)
         for nr, d in hooks.items():
@@ -342,7 +340,7 @@ def _run_pre_hooks(node, grads):
                     result = fn(grads[nr])
                     if result is not None:
                         grads[nr] = result
-    pre = getattr(node, "_pre_hooks", None)
+    pre = node._pre_hooks
     if pre:
         for fn in tuple(pre.values()):
             result = fn(tuple(grads))
@@ -353,7 +351,7 @@ def _run_pre_hooks(node, grads):
 
 def _call(node, grads):
     """Run one node's backward and fit each gradient to its input's shape and dtype."""
-    n_out = len(node._output_meta) if getattr(node, "_output_meta", None) else 1
+    n_out = len(node._output_meta) if node._output_meta else 1
     if len(grads) < n_out:
         grads = list(grads) + [None] * (n_out - len(grads))
     input_grads = node._apply(grads)
@@ -378,7 +376,7 @@ def _call(node, grads):
             if g._data.dtype != dt:
                 g = g.to(_dtype_of(dt))
         out.append(g)
-    hooks = getattr(node, "_hooks", None)
+    hooks = node._hooks
     if hooks:
         for fn in tuple(hooks.values()):
             result = fn(tuple(out), tuple(grads))
