@@ -119,10 +119,10 @@ def _tensor_str(a, dtype, indent):
     if summarize and not edge and a.ndim > 0:
         return "[...]"   # no edge items: every dim collapses to its ellipsis
 
-    a = _widen(a, dtype)
     cuts = (False,) * a.ndim
     if summarize:
         a, cuts = _summarize(a, edge)
+    a = _widen(a, dtype)   # after summarising: only the shown values are copied
 
     if a.dtype.kind == "c":
         real, imag = _Formatter(a.real), _Formatter(a.imag)

@@ -27,7 +27,7 @@ def _reset_options():
 # Helpers
 
 def np_array(values, dtype):
-    """`values` (array-like of float64/complex) as a NumPy array of `dtype` (ml_dtypes for bf16)."""
+    """`values` (array-like, float64 or complex) as a NumPy array of `dtype` (ml_dtypes bf16)."""
     a = np.asarray(values)
     if dtype == "bfloat16":
         return a.real.astype(ml_dtypes.bfloat16)
