@@ -4,6 +4,7 @@
 bottom-up: `_backend` (NumPy/CuPy/SciPy), `_dtype`/`_device`, `_tensor`, `autograd`, `_ops`
 (one file per op family), then this namespace, `nn`, `optim`, `utils` and the rest.
 """
+import builtins as _builtins   # the names below shadow max, min, sum, int, float, bool...
 import os as _os
 import warnings as _warnings
 
@@ -62,13 +63,13 @@ channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 
-_num_threads = [max(1, len(_os.sched_getaffinity(0)) if hasattr(_os, "sched_getaffinity")
-                    else (_os.cpu_count() or 1))]
+_num_threads = [_builtins.max(1, len(_os.sched_getaffinity(0))
+                              if hasattr(_os, "sched_getaffinity") else (_os.cpu_count() or 1))]
 
 
 def set_num_threads(n):
     """Record the intra-op thread count (NumPy's BLAS picks its own at start-up)."""
-    if not isinstance(n, type(1)) or n < 1:
+    if not isinstance(n, _builtins.int) or n < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
     _num_threads[0] = n
 

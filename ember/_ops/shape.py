@@ -204,6 +204,7 @@ def unflatten(input, dim, sizes):
 
 class Transpose(ArrayFunction):
     _view = True
+    _name = "TransposeBackward0"   # t() records torch's TBackward0
 
     def forward(ctx, a, *, dim0, dim1):
         ctx.dims = (dim0, dim1)
@@ -211,6 +212,9 @@ class Transpose(ArrayFunction):
 
     def backward(ctx, grad):
         return grad.transpose(*ctx.dims)
+
+    def name(self):
+        return self._name
 
 
 def transpose(input, dim0, dim1):
@@ -225,7 +229,12 @@ def t(input):
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
-    return input if nd < 2 else Transpose.apply(input, dim0=0, dim1=1)
+    if nd < 2:
+        return input
+    r = Transpose.apply(input, dim0=0, dim1=1)
+    if r.grad_fn is not None:
+        r.grad_fn._name = "TBackward0"
+    return r
 
 
 class Permute(ArrayFunction):
