@@ -108,6 +108,19 @@ FACTORY_CASES = [
     lambda t: t.ones(3, 4).bernoulli(),
     lambda t: t.ones(3, 4).bernoulli(0.3),
     lambda t: t.ones(3, 4).multinomial(2),
+    lambda t: t.zeros(3).bernoulli_(t.full((3,), 0.5, requires_grad=True)),
+    lambda t: t.zeros(()).uniform_(),
+    lambda t: t.zeros(3).random_(t.tensor(2), t.tensor(5)),
+    lambda t: t.normal(t.zeros(()), t.ones(3)),
+    lambda t: t.normal(0.0, 1.0, (2,), requires_grad=True),
+    lambda t: t.randperm(5, dtype=t.float32, requires_grad=True),
+    lambda t: t.randint(3, (2,), dtype=t.float32, requires_grad=True),
+    lambda t: t.randint(0, 2 ** 63 - 1, (2,)),
+    lambda t: t.randint(-2 ** 63, 0, (2,)),
+    lambda t: t.normal(t.zeros(2), t.ones(2), out=t.zeros(0)),
+    lambda t: t.normal(t.zeros(2), 1.0, out=t.zeros(2, dtype=t.float64)),
+    lambda t: t.multinomial(t.ones(3), 2, True, out=t.zeros(5, dtype=t.int64)),
+    lambda t: t.poisson(t.ones(3), t.Generator()),
 ]
 
 
@@ -237,6 +250,9 @@ ERROR_CASES = [
     lambda t: t.Generator().set_state([1]),
     lambda t: t.set_rng_state(t.zeros(3, dtype=t.uint8)),
     lambda t: t.randn(3, device="cuda"),
+    lambda t: t.randint(0, 2 ** 63, (2,)),
+    lambda t: t.rand(2, out=t.zeros(2, requires_grad=True)),
+    lambda t: t.randint(0, 70000, (2,), dtype=t.uint16),
 ]
 
 
@@ -273,6 +289,10 @@ INPLACE_ERROR_CASES = [
     lambda x: x.log_normal_(1, 0),
     lambda x: x.long().log_normal_(),
     lambda x: x.uniform_(a=1),
+    lambda x: x.cfloat().bernoulli_(),
+    lambda x: x.short().random_(0, 2 ** 16),
+    lambda x: x.random_(0, 2 ** 64),
+    lambda x: x.long().random_(0, 2 ** 63 - 1).float().random_(-1, 1.5),
 ]
 
 
@@ -292,7 +312,7 @@ def test_leaf_requiring_grad_inplace_raises():
     check_raises(lambda t: t.zeros(3, requires_grad=True)[:2].normal_())
 
 
-@pytest.mark.parametrize("i", [0, 1, 11, 12, 16, 20, 24, 31, 33, 47, 52, 56, 59, 60, 61])
+@pytest.mark.parametrize("i", [0, 1, 11, 12, 16, 20, 24, 31, 33, 47, 52, 56, 59, 60, 61, 75, 76])
 def test_error_messages(i):
     t_exc, e_exc = check_raises(ERROR_CASES[i])
     assert same_message(t_exc, e_exc), (str(e_exc), str(t_exc))
@@ -488,7 +508,8 @@ def test_clone_pickle_deepcopy():
     E.rand(2, generator=g)
     for h in (g.clone_state(), pickle.loads(pickle.dumps(g)), copy.deepcopy(g)):
         assert h is not g and h.initial_seed() == 5
-        assert np.array_equal(arr(E.rand(3, generator=h)), arr(E.rand(3, generator=g.clone_state())))
+        expected = arr(E.rand(3, generator=g.clone_state()))
+        assert np.array_equal(arr(E.rand(3, generator=h)), expected)
 
 
 def test_fork_rng():

@@ -11,6 +11,7 @@ Samples are not differentiable functions of their parameters: like torch, a samp
 tensors that require grad records a node (NormalBackward3, BernoulliBackward0, ...) whose
 gradient is zero.
 """
+import operator
 import os
 import struct
 
@@ -184,20 +185,17 @@ def _shape(sizes, size, fn):
     elif not sizes:
         raise TypeError(f"{fn}() received an invalid combination of arguments - got (), but "
                         "expected (tuple of ints size, ...)")
-    shape = []
-    for i, s in enumerate(sizes):
-        if isinstance(s, (int, np.integer)):
-            shape.append(int(s))
-        elif hasattr(s, "__index__") and not isinstance(s, float):
-            shape.append(s.__index__())
-        else:
-            raise TypeError(f"{fn}(): argument 'size' failed to unpack the object at pos "
-                            f"{i + 1} with error \"type must be tuple of ints,but got "
-                            f"{type(s).__name__}\"")
-    for s in shape:
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {shape}")
-    return tuple(shape)
+    try:
+        shape = tuple(map(operator.index, sizes))
+    except TypeError:
+        i, s = next((i, s) for i, s in enumerate(sizes) if not hasattr(s, "__index__"))
+        raise TypeError(f"{fn}(): argument 'size' failed to unpack the object at pos {i + 1} "
+                        f"with error \"type must be tuple of ints,but got "
+                        f"{type(s).__name__}\"") from None
+    if shape and min(shape) < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
+                           f"{list(shape)}")
+    return shape
 
 
 def _fmt(x):
@@ -229,11 +227,15 @@ def _out_dtype(dtype, out, default):
     return dtype if dtype is not None else default
 
 
-def _factory(a, out, requires_grad, device):
+def _factory(a, out, requires_grad, device, fn="rand"):
     """Wrap a fresh sample as a factory result: into `out` (resized) or a new tensor."""
     if device is not None and as_device(device).type != "cpu":
         _cuda_unavailable(device)
     if out is not None:
+        if _grad_state.enabled and out._requires_grad:
+            raise RuntimeError(f"aten::{fn}(): functions with out=... arguments don't support "
+                               "automatic differentiation, but one of the arguments requires "
+                               "grad.")
         if out._data.shape != a.shape:
             out._data = np.empty(a.shape, out._data.dtype)
         write(out, a)
@@ -264,6 +266,7 @@ def _broadcast(a, b):
 # Array kernels: a sample of `shape` in NumPy dtype `npd` from a NumPy Generator
 
 _MANTISSA = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)   # singletons: compared with `is`
 
 
 def _uniform(rng, shape, npd, low=0.0, high=1.0):
@@ -271,7 +274,7 @@ def _uniform(rng, shape, npd, low=0.0, high=1.0):
     if npd.kind == "c":
         part = np.dtype(np.float32 if npd == np.complex64 else np.float64)
         return _uniform(rng, shape + (2,), part, low, high).view(npd).reshape(shape)
-    if npd == np.float32 or npd == np.float64:
+    if npd is _F32 or npd is _F64:
         a = rng.random(shape, dtype=npd)
     else:
         m = _MANTISSA[npd.name]
@@ -280,7 +283,7 @@ def _uniform(rng, shape, npd, low=0.0, high=1.0):
     if low != 0.0 or high != 1.0:
         a *= a.dtype.type(high - low)
         a += a.dtype.type(low)
-    return a if a.dtype == npd else a.astype(npd)
+    return a if a.dtype is npd else a.astype(npd)
 
 
 def _normal(rng, shape, npd, mean=0.0, std=1.0):
@@ -289,18 +292,18 @@ def _normal(rng, shape, npd, mean=0.0, std=1.0):
         part = np.dtype(np.float32 if npd == np.complex64 else np.float64)
         return _normal(rng, shape + (2,), part, mean, std / np.sqrt(2.0)).view(npd).reshape(
             shape)
-    wide = npd if npd == np.float64 else np.dtype(np.float32)
+    wide = _F64 if npd is _F64 else _F32
     a = rng.standard_normal(shape, dtype=wide)
     if std != 1.0:
         a *= wide.type(std)
     if mean != 0.0:
         a += wide.type(mean)
-    return a if a.dtype == npd else a.astype(npd)
+    return a if a.dtype is npd else a.astype(npd)
 
 
 def _work_float(npd):
     """The NumPy float dtype samples for a float tensor of dtype npd are computed in."""
-    return np.dtype(np.float64) if npd == np.float64 else np.dtype(np.float32)
+    return _F64 if npd == _F64 else _F32
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,17 +355,19 @@ def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, 
     dt = _out_dtype(dtype, out, _dtype.get_default_dtype())
     if not (_is_float(dt.np) or dt.is_complex):
         raise _not_implemented("normal_kernel_cpu", dt)
-    return _factory(_normal(_rng(generator), shape, dt.np), out, requires_grad, device)
+    return _factory(_normal(_rng(generator), shape, dt.np), out, requires_grad, device, "randn")
 
 
-_CTYPE = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short",
-          "int32": "int", "int64": "long int", "uint16": "unsigned short",
-          "uint32": "unsigned int", "uint64": "unsigned long", "float16": "c10::Half",
+_CTYPE = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+          "int32": "int", "int64": "long int", "uint16": "short unsigned int",
+          "uint32": "unsigned int", "uint64": "long unsigned int", "float16": "c10::Half",
           "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
 
 
 def _int_arg(x, fn, name, pos):
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        if not -(1 << 63) <= x < (1 << 63):
+            raise ValueError("Overflow when unpacking long long")
         return int(x)
     if isinstance(x, Tensor) and x._data.size == 1 and x._data.dtype.kind in "iu":
         return int(x.item())
@@ -417,7 +422,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     dt = _out_dtype(dtype, out, _dtype.int64)
     _check_range(low, high, dt)
     return _factory(_integers(_rng(generator), low, high, shape, dt.np), out, requires_grad,
-                    device)
+                    device, "randint")
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -436,7 +441,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
         raise RuntimeError(f"n cannot be greater than {(1 << _MANTISSA[npd.name]) + 1} for "
                            f"{dt._legacy} type.")
     a = _rng(generator).permutation(n)
-    return _factory(a.astype(npd, copy=False), out, requires_grad, device)
+    return _factory(a.astype(npd, copy=False), out, requires_grad, device, "randperm")
 
 
 def _like_layout(input, sample):
@@ -526,7 +531,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         if not (_is_float(dt.np) or dt.is_complex):
             raise _not_implemented("normal_kernel_cpu", dt)
         a = _normal(_rng(generator), shape, dt.np, float(mean), float(std))
-        return _factory(a, out, requires_grad, device)
+        return _factory(a, out, requires_grad, device, "normal")
     if size is not None:
         raise TypeError(f"normal() received an invalid combination of arguments - got "
                         f"({type(mean).__name__}, {type(std).__name__}, "
@@ -555,12 +560,15 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     # mean + std * z, computed in float32/float64 (complex: the parts of z have variance 1/2)
     work = npd if npd.kind == "c" else _work_float(npd)
     z = _normal(rng, shape, work)
-    m = mean._data if mt else mean
-    s = std._data if st else std
-    a = np.add(m, np.multiply(s, z, dtype=work), dtype=work)
-    a = a.astype(npd, copy=False)
+    m = mean._data.astype(work, copy=False) if mt else mean
+    s = std._data.astype(work, copy=False) if st else std
+    if st or s != 1:
+        z *= s
+    if mt or m != 0:
+        z += m
+    a = z.astype(npd, copy=False)
     if out is not None:
-        return _factory(a, out, False, None)
+        return _factory(a, out, False, None, "normal")
     return _sampled(a, label, *(x for x in (mean, std) if isinstance(x, Tensor)))
 
 
@@ -593,7 +601,7 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
         _check_p(p)
         hits, label = _bernoulli_scalar(rng, a.shape, p), "NotImplemented"
     if out is not None:
-        return _factory(hits.astype(out._data.dtype), out, False, None)
+        return _factory(hits.astype(out._data.dtype), out, False, None, "bernoulli")
     return _sampled(hits.astype(a.dtype), label, input)
 
 
@@ -639,7 +647,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         idx = np.argsort(keys, axis=1, kind="stable")[:, :n]
     idx = idx.reshape(a.shape[:-1] + (n,)).astype(np.int64, copy=False)
     if out is not None:
-        return _factory(idx, out, False, None)
+        return _factory(idx, out, False, None, "multinomial")
     return Tensor._make(idx)
 
 
@@ -673,11 +681,11 @@ def poisson(input, generator=None) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 # In-place fills (Tensor methods)
 
-def _fill(self, sample, label):
-    """Write `sample` into self's memory (views see it, the version bumps). A tensor that
-    requires grad gets a zero-gradient node as its new history, like torch."""
-    if _grad_state.enabled and self._requires_grad:
-        return inplace(self, _Sample.apply(self, sample=sample, label=label))
+def _fill(self, sample, label, *params):
+    """Write `sample` into self's memory (views see it, the version bumps). When self (or a
+    tensor parameter) requires grad, self gets a zero-gradient node as its new history."""
+    if _grad_state.enabled and (self._requires_grad or any(p._requires_grad for p in params)):
+        return inplace(self, _Sample.apply(self, *params, sample=sample, label=label))
     check_inplace(self)
     write(self, sample)
     return self
@@ -751,9 +759,9 @@ def _random_(self, *args, generator=None, **kwargs):
                                   not isinstance(v, (int, np.integer, Tensor))):
                 raise TypeError(f"random_() received an invalid combination of arguments - "
                                 f"argument '{name}' must be int, not {type(v).__name__}")
-        low = int(_num(bounds.get("from", 0)))
+        low = _int_arg(bounds.get("from", 0), "random_", "from", 1)
         to = bounds.get("to")
-        high = _full_range(npd) + 1 if to is None else int(_num(to))
+        high = _full_range(npd) + 1 if to is None else _int_arg(to, "random_", "to", 2)
         _check_range(low, high, self.dtype)
     return _fill(self, _integers(_rng(generator), low, high, self._data.shape, npd), label)
 
@@ -771,7 +779,12 @@ def _bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 0/1 draws of probability p (a float, or a tensor broadcastable to self)."""
     rng = _rng(generator)
     shape = self._data.shape
+    if self._data.dtype.kind == "c":
+        kernel = "bernoulli_tensor_cpu_self_" if isinstance(p, Tensor) else "bernoulli_scalar_cpu_"
+        raise _not_implemented(kernel, self.dtype)
+    params = ()
     if isinstance(p, Tensor):
+        params = (p,)
         pa = p._data
         if not _is_float(pa.dtype):
             raise _not_implemented("bernoulli_tensor_cpu_p_", p.dtype)
@@ -785,7 +798,7 @@ def _bernoulli_(self, p=0.5, *, generator=None):
         p = float(p)
         _check_p(p)
         hits, label = _bernoulli_scalar(rng, shape, p), "BernoulliBackward2"
-    return _fill(self, hits.astype(self._data.dtype), label)
+    return _fill(self, hits.astype(self._data.dtype), label, *params)
 
 
 def _expand_message(src, dst):
