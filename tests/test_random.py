@@ -121,6 +121,11 @@ FACTORY_CASES = [
     lambda t: t.normal(t.zeros(2), 1.0, out=t.zeros(2, dtype=t.float64)),
     lambda t: t.multinomial(t.ones(3), 2, True, out=t.zeros(5, dtype=t.int64)),
     lambda t: t.poisson(t.ones(3), t.Generator()),
+    lambda t: t.bernoulli(t.full((3, 4), 0.5).t()),          # non-contiguous inputs
+    lambda t: t.multinomial(t.ones(3, 4).t(), 2),
+    lambda t: t.poisson(t.ones(3, 4).t()[1:]),
+    lambda t: t.normal(t.zeros(4, 3).t(), t.ones(3, 4)[:, :1]),
+    lambda t: t.randn_like(t.zeros(4, 3)[::2]),
 ]
 
 
@@ -358,6 +363,15 @@ def test_random_full_range(dtype, hi):
     a = arr(x).astype(np.float64)
     assert a.min() >= 0 and a.max() <= hi
     assert a.max() > hi * 0.9 and np.all(a == np.round(a))
+
+
+@pytest.mark.parametrize("fn", [lambda t: t.zeros(3, dtype=t.float16).random_(0, 5000),
+                                lambda t: t.zeros(3).random_(-2 ** 25, 0),
+                                lambda t: t.randint(0, 2 ** 25, (2,), dtype=t.float32)])
+def test_float_precision_warning(fn):
+    for t in (T, E):
+        with pytest.warns(UserWarning, match="out of bounds"):
+            fn(t)
 
 
 def test_random_forms():

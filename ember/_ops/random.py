@@ -389,6 +389,16 @@ def _check_range(low, high, dt):
             raise RuntimeError(f"to - 1 is out of bounds for {_CTYPE[npd.name]}")
     elif dt.is_complex:
         raise _not_implemented("random_kernel_cpu", dt)
+    else:   # floats hold every integer only up to 2**mantissa: torch warns beyond it
+        m = _MANTISSA[npd.name]
+        for what, v in (("from", low), ("to - 1", high - 1)):
+            if not -(1 << m) <= v <= 1 << m:
+                import warnings
+                warnings.warn(f"{what} is out of bounds [-(2^{m}), 2^{m}]. Due to precision "
+                              f"limitations {_CTYPE[npd.name]} can support discrete uniform "
+                              "distribution only within this range. This warning will become "
+                              "an error in version 1.7 release, please fix the code in advance",
+                              UserWarning, stacklevel=3)
 
 
 def _integers(rng, low, high, shape, npd):
