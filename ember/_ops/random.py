@@ -20,7 +20,7 @@ import numpy as np
 from ember import _dtype
 from ember._device import as_device
 from ember._ops._helpers import check_inplace, inplace, write
-from ember._tensor import Size, Tensor, _cuda_unavailable
+from ember._tensor import Tensor, _cuda_unavailable
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
 
@@ -203,7 +203,8 @@ def _fmt(x):
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def _num(x, what="value"):
+def _num(x):
+    """A Python number from a number or a one-element tensor."""
     if isinstance(x, Tensor):
         return x.item()
     return x
