@@ -469,3 +469,40 @@ def test_detect_anomaly_names_the_op():
 
 def test_variable_alias():
     assert ember.autograd.Variable is ember.Tensor
+
+
+# --- autograd.functional ------------------------------------------------------------------------
+
+def _data(seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(3), rng.standard_normal((2, 3))
+
+
+def test_functional_jacobian_hessian():
+    a, b = _data()
+    tj = torch.autograd.functional.jacobian(lambda x, w: (w @ x).exp(),
+                                            (torch.tensor(a), torch.tensor(b)))
+    ej = ember.autograd.functional.jacobian(lambda x, w: (w @ x).exp(),
+                                            (ember.tensor(a), ember.tensor(b)))
+    for t, e in zip(tj, ej):
+        assert_close(t, e)
+    assert_close(torch.autograd.functional.jacobian(lambda x: x.exp() * 2, torch.tensor(a)),
+                 ember.autograd.functional.jacobian(lambda x: x.exp() * 2, ember.tensor(a)))
+    assert_close(torch.autograd.functional.hessian(lambda x: (x ** 3).sum(), torch.tensor(a)),
+                 ember.autograd.functional.hessian(lambda x: (x ** 3).sum(), ember.tensor(a)))
+
+
+@pytest.mark.parametrize("name", ["vjp", "jvp", "hvp", "vhp"])
+def test_functional_products(name):
+    a, b = _data(1)
+    v = np.random.default_rng(2).standard_normal(2 if name == "vjp" else 3)
+    if name in ("hvp", "vhp"):
+        def f(lib):
+            return lambda x: (x ** 3).sum()
+    else:
+        def f(lib):
+            return lambda x: lib.tensor(b) @ x.exp()
+    t = getattr(torch.autograd.functional, name)(f(torch), torch.tensor(a), torch.tensor(v))
+    e = getattr(ember.autograd.functional, name)(f(ember), ember.tensor(a), ember.tensor(v))
+    assert_close(t[0], e[0])
+    assert_close(t[1], e[1])
