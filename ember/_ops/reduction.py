@@ -1,16 +1,50 @@
-"""Reductions: sum, mean, sum_to_size (and the rest of the family in issue #4).
+"""Reductions: sum mean prod nansum nanmean std var, max min amax amin aminmax argmax argmin,
+all any count_nonzero norm, logsumexp softmax log_softmax, and the scans cumsum cumprod cummax
+cummin logcumsumexp.
 
 dim may be None (all dims), an int, or a sequence; keepdim keeps reduced dims as size 1.
-Backward re-expands the gradient over the reduced dims.
+Backward re-expands the gradient over the reduced dims (`_expand_back`). Integer and bool inputs
+sum/prod/cumsum to int64 as in torch; `mean`/`std`/`var` refuse them.
 """
+import builtins
+
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import dims_of, write_out
-from ember._tensor import Tensor
+from ember import return_types
+from ember._ops._helpers import dims_of, promote, write_out
+from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 
-__all__ = ["sum", "mean"]
+__all__ = ["sum", "mean", "prod", "nansum", "nanmean", "std", "var", "std_mean", "var_mean",
+           "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "all", "any",
+           "count_nonzero", "norm", "logsumexp", "softmax", "log_softmax", "cumsum", "cumprod",
+           "cummax", "cummin", "logcumsumexp"]
+
+_pysum, _pymax, _pymin, _pyall, _pyany = (builtins.sum, builtins.max, builtins.min,
+                                          builtins.all, builtins.any)
+
+
+# ---------------------------------------------------------------------------------------------
+# shared plumbing
+
+def _dims(input, dim):
+    """Reduced dims as a sorted tuple; a 0-d tensor accepts dim 0 / -1 and reduces nothing."""
+    nd = input._data.ndim
+    if nd:
+        return dims_of(dim, nd)
+    if dim is not None:
+        for d in (dim if isinstance(dim, (list, tuple)) else (dim,)):
+            _wrap_dim(d, 0)
+    return ()
+
+
+def _dim1(input, dim):
+    """One dim (int) for ops like max(dim), cumsum; None for a 0-d tensor."""
+    if isinstance(dim, (list, tuple)) or dim is None:
+        raise TypeError(f"expected an int dim, but got {type(dim).__name__}")
+    d = _wrap_dim(dim, input._data.ndim)
+    return d if input._data.ndim else None
 
 
 def _expand_back(grad, in_shape, dims, keepdim):
@@ -22,6 +56,119 @@ def _expand_back(grad, in_shape, dims, keepdim):
         grad = grad.reshape(shape)
     return grad.expand(in_shape)
 
+
+def _keep(arr, dims, keepdim):
+    """A keepdim=True result reshaped for keepdim=False (or kept)."""
+    if keepdim or not dims:
+        return arr
+    return arr.reshape([n for i, n in enumerate(arr.shape) if i not in dims])
+
+
+def _const(array):
+    """A NumPy array as a constant Tensor (no history) for masks in backward formulas."""
+    return Tensor._make(np.asarray(array))
+
+
+def _name(dt):
+    return dt._legacy
+
+
+def _require_float(input, fn, dtype=None):
+    dt = dtype or input.dtype
+    if not (dt.is_floating_point or dt.is_complex):
+        raise RuntimeError(f"{fn}(): expected input to have floating point or complex dtype but "
+                           f"got {_name(dt)}")
+
+
+def _int_to_long(input, dtype):
+    """The NumPy accumulator dtype torch uses: int64 for integer and bool inputs."""
+    if dtype is not None:
+        return dtype.np
+    return np.dtype(np.int64) if input._data.dtype.kind in "biu" else None
+
+
+def _to_float(input):
+    """Integer and bool inputs promoted to the default float dtype (logsumexp, quantile...)."""
+    if input._data.dtype.kind in "biu":
+        return input.to(_dtype.get_default_dtype())
+    return input
+
+
+def _out(r, out):
+    if out is None:
+        return r
+    if isinstance(r, tuple):
+        for o, x in zip(out, r):
+            write_out(o, x)
+        return type(r)(out) if isinstance(r, return_types._StructSeq) else tuple(out)
+    return write_out(out, r)
+
+
+def _nonempty(input, dims, fn, specify=True):
+    """torch's errors for reductions without an identity (max, amax, argmax...) on empty dims."""
+    a = input._data
+    if a.size:
+        return
+    if dims is None or (specify and len(dims) == a.ndim and a.ndim != 1):
+        raise RuntimeError(f"{fn}(): Expected reduction dim to be specified for input.numel() "
+                           f"== 0. Specify the reduction dim with the 'dim' argument.")
+    for d in dims:
+        if a.shape[d] == 0:
+            raise IndexError(f"{fn}(): Expected reduction dim {d} to have non-zero size.")
+
+
+class _Labelled(ArrayFunction):
+    """A node that prints under the name torch gives it (one class can serve amax and amin)."""
+
+    label = None
+
+    def name(self):
+        return self.label or type(self).__name__ + "Backward0"
+
+
+# ---------------------------------------------------------------------------------------------
+# Gather / scatter along one dim: the backward of max(dim), sort, topk, cummax, ...
+
+class _ScatterAlong(ArrayFunction):
+    """zeros(shape) with `grad` added at `idx` along `dim` (duplicates accumulate)."""
+
+    def forward(ctx, grad, *, idx, dim, shape):
+        ctx.idx, ctx.dim = idx, dim
+        out = np.zeros(shape, grad.dtype)
+        if dim is None:      # a 0-d input: the index is 0
+            return np.asarray(out + grad)
+        if out.size:
+            full = list(np.ix_(*[np.arange(n) for n in idx.shape]))
+            full[dim] = idx
+            np.add.at(out, tuple(full), grad)
+        return out
+
+    def backward(ctx, g):
+        return _GatherAlong.apply(g, idx=ctx.idx, dim=ctx.dim)
+
+
+class _GatherAlong(ArrayFunction):
+    """g[..., idx, ...] along `dim` (np.take_along_axis); backward scatters back."""
+
+    def forward(ctx, g, *, idx, dim):
+        ctx.idx, ctx.dim, ctx.shape = idx, dim, g.shape
+        if dim is None:
+            return g.copy()
+        return np.take_along_axis(g, idx, axis=dim)
+
+    def backward(ctx, grad):
+        return _ScatterAlong.apply(grad, idx=ctx.idx, dim=ctx.dim, shape=ctx.shape)
+
+
+def _select_grad(grad, idx, dim, keepdim, shape):
+    """Gradient of picking `idx` (keepdim layout) along dim: grad scattered to those indices."""
+    if dim is not None and not keepdim:
+        grad = grad.unsqueeze(dim)
+    return _ScatterAlong.apply(grad, idx=idx, dim=dim, shape=shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# sum, mean, nansum, nanmean, prod
 
 class Sum(ArrayFunction):
     def forward(ctx, a, *, dims, keepdim, npd):
@@ -48,31 +195,766 @@ class Mean(ArrayFunction):
         return _expand_back(grad / ctx.n, ctx.in_shape, ctx.dims, ctx.keepdim)
 
 
-def _sum_dtype(input, dtype):
-    if dtype is not None:
-        return dtype.np
-    k = input._data.dtype.kind
-    return np.dtype(np.int64) if k in "biu" else None   # torch sums integers in int64
-
-
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """Sum over dim (all dims when None); integer and bool inputs sum to int64."""
-    dims = dims_of(dim, input._data.ndim) if input._data.ndim else ()
-    r = Sum.apply(input, dims=dims, keepdim=keepdim, npd=_sum_dtype(input, dtype))
+    """Sum over dim (all dims when None or ()); integer and bool inputs sum to int64."""
+    r = Sum.apply(input, dims=_dims(input, dim), keepdim=keepdim,
+                  npd=_int_to_long(input, dtype))
     return r if out is None else write_out(out, r)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Arithmetic mean; integer inputs need an explicit floating `dtype=` (as in torch)."""
+    if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError(f"mean(): could not infer output dtype. Optional dtype must be either "
+                           f"a floating point or complex dtype. Got: {_name(dtype)}")
     dt = dtype or input.dtype
     if not (dt.is_floating_point or dt.is_complex):
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {dt._legacy}")
-    dims = dims_of(dim, input._data.ndim) if input._data.ndim else ()
-    r = Mean.apply(input, dims=dims, keepdim=keepdim,
+                           f"floating point or complex dtype. Got: {_name(dt)}")
+    r = Mean.apply(input, dims=_dims(input, dim), keepdim=keepdim,
                    npd=dtype.np if dtype is not None else None)
     return r if out is None else write_out(out, r)
 
+
+class NanSum(_Labelled):
+    label = "NansumBackward0"
+
+    """Sum treating NaN as zero; the gradient is zero at the NaNs."""
+
+    def forward(ctx, a, *, dims, keepdim, npd):
+        ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        if a.dtype.kind in "fc":
+            ctx.mask = ~np.isnan(a)
+        return np.asarray(np.nansum(a, axis=dims, keepdims=keepdim, dtype=npd))
+
+    def backward(ctx, grad):
+        return _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * _const(ctx.mask)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Sum with NaNs counted as zero; integer inputs sum to int64."""
+    r = NanSum.apply(input, dims=_dims(input, dim), keepdim=keepdim,
+                     npd=_int_to_long(input, dtype))
+    return r if out is None else write_out(out, r)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Mean of the non-NaN elements (NaN where a slice has none); floating inputs only."""
+    _require_float(input, "nanmean", dtype)
+    if dtype is not None:
+        input = input.to(dtype)
+    dims = _dims(input, dim)
+    count = np.sum(~np.isnan(input._data), axis=dims, keepdims=keepdim)
+    r = nansum(input, dims if dims else None, keepdim) / _const(count.astype(input._data.dtype))
+    return r if out is None else write_out(out, r)
+
+
+def _prod_of_others(a, axis):
+    """For each element, the product of the other elements along `axis` (exact with zeros)."""
+    if axis is None:
+        return _prod_of_others(a.reshape(-1), 0).reshape(a.shape)
+    n = a.shape[axis]
+    if n == 0:
+        return np.ones_like(a)
+
+    def sl(start, stop):
+        s = [slice(None)] * a.ndim
+        s[axis] = slice(start, stop)
+        return tuple(s)
+    left = np.ones_like(a)
+    left[sl(1, None)] = np.cumprod(a, axis=axis)[sl(None, -1)]
+    right = np.ones_like(a)
+    right[sl(None, -1)] = np.flip(np.cumprod(np.flip(a, axis), axis=axis), axis)[sl(1, None)]
+    return left * right
+
+
+class Prod(_Labelled):
+    """Product; backward grad * prod / x, or the product of the others where x has zeros."""
+
+    def forward(ctx, a, *, dim, keepdim, npd):
+        ctx.label = "ProdBackward0" if dim is None else "ProdBackward1"
+        ctx.in_shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
+        out = np.asarray(np.prod(a, axis=dim, keepdims=keepdim, dtype=npd))
+        ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        dims = (ctx.dim,) if ctx.dim is not None else tuple(range(a.dim()))
+        g = _expand_back(grad, ctx.in_shape, dims, ctx.keepdim)
+        if not np.any(a._data == 0):
+            return g * (_expand_back(out, ctx.in_shape, dims, ctx.keepdim) / a).conj()
+        # zeros: the exact product of the others (first-order only; no double backward here)
+        return g * _const(np.conj(_prod_of_others(a._data, ctx.dim)))
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Product of all elements, or along one int dim; integer and bool inputs give int64."""
+    if isinstance(dim, (list, tuple)):
+        raise TypeError("prod(): argument 'dim' must be int, not " + type(dim).__name__)
+    d = _dim1(input, dim) if dim is not None else None
+    if dim is None:
+        keepdim = False
+    r = Prod.apply(input, dim=d, keepdim=keepdim, npd=_int_to_long(input, dtype))
+    return r if out is None else write_out(out, r)
+
+
+# ---------------------------------------------------------------------------------------------
+# var, std (correction / unbiased), var_mean, std_mean
+
+def _correction(dim, unbiased, correction, fn):
+    """Parse torch's overloads: var(x, unbiased), var(x, dim, unbiased, keepdim),
+    var(x, dim, *, correction, keepdim)."""
+    if isinstance(dim, bool):             # var(x, True): the legacy (input, unbiased) form
+        if unbiased is not None:
+            raise TypeError(f"{fn}() received an invalid combination of arguments")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got both "
+                        "'unbiased' and 'correction'")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction
+
+
+class Var(_Labelled):
+    """Variance with `correction` (N - correction in the denominator, clamped at 0);
+    backward 2 * (x - mean) / (N - correction). root=True gives std, whose gradient
+    grad / (2 std) is zero where std is zero (torch's rule)."""
+
+    def forward(ctx, a, *, dims, keepdim, correction, root=False):
+        ctx.dims, ctx.keepdim, ctx.shape, ctx.root = dims, keepdim, a.shape, root
+        ctx.label = "StdBackward0" if root else "VarBackward0"
+        n = 1
+        for d in dims:
+            n *= a.shape[d]
+        ctx.denom = _pymax(n - correction, 0)
+        ctx.save_for_backward(a)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = np.mean(a, axis=dims, keepdims=True)
+            dev = a - m
+            sq = (dev * dev.conj()).real if a.dtype.kind == "c" else dev * dev
+            s = np.sum(sq, axis=dims, keepdims=keepdim)
+            out = np.asarray(np.true_divide(s, ctx.denom)).astype(sq.dtype, copy=False)
+        if root:
+            out = np.asarray(np.sqrt(out))
+            ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, grad):
+        if ctx.root:
+            a, out = ctx.saved_tensors
+            zero = out._data == 0
+            grad = grad / (out * 2 + _const(zero.astype(out._data.dtype))) * _const(~zero)
+        else:
+            (a,) = ctx.saved_tensors
+        g = _expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        with np.errstate(divide="ignore"):
+            scale = np.float64(2.0) / np.float64(ctx.denom)
+        return g * (a - a.mean(ctx.dims, keepdim=True)) * float(scale)
+
+
+def _var_prep(input, dim, unbiased, correction, fn):
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    dim, corr = _correction(dim, unbiased, correction, fn)
+    return _dims(input, dim), corr
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Variance over dim with `correction` (default 1, Bessel); `unbiased=False` means 0."""
+    dims, corr = _var_prep(input, dim, unbiased, correction, "var")
+    r = Var.apply(input, dims=dims, keepdim=keepdim, correction=corr)
+    return r if out is None else write_out(out, r)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Standard deviation; the gradient is zero where the result is zero (torch's rule)."""
+    dims, corr = _var_prep(input, dim, unbiased, correction, "std")
+    r = Var.apply(input, dims=dims, keepdim=keepdim, correction=corr, root=True)
+    return r if out is None else write_out(out, r)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """(var, mean) over the same dims, as a tuple."""
+    dims, corr = _var_prep(input, dim, unbiased, correction, "var_mean")
+    r = (Var.apply(input, dims=dims, keepdim=keepdim, correction=corr),
+         Mean.apply(input, dims=dims, keepdim=keepdim, npd=None))
+    return _out(r, out)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """(std, mean) over the same dims, as a tuple."""
+    dims, corr = _var_prep(input, dim, unbiased, correction, "std_mean")
+    r = (Var.apply(input, dims=dims, keepdim=keepdim, correction=corr, root=True),
+         Mean.apply(input, dims=dims, keepdim=keepdim, npd=None))
+    return _out(r, out)
+
+
+# ---------------------------------------------------------------------------------------------
+# amax, amin, max, min, aminmax, argmax, argmin
+
+class AMax(_Labelled):
+    """amax/amin over dims; the gradient is split evenly among tied extremes (torch's rule)."""
+
+    def forward(ctx, a, *, dims, keepdim, fn, label):
+        ctx.label = label
+        out = np.asarray(fn(a, axis=dims, keepdims=True))
+        hit = a == out
+        if a.dtype.kind == "f" and label.endswith("1"):
+            # max()/min() split among the NaNs of a NaN result; amax/amin match nothing there
+            # (0/0: NaN gradients), as torch does
+            hit |= np.isnan(a) & np.isnan(out)
+        ctx.weight = hit / np.sum(hit, axis=dims, keepdims=True).astype(a.dtype)
+        ctx.dims, ctx.keepdim, ctx.shape = dims, keepdim, a.shape
+        return _keep(out, dims, keepdim)
+
+    def backward(ctx, grad):
+        return _expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim) * _const(ctx.weight)
+
+
+def _amax(input, dim, keepdim, fn, name):
+    dims = _dims(input, dim)
+    _nonempty(input, dims if dim not in (None, (), []) else None, name)
+    if input._data.dtype.kind == "c":
+        raise RuntimeError(f"{name}(): does not support complex input")
+    return AMax.apply(input, dims=dims, keepdim=keepdim, fn=fn,
+                      label=name.capitalize() + ("Backward0" if name[0] == "a" else "Backward1"))
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    """Maximum over dims (all when ()); NaN propagates; ties share the gradient evenly."""
+    return _out(_amax(input, dim, keepdim, np.max, "amax"), out)
+
+
+def amin(input, dim=(), keepdim=False, *, out=None):
+    """Minimum over dims (all when ()); NaN propagates; ties share the gradient evenly."""
+    return _out(_amax(input, dim, keepdim, np.min, "amin"), out)
+
+
+class MaxDim(_Labelled):
+    """max/min along one dim -> (values, indices); the gradient goes to the returned index
+    (the first extreme, or the first NaN)."""
+
+    def forward(ctx, a, *, dim, keepdim, arg, label):
+        ctx.label = label
+        ctx.dim, ctx.keepdim, ctx.shape = dim, keepdim, a.shape
+        if dim is None:
+            ctx.idx = None
+            return a.copy(), np.zeros((), np.int64)
+        idx = np.expand_dims(arg(a, axis=dim), dim)
+        ctx.idx = idx
+        vals = np.take_along_axis(a, idx, axis=dim)
+        if not keepdim:
+            vals, idx = vals.squeeze(dim), idx.squeeze(dim)
+        return vals, idx.astype(np.int64, copy=False)
+
+    def backward(ctx, grad, _):
+        return _select_grad(grad, ctx.idx, ctx.dim, ctx.keepdim, ctx.shape)
+
+
+def _nan_arg(base):
+    """argmax/argmin that returns the first NaN when there is one (torch propagates NaN)."""
+    def arg(a, axis):
+        i = base(a, axis=axis)
+        if a.dtype.kind in "fc" and a.size:
+            nan = np.isnan(a)
+            has = np.any(nan, axis=axis)
+            if np.any(has):
+                i = np.where(has, np.argmax(nan, axis=axis), i)
+        return i
+    return arg
+
+
+_argmax, _argmin = _nan_arg(np.argmax), _nan_arg(np.argmin)
+
+
+def _maxmin(input, dim, keepdim, other, out, name, arg, fn, binary):
+    if isinstance(dim, Tensor):
+        dim, other = None, dim
+    if other is not None:
+        return binary(input, other, out=out)
+    if dim is None:
+        _nonempty(input, None, name)
+        return _out(_amax(input, None, False, fn, name), out)
+    if isinstance(dim, (list, tuple)):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                        f"dim={type(dim).__name__})")
+    d = _dim1(input, dim)
+    if d is not None:
+        _nonempty(input, (d,), name, specify=False)
+    if input._data.dtype.kind == "c":
+        raise RuntimeError(f"{name}(): does not support complex input")
+    vals, idx = MaxDim.apply(input, dim=d, keepdim=keepdim, arg=arg,
+                             label=name.capitalize() + "Backward0")
+    return _out(getattr(return_types, name)((vals, idx)), out)
+
+
+def max(input, dim=None, keepdim=False, *, other=None, out=None):
+    """max(x): the largest element (ties share the gradient); max(x, dim, keepdim) ->
+    (values, indices), gradient to the returned index; max(x, other) = maximum(x, other)."""
+    return _maxmin(input, dim, keepdim, other, out, "max", _argmax, np.max, maximum)
+
+
+def min(input, dim=None, keepdim=False, *, other=None, out=None):
+    """min(x) / min(x, dim, keepdim) -> (values, indices) / min(x, other) = minimum."""
+    return _maxmin(input, dim, keepdim, other, out, "min", _argmin, np.min, minimum)
+
+
+class _Maximum(_Labelled):
+    """Elementwise max/min propagating NaN; ties send half the gradient to each input."""
+
+    def forward(ctx, a, b, *, fn):
+        ctx.label = "MaximumBackward0" if fn is np.maximum else "MinimumBackward0"
+        out = fn(a, b)
+        eq = a == b
+        wa = np.where(eq, 0.5, (out == a) | np.isnan(a) if np.asarray(a).dtype.kind in "fc"
+                      else out == a)
+        ctx.wa = wa
+        return out
+
+    def backward(ctx, grad):
+        wa = ctx.wa
+        dt = grad._data.dtype
+        return grad * _const(wa.astype(dt)), grad * _const((1 - wa).astype(dt))
+
+
+def _binary_extreme(input, other, out, fn, name):
+    import ember
+    own = getattr(ember, name, None)
+    if own is not None and own not in (maximum, minimum):   # the pointwise family's version
+        return own(input, other, out=out)
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' must be Tensor, not {type(other).__name__}")
+    a, b, _ = promote(input, other)
+    if a._data.dtype.kind == "c":
+        raise RuntimeError(f"{name} not implemented for complex tensors.")
+    return _out(_Maximum.apply(a, b, fn=fn), out)
+
+
+def maximum(input, other, *, out=None):
+    return _binary_extreme(input, other, out, np.maximum, "maximum")
+
+
+def minimum(input, other, *, out=None):
+    return _binary_extreme(input, other, out, np.minimum, "minimum")
+
+
+def aminmax(input, *, dim=None, keepdim=False, out=None):
+    """(min, max) over dim (all when None) as return_types.aminmax."""
+    if input._data.size == 0 and (dim is None or input._data.shape[_wrap_dim(dim, input.dim())]
+                                  == 0):
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    dims = _dims(input, dim)
+    r = (AMax.apply(input, dims=dims, keepdim=keepdim, fn=np.min, label="AminmaxBackward0"),
+         AMax.apply(input, dims=dims, keepdim=keepdim, fn=np.max, label="AminmaxBackward0"))
+    return _out(return_types.aminmax(r), out)
+
+
+def _arg(input, dim, keepdim, out, name, arg):
+    a = input._data
+    if a.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
+    if a.size == 0 and dim is None:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                         f"== 0.")
+    if dim is None:
+        r = np.asarray(arg(a.reshape(-1), axis=0), np.int64)
+        if keepdim:
+            r = r.reshape((1,) * a.ndim)
+    else:
+        d = _dim1(input, dim)
+        if d is None:
+            r = np.zeros((), np.int64)
+        else:
+            if a.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+            r = np.asarray(arg(a, axis=d), np.int64)
+            if keepdim:
+                r = np.expand_dims(r, d)
+    return _out(Tensor._make(r), out)
+
+
+def argmax(input, dim=None, keepdim=False, *, out=None):
+    """Index of the first maximum (of the flattened input when dim is None), int64."""
+    return _arg(input, dim, keepdim, out, "argmax", _argmax)
+
+
+def argmin(input, dim=None, keepdim=False, *, out=None):
+    """Index of the first minimum (of the flattened input when dim is None), int64."""
+    return _arg(input, dim, keepdim, out, "argmin", _argmin)
+
+
+# ---------------------------------------------------------------------------------------------
+# all, any, count_nonzero
+
+def _logical(input, dim, keepdim, out, fn):
+    a = input._data
+    dims = _dims(input, dim)
+    r = np.asarray(fn(a != 0 if a.dtype != np.bool_ else a, axis=dims, keepdims=keepdim))
+    if a.dtype == np.uint8:          # torch keeps uint8 for all/any of uint8 input
+        r = r.astype(np.uint8)
+    return _out(Tensor._make(r), out)
+
+
+def all(input, dim=None, keepdim=False, *, out=None):
+    """True where every element is nonzero (uint8 input gives uint8, as in torch)."""
+    return _logical(input, dim, keepdim, out, np.all)
+
+
+def any(input, dim=None, keepdim=False, *, out=None):
+    """True where some element is nonzero (uint8 input gives uint8, as in torch)."""
+    return _logical(input, dim, keepdim, out, np.any)
+
+
+def count_nonzero(input, dim=None):
+    """Number of nonzero elements over dim (int or tuple), int64."""
+    dims = _dims(input, dim)
+    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=dims), np.int64))
+
+
+# ---------------------------------------------------------------------------------------------
+# norm (torch.norm: vector p-norms, 'fro', 'nuc')
+
+class VectorNorm(_Labelled):
+    """sum(|x|^p)^(1/p) over dims; p = inf/-inf: max/min |x| (ties share the gradient);
+    p = 0: the count of nonzeros (zero gradient). The gradient at a zero norm is zero."""
+
+    def forward(ctx, a, *, p, dims, keepdim):
+        ctx.p, ctx.dims, ctx.keepdim, ctx.shape = p, dims, keepdim, a.shape
+        ctx.label = "LinalgVectorNormBackward0"
+        ab = np.abs(a)
+        if p == 2:
+            r = np.sqrt(np.sum(ab * ab, axis=dims, keepdims=True))
+        elif p == np.inf:
+            r = np.max(ab, axis=dims, keepdims=True, initial=0)
+        elif p == -np.inf:
+            r = np.min(ab, axis=dims, keepdims=True, initial=np.inf)
+        elif p == 0:
+            r = np.sum(ab != 0, axis=dims, keepdims=True).astype(ab.dtype)
+        elif p == 1:
+            r = np.sum(ab, axis=dims, keepdims=True)
+        else:
+            r = np.power(np.sum(np.power(ab, p), axis=dims, keepdims=True), 1.0 / p)
+        r = np.asarray(r, ab.dtype)
+        ctx.r = r
+        ctx.save_for_backward(a)
+        return _keep(r, dims, keepdim)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        a, r, p = x._data, ctx.r, ctx.p
+        g = _expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        sgn = np.sign(a) if a.dtype.kind != "c" else np.where(a == 0, 0, a / np.where(a == 0, 1,
+                                                                                     np.abs(a)))
+        ab = np.abs(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 0:
+                w = np.zeros_like(ab)
+            elif p == 1:
+                w = sgn
+            elif p in (np.inf, -np.inf):
+                hit = ab == r
+                w = sgn * hit / np.sum(hit, axis=ctx.dims, keepdims=True)
+            else:
+                w = sgn * np.power(ab, p - 1) / np.power(r, p - 1)
+            w = np.where(r == 0, 0, w).astype(a.dtype)
+        return g * _const(w)
+
+
+def _vector_norm(input, p, dims, keepdim, dtype):
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {_name(input.dtype)}")
+    if dtype is not None:
+        input = input.to(dtype)
+    if p < 0 and p != -np.inf and input._data.size == 0:
+        raise RuntimeError("linalg.vector_norm cannot compute the {p} norm on an empty tensor "
+                           "because the operation does not have an identity")
+    return VectorNorm.apply(input, p=float(p), dims=dims, keepdim=keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """torch.norm: a vector p-norm over dim (all dims when None); 'fro' is the 2-norm over the
+    dims; 'nuc' the nuclear norm of a matrix (sum of singular values)."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if p == "nuc":
+        if not (input.dtype.is_floating_point or input.dtype.is_complex):
+            raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor "
+                               f"as input. Got {_name(input.dtype)}")
+        if dim is None:
+            if input.dim() != 2:
+                raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 "
+                                   f"dimensions.")
+            dim = (0, 1)
+        import ember
+        return _out(ember.linalg.matrix_norm(input, "nuc", dim, keepdim, dtype=dtype), out)
+    if p == "fro":
+        if dim is not None and len(dim) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
+                               f"{' '.join(map(str, dim))}")
+        p = 2
+    elif isinstance(p, str):
+        raise RuntimeError(f"norm(): invalid p value {p!r}")
+    dims = _dims(input, dim)
+    return _out(_vector_norm(input, p if p is not None else 2, dims, keepdim, dtype), out)
+
+
+# ---------------------------------------------------------------------------------------------
+# logsumexp, softmax, log_softmax
+
+class LogSumExp(_Labelled):
+    label = "LogsumexpBackward0"
+
+    """log(sum(exp(x))) over dims, shifted by the max for stability; backward
+    grad * exp(x - result)."""
+
+    def forward(ctx, a, *, dims, keepdim):
+        ctx.dims, ctx.keepdim, ctx.shape = dims, keepdim, a.shape
+        if a.size:
+            m = np.max(a.real if a.dtype.kind == "c" else a, axis=dims, keepdims=True)
+            m = np.where(np.isfinite(m), m, 0).astype(a.dtype)   # all -inf / inf slices
+        else:
+            m = np.zeros([1 if i in dims else n for i, n in enumerate(a.shape)], a.dtype)
+        with np.errstate(divide="ignore"):
+            out = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
+        out = _keep(np.asarray(out, a.dtype), dims, keepdim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        g = _expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        return g * (a - _expand_back(out, ctx.shape, ctx.dims, ctx.keepdim)).exp()
+
+
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    """log(sum(exp(input))) over dim, computed stably; integer inputs give the default float."""
+    input = _to_float(input)
+    dims = _dims(input, dim)
+    return _out(LogSumExp.apply(input, dims=dims, keepdim=keepdim), out)
+
+
+class Softmax(ArrayFunction):
+    """exp(x - max) / sum along dim; backward from the saved output y * (g - sum(g * y))."""
+
+    def forward(ctx, a, *, dim):
+        ctx.dim = dim
+        if a.size == 0:
+            out = a.copy()
+            ctx.save_for_backward(out)
+            return out
+        e = np.exp(a - np.max(a, axis=dim, keepdims=True))
+        out = np.asarray(e / np.sum(e, axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        gy = grad * y
+        return gy - y * gy.sum(ctx.dim, keepdim=True)
+
+
+class LogSoftmax(ArrayFunction):
+    """x - max - log(sum(exp(x - max))) along dim; backward g - exp(y) * sum(g)."""
+
+    def forward(ctx, a, *, dim):
+        ctx.dim = dim
+        if a.size == 0:
+            out = a.copy()
+            ctx.save_for_backward(out)
+            return out
+        shifted = a - np.max(a, axis=dim, keepdims=True)
+        out = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True)))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True)
+
+
+def _softmax_args(input, dim, dtype, name):
+    d = _wrap_dim(dim, input._data.ndim)
+    if dtype is not None:
+        input = input.to(dtype)
+    dt = input.dtype
+    if not dt.is_floating_point:
+        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                                  f"'{_name(dt)}'")
+    return input, (d if input._data.ndim else None)
+
+
+def softmax(input, dim, dtype=None):
+    """exp(x) / sum(exp(x)) along dim (stable form); `dtype=` casts the input first.
+    Integer inputs need dtype= (torch raises NotImplementedError otherwise)."""
+    x, d = _softmax_args(input, dim, dtype, "softmax")
+    return Softmax.apply(x, dim=d)
+
+
+def log_softmax(input, dim, dtype=None):
+    """log(softmax(x)) along dim, computed as x - logsumexp(x) (stable)."""
+    x, d = _softmax_args(input, dim, dtype, "log_softmax")
+    return LogSoftmax.apply(x, dim=d)
+
+
+# ---------------------------------------------------------------------------------------------
+# scans: cumsum cumprod cummax cummin logcumsumexp
+
+class Cumsum(ArrayFunction):
+    """Running sum along dim; backward: the reversed running sum of the gradient."""
+
+    def forward(ctx, a, *, dim, npd, reverse=False):
+        ctx.dim, ctx.reverse = dim, reverse
+        if dim is None:
+            return np.array(a, dtype=npd or a.dtype)
+        if reverse:
+            return np.flip(np.cumsum(np.flip(a, dim), axis=dim, dtype=npd), dim).copy()
+        return np.cumsum(a, axis=dim, dtype=npd)
+
+    def backward(ctx, grad):
+        return Cumsum.apply(grad, dim=ctx.dim, npd=None, reverse=not ctx.reverse)
+
+
+def _scan_dtype(input, dtype):
+    return _int_to_long(input, dtype)
+
+
+def cumsum(input, dim, *, dtype=None, out=None):
+    """Running sum along dim; integer and bool inputs accumulate in int64."""
+    d = _dim1(input, dim)
+    return _out(Cumsum.apply(input, dim=d, npd=_scan_dtype(input, dtype)), out)
+
+
+def _cumprod_grad(a, y, g, dim):
+    """d/dx_i of sum_j g_j * prod_{k<=j} x_k, exact where x has zeros (NumPy arrays).
+
+    With z the first zero of a slice: for i < z it is revcumsum(g * y)_i / x_i (y_j = 0 past z);
+    for i == z it is revcumsum(g * y')_z with y' the running product that skips x_z; past z, 0.
+    """
+    pos = np.arange(a.shape[dim]).reshape([-1 if i == dim else 1 for i in range(a.ndim)])
+    zero = a == 0
+    z = np.where(np.any(zero, axis=dim, keepdims=True), np.argmax(zero, axis=dim, keepdims=True),
+                 a.shape[dim])
+
+    def revcumsum(v):
+        return np.flip(np.cumsum(np.flip(v, dim), axis=dim), dim)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        before = revcumsum(g * y) / np.where(zero, 1, a)
+    at = revcumsum(g * np.cumprod(np.where(pos == z, 1, a), axis=dim))
+    return np.where(pos < z, before, np.where(pos == z, at, 0))
+
+
+class Cumprod(ArrayFunction):
+    """Running product; backward revcumsum(g * y) / x, exact (first order) where x has zeros."""
+
+    def forward(ctx, a, *, dim, npd):
+        ctx.dim = dim
+        out = np.array(a, dtype=npd or a.dtype) if dim is None else np.cumprod(a, axis=dim,
+                                                                              dtype=npd)
+        ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        if ctx.dim is None:
+            return grad
+        if not np.any(x._data == 0):
+            return Cumsum.apply(grad * y.conj(), dim=ctx.dim, npd=None, reverse=True) / x.conj()
+        a = x._data
+        return _const(np.conj(_cumprod_grad(a, y._data, grad._data.conj(), ctx.dim)))
+
+
+def cumprod(input, dim, *, dtype=None, out=None):
+    """Running product along dim; integer and bool inputs accumulate in int64."""
+    d = _dim1(input, dim)
+    return _out(Cumprod.apply(input, dim=d, npd=_scan_dtype(input, dtype)), out)
+
+
+class CumExtreme(_Labelled):
+    """cummax/cummin -> (values, indices); indices point at the latest extreme (ties go to the
+    later element) and NaN sticks; the gradient goes to those indices (accumulating)."""
+
+    def forward(ctx, a, *, dim, fn):
+        ctx.dim, ctx.shape = dim, a.shape
+        ctx.label = "CummaxBackward0" if fn is np.maximum else "CumminBackward0"
+        if dim is None:
+            ctx.idx = None
+            return a.copy(), np.zeros((), np.int64)
+        vals = fn.accumulate(a, axis=dim) if a.size else a.copy()
+        rec = a == vals
+        if a.dtype.kind in "fc":
+            rec |= np.isnan(a)
+        pos = np.arange(a.shape[dim]).reshape([-1 if i == dim else 1 for i in range(a.ndim)])
+        idx = np.maximum.accumulate(np.where(rec, pos, 0), axis=dim) if a.size else \
+            np.zeros(a.shape, np.int64)
+        ctx.idx = idx
+        return vals, idx.astype(np.int64, copy=False)
+
+    def backward(ctx, grad, _):
+        return _ScatterAlong.apply(grad, idx=ctx.idx, dim=ctx.dim, shape=ctx.shape)
+
+
+def _cum_extreme(input, dim, out, fn, name):
+    d = _dim1(input, dim)
+    if input._data.dtype.kind == "c":
+        raise RuntimeError(f"{name}(): does not support complex input")
+    vals, idx = CumExtreme.apply(input, dim=d, fn=fn)
+    return _out(getattr(return_types, name)((vals, idx)), out)
+
+
+def cummax(input, dim, *, out=None):
+    """(values, indices) of the running maximum along dim."""
+    return _cum_extreme(input, dim, out, np.maximum, "cummax")
+
+
+def cummin(input, dim, *, out=None):
+    """(values, indices) of the running minimum along dim."""
+    return _cum_extreme(input, dim, out, np.minimum, "cummin")
+
+
+class LogCumSumExp(_Labelled):
+    label = "LogcumsumexpBackward0"
+
+    """log(cumsum(exp(x))) along dim, computed stably; first-order gradient
+    sum_{j>=i} g_j exp(x_i - y_j)."""
+
+    def forward(ctx, a, *, dim):
+        ctx.dim = dim
+        out = a.copy() if dim is None or a.size == 0 else np.logaddexp.accumulate(a, axis=dim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        if ctx.dim is None:
+            return grad
+        a, o, g, d = x._data, y._data, grad._data, ctx.dim
+        # split g by sign so that each part is a logcumsumexp of finite logs (stable)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pos = np.flip(np.logaddexp.accumulate(np.flip(np.log(np.where(g > 0, g, 0)) - o, d),
+                                                  axis=d), d)
+            neg = np.flip(np.logaddexp.accumulate(np.flip(np.log(np.where(g < 0, -g, 0)) - o, d),
+                                                  axis=d), d)
+            res = np.exp(pos + a) - np.exp(neg + a)
+        return _const(res.astype(a.dtype))
+
+
+def logcumsumexp(input, dim, *, out=None):
+    """log(cumsum(exp(x))) along dim (floating inputs only)."""
+    d = _dim1(input, dim)
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
+                                  f"'{_name(input.dtype)}'")
+    if input._data.dtype.kind == "c":
+        raise NotImplementedError("logcumsumexp of complex tensors is not supported by ember")
+    return _out(LogCumSumExp.apply(input, dim=d), out)
+
+
+# ---------------------------------------------------------------------------------------------
+# sum_to_size (the engine's broadcasting undo) and Tensor methods
 
 def sum_to_size(self, *size):
     """Sum broadcast dims away so the result has `size` (the inverse of expand)."""
@@ -80,7 +962,7 @@ def sum_to_size(self, *size):
         size = tuple(size[0])
     shape = self._data.shape
     lead = len(shape) - len(size)
-    if lead < 0 or any(s != 1 and s != n for s, n in zip(size, shape[lead:])):
+    if lead < 0 or _pyany(s != 1 and s != n for s, n in zip(size, shape[lead:])):
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
     dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
                                       if s == 1 and shape[lead + i] != 1)
@@ -90,4 +972,29 @@ def sum_to_size(self, *size):
     return r.reshape(size) if lead else r
 
 
+def _method(fn):
+    def m(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    m.__name__ = fn.__name__
+    m.__doc__ = fn.__doc__
+    return m
+
+
 Tensor.sum, Tensor.mean, Tensor.sum_to_size = sum, mean, sum_to_size
+for _f in (prod, nansum, nanmean, std, var, amax, amin, aminmax, argmax, argmin, all, any,
+           count_nonzero, norm, logsumexp, softmax, log_softmax, cumsum, cumprod, cummax, cummin,
+           logcumsumexp, max, min):
+    setattr(Tensor, _f.__name__, _f)
+if not hasattr(Tensor, "maximum"):
+    Tensor.maximum, Tensor.minimum = maximum, minimum
+
+
+def _cum_inplace(fn):
+    def m(self, dim, *, dtype=None):
+        from ember._ops._helpers import inplace
+        return inplace(self, fn(self, dim, dtype=dtype))
+    m.__name__ = fn.__name__ + "_"
+    return m
+
+
+Tensor.cumsum_, Tensor.cumprod_ = _cum_inplace(cumsum), _cum_inplace(cumprod)
