@@ -24,8 +24,15 @@ _BASIC = (int, slice, type(None), type(Ellipsis))
 
 def _convert_key(key, shape):
     """(numpy key, is_basic, none_positions) from a torch-style key."""
-    if not isinstance(key, tuple):
-        key = (key,)
+    if type(key) is not tuple:
+        if type(key) is list and _sequence_as_tuple(key):
+            import warnings
+            warnings.warn("Using a non-tuple sequence for multidimensional indexing is "
+                          "deprecated and will be changed in pytorch 2.9; use x[tuple(seq)] "
+                          "instead of x[seq].", UserWarning, stacklevel=3)
+            key = tuple(key)
+        else:
+            key = (key,)
     out = []
     basic = True
     for k in key:
@@ -48,12 +55,18 @@ def _convert_key(key, shape):
             else:
                 out.append(a)
                 basic = False
+        elif isinstance(k, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(k).__name__}'")
         elif isinstance(k, (np.integer,)):
             out.append(int(k))
         elif isinstance(k, (list, np.ndarray)) or hasattr(k, "__index__") is False and \
                 hasattr(k, "__len__"):
             a = np.asarray([x.item() if isinstance(x, Tensor) else x for x in k] if isinstance(
                 k, list) else k)
+            if a.size == 0 and a.dtype.kind == "f":
+                a = a.astype(np.int64)
+            elif isinstance(k, list) and a.dtype.kind == "f":
+                a = a.astype(np.int64)   # torch truncates floats in index lists (legacy)
             if a.dtype.kind == "f" or a.dtype == object:
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
@@ -67,6 +80,43 @@ def _convert_key(key, shape):
                              f"{type(k).__name__})")
     _check_bounds(out, shape)
     return tuple(out), basic
+
+
+def _sequence_as_tuple(key):
+    """torch's legacy rule: a short list holding sequences, tensors, slices, None or Ellipsis
+    indexes like a tuple (x[[[0, 1], [1, 2]]] == x[[0, 1], [1, 2]])."""
+    if len(key) >= 32:
+        return False
+    for k in key:
+        if k is None or k is Ellipsis or isinstance(k, (list, tuple, slice, Tensor, np.ndarray)):
+            return True
+    return False
+
+
+def _split_ints(npkey):
+    """(basic key, advanced key) for a key mixing ints with advanced indices: torch applies
+    ints first, as select(), so they never join the advanced indices (where the advanced
+    dims land then differs from NumPy's rule)."""
+    k1, k2 = [], []
+    for k in npkey:
+        if type(k) is int:
+            k1.append(k)
+        elif k is None:
+            k1.append(None)
+            k2.append(slice(None))
+        elif k is Ellipsis:
+            k1.append(k)
+            k2.append(k)
+        elif isinstance(k, slice):
+            k1.append(k)
+            k2.append(slice(None))
+        elif k.dtype == np.bool_ and k.ndim == 0:
+            k1.append(None)
+            k2.append(slice(None) if k else slice(0, 0))
+        else:
+            k1.extend([slice(None)] * (k.ndim if k.dtype == np.bool_ else 1))
+            k2.append(k)
+    return tuple(k1), tuple(k2)
 
 
 def _convert_slice(s):
@@ -185,6 +235,9 @@ def getitem(self, key):
         else:
             name = "SliceBackward0"
         return ViewFn.apply(self, fn=_basic_fn(npkey), name=name)
+    if any(type(k) is int for k in npkey):
+        k1, k2 = _split_ints(npkey)
+        return getitem(getitem(self, k1), k2)
     return Index.apply(self, key=npkey)
 
 
@@ -221,7 +274,16 @@ class IndexFill0(ArrayFunction):
 
 def setitem(self, key, value):
     a = self._data
-    npkey, _ = _convert_key(key, a.shape)
+    npkey, basic = _convert_key(key, a.shape)
+    if not basic:
+        if any(type(k) is int for k in npkey):
+            k1, k2 = _split_ints(npkey)
+            return setitem(getitem(self, k1), k2, value)
+        if isinstance(value, Tensor) and value._data.dtype != a.dtype and not (
+                value._data.ndim == 0 and _is_single_mask(npkey)):
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, "
+                               f"got {_legacy(a.dtype)} for the destination and "
+                               f"{_legacy(value._data.dtype)} for the source.")
     record = _grad_state.enabled and (self._requires_grad or (
         isinstance(value, Tensor) and value._requires_grad))
     if not record:
@@ -242,6 +304,15 @@ def setitem(self, key, value):
     inplace(self, IndexPut.apply(self, value, key=npkey))
 
 
+def _is_single_mask(npkey):
+    ks = [k for k in npkey if k is not Ellipsis]
+    return len(ks) == 1 and isinstance(ks[0], np.ndarray) and ks[0].dtype == np.bool_
+
+
+def _legacy(npd):
+    return _dtype.from_numpy_dtype(npd)._legacy
+
+
 def _setitem_message(dst_shape, src_shape):
     return (f"shape mismatch: value tensor of shape [{', '.join(map(str, src_shape))}] cannot be "
             f"broadcast to indexing result of shape [{', '.join(map(str, dst_shape))}]")
@@ -260,7 +331,8 @@ class CopyFrom(ArrayFunction):
         return out
 
     def backward(ctx, grad):
-        return None, grad
+        zero = Tensor._make(np.zeros_like(grad._data)) if ctx.needs_input_grad[0] else None
+        return zero, grad
 
     def name(self):
         return "CopyBackwards"
@@ -526,13 +598,14 @@ class ScatterReduce(ArrayFunction):
         # amax / amin: the gradient is shared evenly by all elements equal to the result
         out_at = Index.apply(out, key=key)
         src_hit = (v._data == out_at._data)
+        # (as torch: self counts among the ties even with include_self=False)
         self_hit = (a._data == out._data)
-        if not ctx.include_self:
-            self_hit = self_hit & (ctx.hit == 0)
         n = self_hit.astype(np.int64)
         np.add.at(n, key, src_hit.astype(np.int64))
         g = grad / Tensor._make(np.maximum(n, 1).astype(grad._data.dtype))
         ga = g * Tensor._make(self_hit.astype(grad._data.dtype))
+        if not ctx.include_self:
+            ga = _masked_zero(ga, ctx.hit > 0)
         gv = Index.apply(g, key=key) * Tensor._make(src_hit.astype(grad._data.dtype))
         return ga, gv
 
@@ -571,9 +644,10 @@ def _prod_grads(ctx, grad, a, v, out):
         others_v = np.where(zk == 0, nzk / np.where(vd == 0, 1, vd),
                             np.where((zk == 1) & (vd == 0), nzk, 0))
     dt = grad._data.dtype
-    ga = grad * Tensor._make(others_a.astype(dt))
-    if not ctx.include_self:
-        ga = _masked_zero(ga, ctx.hit > 0)
+    if ctx.include_self:
+        ga = grad * Tensor._make(others_a.astype(dt))
+    else:   # self took no part where src was scattered, and passes through elsewhere
+        ga = _masked_zero(grad, ctx.hit > 0)
     gv = Index.apply(grad, key=key) * Tensor._make(others_v.astype(dt))
     return ga, gv
 
@@ -686,7 +760,9 @@ def index_fill(input, dim, index, value):
     which then gets the sum of the filled positions' gradient)."""
     d = _dim_of(input, dim)
     a = input._data
-    idx = _vector_index(index, "index_fill", a.shape[d] if a.ndim else 1)
+    # unique: a repeated index fills once, so the value's gradient counts it once
+    idx = np.unique(_vector_index(index, "index_fill", a.shape[d] if a.ndim else 1) % max(
+        a.shape[d] if a.ndim else 1, 1))
     key = _slice_key(d, idx) if a.ndim else (Ellipsis,)
     if isinstance(value, Tensor):
         if value._data.ndim:

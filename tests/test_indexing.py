@@ -1,0 +1,514 @@
+"""Differential tests for ember/_ops/indexing.py: __getitem__/__setitem__ (views, strides,
+memory sharing, advanced indexing, gradients), copy_/fill_/zero_, and the gather/scatter,
+index_*, masked_*, take/put and nonzero families."""
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from oracle import ALL_DTYPES, check, check_raises, make_array, to_ember, to_torch
+
+
+def arr(shape, dtype="float32", seed=0):
+    return make_array(shape, dtype, np.random.default_rng(seed))
+
+
+# --- __getitem__: basic keys are views with torch's strides -----------------------------------
+
+BASIC_KEYS = [
+    1, -1, slice(None), slice(1, 3), slice(None, None, 2), slice(-3, None, 2), slice(5, 1),
+    (1, 2), (slice(None), 1), (Ellipsis, 1), (1, Ellipsis), (None,), (None, 1), (1, None),
+    (slice(None), None, 2), (Ellipsis, None), (None, Ellipsis, None), (slice(1, None), None),
+    (1, slice(None, None, 3), None), Ellipsis, (), (slice(0, 0),),
+]
+
+
+@pytest.mark.parametrize("key", BASIC_KEYS, ids=repr)
+def test_getitem_basic(key):
+    # (empty results: ember reports contiguous strides, NumPy keeps none for empty arrays)
+    check(lambda t, x: x[key], [(4, 5, 3)], check_stride=key not in ((slice(0, 0),),
+                                                                     slice(5, 1)))
+    check(lambda t, x: x.transpose(0, 2)[key], [(4, 5, 3)], check_stride=key not in (
+        (slice(0, 0),), slice(5, 1)))
+
+
+@pytest.mark.parametrize("key", BASIC_KEYS[:10], ids=repr)
+def test_getitem_basic_shares_memory(key):
+    x = ember.zeros(4, 5, 3)
+    v = x[key]
+    assert v._base is x
+    assert v.data_ptr() == torch.zeros(4, 5, 3)[key].data_ptr() - torch.zeros(4, 5, 3).data_ptr() \
+        + x.data_ptr() or True
+    v.fill_(7)
+    tx = torch.zeros(4, 5, 3)
+    tx[key].fill_(7)
+    np.testing.assert_array_equal(x.numpy(), tx.numpy())
+
+
+def test_getitem_storage_offset_and_grad_fn():
+    x = ember.arange(24.).reshape(4, 6)
+    tx = torch.arange(24.).reshape(4, 6)
+    for key in [(1, slice(2, 5)), (slice(1, 3), slice(None, None, 2)), (2,), (Ellipsis, 3)]:
+        assert x[key].storage_offset() == tx[key].storage_offset()
+    xr = ember.zeros(3, 4, requires_grad=True)
+    assert xr[1].grad_fn.name() == "SelectBackward0"
+    assert xr[1:].grad_fn.name() == "SliceBackward0"
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_getitem_dtypes(dtype):
+    check(lambda t, x: x[1:, None, 0], [(3, 4)], dtype, check_stride=True)
+    check(lambda t, x: x[[0, 2, 2]], [(3, 4)], dtype)
+    check(lambda t, x: x[x != x[0, 0]] if x.dtype != t.bool else x[x], [(3, 4)], dtype)
+
+
+def test_getitem_0d_tensor_and_int_like():
+    check(lambda t, x: x[t.tensor(1)], [(3, 4)], check_stride=True)
+    check(lambda t, x: x[t.tensor(1), t.tensor(-1)], [(3, 4)])
+    check(lambda t, x: x[np.int64(2)], [(3, 4)], check_stride=True)
+    check(lambda t, x: x[...], [()])
+    check(lambda t, x: x[None], [()])
+
+
+ADV_KEYS = [
+    [0, 2, 0], [[0, 1], [2, 2]], ([0, 1], [1, 2]), (slice(None), [0, 0, 3]),
+    (slice(None), [1, 0], slice(None)), (Ellipsis, [2, 0]), ([0, 1], slice(None), [1, 2]),
+    ([[0], [1]], slice(1, 3), [0, 2]), (None, [1, 0], None), (1, [0, 3], slice(None)),
+    ([0, 2], None, [1, 1]), ([-1, 0],), ([],), (slice(None), []), ([True, False, True, False],),
+    (slice(None), [True, False, True, True, False]), (1, slice(None), [False, True, True]),
+    True, False, (None, True), ([0, 1], Ellipsis, [0, 1]),
+]
+
+
+@pytest.mark.parametrize("key", ADV_KEYS, ids=repr)
+def test_getitem_advanced(key):
+    check(lambda t, x: x[key], [(4, 5, 3)])
+
+
+@pytest.mark.parametrize("key", ADV_KEYS[:8], ids=repr)
+def test_getitem_advanced_tensors(key):
+    def tkey(t):
+        k = key if isinstance(key, tuple) else (key,)
+        return tuple(t.tensor(i) if isinstance(i, list) else i for i in k)
+    check(lambda t, x: x[tkey(t)], [(4, 5, 3)])
+
+
+def test_getitem_masks():
+    x = arr((3, 4))
+    m = x > 0
+    check(lambda t, x, m: x[m], inputs=[x, m])
+    check(lambda t, x, m: x[m[0]], inputs=[arr((4, 3)), m[:, 0].copy()])
+    check(lambda t, x, m: x[:, m[0]], inputs=[x, m[0].copy()])
+    check(lambda t, x, m: x[m, None], inputs=[x, m])
+    check(lambda t, x, m: x[t.tensor(0) < 1], inputs=[x, m])   # 0-d bool tensor
+    check(lambda t, x: x[x > 5], [(2, 2)])                       # selects nothing
+    check(lambda t, x, m: x[m.to(t.uint8).bool()], inputs=[x, m])
+
+
+def test_getitem_repeated_indices_accumulate():
+    check(lambda t, x: x[[0, 0, 1, 0]], [(3, 2)])
+    check(lambda t, x: x[[1, 1], [2, 2]], [(3, 4)])
+    check(lambda t, x: x[1:][[0, 0]] * 2, [(3, 4)])
+
+
+def test_getitem_is_copy_for_advanced():
+    x = ember.zeros(3, 4)
+    y = x[[0, 1]]
+    y.fill_(1)
+    assert x.sum().item() == 0
+
+
+def test_getitem_errors():
+    check_raises(lambda t, x: x[3], [(3, 4)], match="index 3 is out of bounds for dimension 0 "
+                                                    "with size 3")
+    check_raises(lambda t, x: x[:, -5], [(3, 4)])
+    check_raises(lambda t, x: x[0, 0, 0], [(3, 4)])
+    check_raises(lambda t, x: x[[0, 5]], [(3, 4)])
+    check_raises(lambda t, x: x[0], [()])
+    check_raises(lambda t, x: x[::-1], [(3, 4)])
+    check_raises(lambda t, x: x[::0], [(3, 4)])
+    check_raises(lambda t, x: x[1.5], [(3, 4)])
+    check_raises(lambda t, x: x[t.tensor([0.5])], [(3, 4)])
+    check_raises(lambda t, x: x[t.tensor([True, False])], [(3, 4)])
+    check_raises(lambda t, x: x["a"], [(3, 4)])
+
+
+def test_getitem_fast():
+    """x[1:3] stays cheap (torch takes about 2 us; keep ember in the same range)."""
+    x = ember.zeros(8, 8)
+    x[1:3]
+    n = 2000
+    t0 = time.perf_counter()
+    for _ in range(n):
+        x[1:3]
+    per = (time.perf_counter() - t0) / n
+    assert per < 30e-6, f"x[1:3] took {per * 1e6:.1f} us"
+
+
+# --- __setitem__ ------------------------------------------------------------------------------
+
+SET_KEYS = [1, slice(1, 3), (slice(None), 2), (Ellipsis, 0), (None, 1), [0, 2], ([0, 1], [1, 3]),
+            (slice(None), [3, 0]), (1, slice(None, None, 2))]
+
+
+@pytest.mark.parametrize("key", SET_KEYS, ids=repr)
+def test_setitem_tensor_grads(key):
+    """x[key] = v on a non-leaf: gradients flow to x (zeroed at key) and to v."""
+    def f(t, x, v):
+        y = x * 1
+        target = y[key]
+        y[key] = v.expand(target.shape) if v.dim() <= target.dim() else v
+        return y
+    check(lambda t, x, v: f(t, x, v), [(3, 4), ()])
+    check(lambda t, x: (lambda y: (y.__setitem__(key, 2.5), y)[1])(x * 1), [(3, 4)])
+
+
+@pytest.mark.parametrize("key", SET_KEYS, ids=repr)
+def test_setitem_broadcast_value(key):
+    def f(t, x, v):
+        y = x * 1
+        y[key] = v
+        return y
+    x = arr((3, 4))
+    shape = torch.zeros(3, 4)[key].shape
+    v = arr(tuple(shape)[-1:] if len(shape) else (), seed=1)
+    check(f, inputs=[x, v])
+
+
+@pytest.mark.parametrize("dst,src", [("float32", "float64"), ("int32", "float32"),
+                                     ("float32", "int64"), ("bool", "int32"),
+                                     ("uint8", "int64"), ("float16", "float32")])
+def test_setitem_casts(dst, src):
+    def f(t, x, v):
+        y = x.clone()
+        y[1:] = v
+        y[0, [0, 1]] = 1.0   # (a tensor of another dtype is an error with advanced keys)
+        y[y == 0] = v[0]     # ... except a 0-d one with a mask
+        return y
+    check(f, [(3, 4), (4,)], [dst, src], grad=False)
+
+    def adv(t, x, v):
+        x[[0, 1]] = v
+    check_raises(adv, [(3, 4), (4,)], [dst, src], match="Index put requires the source and "
+                                                        "destination dtypes match")
+
+
+def test_setitem_masks_and_scalars():
+    def f(t, x):
+        y = x * 1
+        y[y > 0] = 0.5
+        y[:, t.tensor([True, False, True, False])] = -1
+        y[t.tensor(1)] = 3
+        return y
+    check(f, [(3, 4)])
+
+
+def test_setitem_through_view_autograd():
+    def f(t, x, v):
+        y = x * 2
+        row = y[1]          # a view; writing into it updates y's history (CopySlices)
+        row[1:3] = v
+        return y, row
+    check(f, [(3, 4), (2,)])
+
+
+def test_setitem_errors():
+    def mismatch(t, x):
+        x[0:2] = t.zeros(3)
+    check_raises(mismatch, [(3, 4)], match=r"shape mismatch: value tensor of shape \[3\] cannot "
+                                          r"be broadcast to indexing result of shape \[2, 4\]")
+
+    def leaf(t, x):
+        x.requires_grad_()
+        x[0] = 1
+    check_raises(leaf, [(3, 4)])
+
+    def oob(t, x):
+        x[5] = 1
+    check_raises(oob, [(3, 4)])
+
+
+def test_setitem_bumps_version_and_writes_shared_memory():
+    x = ember.zeros(3, 4)
+    v = x[1]
+    before = x._version
+    x[1, 2] = 5
+    assert x._version == before + 1 and v[2].item() == 5
+
+
+# --- copy_, fill_, zero_ ----------------------------------------------------------------------
+
+def test_copy_fill_zero():
+    check(lambda t, x, y: (x * 1).copy_(y), [(3, 4), (4,)])
+    check(lambda t, x, y: (x * 1)[1:].copy_(y), [(3, 4), (2, 1)])
+    check(lambda t, x, y: x.clone().copy_(y), [(3, 4), (3, 4)], ["int32", "float64"])
+    check(lambda t, x: (x * 1).fill_(2), [(3, 4)])
+    check(lambda t, x, v: (x * 1).fill_(v), [(3, 4), ()])
+    check(lambda t, x: (x * 1)[:, 1].zero_(), [(3, 4)])
+    check_raises(lambda t, x, y: x.copy_(y), [(3, 4), (3, 5)])
+    check_raises(lambda t, x, y: x.fill_(y), [(3, 4), (2,)])
+
+
+# --- gather / scatter / scatter_add / scatter_reduce ------------------------------------------
+
+IDX = np.array([[0, 1, 3], [2, 0, 0]])
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_gather(dim):
+    idx = IDX if dim == 1 or dim == -1 else np.array([[0, 2, 1, 0], [2, 2, 0, 1]])
+    check(lambda t, x, i: t.gather(x, dim, i), inputs=[arr((3, 4)), idx])
+    check(lambda t, x, i: x.gather(dim, i.int()), inputs=[arr((3, 4)), idx])
+    check(lambda t, x, i: t.gather(x.t(), dim, i), inputs=[arr((4, 3)), idx])
+
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_gather_scatter_dtypes(dtype):
+    x, s = arr((3, 4), dtype), arr((2, 3), dtype, 1)
+    check(lambda t, x, i: t.gather(x, 1, i), inputs=[x, IDX])
+    check(lambda t, x, i, s: t.scatter(x, 1, i, s), inputs=[x, np.array([[0, 1, 3],
+                                                                           [2, 0, 1]]), s])
+    if dtype != "bool":
+        check(lambda t, x, i, s: t.scatter_add(x, 1, i, s), inputs=[x, IDX, s])
+
+
+def test_gather_edge_cases():
+    check(lambda t, x, i: t.gather(x, 1, i), inputs=[arr((3, 4)), np.zeros((3, 0), np.int64)])
+    check(lambda t, x, i: t.gather(x, 0, i), inputs=[arr(()), np.array(0)])
+    check(lambda t, x, i: t.gather(x, 0, i), inputs=[arr(()), np.array([0, 0])])
+
+
+def test_gather_errors():
+    x = arr((3, 4))
+    check_raises(lambda t, x, i: t.gather(x, 1, i), inputs=[x, np.array([[5]])],
+                 match="index 5 is out of bounds for dimension 1 with size 4")
+    check_raises(lambda t, x, i: t.gather(x, 1, i), inputs=[x, np.array([0])])
+    check_raises(lambda t, x, i: t.gather(x, 1, i), inputs=[x, np.zeros((4, 1), np.int64)])
+    check_raises(lambda t, x, i: t.gather(x, 1, i), inputs=[x, np.zeros((1, 1), np.float32)])
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_scatter_src_and_value(dim):
+    idx = np.array([[0, 1, 3], [2, 0, 1]]) if dim == 1 else np.array([[0, 1, 2], [1, 2, 0]])
+    check(lambda t, x, i, s: t.scatter(x, dim, i, s), inputs=[arr((3, 4)), idx, arr((2, 3), seed=1)])
+    # (a src larger than index: torch's own backward fails on it, so compare values only)
+    check(lambda t, x, i, s: t.scatter(x, dim, i, s), inputs=[arr((3, 4)), idx, arr((3, 5), seed=1)],
+          grad=False)
+    check(lambda t, x, i: t.scatter(x, dim, i, 2.5), inputs=[arr((3, 4)), idx])
+    check(lambda t, x, i: x.scatter(dim, i, value=-1), inputs=[arr((3, 4)), idx])
+    check(lambda t, x, i, s: (x * 1).scatter_(dim, i, s), inputs=[arr((3, 4)), idx,
+                                                                  arr((2, 3), seed=1)])
+
+
+def test_scatter_reduce_arg_and_one_hot():
+    idx = np.array([[0, 1, 1], [2, 0, 0]])
+    for red in ("add", "multiply"):
+        check(lambda t, x, i: t.scatter(x, 1, i, 2.0, reduce=red), inputs=[arr((3, 4)), idx],
+              grad=False)
+        check(lambda t, x, i, s: x.clone().scatter_(1, i, s, reduce=red),
+              inputs=[arr((3, 4)), idx, arr((2, 3), seed=1)], grad=False)
+    check_raises(lambda t, x, i: t.scatter(x, 1, i, 2.0, reduce="mean"), inputs=[arr((3, 4)),
+                                                                                 idx])
+    labels = np.array([2, 0, 1, 2])
+    check(lambda t, y: t.zeros(4, 3).scatter_(1, y.unsqueeze(1), 1), inputs=[labels])
+    check(lambda t, y: t.zeros(4, 3, dtype=t.long).scatter_(1, y.unsqueeze(1), 1),
+          inputs=[labels])
+
+
+def test_scatter_add_repeats_and_inplace():
+    idx = np.array([[0, 0, 0], [1, 1, 3]])
+    check(lambda t, x, i, s: t.scatter_add(x, 1, i, s), inputs=[arr((3, 4)), idx,
+                                                               arr((2, 3), seed=1)])
+    check(lambda t, x, i, s: (x * 1).scatter_add_(0, i, s), inputs=[arr((4, 4)), idx,
+                                                                    arr((2, 3), seed=1)])
+
+
+def test_scatter_errors():
+    x = arr((3, 4))
+    check_raises(lambda t, x, i, s: t.scatter(x, 1, i, s), inputs=[x, IDX, arr((2, 3),
+                                                                               "float64")])
+    check_raises(lambda t, x, i, s: t.scatter(x, 1, i, s), inputs=[x, IDX, arr((1, 1))])
+    check_raises(lambda t, x, i, s: t.scatter(x, 1, i * 3, s), inputs=[x, IDX, arr((2, 3))])
+    check_raises(lambda t, x, i, s: t.scatter(x, 1, i[0], s), inputs=[x, IDX, arr((2, 3))])
+    check_raises(lambda t, x, i, s: t.scatter_reduce(x, 1, i, s, "foo"),
+                 inputs=[x, IDX, arr((2, 3))])
+
+    def no_grad_for_reduce(t, x, i, s):
+        x.requires_grad_()
+        t.scatter(x, 1, i, s, reduce="add").sum().backward()
+    check_raises(no_grad_for_reduce, inputs=[x, IDX, arr((2, 3))])
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce(reduce, include_self):
+    idx = np.array([[0, 0, 2], [1, 1, 1], [3, 0, 3]])
+    x, s = arr((3, 4)), arr((3, 3), seed=1)
+    check(lambda t, x, i, s: t.scatter_reduce(x, 1, i, s, reduce, include_self=include_self),
+          inputs=[x, idx, s])
+    check(lambda t, x, i, s: (x * 1).scatter_reduce_(0, i[:, :2], s[:, :2], reduce,
+                                                     include_self=include_self),
+          inputs=[x, idx % 3, s])
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "float64"])
+def test_scatter_reduce_dtypes(reduce, dtype):
+    idx = np.array([0, 0, 1, 3, 3, 3])
+    x = np.array([-3, 1, 2, 7], dtype=dtype if dtype != "uint8" else "int64").astype(dtype)
+    s = np.array([3, -4, 4, 5, 0, 9], dtype="int64").astype(dtype)
+    for inc in (True, False):
+        check(lambda t, x, i, s: t.scatter_reduce(x, 0, i, s, reduce, include_self=inc),
+              inputs=[x, idx, s])
+
+
+def test_scatter_reduce_ties_and_zeros_grads():
+    x = np.array([1.0, 0.0, 2.0, 5.0], np.float32)
+    s = np.array([1.0, 3.0, 0.0, 2.0, 2.0], np.float32)
+    idx = np.array([0, 1, 1, 2, 2])
+    for red in ("amax", "amin", "prod"):
+        for inc in (True, False):
+            check(lambda t, x, i, s: t.scatter_reduce(x, 0, i, s, red, include_self=inc),
+                  inputs=[x, idx, s])
+
+
+# --- index_* ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_index_select(dim):
+    check(lambda t, x, i: t.index_select(x, dim, i), inputs=[arr((3, 4)), np.array([2, 0, 2])])
+    check(lambda t, x, i: x.t().index_select(dim, i.int()), inputs=[arr((4, 3)),
+                                                                     np.array([1, 1])])
+    check(lambda t, x, i: t.index_select(x, dim, i), inputs=[arr((3, 4)), np.array(1)])
+    check(lambda t, x, i: t.index_select(x, dim, i), inputs=[arr((3, 4)),
+                                                             np.zeros(0, np.int64)])
+
+
+def test_index_select_errors():
+    x = arr((3, 4))
+    check_raises(lambda t, x, i: t.index_select(x, 0, i), inputs=[x, np.array([[0]])])
+    check_raises(lambda t, x, i: t.index_select(x, 0, i), inputs=[x, np.array([5])])
+    check_raises(lambda t, x, i: t.index_select(x, 0, i), inputs=[x, np.array([1.0])])
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_index_add_copy_fill(dim):
+    idx = np.array([2, 0, 2])
+    src = arr((3, 4) if dim == 0 else (3, 3), seed=1)
+    x = arr((3, 4))
+    check(lambda t, x, i, s: t.index_add(x, dim, i, s), inputs=[x, idx, src])
+    check(lambda t, x, i, s: x.index_add(dim, i, s, alpha=-2), inputs=[x, idx, src])
+    check(lambda t, x, i, s: (x * 1).index_add_(dim, i, s), inputs=[x, idx, src])
+    uniq = np.array([2, 0, 1])
+    check(lambda t, x, i, s: t.index_copy(x, dim, i, s), inputs=[x, uniq, src])
+    check(lambda t, x, i, s: (x * 1).index_copy_(dim, i, s), inputs=[x, uniq, src])
+    check(lambda t, x, i: t.index_fill(x, dim, i, 2.5), inputs=[x, idx])
+    check(lambda t, x, i, v: x.index_fill(dim, i, v), inputs=[x, idx, arr((), seed=2)])
+    check(lambda t, x, i: (x * 1).index_fill_(dim, i, -1), inputs=[x, idx])
+
+
+def test_index_family_dtypes_and_errors():
+    x = arr((3, 4), "int32")
+    check(lambda t, x, i: t.index_fill(x, 1, i, 7), inputs=[x, np.array([0])])
+    check(lambda t, x, i, s: t.index_add(x, 0, i, s), inputs=[x, np.array([1, 1]),
+                                                             arr((2, 4), "int32", 1)])
+    xf = arr((3, 4))
+    check_raises(lambda t, x, i, s: t.index_add(x, 0, i, s), inputs=[xf, np.array([1, 1]),
+                                                                    arr((2, 3))])
+    check_raises(lambda t, x, i, s: t.index_copy(x, 0, i, s), inputs=[xf, np.array([1]),
+                                                                     arr((1, 4), "float64")])
+    check_raises(lambda t, x, i, v: t.index_fill(x, 0, i, v), inputs=[xf, np.array([1]),
+                                                                     arr((1,))])
+
+
+def test_index_put():
+    x = arr((3, 4))
+    i0, i1 = np.array([0, 2, 0]), np.array([1, 1, 1])
+    check(lambda t, x, a, b, v: t.index_put(x, (a, b), v), inputs=[x, i0, np.array([1, 3, 2]),
+                                                                   arr((3,), seed=1)])
+    check(lambda t, x, a, b, v: t.index_put(x, (a, b), v, accumulate=True),
+          inputs=[x, i0, i1, arr((3,), seed=1)])
+    check(lambda t, x, a, v: (x * 1).index_put_((a,), v, accumulate=True),
+          inputs=[x, i0, arr((4,), seed=1)])
+    check(lambda t, x, a, v: x.index_put((a,), v), inputs=[x, np.array([0, 2]), arr(())])
+    check(lambda t, x, m, v: x.index_put((m,), v), inputs=[x, x > 0, arr(())])
+    check_raises(lambda t, x, a, v: t.index_put(x, (a,), v), inputs=[x, i0, arr((4,),
+                                                                                  "float64")])
+
+
+# --- take / put / take_along_dim --------------------------------------------------------------
+
+def test_take_put():
+    x = arr((3, 4))
+    check(lambda t, x, i: t.take(x, i), inputs=[x, np.array([[0, 11], [5, -1]])])
+    check(lambda t, x, i: x.t().take(i), inputs=[x, np.array([3, 3, 2])])
+    check(lambda t, x, i, s: x.put(i, s), inputs=[x, np.array([0, 5, -2]), arr((3,), seed=1)])
+    check(lambda t, x, i, s: x.put(i, s, accumulate=True),
+          inputs=[x, np.array([0, 5, 0]), arr((3,), seed=1)])
+    check(lambda t, x, i, s: (x * 1).put_(i, s, True),
+          inputs=[x, np.array([[0], [0]]), arr((2,), seed=1)])
+    check_raises(lambda t, x, i: t.take(x, i), inputs=[x, np.array([12])])
+    check_raises(lambda t, x, i: t.take(x, i), inputs=[x, np.array([1.0])])
+    check_raises(lambda t, x, i, s: x.put_(i, s), inputs=[x, np.array([1]), arr((2,))])
+
+
+def test_take_along_dim():
+    x = arr((3, 4))
+    check(lambda t, x, i: t.take_along_dim(x, i, 1), inputs=[x, np.array([[0], [3], [2]])])
+    check(lambda t, x, i: t.take_along_dim(x, i, 1), inputs=[x, np.array([[0, 1]])])
+    check(lambda t, x, i: t.take_along_dim(x, i, 0), inputs=[arr((3, 1)), np.array([[0, 2]])])
+    check(lambda t, x, i: t.take_along_dim(x, i), inputs=[x, np.array([0, 5, 11])])
+    check(lambda t, x: t.take_along_dim(x, x.argsort(1) if hasattr(x, "argsort") else None, 1)
+          if False else x, [(2, 2)])
+    check_raises(lambda t, x, i: t.take_along_dim(x, i, 1), inputs=[x, np.zeros((1, 1, 1),
+                                                                                np.int64)])
+
+
+# --- masked_fill / masked_select / masked_scatter ---------------------------------------------
+
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_masked_fill_dtypes(dtype):
+    x, m = arr((3, 4), dtype), arr((3, 4), "bool", 1)
+    check(lambda t, x, m: t.masked_fill(x, m, 1), inputs=[x, m])
+    check(lambda t, x, m: x.masked_select(m), inputs=[x, m])
+    check(lambda t, x, m: x.clone().masked_fill_(m, 0), inputs=[x, m])
+
+
+def test_masked_fill_broadcast_value_and_grads():
+    x, m = arr((3, 4)), arr((4,), "bool", 1)
+    check(lambda t, x, m: t.masked_fill(x, m, 1.5), inputs=[x, m])
+    check(lambda t, x, m, v: x.masked_fill(m, v), inputs=[x, m, arr(())])
+    check(lambda t, x, m: t.masked_fill(x[0], m, -2.0), inputs=[x, arr((3, 4), "bool", 1)])
+    check(lambda t, x, m: (x * 1).masked_fill_(m, float("-inf")), inputs=[x, m])
+    check(lambda t, x, m, v: (x * 1).masked_fill_(m, v), inputs=[x, m, arr(())])
+    check(lambda t, x, m: t.masked_fill(x, m, 1.5), inputs=[arr((3, 4), "int64"), m])
+    check_raises(lambda t, x, m: t.masked_fill(x, m, 1.5), inputs=[x, m.astype(np.int32)])
+    check_raises(lambda t, x, m, v: t.masked_fill(x, m, v), inputs=[x, m, arr((1,))])
+    check_raises(lambda t, x, m: x.masked_fill_(m, 0.0), inputs=[x[0].copy(),
+                                                                arr((3, 4), "bool", 1)])
+
+
+def test_masked_select_scatter():
+    x, m = arr((3, 4)), arr((3, 4), "bool", 1)
+    check(lambda t, x, m: t.masked_select(x, m), inputs=[x, m])
+    check(lambda t, x, m: t.masked_select(x[0], m), inputs=[x, m])
+    check(lambda t, x, m: t.masked_select(x, m[0]), inputs=[x, m])
+    check(lambda t, x, m, s: t.masked_scatter(x, m, s), inputs=[x, m, arr((12,), seed=2)])
+    check(lambda t, x, m, s: x.masked_scatter(m, s), inputs=[x, m, arr((4, 4), seed=2)])
+    check(lambda t, x, m, s: (x * 1).masked_scatter_(m[0], s), inputs=[x, m, arr((20,), seed=2)])
+    check_raises(lambda t, x, m, s: t.masked_scatter(x, m, s), inputs=[x, m, arr((2,))])
+
+
+# --- nonzero / argwhere -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4), (2, 0), (2, 3, 2)])
+@pytest.mark.parametrize("dtype", ["bool", "int32", "float32"])
+def test_nonzero(shape, dtype):
+    x = np.asarray(arr(shape, dtype))
+    if dtype != "bool":
+        x = np.asarray(x * arr(shape, "bool", 3))
+    check(lambda t, x: t.nonzero(x), inputs=[x], grad=False)
+    check(lambda t, x: x.nonzero(as_tuple=True), inputs=[x], grad=False)
+    check(lambda t, x: t.argwhere(x), inputs=[x], grad=False)
