@@ -1,0 +1,528 @@
+"""Activations used by `nn`: relu and friends, sigmoid/tanh forms, gelu, silu, softplus ...
+
+Each is an ArrayFunction: forward on arrays with torch's formula, backward in Tensor ops (so
+double backward works). Masks of piecewise functions are computed once in forward and saved as
+constants. Traps copied from torch's behaviour (not its code): relu's gradient at 0 is 0;
+hardtanh/relu6 pass the gradient only strictly inside (min_val, max_val); softplus is linear
+where beta * x > threshold; gelu(approximate='tanh') is the tanh formula, not erf.
+"""
+import math
+
+import numpy as np
+
+from ember._ops._helpers import inplace as _write_inplace
+from ember._tensor import Tensor
+from ember.autograd.function import ArrayFunction
+
+__all__ = ["selu", "celu", "rrelu", "threshold", "prelu", "hardshrink"]
+
+_SQRT2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def _where(mask, a, b):
+    from ember._ops.pointwise import Where
+    return Where.apply(mask, a, b)
+
+
+def _const(array):
+    return Tensor._make(np.asarray(array))
+
+
+def _zero_like(grad):
+    return grad * 0
+
+
+def _check_float(name, x):
+    k = x._data.dtype.kind
+    if k not in "fcV":
+        raise RuntimeError(f'"{name}" not implemented for '
+                           f"'{x.dtype._legacy.replace('Tensor', '')}'")
+
+
+def _apply_inplace(x, result, inplace):
+    return _write_inplace(x, result) if inplace else result
+
+
+# ---------------------------------------------------------------------------------------------
+# Smooth building blocks (also used by losses and normalisation)
+
+class Sigmoid(ArrayFunction):
+    """1 / (1 + exp(-x)), evaluated without overflow; d = y * (1 - y) from the saved output."""
+
+    def forward(ctx, a):
+        with np.errstate(over="ignore"):
+            out = np.asarray(_np_sigmoid(a))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+def _np_sigmoid(a):
+    # exp(-|x|) never overflows; pick the branch by sign
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+class Tanh(ArrayFunction):
+    def forward(ctx, a):
+        out = np.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class Erf(ArrayFunction):
+    def forward(ctx, a):
+        from ember._backend import scipy_special
+        ctx.save_for_backward(a)
+        return np.asarray(scipy_special(a).erf(a)).astype(a.dtype, copy=False)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * (2 / math.sqrt(math.pi)) * (-(a * a)).exp()
+
+
+def _sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def _tanh(x):
+    return Tanh.apply(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Piecewise-linear activations (masks saved as constants)
+
+class Relu(ArrayFunction):
+    """max(x, 0); the gradient at 0 is 0."""
+
+    def forward(ctx, a):
+        out = np.maximum(a, 0) if a.dtype.kind != "b" else a.copy()
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return _where(_const(y._data > 0), grad, _zero_like(grad))
+
+
+class LeakyRelu(ArrayFunction):
+    def forward(ctx, a, *, negative_slope):
+        mask = a > 0
+        ctx.mask = mask
+        ctx.slope = negative_slope
+        return np.where(mask, a, a * np.asarray(negative_slope, a.dtype))
+
+    def backward(ctx, grad):
+        return _where(_const(ctx.mask), grad, grad * ctx.slope)
+
+
+class Hardtanh(ArrayFunction):
+    """clamp(x, min_val, max_val); gradient only strictly inside (min_val, max_val)."""
+
+    def forward(ctx, a, *, min_val, max_val):
+        ctx.mask = (a > min_val) & (a < max_val)
+        return np.clip(a, np.asarray(min_val, a.dtype), np.asarray(max_val, a.dtype))
+
+    def backward(ctx, grad):
+        return _where(_const(ctx.mask), grad, _zero_like(grad))
+
+
+class Threshold(ArrayFunction):
+    """x where x > threshold, else value."""
+
+    def forward(ctx, a, *, threshold, value):
+        ctx.mask = a > threshold
+        return np.where(ctx.mask, a, np.asarray(value, a.dtype))
+
+    def backward(ctx, grad):
+        return _where(_const(ctx.mask), grad, _zero_like(grad))
+
+
+class Shrink(ArrayFunction):
+    """hardshrink (x where |x| > lambd, else 0) and softshrink (x -+ lambd outside)."""
+
+    def forward(ctx, a, *, lambd, soft):
+        ctx.mask = (a > lambd) | (a < -lambd)
+        if soft:
+            lam = np.asarray(lambd, a.dtype)
+            return np.where(a > lambd, a - lam, np.where(a < -lambd, a + lam, 0)).astype(
+                a.dtype, copy=False)
+        return np.where(ctx.mask, a, 0).astype(a.dtype, copy=False)
+
+    def backward(ctx, grad):
+        return _where(_const(ctx.mask), grad, _zero_like(grad))
+
+
+class Hardsigmoid(ArrayFunction):
+    def forward(ctx, a):
+        ctx.mask = (a > -3) & (a < 3)
+        return np.clip(a / np.asarray(6, a.dtype) + np.asarray(0.5, a.dtype), 0, 1).astype(
+            a.dtype, copy=False)
+
+    def backward(ctx, grad):
+        return _where(_const(ctx.mask), grad / 6, _zero_like(grad))
+
+
+class Hardswish(ArrayFunction):
+    """x * relu6(x + 3) / 6; gradient 0 below -3, x/3 + 1/2 on [-3, 3], 1 above."""
+
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return (a * np.clip(a + np.asarray(3, a.dtype), 0, 6) / np.asarray(6, a.dtype)).astype(
+            a.dtype, copy=False)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        d = a._data
+        mid = grad * (a / 3 + 0.5)
+        return _where(_const(d < -3), _zero_like(grad), _where(_const(d <= 3), mid, grad))
+
+
+# ---------------------------------------------------------------------------------------------
+# Exponential family
+
+class Elu(ArrayFunction):
+    """scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1)) (elu, selu, celu)."""
+
+    def forward(ctx, a, *, alpha, scale, input_scale):
+        ctx.save_for_backward(a)
+        ctx.params = (alpha, scale, input_scale)
+        dt = a.dtype
+        neg = np.asarray(alpha, dt) * np.expm1(np.minimum(a, 0) * np.asarray(input_scale, dt))
+        return (np.where(a > 0, a, neg) * np.asarray(scale, dt)).astype(dt, copy=False)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        alpha, scale, input_scale = ctx.params
+        neg = grad * (alpha * scale * input_scale) * (a * input_scale).exp()
+        return _where(_const(a._data > 0), grad * scale, neg)
+
+
+class Softplus(ArrayFunction):
+    """log(1 + exp(beta x)) / beta, linear where beta * x > threshold."""
+
+    def forward(ctx, a, *, beta, threshold):
+        ctx.save_for_backward(a)
+        ctx.beta, ctx.threshold = beta, threshold
+        bx = a * np.asarray(beta, a.dtype)
+        soft = np.logaddexp(0, bx) / np.asarray(beta, a.dtype)
+        return np.where(bx > threshold, a, soft).astype(a.dtype, copy=False)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        lin = _const(a._data * ctx.beta > ctx.threshold)
+        return _where(lin, grad, grad * _sigmoid(a * ctx.beta))
+
+
+class Gelu(ArrayFunction):
+    """x * Phi(x) (exact, erf) or the tanh approximation."""
+
+    def forward(ctx, a, *, approximate):
+        ctx.save_for_backward(a)
+        ctx.approximate = approximate
+        dt = a.dtype
+        if approximate == "tanh":
+            inner = np.asarray(_SQRT_2_OVER_PI, dt) * (a + np.asarray(0.044715, dt) * a * a * a)
+            return (np.asarray(0.5, dt) * a * (1 + np.tanh(inner))).astype(dt, copy=False)
+        from ember._backend import scipy_special
+        cdf = 0.5 * (1 + scipy_special(a).erf(a / _SQRT2))
+        return (a * cdf).astype(dt, copy=False)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            inner = (a + a * a * a * 0.044715) * _SQRT_2_OVER_PI
+            t = _tanh(inner)
+            dinner = (a * a * (3 * 0.044715) + 1) * _SQRT_2_OVER_PI
+            return grad * ((t + 1) * 0.5 + a * 0.5 * (1 - t * t) * dinner)
+        cdf = (Erf.apply(a / _SQRT2) + 1) * 0.5
+        pdf = (a * a * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+        return grad * (cdf + a * pdf)
+
+
+class Silu(ArrayFunction):
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with np.errstate(over="ignore"):
+            return (a * _np_sigmoid(a)).astype(a.dtype, copy=False)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        s = _sigmoid(a)
+        return grad * s * (1 + a * (1 - s))
+
+
+class Mish(ArrayFunction):
+    """x * tanh(softplus(x))."""
+
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return (a * np.tanh(np.logaddexp(0, a))).astype(a.dtype, copy=False)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        t = _tanh(Softplus.apply(a, beta=1, threshold=20))
+        return grad * (t + a * (1 - t * t) * _sigmoid(a))
+
+
+class LogSigmoid(ArrayFunction):
+    """-softplus(-x), computed as min(x, 0) - log1p(exp(-|x|))."""
+
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return (np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * _sigmoid(-a)
+
+
+class Softsign(ArrayFunction):
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return (a / (1 + np.abs(a))).astype(a.dtype, copy=False)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        absx = a * _const(np.sign(a._data).astype(a._data.dtype))
+        d = absx + 1
+        return grad / (d * d)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions (torch.* spellings that nn.functional re-exports)
+
+def relu(input, inplace=False):
+    return _apply_inplace(input, Relu.apply(input), inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _apply_inplace(input, LeakyRelu.apply(input, negative_slope=negative_slope), inplace)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _apply_inplace(input, Hardtanh.apply(input, min_val=min_val, max_val=max_val),
+                          inplace)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def threshold(input, threshold, value, inplace=False):
+    return _apply_inplace(input, Threshold.apply(input, threshold=threshold, value=value),
+                          inplace)
+
+
+def hardshrink(input, lambd=0.5):
+    _check_float("hardshrink_cpu", input)
+    return Shrink.apply(input, lambd=lambd, soft=False)
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    _check_float("softshrink_cpu", input)
+    return Shrink.apply(input, lambd=lambd, soft=True)
+
+
+def hardsigmoid(input, inplace=False):
+    _check_float("hardsigmoid_cpu", input)
+    return _apply_inplace(input, Hardsigmoid.apply(input), inplace)
+
+
+def hardswish(input, inplace=False):
+    _check_float("hardswish_cpu", input)
+    return _apply_inplace(input, Hardswish.apply(input), inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    _check_float("elu", input)
+    return _apply_inplace(input, Elu.apply(input, alpha=alpha, scale=1.0, input_scale=1.0),
+                          inplace)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    _check_float("elu", input)
+    return _apply_inplace(input, Elu.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE,
+                                           input_scale=1.0), inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    _check_float("elu", input)
+    return _apply_inplace(input, Elu.apply(input, alpha=alpha, scale=1.0,
+                                           input_scale=1.0 / alpha), inplace)
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    _check_float("GeluKernelImpl", input)
+    return Gelu.apply(input, approximate=approximate)
+
+
+def silu(input, inplace=False):
+    _check_float("silu", input)
+    return _apply_inplace(input, Silu.apply(input), inplace)
+
+
+def mish(input, inplace=False):
+    _check_float("mish", input)
+    return _apply_inplace(input, Mish.apply(input), inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    _check_float("softplus", input)
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+def logsigmoid(input):
+    _check_float("log_sigmoid_forward", input)
+    return LogSigmoid.apply(input)
+
+
+def softsign(input):
+    return Softsign.apply(input if input.is_floating_point() else input.float())
+
+
+def tanhshrink(input):
+    return input - _tanh(input if input.is_floating_point() else input.float())
+
+
+def sigmoid(input):
+    return Sigmoid.apply(input if input.is_floating_point() else input.float())
+
+
+def tanh(input):
+    return Tanh.apply(input if input.is_floating_point() else input.float())
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b) for the two halves of `dim`."""
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    n = input.shape[dim]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension "
+                           f"{dim % input.dim()} is size {n}")
+    a = input.narrow(dim, 0, n // 2)
+    b = input.narrow(dim, n // 2, n // 2)
+    return a * _sigmoid(b)
+
+
+def prelu(input, weight):
+    """x where x > 0 else weight * x; weight has 1 or C (= input.shape[1]) entries."""
+    if weight.dim() != 1 and weight.dim() != 0:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.dim()}")
+    n = weight.numel()
+    if n != 1:
+        if input.dim() < 2 or input.shape[1] != n:
+            channels = input.shape[1] if input.dim() >= 2 else 1
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {n} and channel size = {channels}.")
+        w = weight.reshape((n,) + (1,) * (input.dim() - 2))
+    else:
+        w = weight.reshape(())
+    return _where(_const(input._data > 0), input, w * input)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomised leaky relu: slopes ~ U(lower, upper) on negatives in training, else their
+    mean."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from ember.nn.init import _rng
+    a = input._data
+    slopes = _rng().uniform(lower, upper, size=a.shape).astype(a.dtype)
+    slopes = np.where(a >= 0, 1, slopes).astype(a.dtype)
+    return _apply_inplace(input, input * _const(slopes), inplace)
+
+
+# ---------------------------------------------------------------------------------------------
+# softmax family (nn.functional's forms; dim is required there, implicit dim warns)
+
+class Softmax(ArrayFunction):
+    """exp(x - max) / sum; backward y * (g - sum(g * y))."""
+
+    def forward(ctx, a, *, dim):
+        ctx.dim = dim
+        if a.size == 0:
+            return a.copy()
+        e = np.exp(a - np.max(a, axis=dim, keepdims=True))
+        out = e / np.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        gy = grad * y
+        return gy - y * gy.sum(ctx.dim, keepdim=True)
+
+
+class LogSoftmax(ArrayFunction):
+    """x - max - log(sum(exp(x - max))); backward g - exp(y) * sum(g)."""
+
+    def forward(ctx, a, *, dim):
+        ctx.dim = dim
+        if a.size == 0:
+            return a.copy()
+        shifted = a - np.max(a, axis=dim, keepdims=True)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True)
+
+
+def _softmax_dim(ndim, name):
+    import warnings
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                  "include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_input(input, dim, dtype, name):
+    from ember._tensor import _wrap_dim
+    if dim is None:
+        dim = _softmax_dim(input.dim(), name)
+    dim = _wrap_dim(dim, input.dim())
+    if dtype is not None:
+        input = input.to(dtype)
+    elif not (input.is_floating_point() or input.is_complex()):
+        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                           f"'{input.dtype._legacy.replace('Tensor', '')}'")
+    return input, dim
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    x, d = _softmax_input(input, dim, dtype, "softmax")
+    return Softmax.apply(x, dim=d if x.dim() else None)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    x, d = _softmax_input(input, dim, dtype, "log_softmax")
+    return LogSoftmax.apply(x, dim=d if x.dim() else None)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    x, d = _softmax_input(input, dim, dtype, "softmin")
+    return Softmax.apply(-x, dim=d if x.dim() else None)

@@ -1,0 +1,292 @@
+"""Normalisation: batch/instance/layer/group/RMS norm, local response norm, F.normalize.
+
+One ArrayFunction, `Normalize`, serves the first four: y = (x - mean) * invstd * w + b, with
+mean/invstd either computed over `dims` of this input (training statistics: the gradient flows
+through them) or given (eval with running statistics: y is affine in x). The biased variance
+normalises; running_var is updated with the unbiased one, as torch does.
+"""
+import math
+
+import numpy as np
+
+from ember._ops.activation import _const, _where
+from ember._tensor import Tensor
+from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
+
+__all__ = []
+
+
+class Normalize(ArrayFunction):
+    """forward(x, weight, bias; dims, wshape, mean, invstd, batch_stats)."""
+
+    def forward(ctx, x, w, b, *, dims, wshape, mean, invstd, batch_stats, eps):
+        xhat = (x - mean) * invstd
+        y = xhat
+        if w is not None:
+            y = y * w.reshape(wshape)
+        if b is not None:
+            y = y + b.reshape(wshape)
+        ctx.save_for_backward(x, w)
+        ctx.xhat, ctx.mean, ctx.invstd = xhat, mean, invstd
+        ctx.dims, ctx.wshape, ctx.batch_stats, ctx.eps = dims, wshape, batch_stats, eps
+        ctx.bias_shape = b.shape if b is not None else None
+        return np.asarray(y, x.dtype)
+
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        dims = ctx.dims
+        if _grad_state.enabled and ctx.batch_stats:
+            # create_graph: rebuild the statistics from x so second derivatives are exact
+            mean = x.mean(dims, keepdim=True)
+            xc = x - mean
+            var = (xc * xc).mean(dims, keepdim=True)
+            invstd = (var + ctx.eps).pow(-0.5)
+            xhat = xc * invstd
+        else:
+            invstd = _const(ctx.invstd)
+            xhat = _const(ctx.xhat) if not _grad_state.enabled else (x - _const(ctx.mean)) * invstd
+        gx = gw = gb = None
+        red = tuple(i for i, s in enumerate(ctx.wshape) if s == 1) if w is not None or \
+            ctx.needs_input_grad[2] else ()
+        if ctx.needs_input_grad[0]:
+            dxhat = grad * w.reshape(ctx.wshape) if w is not None else grad
+            if ctx.batch_stats:
+                gx = invstd * (dxhat - dxhat.mean(dims, keepdim=True)
+                               - xhat * (dxhat * xhat).mean(dims, keepdim=True))
+            else:
+                gx = dxhat * invstd
+        if w is not None and ctx.needs_input_grad[1]:
+            gw = (grad * xhat).sum(red).reshape(w.shape)
+        if ctx.needs_input_grad[2]:
+            gb = grad.sum(red).reshape(ctx.bias_shape)
+        return gx, gw, gb
+
+
+def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None):
+    """Apply Normalize; statistics from x over dims unless mean/var are given.
+    Returns (y, batch_mean, batch_biased_var) (the last two None when given)."""
+    a = x._data
+    batch = mean is None
+    if batch:
+        m = np.mean(a, axis=dims, keepdims=True)
+        xc = a - m
+        v = np.mean(xc * xc, axis=dims, keepdims=True)
+    else:
+        m, v = mean, var
+    invstd = (1.0 / np.sqrt(v + eps)).astype(a.dtype, copy=False)
+    m = np.asarray(m, a.dtype)
+    if not (_grad_state.enabled and any(isinstance(t, Tensor) and t.requires_grad
+                                        for t in (x, weight, bias))):
+        y = (a - m) * invstd
+        if weight is not None:
+            y = y * weight._data.reshape(wshape)
+        if bias is not None:
+            y = y + bias._data.reshape(wshape)
+        return Tensor._make(np.asarray(y, a.dtype)), (m if batch else None), (
+            v if batch else None)
+    y = Normalize.apply(x, weight, bias, dims=dims, wshape=wshape, mean=m, invstd=invstd,
+                        batch_stats=batch, eps=eps)
+    return y, (m if batch else None), (v if batch else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+
+def _verify_batch_size(size):
+    n = size[0]
+    for s in size[2:]:
+        n *= s
+    if n == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"torch.Size([{', '.join(map(str, size))}])")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) over batch and spatial dims. In training the batch
+    statistics are used and the running ones updated in place (momentum=None is done by the
+    module, which passes the cumulative factor); in eval the running statistics are used."""
+    if input.dim() < 2:
+        raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+    C = input.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if t is not None and t.numel() != C:
+            raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
+    dims = (0,) + tuple(range(2, input.dim()))
+    wshape = (1, C) + (1,) * (input.dim() - 2)
+    if training:
+        _verify_batch_size(input.shape)
+        y, m, v = _normalize(input, weight, bias, dims, wshape, eps)
+        n = input.numel() // C
+        if running_mean is not None:
+            _ema(running_mean, m.reshape(C), momentum)
+        if running_var is not None:
+            unbiased = v.reshape(C) * (n / max(n - 1, 1)) if n > 1 else v.reshape(C) * np.nan
+            _ema(running_var, unbiased, momentum)
+        return y
+    if running_mean is None or running_var is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    rm = running_mean._data.reshape(wshape)
+    rv = running_var._data.reshape(wshape)
+    return _normalize(input, weight, bias, dims, wshape, eps, rm, rv)[0]
+
+
+def _ema(buf, stat, momentum):
+    """buf = (1 - momentum) * buf + momentum * stat, in place (a version bump, no graph)."""
+    d = buf._data
+    d *= (1 - momentum)
+    d += (momentum * stat).astype(d.dtype, copy=False)
+    buf._vc.value += 1
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalise each (sample, channel) over its spatial dims."""
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher input (got {input.dim()}D input)")
+    N, C = input.shape[0], input.shape[1]
+    dims = tuple(range(2, input.dim()))
+    wshape = (1, C) + (1,) * (input.dim() - 2)
+    if use_input_stats:
+        n = 1
+        for s in input.shape[2:]:
+            n *= s
+        if n == 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                             f"size torch.Size([{', '.join(map(str, input.shape))}])")
+        y, m, v = _normalize(input, weight, bias, dims, wshape, eps)
+        if running_mean is not None:
+            _ema(running_mean, m.reshape(N, C).mean(0), momentum)
+        if running_var is not None:
+            _ema(running_var, (v * (n / (n - 1))).reshape(N, C).mean(0), momentum)
+        return y
+    if running_mean is None or running_var is None:
+        raise RuntimeError("Expected running_mean and running_var to be defined when "
+                           "use_input_stats is false")
+    return _normalize(input, weight, bias, dims, wshape, eps,
+                      running_mean._data.reshape(wshape), running_var._data.reshape(wshape))[0]
+
+
+def _shape_list(normalized_shape):
+    if isinstance(normalized_shape, int):
+        return (normalized_shape,)
+    return tuple(int(s) for s in normalized_shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last len(normalized_shape) dims."""
+    ns = _shape_list(normalized_shape)
+    k = len(ns)
+    if tuple(input.shape[input.dim() - k:]) != ns or input.dim() < k:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*, {', '.join(map(str, ns))}], but got input of size"
+                           f"{list(input.shape)}".replace("[", "[", 1))
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {list(t.shape)} and normalized_shape = "
+                               f"{list(ns)}")
+    dims = tuple(range(input.dim() - k, input.dim()))
+    wshape = (1,) * (input.dim() - k) + ns
+    return _normalize(input, weight, bias, dims, wshape, eps)[0]
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each of num_groups channel groups over (channels in group, spatial)."""
+    if input.dim() < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.dim()}")
+    N, C = input.shape[0], input.shape[1]
+    if C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups,"
+                           f" but got input of shape {list(input.shape)} and num_groups="
+                           f"{num_groups}")
+    x = input.reshape(N, num_groups, -1)
+    y = _normalize(x, None, None, (2,), (1, num_groups, 1), eps)[0].reshape(input.shape)
+    wshape = (1, C) + (1,) * (input.dim() - 2)
+    if weight is not None:
+        y = y * weight.reshape(wshape)
+    if bias is not None:
+        y = y + bias.reshape(wshape)
+    return y
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2 over the last dims) + eps) * weight; eps defaults to finfo.eps."""
+    ns = _shape_list(normalized_shape)
+    k = len(ns)
+    if tuple(input.shape[input.dim() - k:]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*, {', '.join(map(str, ns))}], but got input of size"
+                           f"{list(input.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.dim() - k, input.dim()))
+    ms = (input * input).mean(dims, keepdim=True)
+    y = input * (ms + eps).pow(-0.5)
+    return y * weight if weight is not None else y
+
+
+def _window_sum(a, before, after, axis=1):
+    """Sum over the window [c - before, c + after] along axis (zero padded), by cumsum."""
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (before + 1, after)
+    c = np.cumsum(np.pad(a, pad), axis=axis)
+    n = a.shape[axis]
+    hi = np.take(c, np.arange(before + after + 1, before + after + 1 + n), axis=axis)
+    lo = np.take(c, np.arange(0, n), axis=axis)
+    return hi - lo
+
+
+class LocalResponseNorm(ArrayFunction):
+    """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta."""
+
+    def forward(ctx, a, *, size, alpha, beta, k):
+        before, after = size // 2, (size - 1) // 2
+        d = k + alpha / size * _window_sum(a * a, before, after)
+        out = a * d ** -beta
+        ctx.save_for_backward(a)
+        ctx.d, ctx.params = d, (size, alpha, beta, before, after)
+        return np.asarray(out, a.dtype)
+
+    def backward(ctx, grad):
+        if _grad_state.enabled:
+            raise NotImplementedError("ember: double backward of local_response_norm is not "
+                                      "implemented")
+        (a,) = ctx.saved_tensors
+        x, g, d = a._data, grad._data, ctx.d
+        size, alpha, beta, before, after = ctx.params
+        t = g * x * beta * d ** (-beta - 1)
+        # channel i feeds the windows of channels j in [i - after, i + before]
+        back = _window_sum(t, after, before)
+        return Tensor._make(np.asarray(g * d ** -beta - 2 * alpha / size * x * back, x.dtype))
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    if input.dim() < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} "
+                         "dimensions)")
+    if input.numel() == 0:
+        return input
+    return LocalResponseNorm.apply(input, size=size, alpha=alpha, beta=beta, k=k)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p over dim, eps)."""
+    from ember._ops.loss import _abs, _sqrt
+    if p == 2:
+        n = _sqrt((input * input).sum(dim, keepdim=True))
+    elif p == 1:
+        n = _abs(input).sum(dim, keepdim=True)
+    elif p == math.inf:
+        raise NotImplementedError("ember: normalize with p=inf is not implemented")
+    else:
+        n = _abs(input).pow(p).sum(dim, keepdim=True).pow(1.0 / p)
+    denom = _where(_const(n._data > eps), n, _const(np.asarray(eps, n._data.dtype)) + n * 0)
+    r = input / denom
+    if out is not None:
+        from ember._ops._helpers import write_out
+        return write_out(out, r)
+    return r

@@ -1,0 +1,285 @@
+"""`nn.functional`: the function form of every layer. Composition only: the math lives in the
+op families (`ember/_ops/activation.py`, `loss.py`, `normalization.py`, `embedding.py`, and
+`conv.py`, `pooling.py`, `sampling.py` for convolution, pooling, padding and resampling)."""
+import math
+import warnings
+
+import numpy as np
+
+from ember._ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish,
+                                   hardtanh, leaky_relu, log_softmax, logsigmoid, mish, prelu,
+                                   relu, relu6, rrelu, selu, sigmoid, silu, softmax, softmin,
+                                   softplus, softshrink, softsign, tanh, tanhshrink, threshold)
+from ember._ops import activation as _act
+from ember._ops.activation import _const, _where, Softmax as _Softmax
+from ember._ops.conv import *       # noqa: F401,F403
+from ember._ops.pooling import *    # noqa: F401,F403
+from ember._ops.sampling import *   # noqa: F401,F403
+from ember._ops.embedding import embedding, embedding_bag, one_hot
+from ember._ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                             cosine_embedding_loss, cross_entropy, ctc_loss, gaussian_nll_loss,
+                             hinge_embedding_loss, huber_loss, kl_div, l1_loss,
+                             margin_ranking_loss, mse_loss, multi_margin_loss,
+                             multilabel_margin_loss, multilabel_soft_margin_loss, nll_loss,
+                             pairwise_distance, poisson_nll_loss, smooth_l1_loss,
+                             soft_margin_loss, triplet_margin_loss,
+                             triplet_margin_with_distance_loss)
+from ember._ops.loss import _sqrt
+from ember._ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,
+                                      local_response_norm, normalize, rms_norm)
+from ember._ops._helpers import inplace as _write_inplace
+from ember._tensor import Tensor
+
+
+def relu_(input):
+    return relu(input, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold, value):
+    return _act.threshold(input, threshold, value, inplace=True)
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear layers
+
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias; input (*, in), weight (out, in)."""
+    if input.dim() == 0 or weight.dim() not in (1, 2):
+        raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
+                           f"{input.dim()}D and {weight.dim()}D")
+    if input.shape[-1] != weight.shape[-1]:
+        a = "x".join(map(str, input.reshape(-1, input.shape[-1]).shape)) if input.dim() > 1 \
+            else f"1x{input.shape[0]}"
+        wt = weight.shape
+        b = f"{wt[1]}x{wt[0]}" if weight.dim() == 2 else f"{wt[0]}x1"
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and {b})")
+    out = input @ weight.t() if weight.dim() == 2 else input @ weight
+    return out + bias if bias is not None else out
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y[..., o] = x1 W[o] x2 + b[o]; weight (out, in1, in2)."""
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+                           f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
+    out_f, in1, in2 = weight.shape
+    if input1.shape[-1] != in1:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got "
+                           f"{input1.shape[-1]} but expected {in1}")
+    if input2.shape[-1] != in2:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got "
+                           f"{input2.shape[-1]} but expected {in2}")
+    lead = tuple(input1.shape[:-1])
+    x1 = input1.reshape(-1, in1)
+    x2 = input2.reshape(-1, in2)
+    w = weight.permute(1, 0, 2).reshape(in1, out_f * in2)
+    t = (x1 @ w).reshape(-1, out_f, in2)
+    y = (t * x2.unsqueeze(1)).sum(2)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(lead + (out_f,))
+
+
+# ---------------------------------------------------------------------------------------------
+# Dropout family
+
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _keep_mask(shape, p, dtype):
+    """Bernoulli(1 - p) keep mask already scaled by 1 / (1 - p)."""
+    from ember.nn.init import _rng
+    if p == 1:
+        return np.zeros(shape, dtype)
+    keep = _rng().random(shape) >= p
+    return (keep * (1.0 / (1.0 - p))).astype(dtype)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p) (training only)."""
+    _check_p(p)
+    if not training or p == 0:
+        return input
+    r = input * _const(_keep_mask(tuple(input.shape), p, input._data.dtype))
+    return _write_inplace(input, r) if inplace else r
+
+
+def _feature_dropout(input, p, training, inplace, min_dim, name):
+    _check_p(p)
+    nd = input.dim()
+    if nd not in (min_dim, min_dim + 1):
+        warnings.warn(f"{name}: Received a {nd}-D input to {name.lower()}, which is deprecated "
+                      f"and will result in an error in a future release. To retain the behavior "
+                      f"and silence this warning, please use dropout instead. Note that "
+                      f"{name.lower()} exists to provide channel-wise dropout on inputs with "
+                      f"{min_dim - 1} spatial dimensions, a channel dimension, and an optional "
+                      f"batch dimension (i.e. {min_dim}D or {min_dim + 1}D inputs).",
+                      stacklevel=3)
+    if not training or p == 0:
+        return input
+    batched = nd == min_dim + 1
+    shape = tuple(input.shape[:2] if batched else input.shape[:1]) + \
+        (1,) * (nd - (2 if batched else 1))
+    r = input * _const(_keep_mask(shape, p, input._data.dtype))
+    return _write_inplace(input, r) if inplace else r
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a "
+                           f"{input.dim()}D input. Note that dropout1d exists to provide "
+                           "channel-wise dropout on inputs with 1 spatial dimension, a channel "
+                           "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, inplace, 2, "Dropout1d")
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 3, "Dropout2d")
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 4, "Dropout3d")
+
+
+_ALPHA_PRIME = -1.7580993408473766   # -selu_scale * selu_alpha
+
+
+def _alpha_dropout(input, p, training, inplace, feature):
+    _check_p(p)
+    if not training or p == 0:
+        return input
+    if p == 1:
+        r = input * 0
+        return _write_inplace(input, r) if inplace else r
+    from ember.nn.init import _rng
+    shape = tuple(input.shape)
+    if feature:
+        shape = shape[:2] + (1,) * (len(shape) - 2)
+    keep = (_rng().random(shape) >= p).astype(input._data.dtype)
+    a = 1.0 / math.sqrt((1 - p) * (1 + p * _ALPHA_PRIME ** 2))
+    b = -a * _ALPHA_PRIME * p
+    shift = (a * _ALPHA_PRIME * (1 - keep) + b).astype(input._data.dtype)
+    r = input * _const(keep * a) + _const(shift)
+    return _write_inplace(input, r) if inplace else r
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, inplace, False)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, inplace, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Distances and similarity
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along dim (broadcasting)."""
+    n1 = _sqrt((x1 * x1).sum(dim))
+    n2 = _sqrt((x2 * x2).sum(dim))
+    n1 = _where(_const(n1._data > eps), n1, n1 * 0 + eps)
+    n2 = _where(_const(n2._data > eps), n2, n2 * 0 + eps)
+    return (x1 * x2).sum(dim) / (n1 * n2)
+
+
+def pdist(input, p=2):
+    raise NotImplementedError("ember: pdist is not implemented yet")
+
+
+# ---------------------------------------------------------------------------------------------
+# Misc
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + Gumbel noise) / tau); hard=True returns one-hot values with the soft
+    gradient (straight-through)."""
+    from ember.nn.init import _rng
+    g = -np.log(_rng().exponential(size=tuple(logits.shape))).astype(logits._data.dtype)
+    y = softmax((logits + _const(g)) / tau, dim)
+    if not hard:
+        return y
+    idx = np.argmax(y._data, axis=dim)
+    hard_arr = np.zeros_like(y._data)
+    np.put_along_axis(hard_arr, np.expand_dims(idx, dim), 1, axis=dim)
+    return _const(hard_arr) - y.detach() + y
+
+
+def channel_shuffle(input, groups):
+    n, c = input.shape[0], input.shape[1]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {groups} groups.")
+    rest = tuple(input.shape[2:])
+    return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape(
+        input.shape)
+
+
+native_channel_shuffle = channel_shuffle
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """softmax(q k^T * scale + mask) v. A bool mask keeps True positions; a float mask is
+    added. is_causal masks the upper triangle (query i sees keys <= i)."""
+    L, S = query.shape[-2], key.shape[-2]
+    scale_factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
+                           "when is_causal=True")
+    if enable_gqa:
+        rep = query.shape[-3] // key.shape[-3]
+        if rep > 1:
+            key = _repeat_heads(key, rep)
+            value = _repeat_heads(value, rep)
+    scores = (query @ key.transpose(-2, -1)) * scale_factor
+    if is_causal:
+        keep = np.tril(np.ones((L, S), bool))
+        scores = _masked_fill(scores, ~keep)
+    if attn_mask is not None:
+        if attn_mask.dtype.is_floating_point:
+            scores = scores + attn_mask
+        else:
+            scores = _masked_fill(scores, ~attn_mask._data)
+    attn = _Softmax.apply(scores, dim=scores.dim() - 1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, True)
+    return attn @ value
+
+
+def _repeat_heads(t, rep):
+    shape = tuple(t.shape)
+    x = t.unsqueeze(-3).expand(shape[:-3] + (shape[-3], rep) + shape[-2:])
+    return x.reshape(shape[:-3] + (shape[-3] * rep,) + shape[-2:])
+
+
+def _masked_fill(scores, mask):
+    """scores with -inf where mask is True (the gradient there is 0)."""
+    mask = np.broadcast_to(mask, tuple(scores.shape))
+    neg = _const(np.full(scores.shape, -np.inf, scores._data.dtype))
+    return _where(_const(mask), neg, scores)

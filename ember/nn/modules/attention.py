@@ -1,0 +1,2 @@
+"""MultiheadAttention (torch keeps it in activation.py; ember gives it its own file)."""
+__all__ = []
