@@ -299,8 +299,8 @@ class ArrayFunction(FunctionCtx, Node):
 
     _materialize_grads = True
     _view = False   # True for ops whose output is a view of input 0 (shares its version counter)
-    # Optional: a NumPy function equal to forward when no node is recorded and no keyword
-    # parameters are given (np.add for Add). It skips creating the node: the hottest path.
+    # Optional: a NumPy function equal to forward for one or two inputs when no node is recorded
+    # and no keyword parameters are given (np.add for Add). It skips creating the node.
     fast = None
 
     def name(self):
@@ -322,10 +322,13 @@ class ArrayFunction(FunctionCtx, Node):
             if fast is not None and not params:
                 if n == 2:
                     x, y = inputs
-                    return Tensor._make(fast(x._data if isinstance(x, Tensor) else x,
-                                             y._data if isinstance(y, Tensor) else y))
-                if n == 1:
-                    return Tensor._make(fast(inputs[0]._data))
+                    out = fast(x._data if isinstance(x, Tensor) else x,
+                               y._data if isinstance(y, Tensor) else y)
+                else:
+                    out = fast(inputs[0]._data)
+                if isinstance(out, np.generic):   # NumPy gives scalars for 0-d results
+                    out = np.asarray(out)
+                return Tensor._make(out)
             if n == 1:
                 x = inputs[0]
                 out = ctx.forward(x._data if isinstance(x, Tensor) else x, **params)
