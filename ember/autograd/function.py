@@ -319,7 +319,7 @@ class ArrayFunction(FunctionCtx, Node):
             # The hot path: unpack the common arities without building a list.
             n = len(inputs)
             fast = cls.fast
-            if fast is not None and not params:
+            if fast is not None and not params and n <= 2:
                 if n == 2:
                     x, y = inputs
                     out = fast(x._data if isinstance(x, Tensor) else x,
