@@ -1,2 +1,417 @@
-"""(being written for issue #5 by another engineer)"""
-__all__ = []
+"""Convolutions: conv1d/2d/3d and conv_transpose1d/2d/3d.
+
+Three array kernels do all the work, for any number of spatial dims:
+
+- `_conv_fwd(x, w)`: im2col through one strided view (`as_strided`, no copy) laid out as
+  (N, C, *kernel, *out), one copy into a contiguous `cols` (N, g, C/g*K, P), then one batched
+  GEMM `w (g, O/g, C/g*K) @ cols` that lands directly in torch's (N, O, *out) layout.
+- `_conv_input_grad(gy, w)`: the GEMM `w^T @ gy` gives column gradients, then col2im adds them
+  back with one strided slice-add per kernel position (a loop over kernel positions, never over
+  elements). This is also the forward of the transposed convolution.
+- `_conv_weight_grad(x, gy)`: `gy @ cols^T` batched over N, summed over N.
+
+The autograd ops are closed under differentiation, so double backward works: `Convolution`
+(forward or transposed) differentiates into `Convolution` and `ConvWeight`, and `ConvWeight`
+into two `Convolution`s. Both forward and transposed convolutions print as
+`ConvolutionBackward0`, as in torch.
+
+Half precision (float16, bfloat16) is computed in float32 and rounded once at the end, as
+torch's CPU kernels accumulate in float32.
+"""
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ember._tensor import Tensor
+from ember.autograd.function import ArrayFunction
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Array kernels (D spatial dims; pads are (lo, hi) pairs per spatial dim)
+
+def _compute_dtype(dt):
+    """The dtype the GEMM runs in: float32 for the half types (NumPy has no fast half GEMM)."""
+    if dt == np.float16 or dt.name == "bfloat16":
+        return np.dtype(np.float32)
+    return dt
+
+
+def _out_size(size, k, s, p, d):
+    return (size + p[0] + p[1] - d * (k - 1) - 1) // s + 1
+
+
+def _pad_array(x, pads):
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+
+
+def _cols(x, ksize, stride, pads, dilation, out=None):
+    """im2col: a (N, C, *K, *out) strided view of the padded input, copied contiguous.
+    `out` (optional) keeps only the first output positions: the gradient of a transposed
+    convolution whose output_padding added positions that no input position reaches."""
+    xp = _pad_array(x, pads)
+    D = len(ksize)
+    if out is None:
+        out = tuple(_out_size(x.shape[2 + i], ksize[i], stride[i], pads[i], dilation[i])
+                    for i in range(D))
+    st = xp.strides
+    view = as_strided(xp, xp.shape[:2] + tuple(ksize) + out,
+                      st[:2] + tuple(st[2 + i] * dilation[i] for i in range(D))
+                      + tuple(st[2 + i] * stride[i] for i in range(D)), writeable=False)
+    return np.ascontiguousarray(view), out
+
+
+def _conv_fwd(x, w, stride, pads, dilation, groups, out=None):
+    """y (N, O, *out) = sum over c, kernel of w[o, c, k] * x_pad[n, c, out * s + k * d]."""
+    N, C = x.shape[:2]
+    O = w.shape[0]
+    ksize = w.shape[2:]
+    cols, out = _cols(x, ksize, stride, pads, dilation, out)
+    P = math.prod(out)
+    CgK = (C // groups) * math.prod(ksize)
+    if groups == 1:
+        y = np.matmul(w.reshape(O, CgK), cols.reshape(N, CgK, P))
+    else:
+        y = np.matmul(w.reshape(groups, O // groups, CgK), cols.reshape(N, groups, CgK, P))
+    return y.reshape((N, O) + out), cols
+
+
+def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
+    """The gradient of `_conv_fwd` with respect to x (spatial size `in_spatial`): col2im of
+    w^T @ gy. Positions no window reaches get zero."""
+    N, O = gy.shape[:2]
+    out = gy.shape[2:]
+    D = len(out)
+    C = w.shape[1] * groups
+    ksize = w.shape[2:]
+    P = math.prod(out)
+    CgK = w.shape[1] * math.prod(ksize)
+    if groups == 1:
+        gcols = np.matmul(w.reshape(O, CgK).T, gy.reshape(N, O, P))
+    else:
+        wg = w.reshape(groups, O // groups, CgK)
+        gcols = np.matmul(wg.transpose(0, 2, 1), gy.reshape(N, groups, O // groups, P))
+    gcols = gcols.reshape((N, C) + tuple(ksize) + tuple(out))
+    padded = tuple(in_spatial[i] + pads[i][0] + pads[i][1] for i in range(D))
+    gxp = np.zeros((N, C) + padded, gcols.dtype)
+    for kpos in np.ndindex(*ksize):
+        sl = tuple(slice(kpos[i] * dilation[i], kpos[i] * dilation[i] + stride[i] * (out[i] - 1)
+                         + 1, stride[i]) for i in range(D))
+        gxp[(slice(None), slice(None)) + sl] += gcols[(slice(None), slice(None)) + kpos]
+    if any(lo or hi for lo, hi in pads):
+        gxp = gxp[(slice(None), slice(None)) + tuple(slice(pads[i][0], pads[i][0] + in_spatial[i])
+                                                      for i in range(D))]
+    return gxp
+
+
+def _conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups, cols=None):
+    """The gradient of `_conv_fwd` with respect to w: sum over n of gy_n @ cols_n^T."""
+    N, O = gy.shape[:2]
+    if cols is None:
+        cols, _ = _cols(x, ksize, stride, pads, dilation, gy.shape[2:])
+    P = math.prod(gy.shape[2:])
+    C = x.shape[1]
+    K = math.prod(ksize)
+    if groups == 1:
+        g = np.matmul(gy.reshape(N, O, P), cols.reshape(N, C * K, P).transpose(0, 2, 1))
+    else:
+        g = np.matmul(gy.reshape(N, groups, O // groups, P),
+                      cols.reshape(N, groups, (C // groups) * K, P).transpose(0, 1, 3, 2))
+    return g.sum(0).reshape((O, C // groups) + tuple(ksize))
+
+
+# ---------------------------------------------------------------------------------------------
+# Autograd ops
+
+def _spatial_sum_dims(ndim):
+    return (0,) + tuple(range(2, ndim))
+
+
+class Convolution(ArrayFunction):
+    """y = conv(x, w) + b, or the transposed convolution (w as the conv from y-space to
+    x-space, output spatial size `out_spatial`). Gradients: conv and conv_transpose swap roles,
+    the weight gradient is `ConvWeight`."""
+
+    def forward(ctx, x, w, b=None, *, stride, pads, dilation, groups, transposed=False,
+                out_spatial=None):
+        ctx.p = (stride, pads, dilation, groups)
+        ctx.transposed = transposed
+        dt = np.result_type(x, w)
+        cdt = _compute_dtype(dt)
+        xc, wc = x.astype(cdt, copy=False), w.astype(cdt, copy=False)
+        ctx.cols = None
+        if transposed:
+            y = _conv_input_grad(xc, wc, out_spatial, stride, pads, dilation, groups)
+        else:
+            y, cols = _conv_fwd(xc, wc, stride, pads, dilation, groups, out_spatial)
+            if ctx.needs_input_grad[1] and cdt == dt:
+                ctx.cols = cols   # reused by the weight gradient (saves a second im2col)
+        if b is not None:
+            y += b.astype(cdt, copy=False).reshape((-1,) + (1,) * (y.ndim - 2))
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              w if ctx.needs_input_grad[0] else None)
+        ctx.x_spatial = x.shape[2:]
+        ctx.ksize = w.shape[2:]
+        return y.astype(dt, copy=False)
+
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        stride, pads, dilation, groups = ctx.p
+        needs = ctx.needs_input_grad
+        gx = gw = gb = None
+        kw = dict(stride=stride, pads=pads, dilation=dilation, groups=groups)
+        if ctx.transposed:
+            # y = T(x): x = conv-output space, y = conv-input space
+            if needs[0]:
+                gx = Convolution.apply(gy, w, None, out_spatial=ctx.x_spatial, **kw)
+            if needs[1]:
+                gw = ConvWeight.apply(gy, x, ksize=ctx.ksize, **kw)
+        else:
+            if needs[0]:
+                gx = Convolution.apply(gy, w, None, transposed=True, out_spatial=ctx.x_spatial,
+                                       **kw)
+            if needs[1]:
+                gw = ConvWeight.apply(x, gy, ksize=ctx.ksize, cols=ctx.cols, **kw)
+        if len(needs) > 2 and needs[2]:
+            gb = gy.sum(_spatial_sum_dims(gy.dim()))
+        return gx, gw, gb
+
+    def name(self):
+        return "ConvolutionBackward0"
+
+
+class ConvWeight(ArrayFunction):
+    """gw = d conv(x, w) / d w contracted with gy (differentiable again in x and gy)."""
+
+    def forward(ctx, x, gy, *, ksize, stride, pads, dilation, groups, cols=None):
+        ctx.p = (stride, pads, dilation, groups)
+        ctx.x_spatial = x.shape[2:]
+        ctx.gy_spatial = gy.shape[2:]
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              gy if ctx.needs_input_grad[0] else None)
+        dt = np.result_type(x, gy)
+        cdt = _compute_dtype(dt)
+        return _conv_weight_grad(x.astype(cdt, copy=False), gy.astype(cdt, copy=False), ksize,
+                                 stride, pads, dilation, groups, cols).astype(dt, copy=False)
+
+    def backward(ctx, ggw):
+        x, gy = ctx.saved_tensors
+        stride, pads, dilation, groups = ctx.p
+        kw = dict(stride=stride, pads=pads, dilation=dilation, groups=groups)
+        gx = ggy = None
+        if ctx.needs_input_grad[0]:
+            gx = Convolution.apply(gy, ggw, None, transposed=True, out_spatial=ctx.x_spatial, **kw)
+        if ctx.needs_input_grad[1]:
+            ggy = Convolution.apply(x, ggw, None, out_spatial=ctx.gy_spatial, **kw)
+        return gx, ggy
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument parsing and torch's errors
+
+def _tuple(v, D, name):
+    if isinstance(v, (list, tuple)):
+        v = tuple(int(i) for i in v)
+        if len(v) == 1:
+            return v * D
+        if len(v) != D:
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of {D} "
+                               f"values to match the convolution dimensions, but got "
+                               f"{name}={list(v)}")
+        return v
+    return (int(v),) * D
+
+
+def _shape_str(shape):
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def _check_common(fn, input, weight, bias, D):
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) and 'weight' must be Tensor, "
+                        f"not {type(input).__name__}")
+    if input.dim() not in (D + 1, D + 2):
+        raise RuntimeError(f"Expected {D + 1}D (unbatched) or {D + 2}D (batched) input to {fn}, "
+                           f"but got input of size: {_shape_str(input.shape)}")
+    if weight.dim() != D + 2:
+        raise RuntimeError(f"weight should have at least three dimensions" if weight.dim() < 3
+                           else f"Expected {D + 2}-dimensional input for {D + 2}-dimensional "
+                           f"weight {_shape_str(weight.shape)}, but got {weight.dim()}-"
+                           f"dimensional input of size {_shape_str(input.shape)} instead")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found "
+                           f"{_scalar_name(weight)}" if input.dtype.is_floating_point
+                           else f"Input type ({_type_name(input)}) and weight type "
+                           f"({_type_name(weight)}) should be the same")
+    if bias is not None and bias.dtype != input.dtype:
+        raise RuntimeError(f"Input type ({_type_name(input)}) and bias type ({_type_name(bias)}) "
+                           "should be the same")
+
+
+def _scalar_name(t):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+            "bool": "Bool"}.get(str(t.dtype).split(".")[-1], str(t.dtype))
+
+
+def _type_name(t):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "int64": "long int"}.get(
+        str(t.dtype).split(".")[-1], str(t.dtype).split(".")[-1])
+
+
+def _check_params(stride, padding, dilation):
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError("dilation should be greater than zero")
+    if any(p < 0 for p in padding):
+        raise RuntimeError("negative padding is not supported")
+
+
+def _unbatch(input, D):
+    """(squeezed?, batched input): torch accepts one sample without the batch dim."""
+    if input.dim() == D + 1:
+        return True, input.unsqueeze(0)
+    return False, input
+
+
+def _convnd(fn, D, input, weight, bias, stride, padding, dilation, groups):
+    _check_common(fn, input, weight, bias, D)
+    unbatched, x = _unbatch(input, D)
+    stride = _tuple(stride, D, "stride")
+    dilation = _tuple(dilation, D, "dilation")
+    ksize = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * D
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            # torch pads the extra element (odd total) on the right
+            tot = [dilation[i] * (ksize[i] - 1) for i in range(D)]
+            pads = tuple((t // 2, t - t // 2) for t in tot)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        _check_params(stride, (0,), dilation)
+    else:
+        p = _tuple(padding, D, "padding")
+        _check_params(stride, p, dilation)
+        pads = tuple((i, i) for i in p)
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    C = x.shape[1]
+    if weight.shape[1] * groups != C:
+        raise RuntimeError(f"Given groups={groups}, weight of size {_shape_str(weight.shape)}, "
+                           f"expected input{_shape_str(x.shape)} to have "
+                           f"{weight.shape[1] * groups} channels, but got {C} channels instead")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size "
+                           f"{_shape_str(weight.shape)} instead")
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != weight.shape[0]):
+        raise RuntimeError(f"Given weight of size {_shape_str(weight.shape)}, expected bias to "
+                           f"be 1-dimensional with {weight.shape[0]} elements, but got bias of "
+                           f"size {_shape_str(bias.shape)} instead")
+    padded = [x.shape[2 + i] + pads[i][0] + pads[i][1] for i in range(D)]
+    eff = [dilation[i] * (ksize[i] - 1) + 1 for i in range(D)]
+    if any(padded[i] < eff[i] for i in range(D)):
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, eff))}). Kernel size can't be greater than "
+                           f"actual input size")
+    y = Convolution.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation,
+                          groups=groups)
+    return y.squeeze(0) if unbatched else y
+
+
+def _conv_transposend(fn, D, input, weight, bias, stride, padding, output_padding, groups,
+                      dilation):
+    _check_common(fn, input, weight, bias, D)
+    if isinstance(padding, str):
+        raise TypeError(f"{fn}(): argument 'padding' must be tuple of ints, not str")
+    unbatched, x = _unbatch(input, D)
+    stride = _tuple(stride, D, "stride")
+    dilation = _tuple(dilation, D, "dilation")
+    p = _tuple(padding, D, "padding")
+    op = _tuple(output_padding, D, "output_padding")
+    _check_params(stride, p, dilation)
+    if any(o >= s and o >= d for o, s, d in zip(op, stride, dilation)):
+        names = ("depth", "height", "width")[3 - D:] if D <= 3 else [str(i) for i in range(D)]
+        parts = ([f"output_padding_{n}: {o}" for n, o in zip(names, op)]
+                 + [f"stride_{n}: {s}" for n, s in zip(names, stride)]
+                 + [f"dilation_{n}: {d}" for n, d in zip(names, dilation)])
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                           "got " + " ".join(parts))
+    C = x.shape[1]
+    if weight.shape[0] != C:
+        raise RuntimeError(f"Given transposed=1, weight of size {_shape_str(weight.shape)}, "
+                           f"expected input{_shape_str(x.shape)} to have {weight.shape[0]} "
+                           f"channels, but got {C} channels instead")
+    if C % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} "
+                           f"at dimension 0, but got weight of size "
+                           f"{_shape_str(weight.shape)} instead")
+    O = weight.shape[1] * groups
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != O):
+        raise RuntimeError(f"Given transposed=1, weight of size {_shape_str(weight.shape)}, "
+                           f"expected bias to be 1-dimensional with {O} elements, but got bias "
+                           f"of size {_shape_str(bias.shape)} instead")
+    ksize = weight.shape[2:]
+    out = tuple((x.shape[2 + i] - 1) * stride[i] - 2 * p[i] + dilation[i] * (ksize[i] - 1)
+                + op[i] + 1 for i in range(D))
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, x.shape[2:]))})"
+                           f". Calculated output size per channel: "
+                           f"({' x '.join(map(str, out))}). Output size is too small")
+    y = Convolution.apply(x, weight, bias, stride=stride, pads=tuple((i, i) for i in p),
+                          dilation=dilation, groups=groups, transposed=True, out_spatial=out)
+    return y.squeeze(0) if unbatched else y
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions (torch.nn.functional signatures)
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) of input (N, C, L) or (C, L) with weight
+    (O, C/groups, k). padding: int, tuple, 'valid' or 'same' (stride 1 only; the odd extra
+    element goes on the right)."""
+    return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution of input (N, C, H, W) or (C, H, W) with weight (O, C/groups, kH, kW)."""
+    return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution of input (N, C, D, H, W) or (C, D, H, W)."""
+    return _convnd("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 1-D convolution; weight (C_in, C_out/groups, k). Output length
+    (L-1)*stride - 2*padding + dilation*(k-1) + output_padding + 1."""
+    return _conv_transposend("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution; weight (C_in, C_out/groups, kH, kW)."""
+    return _conv_transposend("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 3-D convolution; weight (C_in, C_out/groups, kD, kH, kW)."""
+    return _conv_transposend("conv_transpose3d", 3, input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)

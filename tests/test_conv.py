@@ -1,0 +1,114 @@
+"""Convolutions against torch: conv1d/2d/3d, conv_transpose1d/2d/3d, gradients, double
+backward, dtypes, errors (and the Conv* modules when ember.nn has them)."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from oracle import assert_close, check, check_raises, make_array, to_ember, to_torch
+
+
+def F(t):
+    return t.nn.functional
+
+
+CONV = [
+    # (fn, x shape, w shape, kwargs)
+    ("conv1d", (2, 3, 11), (4, 3, 3), {}),
+    ("conv1d", (2, 4, 17), (6, 2, 4), dict(stride=3, padding=2, dilation=2, groups=2)),
+    ("conv1d", (3, 10), (5, 3, 3), dict(padding="same")),
+    ("conv2d", (2, 3, 7, 8), (5, 3, 3, 3), dict(stride=2, padding=1)),
+    ("conv2d", (2, 4, 7, 8), (6, 2, 4, 3), dict(padding="same", dilation=(2, 1), groups=2)),
+    ("conv2d", (2, 4, 9, 9), (4, 1, 3, 3), dict(groups=4, padding=(1, 0))),   # depthwise
+    ("conv2d", (1, 3, 6, 6), (2, 3, 1, 1), dict(padding="valid")),
+    ("conv2d", (3, 6, 6), (2, 3, 2, 2), dict(stride=(2, 1))),                 # unbatched
+    ("conv3d", (2, 3, 5, 6, 4), (5, 3, 2, 3, 3), dict(stride=(1, 2, 1), padding=1)),
+    ("conv3d", (1, 4, 4, 5, 5), (4, 2, 3, 2, 2), dict(groups=2, dilation=(1, 2, 2))),
+]
+
+
+@pytest.mark.parametrize("fn,xs,ws,kw", CONV)
+@pytest.mark.parametrize("bias", [False, True])
+def test_conv(fn, xs, ws, kw, bias):
+    if bias:
+        check(lambda t, x, w, b: getattr(F(t), fn)(x, w, b, **kw), [xs, ws, (ws[0],)],
+              dtypes="float64")
+    else:
+        check(lambda t, x, w: getattr(F(t), fn)(x, w, **kw), [xs, ws], rtol=1e-4, atol=1e-4)
+
+
+TRANSPOSED = [
+    ("conv_transpose1d", (2, 3, 7), (3, 4, 3), dict(stride=2, padding=1, output_padding=1)),
+    ("conv_transpose1d", (2, 4, 5), (4, 2, 3), dict(groups=2, dilation=3, output_padding=2,
+                                                    stride=1)),
+    ("conv_transpose2d", (2, 4, 5, 6), (4, 3, 3, 3), dict(stride=2, padding=1, output_padding=1,
+                                                          groups=2)),
+    ("conv_transpose2d", (3, 4, 4), (3, 2, 2, 3), dict(stride=(1, 3), padding=(1, 0))),
+    ("conv_transpose3d", (2, 3, 3, 4, 2), (3, 2, 2, 3, 3), dict(stride=2, padding=(0, 1, 0),
+                                                                 dilation=(1, 2, 1))),
+]
+
+
+@pytest.mark.parametrize("fn,xs,ws,kw", TRANSPOSED)
+def test_conv_transpose(fn, xs, ws, kw):
+    O = ws[1] * kw.get("groups", 1)
+    check(lambda t, x, w, b: getattr(F(t), fn)(x, w, b, **kw), [xs, ws, (O,)], dtypes="float64")
+    check(lambda t, x, w: getattr(F(t), fn)(x, w, **kw), [xs, ws], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "int64", "float32"])
+def test_conv_dtypes(dtype):
+    tol = dict(rtol=2e-2, atol=2e-2) if dtype in ("float16", "bfloat16") else {}
+    check(lambda t, x, w: F(t).conv2d(x, w, padding=1), [(2, 3, 5, 5), (4, 3, 3, 3)],
+          dtypes=dtype, grad=False, **tol)
+    check(lambda t, x, w: F(t).conv_transpose2d(x, w, stride=2), [(2, 3, 4, 4), (3, 2, 3, 3)],
+          dtypes=dtype, grad=False, **tol)
+
+
+def test_conv_empty_and_noncontiguous():
+    check(lambda t, x, w: F(t).conv2d(x, w), [(0, 3, 5, 5), (4, 3, 3, 3)])
+    check(lambda t, x, w: F(t).conv2d(x.transpose(2, 3)[:, :, ::2], w.permute(0, 1, 3, 2)),
+          [(2, 3, 6, 10), (4, 3, 2, 3)], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_conv_double_backward(transposed):
+    rng = np.random.default_rng(1)
+    xa, wa = make_array((2, 4, 6, 5), "float64", rng), make_array((4, 2, 3, 2), "float64", rng)
+    ba = make_array((4,), "float64", rng)
+    res = []
+    for lib, conv in ((torch, to_torch), (ember, to_ember)):
+        x, w, b = conv(xa, True), conv(wa, True), conv(ba, True)
+        f = lib.nn.functional.conv_transpose2d if transposed else lib.nn.functional.conv2d
+        kw = dict(stride=2, padding=1, groups=2)
+        y = f(x, w, b, **kw)
+        gx, gw = lib.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+        (gx.pow(2).sum() + (gw * gw).sum()).backward()
+        res.append((y, gx, gw, x.grad, w.grad, b.grad))
+    for i, (t, e) in enumerate(zip(*res)):
+        assert_close(t, e, what=f"result {i}")
+
+
+def test_conv_grad_fn_name():
+    x = ember.randn(1, 2, 4, 4, requires_grad=True)
+    assert ember.nn.functional.conv2d(x, ember.randn(3, 2, 3, 3)).grad_fn.name() == \
+        "ConvolutionBackward0"
+
+
+@pytest.mark.parametrize("call,shapes", [
+    (lambda t, x, w: F(t).conv2d(x[0, 0], w), [(2, 3, 8, 8), (4, 3, 3, 3)]),
+    (lambda t, x, w: F(t).conv2d(x, w), [(2, 4, 8, 8), (4, 3, 3, 3)]),
+    (lambda t, x, w: F(t).conv2d(x, w), [(2, 3, 2, 2), (4, 3, 3, 3)]),
+    (lambda t, x, w: F(t).conv2d(x.double(), w), [(2, 3, 8, 8), (4, 3, 3, 3)]),
+    (lambda t, x, w: F(t).conv2d(x, w, w[:, 0, 0, 0].double()), [(2, 3, 8, 8), (4, 3, 3, 3)]),
+    (lambda t, x, w: F(t).conv2d(x, w, padding="same", stride=2), [(2, 3, 8, 8), (4, 3, 3, 3)]),
+    (lambda t, x, w: F(t).conv2d(x, w, padding="foo"), [(2, 3, 8, 8), (4, 3, 3, 3)]),
+    (lambda t, x, w: F(t).conv2d(x, w, groups=2), [(2, 3, 8, 8), (4, 3, 3, 3)]),
+    (lambda t, x, w: F(t).conv2d(x, w, stride=0), [(2, 3, 8, 8), (4, 3, 3, 3)]),
+    (lambda t, x, w: F(t).conv2d(x, w, padding=-1), [(2, 3, 8, 8), (4, 3, 3, 3)]),
+    (lambda t, x, w: F(t).conv2d(x, w, w[:3, 0, 0, 0]), [(2, 3, 8, 8), (4, 3, 3, 3)]),
+    (lambda t, x, w: F(t).conv_transpose2d(x, w, output_padding=1), [(2, 3, 8, 8), (3, 2, 3, 3)]),
+    (lambda t, x, w: F(t).conv_transpose2d(x, w, padding="same"), [(2, 3, 8, 8), (3, 2, 3, 3)]),
+])
+def test_conv_errors(call, shapes):
+    check_raises(call, shapes)
