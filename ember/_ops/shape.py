@@ -12,6 +12,7 @@ from numpy.lib.stride_tricks import as_strided as _np_as_strided
 
 from ember._tensor import Size, Tensor, _is_contiguous, _root, _address, _wrap_dim
 from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes",
            "swapdims", "permute", "t", "narrow", "select", "diagonal", "as_strided", "clone",
@@ -147,6 +148,9 @@ def view(self, *shape):
     elif math.prod(shape) != self._data.size:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size "
                            f"{self._data.size}")
+    a = self._data
+    if a.flags.c_contiguous and not (self._requires_grad and _grad_state.enabled):
+        return self._view_of(a.reshape(shape))   # the hot path: nothing to record
     return View.apply(self, shape=shape)
 
 
@@ -166,7 +170,12 @@ def _view_dtype(self, dt):
 def reshape(input, *shape):
     """A view when the layout allows it (as `view`), else a copy."""
     shape = _infer_size(_shape_arg(shape), input._data.size)
-    if _torch_view_strides(input._data, shape) is not None:
+    a = input._data
+    if a.flags.c_contiguous:
+        if not (input._requires_grad and _grad_state.enabled):
+            return input._view_of(a.reshape(shape))   # the hot path: nothing to record
+        return View.apply(input, shape=shape)
+    if _torch_view_strides(a, shape) is not None:
         return View.apply(input, shape=shape)
     return UnsafeView.apply(input, shape=shape)
 
