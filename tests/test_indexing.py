@@ -64,6 +64,15 @@ def test_getitem_dtypes(dtype):
     check(lambda t, x: x[x != x[0, 0]] if x.dtype != t.bool else x[x], [(3, 4)], dtype)
 
 
+@pytest.mark.parametrize("key", [(1, 2), (-1, 0), 2, (Ellipsis, 1), (1, Ellipsis, 2),
+                                 (0, slice(None))], ids=repr)
+def test_getitem_fast_path_keys(key):
+    """The no-graph fast path and the recorded path agree with torch (0-d results included)."""
+    check(lambda t, x: x[key], [(3, 4)], check_stride=True)
+    check(lambda t, x: x[key], [(3, 4)], check_stride=True, grad=False)
+    check(lambda t, x: x[key], [(4,)] if not isinstance(key, tuple) else [(3, 4)], "int64")
+
+
 def test_getitem_0d_tensor_and_int_like():
     check(lambda t, x: x[t.tensor(1)], [(3, 4)], check_stride=True)
     check(lambda t, x: x[t.tensor(1), t.tensor(-1)], [(3, 4)])
@@ -144,7 +153,7 @@ def test_getitem_fast():
     for _ in range(n):
         x[1:3]
     per = (time.perf_counter() - t0) / n
-    assert per < 30e-6, f"x[1:3] took {per * 1e6:.1f} us"
+    assert per < 10e-6, f"x[1:3] took {per * 1e6:.1f} us"
 
 
 # --- __setitem__ ------------------------------------------------------------------------------

@@ -168,6 +168,8 @@ def _basic_fn(key):
     if Ellipsis not in key:
         key = key + (Ellipsis,)   # ints for every dim: a 0-d view, not a NumPy scalar
     if not any(k is None for k in key):
+        if not any(k is Ellipsis for k in key):
+            key = key + (Ellipsis,)   # keeps an all-int result a 0-d array, not a scalar
         return lambda x: x[key]
     plain = tuple(k for k in key if k is not None)
 
@@ -221,8 +223,45 @@ class IndexPutAccumulate(ArrayFunction):
         return Index.apply(grad, key=ctx.key)
 
 
+def _plain_slice(s):
+    """A slice NumPy and torch read alike: int or None bounds, positive step or none."""
+    st = s.step
+    return ((st is None or (type(st) is int and st > 0)) and
+            (s.start is None or type(s.start) is int) and (s.stop is None or type(s.stop) is int))
+
+
 def getitem(self, key):
     a = self._data
+    # Hot path (x[1:3], x[0], x[:, 1]) when no graph is recorded: NumPy's view is torch's view.
+    if not (self._requires_grad and _grad_state.enabled):
+        tk = type(key)
+        if tk is slice:
+            if a.ndim and _plain_slice(key):
+                return self._view_of(a[key])
+        elif tk is int:
+            if a.ndim and -a.shape[0] <= key < a.shape[0]:
+                return self._view_of(a[key, ...])   # "..." keeps a 0-d result an array
+        elif tk is tuple and len(key) <= a.ndim + 1:
+            shape = a.shape
+            shift = 0   # after an Ellipsis, key position i addresses dim i + shift
+            ell = False
+            for i, k in enumerate(key):
+                tk = type(k)
+                if tk is slice:
+                    if not _plain_slice(k):
+                        break
+                elif tk is int:
+                    j = i + shift
+                    if j >= len(shape) or not -shape[j] <= k < shape[j]:
+                        break
+                elif k is Ellipsis and not ell:
+                    ell = True
+                    shift = a.ndim - len(key)
+                else:
+                    break
+            else:
+                if ell or len(key) <= a.ndim:   # (too many indices: the slow path raises)
+                    return self._view_of(a[key] if ell else a[key + (Ellipsis,)])
     if a.ndim == 0 and key is not None and key is not Ellipsis and not (
             isinstance(key, tuple) and all(k is None or k is Ellipsis for k in key)):
         if not isinstance(key, (Tensor, bool)):
