@@ -1,8 +1,19 @@
-"""Pointwise ops: arithmetic, comparisons, exp/log and friends.
+"""Pointwise arithmetic: add sub mul div (rounding modes) floor_divide remainder fmod pow
+float_power, maximum minimum fmax fmin, hypot atan2 copysign, lerp addcmul addcdiv, xlogy; the
+arithmetic dunders. Other pointwise families live beside this file and are re-exported here:
+`pointwise_unary` (exp, trig, relu/sigmoid/tanh, erf, rounding, clamp), `pointwise_logic`
+(where, comparisons, bitwise/logical, predicates), `pointwise_complex` (real/imag views, angle,
+complex, polar, view_as_real/complex, conj).
 
 Each op is an ArrayFunction (forward on arrays, backward in Tensor ops) plus a thin public
 function that promotes dtypes the torch way (`_helpers.promote`) and handles `out=`. The engine
 sums every gradient back to its input's shape, so backwards here ignore broadcasting.
+
+Torch's traps kept here: true division of integers gives the default float dtype; integer
+division or remainder by zero raises RuntimeError("ZeroDivisionError"); floor division of floats
+is Python's (floor of the exact quotient: 1.0 // 0.1 == 9); remainder takes the divisor's sign,
+fmod the dividend's; maximum/minimum split the gradient evenly at ties, fmax/fmin give it to
+the first argument; floor_divide has no derivative.
 """
 import numpy as np
 
@@ -10,10 +21,20 @@ from ember import _dtype
 from ember._ops._helpers import inplace, is_tensor, promote, write_out
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
+from ember._ops.pointwise_logic import where
 
-__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
-           "neg", "negative", "conj", "conj_physical", "is_conj", "resolve_conj", "exp", "log", "eq", "ne", "lt", "le", "gt", "ge", "greater",
-           "greater_equal", "less", "less_equal", "not_equal", "rsub"]
+__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+           "floor_divide", "remainder", "fmod", "pow", "float_power", "neg", "negative",
+           "rsub", "maximum", "minimum", "fmax", "fmin", "hypot", "atan2", "arctan2",
+           "copysign", "lerp", "addcmul", "addcdiv", "xlogy", "sinc", "neg_", "negative_",
+           "xlogy_", "sinc_"]
+
+_asarray = np.asarray
+_py_complex = complex   # the builtin: this module re-exports torch.complex below
+
+
+def _type_name(dt):
+    return dt._legacy.replace("Tensor", "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -38,32 +59,75 @@ def _to_dtype(t, dt):
     return ToCopy.apply(t, npd=dt.np)
 
 
+def _float_input(t):
+    """Integer and bool tensors compute float functions in the default float dtype."""
+    if t._data.dtype.kind in "iub":
+        return _to_dtype(t, _dtype.get_default_dtype())
+    return t
+
+
+def _conj(x):
+    """Conjugate of a tensor or a Python number (backward formulas take both)."""
+    if is_tensor(x):
+        return x.conj() if x._data.dtype.kind == "c" else x
+    return x.conjugate() if isinstance(x, _py_complex) else x
+
+
+def _as_tensor(x, dt):
+    """A Python number as a 0-d tensor of dtype dt (for ops whose forward needs two arrays)."""
+    return x if is_tensor(x) else Tensor._make(_asarray(x, dt.np))
+
+
+def _c_name(dt):
+    """The C++ scalar name torch's dtype-mismatch messages use (float, double, c10::Half)."""
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}.get(str(dt).split(".")[-1], str(dt))
+
+
+def _result(r, out):
+    return r if out is None else write_out(out, r)
+
+
+def _zero_division_check(b, kind):
+    if kind in "iub" and np.any(_asarray(b) == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
 # ---------------------------------------------------------------------------------------------
 # Arithmetic
 
 class Add(ArrayFunction):
+    alpha = 1
+
     def forward(ctx, a, b, *, alpha=1):
+        if alpha == 1:
+            return _asarray(np.add(a, b))
         ctx.alpha = alpha
-        return np.add(a, b) if alpha == 1 else np.add(a, np.multiply(b, alpha))
+        return _asarray(np.add(a, np.multiply(b, alpha)))
 
     def backward(ctx, grad):
-        return grad, grad if ctx.alpha == 1 else grad * ctx.alpha
+        return grad, grad if ctx.alpha == 1 else grad * _conj(ctx.alpha)
 
 
 class Sub(ArrayFunction):
+    alpha = 1
+
     def forward(ctx, a, b, *, alpha=1):
+        if alpha == 1:
+            return _asarray(np.subtract(a, b))
         ctx.alpha = alpha
-        return np.subtract(a, b) if alpha == 1 else np.subtract(a, np.multiply(b, alpha))
+        return _asarray(np.subtract(a, np.multiply(b, alpha)))
 
     def backward(ctx, grad):
-        return grad, -grad if ctx.alpha == 1 else grad * -ctx.alpha
+        return grad, -grad if ctx.alpha == 1 else grad * -_conj(ctx.alpha)
 
 
 class Mul(ArrayFunction):
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
-        return np.multiply(a, b)
+        return _asarray(np.multiply(a, b))
 
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
@@ -78,35 +142,73 @@ class Div(ArrayFunction):
         ctx.rounding_mode = rounding_mode
         if rounding_mode is None:
             ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-            return np.true_divide(a, b)
+            return _asarray(np.true_divide(a, b))
+        kind = np.result_type(a, b).kind
+        _zero_division_check(b, kind)
         if rounding_mode == "floor":
-            return _floor_divide(a, b)
-        q = np.true_divide(a, b)
-        return np.trunc(q).astype(q.dtype if np.result_type(a, b).kind in "fc"
-                                  else np.result_type(a, b), copy=False)
+            return _asarray(np.floor_divide(a, b))
+        if kind in "iu":
+            # truncation toward zero without a float round trip (exact for all int64)
+            q = np.floor_divide(a, b)
+            fix = (np.remainder(a, b) != 0) & ((_asarray(a) < 0) != (_asarray(b) < 0))
+            return _asarray(q + fix.astype(q.dtype))
+        return _asarray(np.trunc(np.true_divide(a, b)))
 
     def backward(ctx, grad):
         if ctx.rounding_mode is not None:
-            return grad * 0, None
+            return grad * 0, None if not ctx.needs_input_grad[1] else grad * 0
         a, b = ctx.saved_tensors
         ga = grad / _conj(b) if ctx.needs_input_grad[0] else None
         gb = -grad * _conj(a) / _conj(b * b) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
-def _floor_divide(a, b):
-    kind = np.result_type(a, b).kind
-    if kind in "iub" and np.any(np.asarray(b) == 0):
-        raise RuntimeError("ZeroDivisionError")
-    # torch's floor division of floats: floor of the true quotient (NumPy's // differs at ties)
-    return np.floor_divide(a, b) if kind in "iu" else np.floor(np.true_divide(a, b))
+class FloorDivide(ArrayFunction):
+    """Python-style floor division; torch defines no derivative for it."""
+
+    def forward(ctx, a, b):
+        _zero_division_check(b, np.result_type(a, b).kind)
+        return _asarray(np.floor_divide(a, b))
+
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+class Remainder(ArrayFunction):
+    """a - b * floor(a / b) (the divisor's sign); d/db = -floor(a / b)."""
+
+    def forward(ctx, a, b):
+        _zero_division_check(b, np.result_type(a, b).kind)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
+                              b if ctx.needs_input_grad[1] else None)
+        return _asarray(np.remainder(a, b))
+
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        gb = -grad * div(a, b, rounding_mode="floor") if ctx.needs_input_grad[1] else None
+        return grad, gb
+
+
+class Fmod(ArrayFunction):
+    """C's fmod (the dividend's sign); d/db = -trunc(a / b)."""
+
+    def forward(ctx, a, b):
+        _zero_division_check(b, np.result_type(a, b).kind)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
+                              b if ctx.needs_input_grad[1] else None)
+        return _asarray(np.fmod(a, b))
+
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        gb = -grad * div(a, b, rounding_mode="trunc") if ctx.needs_input_grad[1] else None
+        return grad, gb
 
 
 class Pow(ArrayFunction):
     """a ** b; d/da = b * a^(b-1), d/db = a^b * log(a) (0 where a == 0 and b >= 0)."""
 
     def forward(ctx, a, b):
-        out = np.power(a, b)
+        out = _asarray(np.power(a, b))
         ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
@@ -114,61 +216,18 @@ class Pow(ArrayFunction):
         a, b, out = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = grad * b * a ** (b - 1) if is_tensor(b) or b != 0 else grad * 0
+            if is_tensor(b) or b != 0:
+                ga = grad * _conj(b * a ** (b - 1))
+            else:
+                ga = grad * 0
         if ctx.needs_input_grad[1]:
-            la = a.log() if is_tensor(a) else Tensor._make(np.log(np.asarray(a, out.dtype)))
-            gb = grad * out * where_mask_zero(la, a, b)
+            a = _as_tensor(a, out.dtype)
+            la = a.log()
+            zero = (a._data == 0) & (_asarray(b._data if is_tensor(b) else b).real >= 0)
+            if zero.any():
+                la = where(Tensor._make(zero), la * 0, la)
+            gb = grad * _conj(out * la)
         return ga, gb
-
-
-def where_mask_zero(log_a, a, b):
-    """log(a) with 0 where a == 0 and b >= 0 (torch's convention for d(a^b)/db at a = 0)."""
-    mask = (a == 0) & (b >= 0) if is_tensor(a) else None
-    if mask is None or not mask._data.any():
-        return log_a
-    from ember._ops.creation import zeros_like
-    return where(mask, zeros_like(log_a), log_a)
-
-
-def where(condition, input, other):
-    return Where.apply(condition, input, other)
-
-
-class Where(ArrayFunction):
-    def forward(ctx, cond, a, b):
-        ctx.save_for_backward(cond)
-        return np.where(cond, a, b)
-
-    def backward(ctx, grad):
-        (cond,) = ctx.saved_tensors
-        zero = grad * 0
-        return None, Where.apply(cond, grad, zero), Where.apply(cond, zero, grad)
-
-
-class Conj(ArrayFunction):
-    def forward(ctx, a):
-        return np.conj(a)
-
-    def backward(ctx, grad):
-        return grad.conj()
-
-
-def _conj(x):
-    """Conjugate of a tensor or a Python number (backward formulas take both)."""
-    return conj(x) if is_tensor(x) else x.conjugate()
-
-
-def conj(input):
-    """Complex conjugate; real tensors are returned as they are (torch's conj is lazy)."""
-    return Conj.apply(input) if input._data.dtype.kind == "c" else input
-
-
-def is_conj(input):
-    return False
-
-
-def resolve_conj(input):
-    return input
 
 
 class Neg(ArrayFunction):
@@ -177,42 +236,155 @@ class Neg(ArrayFunction):
             raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                                "If you are trying to invert a mask, use the `~` or "
                                "`logical_not()` operator instead.")
-        return np.negative(a)
+        return _asarray(np.negative(a))
 
     def backward(ctx, grad):
         return -grad
 
 
-class Exp(ArrayFunction):
-    """d/dx exp(x) = exp(x): saves the result, not the input."""
+# ---------------------------------------------------------------------------------------------
+# Binary functions with a selection or a geometric meaning
 
-    def forward(ctx, a):
-        out = np.exp(a)
-        ctx.save_for_backward(out)
+class Maximum(ArrayFunction):
+    """Elementwise max, NaN-propagating; at ties each input gets half the gradient."""
+    fn = np.maximum
+
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _asarray(ctx.fn(a, b))
+
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        x, y = a._data, b._data
+        first = x > y if ctx.fn is np.maximum else x < y
+        tie = x == y
+        half = grad * 0.5
+        zero = grad * 0
+        ga = where(Tensor._make(first), grad, where(Tensor._make(tie), half, zero))
+        gb = where(Tensor._make(first | tie), where(Tensor._make(tie), half, zero), grad)
+        return ga, gb
+
+
+class Minimum(Maximum):
+    fn = np.minimum
+
+
+class Fmax(ArrayFunction):
+    """Elementwise max ignoring NaN; the gradient goes to `a` where a >= b or b is NaN
+    (ties included), else to `b`."""
+    fn = np.fmax
+
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _asarray(ctx.fn(a, b))
+
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        x, y = a._data, b._data
+        to_a = ((x >= y) if ctx.fn is np.fmax else (x <= y)) | np.isnan(y)
+        zero = grad * 0
+        mask = Tensor._make(to_a)
+        return where(mask, grad, zero), where(mask, zero, grad)
+
+
+class Fmin(Fmax):
+    fn = np.fmin
+
+
+class Hypot(ArrayFunction):
+    """sqrt(a^2 + b^2); d/da = a / result."""
+
+    def forward(ctx, a, b):
+        out = _asarray(np.hypot(a, b))
+        ctx.save_for_backward(a, b, out)
         return out
 
     def backward(ctx, grad):
-        (result,) = ctx.saved_tensors
-        return grad * result.conj()
+        a, b, out = ctx.saved_tensors
+        return grad * a / out, grad * b / out
 
 
-class Log(ArrayFunction):
+class Atan2(ArrayFunction):
+    """atan2(a, b), the angle of (b, a); d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)."""
+
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _asarray(np.arctan2(a, b))
+
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        r2 = a * a + b * b
+        return grad * b / r2, grad * -a / r2
+
+
+class Copysign(ArrayFunction):
+    """|a| with b's sign; d/da = sign agreement (0 where a == 0), nothing flows to b."""
+
+    def forward(ctx, a, b):
+        out = _asarray(np.copysign(a, b))
+        ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        x = a._data
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(x == 0, 0, out._data / np.where(x == 0, 1, x)).astype(x.dtype)
+        return grad * Tensor._make(_asarray(ratio)), grad * 0
+
+
+class Lerp(ArrayFunction):
+    """start + weight * (end - start)."""
+
+    def forward(ctx, start, end, weight):
+        ctx.save_for_backward(start, end, weight)
+        return _asarray(start + weight * (end - start))
+
+    def backward(ctx, grad):
+        start, end, weight = ctx.saved_tensors
+        w = _conj(weight)
+        g_start = grad * (1 - w) if ctx.needs_input_grad[0] else None
+        g_end = grad * w if ctx.needs_input_grad[1] else None
+        g_w = grad * _conj(end - start) if ctx.needs_input_grad[2] else None
+        return g_start, g_end, g_w
+
+
+class Xlogy(ArrayFunction):
+    """x * log(y), 0 where x == 0 (unless y is NaN); d/dx = log(y) (0 there), d/dy = x / y."""
+
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.multiply(a, np.log(b))
+            return _asarray(np.where((_asarray(a) == 0) & ~np.isnan(b), 0, out)
+                            .astype(out.dtype, copy=False))
+
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = xlogy(grad, b)
+            mask = (a._data == 0) & (b._data <= 0)
+            if mask.any():
+                ga = where(Tensor._make(_asarray(mask)), ga * 0, ga)
+        if ctx.needs_input_grad[1]:
+            gb = grad * a / b
+        return ga, gb
+
+
+class Sinc(ArrayFunction):
+    """sin(pi x) / (pi x), 1 at 0; the gradient is (cos(pi x) - sinc(x)) / x, 0 at x = 0."""
+
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(a)
+        return _asarray(np.sinc(a))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad / a.conj()
-
-
-def _float_input(t):
-    """Unary float functions of integer tensors compute in the default float dtype."""
-    if t._data.dtype.kind in "iub":
-        from ember._ops._helpers import to_dtype
-        return to_dtype(t, _dtype.get_default_dtype())
-    return t
+        zero = a._data == 0
+        safe = where(Tensor._make(zero), a * 0 + 1, a)
+        d = ((safe * np.pi).cos() - sinc(safe)) / safe
+        return grad * _conj(where(Tensor._make(zero), d * 0, d))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,15 +404,15 @@ def add(input, other, *, alpha=1, out=None):
     a, b, rd = promote(input, other)
     if alpha != 1:
         _alpha_check(rd or input.dtype, alpha)
-    if not is_tensor(a):
-        a, b = b, a    # scalar + tensor: addition commutes (alpha == 1 here)
-    r = Add.apply(a, b, alpha=alpha)
-    return r if out is None else write_out(out, r)
+        r = Add.apply(a, b, alpha=alpha) if is_tensor(a) else Add.apply(b * alpha, a)
+    else:
+        r = Add.apply(a, b) if is_tensor(a) else Add.apply(b, a)   # scalar + tensor commutes
+    return _result(r, out)
 
 
 def sub(input, other, *, alpha=1, out=None):
     a, b, rd = promote(input, other)
-    if (rd or input.dtype) is _dtype.bool:
+    if (rd or (a if is_tensor(a) else b).dtype) is _dtype.bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
     if alpha != 1:
@@ -249,13 +421,14 @@ def sub(input, other, *, alpha=1, out=None):
         r = Sub.apply(a, b, alpha=alpha)
     else:
         r = Add.apply(Neg.apply(b) if alpha == 1 else b * -alpha, a)
-    return r if out is None else write_out(out, r)
+    return _result(r, out)
 
 
 subtract = sub
 
 
 def rsub(input, other, *, alpha=1):
+    """other - alpha * input."""
     return sub(other, input, alpha=alpha) if is_tensor(other) else add(-input * alpha, other)
 
 
@@ -263,8 +436,7 @@ def mul(input, other, *, out=None):
     a, b, _ = promote(input, other)
     if not is_tensor(a):
         a, b = b, a
-    r = Mul.apply(a, b)
-    return r if out is None else write_out(out, r)
+    return _result(Mul.apply(a, b), out)
 
 
 multiply = mul
@@ -276,18 +448,13 @@ def div(input, other, *, rounding_mode=None, out=None):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
     a, b, rd = promote(input, other)
-    if rounding_mode is None:
-        rd = rd or input.dtype
-        if not (rd.is_floating_point or rd.is_complex):
-            fd = _dtype.get_default_dtype()
-            a = _float_input(a) if is_tensor(a) else a
-            b = _float_input(b) if is_tensor(b) else b
-            if not is_tensor(a):
-                a = Tensor._make(np.array(a, fd.np))
-    elif not is_tensor(a):
-        a = Tensor._make(np.array(a, b._data.dtype))
-    r = Div.apply(a, b, rounding_mode=rounding_mode)
-    return r if out is None else write_out(out, r)
+    rd = rd or (a if is_tensor(a) else b).dtype
+    if rounding_mode is None and not (rd.is_floating_point or rd.is_complex):
+        rd = _dtype.get_default_dtype()
+        a = _float_input(a) if is_tensor(a) else a
+        b = _float_input(b) if is_tensor(b) else b
+    a = _as_tensor(a, rd)
+    return _result(Div.apply(a, b, rounding_mode=rounding_mode), out)
 
 
 divide = div
@@ -297,75 +464,160 @@ def true_divide(input, other, *, out=None):
     return div(input, other, out=out)
 
 
+def _binary_prepared(input, other):
+    """Promoted operands with the first as a tensor, and the result dtype."""
+    a, b, rd = promote(input, other)
+    rd = rd or (a if is_tensor(a) else b).dtype
+    return _as_tensor(a, rd), b, rd
+
+
+def floor_divide(input, other, *, out=None):
+    """Python's //: the floor of the exact quotient; integer division by zero raises."""
+    a, b, rd = _binary_prepared(input, other)
+    if rd.is_complex:
+        raise RuntimeError("floor_divide is not supported for complex inputs")
+    return _result(FloorDivide.apply(a, b), out)
+
+
+def remainder(input, other, *, out=None):
+    """Python's %: the result has the divisor's sign."""
+    a, b, rd = _binary_prepared(input, other)
+    if rd.is_complex:
+        raise NotImplementedError(f"\"remainder_cpu\" not implemented for '{_type_name(rd)}'")
+    return _result(Remainder.apply(a, b), out)
+
+
+def fmod(input, other, *, out=None):
+    """C's fmod: the result has the dividend's sign."""
+    if not is_tensor(input):
+        raise TypeError(f"fmod(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    a, b, rd = _binary_prepared(input, other)
+    if rd.is_complex:
+        raise NotImplementedError(f"\"fmod_cpu\" not implemented for '{_type_name(rd)}'")
+    return _result(Fmod.apply(a, b), out)
+
+
 def pow(input, exponent, *, out=None):
-    a, b, _ = promote(input, exponent)
-    if not is_tensor(a):
-        a = Tensor._make(np.array(a, b._data.dtype))
-    elif a._data.dtype.kind in "iu" and not is_tensor(b) and b < 0:
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
-    r = Pow.apply(a, b)
-    return r if out is None else write_out(out, r)
+    """input ** exponent; integers to negative integer powers raise."""
+    a, b, rd = _binary_prepared(input, exponent)
+    if rd.np.kind in "iu":
+        neg = (b._data < 0).any() if is_tensor(b) else b < 0
+        if neg:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return _result(Pow.apply(a, b), out)
+
+
+def float_power(input, exponent, *, out=None):
+    """pow computed in float64 (complex128 when either operand is complex)."""
+    cplx = any((is_tensor(x) and x.is_complex()) or isinstance(x, _py_complex)
+               for x in (input, exponent))
+    dt = _dtype.complex128 if cplx else _dtype.float64
+    if out is not None and out.dtype is not dt:
+        raise RuntimeError(f"the output given to float_power has dtype {out.dtype} but the "
+                           f"operation's result requires dtype {dt}")
+    a = _to_dtype(input, dt) if is_tensor(input) else input
+    b = _to_dtype(exponent, dt) if is_tensor(exponent) else exponent
+    return _result(pow(a, b), out)
 
 
 def neg(input, *, out=None):
-    r = Neg.apply(input)
-    return r if out is None else write_out(out, r)
+    return _result(Neg.apply(input), out)
 
 
 negative = neg
 
 
-def exp(input, *, out=None):
-    r = Exp.apply(_float_input(input))
-    return r if out is None else write_out(out, r)
+def _no_complex(name, rd):
+    if rd.is_complex:
+        raise RuntimeError(f"{name} not implemented for complex tensors.")
 
 
-def log(input, *, out=None):
-    r = Log.apply(_float_input(input))
-    return r if out is None else write_out(out, r)
+def _selection(cls, name):
+    def op(input, other, *, out=None):
+        if not is_tensor(other):
+            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
+                            f"{type(other).__name__}")
+        a, b, rd = promote(input, other)
+        _no_complex(name, rd or a.dtype)
+        return _result(cls.apply(a, b), out)
+    op.__name__ = name
+    return op
+
+
+maximum = _selection(Maximum, "maximum")
+minimum = _selection(Minimum, "minimum")
+fmax = _selection(Fmax, "fmax")
+fmin = _selection(Fmin, "fmin")
+
+
+def _float_binary(cls, name, int_ok):
+    def op(input, other, *, out=None):
+        a, b, rd = _binary_prepared(input, other)
+        if rd.is_complex:
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_type_name(rd)}'")
+        if not rd.is_floating_point:
+            if not int_ok:
+                raise NotImplementedError(f"\"{name}_cpu\" not implemented for "
+                                          f"'{_type_name(rd)}'")
+            a = _float_input(a)
+            b = _float_input(b) if is_tensor(b) else b
+        return _result(cls.apply(a, b), out)
+    op.__name__ = name
+    return op
+
+
+hypot = _float_binary(Hypot, "hypot", False)
+atan2 = arctan2 = _float_binary(Atan2, "atan2", True)
+copysign = _float_binary(Copysign, "copysign", True)
+xlogy = _float_binary(Xlogy, "xlogy", True)
+
+
+def sinc(input, *, out=None):
+    """sin(pi x) / (pi x), normalised like NumPy's sinc; 1 at 0."""
+    return _result(Sinc.apply(_float_input(input)), out)
+
+
+def lerp(input, end, weight, *, out=None):
+    """input + weight * (end - input); input and end must share a float dtype."""
+    if input.dtype is not end.dtype:
+        raise RuntimeError(f"expected dtype {_c_name(input.dtype)} for `end` but got dtype "
+                           f"{_c_name(end.dtype)}")
+    if not (input.is_floating_point() or input.is_complex()):
+        raise NotImplementedError(f"\"lerp_kernel_{'tensor' if is_tensor(weight) else 'scalar'}"
+                                  f"\" not implemented for '{_type_name(input.dtype)}'")
+    if is_tensor(weight) and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected dtype {_c_name(input.dtype)} for `weight` but got dtype "
+                           f"{_c_name(weight.dtype)}")
+    w = weight if is_tensor(weight) else _asarray(weight, input._data.dtype)
+    return _result(Lerp.apply(input, end, w), out)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 * tensor2 (composed, so gradients come from mul and add)."""
+    return _result(add(input, mul(tensor1, tensor2), alpha=value), out)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 / tensor2; two integer tensors are an error (as in torch)."""
+    if not (tensor1.is_floating_point() or tensor1.is_complex()) and not (
+            tensor2.is_floating_point() or tensor2.is_complex()):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
+                           "future  release addcdiv will perform a true division of tensor1 and "
+                           "tensor2. The historic addcdiv behavior can be implemented as (input "
+                           "+ value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer "
+                           "inputs and as (input + value * tensor1 / tensor2) for float inputs. "
+                           "The future addcdiv behavior is just the latter implementation: "
+                           "(input + value * tensor1 / tensor2), for all dtypes.")
+    return _result(add(input, div(tensor1, tensor2), alpha=value), out)
 
 
 # ---------------------------------------------------------------------------------------------
-# Comparisons (bool results, no gradient)
+# Tensor methods, in-place variants and dunders
 
-def _comparison(ufunc):
-    def compare(input, other, *, out=None):
-        a, b, _ = promote(input, other)
-        r = Tensor._make(ufunc(a._data if is_tensor(a) else a, b._data if is_tensor(b) else b))
-        return r if out is None else write_out(out, r)
-    compare.__name__ = ufunc.__name__
-    return compare
-
-
-eq = _comparison(np.equal)
-ne = not_equal = _comparison(np.not_equal)
-lt = less = _comparison(np.less)
-le = less_equal = _comparison(np.less_equal)
-gt = greater = _comparison(np.greater)
-ge = greater_equal = _comparison(np.greater_equal)
-for _f, _n in ((eq, "eq"), (ne, "ne"), (lt, "lt"), (le, "le"), (gt, "gt"), (ge, "ge")):
-    _f.__name__ = _n
-
-
-# ---------------------------------------------------------------------------------------------
-# Tensor methods
-
-def _reflected(fn):
-    def method(self, other):
-        return fn(other, self)
-    return method
-
-
-def _inplace_method(fn):
-    def method(self, other, **kwargs):
-        return inplace(self, fn(self, other, **kwargs))
-    method.__name__ = fn.__name__ + "_"
-    return method
-
-
-def _unary_inplace(fn):
-    def method(self):
-        return inplace(self, fn(self))
+def _inplace_of(fn):
+    def method(self, *args, **kwargs):
+        return inplace(self, fn(self, *args, **kwargs))
     method.__name__ = fn.__name__ + "_"
     return method
 
@@ -392,47 +644,51 @@ def _idunder(fn):
     return method
 
 
-Tensor.add, Tensor.sub, Tensor.mul, Tensor.div = add, sub, mul, div
-Tensor.subtract, Tensor.multiply, Tensor.divide, Tensor.true_divide = sub, mul, div, true_divide
-conj_physical = conj
-Tensor.conj, Tensor.conj_physical, Tensor.is_conj, Tensor.resolve_conj = (conj, conj, is_conj,
-                                                                          resolve_conj)
-Tensor.pow, Tensor.neg, Tensor.negative, Tensor.exp, Tensor.log = pow, neg, neg, exp, log
-Tensor.add_ = _inplace_method(add)
-Tensor.sub_ = Tensor.subtract_ = _inplace_method(sub)
-Tensor.mul_ = Tensor.multiply_ = _inplace_method(mul)
-Tensor.div_ = Tensor.divide_ = Tensor.true_divide_ = _inplace_method(div)
-Tensor.pow_ = _inplace_method(pow)
-Tensor.neg_ = Tensor.negative_ = _unary_inplace(neg)
-Tensor.exp_, Tensor.log_ = _unary_inplace(exp), _unary_inplace(log)
+neg_ = negative_ = _inplace_of(neg)
+xlogy_ = _inplace_of(xlogy)
+sinc_ = _inplace_of(sinc)
 
-Tensor.__add__ = _binary_dunder(add)
-Tensor.__radd__ = _rdunder(add)
-Tensor.__iadd__ = _idunder(add)
-Tensor.__sub__ = _binary_dunder(sub)
-Tensor.__rsub__ = _rdunder(sub)
-Tensor.__isub__ = _idunder(sub)
-Tensor.__mul__ = _binary_dunder(mul)
-Tensor.__rmul__ = _rdunder(mul)
-Tensor.__imul__ = _idunder(mul)
-Tensor.__truediv__ = _binary_dunder(div)
-Tensor.__rtruediv__ = _rdunder(div)
-Tensor.__itruediv__ = _idunder(div)
-Tensor.__pow__ = _binary_dunder(pow)
-Tensor.__rpow__ = _rdunder(pow)
-Tensor.__ipow__ = _idunder(pow)
-Tensor.__neg__ = neg
-Tensor.__pos__ = lambda self: self
-
-for _name, _fn in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), ("ge", ge)):
+for _name, _fn in (("add", add), ("sub", sub), ("subtract", sub), ("mul", mul),
+                   ("multiply", mul), ("div", div), ("divide", div),
+                   ("true_divide", true_divide), ("floor_divide", floor_divide),
+                   ("remainder", remainder), ("fmod", fmod), ("pow", pow),
+                   ("float_power", float_power), ("neg", neg), ("negative", neg),
+                   ("maximum", maximum), ("minimum", minimum), ("fmax", fmax), ("fmin", fmin),
+                   ("hypot", hypot), ("atan2", atan2), ("arctan2", arctan2),
+                   ("copysign", copysign), ("lerp", lerp), ("addcmul", addcmul),
+                   ("addcdiv", addcdiv), ("xlogy", xlogy), ("sinc", sinc)):
     setattr(Tensor, _name, _fn)
-    setattr(Tensor, _name + "_", lambda self, other, _fn=_fn: inplace(self, _fn(self, other).to(
-        self.dtype)))
-Tensor.greater, Tensor.greater_equal, Tensor.less, Tensor.less_equal = gt, ge, lt, le
-Tensor.not_equal = ne
-Tensor.__eq__ = _binary_dunder(eq)
-Tensor.__ne__ = _binary_dunder(ne)
-Tensor.__lt__ = _binary_dunder(lt)
-Tensor.__le__ = _binary_dunder(le)
-Tensor.__gt__ = _binary_dunder(gt)
-Tensor.__ge__ = _binary_dunder(ge)
+    if _name not in ("maximum", "minimum", "fmax", "fmin"):
+        setattr(Tensor, _name + "_", _inplace_of(_fn))
+
+for _dn, _fn in (("add", add), ("sub", sub), ("mul", mul), ("truediv", div),
+                 ("floordiv", floor_divide), ("mod", remainder), ("pow", pow)):
+    setattr(Tensor, f"__{_dn}__", _binary_dunder(_fn))
+    setattr(Tensor, f"__r{_dn}__", _rdunder(_fn))
+    setattr(Tensor, f"__i{_dn}__", _idunder(_fn))
+Tensor.__div__, Tensor.__rdiv__, Tensor.__idiv__ = (Tensor.__truediv__, Tensor.__rtruediv__,
+                                                    Tensor.__itruediv__)
+Tensor.__neg__ = neg
+
+
+def _float_power_(self, exponent):
+    if self.dtype is not (_dtype.complex128 if self.is_complex() else _dtype.float64):
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the "
+                           f"operation's result requires dtype {_dtype.float64}")
+    return inplace(self, float_power(self, exponent))
+
+
+Tensor.float_power_ = _float_power_
+
+
+# ---------------------------------------------------------------------------------------------
+# The rest of the pointwise family, re-exported so `from ember._ops.pointwise import *` has it
+
+from ember._ops.pointwise_unary import *          # noqa: E402,F401,F403
+from ember._ops.pointwise_logic import *          # noqa: E402,F401,F403
+from ember._ops.pointwise_complex import *        # noqa: E402,F401,F403
+from ember._ops.pointwise_logic import Where      # noqa: E402,F401  (used by other families)
+from ember._ops import pointwise_unary as _unary, pointwise_logic as _logic  # noqa: E402
+from ember._ops import pointwise_complex as _complex  # noqa: E402
+
+__all__ += _unary.__all__ + _logic.__all__ + _complex.__all__

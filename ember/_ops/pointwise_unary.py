@@ -1,0 +1,833 @@
+"""Unary pointwise math: abs/sign, powers and roots, exp/log, trig and hyperbolic functions,
+relu/sigmoid/tanh/logit, erf and gamma functions, rounding, clamp, nan_to_num.
+
+Torch's traps kept here:
+- integer and bool inputs of float functions (sqrt, exp, sin, erf ...) compute in the default
+  float dtype; abs/sign/square/relu/rounding keep integer dtypes (square of bool is int64).
+- complex gradients follow torch's convention: for a holomorphic f the input gradient is
+  grad * conj(f'(z)); for a real-valued f of z = x + iy it is grad * (df/dx + i df/dy).
+- kinks: abs'(0) = 0, relu'(0) = 0, clamp passes the gradient at its bounds (min <= x <= max).
+- NumPy returns scalars from 0-d inputs: every forward wraps with np.asarray.
+"""
+import math
+
+import numpy as np
+
+from ember import _dtype
+from ember._backend import scipy_special
+from ember._ops._helpers import inplace, is_tensor, promote, to_dtype, write_out
+from ember._tensor import Tensor
+from ember.autograd.function import ArrayFunction
+
+__all__ = []
+
+_asarray = np.asarray
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2.0
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _type_name(t):
+    """'Float', 'Long', 'ComplexFloat' ...: the name torch's kernel errors use."""
+    return t.dtype._legacy.replace("Tensor", "")
+
+
+def _float_input(t):
+    """Integer and bool tensors become the default float dtype (torch's float functions)."""
+    if t._data.dtype.kind in "iub":
+        return to_dtype(t, _dtype.get_default_dtype())
+    return t
+
+
+def _no_complex(t, kernel):
+    if t._data.dtype.kind == "c":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(t)}\'')
+
+
+def _const(array):
+    return Tensor._make(_asarray(array))
+
+
+def _where(mask, a, b):
+    """where() on a constant NumPy mask (masks of piecewise functions never need gradients)."""
+    from ember._ops.pointwise_logic import Where
+    return Where.apply(_const(mask), a, b)
+
+
+def _scipy(name, a, *args):
+    """scipy.special.<name>(*args, a) in a's dtype (half types computed in float32)."""
+    sp = scipy_special(a)
+    src = a if a.dtype in (np.float32, np.float64) else a.astype(np.float32)
+    return _asarray(getattr(sp, name)(*args, src)).astype(a.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Unary ops. `_SavesInput` / `_SavesOutput` give forward = ufunc, saving what backward needs.
+
+class _SavesInput(ArrayFunction):
+    fn = None
+
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _asarray(ctx.fn(a))
+
+
+class _SavesOutput(ArrayFunction):
+    fn = None
+
+    def forward(ctx, a):
+        out = _asarray(ctx.fn(a))
+        ctx.save_for_backward(out)
+        return out
+
+
+class Abs(ArrayFunction):
+    """|x|; d/dx = sgn(x) (0 at 0); for complex z the gradient is grad * z / |z|."""
+
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _asarray(np.abs(a))
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * a.sgn()
+
+
+class Sign(ArrayFunction):
+    """Zero gradient everywhere (torch's convention, also at 0)."""
+
+    def forward(ctx, a):
+        ctx.shape_dtype = (a.shape, a.dtype)
+        return _asarray(np.sign(a)) if a.dtype.kind != "b" else a.copy()
+
+    def backward(ctx, grad):
+        return grad * 0
+
+
+class Sgn(ArrayFunction):
+    """z / |z| (0 at 0); for real inputs this is sign(x) with a zero gradient."""
+
+    def forward(ctx, a):
+        if a.dtype.kind != "c":
+            return _asarray(np.sign(a)) if a.dtype.kind != "b" else a.copy()
+        mag = np.abs(a)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = _asarray(np.where(mag == 0, 0, a / mag).astype(a.dtype, copy=False))
+        ctx.save_for_backward(a, out)
+        return out
+
+    def backward(ctx, grad):
+        if not ctx._saved:
+            return grad * 0
+        a, s = ctx.saved_tensors
+        mag = a.abs()
+        # remove the radial part of grad, divide by |z|; 0 where z == 0
+        g = (grad - (grad * s.conj()).real * s) / mag
+        return _where(mag._data == 0, g * 0, g)
+
+
+class Sqrt(_SavesOutput):
+    fn = np.sqrt
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad / (2 * y.conj())
+
+
+class Rsqrt(_SavesOutput):
+    def forward(ctx, a):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = _asarray(np.reciprocal(np.sqrt(a)))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (-0.5 * y * y * y).conj()
+
+
+class Reciprocal(_SavesOutput):
+    def forward(ctx, a):
+        with np.errstate(divide="ignore"):
+            out = _asarray(np.reciprocal(a))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (-(y * y)).conj()
+
+
+class Exp(_SavesOutput):
+    """d/dx exp(x) = exp(x): saves the result, not the input."""
+    fn = np.exp
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y.conj()
+
+
+class Exp2(_SavesOutput):
+    fn = np.exp2
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y * _LN2).conj()
+
+
+class Expm1(_SavesOutput):
+    fn = np.expm1
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y + 1).conj()
+
+
+class Log(_SavesInput):
+    fn = np.log
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / a.conj()
+
+
+class Log2(_SavesInput):
+    fn = np.log2
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (a * _LN2).conj()
+
+
+class Log10(_SavesInput):
+    fn = np.log10
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (a * _LN10).conj()
+
+
+class Log1p(_SavesInput):
+    fn = np.log1p
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (a + 1).conj()
+
+
+# --- trigonometric and hyperbolic ------------------------------------------------------------
+
+class Sin(_SavesInput):
+    fn = np.sin
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * a.cos().conj()
+
+
+class Cos(_SavesInput):
+    fn = np.cos
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * -a.sin().conj()
+
+
+class Tan(_SavesOutput):
+    fn = np.tan
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 + y * y).conj()
+
+
+class Asin(_SavesInput):
+    fn = np.arcsin
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * (1 - a * a).rsqrt().conj()
+
+
+class Acos(_SavesInput):
+    fn = np.arccos
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * -(1 - a * a).rsqrt().conj()
+
+
+class Atan(_SavesInput):
+    fn = np.arctan
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (1 + a * a).conj()
+
+
+class Sinh(_SavesInput):
+    fn = np.sinh
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * a.cosh().conj()
+
+
+class Cosh(_SavesInput):
+    fn = np.cosh
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * a.sinh().conj()
+
+
+class Tanh(_SavesOutput):
+    """d/dx tanh(x) = 1 - tanh(x)^2, from the saved output."""
+    fn = np.tanh
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y).conj()
+
+
+class Asinh(_SavesInput):
+    fn = np.arcsinh
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * (a * a + 1).rsqrt().conj()
+
+
+class Acosh(_SavesInput):
+    fn = np.arccosh
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * ((a - 1).rsqrt() * (a + 1).rsqrt()).conj()
+
+
+class Atanh(_SavesInput):
+    fn = np.arctanh
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / (1 - a * a).conj()
+
+
+# --- activations ------------------------------------------------------------------------------
+
+class Relu(ArrayFunction):
+    """max(x, 0); the gradient at 0 is 0."""
+
+    def forward(ctx, a):
+        out = _asarray(np.maximum(a, 0))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return _where(y._data > 0, grad, grad * 0)
+
+
+class Sigmoid(_SavesOutput):
+    """1 / (1 + exp(-x)) without overflow; d = y * (1 - y) from the saved output."""
+
+    def forward(ctx, a):
+        if a.dtype.kind == "c":
+            out = _asarray(1 / (1 + np.exp(-a)))
+        else:
+            e = np.exp(-np.abs(a))   # never overflows; the branch is picked by sign
+            out = _asarray(np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False))
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y * (1 - y)).conj()
+
+
+class Logit(ArrayFunction):
+    """log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given; with eps the
+    gradient is 0 outside that interval."""
+
+    def forward(ctx, a, *, eps):
+        ctx.eps = eps
+        ctx.save_for_backward(a)
+        if eps is not None:
+            a = np.clip(a, eps, 1 - eps).astype(a.dtype, copy=False)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _asarray(np.log(a / (1 - a)))
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        g = grad / (a * (1 - a))
+        if ctx.eps is None:
+            return g
+        x = a._data
+        return _where((x < ctx.eps) | (x > 1 - ctx.eps), g * 0, g)
+
+
+# --- error and gamma functions (scipy.special) ------------------------------------------------
+
+class Erf(_SavesInput):
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _scipy("erf", a)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * _TWO_OVER_SQRT_PI * (-(a * a)).exp()
+
+
+class Erfc(_SavesInput):
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _scipy("erfc", a)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * -_TWO_OVER_SQRT_PI * (-(a * a)).exp()
+
+
+class Erfinv(_SavesOutput):
+    def forward(ctx, a):
+        out = _scipy("erfinv", a)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * _SQRT_PI_OVER_2 * (y * y).exp()
+
+
+class Lgamma(_SavesInput):
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _scipy("gammaln", a)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * digamma(a)
+
+
+class Digamma(_SavesInput):
+    """psi(x); torch gives -inf at 0 and nan at negative integers (SciPy: nan at 0 too)."""
+
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        out = _scipy("psi", a)
+        out[...] = np.where(a == 0, -np.inf, out)   # torch: psi(0) = -inf
+        return out
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * polygamma(1, a)
+
+
+class Polygamma(_SavesInput):
+    """The n-th derivative of digamma; n = 0 is digamma itself."""
+
+    def forward(ctx, a, *, n):
+        ctx.n = n
+        ctx.save_for_backward(a)
+        if n == 0:
+            out = _scipy("psi", a)
+            out[...] = np.where(a == 0, -np.inf, out)
+            return out
+        return _scipy("polygamma", a, n)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * polygamma(ctx.n + 1, a)
+
+
+class Mvlgamma(_SavesInput):
+    """log of the multivariate gamma function of order p."""
+
+    def forward(ctx, a, *, p):
+        ctx.p = p
+        ctx.save_for_backward(a)
+        return _scipy("multigammaln", a, p) if a.ndim else _asarray(
+            _scipy("multigammaln", a.reshape(1), p).reshape(()))
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        total = digamma(a)
+        for i in range(1, ctx.p):
+            total = total + digamma(a - i / 2)
+        return grad * total
+
+
+class I0(_SavesInput):
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _scipy("i0", a)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        from ember.special import i1
+        return grad * i1(a)
+
+
+# --- rounding (zero gradients, except frac) ---------------------------------------------------
+
+class _Rounding(ArrayFunction):
+    fn = None
+
+    def forward(ctx, a):
+        if a.dtype.kind in "iu":
+            return a.copy()
+        return _asarray(ctx.fn(a))
+
+    def backward(ctx, grad):
+        return grad * 0
+
+
+class Floor(_Rounding):
+    fn = np.floor
+
+
+class Ceil(_Rounding):
+    fn = np.ceil
+
+
+class Trunc(_Rounding):
+    fn = np.trunc
+
+
+class Round(ArrayFunction):
+    """Round half to even; with decimals, x * 10^d rounded then divided back (torch's way)."""
+
+    def forward(ctx, a, *, decimals=0):
+        if a.dtype.kind in "iu":
+            return a.copy()
+        if decimals == 0:
+            return _asarray(np.rint(a))
+        if decimals > 0:
+            s = np.asarray(10.0 ** decimals, a.dtype)
+            return _asarray(np.rint(a * s) / s)
+        s = np.asarray(10.0 ** -decimals, a.dtype)
+        return _asarray(np.rint(a / s) * s)
+
+    def backward(ctx, grad):
+        return grad * 0
+
+
+class Frac(ArrayFunction):
+    """x - trunc(x); the gradient passes through unchanged."""
+
+    def forward(ctx, a):
+        return _asarray(a - np.trunc(a))
+
+    def backward(ctx, grad):
+        return grad
+
+
+# --- clamp and nan_to_num ---------------------------------------------------------------------
+
+class Clamp(ArrayFunction):
+    """min(max(x, lo), hi) (all hi where lo > hi). The input's gradient passes where
+    lo <= x <= hi (boundaries included); a tensor bound gets it where it is the result."""
+
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a, lo, hi)
+        out = a
+        if lo is not None:
+            out = np.maximum(out, lo)
+        if hi is not None:
+            out = np.minimum(out, hi)
+        return _asarray(out) if out is not a else a.copy()
+
+    def backward(ctx, grad):
+        a, lo, hi = ctx.saved_tensors
+        x = a._data
+        lo_d = lo._data if is_tensor(lo) else lo
+        hi_d = hi._data if is_tensor(hi) else hi
+        keep = np.ones(x.shape, bool)
+        if lo is not None:
+            keep = keep & (x >= lo_d)
+        if hi is not None:
+            keep = keep & (x <= hi_d)
+        zero = grad * 0
+        g_a = _where(keep, grad, zero) if ctx.needs_input_grad[0] else None
+        g_lo = g_hi = None
+        if ctx.needs_input_grad[1]:
+            m = x < lo_d
+            if hi is not None:
+                m = m & (lo_d < hi_d)
+            g_lo = _where(m, grad, zero)
+        if ctx.needs_input_grad[2]:
+            m = x > hi_d
+            if lo is not None:
+                m = m | (hi_d < lo_d)
+            g_hi = _where(m, grad, zero)
+        return g_a, g_lo, g_hi
+
+
+class NanToNum(ArrayFunction):
+    """nan -> nan, +inf -> posinf, -inf -> neginf (the dtype's extremes by default); the
+    gradient is zero where the input was not finite."""
+
+    def forward(ctx, a, *, nan, posinf, neginf):
+        ctx.save_for_backward(a)
+        if a.dtype.kind not in "fcV":
+            return a.copy()
+        return _asarray(np.nan_to_num(a, copy=True, nan=nan, posinf=posinf, neginf=neginf))
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return _where(np.isfinite(a._data), grad, grad * 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+
+def _result(r, out):
+    return r if out is None else write_out(out, r)
+
+
+def _float_op(cls, name, kernel=None, real_only=False):
+    """torch.<name>(input, *, out=None) for a float function (ints -> default float)."""
+    def op(input, *, out=None):
+        x = _float_input(input)
+        if real_only:
+            _no_complex(x, kernel or name)
+        return _result(cls.apply(x), out)
+    op.__name__ = name
+    op.__doc__ = f"torch.{name}: elementwise, integer inputs computed in the default float dtype."
+    return op
+
+
+sqrt = _float_op(Sqrt, "sqrt")
+rsqrt = _float_op(Rsqrt, "rsqrt")
+reciprocal = _float_op(Reciprocal, "reciprocal")
+exp = _float_op(Exp, "exp")
+exp2 = _float_op(Exp2, "exp2")
+expm1 = _float_op(Expm1, "expm1")
+log = _float_op(Log, "log")
+log2 = _float_op(Log2, "log2")
+log10 = _float_op(Log10, "log10")
+log1p = _float_op(Log1p, "log1p")
+sin = _float_op(Sin, "sin")
+cos = _float_op(Cos, "cos")
+tan = _float_op(Tan, "tan")
+asin = arcsin = _float_op(Asin, "asin")
+acos = arccos = _float_op(Acos, "acos")
+atan = arctan = _float_op(Atan, "atan")
+sinh = _float_op(Sinh, "sinh")
+cosh = _float_op(Cosh, "cosh")
+tanh = _float_op(Tanh, "tanh")
+asinh = arcsinh = _float_op(Asinh, "asinh")
+acosh = arccosh = _float_op(Acosh, "acosh")
+atanh = arctanh = _float_op(Atanh, "atanh")
+sigmoid = _float_op(Sigmoid, "sigmoid")
+erf = _float_op(Erf, "erf", "erf_vml_cpu", True)
+erfc = _float_op(Erfc, "erfc", "erfc_vml_cpu", True)
+erfinv = _float_op(Erfinv, "erfinv", "erfinv_vml_cpu", True)
+lgamma = _float_op(Lgamma, "lgamma", "lgamma_vml_cpu", True)
+digamma = _float_op(Digamma, "digamma", "digamma", True)
+i0 = _float_op(I0, "i0", "i0_vml_cpu", True)
+
+
+def abs(input, *, out=None):
+    """|x|; keeps integer dtypes, complex gives the matching real dtype; bool is an error."""
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return _result(Abs.apply(input), out)
+
+
+absolute = abs
+
+
+def sign(input, *, out=None):
+    """-1, 0 or 1 in the input's dtype; complex inputs need sgn instead (as in torch)."""
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("Unlike NumPy, torch.sign is not intended to support complex numbers. "
+                           "Please use torch.sgn instead.")
+    return _result(Sign.apply(input), out)
+
+
+def sgn(input, *, out=None):
+    return _result(Sgn.apply(input), out)
+
+
+def square(input, *, out=None):
+    """x * x; bool squares to int64 (torch's pow(x, 2) promotion)."""
+    if input._data.dtype.kind == "b":
+        input = to_dtype(input, _dtype.int64)
+    return _result(input * input, out)
+
+
+def relu(input):
+    """max(x, 0), keeping the dtype (ints too); the gradient at 0 is 0."""
+    k = input._data.dtype.kind
+    if k == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    if k == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
+    return Relu.apply(input)
+
+
+def logit(input, eps=None, *, out=None):
+    """log(p / (1 - p)); with eps, p is clamped to [eps, 1 - eps] first."""
+    x = _float_input(input)
+    _no_complex(x, "logit_cpu")
+    return _result(Logit.apply(x, eps=eps), out)
+
+
+def polygamma(n, input, *, out=None):
+    if not isinstance(n, int) or n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    x = _float_input(input)
+    _no_complex(x, "polygamma")
+    return _result(Polygamma.apply(x, n=n), out)
+
+
+def mvlgamma(input, p, *, out=None):
+    """Multivariate log-gamma of order p; every element must exceed (p - 1) / 2."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    x = _float_input(input)
+    _no_complex(x, "mvlgamma")
+    if x._data.size and not np.all(x._data > (p - 1) / 2):
+        raise RuntimeError(f"All elements must be greater than (p-1)/2")
+    return _result(Mvlgamma.apply(x, p=p), out)
+
+
+def _rounding_op(cls, name, kernel):
+    def op(input, *, out=None):
+        k = input._data.dtype.kind
+        if k == "b":
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+        if k == "c":
+            raise RuntimeError(f"{name} is not supported for complex inputs")
+        return _result(cls.apply(input), out)
+    op.__name__ = name
+    return op
+
+
+floor = _rounding_op(Floor, "floor", "floor_vml_cpu")
+ceil = _rounding_op(Ceil, "ceil", "ceil_vml_cpu")
+trunc = _rounding_op(Trunc, "trunc", "trunc_vml_cpu")
+fix = trunc
+
+
+def round(input, *, decimals=0, out=None):
+    """Round half to even (0.5 -> 0, 2.5 -> 2); decimals= needs a float input."""
+    k = input._data.dtype.kind
+    if k == "b" or (k in "iu" and decimals != 0):
+        raise NotImplementedError(f"\"round_cpu\" not implemented for '{_type_name(input)}'")
+    if k == "c":
+        raise RuntimeError("round is not supported for complex inputs")
+    return _result(Round.apply(input, decimals=decimals), out)
+
+
+def frac(input, *, out=None):
+    if input._data.dtype.kind in "iub":
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_type_name(input)}'")
+    return _result(Frac.apply(input), out)
+
+
+def positive(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """Clamp to [min, max] (numbers or tensors, broadcast); min > max gives max everywhere.
+    The result dtype promotes input with the bounds (int tensor, float bound -> float)."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("clamp is not supported for complex types")
+    bounds = [b for b in (min, max) if b is not None]
+    rd = _dtype.result_type_of([input] + bounds)
+    if rd.np.kind == "b" and input._data.dtype.kind == "b":
+        raise RuntimeError("\"clamp_scalar_cpu\" not implemented for 'Bool'")
+    x = to_dtype(input, rd)
+    lo = _bound(min, rd)
+    hi = _bound(max, rd)
+    return _result(Clamp.apply(x, lo, hi), out)
+
+
+def _bound(b, rd):
+    if b is None:
+        return None
+    if is_tensor(b):
+        return to_dtype(b, rd)
+    return _asarray(b, dtype=rd.np) if rd.np.kind in "iub" or rd.np.itemsize < 4 else b
+
+
+clip = clamp
+
+
+def clamp_min(input, min, *, out=None):
+    return clamp(input, min=min, out=out)
+
+
+def clamp_max(input, max, *, out=None):
+    return clamp(input, max=max, out=out)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    """NaN -> nan, inf -> posinf (default: the dtype's max), -inf -> neginf (its lowest)."""
+    return _result(NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf), out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensor methods, in-place variants and torch.<name>_ functions
+
+def _inplace_of(fn):
+    def method(self, *args, **kwargs):
+        return inplace(self, fn(self, *args, **kwargs))
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+# name: (function, torch has torch.<name>_)
+_UNARY = {
+    "abs": (abs, True), "absolute": (absolute, False), "sign": (sign, False),
+    "sgn": (sgn, False), "sqrt": (sqrt, True), "rsqrt": (rsqrt, True),
+    "square": (square, True), "reciprocal": (reciprocal, True), "exp": (exp, True),
+    "exp2": (exp2, True), "expm1": (expm1, True), "log": (log, True), "log2": (log2, True),
+    "log10": (log10, True), "log1p": (log1p, True), "sin": (sin, True), "cos": (cos, True),
+    "tan": (tan, True), "asin": (asin, True), "acos": (acos, True), "atan": (atan, True),
+    "arcsin": (arcsin, True), "arccos": (arccos, True), "arctan": (arctan, True),
+    "sinh": (sinh, True), "cosh": (cosh, True), "tanh": (tanh, True), "asinh": (asinh, True),
+    "acosh": (acosh, True), "atanh": (atanh, True), "arcsinh": (arcsinh, True),
+    "arccosh": (arccosh, True), "arctanh": (arctanh, True), "sigmoid": (sigmoid, True),
+    "relu": (relu, True), "logit": (logit, True), "erf": (erf, True), "erfc": (erfc, True),
+    "erfinv": (erfinv, False), "lgamma": (lgamma, False), "digamma": (digamma, False),
+    "i0": (i0, True), "floor": (floor, True), "ceil": (ceil, True), "trunc": (trunc, True),
+    "fix": (fix, True), "round": (round, True), "frac": (frac, True),
+    "clamp": (clamp, True), "clip": (clip, True), "clamp_min": (clamp_min, True),
+    "clamp_max": (clamp_max, True), "nan_to_num": (nan_to_num, True),
+    "positive": (positive, False),
+}
+
+for _name, (_fn, _top) in _UNARY.items():
+    __all__.append(_name)
+    setattr(Tensor, _name, _fn)
+    if _name != "positive":
+        _ip = _inplace_of(_fn)
+        setattr(Tensor, _name + "_", _ip)
+        if _top:
+            globals()[_name + "_"] = _ip
+            __all__.append(_name + "_")
+
+__all__ += ["polygamma", "mvlgamma"]
+
+
+def _polygamma_method(self, n):
+    return polygamma(n, self)
+
+
+Tensor.polygamma = _polygamma_method
+Tensor.polygamma_ = lambda self, n: inplace(self, polygamma(n, self))
+Tensor.mvlgamma = mvlgamma
+Tensor.mvlgamma_ = lambda self, p: inplace(self, mvlgamma(self, p))
+Tensor.__abs__ = abs
+Tensor.__pos__ = positive
