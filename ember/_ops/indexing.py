@@ -230,38 +230,55 @@ def _plain_slice(s):
             (s.start is None or type(s.start) is int) and (s.stop is None or type(s.stop) is int))
 
 
+def _view_name(key):
+    """torch applies a basic key as a chain of views; grad_fn is the last one's node."""
+    for k in reversed(key if type(key) is tuple else (key,)):
+        if isinstance(k, int):
+            return "SelectBackward0"
+        if k is None:
+            return "UnsqueezeBackward0"
+        if isinstance(k, slice) and k != slice(None):
+            return "SliceBackward0"
+    return "AliasBackward0"
+
+
 def getitem(self, key):
     a = self._data
-    # Hot path (x[1:3], x[0], x[:, 1]) when no graph is recorded: NumPy's view is torch's view.
-    if not (self._requires_grad and _grad_state.enabled):
-        tk = type(key)
-        if tk is slice:
-            if a.ndim and _plain_slice(key):
-                return self._view_of(a[key])
-        elif tk is int:
-            if a.ndim and -a.shape[0] <= key < a.shape[0]:
-                return self._view_of(a[key, ...])   # "..." keeps a 0-d result an array
-        elif tk is tuple and len(key) <= a.ndim + 1:
-            shape = a.shape
-            shift = 0   # after an Ellipsis, key position i addresses dim i + shift
-            ell = False
-            for i, k in enumerate(key):
-                tk = type(k)
-                if tk is slice:
-                    if not _plain_slice(k):
-                        break
-                elif tk is int:
-                    j = i + shift
-                    if j >= len(shape) or not -shape[j] <= k < shape[j]:
-                        break
-                elif k is Ellipsis and not ell:
-                    ell = True
-                    shift = a.ndim - len(key)
-                else:
+    # Hot path (x[1:3], x[0], x[:, 1], x[..., 0]): NumPy's view is torch's view. Keys with
+    # None, tensors, lists, bools or out-of-range ints take the general path below.
+    npkey = None
+    tk = type(key)
+    if tk is slice:
+        if a.ndim and _plain_slice(key):
+            npkey = key
+    elif tk is int:
+        if a.ndim and -a.shape[0] <= key < a.shape[0]:
+            npkey = (key, Ellipsis)   # "..." keeps a 0-d result an array, not a scalar
+    elif tk is tuple and len(key) <= a.ndim + 1:
+        shape = a.shape
+        shift = 0   # after an Ellipsis, key position i addresses dim i + shift
+        ell = False
+        for i, k in enumerate(key):
+            tk = type(k)
+            if tk is slice:
+                if not _plain_slice(k):
                     break
+            elif tk is int:
+                j = i + shift
+                if j >= len(shape) or not -shape[j] <= k < shape[j]:
+                    break
+            elif k is Ellipsis and not ell:
+                ell = True
+                shift = a.ndim - len(key)
             else:
-                if ell or len(key) <= a.ndim:   # (too many indices: the slow path raises)
-                    return self._view_of(a[key] if ell else a[key + (Ellipsis,)])
+                break
+        else:
+            if ell or len(key) <= a.ndim:   # (too many indices: the general path raises)
+                npkey = key if ell else key + (Ellipsis,)
+    if npkey is not None:
+        if not (self._requires_grad and _grad_state.enabled):
+            return self._view_of(a[npkey])
+        return ViewFn.apply(self, fn=lambda x: x[npkey], name=_view_name(key))
     if a.ndim == 0 and key is not None and key is not Ellipsis and not (
             isinstance(key, tuple) and all(k is None or k is Ellipsis for k in key)):
         if not isinstance(key, (Tensor, bool)):
@@ -269,11 +286,7 @@ def getitem(self, key):
                              "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
     npkey, basic = _convert_key(key, a.shape)
     if basic:
-        if isinstance(key, int) or (type(key) is tuple and all(type(k) is int for k in key)):
-            name = "SelectBackward0"
-        else:
-            name = "SliceBackward0"
-        return ViewFn.apply(self, fn=_basic_fn(npkey), name=name)
+        return ViewFn.apply(self, fn=_basic_fn(npkey), name=_view_name(key))
     if any(type(k) is int for k in npkey):
         k1, k2 = _split_ints(npkey)
         return getitem(getitem(self, k1), k2)
