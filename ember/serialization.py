@@ -32,6 +32,7 @@ import struct
 import sys
 import weakref
 import zipfile
+import zlib
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from collections import OrderedDict
 
@@ -191,6 +192,8 @@ def _layout(t):
     that owner (negative or odd strides, an owner NumPy made with gaps), t is copied alone."""
     a = t._data
     item = a.itemsize
+    if a.base is None and a.flags.c_contiguous:      # the common case: t owns its memory
+        return (a.reshape(-1).view(np.uint8), 0, t.stride())
     root = _root(a)
     data = _bytes_of(root)
     if data is not None:
@@ -420,8 +423,12 @@ class _StorageTable:
         self.records = []    # (key, uint8 array)
         self.itemsize = {}   # key -> element size of the storage's dtype
         self.legacy = legacy
+        self.emitted = []    # ember globals met while pickling (see _rename_globals)
 
     def persistent_id(self, obj):
+        if id(obj) in _CANDIDATE_IDS:      # an ember global whose name must become torch's
+            self.emitted.append(obj)
+            return None
         t = type(obj)
         if t is UntypedStorage:
             untyped, dt, storage_type = obj, _dtype.uint8, UntypedStorage
@@ -473,25 +480,25 @@ def _torch_names():
             pairs.items()}
 
 
-_TORCH_NAMES = None
+_TORCH_NAMES = _CANDIDATE_IDS = None
 
 
-def _rename_globals(data, memo):
+def _init_names():
+    global _TORCH_NAMES, _CANDIDATE_IDS
+    if _TORCH_NAMES is None:
+        _TORCH_NAMES = _torch_names()
+        _CANDIDATE_IDS = frozenset(map(id, _TORCH_NAMES))   # module-level objects: ids stable
+
+
+def _rename_globals(data, emitted):
     """Rewrite ember's GLOBAL opcodes as torch's. Each global is written once (later uses are
     memo gets), so an emitted one must occur exactly once; if user data holds the same bytes,
     give up (None) and let the caller use the slower pickler that writes torch's names itself."""
-    global _TORCH_NAMES
-    if _TORCH_NAMES is None:
-        _TORCH_NAMES = _torch_names()
-    if b"cember." not in data:
-        return data
-    for entry in memo.values():
-        names = _TORCH_NAMES.get(entry[1]) if _hashable(entry[1]) else None
-        if names is not None:
-            old, new = names
-            if data.count(old) != 1:
-                return None
-            data = data.replace(old, new)
+    for obj in set(emitted):
+        old, new = _TORCH_NAMES[obj]
+        if data.count(old) != 1:
+            return None
+        data = data.replace(old, new)
     return data
 
 
@@ -508,9 +515,6 @@ class _TorchNamesPickler(pickle._Pickler):
     for protocols >= 4, whose STACK_GLOBAL cannot be patched afterwards, and for odd data)."""
 
     def save_global(self, obj, name=None):
-        global _TORCH_NAMES
-        if _TORCH_NAMES is None:
-            _TORCH_NAMES = _torch_names()
         names = _TORCH_NAMES.get(obj) if _hashable(obj) else None
         if names is None:
             return super().save_global(obj, name)
@@ -528,12 +532,13 @@ class _TorchNamesPickler(pickle._Pickler):
 
 def _pickle(obj, table, pickle_module, protocol):
     """Pickle obj with storages as persistent ids, writing torch's global names."""
+    _init_names()
     buf = io.BytesIO()
     if pickle_module is pickle and protocol <= 3:
         p = pickle.Pickler(buf, protocol)
         p.persistent_id = table.persistent_id
         p.dump(obj)
-        data = _rename_globals(buf.getvalue(), p.memo.copy())
+        data = _rename_globals(buf.getvalue(), table.emitted)
         if data is not None:
             return data
         buf = io.BytesIO()
@@ -546,7 +551,7 @@ def _pickle(obj, table, pickle_module, protocol):
     p = pickle_module.Pickler(buf, protocol)
     p.persistent_id = table.persistent_id
     p.dump(obj)
-    data = _rename_globals(buf.getvalue(), p.memo.copy() if hasattr(p.memo, "copy") else {})
+    data = _rename_globals(buf.getvalue(), table.emitted)
     if data is None:
         raise RuntimeError("could not write torch's global names with this pickle_module")
     return data
@@ -603,29 +608,57 @@ def _write(out, name, pkl, table, new_format, no_byteorder, protocol):
 
 
 class _AlignedZip:
-    """Writes stored records with each record's data aligned as torch aligns it (64 bytes), by
-    padding the local header's extra field (id 'FB', as torch's writer does)."""
+    """A minimal stored-zip writer (no seeking, so pipes work too) that aligns each record's
+    data to 64 bytes as torch does, by padding the local header's extra field (id 'FB')."""
+
+    _DATE = 33    # 1980-01-01 in DOS format, as torch writes it
 
     def __init__(self, out):
-        self.zf = zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True)
+        self.out = out
+        self.pos = 0
+        self.central = []
 
     def write(self, name, data):
-        zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-        zi.compress_type = zipfile.ZIP_STORED
-        zi.create_system = 0
-        size = data.nbytes if isinstance(data, np.ndarray) else len(data)
-        zip64 = size * 1.05 > zipfile.ZIP64_LIMIT     # zipfile then adds a 20-byte extra
-        header = 30 + len(name.encode()) + (20 if zip64 else 0)
-        pad = -(self.zf.start_dir + header) % _STORAGE_ALIGNMENT
+        raw = name.encode()
+        view = memoryview(data).cast("B") if isinstance(data, np.ndarray) else memoryview(data)
+        size = view.nbytes
+        crc = zlib.crc32(view)
+        zip64 = size >= 0xFFFFFFFF
+        z64 = struct.pack("<HHQQ", 1, 16, size, size) if zip64 else b""
+        pad = -(self.pos + 30 + len(raw) + len(z64)) % _STORAGE_ALIGNMENT
         if pad < 4:
             pad += _STORAGE_ALIGNMENT
-        zi.extra = b"FB" + struct.pack("<H", pad - 4) + b"Z" * (pad - 4)
-        if isinstance(data, np.ndarray):
-            data = memoryview(data)
-        self.zf.writestr(zi, data)
+        extra = z64 + b"FB" + struct.pack("<H", pad - 4) + b"Z" * (pad - 4)
+        small = 0xFFFFFFFF if zip64 else size
+        header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 45 if zip64 else 20, 0, 0, 0,
+                             self._DATE, crc, small, small, len(raw), len(extra))
+        self.out.write(header + raw + extra)
+        self.out.write(view)
+        self.central.append((raw, crc, size, self.pos))
+        self.pos += len(header) + len(raw) + len(extra) + size
 
     def close(self):
-        self.zf.close()
+        start = self.pos
+        for raw, crc, size, offset in self.central:
+            big_size, big_off = size >= 0xFFFFFFFF, offset >= 0xFFFFFFFF
+            z64 = (struct.pack("<QQ", size, size) if big_size else b"") + \
+                (struct.pack("<Q", offset) if big_off else b"")
+            extra = struct.pack("<HH", 1, len(z64)) + z64 if z64 else b""
+            ver = 45 if z64 else 20
+            entry = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, ver, ver, 0, 0, 0, self._DATE,
+                                crc, 0xFFFFFFFF if big_size else size,
+                                0xFFFFFFFF if big_size else size, len(raw), len(extra), 0, 0, 0,
+                                0, 0xFFFFFFFF if big_off else offset)
+            self.out.write(entry + raw + extra)
+            self.pos += len(entry) + len(raw) + len(extra)
+        n, cd_size = len(self.central), self.pos - start
+        if n >= 0xFFFF or start >= 0xFFFFFFFF or cd_size >= 0xFFFFFFFF:
+            self.out.write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, n, n,
+                                       cd_size, start))
+            self.out.write(struct.pack("<IIQI", 0x07064B50, 0, self.pos, 1))
+            n, cd_size, start = min(n, 0xFFFF), min(cd_size, 0xFFFFFFFF), \
+                min(start, 0xFFFFFFFF)
+        self.out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, cd_size, start, 0))
 
 
 def _write_zip(out, name, pkl, table, no_byteorder):
