@@ -188,7 +188,11 @@ def _check_nll_shapes(input, target):
                          f"batch_size ({target.shape[0]}).")
     if input.dim() == 2 and target.dim() != 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input.dim() > 2:
+    if input.dim() == 3:
+        want = [input.shape[0]] + list(input.shape[2:])
+        if list(target.shape) != want:
+            raise RuntimeError(f"Expected target size {want}, got {list(target.shape)}")
+    elif input.dim() > 3:
         if target.dim() != input.dim() - 1:
             raise RuntimeError(f"only batches of spatial targets supported ({input.dim()}D "
                                f"tensors) but got targets of dimension: {target.dim()}")
@@ -432,7 +436,7 @@ class XlogY(ArrayFunction):
             with np.errstate(divide="ignore"):
                 gx = _where(zero, grad * 0, grad * y.log())
         if ctx.needs_input_grad[1]:
-            gy = _where(zero, grad * 0, grad * x / y)
+            gy = grad * x / y   # 0/0 = NaN at x == y == 0, as torch's xlogy gives
         return gx, gy
 
 
@@ -463,11 +467,11 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     else:
         loss = input - target * (input + eps).log()
     if full:
-        t = target._data
-        with np.errstate(divide="ignore", invalid="ignore"):
-            st = t * np.log(t) - t + 0.5 * np.log(2 * math.pi * t)
-        st = np.where(t > 1, st, 0).astype(t.dtype)
-        loss = loss + _const(st)
+        # Stirling's term where target > 1; differentiable in target like torch's (whose
+        # masked entries still give NaN gradients at target == 0)
+        st = target * target.log() - target + (target * (2 * math.pi)).log() * 0.5
+        loss = loss + _where(_const(target._data > 1), st,
+                             _const(np.zeros((), target._data.dtype)))
     return _reduce(loss, reduction)
 
 
