@@ -5,8 +5,6 @@ trace), repetition (repeat, tile, repeat_interleave), broadcasting helpers, atle
 Joins and reorderings copy; splits, broadcast_to/broadcast_tensors, atleast_*d and meshgrid give
 views, as in torch.
 """
-import math
-
 import numpy as np
 
 from ember import _dtype
