@@ -1,2 +1,546 @@
-"""(being written for issue #5 by another engineer)"""
-__all__ = []
+"""Pooling: max/avg/adaptive/lp pooling and max_unpool, 1-D to 3-D.
+
+Two building blocks carry everything:
+
+- Max pooling picks one input element per output: forward copies the strided windows
+  (N, C, *out, K) once and takes argmax (first maximum wins ties; NaN wins, as in torch), and
+  records flat indices into each (h*W + w) plane - torch's `return_indices`. The gradient is a
+  scatter-add by flat index (`ScatterFlat`, one `bincount`), whose gradient is a gather by flat
+  index (`GatherFlat`): closed under double backward. `max_unpool` is the same scatter.
+- Average pooling (and adaptive average pooling, and the separable interpolation modes in
+  sampling.py) is linear and separable: along each spatial dim it is one small matrix
+  A (out, in). `Separable` applies the matrices with one matmul per dim on a reshaped view (no
+  transposes); its gradient applies the transposed matrices. count_include_pad, ceil_mode and
+  divisor_override only change the matrices' entries.
+"""
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ember._tensor import Tensor
+from ember.autograd.function import ArrayFunction
+
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
+           "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d",
+           "avg_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+           "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+           "lp_pool1d", "lp_pool2d", "lp_pool3d"]
+
+
+def _float_dtype(dt):
+    """Half types compute in float32 (NumPy's half matmul is slow); ints in float64."""
+    if dt == np.float16 or dt.name == "bfloat16":
+        return np.dtype(np.float32)
+    if dt.kind in "biu":
+        return np.dtype(np.float64)
+    return dt
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear separable maps: one matrix per trailing spatial dim
+
+def _apply_mats(x, mats):
+    """x (..., *L) with mats[i] (out_i, L_i) applied along the last len(mats) dims."""
+    D = len(mats)
+    for i, A in enumerate(mats):
+        if A is None:
+            continue
+        ax = x.ndim - D + i
+        pre, L = x.shape[:ax], x.shape[ax]
+        post = math.prod(x.shape[ax + 1:])
+        y = np.matmul(A, x.reshape(pre + (L, post))) if post != 1 or ax != x.ndim - 1 else \
+            np.matmul(x.reshape(pre + (L,)), A.T)
+        x = y.reshape(pre + (A.shape[0],) + x.shape[ax + 1:])
+    return x
+
+
+class Separable(ArrayFunction):
+    """y = x contracted with one matrix per spatial dim (pooling and interpolation weights);
+    the gradient applies the transposes (and is itself a Separable)."""
+
+    def forward(ctx, x, *, mats, name="Separable"):
+        ctx.mats = mats
+        ctx.op_name = name
+        dt = x.dtype
+        cdt = _float_dtype(dt)
+        m = [None if A is None else A.astype(cdt, copy=False) for A in mats]
+        y = _apply_mats(x.astype(cdt, copy=False), m)
+        if dt.kind in "biu":
+            y = np.round(y) if name.startswith("Upsample") else np.trunc(y)
+        return np.ascontiguousarray(y).astype(dt, copy=False)
+
+    def backward(ctx, gy):
+        return Separable.apply(gy, mats=[None if A is None else A.T for A in ctx.mats],
+                               name=ctx.op_name)
+
+    def name(self):
+        return self.op_name + "Backward0"
+
+
+# ---------------------------------------------------------------------------------------------
+# Scatter/gather by flat index within each (N, C) plane
+
+class ScatterFlat(ArrayFunction):
+    """out (N, C, *plane): src (N, C, ...) added at its per-plane flat indices (the max pool
+    gradient, max_unpool) with one bincount; the gradient gathers."""
+
+    def forward(ctx, src, *, idx, plane):
+        ctx.idx = idx
+        N, C = src.shape[:2]
+        P = math.prod(plane)
+        flat = (np.arange(N * C, dtype=np.int64).reshape(N, C, *([1] * (idx.ndim - 2))) * P
+                + idx).ravel()
+        out = np.bincount(flat, weights=src.ravel().astype(np.float64), minlength=N * C * P)
+        return out.astype(src.dtype).reshape((N, C) + tuple(plane))
+
+    def backward(ctx, g):
+        return GatherFlat.apply(g, idx=ctx.idx)
+
+
+class GatherFlat(ArrayFunction):
+    """out[n, c, ...] = x[n, c].flat[idx[n, c, ...]] (max pooling's selection); the gradient
+    scatters."""
+
+    def forward(ctx, x, *, idx):
+        ctx.idx = idx
+        ctx.plane = x.shape[2:]
+        N, C = x.shape[:2]
+        out = np.take_along_axis(x.reshape(N, C, math.prod(x.shape[2:])),
+                                 idx.reshape(N, C, idx[0, 0].size if idx.size else 0), axis=2)
+        return out.reshape(idx.shape)
+
+    def backward(ctx, g):
+        return ScatterFlat.apply(g, idx=ctx.idx, plane=ctx.plane)
+
+
+# ---------------------------------------------------------------------------------------------
+# Geometry and torch's argument checks
+
+def _tuple(v, D, name, fn):
+    if isinstance(v, (list, tuple)):
+        if len(v) == 1:
+            return (int(v[0]),) * D
+        if len(v) != D:
+            raise RuntimeError(f"{fn}: {name} must either be a single int, or a tuple of {D} "
+                               f"ints")
+        return tuple(int(i) for i in v)
+    return (int(v),) * D
+
+
+def _pool_out(L, k, s, p, d, ceil_mode):
+    num = L + 2 * p - d * (k - 1) - 1
+    o = (-(-num // s) if ceil_mode else num // s) + 1
+    if ceil_mode and (o - 1) * s >= L + p:
+        o -= 1   # the last window must start inside the input or the left padding
+    return o
+
+
+def _batched(input, D, fn):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if input.dim() not in (D + 1, D + 2) or any(s == 0 for s in input.shape[-D:]) or (
+            input.dim() == D + 2 and input.shape[1] == 0):
+        kinds = {1: "2D or 3D", 2: "3D or 4D", 3: "4D or 5D"}[D]
+        raise RuntimeError(f"non-empty {kinds} (batch mode) tensor expected for input")
+    if input.dim() == D + 1:
+        return True, input.unsqueeze(0)
+    return False, input
+
+
+def _geometry(x, D, kernel_size, stride, padding, dilation, ceil_mode, fn):
+    k = _tuple(kernel_size, D, "kernel_size", fn)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
+        _tuple(stride, D, "stride", fn)
+    p = _tuple(padding, D, "padding", fn)
+    d = _tuple(dilation, D, "dilation", fn)
+    if any(i <= 0 for i in k):
+        raise RuntimeError(f"{fn}: kernel_size must be greater than zero, but got "
+                           f"kernel_size={list(k)}" if False else
+                           "kernel size should be greater than zero, but got " +
+                           " ".join(f"k{n}: {v}" for n, v in zip("dhw"[3 - D:], k)))
+    if any(i == 0 for i in s):
+        raise RuntimeError("stride should not be zero")
+    if any(i < 0 for i in s):
+        raise RuntimeError("stride should be greater than zero")
+    if any(i <= 0 for i in d):
+        raise RuntimeError("dilation should be greater than zero")
+    for i in range(D):
+        if p[i] < 0:
+            raise RuntimeError("pad must be non-negative")
+        if p[i] * 2 > d[i] * (k[i] - 1) + 1:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p[i]}, kernel_size={k[i]} and dilation={d[i]}")
+    L = x.shape[2:]
+    out = tuple(_pool_out(L[i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(D))
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated "
+                           f"output size: ({'x'.join(map(str, (x.shape[1],) + out))}). Output "
+                           f"size is too small")
+    return k, s, p, d, out
+
+
+# ---------------------------------------------------------------------------------------------
+# Max pooling
+
+def _max_pool_indices(x, k, s, p, d, out):
+    """Per-plane flat indices (N, C, *out) of each window's maximum."""
+    D = len(k)
+    L = x.shape[2:]
+    # -inf padding (the smallest value for ints); extra right padding for ceil_mode windows
+    hi = [max(p[i], (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - L[i] - p[i]) for i in range(D)]
+    fill = -np.inf if x.dtype.kind == "f" or x.dtype.name == "bfloat16" else (
+        np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p[i], hi[i]) for i in range(D)),
+                constant_values=fill) if any(p) or any(hi) else x
+    st = xp.strides
+    win = as_strided(xp, xp.shape[:2] + out + k,
+                     st[:2] + tuple(st[2 + i] * s[i] for i in range(D))
+                     + tuple(st[2 + i] * d[i] for i in range(D)), writeable=False)
+    K = math.prod(k)
+    kidx = np.argmax(win.reshape(xp.shape[:2] + out + (K,)), axis=-1)
+    kpos = np.unravel_index(kidx, k) if D > 1 else (kidx,)
+    flat = np.zeros(kidx.shape, np.int64)
+    for i in range(D):
+        shape = [1] * (2 + D)
+        shape[2 + i] = out[i]
+        start = (np.arange(out[i], dtype=np.int64) * s[i] - p[i]).reshape(shape)
+        flat = flat * L[i] + start + kpos[i] * d[i]
+    return flat
+
+
+class MaxPool(ArrayFunction):
+    """Values and flat indices of window maxima; the gradient scatters to the indices."""
+
+    def forward(ctx, x, *, k, s, p, d, out, name):
+        idx = _max_pool_indices(x, k, s, p, d, out)
+        N, C = x.shape[:2]
+        vals = np.take_along_axis(x.reshape(N, C, -1), idx.reshape(N, C, -1), axis=2)
+        ctx.idx, ctx.plane, ctx.op_name = idx, x.shape[2:], name
+        ctx.mark_non_differentiable(idx)
+        return vals.reshape(idx.shape), idx
+
+    def backward(ctx, g, _):
+        return ScatterFlat.apply(g, idx=ctx.idx, plane=ctx.plane)
+
+    def name(self):
+        return self.op_name + "Backward0"
+
+
+def _max_pool(D, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    fn = f"max_pool{D}d"
+    unbatched, x = _batched(input, D, fn)
+    k, s, p, d, out = _geometry(x, D, kernel_size, stride, padding, dilation, ceil_mode, fn)
+    name = f"MaxPool{D}DWithIndices" if D > 1 else "MaxPool2DWithIndices"
+    vals, idx = MaxPool.apply(x, k=k, s=s, p=p, d=d, out=out, name=name)
+    if unbatched:
+        vals, idx = vals.squeeze(0), idx.squeeze(0)
+    return (vals, idx) if return_indices else vals
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over sliding windows of (N, C, L); return_indices gives flat positions in L."""
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over windows of (N, C, H, W); padding (at most half the kernel) is -inf; with
+    ceil_mode the last window may hang over the edge but must start inside. Indices are h*W+w."""
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over windows of (N, C, D, H, W)."""
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Average pooling
+
+def _avg_matrix(L, k, s, p, out, count_include_pad, divisor_override):
+    """A (out, L): row o averages input positions [o*s - p, o*s - p + k) inside the input."""
+    A = np.zeros((out, L))
+    for o in range(out):   # a loop over output positions of one dim: O(out) Python steps
+        start = o * s - p
+        end = min(start + k, L + p)
+        size = end - start
+        lo, hi = max(start, 0), min(end, L)
+        div = divisor_override if divisor_override else (size if count_include_pad else hi - lo)
+        A[o, lo:hi] = 1.0 / div if not divisor_override else 1.0
+    return A
+
+
+def _avg_pool(D, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    fn = f"avg_pool{D}d"
+    unbatched, x = _batched(input, D, fn)
+    k, s, p, _, out = _geometry(x, D, kernel_size, stride, padding, 1, ceil_mode, fn)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    mats = [_avg_matrix(x.shape[2 + i], k[i], s[i], p[i], out[i], count_include_pad,
+                        divisor_override) for i in range(D)]
+    if divisor_override:
+        mats[0] = mats[0] / divisor_override
+    y = Separable.apply(x, mats=mats, name=f"AvgPool{max(D, 2)}D")
+    return y.squeeze(0) if unbatched else y
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Mean over windows of (N, C, L); count_include_pad counts zero padding in the divisor."""
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over windows of (N, C, H, W). With ceil_mode, windows hanging past the padded edge
+    divide by their size inside input+padding; divisor_override replaces the divisor."""
+    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over windows of (N, C, D, H, W)."""
+    return _avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+# ---------------------------------------------------------------------------------------------
+# Adaptive pooling: window i covers [floor(i*L/out), ceil((i+1)*L/out))
+
+def _adaptive_bounds(L, out):
+    i = np.arange(out)
+    return (i * L) // out, -((-(i + 1) * L) // out)
+
+
+def _adaptive_matrix(L, out):
+    A = np.zeros((out, L))
+    lo, hi = _adaptive_bounds(L, out)
+    for o in range(out):
+        A[o, lo[o]:hi[o]] = 1.0 / (hi[o] - lo[o])
+    return A
+
+
+def _adaptive_size(x, D, output_size, fn):
+    if isinstance(output_size, (list, tuple)):
+        if len(output_size) != D:
+            raise ValueError(f"{fn}: output_size must be {D}")
+        sizes = output_size
+    else:
+        sizes = (output_size,) * D
+    return tuple(x.shape[-D + i] if sz is None else int(sz) for i, sz in enumerate(sizes))
+
+
+def _check_adaptive(input, D, fn):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if input.dim() not in (D + 1, D + 2):
+        raise RuntimeError(f"{fn}(): Expected {D + 1}D or {D + 2}D tensor, but got "
+                           f"{list(input.shape)}")
+    for i in range(1, input.dim()):
+        if input.shape[i] == 0:
+            raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {i} being empty")
+    if input.dtype.is_floating_point is False:
+        raise NotImplementedError(f'"{fn}" not implemented for '
+                                  f"'{_scalar_name(input)}'")
+
+
+def _scalar_name(t):
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}.get(str(t.dtype).split(".")[-1], str(t.dtype))
+
+
+def _adaptive_avg(D, input, output_size):
+    fn = f"adaptive_avg_pool{D}d"
+    _check_adaptive(input, D, fn)
+    out = _adaptive_size(input, D, output_size, fn)
+    mats = [_adaptive_matrix(input.shape[-D + i], out[i]) for i in range(D)]
+    return Separable.apply(input, mats=mats, name=f"AdaptiveAvgPool{max(D, 2)}D")
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Mean over L split into output_size nearly equal (possibly overlapping) windows."""
+    return _adaptive_avg(1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Adaptive mean pooling of (N, C, H, W) or (C, H, W); None in output_size keeps a dim."""
+    return _adaptive_avg(2, input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    return _adaptive_avg(3, input, output_size)
+
+
+class AdaptiveMaxPool(ArrayFunction):
+    """Max over adaptive windows: windows padded to the largest size by repeating their last
+    element (the max is unchanged), gathered with one fancy index, then argmax."""
+
+    def forward(ctx, x, *, out, name):
+        D = len(out)
+        L = x.shape[2:]
+        N, C = x.shape[:2]
+        flat = np.zeros((N, C) + out, np.int64)
+        kmax = []
+        grids = []
+        for i in range(D):
+            lo, hi = _adaptive_bounds(L[i], out[i])
+            km = int((hi - lo).max())
+            pos = np.minimum(lo[:, None] + np.arange(km)[None, :], hi[:, None] - 1)  # (o, km)
+            grids.append(pos)
+            kmax.append(km)
+        # positions (o_1.., k_1..) -> flat per-plane index
+        pos_flat = np.zeros(tuple(out) + tuple(kmax), np.int64)
+        for i in range(D):
+            shape = [1] * (2 * D)
+            shape[i], shape[D + i] = out[i], kmax[i]
+            pos_flat = pos_flat * L[i] + grids[i].reshape(shape)
+        pos_flat = pos_flat.reshape(tuple(out) + (-1,))
+        xf = x.reshape(N, C, -1)
+        win = xf[:, :, pos_flat]                              # (N, C, *out, K)
+        kidx = np.argmax(win, axis=-1)
+        flat = np.take_along_axis(np.broadcast_to(pos_flat, (N, C) + pos_flat.shape),
+                                  kidx[..., None], axis=-1)[..., 0]
+        vals = np.take_along_axis(win, kidx[..., None], axis=-1)[..., 0]
+        ctx.idx, ctx.plane, ctx.op_name = flat, L, name
+        ctx.mark_non_differentiable(flat)
+        return vals, flat
+
+    def backward(ctx, g, _):
+        return ScatterFlat.apply(g, idx=ctx.idx, plane=ctx.plane)
+
+    def name(self):
+        return self.op_name + "Backward0"
+
+
+def _adaptive_max(D, input, output_size, return_indices):
+    fn = f"adaptive_max_pool{D}d"
+    _check_adaptive(input, D, fn)
+    out = _adaptive_size(input, D, output_size, fn)
+    unbatched = input.dim() == D + 1
+    x = input.unsqueeze(0) if unbatched else input
+    vals, idx = AdaptiveMaxPool.apply(x, out=out, name=f"AdaptiveMaxPool{max(D, 2)}D")
+    if unbatched:
+        vals, idx = vals.squeeze(0), idx.squeeze(0)
+    return (vals, idx) if return_indices else vals
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max(1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Adaptive max pooling; indices are flat positions h*W+w in each plane."""
+    return _adaptive_max(2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    return _adaptive_max(3, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    return _adaptive_max(1, input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    return _adaptive_max(2, input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=True):
+    return _adaptive_max(3, input, output_size, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Max unpooling and power-average pooling
+
+def _max_unpool(D, input, indices, kernel_size, stride, padding, output_size):
+    fn = f"max_unpool{D}d"
+    k = _tuple(kernel_size, D, "kernel_size", fn)
+    s = k if stride is None else _tuple(stride, D, "stride", fn)
+    p = _tuple(padding, D, "padding", fn)
+    unbatched = input.dim() == D + 1
+    x = input.unsqueeze(0) if unbatched else input
+    idx = indices.unsqueeze(0) if unbatched else indices
+    default = tuple((x.shape[2 + i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(D))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(o) for o in output_size)[-D:]
+        for i in range(D):
+            lo, hi = default[i] - s[i], default[i] + s[i]
+            if not lo < out[i] < hi:
+                raise ValueError(f"invalid output_size \"{list(output_size)}\" (dim {i} must be "
+                                 f"between {lo} and {hi})")
+    if idx.shape != x.shape:
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({list(x.shape)}) but got indices tensor with shape: "
+                           f"{list(idx.shape)}")
+    ia = idx._data
+    P = math.prod(out)
+    if ia.size and (ia.min() < 0 or ia.max() >= P):
+        raise RuntimeError(f"Found an invalid max index: {int(ia.max() if ia.max() >= P else ia.min())} "
+                           f"(output volumes are of size {'x'.join(map(str, out))}")
+    y = ScatterFlat.apply(x, idx=ia, plane=out)
+    return y.squeeze(0) if unbatched else y
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Inverse of max_pool2d: values written at their flat indices, zeros elsewhere."""
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
+
+
+def _lp_pool(D, input, norm_type, kernel_size, stride, ceil_mode):
+    k = _tuple(kernel_size, D, "kernel_size", f"lp_pool{D}d")
+    avg = (avg_pool1d, avg_pool2d, avg_pool3d)[D - 1]
+    if stride is not None:
+        out = avg(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    else:
+        out = avg(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
+    # torch: (sign(out) * relu(|out|)) * K, then the 1/p power
+    return (out.sign() * out.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(sum over windows of x^p)^(1/p)."""
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)

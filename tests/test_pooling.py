@@ -1,0 +1,121 @@
+"""Pooling against torch: max/avg/adaptive/lp pooling, max_unpool, indices, gradients, double
+backward, dtypes and errors."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from oracle import assert_close, check, check_raises, make_array, to_ember, to_torch
+
+
+def F(t):
+    return t.nn.functional
+
+
+MAX = [
+    ("max_pool1d", (2, 3, 11), dict(kernel_size=3, stride=2, padding=1, dilation=2)),
+    ("max_pool1d", (3, 10), dict(kernel_size=4, ceil_mode=True)),
+    ("max_pool2d", (2, 3, 8, 9), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("max_pool2d", (2, 3, 8, 8), dict(kernel_size=2)),
+    ("max_pool2d", (3, 7, 9), dict(kernel_size=(2, 3), stride=(1, 2), dilation=(2, 1))),
+    ("max_pool3d", (2, 3, 5, 5, 4), dict(kernel_size=2, stride=(1, 2, 1), ceil_mode=True)),
+    ("max_pool3d", (1, 2, 4, 6, 6), dict(kernel_size=3, padding=1, stride=2)),
+]
+
+
+@pytest.mark.parametrize("fn,shape,kw", MAX)
+@pytest.mark.parametrize("indices", [False, True])
+def test_max_pool(fn, shape, kw, indices):
+    check(lambda t, x: getattr(F(t), fn)(x, return_indices=indices, **kw), [shape])
+
+
+def test_max_pool_ties_nan_and_dtypes():
+    a = np.zeros((1, 1, 4, 4), np.float32)
+    a[0, 0, 1, 1] = np.nan
+    check(lambda t, x: F(t).max_pool2d(x, 2, return_indices=True), inputs=[a])
+    for dt in ("float64", "int64", "float16"):
+        check(lambda t, x: F(t).max_pool2d(x, 3, 2, 1, return_indices=True), [(2, 2, 6, 6)],
+              dtypes=dt, grad=dt != "int64")
+
+
+AVG = [
+    ("avg_pool1d", (2, 3, 10), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("avg_pool1d", (3, 10), dict(kernel_size=3, count_include_pad=False, padding=1)),
+    ("avg_pool2d", (2, 3, 8, 9), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,
+                                      count_include_pad=False)),
+    ("avg_pool2d", (2, 3, 8, 9), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("avg_pool2d", (2, 3, 8, 9), dict(kernel_size=(3, 2), padding=1, divisor_override=5)),
+    ("avg_pool3d", (2, 3, 5, 5, 4), dict(kernel_size=2, ceil_mode=True)),
+    ("avg_pool3d", (1, 2, 5, 6, 4), dict(kernel_size=3, padding=1, stride=2,
+                                         count_include_pad=False)),
+]
+
+
+@pytest.mark.parametrize("fn,shape,kw", AVG)
+def test_avg_pool(fn, shape, kw):
+    check(lambda t, x: getattr(F(t), fn)(x, **kw), [shape])
+
+
+def test_avg_pool_dtypes():
+    check(lambda t, x: F(t).avg_pool2d(x, 2), [(2, 2, 6, 6)], dtypes="float64")
+    check(lambda t, x: F(t).avg_pool2d(x, 2), [(2, 2, 6, 6)], dtypes="float16", grad=False)
+
+
+@pytest.mark.parametrize("D,shape,size", [(1, (2, 3, 8), 3), (1, (3, 7), 7),
+                                          (2, (2, 3, 8, 9), (3, None)), (2, (3, 7, 5), 4),
+                                          (3, (1, 2, 5, 6, 7), (2, 3, 4))])
+def test_adaptive(D, shape, size):
+    check(lambda t, x: getattr(F(t), f"adaptive_avg_pool{D}d")(x, size), [shape])
+    if D < 3 or True:
+        check(lambda t, x: getattr(F(t), f"adaptive_max_pool{D}d")(x, size, return_indices=True),
+              [shape])
+
+
+def test_lp_pool():
+    check(lambda t, x: F(t).lp_pool2d(x, 2, 3, 2), [(2, 3, 8, 9)], low=0.1, high=2)
+    check(lambda t, x: F(t).lp_pool1d(x, 3, 2), [(2, 3, 8)], low=0.1, high=2)
+
+
+@pytest.mark.parametrize("size,shape", [(None, (2, 3, 8, 8)), ((9, 9), (2, 3, 9, 9)),
+                                        ((2, 3, 9, 8), (2, 3, 8, 9))])
+def test_max_unpool(size, shape):
+    def unpool(t, x):
+        v, i = F(t).max_pool2d(x, 2, return_indices=True)
+        return F(t).max_unpool2d(v, i, 2, output_size=size)
+    check(unpool, [shape])
+
+    def unpool1(t, x):
+        v, i = F(t).max_pool1d(x, 2, return_indices=True)
+        return F(t).max_unpool1d(v, i, 2)
+    check(unpool1, [(2, 3, 8)])
+
+
+@pytest.mark.parametrize("fn", ["max", "avg", "adaptive_max"])
+def test_pool_double_backward(fn):
+    rng = np.random.default_rng(3)
+    xa = make_array((2, 2, 7, 6), "float64", rng)
+    res = []
+    for lib, conv in ((torch, to_torch), (ember, to_ember)):
+        x = conv(xa, True)
+        f = lib.nn.functional
+        y = {"max": lambda: f.max_pool2d(x, 3, 2, 1), "avg": lambda: f.avg_pool2d(x, 3, 2, 1),
+             "adaptive_max": lambda: f.adaptive_max_pool2d(x, 4)}[fn]()
+        (gx,) = lib.autograd.grad((y * y).sum(), (x,), create_graph=True)
+        (gx * gx).sum().backward()
+        res.append((y, gx, x.grad))
+    for i, (t, e) in enumerate(zip(*res)):
+        assert_close(t, e, what=f"result {i}")
+
+
+@pytest.mark.parametrize("call,shape", [
+    (lambda t, x: F(t).max_pool2d(x, 3, padding=2), (2, 3, 8, 8)),
+    (lambda t, x: F(t).max_pool2d(x, 2, stride=0), (2, 3, 8, 8)),
+    (lambda t, x: F(t).max_pool2d(x, 2), (8, 8)),
+    (lambda t, x: F(t).max_pool2d(x, 2), (2, 3, 1, 1)),
+    (lambda t, x: F(t).avg_pool2d(x, 3, padding=2), (2, 3, 8, 8)),
+    (lambda t, x: F(t).avg_pool2d(x, 2, divisor_override=0), (2, 3, 8, 8)),
+    (lambda t, x: F(t).adaptive_avg_pool2d(x.long(), 3), (2, 3, 8, 8)),
+    (lambda t, x: F(t).adaptive_max_pool2d(x, 3), (2, 0, 8, 8)),
+])
+def test_pool_errors(call, shape):
+    check_raises(call, [shape])
