@@ -30,6 +30,7 @@ import pickle
 import secrets
 import struct
 import sys
+import types
 import weakref
 import zipfile
 import zlib
@@ -527,7 +528,9 @@ class _TorchNamesPickler(pickle._Pickler):
             self.write(names[1])
         self.memoize(obj)
 
+    # classes and functions reach save_global through the dispatch table: route them here
     dispatch = dict(pickle._Pickler.dispatch)
+    dispatch[type] = dispatch[types.FunctionType] = save_global
 
 
 def _pickle(obj, table, pickle_module, protocol):

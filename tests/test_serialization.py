@@ -583,3 +583,21 @@ def test_interrupted_save_keeps_old_file(tmp_path):
     assert tmps, "the writer never created its temporary file"
     assert path.read_bytes() == before
     assert ember.load(path)["version"] == "old"
+
+
+def test_user_data_that_looks_like_a_global_and_protocol_4():
+    tricky = "cember._dtype\nfloat32\n"
+    obj = {"s": tricky, "b": tricky.encode(), "d": ember.float32, "t": ember.ones(2)}
+    back = ember_to_torch(obj)
+    assert back["s"] == tricky and back["b"] == tricky.encode() and back["d"] is torch.float32
+    only_text = ember_to_torch({"s": tricky})       # not emitted as a global: left alone
+    assert only_text["s"] == tricky
+    for proto in (3, 4, 5):   # torch's weights-only unpickler reads protocols <= 3 only
+        b = io.BytesIO()
+        ember.save({"d": ember.bfloat16, "t": ember.arange(3)[1:]}, b, pickle_protocol=proto)
+        b.seek(0)
+        back = torch.load(b, weights_only=proto <= 3)
+        b.seek(0)
+        assert ember.load(b)["t"].tolist() == [1, 2]
+        assert back["d"] is torch.bfloat16 and back["t"].tolist() == [1, 2]
+        assert back["t"].storage_offset() == 1
