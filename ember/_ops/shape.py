@@ -297,7 +297,13 @@ class Expand(ArrayFunction):
     _view = True
 
     def forward(ctx, a, *, shape):
-        return np.broadcast_to(a, shape)
+        out = np.broadcast_to(a, shape)
+        lead = len(shape) - a.ndim
+        strides = out.strides[:lead] + tuple(
+            st if n == m else 0 for st, n, m in zip(a.strides, a.shape, shape[lead:]))
+        if strides != out.strides:   # torch keeps the stride of a size-1 dim it doesn't expand
+            out = _np_as_strided(a, shape, strides, writeable=False)
+        return out
 
     def backward(ctx, grad):
         return grad

@@ -289,7 +289,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 continue
             if needed is not None and not any(n in deps for n, _ in node.next_functions):
                 continue   # a captured non-leaf input whose producers lead nowhere needed
-            input_grads = _call(node, grads)
+            if any(g is not None for g in grads):
+                input_grads = _call(node, grads)
+            else:   # no gradient reached this node: nothing flows on, as in torch
+                input_grads = (None,) * len(node.next_functions)
             if _anomaly.enabled:
                 _check_nan(node, input_grads)
             if not retain_graph:
