@@ -1,0 +1,69 @@
+"""SGD with momentum, dampening, Nesterov momentum, weight decay and `maximize`.
+
+    g = -grad if maximize else grad;  g += weight_decay * p
+    if momentum:  b = g (first step) else b = momentum * b + (1 - dampening) * g
+                  g = g + momentum * b if nesterov else b
+    p -= lr * g
+
+State: `momentum_buffer` (only when momentum != 0).
+"""
+import numpy as np
+
+from ember.optim.optimizer import (Optimizer, _check_differentiable, _check_lr, _grads,
+                                   _scalar, Tensor)
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False, foreach=None, differentiable=False, fused=None):
+        _check_lr(lr)
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach, differentiable=differentiable, fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_differentiable(defaults)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            lr, momentum = _scalar(group["lr"]), group["momentum"]
+            damp, nesterov = group["dampening"], group["nesterov"]
+            for p, g in _grads(group):
+                d = p._data
+                g = self._grad(g, d, group["maximize"], _scalar(group["weight_decay"]))
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        state["momentum_buffer"] = Tensor._make(g.copy())
+                        b = state["momentum_buffer"]._data
+                    else:
+                        b = buf._data
+                        np.multiply(b, momentum, out=b)
+                        if damp != 0:
+                            np.add(b, np.multiply(g, 1 - damp, out=self._buf(g, 1)), out=b)
+                        else:
+                            np.add(b, g, out=b)
+                    if nesterov:
+                        t = np.multiply(b, momentum, out=self._buf(g, 1))
+                        g = np.add(g, t, out=t)
+                    else:
+                        g = b
+                np.add(d, np.multiply(g, -lr, out=self._buf(g, 1)), out=d)
+                p._vc.value += 1
+        return loss
