@@ -193,8 +193,8 @@ def _layout(t):
     that owner (negative or odd strides, an owner NumPy made with gaps), t is copied alone."""
     a = t._data
     item = a.itemsize
-    if a.base is None and a.flags.c_contiguous:      # the common case: t owns its memory
-        return (a.reshape(-1).view(np.uint8), 0, t.stride())
+    if a.base is None and a.flags.c_contiguous and a.size:   # common case: t owns its memory
+        return (a.reshape(-1).view(np.uint8), 0, tuple([s // item for s in a.strides]))
     root = _root(a)
     data = _bytes_of(root)
     if data is not None:
@@ -215,8 +215,14 @@ def _layout(t):
 _storage_objects = weakref.WeakValueDictionary()
 
 
+def _memory_key(data):
+    """Identifies a storage's memory: its owner array, and where it starts when it is a slice."""
+    root = _root(data)
+    return (id(root), -1 if data.size == root.nbytes else _address(data), data.size)
+
+
 def _storage_object(data, dt):
-    key = (_address(data), data.size, dt)
+    key = (_memory_key(data), dt)
     s = _storage_objects.get(key)
     if s is None:
         untyped = UntypedStorage._wrap(data)
@@ -416,6 +422,9 @@ def _unpickler_class(weights_only, pickle_module):
 # =============================================================================================
 # save
 
+_TYPED_STORAGES = frozenset([TypedStorage, *_storage.LEGACY_CLASSES.values()])
+
+
 class _StorageTable:
     """The storages a save has met, in order, keyed by memory (so views share one record)."""
 
@@ -427,21 +436,20 @@ class _StorageTable:
         self.emitted = []    # ember globals met while pickling (see _rename_globals)
 
     def persistent_id(self, obj):
-        if id(obj) in _CANDIDATE_IDS:      # an ember global whose name must become torch's
-            self.emitted.append(obj)
-            return None
         t = type(obj)
         if t is UntypedStorage:
             untyped, dt, storage_type = obj, _dtype.uint8, UntypedStorage
-        elif isinstance(obj, TypedStorage):
+        elif t not in _TYPED_STORAGES:
+            if id(obj) in _CANDIDATE_IDS:      # an ember global whose name must become torch's
+                self.emitted.append(obj)
+            return None
+        else:
             untyped, dt = obj._untyped_storage, obj._dtype
             storage_type = _storage.LEGACY_CLASSES.get(_storage._LEGACY_NAME.get(dt))
             if storage_type is None:
                 raise RuntimeError(f"cannot save a TypedStorage of {dt}; save the tensor")
-        else:
-            return None
         data = untyped._bytes
-        ident = (_address(data), data.size)
+        ident = _memory_key(data)     # the records keep every owner alive: ids stay unique
         known = self.keys.get(ident)
         if known is None:
             key = str(len(self.records))
