@@ -35,8 +35,8 @@ def _zero_like(grad):
 
 def _check_float(name, x):
     k = x._data.dtype.kind
-    if k not in "fcV":
-        raise RuntimeError(f'"{name}" not implemented for '
+    if k not in "fcV":   # torch raises NotImplementedError from its dtype dispatch
+        raise NotImplementedError(f'"{name}" not implemented for '
                            f"'{x.dtype._legacy.replace('Tensor', '')}'")
 
 
@@ -54,7 +54,7 @@ class Sigmoid(ArrayFunction):
         with np.errstate(over="ignore"):
             out = np.asarray(_np_sigmoid(a))
         ctx.save_for_backward(out)
-        return out
+        return np.asarray(out)
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
@@ -69,9 +69,9 @@ def _np_sigmoid(a):
 
 class Tanh(ArrayFunction):
     def forward(ctx, a):
-        out = np.tanh(a)
+        out = np.asarray(np.tanh(a))
         ctx.save_for_backward(out)
-        return out
+        return np.asarray(out)
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
@@ -82,7 +82,7 @@ class Erf(ArrayFunction):
     def forward(ctx, a):
         from ember._backend import scipy_special
         ctx.save_for_backward(a)
-        return np.asarray(scipy_special(a).erf(a)).astype(a.dtype, copy=False)
+        return np.asarray(np.asarray(scipy_special(a).erf(a)).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -104,9 +104,9 @@ class Relu(ArrayFunction):
     """max(x, 0); the gradient at 0 is 0."""
 
     def forward(ctx, a):
-        out = np.maximum(a, 0) if a.dtype.kind != "b" else a.copy()
+        out = np.asarray(np.maximum(a, 0)) if a.dtype.kind != "b" else a.copy()
         ctx.save_for_backward(out)
-        return out
+        return np.asarray(out)
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
@@ -118,7 +118,7 @@ class LeakyRelu(ArrayFunction):
         mask = a > 0
         ctx.mask = mask
         ctx.slope = negative_slope
-        return np.where(mask, a, a * np.asarray(negative_slope, a.dtype))
+        return np.asarray(np.where(mask, a, a * np.asarray(negative_slope, a.dtype)))
 
     def backward(ctx, grad):
         return _where(_const(ctx.mask), grad, grad * ctx.slope)
@@ -129,7 +129,7 @@ class Hardtanh(ArrayFunction):
 
     def forward(ctx, a, *, min_val, max_val):
         ctx.mask = (a > min_val) & (a < max_val)
-        return np.clip(a, np.asarray(min_val, a.dtype), np.asarray(max_val, a.dtype))
+        return np.asarray(np.clip(a, np.asarray(min_val, a.dtype), np.asarray(max_val, a.dtype)))
 
     def backward(ctx, grad):
         return _where(_const(ctx.mask), grad, _zero_like(grad))
@@ -140,7 +140,7 @@ class Threshold(ArrayFunction):
 
     def forward(ctx, a, *, threshold, value):
         ctx.mask = a > threshold
-        return np.where(ctx.mask, a, np.asarray(value, a.dtype))
+        return np.asarray(np.where(ctx.mask, a, np.asarray(value, a.dtype)))
 
     def backward(ctx, grad):
         return _where(_const(ctx.mask), grad, _zero_like(grad))
@@ -155,35 +155,39 @@ class Shrink(ArrayFunction):
             lam = np.asarray(lambd, a.dtype)
             return np.where(a > lambd, a - lam, np.where(a < -lambd, a + lam, 0)).astype(
                 a.dtype, copy=False)
-        return np.where(ctx.mask, a, 0).astype(a.dtype, copy=False)
+        return np.asarray(np.where(ctx.mask, a, 0).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         return _where(_const(ctx.mask), grad, _zero_like(grad))
 
 
+_SIXTH = float(np.float32(1.0 / 6))   # torch's hardsigmoid slope is a float32 constant
+
+
 class Hardsigmoid(ArrayFunction):
     def forward(ctx, a):
         ctx.mask = (a > -3) & (a < 3)
-        return np.clip(a / np.asarray(6, a.dtype) + np.asarray(0.5, a.dtype), 0, 1).astype(
-            a.dtype, copy=False)
+        return np.asarray(np.clip(a / np.asarray(6, a.dtype) + np.asarray(0.5, a.dtype), 0, 1).astype(
+            a.dtype, copy=False))
 
     def backward(ctx, grad):
-        return _where(_const(ctx.mask), grad / 6, _zero_like(grad))
+        return _where(_const(ctx.mask), grad * _SIXTH, _zero_like(grad))
 
 
 class Hardswish(ArrayFunction):
-    """x * relu6(x + 3) / 6; gradient 0 below -3, x/3 + 1/2 on [-3, 3], 1 above."""
+    """x * relu6(x + 3) / 6; gradient 0 at and below -3, x/3 + 1/2 inside, 1 from 3 on."""
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return (a * np.clip(a + np.asarray(3, a.dtype), 0, 6) / np.asarray(6, a.dtype)).astype(
-            a.dtype, copy=False)
+        return np.asarray((a * np.clip(a + np.asarray(3, a.dtype), 0, 6) / np.asarray(6, a.dtype)).astype(
+            a.dtype, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         d = a._data
         mid = grad * (a / 3 + 0.5)
-        return _where(_const(d < -3), _zero_like(grad), _where(_const(d <= 3), mid, grad))
+        # torch: 0 for x <= -3, x/3 + 1/2 strictly inside, 1 for x >= 3
+        return _where(_const(d <= -3), _zero_like(grad), _where(_const(d < 3), mid, grad))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,7 +201,7 @@ class Elu(ArrayFunction):
         ctx.params = (alpha, scale, input_scale)
         dt = a.dtype
         neg = np.asarray(alpha, dt) * np.expm1(np.minimum(a, 0) * np.asarray(input_scale, dt))
-        return (np.where(a > 0, a, neg) * np.asarray(scale, dt)).astype(dt, copy=False)
+        return np.asarray((np.where(a > 0, a, neg) * np.asarray(scale, dt)).astype(dt, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -214,7 +218,7 @@ class Softplus(ArrayFunction):
         ctx.beta, ctx.threshold = beta, threshold
         bx = a * np.asarray(beta, a.dtype)
         soft = np.logaddexp(0, bx) / np.asarray(beta, a.dtype)
-        return np.where(bx > threshold, a, soft).astype(a.dtype, copy=False)
+        return np.asarray(np.where(bx > threshold, a, soft).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -234,7 +238,7 @@ class Gelu(ArrayFunction):
             return (np.asarray(0.5, dt) * a * (1 + np.tanh(inner))).astype(dt, copy=False)
         from ember._backend import scipy_special
         cdf = 0.5 * (1 + scipy_special(a).erf(a / _SQRT2))
-        return (a * cdf).astype(dt, copy=False)
+        return np.asarray((a * cdf).astype(dt, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -265,7 +269,7 @@ class Mish(ArrayFunction):
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return (a * np.tanh(np.logaddexp(0, a))).astype(a.dtype, copy=False)
+        return np.asarray((a * np.tanh(np.logaddexp(0, a))).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -278,7 +282,7 @@ class LogSigmoid(ArrayFunction):
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return (np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False)
+        return np.asarray((np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -288,7 +292,7 @@ class LogSigmoid(ArrayFunction):
 class Softsign(ArrayFunction):
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return (a / (1 + np.abs(a))).astype(a.dtype, copy=False)
+        return np.asarray((a / (1 + np.abs(a))).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -305,6 +309,7 @@ def relu(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _check_float("leaky_relu_cpu", input)
     return _apply_inplace(input, LeakyRelu.apply(input, negative_slope=negative_slope), inplace)
 
 
@@ -332,7 +337,7 @@ def hardshrink(input, lambd=0.5):
 def softshrink(input, lambd=0.5):
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    _check_float("softshrink_cpu", input)
+    _check_float("softshrink_check", input)
     return Shrink.apply(input, lambd=lambd, soft=True)
 
 
@@ -347,7 +352,7 @@ def hardswish(input, inplace=False):
 
 
 def elu(input, alpha=1.0, inplace=False):
-    _check_float("elu", input)
+    _check_float("elu_cpu", input)
     return _apply_inplace(input, Elu.apply(input, alpha=alpha, scale=1.0, input_scale=1.0),
                           inplace)
 
@@ -357,7 +362,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(input, inplace=False):
-    _check_float("elu", input)
+    _check_float("elu_cpu", input)
     return _apply_inplace(input, Elu.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE,
                                            input_scale=1.0), inplace)
 
@@ -365,7 +370,7 @@ def selu(input, inplace=False):
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    _check_float("elu", input)
+    _check_float("elu_cpu", input)
     return _apply_inplace(input, Elu.apply(input, alpha=alpha, scale=1.0,
                                            input_scale=1.0 / alpha), inplace)
 
@@ -464,11 +469,13 @@ class Softmax(ArrayFunction):
     def forward(ctx, a, *, dim):
         ctx.dim = dim
         if a.size == 0:
-            return a.copy()
+            out = a.copy()
+            ctx.save_for_backward(out)
+            return out
         e = np.exp(a - np.max(a, axis=dim, keepdims=True))
-        out = e / np.sum(e, axis=dim, keepdims=True)
+        out = np.asarray(e / np.sum(e, axis=dim, keepdims=True))
         ctx.save_for_backward(out)
-        return out
+        return np.asarray(out)
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
@@ -482,11 +489,13 @@ class LogSoftmax(ArrayFunction):
     def forward(ctx, a, *, dim):
         ctx.dim = dim
         if a.size == 0:
-            return a.copy()
+            out = a.copy()
+            ctx.save_for_backward(out)
+            return out
         shifted = a - np.max(a, axis=dim, keepdims=True)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        out = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True)))
         ctx.save_for_backward(out)
-        return out
+        return np.asarray(out)
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
@@ -508,7 +517,7 @@ def _softmax_input(input, dim, dtype, name):
     if dtype is not None:
         input = input.to(dtype)
     elif not (input.is_floating_point() or input.is_complex()):
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
+        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
                            f"'{input.dtype._legacy.replace('Tensor', '')}'")
     return input, dim
 

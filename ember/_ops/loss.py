@@ -66,8 +66,8 @@ class Abs(ArrayFunction):
     """|x|; the gradient at 0 is 0 (sign(0))."""
 
     def forward(ctx, a):
-        ctx.sign = np.sign(a)
-        return np.abs(a)
+        ctx.sign = np.asarray(np.sign(a))
+        return np.asarray(np.abs(a))
 
     def backward(ctx, grad):
         return grad * _const(ctx.sign)
@@ -547,20 +547,59 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _reduce(loss, reduction)
 
 
+class PNorm(ArrayFunction):
+    """The p-norm over `dims` (keepdim); its gradient is 0 where the norm is 0 (torch's
+    subgradient), not NaN."""
+
+    def forward(ctx, a, *, p, dims, keepdim):
+        ctx.save_for_backward(a)
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        absa = np.abs(a)
+        if p == 2:
+            n = np.sqrt(np.sum(absa * absa, axis=dims, keepdims=True))
+        elif p == 1:
+            n = np.sum(absa, axis=dims, keepdims=True)
+        elif p == math.inf:
+            n = np.max(absa, axis=dims, keepdims=True)
+        else:
+            n = np.sum(absa ** p, axis=dims, keepdims=True) ** (1.0 / p)
+        ctx.norm = np.asarray(n, a.dtype)
+        return np.asarray(n if keepdim else np.squeeze(n, axis=dims), a.dtype)
+
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        n = ctx.norm
+        if not ctx.keepdim:
+            grad = grad.reshape(n.shape)
+        zero = _const(n == 0)
+        safe = _const(np.where(n == 0, 1, n).astype(n.dtype))
+        p = ctx.p
+        sign = _const(np.sign(a._data).astype(a._data.dtype))
+        if p == 2:
+            d = a / safe
+        elif p == 1:
+            d = sign
+        elif p == math.inf:
+            hit = (np.abs(a._data) == n).astype(a._data.dtype)
+            d = sign * _const(hit / np.maximum(hit.sum(axis=ctx.dims, keepdims=True), 1))
+        else:
+            d = sign * _abs(a).pow(p - 1) / safe.pow(p - 1)
+        return grad * _where(zero, d * 0, d)
+
+
+def _norm(x, p, dim, keepdim=False):
+    from ember._ops._helpers import dims_of
+    return PNorm.apply(x, p=float(p), dims=dims_of(dim, x.dim()), keepdim=keepdim)
+
+
 def _pnorm_last(x, p):
     """The p-norm over the last dim."""
-    a = _abs(x)
-    if p == 1:
-        return a.sum(-1)
-    if p == 2:
-        s = (x * x).sum(-1)
-        return _sqrt(s)
-    return a.pow(p).sum(-1).pow(1.0 / p)
+    return _norm(x, p, -1)
 
 
 class Sqrt(ArrayFunction):
     def forward(ctx, a):
-        out = np.sqrt(a)
+        out = np.asarray(np.sqrt(a))
         ctx.save_for_backward(out)
         return out
 

@@ -275,15 +275,8 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p over dim, eps)."""
-    from ember._ops.loss import _abs, _sqrt
-    if p == 2:
-        n = _sqrt((input * input).sum(dim, keepdim=True))
-    elif p == 1:
-        n = _abs(input).sum(dim, keepdim=True)
-    elif p == math.inf:
-        raise NotImplementedError("ember: normalize with p=inf is not implemented")
-    else:
-        n = _abs(input).pow(p).sum(dim, keepdim=True).pow(1.0 / p)
+    from ember._ops.loss import _norm
+    n = _norm(input, p, dim, keepdim=True)
     denom = _where(_const(n._data > eps), n, _const(np.asarray(eps, n._data.dtype)) + n * 0)
     r = input / denom
     if out is not None:

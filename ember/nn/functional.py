@@ -201,12 +201,13 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
 # Distances and similarity
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along dim (broadcasting)."""
-    n1 = _sqrt((x1 * x1).sum(dim))
-    n2 = _sqrt((x2 * x2).sum(dim))
+    """sum((x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps))) along dim (broadcasting)."""
+    from ember._ops.loss import _norm
+    n1 = _norm(x1, 2, dim, keepdim=True)
+    n2 = _norm(x2, 2, dim, keepdim=True)
     n1 = _where(_const(n1._data > eps), n1, n1 * 0 + eps)
     n2 = _where(_const(n2._data > eps), n2, n2 * 0 + eps)
-    return (x1 * x2).sum(dim) / (n1 * n2)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
 def pdist(input, p=2):

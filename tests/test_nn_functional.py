@@ -1,0 +1,207 @@
+"""nn.functional against torch: activations (dtypes, empty, 0-d, non-contiguous, gradients,
+double backward), softmax family, normalisation functions, embedding, one_hot, distances,
+attention, dropout arguments."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from oracle import check, check_raises
+
+ACTS = [
+    ("relu", {}), ("relu6", {}), ("leaky_relu", {"negative_slope": 0.2}), ("elu", {"alpha": 0.5}),
+    ("selu", {}), ("celu", {"alpha": 2.0}), ("gelu", {}), ("gelu", {"approximate": "tanh"}),
+    ("silu", {}), ("mish", {}), ("sigmoid", {}), ("tanh", {}), ("hardtanh", {}),
+    ("hardsigmoid", {}), ("hardswish", {}), ("softsign", {}), ("softplus", {"beta": 2.0}),
+    ("softshrink", {}), ("hardshrink", {}), ("tanhshrink", {}), ("logsigmoid", {}),
+    ("glu", {}), ("threshold", {"threshold": 0.2, "value": -1.0}),
+]
+IDS = [f"{n}-{'-'.join(map(str, k.values()))}" for n, k in ACTS]
+
+
+def _act(t, name, kw):
+    return lambda x: getattr(t.nn.functional, name)(x, **kw)
+
+
+@pytest.mark.parametrize("name,kw", ACTS, ids=IDS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_activation_values_and_grads(name, kw, dtype):
+    check(lambda t, x: _act(t, name, kw)(x), [(3, 4)], dtype)
+    # non-contiguous input
+    check(lambda t, x: _act(t, name, kw)(x.t()), [(4, 6)], dtype)
+
+
+@pytest.mark.parametrize("name,kw", ACTS, ids=IDS)
+def test_activation_edge_shapes(name, kw):
+    check(lambda t, x: _act(t, name, kw)(x), [(0, 4)])
+    if name != "glu":
+        check(lambda t, x: _act(t, name, kw)(x), [()])
+
+
+def test_activation_kinks_and_extremes():
+    x = np.array([-1e4, -20.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 20.0, 1e4], np.float32)
+    for name, kw in ACTS:
+        if name == "glu":
+            continue
+        check(lambda t, a: _act(t, name, kw)(a), inputs=[x], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["gelu", "silu", "mish", "elu", "softplus", "sigmoid",
+                                  "tanh", "logsigmoid", "softsign", "hardswish"])
+def test_double_backward(name):
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    xe = ember.tensor(x).requires_grad_()
+    xt = torch.tensor(x, requires_grad=True)
+    ge, = ember.autograd.grad(getattr(ember.nn.functional, name)(xe).sum(), xe,
+                              create_graph=True)
+    gt, = torch.autograd.grad(getattr(torch.nn.functional, name)(xt).sum(), xt,
+                              create_graph=True)
+    gge, = ember.autograd.grad((ge * ge).sum(), xe)
+    ggt, = torch.autograd.grad((gt * gt).sum(), xt)
+    np.testing.assert_allclose(gge.numpy(), ggt.numpy(), rtol=1e-6, atol=1e-8)
+
+
+def test_int_inputs_raise_like_torch():
+    for name in ("gelu", "elu", "silu", "softplus", "hardswish", "logsigmoid", "mish"):
+        check_raises(lambda t, x: getattr(t.nn.functional, name)(x), inputs=[
+            np.array([1, 2, 3])])
+    check(lambda t, x: t.nn.functional.relu(x), inputs=[np.array([-1, 2, 3])])
+
+
+def test_prelu_rrelu():
+    w = np.array([0.1, 0.2, 0.3], np.float32)
+    check(lambda t, x, w_: t.nn.functional.prelu(x, w_), inputs=[
+        np.random.default_rng(1).standard_normal((2, 3, 4)).astype(np.float32), w])
+    check(lambda t, x: t.nn.functional.rrelu(x, training=False), [(3, 4)])
+    x = ember.tensor(-np.ones((100, 100), np.float32))
+    y = ember.nn.functional.rrelu(x, 0.1, 0.3, training=True).numpy()
+    assert -0.3 <= y.min() and y.max() <= -0.1 and y.std() > 0.03
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax", "softmin"])
+def test_softmax_family(fn):
+    for dim in (0, 1, -1):
+        check(lambda t, x: getattr(t.nn.functional, fn)(x, dim), [(3, 4)])
+    check(lambda t, x: getattr(t.nn.functional, fn)(x, 1, dtype=t.float64), [(3, 4)])
+    check(lambda t, x: getattr(t.nn.functional, fn)(x, 0), [(0,)])
+    check(lambda t, x: getattr(t.nn.functional, fn)(x, 0), [()])
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        check(lambda t, x: getattr(t.nn.functional, fn)(x), [(2, 3, 4)])
+    big = np.array([[1000.0, 0.0, -1000.0]], np.float32)
+    check(lambda t, x: getattr(t.nn.functional, fn)(x, 1), inputs=[big])
+
+
+def test_norm_functions():
+    rm = np.zeros(3, np.float32)
+    rv = np.ones(3, np.float32)
+    for training in (True, False):
+        check(lambda t, x, w, b: t.nn.functional.batch_norm(
+            x, t.tensor(rm), t.tensor(rv), w, b, training=training), [(4, 3, 2), (3,), (3,)])
+    check(lambda t, x: t.nn.functional.instance_norm(x), [(2, 3, 4)])
+    check(lambda t, x, w, b: t.nn.functional.layer_norm(x, (4,), w, b, 1e-3),
+          [(2, 3, 4), (4,), (4,)])
+    check(lambda t, x: t.nn.functional.layer_norm(x, (3, 4)), [(2, 3, 4)])
+    check(lambda t, x, w, b: t.nn.functional.group_norm(x, 2, w, b), [(2, 4, 3), (4,), (4,)])
+    check(lambda t, x, w: t.nn.functional.rms_norm(x, (4,), w), [(2, 3, 4), (4,)])
+    check(lambda t, x: t.nn.functional.local_response_norm(x, 3), [(2, 4, 3)])
+    for p in (1, 2, 3):
+        check(lambda t, x: t.nn.functional.normalize(x, p=p, dim=1), [(3, 4)])
+    check(lambda t, x: t.nn.functional.normalize(x), inputs=[np.zeros((2, 3), np.float32)])
+
+
+def test_norm_double_backward():
+    x = np.random.default_rng(2).standard_normal((4, 3))
+    for lib in (torch, ember):
+        pass
+    xe = ember.tensor(x).requires_grad_()
+    xt = torch.tensor(x, requires_grad=True)
+    for fe, ft in ((lambda a: ember.nn.functional.layer_norm(a, (3,)),
+                    lambda a: torch.nn.functional.layer_norm(a, (3,))),
+                   (lambda a: ember.nn.functional.batch_norm(a, None, None, training=True),
+                    lambda a: torch.nn.functional.batch_norm(a, None, None, training=True))):
+        w = np.random.default_rng(3).standard_normal((4, 3))
+        ge, = ember.autograd.grad((fe(xe) * ember.tensor(w)).sum(), xe, create_graph=True)
+        gt, = torch.autograd.grad((ft(xt) * torch.tensor(w)).sum(), xt, create_graph=True)
+        np.testing.assert_allclose(ge.detach().numpy(), gt.detach().numpy(), rtol=1e-8,
+                                   atol=1e-10)
+        gge, = ember.autograd.grad((ge * ge).sum(), xe)
+        ggt, = torch.autograd.grad((gt * gt).sum(), xt)
+        np.testing.assert_allclose(gge.numpy(), ggt.numpy(), rtol=1e-7, atol=1e-9)
+
+
+def test_batch_norm_updates_running_stats_in_place():
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    out = []
+    for t in (torch, ember):
+        rm, rv = t.zeros(3), t.ones(3)
+        t.nn.functional.batch_norm(t.tensor(x), rm, rv, training=True, momentum=0.3)
+        out.append((rm.numpy().copy(), rv.numpy().copy()))
+    np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-6)
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-6)
+
+
+def test_embedding_and_one_hot():
+    idx = np.array([[1, 0], [3, 3]])
+    check(lambda t, i, w: t.nn.functional.embedding(i, w), inputs=[
+        idx, np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)])
+    check(lambda t, i, w: t.nn.functional.embedding(i, w, padding_idx=3), inputs=[
+        idx, np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)])
+    check(lambda t, i: t.nn.functional.one_hot(i), inputs=[idx])
+    check(lambda t, i: t.nn.functional.one_hot(i, 6), inputs=[idx])
+    check(lambda t, i: t.nn.functional.one_hot(i, 6), inputs=[np.zeros((0,), np.int64)])
+    check_raises(lambda t, i: t.nn.functional.one_hot(i, 2), inputs=[idx])
+    check_raises(lambda t, i: t.nn.functional.one_hot(i), inputs=[np.array([-1, 0])])
+
+
+def test_linear_bilinear_functional():
+    check(lambda t, x, w, b: t.nn.functional.linear(x, w, b), [(2, 3, 4), (5, 4), (5,)])
+    check(lambda t, x, w: t.nn.functional.linear(x, w), [(3, 4), (4,)])
+    check(lambda t, a, b, w, c: t.nn.functional.bilinear(a, b, w, c),
+          [(2, 3), (2, 4), (5, 3, 4), (5,)])
+    t_exc, e_exc = check_raises(lambda t, x, w: t.nn.functional.linear(x, w),
+                                [(2, 3), (4, 5)])
+    assert str(e_exc) == str(t_exc)
+
+
+def test_distances():
+    check(lambda t, a, b: t.nn.functional.cosine_similarity(a, b), [(3, 4), (3, 4)])
+    check(lambda t, a, b: t.nn.functional.cosine_similarity(a, b, dim=-1), [(3, 4), (4,)])
+    check(lambda t, a, b: t.nn.functional.cosine_similarity(a, b), inputs=[
+        np.zeros((2, 3), np.float32), np.ones((2, 3), np.float32)])
+    for p in (1.0, 2.0, 3.0):
+        check(lambda t, a, b: t.nn.functional.pairwise_distance(a, b, p), [(3, 4), (3, 4)])
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_scaled_dot_product_attention(causal):
+    check(lambda t, q, k, v: t.nn.functional.scaled_dot_product_attention(
+        q, k, v, is_causal=causal), [(2, 3, 4, 8), (2, 3, 4, 8), (2, 3, 4, 8)])
+    mask = np.random.default_rng(0).random((4, 5)) < 0.7
+    mask[:, 0] = True
+    if not causal:
+        check(lambda t, q, k, v, m: t.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=m), inputs=[np.random.default_rng(i).standard_normal(s).astype(
+                np.float32) for i, s in enumerate([(2, 4, 8), (2, 5, 8), (2, 5, 6)])] + [mask])
+        fm = np.random.default_rng(9).standard_normal((4, 5)).astype(np.float32)
+        check(lambda t, q, k, v, m: t.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=m.detach(), scale=0.3), inputs=[
+                np.random.default_rng(i).standard_normal(s).astype(np.float32)
+                for i, s in enumerate([(2, 4, 8), (2, 5, 8), (2, 5, 6)])] + [fm])
+
+
+def test_dropout_functional_args():
+    check_raises(lambda t, x: t.nn.functional.dropout(x, 1.5), [(2, 3)])
+    check(lambda t, x: t.nn.functional.dropout(x, 0.5, training=False), [(2, 3)])
+    check(lambda t, x: t.nn.functional.dropout(x, 1.0), [(2, 3)])
+    x = ember.ones(4, 4, requires_grad=True)
+    y = ember.nn.functional.dropout(x, 0.5)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), y.detach().numpy())
+
+
+def test_glu_channel_shuffle_gumbel():
+    check(lambda t, x: t.nn.functional.glu(x, 0), [(4, 3)])
+    check_raises(lambda t, x: t.nn.functional.glu(x), [(3, 3)])
+    check(lambda t, x: t.nn.functional.channel_shuffle(x, 3), [(2, 6, 2)])
+    y = ember.nn.functional.gumbel_softmax(ember.zeros(5, 4), hard=True)
+    assert y.sum(1).tolist() == [1.0] * 5 and set(y.numpy().ravel().tolist()) <= {0.0, 1.0}
