@@ -1,0 +1,52 @@
+"""Optimizer step time: one step of Adam, AdamW and SGD-momentum over 100 parameters of 100k
+float32 each, torch vs ember, and the ratio ember/torch (target <= 1.0).
+
+    python bench/optim.py
+
+Both run their plain per-parameter loop (torch's default on CPU, foreach off).
+"""
+import time
+
+import numpy as np
+
+
+def _time(fn, number=20):
+    fn()
+    fn()
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best * 1e3
+
+
+def _setup(lib, name, kw, arrays):
+    ps = [lib.nn.Parameter(lib.tensor(a)) for a in arrays]
+    for p, a in zip(ps, arrays):
+        p.grad = lib.tensor(a * 0.01)
+    opt = getattr(lib.optim, name)(ps, **kw)
+    return opt.step
+
+
+def main():
+    import torch
+    import ember
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(100_000).astype(np.float32) for _ in range(100)]
+    cases = [("Adam", "Adam", dict(lr=1e-3, foreach=False)),
+             ("AdamW", "AdamW", dict(lr=1e-3, foreach=False)),
+             ("SGD momentum=0.9", "SGD", dict(lr=1e-3, momentum=0.9, foreach=False))]
+    print(f"torch threads: {torch.get_num_threads()}")
+    print(f"{'optimizer step (100 x 100k f32)':34s} {'torch ms':>9s} {'ember ms':>9s} "
+          f"{'ratio':>6s}")
+    for label, name, kw in cases:
+        tt = _time(_setup(torch, name, kw, arrays))
+        ekw = dict(kw)
+        te = _time(_setup(ember, name, ekw, arrays))
+        print(f"{label:34s} {tt:9.2f} {te:9.2f} {te / tt:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
