@@ -254,3 +254,24 @@ def test_deepcopy():
     assert y is not x and y.requires_grad and y.data_ptr() != x.data_ptr()
     with pytest.raises(RuntimeError):
         copy.deepcopy(x * 2)
+
+
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window",
+                                  "bartlett_window", "kaiser_window"])
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 16])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_window_functions(name, n, periodic):
+    check(lambda t: getattr(t, name)(n, periodic), grad=False, rtol=1e-5, atol=1e-6)
+    check(lambda t: getattr(t, name)(n, periodic, dtype=t.float64), grad=False)
+
+
+def test_window_errors():
+    check_raises(lambda t: t.hann_window(-1))
+    check_raises(lambda t: t.hann_window(4, dtype=t.int64))
+
+
+def test_inplace_view_methods():
+    for lib in (torch, ember):
+        x = lib.zeros(2, 3)
+        assert x.t_().shape == (3, 2) and x.swapaxes_(0, 1).shape == (2, 3)
+        assert x.unsqueeze_(0).shape == (1, 2, 3) and x.squeeze_().shape == (2, 3)

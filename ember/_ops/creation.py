@@ -14,7 +14,8 @@ from ember._tensor import Size, Tensor, _cuda_unavailable
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full",
            "zeros_like", "ones_like", "empty_like", "full_like", "arange", "range", "linspace",
-           "logspace", "eye", "empty_strided", "scalar_tensor",
+           "logspace", "eye", "empty_strided", "scalar_tensor", "bartlett_window",
+           "blackman_window", "hamming_window", "hann_window", "kaiser_window",
            "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "ByteTensor",
            "CharTensor", "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
 
@@ -382,6 +383,61 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
         from ember._ops._helpers import write_out
         return write_out(out, Tensor._make(a))
     return _finish(a, requires_grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Window functions. periodic=True (torch's default) computes a window of length N + 1 and drops
+# the last sample, the form spectral analysis (stft) wants.
+
+def _window(name, window_length, periodic, dtype, requires_grad, values):
+    if window_length < 0:
+        raise RuntimeError(f"{name} requires non-negative window_length, got "
+                           f"window_length={window_length}")
+    dtype = dtype or _dtype.get_default_dtype()
+    if not dtype.is_floating_point:
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dtype}")
+    if window_length <= 1:
+        return _finish(np.ones(window_length, dtype.np), requires_grad)
+    n = window_length + 1 if periodic else window_length
+    w = values(np.arange(n, dtype=np.float64), n)[:window_length]
+    return _finish(w.astype(dtype.np), requires_grad)
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                requires_grad=False):
+    """0.5 - 0.5 cos(2 pi k / (N - 1))."""
+    return _window("hann_window", window_length, periodic, dtype, requires_grad,
+                   lambda k, n: 0.5 - 0.5 * np.cos(2 * math.pi * k / (n - 1)))
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
+                   layout=None, device=None, requires_grad=False):
+    """alpha - beta cos(2 pi k / (N - 1))."""
+    return _window("hamming_window", window_length, periodic, dtype, requires_grad,
+                   lambda k, n: alpha - beta * np.cos(2 * math.pi * k / (n - 1)))
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False):
+    """0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1))."""
+    return _window("blackman_window", window_length, periodic, dtype, requires_grad,
+                   lambda k, n: 0.42 - 0.5 * np.cos(2 * math.pi * k / (n - 1))
+                   + 0.08 * np.cos(4 * math.pi * k / (n - 1)))
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False):
+    """The triangle 1 - |2k / (N - 1) - 1|."""
+    return _window("bartlett_window", window_length, periodic, dtype, requires_grad,
+                   lambda k, n: 1 - np.abs(2 * k / (n - 1) - 1))
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
+                  device=None, requires_grad=False):
+    """I0(beta sqrt(1 - (2k / (N - 1) - 1)^2)) / I0(beta)."""
+    return _window("kaiser_window", window_length, periodic, dtype, requires_grad,
+                   lambda k, n: np.i0(beta * np.sqrt(np.clip(1 - (2 * k / (n - 1) - 1) ** 2,
+                                                             0, None))) / np.i0(beta))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -753,6 +753,7 @@ def _inplace_view(self, v):
 
 
 Tensor.t_, Tensor.transpose_ = _t_inplace, _transpose_inplace
+Tensor.swapaxes_ = Tensor.swapdims_ = _transpose_inplace
 Tensor.squeeze_, Tensor.unsqueeze_ = _squeeze_inplace, _unsqueeze_inplace
 
 
