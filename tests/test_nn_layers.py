@@ -229,3 +229,67 @@ def test_inplace_activations():
     (torch.nn.functional.relu(ta * 2, inplace=True) * 3).sum().backward()
     (ember.nn.functional.relu(ea * 2, inplace=True) * 3).sum().backward()
     np.testing.assert_allclose(ea.grad.numpy(), ta.grad.numpy())
+
+
+MHA = [
+    ("plain", {}, {}),
+    ("batch_first", {"batch_first": True}, {}),
+    ("kdim", {"kdim": 6, "vdim": 5}, {}),
+    ("bias_kv_zero_attn", {"add_bias_kv": True, "add_zero_attn": True}, {}),
+    ("nobias", {"bias": False}, {"average_attn_weights": False}),
+    ("masks", {}, {"masks": True}),
+    ("float_mask", {}, {"float_mask": True}),
+    ("no_weights", {}, {"need_weights": False}),
+]
+
+
+@pytest.mark.parametrize("name,kw,call_kw", MHA, ids=[m[0] for m in MHA])
+def test_multihead_attention(name, kw, call_kw):
+    E, H, L, S, N = 8, 2, 4, 5, 3
+    bf = kw.get("batch_first", False)
+    rng = np.random.default_rng(0)
+    qs = (N, L, E) if bf else (L, N, E)
+    ks = (N, S, kw.get("kdim", E)) if bf else (S, N, kw.get("kdim", E))
+    vs = (N, S, kw.get("vdim", E)) if bf else (S, N, kw.get("vdim", E))
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in (qs, ks, vs)]
+    call_kw = dict(call_kw)
+    masks = call_kw.pop("masks", False)
+    float_mask = call_kw.pop("float_mask", False)
+    kpm = rng.random((N, S)) < 0.3
+    kpm[:, 0] = False
+    am = rng.random((L, S)) < 0.3
+    am[:, 0] = False
+    fm = rng.standard_normal((L, S)).astype(np.float32)
+
+    def call(m, q, k, v):
+        extra = {}
+        lib = torch if isinstance(q, torch.Tensor) else ember
+        if masks:
+            extra = {"key_padding_mask": lib.tensor(kpm), "attn_mask": lib.tensor(am)}
+        if float_mask:
+            extra = {"attn_mask": lib.tensor(fm)}
+        out, w = m(q, k, v, **extra, **call_kw)
+        if w is not None:
+            return out * 2 + w.sum() if not call_kw.get("average_attn_weights", True) else \
+                out + w.mean()
+        return out
+    for train in (True, False):
+        run_pair(lambda nn: nn.MultiheadAttention(E, H, **kw), None, inputs=arrays, call=call,
+                 train=train, rtol=1e-4, atol=1e-5)
+    t = torch.nn.MultiheadAttention(E, H, **kw)
+    e = ember.nn.MultiheadAttention(E, H, **kw)
+    assert list(e.state_dict()) == list(t.state_dict())
+    same_repr(t, e)
+
+
+def test_multihead_attention_weights_and_unbatched():
+    E, H = 8, 2
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, E)).astype(np.float32)
+    tm = torch.nn.MultiheadAttention(E, H)
+    em = ember.nn.MultiheadAttention(E, H)
+    copy_state(tm, em)
+    to, tw = tm(*(torch.from_numpy(x),) * 3)
+    eo, ew = em(*(ember.tensor(x),) * 3)
+    np.testing.assert_allclose(eo.detach().numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ew.detach().numpy(), tw.detach().numpy(), rtol=1e-4, atol=1e-6)

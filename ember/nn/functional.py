@@ -284,3 +284,110 @@ def _masked_fill(scores, mask):
     mask = np.broadcast_to(mask, tuple(scores.shape))
     neg = _const(np.full(scores.shape, -np.inf, scores._data.dtype))
     return _where(_const(mask), neg, scores)
+
+
+def _mha_mask_to_float(mask, dtype, name):
+    """A bool mask (True = not allowed) becomes 0 / -inf in dtype; float masks pass through."""
+    if mask is None:
+        return None
+    if mask._data.dtype == np.bool_:
+        return Tensor._make(np.where(mask._data, -np.inf, 0).astype(dtype))
+    if not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    return mask
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
+                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
+                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False):
+    """Sequence-first (L, N, E) multi-head attention as torch computes it: project, split
+    heads, scaled dot products with the masks (bool True = masked out), softmax, dropout,
+    merge heads, output projection. Returns (output, weights averaged over heads or None)."""
+    from ember.nn.utils.convert_parameters import _cat
+    if static_k is not None or static_v is not None:
+        raise NotImplementedError("ember: static_k/static_v are not implemented")
+    unbatched = query.dim() == 2
+    if unbatched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but "
+                             f"got {embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
+                           "Transformer module method `generate_square_subsequent_mask` to "
+                           "create this mask.")
+    if use_separate_proj_weight:
+        wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
+    else:
+        wq = in_proj_weight.narrow(0, 0, embed_dim)
+        wk = in_proj_weight.narrow(0, embed_dim, embed_dim)
+        wv = in_proj_weight.narrow(0, 2 * embed_dim, embed_dim)
+    if in_proj_bias is not None:
+        bq = in_proj_bias.narrow(0, 0, embed_dim)
+        bk = in_proj_bias.narrow(0, embed_dim, embed_dim)
+        bv = in_proj_bias.narrow(0, 2 * embed_dim, embed_dim)
+    else:
+        bq = bk = bv = None
+    q = linear(query, wq, bq)
+    k = linear(key, wk, bk)
+    v = linear(value, wv, bv)
+    dt = q._data.dtype
+    attn_mask = _mha_mask_to_float(attn_mask, dt, "attn_mask")
+    key_padding_mask = _mha_mask_to_float(key_padding_mask, dt, "key_padding_mask")
+    if attn_mask is not None and attn_mask.dim() == 2:
+        attn_mask = attn_mask.unsqueeze(0)
+    if bias_k is not None and bias_v is not None:
+        k = _cat([k, bias_k.expand(1, bsz, embed_dim)])
+        v = _cat([v, bias_v.expand(1, bsz, embed_dim)])
+        if attn_mask is not None:
+            attn_mask = Tensor._make(np.pad(attn_mask._data, [(0, 0), (0, 0), (0, 1)]))
+        if key_padding_mask is not None:
+            key_padding_mask = Tensor._make(np.pad(key_padding_mask._data, [(0, 0), (0, 1)]))
+    # (L, N, E) -> (N * H, L, hd)
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    if add_zero_attn:
+        zeros = Tensor._make(np.zeros((bsz * num_heads, 1, head_dim), dt))
+        k = _cat([k.transpose(0, 1), zeros.transpose(0, 1)]).transpose(0, 1)
+        v = _cat([v.transpose(0, 1), zeros.transpose(0, 1)]).transpose(0, 1)
+        if attn_mask is not None:
+            attn_mask = Tensor._make(np.pad(attn_mask._data, [(0, 0), (0, 0), (0, 1)]))
+        if key_padding_mask is not None:
+            key_padding_mask = Tensor._make(np.pad(key_padding_mask._data, [(0, 0), (0, 1)]))
+    src_len = k.shape[1]
+    if key_padding_mask is not None:
+        kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(
+            bsz, num_heads, 1, src_len).reshape(bsz * num_heads, 1, src_len)
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+    if not training:
+        dropout_p = 0.0
+    scores = (q * (1.0 / math.sqrt(head_dim))) @ k.transpose(1, 2)
+    if attn_mask is not None:
+        scores = scores + attn_mask
+    weights = _Softmax.apply(scores, dim=2)
+    if dropout_p > 0.0:
+        weights = dropout(weights, p=dropout_p)
+    out = weights @ v                                         # (N * H, L, hd)
+    out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
+    if unbatched:
+        out = out.squeeze(1)
+    if not need_weights:
+        return out, None
+    w = weights.reshape(bsz, num_heads, tgt_len, src_len)
+    if average_attn_weights:
+        w = w.mean(1)
+    if unbatched:
+        w = w.squeeze(0)
+    return out, w
