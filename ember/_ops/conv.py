@@ -96,7 +96,16 @@ def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
     else:
         wg = w.reshape(groups, O // groups, CgK)
         gcols = np.matmul(wg.transpose(0, 2, 1), gy.reshape(N, groups, O // groups, P))
-    gcols = gcols.reshape((N, C) + tuple(ksize) + tuple(out))
+    return _col2im(gcols.reshape((N, C) + tuple(ksize) + tuple(out)), in_spatial, stride, pads,
+                   dilation)
+
+
+def _col2im(gcols, in_spatial, stride, pads, dilation):
+    """Adds column values (N, C, *K, *out) back to the (unpadded) input positions they were
+    read from: one strided slice-add per kernel position."""
+    N, C = gcols.shape[:2]
+    D = len(in_spatial)
+    ksize, out = gcols.shape[2:2 + D], gcols.shape[2 + D:]
     padded = tuple(in_spatial[i] + pads[i][0] + pads[i][1] for i in range(D))
     gxp = np.zeros((N, C) + padded, gcols.dtype)
     for kpos in np.ndindex(*ksize):

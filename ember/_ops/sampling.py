@@ -1,2 +1,622 @@
-"""(being written for issue #5 by another engineer)"""
-__all__ = []
+"""Padding, resampling and rearranging: pad, interpolate, grid_sample, affine_grid, unfold/fold,
+pixel_shuffle/unshuffle, channel_shuffle.
+
+Everything separable is a `Separable` op from pooling.py (one small matrix per spatial dim,
+applied with a matmul; the gradient applies the transposes): interpolate in every mode, and
+the gradients of reflect/replicate/circular padding. Constant padding is its own adjoint with
+negated pads. unfold/fold are conv.py's im2col/col2im. Pixel and channel shuffles are reshapes
+and permutes of Tensors (their gradients come for free).
+"""
+import math
+import warnings
+
+import numpy as np
+
+from ember._ops.conv import _col2im, _cols
+from ember._ops.pooling import Separable, _adaptive_matrix
+from ember._tensor import Tensor
+from ember.autograd.function import ArrayFunction
+
+__all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+           "grid_sample", "affine_grid", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle",
+           "channel_shuffle", "native_channel_shuffle"]
+
+
+# ---------------------------------------------------------------------------------------------
+# pad
+
+class ConstantPad(ArrayFunction):
+    """Pad (or crop, for negative pads) the trailing dims with `value`; the gradient is the
+    same op with negated pads and value 0."""
+
+    def forward(ctx, x, *, pads, value=0):
+        ctx.pads = pads
+        D = len(pads)
+        lead = x.ndim - D
+        shape = x.shape[:lead] + tuple(x.shape[lead + i] + lo + hi for i, (lo, hi) in
+                                       enumerate(pads))
+        if any(s < 0 for s in shape):
+            raise RuntimeError(f"The input size {x.shape[lead + [i for i, s in enumerate(shape[lead:]) if s < 0][0]]}"
+                               f", plus negative padding {pads} resulted in a negative output "
+                               f"size, which is invalid. Check dimension of your input.")
+        out = np.full(shape, value, dtype=x.dtype)
+        src = tuple(slice(max(-lo, 0), x.shape[lead + i] - max(-hi, 0))
+                    for i, (lo, hi) in enumerate(pads))
+        dst = tuple(slice(max(lo, 0), shape[lead + i] - max(hi, 0))
+                    for i, (lo, hi) in enumerate(pads))
+        out[(Ellipsis,) + dst] = x[(Ellipsis,) + src]
+        return out
+
+    def backward(ctx, g):
+        return ConstantPad.apply(g, pads=tuple((-lo, -hi) for lo, hi in ctx.pads))
+
+    def name(self):
+        return "ConstantPadNdBackward0"
+
+
+def _pad_matrix(L, lo, hi, mode):
+    """Selection matrix (L+lo+hi, L) of reflect / replicate / circular padding."""
+    j = np.arange(-lo, L + hi)
+    if mode == "reflect":
+        period = 2 * (L - 1) if L > 1 else 1
+        j = np.abs(j) % period
+        j = np.where(j >= L, period - j, j)
+    elif mode == "replicate":
+        j = np.clip(j, 0, L - 1)
+    else:   # circular
+        j = j % L
+    A = np.zeros((L + lo + hi, L))
+    A[np.arange(L + lo + hi), j] = 1.0
+    return A
+
+
+_NP_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+class ModePad(ArrayFunction):
+    """reflect / replicate / circular padding with np.pad; the gradient sums the copies back
+    (transposed selection matrices, a Separable)."""
+
+    def forward(ctx, x, *, pads, mode):
+        ctx.pads, ctx.mode, ctx.sizes = pads, mode, x.shape[x.ndim - len(pads):]
+        lead = x.ndim - len(pads)
+        return np.pad(x, ((0, 0),) * lead + tuple(pads), mode=_NP_MODE[mode])
+
+    def backward(ctx, g):
+        return Separable.apply(g, mats=[A.T for A in self_mats(ctx)], name="PadMode")
+
+    def name(self):
+        return {"reflect": "ReflectionPad", "replicate": "ReplicationPad",
+                "circular": "CircularPad"}[self.mode] + f"{max(len(self.pads), 1)}DBackward0"
+
+
+def self_mats(ctx):
+    return [_pad_matrix(L, lo, hi, ctx.mode) for L, (lo, hi) in zip(ctx.sizes, ctx.pads)]
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last len(pad)//2 dims; `pad` lists (left, right) for the last dim first.
+    constant mode takes negative pads (cropping) and any number of dims; reflect (pad < size),
+    replicate and circular pad the last 1-3 dims of a batched or unbatched input."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pad(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    D = len(pad) // 2
+    if D > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the input "
+                           "dimension but got padding length " + f"{len(pad)} and input of "
+                           f"dimension {input.dim()}")
+    pairs = tuple((pad[2 * i], pad[2 * i + 1]) for i in range(D))[::-1]   # first dim first
+    if mode == "constant":
+        if value is None:
+            value = 0
+        return ConstantPad.apply(input, pads=pairs, value=value)
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument.")
+    if mode not in _NP_MODE:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if not (1 <= D <= 3) or input.dim() not in (D + 1, D + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    sizes = input.shape[input.dim() - D:]
+    for L, (lo, hi) in zip(sizes, pairs):
+        if mode == "reflect" and (lo >= L or hi >= L):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                               f"input dimension, but got: padding ({lo}, {hi}) at dimension "
+                               f"{input.dim() - D + list(sizes).index(L)} of input "
+                               f"{list(input.shape)}")
+        if mode == "circular" and (lo > L or hi > L):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if lo < 0 or hi < 0:
+            raise NotImplementedError(f"negative padding is not supported in {mode} mode")
+    return ModePad.apply(input, pads=pairs, mode=mode)
+
+
+# ---------------------------------------------------------------------------------------------
+# interpolate: one matrix per spatial dim
+
+def _source_scale(L, out, align_corners, scale):
+    if align_corners:
+        return (L - 1) / (out - 1) if out > 1 else 0.0
+    return 1.0 / scale if scale is not None and scale > 0 else L / out
+
+
+def _interp_matrix(L, out, mode, align_corners, scale):
+    """A (out, L) with the weights torch's upsample kernels give to each input position."""
+    dst = np.arange(out, dtype=np.float64)
+    A = np.zeros((out, L))
+    rows = np.arange(out)
+    if mode in ("nearest", "nearest-exact"):
+        # torch computes the nearest index in float32
+        s = np.float32(1.0 / scale if scale is not None and scale > 0 else L / out)
+        d32 = dst.astype(np.float32) + (np.float32(0.5) if mode == "nearest-exact" else 0)
+        src = np.minimum(np.floor(d32 * s).astype(np.int64), L - 1)
+        A[rows, src] = 1.0
+        return A
+    s = _source_scale(L, out, align_corners, scale)
+    if mode == "linear":
+        src = dst * s if align_corners else np.maximum((dst + 0.5) * s - 0.5, 0.0)
+        i0 = np.minimum(np.floor(src).astype(np.int64), L - 1)
+        lam = src - i0
+        i1 = np.minimum(i0 + 1, L - 1)
+        np.add.at(A, (rows, i0), 1.0 - lam)
+        np.add.at(A, (rows, i1), lam)
+        return A
+    # cubic convolution with A = -0.75; taps at floor(src) - 1 .. + 2, clamped to the edge
+    src = dst * s if align_corners else (dst + 0.5) * s - 0.5
+    i = np.floor(src).astype(np.int64)
+    t = src - i
+    a = -0.75
+
+    def near(x):   # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):    # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    w = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    for k in range(4):
+        np.add.at(A, (rows, np.clip(i - 1 + k, 0, L - 1)), w[k])
+    return A
+
+
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize the spatial dims of (N, C, *S). Give `size` or `scale_factor` (output size
+    floor(S * scale)). Unless recompute_scale_factor=True, the coordinate map uses 1/scale_factor
+    (not S/out). align_corners only for linear modes (default False); 'nearest' picks
+    floor(dst * scale) (torch's historical choice), 'nearest-exact' rounds."""
+    if mode not in _MODES:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.dim()}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
+    D = input.dim() - 2
+    if D < 1 or D > 3:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.dim()}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    need = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode)
+    if need is not None and need != D:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
+                                  f"{need + 2}D input")
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True) is not implemented in ember")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined" if size is not None
+                         else "either size or scale_factor should be defined")
+    S = input.shape[2:]
+    scales = [None] * D
+    if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != D:
+                raise ValueError(f"Input and output must have the same number of spatial "
+                                 f"dimensions, but got input with spatial dimensions of "
+                                 f"{list(S)} and output size of {list(size)}. Please provide "
+                                 f"input tensor in (N, C, d1, d2, ...,dK) format and output "
+                                 f"size in (o1, o2, ...,oK) format.")
+            out = tuple(int(s) for s in size)
+        else:
+            out = (int(size),) * D
+    else:
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != D:
+                raise ValueError(f"Input and scale_factor must have the same number of spatial "
+                                 f"dimensions, but got input with spatial dimensions of "
+                                 f"{list(S)} and scale_factor of shape {list(scale_factor)}. "
+                                 f"Please provide input tensor in (N, C, d1, d2, ...,dK) format "
+                                 f"and scale_factor in (s1, s2, ...,sK) format.")
+            sf = tuple(float(s) for s in scale_factor)
+        else:
+            sf = (float(scale_factor),) * D
+        out = tuple(int(math.floor(S[i] * sf[i])) for i in range(D))
+        if not recompute_scale_factor:
+            scales = list(sf)
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({', '.join(map(str, S))}) and output "
+                           f"({', '.join(map(str, out))})")
+    if mode == "area":
+        mats = [_adaptive_matrix(S[i], out[i]) for i in range(D)]
+        name = f"AdaptiveAvgPool{max(D, 2)}D"
+    else:
+        kind = "linear" if mode in ("linear", "bilinear", "trilinear") else \
+            "cubic" if mode == "bicubic" else mode
+        mats = [_interp_matrix(S[i], out[i], kind, align_corners, scales[i]) for i in range(D)]
+        name = {"nearest": f"UpsampleNearest{D}D", "nearest-exact": f"UpsampleNearestExact{D}D",
+                "linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
+                "bicubic": "UpsampleBicubic2D", "trilinear": "UpsampleTrilinear3D"}[mode]
+    if input.dtype.is_floating_point is False and mode not in ("nearest", "nearest-exact") and \
+            str(input.dtype) != "ember.uint8":
+        raise NotImplementedError(f'"{name.lower()}" not implemented for {input.dtype}')
+    return Separable.apply(input, mats=mats, name=name)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate "
+                  "instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate "
+                  "instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# grid_sample and affine_grid
+
+def _unnormalize(g, size, align_corners):
+    if align_corners:
+        return (g + 1) / 2 * (size - 1), (size - 1) / 2
+    return ((g + 1) * size - 1) / 2, size / 2
+
+
+def _reflect(x, lo, hi):
+    """Reflect coordinates into [lo, hi] (twice the span is the period); d/dx is +-1."""
+    span = hi - lo
+    if span <= 0:
+        return np.zeros_like(x), np.zeros_like(x)
+    xo = np.abs(x - lo)
+    extra = np.fmod(xo, span)
+    flips = np.floor(xo / span)
+    sign_in = np.where(x - lo < 0, -1.0, 1.0)
+    even = (flips % 2) == 0
+    y = np.where(even, extra + lo, span - extra + lo)
+    d = np.where(even, 1.0, -1.0) * sign_in
+    return y, d
+
+
+def _source_coords(g, size, padding_mode, align_corners):
+    """Pixel coordinates and d coord / d grid for one axis."""
+    x, scale = _unnormalize(g, size, align_corners)
+    d = np.full_like(x, scale)
+    if padding_mode == "border":
+        inside = (x > 0) & (x < size - 1)
+        x = np.clip(x, 0, size - 1)
+        d = d * inside
+    elif padding_mode == "reflection":
+        if align_corners:
+            x, dr = _reflect(x, 0, size - 1)
+        else:
+            x, dr = _reflect(x, -0.5, size - 0.5)
+        d = d * dr
+        inside = (x > 0) & (x < size - 1)
+        x = np.clip(x, 0, size - 1)
+        d = d * inside
+    return x, d
+
+
+class GridSample2d(ArrayFunction):
+    """out[n, c, h, w] = input sampled at grid[n, h, w] = (x, y) in [-1, 1] (bilinear or
+    nearest). Backward (input and grid gradients) is computed on arrays: double backward is
+    not supported."""
+
+    def forward(ctx, x, grid, *, mode, padding_mode, align_corners):
+        N, C, H, W = x.shape
+        Ho, Wo = grid.shape[1:3]
+        gx, dgx = _source_coords(grid[..., 0].astype(np.float64), W, padding_mode, align_corners)
+        gy, dgy = _source_coords(grid[..., 1].astype(np.float64), H, padding_mode, align_corners)
+        xt = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(N, H * W, C)
+        n = np.arange(N)[:, None, None]
+        taps = []
+        if mode == "nearest":
+            ix, iy = np.round(gx).astype(np.int64), np.round(gy).astype(np.int64)  # half to even
+            taps.append((iy, ix, np.ones_like(gx), None, None))
+        else:
+            x0, y0 = np.floor(gx).astype(np.int64), np.floor(gy).astype(np.int64)
+            tx, ty = gx - x0, gy - y0
+            for oy, wy, dwy in ((0, 1 - ty, -1.0), (1, ty, 1.0)):
+                for ox, wx, dwx in ((0, 1 - tx, -1.0), (1, tx, 1.0)):
+                    # weight and its derivatives with respect to the pixel coordinates
+                    taps.append((y0 + oy, x0 + ox, wy * wx, wy * dwx, wx * dwy))
+        out = np.zeros((N, Ho, Wo, C))
+        saved = []
+        for iy, ix, w, dwx, dwy in taps:
+            valid = (ix >= 0) & (ix < W) & (iy >= 0) & (iy < H)
+            flat = np.where(valid, iy * W + ix, 0)
+            vals = xt[n, flat] * valid[..., None]                  # (N, Ho, Wo, C)
+            out += vals * w[..., None]
+            saved.append((flat, valid, w, dwx, dwy, vals))
+        ctx.saved = saved
+        ctx.geom = (dgx, dgy, x.shape, mode)
+        return np.ascontiguousarray(out.transpose(0, 3, 1, 2)).astype(x.dtype)
+
+    def backward(ctx, g):
+        return GridSample2dBackward.apply(g, fwd=ctx)
+
+    def name(self):
+        return "GridSampler2DBackward0"
+
+
+class GridSample2dBackward(ArrayFunction):
+    """Input gradient (scatter-add of weighted upstream values) and grid gradient (upstream
+    times the weights' derivatives), from what the forward kept."""
+
+    def forward(ctx, g, *, fwd):
+        dgx, dgy, shape, mode = fwd.geom
+        N, C, H, W = shape
+        gt = g.transpose(0, 2, 3, 1).astype(np.float64)   # (N, Ho, Wo, C)
+        gin = np.zeros((N * H * W, C))
+        ggx = np.zeros(g.shape[:1] + g.shape[2:])
+        ggy = np.zeros_like(ggx)
+        base = (np.arange(N) * H * W)[:, None, None]
+        for flat, valid, w, dwx, dwy, vals in fwd.saved:
+            contrib = gt * (w * valid)[..., None]
+            np.add.at(gin, (base + flat).ravel(), contrib.reshape(-1, C))
+            if dwx is not None:
+                gv = (gt * vals).sum(-1)
+                ggx += gv * dwx
+                ggy += gv * dwy
+        gin = gin.reshape(N, H, W, C).transpose(0, 3, 1, 2).astype(g.dtype)
+        ggrid = np.stack([ggx * dgx, ggy * dgy], axis=-1).astype(g.dtype)
+        return np.ascontiguousarray(gin), ggrid
+
+    def backward(ctx, *grads):
+        raise NotImplementedError("double backward of grid_sample is not implemented in ember")
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample input (N, C, H, W) at grid (N, Ho, Wo, 2) of normalised (x, y) in [-1, 1]:
+    (-1, -1) is the centre of the top-left pixel with align_corners=True, its outer corner
+    with False (the default). padding_mode: zeros, border, reflection."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        align_corners = False
+    if input.dim() != 4:
+        if input.dim() == 5:
+            raise NotImplementedError("grid_sample on 5-D (volumetric) input is not implemented "
+                                      "in ember")
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number "
+                           f"of dimensions, but got input with sizes {list(input.shape)} and "
+                           f"grid with sizes {list(grid.shape)}")
+    if grid.dim() != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension and "
+                           f"the same batch size as input, but got grid with sizes "
+                           f"{list(grid.shape)}")
+    if mode == "bicubic":
+        raise NotImplementedError("grid_sample(mode='bicubic') is not implemented in ember")
+    if input.dtype != grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but "
+                           f"input has {input.dtype} and grid has {grid.dtype}")
+    return GridSample2d.apply(input, grid, mode=mode, padding_mode=padding_mode,
+                              align_corners=align_corners)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """Sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) = base coordinates @ theta^T, for
+    theta (N, 2, 3) (or (N, 3, 4)). Base coordinates span [-1, 1] (pixel centres when
+    align_corners=False, the default)."""
+    from ember import tensor as _tensor
+    if align_corners is None:
+        align_corners = False
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = list(size)
+    if len(size) == 4:
+        if theta.dim() != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
+                             f"{size}. Got {list(theta.shape)}.")
+        spatial = size[2:]
+    elif len(size) == 5:
+        if theta.dim() != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size "
+                             f"{size}. Got {list(theta.shape)}.")
+        spatial = size[2:]
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
+                                  f"affine transforms, respectively. Got size {size}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+
+    def lin(n):
+        if n <= 1:
+            return np.zeros(max(n, 1))
+        v = np.linspace(-1.0, 1.0, n)
+        return v if align_corners else v * (n - 1) / n
+
+    axes = [lin(n) for n in spatial]          # (D), H, W
+    mesh = np.meshgrid(*axes, indexing="ij")
+    coords = [m for m in mesh[::-1]]          # x (W), y (H), z (D)
+    base = np.stack(coords + [np.ones_like(mesh[0])], axis=-1).reshape(-1, len(spatial) + 1)
+    base_t = _tensor(base.astype(theta._data.dtype))
+    grid = base_t.matmul(theta.transpose(1, 2))          # (N, P, dims)
+    return grid.reshape([size[0]] + spatial + [len(spatial)])
+
+
+# ---------------------------------------------------------------------------------------------
+# unfold / fold (im2col / col2im)
+
+class Im2Col(ArrayFunction):
+    def forward(ctx, x, *, k, d, p, s):
+        ctx.args = (x.shape[2:], k, d, p, s)
+        cols, out = _cols(x, k, s, tuple((i, i) for i in p), d)
+        N, C = x.shape[:2]
+        return cols.reshape(N, C * math.prod(k), math.prod(out))
+
+    def backward(ctx, g):
+        size, k, d, p, s = ctx.args
+        return Col2Im.apply(g, size=size, k=k, d=d, p=p, s=s)
+
+
+class Col2Im(ArrayFunction):
+    def forward(ctx, cols, *, size, k, d, p, s):
+        ctx.args = (k, d, p, s)
+        D = len(k)
+        out = tuple((size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(D))
+        N = cols.shape[0]
+        C = cols.shape[1] // math.prod(k)
+        return _col2im(cols.reshape((N, C) + tuple(k) + out), tuple(size), s,
+                       tuple((i, i) for i in p), d)
+
+    def backward(ctx, g):
+        k, d, p, s = ctx.args
+        return Im2Col.apply(g, k=k, d=d, p=p, s=s)
+
+
+def _pair(v, name):
+    if isinstance(v, (list, tuple)):
+        if len(v) != 2:
+            raise RuntimeError(f"{name} must be an int or a tuple of two ints")
+        return tuple(int(i) for i in v)
+    return (int(v), int(v))
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: (N, C, H, W) -> (N, C*kh*kw, L) with L the number of windows (4-D input only,
+    or 3-D unbatched)."""
+    if input.dim() not in (3, 4):
+        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got "
+                                  f"{input.dim()}D)")
+    k, d, p, s = (_pair(kernel_size, "kernel_size"), _pair(dilation, "dilation"),
+                  _pair(padding, "padding"), _pair(stride, "stride"))
+    unbatched = input.dim() == 3
+    x = input.unsqueeze(0) if unbatched else input
+    for i in range(2):
+        if k[i] <= 0 or s[i] <= 0 or d[i] <= 0 or p[i] < 0:
+            raise RuntimeError(f"kernel size, stride and dilation should be greater than zero, "
+                               f"padding non-negative, but got kernel_size={list(k)}, "
+                               f"stride={list(s)}, dilation={list(d)}, padding={list(p)}")
+        if (x.shape[2 + i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 <= 0:
+            raise RuntimeError(f"Given input with spatial size ({x.shape[2]}, {x.shape[3]}), "
+                               f"kernel_size=({k[0]}, {k[1]}), dilation=({d[0]}, {d[1]}), "
+                               f"padding=({p[0]}, {p[1]}), calculated shape of the array of "
+                               f"sliding blocks is non-positive.")
+    y = Im2Col.apply(x, k=k, d=d, p=p, s=s)
+    return y.squeeze(0) if unbatched else y
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im: (N, C*kh*kw, L) -> (N, C, *output_size), summing overlapping values."""
+    if input.dim() not in (2, 3):
+        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input "
+                                  f"Tensors are supported (got {input.dim()}D)")
+    size = _pair(output_size, "output_size")
+    k, d, p, s = (_pair(kernel_size, "kernel_size"), _pair(dilation, "dilation"),
+                  _pair(padding, "padding"), _pair(stride, "stride"))
+    unbatched = input.dim() == 2
+    x = input.unsqueeze(0) if unbatched else input
+    K = k[0] * k[1]
+    if x.shape[1] % K:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
+                           f"of kernel_size, but got input.size(1)={x.shape[1]} and "
+                           f"kernel_size=({k[0]}, {k[1]})")
+    blocks = [(size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
+    if blocks[0] * blocks[1] != x.shape[2]:
+        raise RuntimeError(f"Given output_size=({size[0]}, {size[1]}), kernel_size=({k[0]}, "
+                           f"{k[1]}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), "
+                           f"stride=({s[0]}, {s[1]}), expected size of input's dimension 2 to "
+                           f"match the calculated number of sliding blocks {blocks[0]} * "
+                           f"{blocks[1]} = {blocks[0] * blocks[1]}, but got "
+                           f"input.size(2)={x.shape[2]}.")
+    y = Col2Im.apply(x, size=size, k=k, d=d, p=p, s=s)
+    return y.squeeze(0) if unbatched else y
+
+
+# ---------------------------------------------------------------------------------------------
+# Pixel and channel shuffles (reshape + permute)
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C*r^2, H, W) -> (*, C, H*r, W*r)."""
+    r = int(upscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
+                           f"input with {input.dim()} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *lead, C, H, W = input.shape
+    if C % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but input.size(-3)={C} "
+                           f"is not divisible by {r * r}")
+    n = len(lead)
+    x = input.reshape(*lead, C // (r * r), r, r, H, W)
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*lead, C // (r * r), H * r, W * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H*r, W*r) -> (*, C*r^2, H, W)."""
+    r = int(downscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {input.dim()} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *lead, C, H, W = input.shape
+    if H % r:
+        raise RuntimeError(f"pixel_unshuffle expects height to be divisible by "
+                           f"downscale_factor, but input.size(-2)={H} is not divisible by {r}")
+    if W % r:
+        raise RuntimeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, "
+                           f"but input.size(-1)={W} is not divisible by {r}")
+    n = len(lead)
+    x = input.reshape(*lead, C, H // r, r, W // r, r)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*lead, C * r * r, H // r, W // r)
+
+
+def channel_shuffle(input, groups):
+    """(N, C, *) with C = g * k: channels reordered as (k, g) instead of (g, k)."""
+    g = int(groups)
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{g}")
+    if input.dim() < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but "
+                           f"got input with sizes {list(input.shape)}")
+    N, C, *rest = input.shape
+    if C % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {C} channels "
+                           f"and {g} groups.")
+    return input.reshape(N, g, C // g, *rest).transpose(1, 2).reshape(N, C, *rest)
+
+
+native_channel_shuffle = channel_shuffle
