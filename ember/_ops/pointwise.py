@@ -21,7 +21,7 @@ from ember import _dtype
 from ember._ops._helpers import inplace, is_tensor, promote, write_out
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
-from ember._ops.pointwise_logic import where
+from ember._ops.pointwise_logic import where, wrap_broadcast_errors
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
            "floor_divide", "remainder", "fmod", "pow", "float_power", "neg", "negative",
@@ -189,6 +189,17 @@ class Remainder(ArrayFunction):
         return grad, gb
 
 
+class RemainderScalarSelf(ArrayFunction):
+    """remainder(number, tensor): torch defines no derivative for this overload."""
+
+    def forward(ctx, a, b):
+        _zero_division_check(b, np.result_type(a, b).kind)
+        return _asarray(np.remainder(a, b))
+
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::remainder is not implemented")
+
+
 class Fmod(ArrayFunction):
     """C's fmod (the dividend's sign); d/db = -trunc(a / b)."""
 
@@ -216,7 +227,12 @@ class Pow(ArrayFunction):
         a, b, out = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            if is_tensor(b) or b != 0:
+            if is_tensor(b):
+                ga = grad * _conj(b * a ** (b - 1))
+                zero = b._data == 0   # torch: 0 where the exponent is 0 (not 0 * inf)
+                if zero.any():
+                    ga = where(Tensor._make(zero), 0.0, ga)
+            elif b != 0:
                 ga = grad * _conj(b * a ** (b - 1))
             else:
                 ga = grad * 0
@@ -225,7 +241,7 @@ class Pow(ArrayFunction):
             la = a.log()
             zero = (a._data == 0) & (_asarray(b._data if is_tensor(b) else b).real >= 0)
             if zero.any():
-                la = where(Tensor._make(zero), la * 0, la)
+                la = where(Tensor._make(zero), 0.0, la)
             gb = grad * _conj(out * la)
         return ga, gb
 
@@ -256,12 +272,13 @@ class Maximum(ArrayFunction):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         x, y = a._data, b._data
-        first = x > y if ctx.fn is np.maximum else x < y
+        # torch: half each at ties; NaN compares false, so both sides get the full gradient
+        lose_a, lose_b = (x < y, x > y) if ctx.fn is np.maximum else (x > y, x < y)
         tie = x == y
-        half = grad * 0.5
+        g = where(Tensor._make(tie), grad * 0.5, grad) if tie.any() else grad
         zero = grad * 0
-        ga = where(Tensor._make(first), grad, where(Tensor._make(tie), half, zero))
-        gb = where(Tensor._make(first | tie), where(Tensor._make(tie), half, zero), grad)
+        ga = where(Tensor._make(lose_a), zero, g) if ctx.needs_input_grad[0] else None
+        gb = where(Tensor._make(lose_b), zero, g) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -366,7 +383,7 @@ class Xlogy(ArrayFunction):
             ga = xlogy(grad, b)
             mask = (a._data == 0) & (b._data <= 0)
             if mask.any():
-                ga = where(Tensor._make(_asarray(mask)), ga * 0, ga)
+                ga = where(Tensor._make(_asarray(mask)), 0.0, ga)
         if ctx.needs_input_grad[1]:
             gb = grad * a / b
         return ga, gb
@@ -382,9 +399,9 @@ class Sinc(ArrayFunction):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         zero = a._data == 0
-        safe = where(Tensor._make(zero), a * 0 + 1, a)
+        safe = where(Tensor._make(zero), 1.0, a)
         d = ((safe * np.pi).cos() - sinc(safe)) / safe
-        return grad * _conj(where(Tensor._make(zero), d * 0, d))
+        return grad * _conj(where(Tensor._make(zero), 0.0, d))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,10 +428,10 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
+    if (is_tensor(input) and input._data.dtype.kind == "b") or (
+            is_tensor(other) and other._data.dtype.kind == "b"):
+        _bool_sub_error(_dtype.result_type_of((input, other)) is _dtype.bool)
     a, b, rd = promote(input, other)
-    if (rd or (a if is_tensor(a) else b).dtype) is _dtype.bool:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
     if alpha != 1:
         _alpha_check(rd or input.dtype, alpha)
     if is_tensor(a):
@@ -425,6 +442,15 @@ def sub(input, other, *, alpha=1, out=None):
 
 
 subtract = sub
+
+
+def _bool_sub_error(both):
+    if both:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If "
+                       "you are trying to invert a mask, use the `~` or `logical_not()` "
+                       "operator instead.")
 
 
 def rsub(input, other, *, alpha=1):
@@ -484,6 +510,8 @@ def remainder(input, other, *, out=None):
     a, b, rd = _binary_prepared(input, other)
     if rd.is_complex:
         raise NotImplementedError(f"\"remainder_cpu\" not implemented for '{_type_name(rd)}'")
+    if not is_tensor(input):
+        return _result(RemainderScalarSelf.apply(a, b), out)
     return _result(Remainder.apply(a, b), out)
 
 
@@ -612,6 +640,12 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     return _result(add(input, div(tensor1, tensor2), alpha=value), out)
 
 
+wrap_broadcast_errors(globals(), [
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "fmod", "pow", "float_power", "maximum", "minimum", "fmax", "fmin", "hypot",
+    "atan2", "arctan2", "copysign", "xlogy", "lerp", "addcmul", "addcdiv"])
+
+
 # ---------------------------------------------------------------------------------------------
 # Tensor methods, in-place variants and dunders
 
@@ -624,7 +658,7 @@ def _inplace_of(fn):
 
 def _binary_dunder(fn):
     def method(self, other):
-        if not isinstance(other, (Tensor, int, float, bool, complex, np.generic)):
+        if not isinstance(other, (Tensor, int, float, bool, _py_complex, np.generic)):
             return NotImplemented
         return fn(self, other)
     return method
@@ -632,7 +666,7 @@ def _binary_dunder(fn):
 
 def _rdunder(fn):
     def method(self, other):
-        if not isinstance(other, (int, float, bool, complex, np.generic)):
+        if not isinstance(other, (int, float, bool, _py_complex, np.generic)):
             return NotImplemented
         return fn(other, self)
     return method

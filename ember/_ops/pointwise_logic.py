@@ -31,6 +31,43 @@ def _result(r, out):
     return r if out is None else write_out(out, r)
 
 
+def broadcast_errors(fn):
+    """Re-raise NumPy's broadcasting ValueError as torch's RuntimeError (costs nothing unless
+    an error happens)."""
+    def op(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ValueError as exc:
+            if "broadcast" not in str(exc):
+                raise
+            shapes = [x.shape for x in args if is_tensor(x)]
+            raise RuntimeError(_mismatch_message(*shapes[:2]) if len(shapes) >= 2
+                               else str(exc)) from None
+    op.__name__, op.__doc__, op.__wrapped__ = fn.__name__, fn.__doc__, fn
+    return op
+
+
+def _mismatch_message(sa, sb):
+    n = max(len(sa), len(sb))
+    for i in range(1, n + 1):
+        a = sa[-i] if i <= len(sa) else 1
+        b = sb[-i] if i <= len(sb) else 1
+        if a != b and a != 1 and b != 1:
+            return (f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                    f"non-singleton dimension {n - i}")
+    return f"shapes {list(sa)} and {list(sb)} cannot be broadcast together"
+
+
+def wrap_broadcast_errors(namespace, names):
+    """Apply broadcast_errors to namespace[name] for each name (aliases stay one object)."""
+    done = {}
+    for n in names:
+        f = namespace[n]
+        if id(f) not in done:
+            done[id(f)] = broadcast_errors(f)
+        namespace[n] = done[id(f)]
+
+
 def _data(x):
     return x._data if is_tensor(x) else x
 
@@ -249,6 +286,12 @@ def signbit(input, *, out=None):
     if a.dtype.kind in "ub":
         return _result(Tensor._make(np.zeros(a.shape, bool)), out)
     return _result(Tensor._make(_asarray(np.signbit(a))), out)
+
+
+wrap_broadcast_errors(globals(), [
+    "where", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+    "not_equal", "isclose", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+    "bitwise_right_shift", "logical_and", "logical_or", "logical_xor"])
 
 
 # ---------------------------------------------------------------------------------------------

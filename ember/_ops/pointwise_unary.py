@@ -99,11 +99,20 @@ class Sign(ArrayFunction):
     """Zero gradient everywhere (torch's convention, also at 0)."""
 
     def forward(ctx, a):
-        ctx.shape_dtype = (a.shape, a.dtype)
-        return _asarray(np.sign(a)) if a.dtype.kind != "b" else a.copy()
+        return _real_sign(a)
 
     def backward(ctx, grad):
         return grad * 0
+
+
+def _real_sign(a):
+    """np.sign, except that torch's sign(nan) is 0."""
+    if a.dtype.kind == "b":
+        return a.copy()
+    out = _asarray(np.sign(a))
+    if a.dtype.kind in "fV":
+        out[np.isnan(out)] = 0
+    return out
 
 
 class Sgn(ArrayFunction):
@@ -111,7 +120,7 @@ class Sgn(ArrayFunction):
 
     def forward(ctx, a):
         if a.dtype.kind != "c":
-            return _asarray(np.sign(a)) if a.dtype.kind != "b" else a.copy()
+            return _real_sign(a)
         mag = np.abs(a)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = _asarray(np.where(mag == 0, 0, a / mag).astype(a.dtype, copy=False))
@@ -125,7 +134,7 @@ class Sgn(ArrayFunction):
         mag = a.abs()
         # remove the radial part of grad, divide by |z|; 0 where z == 0
         g = (grad - (grad * s.conj()).real * s) / mag
-        return _where(mag._data == 0, g * 0, g)
+        return _where(mag._data == 0, grad * 0, g)
 
 
 class Sqrt(_SavesOutput):
@@ -366,7 +375,7 @@ class Logit(ArrayFunction):
         if ctx.eps is None:
             return g
         x = a._data
-        return _where((x < ctx.eps) | (x > 1 - ctx.eps), g * 0, g)
+        return _where((x < ctx.eps) | (x > 1 - ctx.eps), grad * 0, g)
 
 
 # --- error and gamma functions (scipy.special) ------------------------------------------------
@@ -405,7 +414,9 @@ class Erfinv(_SavesOutput):
 class Lgamma(_SavesInput):
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return _scipy("gammaln", a)
+        out = _scipy("gammaln", a)
+        out[np.isneginf(a)] = np.inf   # torch: lgamma(-inf) = inf (SciPy: -inf)
+        return out
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -413,13 +424,11 @@ class Lgamma(_SavesInput):
 
 
 class Digamma(_SavesInput):
-    """psi(x); torch gives -inf at 0 and nan at negative integers (SciPy: nan at 0 too)."""
+    """psi(x): -inf at +0, inf at -0, nan at negative integers (SciPy agrees with torch)."""
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        out = _scipy("psi", a)
-        out[...] = np.where(a == 0, -np.inf, out)   # torch: psi(0) = -inf
-        return out
+        return _scipy("psi", a)
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -433,9 +442,7 @@ class Polygamma(_SavesInput):
         ctx.n = n
         ctx.save_for_backward(a)
         if n == 0:
-            out = _scipy("psi", a)
-            out[...] = np.where(a == 0, -np.inf, out)
-            return out
+            return _scipy("psi", a)
         return _scipy("polygamma", a, n)
 
     def backward(ctx, grad):
@@ -443,14 +450,20 @@ class Polygamma(_SavesInput):
         return grad * polygamma(ctx.n + 1, a)
 
 
-class Mvlgamma(_SavesInput):
-    """log of the multivariate gamma function of order p."""
+class Mvlgamma(ArrayFunction):
+    """log of the multivariate gamma function of order p:
+    p (p - 1) / 4 log(pi) + sum_{i < p} lgamma(x - i / 2). Like torch, no domain check
+    (SciPy's multigammaln refuses x <= (p - 1) / 2, so it is not used)."""
 
     def forward(ctx, a, *, p):
         ctx.p = p
         ctx.save_for_backward(a)
-        return _scipy("multigammaln", a, p) if a.ndim else _asarray(
-            _scipy("multigammaln", a.reshape(1), p).reshape(()))
+        gammaln = scipy_special(a).gammaln
+        src = a if a.dtype in (np.float32, np.float64) else a.astype(np.float32)
+        total = np.full(a.shape, p * (p - 1) / 4 * math.log(math.pi), src.dtype)
+        for i in range(p):   # a loop over the order p, not over elements
+            total += gammaln(src - np.asarray(i / 2, src.dtype))
+        return _asarray(total).astype(a.dtype, copy=False)
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -463,7 +476,9 @@ class Mvlgamma(_SavesInput):
 class I0(_SavesInput):
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return _scipy("i0", a)
+        out = _scipy("i0", a)
+        out[np.isinf(a)] = np.nan   # torch's i0(+-inf) is nan (SciPy: inf)
+        return out
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -644,7 +659,7 @@ absolute = abs
 def sign(input, *, out=None):
     """-1, 0 or 1 in the input's dtype; complex inputs need sgn instead (as in torch)."""
     if input._data.dtype.kind == "c":
-        raise RuntimeError("Unlike NumPy, torch.sign is not intended to support complex numbers. "
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. "
                            "Please use torch.sgn instead.")
     return _result(Sign.apply(input), out)
 
@@ -691,8 +706,6 @@ def mvlgamma(input, p, *, out=None):
         raise RuntimeError("p has to be greater than or equal to 1")
     x = _float_input(input)
     _no_complex(x, "mvlgamma")
-    if x._data.size and not np.all(x._data > (p - 1) / 2):
-        raise RuntimeError(f"All elements must be greater than (p-1)/2")
     return _result(Mvlgamma.apply(x, p=p), out)
 
 
@@ -702,7 +715,7 @@ def _rounding_op(cls, name, kernel):
         if k == "b":
             raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
         if k == "c":
-            raise RuntimeError(f"{name} is not supported for complex inputs")
+            raise NotImplementedError(f"{name} is not supported for complex inputs")
         return _result(cls.apply(input), out)
     op.__name__ = name
     return op
@@ -720,12 +733,13 @@ def round(input, *, decimals=0, out=None):
     if k == "b" or (k in "iu" and decimals != 0):
         raise NotImplementedError(f"\"round_cpu\" not implemented for '{_type_name(input)}'")
     if k == "c":
-        raise RuntimeError("round is not supported for complex inputs")
+        kernel = "round_cpu" if decimals else "round_vml_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input)}'")
     return _result(Round.apply(input, decimals=decimals), out)
 
 
 def frac(input, *, out=None):
-    if input._data.dtype.kind in "iub":
+    if input._data.dtype.kind in "iubc":
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_type_name(input)}'")
     return _result(Frac.apply(input), out)
 
@@ -742,7 +756,7 @@ def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if input._data.dtype.kind == "c":
-        raise RuntimeError("clamp is not supported for complex types")
+        raise NotImplementedError("clamp is not supported for complex types")
     bounds = [b for b in (min, max) if b is not None]
     rd = _dtype.result_type_of([input] + bounds)
     if rd.np.kind == "b" and input._data.dtype.kind == "b":
