@@ -28,6 +28,8 @@ from ember._ops.linalg import *        # noqa: F401,F403
 from ember._ops.random import *        # noqa: F401,F403
 from ember._ops.manipulation import *  # noqa: F401,F403
 from ember._ops.sorting import *       # noqa: F401,F403
+from ember._storage import *           # noqa: F401,F403
+from ember import _storage
 from ember import autograd, backends, cuda, accelerator, version
 from ember._printing import set_printoptions
 from ember.version import __version__
@@ -91,7 +93,7 @@ def is_tensor(obj):
 
 
 def is_storage(obj):
-    return False
+    return isinstance(obj, (_storage.UntypedStorage, _storage.TypedStorage))
 
 
 def is_floating_point(input):
