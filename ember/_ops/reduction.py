@@ -189,6 +189,8 @@ class Mean(ArrayFunction):
         if npd is not None and a.dtype != npd:
             a = a.astype(npd)
         with np.errstate(invalid="ignore", divide="ignore"):
+            if n == 0:   # NaN, without NumPy's "Mean of empty slice" warning
+                return np.asarray(np.true_divide(np.sum(a, axis=dims, keepdims=keepdim), 0))
             return np.asarray(np.mean(a, axis=dims, keepdims=keepdim))
 
     def backward(ctx, grad):
@@ -223,7 +225,7 @@ class NanSum(_Labelled):
 
     def forward(ctx, a, *, dims, keepdim, npd):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        if a.dtype.kind in "fc":
+        if a.dtype.kind in "fc" and ctx.needs_input_grad[0]:
             ctx.mask = ~np.isnan(a)
         return np.asarray(np.nansum(a, axis=dims, keepdims=keepdim, dtype=npd))
 
@@ -358,7 +360,16 @@ def _var_prep(input, dim, unbiased, correction, fn):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dim, corr = _correction(dim, unbiased, correction, fn)
-    return _dims(input, dim), corr
+    dims = _dims(input, dim)
+    n = 1
+    for d in dims:
+        n *= input._data.shape[d]
+    if n - corr <= 0:
+        import warnings
+        warnings.warn(f"{fn.split('_')[0]}(): degrees of freedom is <= 0. Correction should be "
+                      "strictly less than the reduction factor (input numel divided by output "
+                      "numel).", UserWarning, stacklevel=3)
+    return dims, corr
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
@@ -400,13 +411,16 @@ class AMax(_Labelled):
     def forward(ctx, a, *, dims, keepdim, fn, label):
         ctx.label = label
         out = np.asarray(fn(a, axis=dims, keepdims=True))
+        ctx.dims, ctx.keepdim, ctx.shape = dims, keepdim, a.shape
+        if not ctx.needs_input_grad[0]:
+            return _keep(out, dims, keepdim)
         hit = a == out
         if a.dtype.kind == "f" and label.endswith("1"):
             # max()/min() split among the NaNs of a NaN result; amax/amin match nothing there
             # (0/0: NaN gradients), as torch does
             hit |= np.isnan(a) & np.isnan(out)
-        ctx.weight = hit / np.sum(hit, axis=dims, keepdims=True).astype(a.dtype)
-        ctx.dims, ctx.keepdim, ctx.shape = dims, keepdim, a.shape
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ctx.weight = hit / np.sum(hit, axis=dims, keepdims=True).astype(a.dtype)
         return _keep(out, dims, keepdim)
 
     def backward(ctx, grad):
