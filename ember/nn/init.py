@@ -23,21 +23,16 @@ _fallback = [None]
 
 
 def _rng(generator=None):
-    """The NumPy Generator behind ember's random state (a module-level one until ember's
-    random family provides `ember.random.default_generator`)."""
-    if generator is not None and hasattr(generator, "_np"):
-        return generator._np
-    try:
-        from ember._ops import random as _random
-        gen = getattr(_random, "default_generator", None)
-        if gen is not None:
-            for attr in ("_np", "_rng", "rng", "_generator"):
-                g = getattr(gen, attr, None)
-                if isinstance(g, np.random.Generator):
-                    return g
-    except ImportError:   # pragma: no cover - the random family always exists
-        pass
-    if _fallback[0] is None:
+    """The NumPy Generator behind an ember Generator (default: ember's global one, so
+    `ember.manual_seed` makes initialisation reproducible)."""
+    if generator is not None:
+        return generator._rng
+    from ember._ops import random as _random
+    gen = getattr(_random, "default_generator", None)
+    g = getattr(gen, "_rng", None)
+    if isinstance(g, np.random.Generator):
+        return g
+    if _fallback[0] is None:   # only while the random family is absent
         _fallback[0] = np.random.default_rng()
     return _fallback[0]
 
