@@ -112,3 +112,41 @@ def test_conv_grad_fn_name():
 ])
 def test_conv_errors(call, shapes):
     check_raises(call, shapes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Modules
+
+from module_oracle import check_module  # noqa: E402
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", [
+    ("Conv1d", (3, 4, 3), dict(stride=2, padding=1), (2, 3, 9)),
+    ("Conv2d", (3, 4, 3), {}, (2, 3, 6, 7)),
+    ("Conv2d", (4, 6, (3, 2)), dict(padding="same", groups=2, bias=False, dilation=2), (2, 4, 6, 7)),
+    ("Conv2d", (3, 4, 3), dict(padding=(1, 2), padding_mode="reflect"), (2, 3, 6, 7)),
+    ("Conv2d", (3, 4, 3), dict(padding=2, padding_mode="circular"), (2, 3, 6, 7)),
+    ("Conv2d", (3, 4, 3), dict(padding="same", padding_mode="replicate"), (2, 3, 6, 7)),
+    ("Conv3d", (2, 3, 2), dict(stride=(1, 2, 1)), (1, 2, 4, 5, 4)),
+    ("ConvTranspose1d", (3, 4, 3), dict(stride=2, output_padding=1), (2, 3, 5)),
+    ("ConvTranspose2d", (4, 6, 3), dict(stride=2, padding=1, groups=2, dilation=1), (2, 4, 4, 5)),
+    ("ConvTranspose3d", (2, 3, 2), dict(bias=False), (1, 2, 3, 3, 3)),
+])
+def test_conv_modules(name, args, kwargs, shape):
+    check_module("conv", name, args, kwargs, [shape], rtol=1e-4, atol=1e-5)
+
+
+def test_conv_transpose_output_size():
+    check_module("conv", "ConvTranspose2d", (3, 2, 3), dict(stride=2), [(1, 3, 4, 4)],
+                 call=lambda m, x: m(x, output_size=[10, 9]), rtol=1e-4, atol=1e-5)
+
+
+def test_conv_module_init_distribution():
+    from module_oracle import ember_class
+    ember.manual_seed(0)
+    m = ember_class("conv", "Conv2d")(16, 32, 3)
+    bound = 1 / np.sqrt(16 * 9)
+    w = m.weight.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+    assert abs(w.std() - bound / np.sqrt(3)) < 0.1 * bound
+    assert np.abs(m.bias.detach().numpy()).max() <= bound

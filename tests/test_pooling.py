@@ -119,3 +119,38 @@ def test_pool_double_backward(fn):
 ])
 def test_pool_errors(call, shape):
     check_raises(call, [shape])
+
+
+# ---------------------------------------------------------------------------------------------
+# Modules
+
+from module_oracle import check_module  # noqa: E402
+
+
+@pytest.mark.parametrize("name,args,kwargs,shape", [
+    ("MaxPool1d", (3,), dict(stride=2, padding=1), (2, 3, 9)),
+    ("MaxPool2d", (2,), {}, (2, 3, 6, 8)),
+    ("MaxPool2d", (3, 2, 1), dict(ceil_mode=True, dilation=1), (2, 3, 7, 8)),
+    ("MaxPool3d", (2,), dict(stride=1), (1, 2, 3, 4, 4)),
+    ("AvgPool1d", (3,), dict(stride=2, padding=1, count_include_pad=False), (2, 3, 9)),
+    ("AvgPool2d", (3, 2, 1), dict(ceil_mode=True), (2, 3, 7, 8)),
+    ("AvgPool3d", (2,), dict(divisor_override=3), (1, 2, 4, 4, 4)),
+    ("AdaptiveAvgPool1d", (4,), {}, (2, 3, 9)),
+    ("AdaptiveAvgPool2d", ((3, None),), {}, (2, 3, 7, 8)),
+    ("AdaptiveAvgPool3d", (2,), {}, (1, 2, 5, 4, 4)),
+    ("AdaptiveMaxPool1d", (4,), {}, (2, 3, 9)),
+    ("AdaptiveMaxPool2d", (3,), dict(return_indices=True), (2, 3, 7, 8)),
+    ("LPPool2d", (2, 2), {}, (2, 3, 6, 8)),
+])
+def test_pool_modules(name, args, kwargs, shape):
+    check_module("pooling", name, args, kwargs, [shape])
+
+
+def test_max_unpool_module():
+    from module_oracle import ember_class
+    x = make_array((2, 3, 6, 8), "float32")
+    tv, ti = torch.nn.MaxPool2d(2, return_indices=True)(to_torch(x))
+    ev, ei = ember_class("pooling", "MaxPool2d")(2, return_indices=True)(to_ember(x))
+    tu, eu = torch.nn.MaxUnpool2d(2), ember_class("pooling", "MaxUnpool2d")(2)
+    assert repr(tu) == repr(eu)
+    assert_close(tu(tv, ti), eu(ev, ei))

@@ -124,3 +124,34 @@ def test_double_backward_interpolate_and_pad():
 ])
 def test_sampling_errors(call, shape):
     check_raises(call, [shape])
+
+
+# ---------------------------------------------------------------------------------------------
+# Modules
+
+from module_oracle import check_module  # noqa: E402
+
+
+@pytest.mark.parametrize("file,name,args,kwargs,shape", [
+    ("padding", "ZeroPad2d", (1,), {}, (2, 3, 4, 5)),
+    ("padding", "ZeroPad2d", ((1, 2, 0, 3),), {}, (2, 3, 4, 5)),
+    ("padding", "ConstantPad1d", ((1, 2), 3.5), {}, (2, 3, 4)),
+    ("padding", "ConstantPad3d", (1, -1.0), {}, (1, 2, 3, 4, 5)),
+    ("padding", "ReflectionPad1d", (2,), {}, (2, 3, 4)),
+    ("padding", "ReflectionPad2d", ((1, 2, 2, 1),), {}, (2, 3, 4, 5)),
+    ("padding", "ReplicationPad1d", (2,), {}, (2, 3, 4)),
+    ("padding", "ReplicationPad2d", (2,), {}, (2, 3, 4, 5)),
+    ("padding", "ReplicationPad3d", (1,), {}, (1, 2, 3, 4, 5)),
+    ("padding", "CircularPad2d", (2,), {}, (2, 3, 4, 5)),
+    ("upsampling", "Upsample", (), dict(scale_factor=2, mode="bilinear"), (2, 3, 4, 5)),
+    ("upsampling", "Upsample", ((5, 7),), dict(mode="bicubic", align_corners=True), (2, 3, 4, 5)),
+    ("upsampling", "UpsamplingNearest2d", (), dict(scale_factor=3), (2, 3, 4, 5)),
+    ("upsampling", "UpsamplingBilinear2d", ((6, 7),), {}, (2, 3, 4, 5)),
+    ("pixelshuffle", "PixelShuffle", (2,), {}, (2, 8, 3, 4)),
+    ("pixelshuffle", "PixelUnshuffle", (2,), {}, (2, 2, 4, 6)),
+    ("pixelshuffle", "ChannelShuffle", (3,), {}, (2, 6, 3, 4)),
+    ("fold", "Unfold", ((2, 3),), dict(padding=1, stride=2), (2, 3, 6, 7)),
+    ("fold", "Fold", ((5, 6), (2, 3)), dict(padding=1, stride=(2, 1)), (2, 12, 18)),
+])
+def test_sampling_modules(file, name, args, kwargs, shape):
+    check_module(file, name, args, kwargs, [shape])
