@@ -126,7 +126,8 @@ def set_default_tensor_type(t):
 
 # Subpackages and heavier modules load on first use, so `import ember` stays fast.
 _LAZY_MODULES = {"nn", "optim", "utils", "linalg", "fft", "special", "serialization",
-                 "safetensors", "distributions", "amp", "testing", "compat", "random"}
+                 "safetensors", "distributions", "amp", "testing", "compat", "random",
+                 "return_types"}
 _LAZY_FUNCTIONS = {"save": "ember.serialization", "load": "ember.serialization"}
 
 

@@ -45,7 +45,8 @@ def make_array(shape, dtype="float32", rng=None, low=None, high=None):
         return rng.integers(lo if low is None else low, 10 if high is None else high,
                             size=shape).astype(dtype)
     if dtype.startswith("complex"):
-        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+        return np.asarray((rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+                          .astype(dtype))
     a = rng.standard_normal(shape)
     if low is not None or high is not None:
         lo, hi = (low if low is not None else -1), (high if high is not None else 1)
