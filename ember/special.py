@@ -155,10 +155,18 @@ class Entr(ArrayFunction):
         return grad * -(a.log() + 1)
 
 
-def _unary(cls, name, kernel):
+def _no_half(x, kernel):
+    if x._data.dtype.itemsize == 2:
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{x.dtype._legacy.replace('Tensor', '')}'")
+
+
+def _unary(cls, name, kernel, half=True):
     def op(input, *, out=None):
         x = _float_input(input)
         _no_complex(x, kernel)
+        if not half:
+            _no_half(x, kernel)
         r = cls.apply(x)
         return r if out is None else write_out(out, r)
     op.__name__ = name
@@ -166,13 +174,13 @@ def _unary(cls, name, kernel):
     return op
 
 
-erfcx = _unary(Erfcx, "erfcx", "erfcx_cpu")
+erfcx = _unary(Erfcx, "erfcx", "erfcx_cpu", half=False)
 i0e = _unary(I0e, "i0e", "i0e_cpu")
 i1 = _unary(I1, "i1", "i1_cpu")
 i1e = _unary(I1e, "i1e", "i1e_cpu")
 ndtr = _unary(Ndtr, "ndtr", "ndtr_cpu")
-ndtri = _unary(Ndtri, "ndtri", "ndtri_cpu")
-log_ndtr = _unary(LogNdtr, "log_ndtr", "log_ndtr_cpu")
+ndtri = _unary(Ndtri, "ndtri", "ndtri_cpu", half=False)
+log_ndtr = _unary(LogNdtr, "log_ndtr", "log_ndtr_cpu", half=False)
 entr = _unary(Entr, "entr", "entr_cpu")
 
 
@@ -193,7 +201,7 @@ class Xlog1py(ArrayFunction):
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = xlog1py(grad, b)
-            ga = _zero_at((a._data == 0) & (b._data <= -1), ga)
+            ga = _zero_at((a._data == 0) & (_asarray(b._data if is_tensor(b) else b) <= -1), ga)
         if ctx.needs_input_grad[1]:
             gb = grad * a / (b + 1)
         return ga, gb
@@ -244,6 +252,9 @@ def xlog1py(input, other, *, out=None):
 def zeta(input, other, *, out=None):
     """The Hurwitz zeta function zeta(input, other) (no gradient, as in torch)."""
     a, b, rd = _float_pair(input, other, "zeta")
+    if rd.np.itemsize == 2:
+        raise NotImplementedError(f"\"zeta_cpu\" not implemented for "
+                                  f"'{rd._legacy.replace('Tensor', '')}'")
     r = Zeta.apply(a, b)
     r = r if r.dtype is rd else r.to(rd)
     return r if out is None else write_out(out, r)

@@ -453,3 +453,153 @@ def test_nodes_skip_when_no_grad():
     assert y.grad_fn is None and not y.requires_grad
     assert ember.tanh(x).grad_fn.name() == "TanhBackward0"
     assert type(ember.exp(ember.tensor(1.0))._data) is np.ndarray
+
+
+# ---------------------------------------------------------------------------------------------
+# where, comparisons, bitwise and logical ops, predicates
+
+def test_where():
+    rng = np.random.default_rng(0)
+    c = make_array((3, 4), "bool", rng)
+    check(lambda t, c, x, y: t.where(c, x, y), inputs=[c, make_array((3, 4), "float32", rng),
+                                                       make_array((4,), "float32", rng)])
+    check(lambda t, c, x: t.where(c, x, 0.0), inputs=[c, make_array((3, 4), "float64", rng)])
+    check(lambda t, c, x: t.where(c, 2, x), inputs=[c, make_array((1, 4), "float32", rng)])
+    check(lambda t, c, x: x.where(c, -x), inputs=[c, make_array((3, 4), "float32", rng)])
+    check(lambda t, c: t.where(c, 1.0, 0), inputs=[c])
+    check(lambda t, c: t.where(c, 1, 0), inputs=[c])
+    check(lambda t, c, x: t.where(c, x, 2.5), inputs=[c, make_array((3, 4), "int64", rng)])
+    check(lambda t, c, x: t.where(c, x, -1), inputs=[c, make_array((3, 4), "uint8", rng)])
+    check(lambda t, c, x, y: t.where(c, x, y), inputs=[c, make_array((3, 4), "int32", rng),
+                                                       make_array((3, 4), "float32", rng)])
+    check(lambda t, c, x, y: t.where(c, x, y), inputs=[c, make_array((3, 4), "complex64", rng),
+                                                       make_array((3, 4), "float32", rng)],
+          grad=False)
+    check(lambda t, c, x: t.where(c[:0], x[:0], 0.0), inputs=[c, make_array((3, 4), "float32")])
+    check_raises(lambda t, c, x: t.where(x, x, x), inputs=[c, np.ones(3, np.float32)])
+    check_raises(lambda t, c, x: t.where(c, x, x), inputs=[c, np.ones((2, 2), np.float32)])
+
+
+def test_where_one_argument_is_nonzero():
+    c = np.array([[True, False, True], [False, False, True]])
+    t_out = torch.where(torch.from_numpy(c))
+    e_out = ember.where(ember.tensor(c))
+    assert isinstance(e_out, tuple) and len(e_out) == 2
+    for a, b in zip(t_out, e_out):
+        assert_close(a, b)
+
+
+CMP = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+       "not_equal"]
+
+
+@pytest.mark.parametrize("op", CMP)
+def test_comparisons(op):
+    check(lambda t, x, y: getattr(t, op)(x, y), [(3, 4), (4,)], grad=False)
+    check(lambda t, x, y: getattr(t, op)(x, y), [(3, 4), (3, 1)], ["int64", "float32"])
+    check(lambda t, x, y: getattr(x, op)(y), [(5,), (5,)], ["uint8", "bool"])
+    check(lambda t, x: getattr(t, op)(x, 0.5), [(2, 3)], "int32")
+    check(lambda t, x: getattr(x.clone(), op + "_")(0.0), [(2, 3)], grad=False)
+    check(lambda t, x: getattr(t, op)(x, t.tensor(0.25)), [(0, 2)])
+    x = np.array([np.nan, 1.0, np.inf, -np.inf])
+    check(lambda t, a, b: getattr(t, op)(a, b), inputs=[x, x[::-1].copy()])
+    if op in ("eq", "ne", "not_equal"):
+        check(lambda t, a, b: getattr(t, op)(a, b), [(3,), (3,)], "complex64")
+    else:
+        check_raises(lambda t, a, b: getattr(t, op)(a, b), [(3,), (3,)], "complex64")
+
+
+def test_comparison_dunders():
+    for fn in (lambda t, x: x == 0.5, lambda t, x: x != 0.5, lambda t, x: x < 0, lambda t, x:
+               x <= 0, lambda t, x: x > 0, lambda t, x: x >= 0, lambda t, x: 0 < x,
+               lambda t, x: 0.0 == x, lambda t, x: x == x.t()):
+        check(fn, [(3, 3)])
+
+
+def test_isclose_allclose_equal():
+    a = np.array([1.0, 1.0 + 1e-9, np.nan, np.inf, 2.0])
+    b = np.array([1.0, 1.0, np.nan, np.inf, 2.1])
+    check(lambda t, x, y: t.isclose(x, y), inputs=[a, b])
+    check(lambda t, x, y: t.isclose(x, y, equal_nan=True), inputs=[a, b])
+    check(lambda t, x, y: t.isclose(x, y, rtol=0.1, atol=0), inputs=[a, b])
+    check(lambda t, x, y: x.isclose(y), inputs=[np.array([1, 2, 3]), np.array([1, 2, 4])])
+    check(lambda t, x, y: t.isclose(x, y), [(3,), (3,)], "bool")
+    for args in ((a, b), (a[:2], b[:2])):
+        for kw in ({}, {"equal_nan": True}):
+            x, y = args
+            assert ember.allclose(ember.tensor(x), ember.tensor(y), **kw) == torch.allclose(
+                torch.tensor(x), torch.tensor(y), **kw)
+    check_raises(lambda t, x, y: t.isclose(x, y), [(3,), (3,)], ["float32", "float64"])
+    for x, y in ((np.array([1, 2]), np.array([1.0, 2.0])), (np.array([1, 2]), np.array([1, 3])),
+                 (np.ones(3), np.ones((1, 3))), (np.array([np.nan]), np.array([np.nan]))):
+        assert ember.equal(ember.tensor(x), ember.tensor(y)) == torch.equal(torch.tensor(x),
+                                                                             torch.tensor(y))
+
+
+BITWISE = [
+    ("and", lambda t, x, y: t.bitwise_and(x, y)), ("or", lambda t, x, y: t.bitwise_or(x, y)),
+    ("xor", lambda t, x, y: t.bitwise_xor(x, y)), ("&", lambda t, x, y: x & y),
+    ("|", lambda t, x, y: x | y), ("^", lambda t, x, y: x ^ y),
+    ("lshift", lambda t, x, y: t.bitwise_left_shift(x, y.abs() % 8)),
+    ("rshift", lambda t, x, y: t.bitwise_right_shift(x, y.abs() % 8)),
+    ("<<", lambda t, x, y: x << (y.abs() % 8)), (">>", lambda t, x, y: x >> (y.abs() % 8)),
+]
+
+
+@pytest.mark.parametrize("name,fn", BITWISE, ids=[b[0] for b in BITWISE])
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int8", "int16", "int32", "int64"])
+def test_bitwise(name, fn, dtype):
+    if dtype == "bool" and name in ("lshift", "rshift", "<<", ">>"):
+        check_raises(fn, [(3, 4), (4,)], dtype)
+        return
+    check(fn, [(3, 4), (4,)], dtype)
+    check(fn, [(2, 3), (2, 3)], [dtype, "int64"])
+    check_raises(fn, [(3,), (3,)], "float32")
+
+
+def test_bitwise_scalars_inplace_and_not():
+    for fn in (lambda t, x: x & 3, lambda t, x: 3 & x, lambda t, x: x | 1, lambda t, x: 6 ^ x,
+               lambda t, x: x << 2, lambda t, x: 1 << x.abs(), lambda t, x: x >> 1,
+               lambda t, x: ~x, lambda t, x: t.bitwise_not(x), lambda t, x: x.bitwise_and_(5),
+               lambda t, x: x.__iand__(3), lambda t, x: x.__ior__(8), lambda t, x: x.__ixor__(1),
+               lambda t, x: x.__ilshift__(1), lambda t, x: x.__irshift__(1)):
+        check(fn, [(3, 4)], "int64")
+    check(lambda t, x: ~x, [(3,)], "bool")
+    check_raises(lambda t, x: ~x, [(3,)], "float32")
+    check_raises(lambda t, x: x & 1.5, [(3,)], "int64")
+    big = np.array([3, -8, 1, -1])
+    for fn in (lambda t, x: x << 64, lambda t, x: x >> 70, lambda t, x: x << 63,
+               lambda t, x: x.to(t.uint8) << 9, lambda t, x: x.to(t.int8) >> 9,
+               lambda t, x: x.to(t.int32) << 40):
+        check(fn, inputs=[big])
+
+
+LOGICAL = ["logical_and", "logical_or", "logical_xor"]
+
+
+@pytest.mark.parametrize("op", LOGICAL)
+def test_logical(op):
+    check(lambda t, x, y: getattr(t, op)(x, y), [(3, 4), (4,)], grad=False)
+    check(lambda t, x, y: getattr(t, op)(x, y), [(3, 4), (4,)], ["int64", "bool"])
+    check(lambda t, x, y: getattr(x, op)(y), [(3,), (3,)], ["complex64", "float32"], grad=False)
+    check(lambda t, x, y: getattr(x.clone(), op + "_")(y), [(3,), (3,)], grad=False)
+    check(lambda t, x, y, o: getattr(t, op)(x, y, out=o), [(3,), (3,), (3,)], grad=False)
+    check(lambda t, x: getattr(t, op)(x, x[:0].sum()), [(0,)], grad=False)
+
+
+def test_logical_not_and_predicates():
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.5, -2.0])
+    for name in ("logical_not", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",
+                 "signbit"):
+        check(lambda t, a: getattr(t, name)(a), inputs=[x])
+        check(lambda t, a: getattr(a, name)(), inputs=[x.astype(np.float16)])
+        check(lambda t, a: getattr(t, name)(a), [(4,)], "int32")
+        check(lambda t, a: getattr(t, name)(a), [(4,)], "uint8")
+        check(lambda t, a: getattr(t, name)(a), [(4,)], "bool")
+        check(lambda t, a: getattr(t, name)(a), [(0, 2)])
+    z = np.array([1 + 0j, 1j, np.nan + 0j, complex(np.inf, 0)], np.complex64)
+    for name in ("logical_not", "isnan", "isinf", "isfinite", "isreal"):
+        check(lambda t, a: getattr(t, name)(a), inputs=[z])
+    for name in ("isposinf", "isneginf", "signbit"):
+        check_raises(lambda t, a: getattr(t, name)(a), inputs=[z])
+    check(lambda t, a: a.logical_not_(), [(3,)], "int64")

@@ -381,7 +381,7 @@ class Xlogy(ArrayFunction):
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = xlogy(grad, b)
-            mask = (a._data == 0) & (b._data <= 0)
+            mask = (a._data == 0) & (_asarray(b._data if is_tensor(b) else b) <= 0)
             if mask.any():
                 ga = where(Tensor._make(_asarray(mask)), 0.0, ga)
         if ctx.needs_input_grad[1]:
