@@ -1,14 +1,18 @@
-"""Linear algebra: matmul and its family (the rest of torch.linalg comes with issue #4).
+"""Linear algebra: matmul and its family, einsum, tensordot, kron, cross, cdist.
 
 matmul follows torch's dimension rules: 1-D operands are promoted to matrices and the added dim
 removed afterwards; batch dims broadcast. Unlike arithmetic, matmul never promotes dtypes.
+The decompositions (`ember.linalg`, and `inverse det logdet slogdet pinverse` here) live in
+`linalg_decomp.py`.
 """
 import numpy as np
 
-from ember._tensor import Tensor
+from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 
-__all__ = ["matmul"]
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
+           "addbmm", "baddbmm", "addmv", "addr", "einsum", "tensordot", "kron", "cross", "cdist",
+           "inverse", "det", "logdet", "slogdet", "pinverse", "chain_matmul"]
 
 
 class Matmul(ArrayFunction):
@@ -18,6 +22,7 @@ class Matmul(ArrayFunction):
     added dim is removed again. The engine sums broadcast batch dims away.
     """
     _name = "MmBackward0"   # matmul() renames it after torch's dispatch (Bmm, Mv, Dot...)
+    fast = staticmethod(np.matmul)   # no-grad path: one NumPy call
 
     def forward(ctx, a, b):
         ctx.a_vector, ctx.b_vector = a.ndim == 1, b.ndim == 1
@@ -127,3 +132,592 @@ Tensor.__matmul__ = lambda self, other: matmul(self, other) if isinstance(other,
     else NotImplemented
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self) if isinstance(other, Tensor) \
     else NotImplemented
+
+
+# ---------------------------------------------------------------------------------------------
+# mm, bmm, mv, dot and friends: matmul with torch's stricter argument checks
+
+def _same_dtype(a, b, msg):
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(msg.format(a.dtype._legacy, b.dtype._legacy))
+
+
+def _named(r, name, out):
+    if r.grad_fn is not None:
+        r.grad_fn._name = name
+    if out is not None:
+        from ember._ops._helpers import write_out
+        return write_out(out, r)
+    return r
+
+
+def mm(input, mat2, *, out=None):
+    """Matrix product of two 2-D tensors (no broadcasting, no dtype promotion)."""
+    if input._data.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2._data.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    _check_matmul(input, mat2)
+    return _named(Matmul.apply(input, mat2), "MmBackward0", out)
+
+
+def bmm(input, mat2, *, out=None):
+    """Batched product of (b, n, m) and (b, m, p) tensors; batch sizes must match exactly."""
+    if input._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2._data.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    sa, sb = input._data.shape, mat2._data.shape
+    if sb[0] != sa[0] or sb[1] != sa[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].")
+    _check_matmul(input, mat2)
+    return _named(Matmul.apply(input, mat2), "BmmBackward0", out)
+
+
+def mv(input, vec, *, out=None):
+    """Matrix (n, m) times vector (m,)."""
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, "
+                           f"{vec._data.ndim}")
+    _check_matmul(input, vec)
+    return _named(Matmul.apply(input, vec), "MvBackward0", out)
+
+
+def dot(input, tensor, *, out=None):
+    """Inner product of two 1-D tensors of the same dtype (no conjugation; see vdot)."""
+    if input._data.ndim != 1 or tensor._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
+                           f"{tensor._data.ndim}D tensors")
+    _same_dtype(input, tensor, "dot : expected both vectors to have same dtype, but found {} "
+                               "and {}")
+    _check_matmul(input, tensor)
+    return _named(Matmul.apply(input, tensor), "DotBackward0", out)
+
+
+def vdot(input, other, *, out=None):
+    """sum(conj(input) * other) of two 1-D tensors: the first argument is conjugated."""
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
+                           f"{other._data.ndim}D tensors")
+    _same_dtype(input, other, "dot : expected both vectors to have same dtype, but found {} "
+                              "and {}")
+    _check_matmul(input, other)
+    a = input.conj() if input.is_complex() else input
+    return _named(Matmul.apply(a, other), "VdotBackward0", out)
+
+
+def inner(input, other, *, out=None):
+    """Sum over the last dims of both (a scalar operand multiplies); result dims a[:-1] + b[:-1]."""
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        r = input * other
+    else:
+        _same_dtype(input, other, "both inputs should have same dtype")
+        if input._data.shape[-1] != other._data.shape[-1]:
+            raise RuntimeError(f"inner() the last dimension must match on both input tensors "
+                               f"but got shapes {list(input._data.shape)} and "
+                               f"{list(other._data.shape)}")
+        r = tensordot(input, other, dims=([-1], [-1]))
+    return _named(r, r.grad_fn.name() if r.grad_fn is not None else "", out)
+
+
+def outer(input, vec2, *, out=None):
+    """Outer product of two 1-D tensors (dtypes promote, as for `*`)."""
+    if input._data.ndim != 1 or vec2._data.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {input._data.ndim}-D"
+                           if input._data.ndim != 1 else
+                           f"outer: Expected 1-D argument vec2, but got {vec2._data.ndim}-D")
+    r = input.unsqueeze(1) * vec2
+    return _named(r, "MulBackward0", out)
+
+
+ger = outer
+
+
+class AddProduct(ArrayFunction):
+    """beta * input + alpha * (a ⊗ b) for the five fused ops; `kind` picks the product:
+    mm, bmm (baddbmm), sbmm (addbmm: batch products summed), mv, outer (addr).
+
+    torch's traps: beta=0 ignores input entirely (NaN/inf in it do not propagate), but input
+    still gets a (zero) gradient; grads: input beta*g, a alpha*g b^H, b alpha*a^H g.
+    """
+
+    def forward(ctx, inp, a, b, *, beta, alpha, kind):
+        ctx.beta, ctx.alpha, ctx.kind = beta, alpha, kind
+        ctx.save_for_backward(a if ctx.needs_input_grad[2] else None,
+                              b if ctx.needs_input_grad[1] else None)
+        if kind == "outer":
+            prod = np.multiply.outer(a, b)
+        elif kind == "sbmm":
+            prod = np.matmul(a, b).sum(0)
+        else:
+            prod = np.matmul(a, b)
+        if alpha != 1:
+            prod = prod * np.asarray(alpha, prod.dtype)
+        inp = np.broadcast_to(inp, prod.shape)   # shapes checked by _add_product
+        if beta == 0:
+            return np.asarray(prod, copy=True) if prod.base is not None else prod
+        if beta != 1:
+            inp = inp * np.asarray(beta, prod.dtype)
+        return np.asarray(prod + inp)
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        kind, alpha = ctx.kind, ctx.alpha
+        gi = ga = gb = None
+        if ctx.needs_input_grad[0]:
+            gi = g * ctx.beta if ctx.beta != 1 else g
+        ga_ = g * alpha if alpha != 1 else g
+        if kind == "sbmm":
+            ga_ = ga_.unsqueeze(0)
+        if ctx.needs_input_grad[1]:
+            if kind == "outer":
+                ga = ga_ @ b.conj()
+            elif kind == "mv":
+                ga = ga_.unsqueeze(1) * b.conj()
+            else:
+                ga = ga_ @ b.mT.conj()
+        if ctx.needs_input_grad[2]:
+            if kind == "outer":
+                gb = a.conj() @ ga_
+            else:
+                gb = a.mT.conj() @ ga_
+        return gi, ga, gb
+
+    def name(self):
+        return {"mm": "AddmmBackward0", "bmm": "BaddbmmBackward0", "sbmm": "AddbmmBackward0",
+                "mv": "AddmvBackward0", "outer": "AddrBackward0"}[self.kind]
+
+
+def _check_scalars(input, beta, alpha):
+    if input._data.dtype.kind in "biu":
+        for name, v in (("beta", beta), ("alpha", alpha)):
+            if isinstance(v, float) and not float(v).is_integer() or isinstance(v, complex):
+                raise RuntimeError(f"For integral input tensors, argument {name} must not be "
+                                   f"a floating point number.")
+
+
+def _add_product(input, a, b, beta, alpha, kind, out):
+    _same_dtype(input, a, "self and mat2 must have the same dtype, but got {} and {}")
+    _check_scalars(input, beta, alpha)
+    _check_expand(input, _product_shape(a, b, kind))
+    r = AddProduct.apply(input, a, b, beta=beta, alpha=alpha, kind=kind)
+    if out is not None:
+        from ember._ops._helpers import write_out
+        return write_out(out, r)
+    return r
+
+
+def _product_shape(a, b, kind):
+    sa, sb = a._data.shape, b._data.shape
+    return {"mm": (sa[0], sb[1]), "bmm": (sa[0], sa[1], sb[2]), "sbmm": (sa[1], sb[2]),
+            "mv": (sa[0],), "outer": (sa[0], sb[0])}[kind]
+
+
+def _check_expand(t, shape):
+    """torch's errors for expanding `input` to the product's shape."""
+    ts = t._data.shape
+    if len(ts) > len(shape):
+        raise RuntimeError(f"expand(torch.{t.dtype._legacy}Tensor{{{list(ts)}}}, size="
+                           f"{list(shape)}): the number of sizes provided ({len(shape)}) must "
+                           f"be greater or equal to the number of dimensions in the tensor "
+                           f"({len(ts)})")
+    for i in range(1, len(ts) + 1):
+        if ts[-i] != 1 and ts[-i] != shape[-i]:
+            raise RuntimeError(f"The expanded size of the tensor ({shape[-i]}) must match the "
+                               f"existing size ({ts[-i]}) at non-singleton dimension "
+                               f"{len(shape) - i}.  Target sizes: {list(shape)}.  Tensor sizes: "
+                               f"{list(ts)}")
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat1 @ mat2); input broadcasts to (n, p)."""
+    if mat1._data.ndim != 2:
+        raise RuntimeError("mat1 must be a matrix, got " f"{mat1._data.ndim}-D tensor")
+    if mat2._data.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix, got " f"{mat2._data.ndim}-D tensor")
+    _check_matmul(mat1, mat2)
+    return _add_product(input, mat1, mat2, beta, alpha, "mm", out)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * bmm(batch1, batch2)."""
+    _bmm_checks(batch1, batch2)
+    return _add_product(input, batch1, batch2, beta, alpha, "bmm", out)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * sum_i batch1[i] @ batch2[i]."""
+    _bmm_checks(batch1, batch2)
+    return _add_product(input, batch1, batch2, beta, alpha, "sbmm", out)
+
+
+def _bmm_checks(b1, b2):
+    if b1._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if b2._data.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    sa, sb = b1._data.shape, b2._data.shape
+    if sb[0] != sa[0] or sb[1] != sa[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].")
+    _check_matmul(b1, b2)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat @ vec)."""
+    if mat._data.ndim != 2 or vec._data.ndim != 1 or input._data.ndim > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, "
+                           f"{mat._data.ndim}, {vec._data.ndim}")
+    _check_matmul(mat, vec)
+    return _add_product(input, mat, vec, beta, alpha, "mv", out)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * outer(vec1, vec2)."""
+    if vec1._data.ndim != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1._data.ndim}-D")
+    if vec2._data.ndim != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec2, but got {vec2._data.ndim}-D")
+    _same_dtype(vec1, vec2, "expected m1 and m2 to have the same dtype, but got: {} != {}")
+    return _add_product(input, vec1, vec2, beta, alpha, "outer", out)
+
+
+def chain_matmul(*matrices, out=None):
+    """Deprecated alias of linalg.multi_dot for 2-D matrices."""
+    from ember._ops.linalg_decomp import multi_dot
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    return multi_dot(matrices, out=out)
+
+
+# ---------------------------------------------------------------------------------------------
+# einsum: one NumPy call forward; each operand's gradient is another einsum
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class Einsum(ArrayFunction):
+    """np.einsum on an equation with explicit output and no ellipsis (einsum() rewrites it).
+
+    Gradient of operand k: einsum(grad, the other operands -> k's subscripts). A subscript
+    repeated in operand k (a diagonal) gets a fresh letter tied to it by an identity matrix; a
+    subscript found only in operand k (summed away) is broadcast back by the engine-free
+    `expand` below.
+    """
+
+    def forward(ctx, *ops, eq):
+        ctx.eq = eq
+        ctx.save_for_backward(*ops)
+        return np.asarray(np.einsum(eq, *ops, optimize=len(ops) > 2))
+
+    def backward(ctx, g):
+        ops = ctx.saved_tensors
+        ins, out = ctx.eq.split("->")
+        subs = ins.split(",")
+        sizes = {}
+        for s, t in zip(subs, ops):
+            sizes.update(zip(s, t.shape))
+        grads = []
+        for k, sk in enumerate(subs):
+            if not ctx.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            terms, args = [out], [g]
+            for j, (s, t) in enumerate(zip(subs, ops)):
+                if j != k:
+                    terms.append(s)
+                    args.append(t.conj() if t.is_complex() else t)
+            avail = set("".join(terms))
+            target, used = [], set(ctx.eq)
+            for c in sk:
+                if c in target:   # repeated subscript: a fresh letter tied by eye
+                    fresh = next(x for x in _LETTERS if x not in used)
+                    used.add(fresh)
+                    from ember import eye
+                    terms.append(c + fresh)
+                    args.append(eye(sizes[c], dtype=g.dtype))
+                    avail.add(fresh)
+                    sizes[fresh] = sizes[c]
+                    target.append(fresh)
+                else:
+                    target.append(c)
+            keep = "".join(c for c in target if c in avail)
+            r = Einsum.apply(*args, eq=",".join(terms) + "->" + keep)
+            if len(keep) != len(target):   # letters only in operand k: broadcast back
+                for i, c in enumerate(target):
+                    if c not in avail:
+                        r = r.unsqueeze(i)
+                r = r.expand(*[sizes[c] for c in target])
+            grads.append(r)
+        return tuple(grads)
+
+
+def _parse_sublist(args):
+    """einsum(op, [0, 1], op2, [1, 2], [0, 2]) -> equation string and operands."""
+    ops, terms = [], []
+    args = list(args)
+    out = None
+    if len(args) % 2 == 1:
+        out = args.pop()
+
+    def letters(sub):
+        return "".join("..." if s is Ellipsis else _LETTERS[s] for s in sub)
+    for i in range(0, len(args), 2):
+        ops.append(args[i])
+        terms.append(letters(args[i + 1]))
+    eq = ",".join(terms)
+    if out is not None:
+        eq += "->" + letters(out)
+    return eq, ops
+
+
+def einsum(*args):
+    """Einstein summation: 'ij,jk->ik' forms, implicit output, '...' broadcasting, and the
+    sublist form. Operands must share one dtype; labelled dims of size 1 broadcast."""
+    if not args:
+        raise RuntimeError("einsum(): must specify the equation string and at least one operand,"
+                           " or at least one operand and its subscripts list")
+    if isinstance(args[0], str):
+        eq = args[0].replace(" ", "")
+        ops = list(args[1][0:]) if len(args) == 2 and isinstance(args[1], (list, tuple)) \
+            else list(args[1:])
+    else:
+        eq, ops = _parse_sublist(args)
+    if "->" in eq:
+        lhs, rhs = eq.split("->")
+        explicit = True
+    else:
+        lhs, rhs, explicit = eq, None, False
+    terms = lhs.split(",")
+    if len(terms) > len(ops):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the "
+                           "equation")
+    if len(terms) < len(ops):
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation")
+    for t in ops[1:]:
+        if t._data.dtype != ops[0]._data.dtype:
+            raise RuntimeError(f"expected scalar type {ops[0].dtype._legacy} but found "
+                               f"{t.dtype._legacy}")
+    # replace ellipses by fresh letters, aligned from the right
+    used = set(c for c in eq if c.isalpha())
+    free = [c for c in _LETTERS if c not in used]
+    n_ell = 0
+    for t, op in zip(terms, ops):
+        if "..." in t:
+            n_ell = max(n_ell, op._data.ndim - (len(t) - 3))
+    ell = "".join(free[:n_ell])
+    new_terms = []
+    for k, (t, op) in enumerate(zip(terms, ops)):
+        for c in t.replace("...", ""):
+            if not c.isalpha():
+                raise RuntimeError(f"einsum(): invalid subscript given at index "
+                                   f"{lhs.index(c)} in the equation string, subscripts must be "
+                                   f"in [a-zA-Z]")
+        if "..." in t:
+            nd = op._data.ndim - (len(t) - 3)
+            if nd < 0:
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation "
+                                   f"({len(t) - 3}) is more than the number of dimensions "
+                                   f"({op._data.ndim}) for operand {k}")
+            t = t.replace("...", ell[n_ell - nd:])
+        elif len(t) != op._data.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(t)}) "
+                               f"does not match the number of dimensions ({op._data.ndim}) for "
+                               f"operand {k} and no ellipsis was given")
+        new_terms.append(t)
+    if explicit:
+        if "..." in rhs:
+            rhs = rhs.replace("...", ell)
+        elif n_ell and any("..." in t for t in terms):
+            # torch sums over ellipsis dims absent from an explicit output
+            pass
+        for c in rhs:
+            if c not in "".join(new_terms):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   f"equation for any input operand")
+    else:
+        counts = {}
+        for t in new_terms:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        rhs = ell + "".join(sorted((c for c, n in counts.items() if n == 1 and c not in ell),
+                                   key=lambda c: (c.isupper(), c)))
+    # sizes: labelled dims of size 1 broadcast; others must agree
+    sizes = {}
+    for k, (t, op) in enumerate(zip(new_terms, ops)):
+        seen = {}
+        for c, n in zip(t, op._data.shape):
+            if c in seen and seen[c] != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but "
+                                   f"the sizes don't match, {seen[c]} != {n}")
+            seen[c] = n
+            if c not in sizes or sizes[c] == 1:
+                sizes[c] = n
+            elif n != 1 and n != sizes[c]:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which "
+                                   f"does not broadcast with previously seen size {sizes[c]}")
+    ops = [op.expand(*[sizes[c] for c in t]) if any(sizes[c] != n for c, n in
+                                                     zip(t, op._data.shape)) else op
+           for t, op in zip(new_terms, ops)]
+    return Einsum.apply(*ops, eq=",".join(new_terms) + "->" + rhs)
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Contract dims of a with dims of b: dims an int (last n of a with first n of b), a pair of
+    lists, or a (2, n) tensor."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+        if isinstance(dims, int):
+            pass
+        elif dims and not isinstance(dims[0], list):
+            dims = ([dims[0]], [dims[1]])
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da = list(range(a._data.ndim - dims, a._data.ndim))
+        db = list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    da = [_wrap_dim(d, a._data.ndim) for d in da]
+    db = [_wrap_dim(d, b._data.ndim) for d in db]
+    for x, y in zip(da, db):
+        if a._data.shape[x] != b._data.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a._data.shape[x]} in dim {x} and second has size "
+                               f"{b._data.shape[y]} in dim {y}")
+    _same_dtype(a, b, "expected scalar type {} but found {}")
+    ta = _LETTERS[:a._data.ndim]
+    tb = list(_LETTERS[a._data.ndim:a._data.ndim + b._data.ndim])
+    for x, y in zip(da, db):
+        tb[y] = ta[x]
+    tb = "".join(tb)
+    rhs = "".join(c for i, c in enumerate(ta) if i not in da) + \
+        "".join(c for i, c in enumerate(tb) if i not in db)
+    r = Einsum.apply(a, b, eq=f"{ta},{tb}->{rhs}")
+    if out is not None:
+        from ember._ops._helpers import write_out
+        return write_out(out, r)
+    return r
+
+
+def kron(input, other, *, out=None):
+    """Kronecker product: result dim i has size a.shape[i] * b.shape[i] (ranks padded with 1s)."""
+    nd = max(input._data.ndim, other._data.ndim)
+    a = input.reshape((1,) * (nd - input._data.ndim) + input._data.shape)
+    b = other.reshape((1,) * (nd - other._data.ndim) + other._data.shape)
+    ia = [s for d in a._data.shape for s in (d, 1)]
+    ib = [s for d in b._data.shape for s in (1, d)]
+    r = (a.reshape(ia) * b.reshape(ib)).reshape([x * y for x, y in zip(a._data.shape,
+                                                                           b._data.shape)])
+    if out is not None:
+        from ember._ops._helpers import write_out
+        return write_out(out, r)
+    return r
+
+
+def cross(input, other, dim=None, *, out=None):
+    """Cross product along `dim`; dim=None (deprecated) picks the first dim of size 3."""
+    from ember._ops.linalg_decomp import _cross
+    if dim is None:
+        import warnings
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
+                      "Please either pass the dim explicitly or simply use torch.linalg.cross.\n"
+                      "The default value of dim will change to agree with that of linalg.cross "
+                      "in a future release.", UserWarning, stacklevel=2)
+        shape = np.broadcast_shapes(input._data.shape, other._data.shape)
+        dim = next((i for i, n in enumerate(shape) if n == 3), None)
+        if dim is None:
+            raise RuntimeError(f"no dimension of size 3 in input")
+    return _cross(input, other, dim, "linalg.cross", out)
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """p-norm distances between the rows of x1 (..., P, M) and x2 (..., R, M) -> (..., P, R).
+
+    p=2 with compute_mode 'use_mm_for_euclid_dist' (or '..._if_necessary' with P or R > 25)
+    uses |x|^2 + |y|^2 - 2 x.y, which is faster and slightly less accurate, as torch does.
+    """
+    if x1._data.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: "
+                           f"{x1._data.ndim}D")
+    if x2._data.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X2 got: "
+                           f"{x2._data.ndim}D")
+    if x1._data.shape[-1] != x2._data.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
+    if x1._data.dtype.kind != "f" or x2._data.dtype.kind != "f":
+        bad = x1 if x1._data.dtype.kind != "f" else x2
+        raise RuntimeError(f"cdist only supports floating-point dtypes, "
+                           f"{'X1' if bad is x1 else 'X2'} got: {bad.dtype._legacy}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+             "donot_use_mm_for_euclid_dist")
+    if compute_mode not in modes:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    P, R = x1._data.shape[-2], x2._data.shape[-2]
+    use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or
+                         compute_mode == modes[0] and (P > 25 or R > 25))
+    if use_mm:
+        n1 = (x1 * x1).sum(-1, keepdim=True)
+        n2 = (x2 * x2).sum(-1, keepdim=True)
+        d2 = n1 - 2 * (x1 @ x2.mT) + n2.mT
+        return d2.clamp_min(0).sqrt()
+    from ember._ops.linalg_decomp import vector_norm
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return vector_norm(diff, ord=p, dim=-1)
+
+
+def inverse(input, *, out=None):
+    from ember._ops.linalg_decomp import inv
+    return inv(input, out=out)
+
+
+def det(input):
+    from ember._ops.linalg_decomp import det as _det
+    return _det(input)
+
+
+def logdet(input):
+    """log(det(A)): NaN for a negative determinant, -inf for a singular matrix."""
+    from ember._ops.linalg_decomp import slogdet as _slogdet
+    sign, logabs = _slogdet(input)
+    if input.is_complex():
+        return logabs + sign.log()
+    return logabs + sign.log()
+
+
+def slogdet(input):
+    from ember._ops.linalg_decomp import slogdet as _slogdet
+    return _slogdet(input)
+
+
+def pinverse(input, rcond=1e-15):
+    from ember._ops.linalg_decomp import pinv
+    return pinv(input, rtol=rcond)
+
+
+for _n in ("mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addbmm",
+           "baddbmm", "addmv", "addr", "kron", "cross", "inverse", "det", "logdet", "slogdet",
+           "pinverse"):
+    setattr(Tensor, _n, globals()[_n])
+
+
+def _inplace_variant(fn):
+    def method(self, *args, **kwargs):
+        from ember._ops._helpers import inplace
+        return inplace(self, fn(self, *args, **kwargs))
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+for _n in ("addmm", "addbmm", "baddbmm", "addmv", "addr"):
+    setattr(Tensor, _n + "_", _inplace_variant(globals()[_n]))
+Tensor.tensordot = lambda self, other, dims=2: tensordot(self, other, dims)
