@@ -13,6 +13,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._ops._helpers import is_tensor, write_out
+from ember._ops.pointwise_logic import broadcast_errors
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 
@@ -63,6 +64,8 @@ class ViewAsComplex(ArrayFunction):
 
     def forward(ctx, a):
         npd = np.complex64 if a.dtype == np.float32 else np.complex128
+        if a.size == 0:   # nothing to share; NumPy's strides of empty arrays are arbitrary
+            return np.empty(a.shape[:-1], npd)
         return a.view(npd)[..., 0]
 
     def backward(ctx, grad):
@@ -148,6 +151,8 @@ def view_as_complex(input):
     if a.ndim == 0 or a.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
     item = a.itemsize
+    if a.size == 0:
+        return ViewAsComplex.apply(input)
     if a.strides[-1] != item:
         raise RuntimeError("Tensor must have a last dimension with stride 1")
     if any((s // item) % 2 for s in a.strides[:-1]):
@@ -157,6 +162,7 @@ def view_as_complex(input):
     return ViewAsComplex.apply(input)
 
 
+@broadcast_errors
 def complex(real, imag, *, out=None):
     """A complex tensor from real and imaginary parts of one float dtype (broadcast)."""
     dr, di = real.dtype, imag.dtype
