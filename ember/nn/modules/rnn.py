@@ -1,2 +1,383 @@
-"""(being written for issue #5 by another engineer)"""
-__all__ = []
+"""RNN, LSTM, GRU and their cells.
+
+The input projections of all time steps are one GEMM per layer and direction
+(x @ W_ih^T + b_ih over (T*B, in)); only the hidden-to-hidden product runs inside the Python
+loop over time steps. Gates follow torch's layouts: LSTM (i, f, g, o), GRU (r, z, n) with
+n = tanh(W_in x + b_in + r * (W_hn h + b_hn)). Packed sequences run on the padded batch with
+each sequence's state frozen after its length, so reverse directions start at each
+sequence's own last element.
+"""
+import math
+
+import numpy as np
+
+import ember
+from ember._ops.creation import empty
+from ember.nn import functional as F
+from ember.nn import init
+from ember.nn.modules.module import Module
+from ember.nn.parameter import Parameter
+from ember._tensor import Tensor
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _kw(device, dtype):
+    return {k: v for k, v in (("device", device), ("dtype", dtype)) if v is not None}
+
+
+# ---------------------------------------------------------------------------------------------
+# One step of each cell (h: (B, H); xw: x @ W_ih^T + b_ih already computed)
+
+def _rnn_step(xw, h, w_hh, b_hh, relu):
+    pre = xw + h.matmul(w_hh.t())
+    if b_hh is not None:
+        pre = pre + b_hh
+    return pre.relu() if relu else pre.tanh()
+
+
+def _lstm_step(xw, h, c, w_hh, b_hh):
+    gates = xw + h.matmul(w_hh.t())
+    if b_hh is not None:
+        gates = gates + b_hh
+    i, f, g, o = gates.chunk(4, 1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c.tanh(), c
+
+
+def _gru_step(xw, h, w_hh, b_hh):
+    hw = h.matmul(w_hh.t())
+    if b_hh is not None:
+        hw = hw + b_hh
+    xr, xz, xn = xw.chunk(3, 1)
+    hr, hz, hn = hw.chunk(3, 1)
+    r = (xr + hr).sigmoid()
+    z = (xz + hz).sigmoid()
+    n = (xn + r * hn).tanh()
+    return n + z * (h - n)   # (1 - z) * n + z * h
+
+
+class RNNBase(Module):
+    """Parameters weight_ih_l{k}[_reverse], weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, all
+    U(-1/sqrt(hidden), 1/sqrt(hidden))."""
+
+    __constants__ = ["mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first",
+                     "dropout", "bidirectional", "proj_size"]
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__()
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or \
+                isinstance(dropout, bool):
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
+        if not isinstance(hidden_size, int):
+            raise TypeError(f"hidden_size should be of type int, got: "
+                            f"{type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size:
+            raise NotImplementedError("LSTM(proj_size>0) is not implemented in ember")
+        if dropout > 0 and num_layers == 1:
+            import warnings
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          "non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=2)
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        kw = _kw(device, dtype)
+        G = _GATES[mode] * hidden_size
+        D = 2 if bidirectional else 1
+        self._flat_weights_names = []
+        for layer in range(num_layers):
+            for d in range(D):
+                in_size = input_size if layer == 0 else hidden_size * D
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                names = [f"weight_ih{sfx}", f"weight_hh{sfx}"]
+                shapes = [(G, in_size), (G, hidden_size)]
+                if bias:
+                    names += [f"bias_ih{sfx}", f"bias_hh{sfx}"]
+                    shapes += [(G,), (G,)]
+                for n, s in zip(names, shapes):
+                    setattr(self, n, Parameter(empty(s, **kw)))
+                self._flat_weights_names.extend(names)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for w in self.parameters():
+            init.uniform_(w, -stdv, stdv)
+
+    @property
+    def _flat_weights(self):
+        return [getattr(self, n) for n in self._flat_weights_names]
+
+    def flatten_parameters(self):
+        pass
+
+    def extra_repr(self):
+        s = "{input_size}, {hidden_size}"
+        if self.proj_size != 0:
+            s += ", proj_size={proj_size}"
+        if self.num_layers != 1:
+            s += ", num_layers={num_layers}"
+        if self.bias is not True:
+            s += ", bias={bias}"
+        if self.batch_first is not False:
+            s += ", batch_first={batch_first}"
+        if self.dropout != 0:
+            s += ", dropout={dropout}"
+        if self.bidirectional is not False:
+            s += ", bidirectional={bidirectional}"
+        return s.format(**self.__dict__)
+
+    def _weights(self, layer, d):
+        sfx = f"_l{layer}" + ("_reverse" if d else "")
+        b = (getattr(self, f"bias_ih{sfx}"), getattr(self, f"bias_hh{sfx}")) if self.bias else \
+            (None, None)
+        return getattr(self, f"weight_ih{sfx}"), getattr(self, f"weight_hh{sfx}"), b[0], b[1]
+
+    def forward(self, input, hx=None):
+        from ember.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+        packed = isinstance(input, PackedSequence)
+        lengths = None
+        if packed:
+            sorted_indices = input.sorted_indices
+            x, lengths_t = pad_packed_sequence(input)
+            lengths = lengths_t.numpy()
+            batched = True
+        else:
+            x = input
+            batched = x.dim() == 3
+            if x.dim() not in (2, 3):
+                raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
+                                 f"{x.dim()}D instead")
+            if not batched:
+                x = x.unsqueeze(1)
+            elif self.batch_first:
+                x = x.transpose(0, 1)
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[-1]}")
+        T, B = x.shape[0], x.shape[1]
+        D = 2 if self.bidirectional else 1
+        L, H = self.num_layers, self.hidden_size
+        lstm = self.mode == "LSTM"
+        h0 = c0 = None
+        if hx is not None:
+            if lstm:
+                if not isinstance(hx, tuple) or len(hx) != 2:
+                    raise RuntimeError("lstm expects hx to be a tuple of (h_0, c_0)")
+                h0, c0 = hx
+            else:
+                h0 = hx
+            if not batched:
+                h0 = h0.unsqueeze(1)
+                c0 = c0.unsqueeze(1) if c0 is not None else None
+            if packed and input.sorted_indices is not None:
+                pass   # torch takes hx in the original batch order, as we do
+            expect = (L * D, B, H)
+            if tuple(h0.shape) != expect:
+                raise RuntimeError(f"Expected hidden size {expect}, got {list(h0.shape)}"
+                                   if not lstm else f"Expected hidden[0] size {expect}, got "
+                                   f"{list(h0.shape)}")
+        if h0 is None:
+            h0 = ember.zeros(L * D, B, H, dtype=x.dtype)
+        if lstm and c0 is None:
+            c0 = ember.zeros(L * D, B, H, dtype=x.dtype)
+        masks = None
+        if lengths is not None:
+            steps = np.arange(T)[:, None] < np.asarray(lengths)[None, :]   # (T, B)
+            masks = [Tensor._make(steps[t][:, None].astype(x._data.dtype)) for t in range(T)]
+        h_n, c_n = [], []
+        layer_in = x
+        for layer in range(L):
+            outs = []
+            for d in range(D):
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
+                # all time steps' input projections in one GEMM
+                xw = layer_in.reshape(T * B, -1).matmul(w_ih.t())
+                if b_ih is not None:
+                    xw = xw + b_ih
+                xw = xw.reshape(T, B, -1)
+                h = h0[layer * D + d]
+                c = c0[layer * D + d] if lstm else None
+                ys = [None] * T
+                order = range(T - 1, -1, -1) if d else range(T)
+                for t in order:
+                    if lstm:
+                        hn, cn = _lstm_step(xw[t], h, c, w_hh, b_hh)
+                    elif self.mode == "GRU":
+                        hn, cn = _gru_step(xw[t], h, w_hh, b_hh), None
+                    else:
+                        hn, cn = _rnn_step(xw[t], h, w_hh, b_hh, self.mode == "RNN_RELU"), None
+                    if masks is not None:
+                        m = masks[t]
+                        hn = h + m * (hn - h)
+                        if lstm:
+                            cn = c + m * (cn - c)
+                        ys[t] = hn * m
+                    else:
+                        ys[t] = hn
+                    h, c = hn, cn
+                outs.append(ember.stack(ys, 0))
+                h_n.append(h)
+                if lstm:
+                    c_n.append(c)
+            layer_in = outs[0] if D == 1 else ember.cat(outs, 2)
+            if self.dropout and self.training and layer < L - 1:
+                layer_in = F.dropout(layer_in, self.dropout, True)
+        out = layer_in
+        h_n = ember.stack(h_n, 0)
+        c_n = ember.stack(c_n, 0) if lstm else None
+        if packed:
+            out = pack_padded_sequence(out, lengths_t, enforce_sorted=sorted_indices is None)
+        elif not batched:
+            out = out.squeeze(1)
+            h_n = h_n.squeeze(1)
+            c_n = c_n.squeeze(1) if lstm else None
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        return (out, (h_n, c_n)) if lstm else (out, h_n)
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
+
+    def __init__(self, *args, **kwargs):
+        nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        if len(args) > 3:
+            nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        if nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or "
+                             f"'relu'.")
+        super().__init__(mode, *args, **kwargs)
+        self.nonlinearity = nonlinearity   # torch's repr does not show it
+
+
+class LSTM(RNNBase):
+    """LSTM; forward(input, (h_0, c_0)) -> output, (h_n, c_n). proj_size is not implemented."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("LSTM", *args, **kwargs)
+
+
+class GRU(RNNBase):
+    def __init__(self, *args, **kwargs):
+        super().__init__("GRU", *args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells
+
+class RNNCellBase(Module):
+    __constants__ = ["input_size", "hidden_size", "bias"]
+
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+        super().__init__()
+        kw = _kw(device, dtype)
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.weight_ih = Parameter(empty((num_chunks * hidden_size, input_size), **kw))
+        self.weight_hh = Parameter(empty((num_chunks * hidden_size, hidden_size), **kw))
+        if bias:
+            self.bias_ih = Parameter(empty(num_chunks * hidden_size, **kw))
+            self.bias_hh = Parameter(empty(num_chunks * hidden_size, **kw))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for w in self.parameters():
+            init.uniform_(w, -stdv, stdv)
+
+    def extra_repr(self):
+        s = "{input_size}, {hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            s += ", bias={bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            s += ", nonlinearity={nonlinearity}"
+        return s.format(**self.__dict__)
+
+    def _prep(self, input, hx, name):
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D "
+                             f"instead")
+        if hx is not None and not isinstance(hx, tuple) and hx.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
+        batched = input.dim() == 2
+        x = input if batched else input.unsqueeze(0)
+        if x.shape[1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {x.shape[1]} expected "
+                               f"{self.input_size}")
+        xw = x.matmul(self.weight_ih.t())
+        if self.bias_ih is not None:
+            xw = xw + self.bias_ih
+        return batched, x, xw
+
+    def _zeros(self, x):
+        return ember.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+
+
+class RNNCell(RNNCellBase):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        batched, x, xw = self._prep(input, hx, "RNNCell")
+        h = self._zeros(x) if hx is None else (hx if batched else hx.unsqueeze(0))
+        out = _rnn_step(xw, h, self.weight_hh, self.bias_hh, self.nonlinearity == "relu")
+        return out if batched else out.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
+
+    def forward(self, input, hx=None):
+        batched, x, xw = self._prep(input, hx, "LSTMCell")
+        if hx is None:
+            h = c = self._zeros(x)
+        else:
+            h, c = hx if batched else (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+        h, c = _lstm_step(xw, h, c, self.weight_hh, self.bias_hh)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, input, hx=None):
+        batched, x, xw = self._prep(input, hx, "GRUCell")
+        h = self._zeros(x) if hx is None else (hx if batched else hx.unsqueeze(0))
+        out = _gru_step(xw, h, self.weight_hh, self.bias_hh)
+        return out if batched else out.squeeze(0)

@@ -1,0 +1,74 @@
+"""RNN/LSTM/GRU and their cells against torch: parameters copied through state_dict, outputs,
+final states, input and parameter gradients, reprs; packed sequences."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from module_oracle import check_module, ember_class
+from oracle import assert_close, make_array, to_ember, to_torch
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("kwargs,shape", [
+    ({}, (5, 3, 4)),
+    (dict(num_layers=2, bidirectional=True), (4, 2, 4)),
+    (dict(batch_first=True, bias=False), (3, 5, 4)),
+    (dict(num_layers=2), (6, 4)),                     # unbatched
+])
+def test_rnn_layers(name, kwargs, shape):
+    check_module("rnn", name, (4, 6), kwargs, [shape], rtol=1e-4, atol=1e-5)
+
+
+def test_rnn_relu_and_initial_state():
+    check_module("rnn", "RNN", (4, 6), dict(nonlinearity="relu", num_layers=2),
+                 [(5, 3, 4), (2, 3, 6)], call=lambda m, x, h: m(x, h), rtol=1e-4, atol=1e-5)
+    check_module("rnn", "LSTM", (4, 6), dict(bidirectional=True),
+                 [(5, 3, 4), (2, 3, 6), (2, 3, 6)], call=lambda m, x, h, c: m(x, (h, c)),
+                 rtol=1e-4, atol=1e-5)
+
+
+def test_rnn_dropout_eval_and_repr():
+    check_module("rnn", "GRU", (4, 6), dict(num_layers=2, dropout=0.5), [(5, 3, 4)],
+                 modes=("eval",), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name,args,kwargs,shapes", [
+    ("RNNCell", (4, 6), {}, [(3, 4), (3, 6)]),
+    ("RNNCell", (4, 6), dict(nonlinearity="relu", bias=False), [(4,), (6,)]),
+    ("GRUCell", (4, 6), {}, [(3, 4), (3, 6)]),
+])
+def test_cells(name, args, kwargs, shapes):
+    check_module("rnn", name, args, kwargs, shapes, rtol=1e-4, atol=1e-5)
+    check_module("rnn", name, args, kwargs, shapes[:1], rtol=1e-4, atol=1e-5)
+
+
+def test_lstm_cell():
+    check_module("rnn", "LSTMCell", (4, 6), {}, [(3, 4), (3, 6), (3, 6)],
+                 call=lambda m, x, h, c: m(x, (h, c)), rtol=1e-4, atol=1e-5)
+    check_module("rnn", "LSTMCell", (4, 6), {}, [(3, 4)], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_packed_sequence(name):
+    lengths = [5, 2, 4]
+
+    def call(m, x):
+        lib = torch if isinstance(x, torch.Tensor) else ember
+        packed = lib.nn.utils.rnn.pack_padded_sequence(x, lib.tensor(lengths), batch_first=True,
+                                                       enforce_sorted=False)
+        out, h = m(packed)
+        padded, lens = lib.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+        return padded, h
+    check_module("rnn", name, (4, 3), dict(batch_first=True, bidirectional=True), [(3, 5, 4)],
+                 call=call, rtol=1e-4, atol=1e-5)
+
+
+def test_rnn_errors():
+    m = ember_class("rnn", "LSTM")(4, 6)
+    with pytest.raises(RuntimeError):
+        m(ember.randn(5, 3, 5))
+    with pytest.raises(ValueError):
+        ember_class("rnn", "RNN")(4, 6, nonlinearity="sigmoid")
+    with pytest.raises(ValueError):
+        ember_class("rnn", "GRU")(4, 6, dropout=1.5)
