@@ -205,3 +205,26 @@ def test_glu_channel_shuffle_gumbel():
     check(lambda t, x: t.nn.functional.channel_shuffle(x, 3), [(2, 6, 2)])
     y = ember.nn.functional.gumbel_softmax(ember.zeros(5, 4), hard=True)
     assert y.sum(1).tolist() == [1.0] * 5 and set(y.numpy().ravel().tolist()) <= {0.0, 1.0}
+
+
+def test_linear_double_backward_and_layouts():
+    rng = np.random.default_rng(5)
+    x, w, b = (rng.standard_normal(s) for s in ((2, 3, 4), (5, 4), (5,)))
+    xe, we, be = (ember.tensor(a).requires_grad_() for a in (x, w, b))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ge = ember.autograd.grad((ember.nn.functional.linear(xe, we, be) ** 2).sum(), [xe, we, be],
+                             create_graph=True)
+    gt = torch.autograd.grad((torch.nn.functional.linear(xt, wt, bt) ** 2).sum(), [xt, wt, bt],
+                             create_graph=True)
+    for a, c in zip(ge, gt):
+        np.testing.assert_allclose(a.detach().numpy(), c.detach().numpy(), rtol=1e-10)
+    gge = ember.autograd.grad(sum((g * g).sum() for g in ge), [xe, we, be])
+    ggt = torch.autograd.grad(sum((g * g).sum() for g in gt), [xt, wt, bt])
+    for a, c in zip(gge, ggt):
+        np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=1e-9)
+    # transposed (non-contiguous) 3-D input, as MultiheadAttention's batch_first path gives
+    check(lambda t, x, w, b: t.nn.functional.linear(x.transpose(0, 1), w, b),
+          [(3, 2, 4), (5, 4), (5,)])
+    t_exc, e_exc = check_raises(lambda t, x, w: t.nn.functional.linear(x, w.double()),
+                                [(2, 3), (4, 3)])
+    assert str(e_exc) == str(t_exc)

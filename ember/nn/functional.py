@@ -25,6 +25,7 @@ from ember._ops.loss import (binary_cross_entropy, binary_cross_entropy_with_log
                              soft_margin_loss, triplet_margin_loss,
                              triplet_margin_with_distance_loss)
 from ember._ops.loss import _sqrt
+from ember._ops.linear import linear as _linear_op
 from ember._ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,
                                       local_response_norm, normalize, rms_norm)
 from ember._ops._helpers import inplace as _write_inplace
@@ -77,6 +78,8 @@ def linear(input, weight, bias=None):
         wt = weight.shape
         b = f"{wt[1]}x{wt[0]}" if weight.dim() == 2 else f"{wt[0]}x1"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and {b})")
+    if weight.dim() == 2 and input._data.dtype.kind in "fc":
+        return _linear_op(input, weight, bias)
     out = input @ weight.t() if weight.dim() == 2 else input @ weight
     return out + bias if bias is not None else out
 

@@ -1,0 +1,68 @@
+"""nn's linear layer as one op: y = x W^T + b over any leading dims.
+
+The input is flattened to a 2-D (rows, in) matrix first, so every product is one plain BLAS
+GEMM: NumPy's matmul on stacked or transposed 3-D operands falls back to a loop far slower
+than BLAS (15x measured for (128, 8, 256) @ (256, 768)). Backward: dx = g W, dW = g^T x,
+db = sum of g over rows; written in Tensor ops when a graph is being built (double backward),
+in NumPy otherwise.
+"""
+import numpy as np
+
+from ember._tensor import Tensor
+from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
+
+__all__ = []
+
+
+class Linear(ArrayFunction):
+    def forward(ctx, x, w, b):
+        lead = x.shape[:-1]
+        x2 = x.reshape(-1, x.shape[-1])
+        out = np.dot(x2, w.T)
+        if b is not None:
+            out += b
+        ctx.lead, ctx.x2 = lead, x2
+        ctx.save_for_backward(x, w)
+        return out.reshape(lead + (w.shape[0],))
+
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        n_out = w.shape[0]
+        need = ctx.needs_input_grad
+        if _grad_state.enabled:   # create_graph: Tensor ops so the result is differentiable
+            g2 = grad.reshape(-1, n_out)
+            x2 = x.reshape(-1, x.shape[-1])
+            gx = (g2 @ w).reshape(x.shape) if need[0] else None
+            gw = g2.t() @ x2 if need[1] else None
+            gb = g2.sum(0) if len(need) > 2 and need[2] else None
+            return gx, gw, gb
+        g2 = grad._data.reshape(-1, n_out)
+        gx = Tensor._make(np.dot(g2, w._data).reshape(x.shape)) if need[0] else None
+        gw = Tensor._make(np.dot(g2.T, ctx.x2)) if need[1] else None
+        gb = Tensor._make(g2.sum(0)) if len(need) > 2 and need[2] else None
+        return gx, gw, gb
+
+    def name(self):
+        return "AddmmBackward0"
+
+
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias for 2-D weights (input (*, in), weight (out, in))."""
+    if input._data.dtype != weight._data.dtype or (bias is not None and
+                                                   bias._data.dtype != weight._data.dtype):
+        dts = [input.dtype, weight.dtype] + ([bias.dtype] if bias is not None else [])
+        bad = next(d for d in dts if d != dts[0])
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_c_name(dts[0])} != {_c_name(bad)}")
+    return Linear.apply(input, weight, bias)
+
+
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}
+
+
+def _c_name(dt):
+    name = str(dt).split(".")[-1]
+    return _C_NAMES.get(name, name)
