@@ -78,6 +78,13 @@ def _check_matmul(a, b):
         return
     k_a = sa[-1]
     k_b = sb[-2]
+    # torch broadcasts batch dims before it compares the inner sizes
+    ba, bb = sa[:-2], sb[:-2]
+    for i in range(1, min(len(ba), len(bb)) + 1):
+        x, y = ba[-i], bb[-i]
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
+                               f"at non-singleton dimension {max(len(ba), len(bb)) - i}")
     if k_a != k_b:
         if da <= 2 and db <= 2 or da == 1:
             rows = sa if da == 2 else (1,) + sa
@@ -89,12 +96,6 @@ def _check_matmul(a, b):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{int(np.prod(sb[:-2]))}, {k_a}] but got: [{int(np.prod(sb[:-2]))}, "
                            f"{k_b}].")
-    ba, bb = sa[:-2], sb[:-2]
-    for i in range(1, min(len(ba), len(bb)) + 1):
-        x, y = ba[-i], bb[-i]
-        if x != y and x != 1 and y != 1:
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
-                               f"at non-singleton dimension {max(len(ba), len(bb)) - i}")
 
 
 def _cname(t):
@@ -289,17 +290,10 @@ class AddProduct(ArrayFunction):
                 "mv": "AddmvBackward0", "outer": "AddrBackward0"}[self.kind]
 
 
-def _check_scalars(input, beta, alpha):
-    if input._data.dtype.kind in "biu":
-        for name, v in (("beta", beta), ("alpha", alpha)):
-            if isinstance(v, float) and not float(v).is_integer() or isinstance(v, complex):
-                raise RuntimeError(f"For integral input tensors, argument {name} must not be "
-                                   f"a floating point number.")
-
-
 def _add_product(input, a, b, beta, alpha, kind, out):
     _same_dtype(input, a, "self and mat2 must have the same dtype, but got {} and {}")
-    _check_scalars(input, beta, alpha)
+    if input._data.dtype.kind in "biu":   # torch truncates float scalars for int tensors
+        beta, alpha = int(beta), int(alpha)
     _check_expand(input, _product_shape(a, b, kind))
     r = AddProduct.apply(input, a, b, beta=beta, alpha=alpha, kind=kind)
     if out is not None:
@@ -310,8 +304,13 @@ def _add_product(input, a, b, beta, alpha, kind, out):
 
 def _product_shape(a, b, kind):
     sa, sb = a._data.shape, b._data.shape
-    return {"mm": (sa[0], sb[1]), "bmm": (sa[0], sa[1], sb[2]), "sbmm": (sa[1], sb[2]),
-            "mv": (sa[0],), "outer": (sa[0], sb[0])}[kind]
+    if kind == "mm":
+        return sa[0], sb[1]
+    if kind == "bmm":
+        return sa[0], sa[1], sb[2]
+    if kind == "sbmm":
+        return sa[1], sb[2]
+    return (sa[0],) if kind == "mv" else (sa[0], sb[0])
 
 
 def _check_expand(t, shape):
@@ -437,11 +436,11 @@ class Einsum(ArrayFunction):
                     from ember import eye
                     terms.append(c + fresh)
                     args.append(eye(sizes[c], dtype=g.dtype))
-                    avail.add(fresh)
                     sizes[fresh] = sizes[c]
                     target.append(fresh)
                 else:
                     target.append(c)
+            avail = set("".join(terms))
             keep = "".join(c for c in target if c in avail)
             r = Einsum.apply(*args, eq=",".join(terms) + "->" + keep)
             if len(keep) != len(target):   # letters only in operand k: broadcast back
@@ -691,7 +690,8 @@ def logdet(input):
     sign, logabs = _slogdet(input)
     if input.is_complex():
         return logabs + sign.log()
-    return logabs + sign.log()
+    from ember import where
+    return where(sign < 0, float("nan"), logabs)   # torch: NaN (and a zero gradient) for det < 0
 
 
 def slogdet(input):

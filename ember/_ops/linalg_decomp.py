@@ -181,21 +181,19 @@ def det(A, *, out=None):
 
 
 class Slogdet(ArrayFunction):
-    """(sign, log|det|); grad (g_logabs - i Im(conj(sign) g_sign)) * A^{-H}; real sign has none."""
+    """(sign, log|det|); grad (g_logabs + i Im(conj(sign) g_sign)) * A^{-H}; real sign has none."""
 
     def forward(ctx, a):
         sign, logabs = np.linalg.slogdet(a)
         sign, logabs = np.asarray(sign), np.asarray(logabs)
         ctx.save_for_backward(a, sign)
-        if a.dtype.kind != "c":
-            ctx.mark_non_differentiable(sign)
-        return sign, logabs
+        return sign, logabs   # torch lets a real sign require grad too (its gradient is 0)
 
     def backward(ctx, g_sign, g_logabs):
         a, sign = ctx.saved_tensors
         c = g_logabs
         if a.is_complex():
-            c = c - 1j * (sign.conj() * g_sign).imag
+            c = c + 1j * (sign.conj() * g_sign).imag
         return c.unsqueeze(-1).unsqueeze(-1) * inv(a).mH
 
     def name(self):
@@ -468,7 +466,8 @@ class SVD(ArrayFunction):
     """A = U diag(S) Vh (S descending). Gradient for distinct singular values (torch's formula):
     A_bar = U [skew(U^H U_bar) S / E + S skew(V^H V_bar) / E + diag(S_bar)] Vh
             + (I - U U^H) U_bar S^{-1} Vh + U S^{-1} Vh_bar (I - V V^H),
-    E_jk = S_k^2 - S_j^2; complex inputs add i Im(diag(U^H U_bar)) / (2S) on the diagonal.
+    E_jk = S_k^2 - S_j^2 (diagonal dropped); complex inputs add i Im(diag(U^H U_bar)) / S on
+    the diagonal (gauge-invariant losses only, as in torch).
     With full_matrices the extra columns of U / rows of Vh get no gradient (as in torch)."""
 
     def forward(ctx, a, *, full_matrices, compute_uv=True):
@@ -509,13 +508,13 @@ class SVD(ArrayFunction):
         inner = gs.diag_embed().to(u.dtype) if cplx else gs.diag_embed()
         if has_u:
             uhgu = u.mH @ gu
-            inner = inner + ((uhgu - uhgu.mH) / E) * sd.unsqueeze(-2)
-            if cplx:
-                inner = inner + (1j * uhgu.diagonal(0, -2, -1).imag / (2 * s)).diag_embed()
+            inner = inner + ((uhgu - uhgu.mH) / E).masked_fill(eye, 0) * sd.unsqueeze(-2)
+            if cplx:   # the phase gauge: the diagonal of V^H dV taken as 0
+                inner = inner + (1j * uhgu.diagonal(0, -2, -1).imag / s).diag_embed()
         if has_v:
             gv = gvh.mH
             vhgv = v.mH @ gv
-            inner = inner + sd.unsqueeze(-1) * ((vhgv - vhgv.mH) / E)
+            inner = inner + sd.unsqueeze(-1) * ((vhgv - vhgv.mH) / E).masked_fill(eye, 0)
         ga = u @ inner @ vh
         if has_u and m > k:
             ga = ga + ((gu - u @ (u.mH @ gu)) / sd.unsqueeze(-2)) @ vh
@@ -603,9 +602,9 @@ def matrix_power(A, n, *, out=None):
     if not isinstance(n, int):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if n == 0:
-        k = A._data.shape[-1]
-        eye = np.broadcast_to(np.eye(k, dtype=A._data.dtype), A._data.shape)
-        return _out(Tensor._make(np.array(eye)), out)
+        # identities that stay in the graph with a zero gradient (as torch's do)
+        eye = Tensor._make(np.eye(A._data.shape[-1], dtype=bool))
+        return _out(A.masked_fill(eye, 1).masked_fill(~eye, 0), out)
     if n < 0:
         A = inv(A)
         n = -n
@@ -647,8 +646,10 @@ def lstsq(A, B, rcond=None, *, driver=None):
     empty = Tensor._make(np.zeros((0,), real))
     rank = matrix_rank(A, rtol=rtol) if driver != "gels" else Tensor._make(
         np.zeros((0,), np.int64))
-    sv = svdvals(A) if driver in ("gelsd", "gelss") else empty
-    res = empty
+    # singular values come without a graph in torch; residuals are part of it even when empty
+    sv = svdvals(A.detach()) if driver in ("gelsd", "gelss") else empty
+    res = X.reshape(-1)[:0]
+    res = res.abs() if res.is_complex() else res
     if m > n and driver != "gelsy":
         full = driver == "gels" or bool(np.all(rank._data == n))
         if full:
