@@ -1,7 +1,7 @@
 """Optimizer step time: one step of Adam, AdamW and SGD-momentum over 100 parameters of 100k
 float32 each, torch vs ember, and the ratio ember/torch (target <= 1.0).
 
-    python bench/optim.py
+    python bench/optim.py [--one-thread]
 
 Both run their plain per-parameter loop (torch's default on CPU, foreach off).
 """
@@ -31,8 +31,11 @@ def _setup(lib, name, kw, arrays):
 
 
 def main():
+    import sys
     import torch
     import ember
+    if "--one-thread" in sys.argv:   # NumPy's ufuncs are single-threaded
+        torch.set_num_threads(1)
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(100_000).astype(np.float32) for _ in range(100)]
     cases = [("Adam", "Adam", dict(lr=1e-3, foreach=False)),
