@@ -13,6 +13,7 @@ import numpy as np
 from ember._ops._helpers import inplace as _write_inplace
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["selu", "celu", "rrelu", "threshold", "prelu", "hardshrink"]
 
@@ -238,6 +239,7 @@ class Gelu(ArrayFunction):
             return (np.asarray(0.5, dt) * a * (1 + np.tanh(inner))).astype(dt, copy=False)
         from ember._backend import scipy_special
         cdf = 0.5 * (1 + scipy_special(a).erf(a / _SQRT2))
+        ctx.cdf = cdf   # reused by a first-order backward (erf is the costly part)
         return np.asarray((a * cdf).astype(dt, copy=False))
 
     def backward(ctx, grad):
@@ -247,6 +249,10 @@ class Gelu(ArrayFunction):
             t = _tanh(inner)
             dinner = (a * a * (3 * 0.044715) + 1) * _SQRT_2_OVER_PI
             return grad * ((t + 1) * 0.5 + a * 0.5 * (1 - t * t) * dinner)
+        if not _grad_state.enabled:   # first order: all in NumPy, erf from forward
+            x = a._data
+            pdf = np.exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+            return Tensor._make(np.asarray(grad._data * (ctx.cdf + x * pdf), x.dtype))
         cdf = (Erf.apply(a / _SQRT2) + 1) * 0.5
         pdf = (a * a * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
         return grad * (cdf + a * pdf)

@@ -357,9 +357,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if key_padding_mask is not None:
             key_padding_mask = Tensor._make(np.pad(key_padding_mask._data, [(0, 0), (0, 1)]))
     # (L, N, E) -> (N * H, L, hd)
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    # contiguous copies: NumPy's batched matmul on these transposed views is far slower
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1).contiguous()
+    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1).contiguous()
+    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1).contiguous()
     if add_zero_attn:
         zeros = Tensor._make(np.zeros((bsz * num_heads, 1, head_dim), dt))
         k = _cat([k.transpose(0, 1), zeros.transpose(0, 1)]).transpose(0, 1)
