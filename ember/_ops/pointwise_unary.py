@@ -346,6 +346,8 @@ class Sigmoid(_SavesOutput):
     def forward(ctx, a):
         if a.dtype.kind == "c":
             out = _asarray(1 / (1 + np.exp(-a)))
+        elif a.dtype == np.float32 or a.dtype == np.float64:
+            out = _asarray(scipy_special(a).expit(a))   # one stable ufunc
         else:
             e = np.exp(-np.abs(a))   # never overflows; the branch is picked by sign
             out = _asarray(np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False))
@@ -753,6 +755,14 @@ def positive(input):
 def clamp(input, min=None, max=None, *, out=None):
     """Clamp to [min, max] (numbers or tensors, broadcast); min > max gives max everywhere.
     The result dtype promotes input with the bounds (int tensor, float bound -> float)."""
+    k = input._data.dtype.kind
+    if k == "f" and type(min) in _NUMBERS and type(max) in _NUMBERS:
+        # the hot path: float tensor, number bounds -> the input's dtype, no promotion
+        npd = input._data.dtype
+        lo = min if min is None or npd.itemsize >= 4 else _asarray(min, npd)
+        hi = max if max is None or npd.itemsize >= 4 else _asarray(max, npd)
+        if lo is not None or hi is not None:
+            return _result(Clamp.apply(input, lo, hi), out)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if input._data.dtype.kind == "c":
@@ -765,6 +775,9 @@ def clamp(input, min=None, max=None, *, out=None):
     lo = _bound(min, rd)
     hi = _bound(max, rd)
     return _result(Clamp.apply(x, lo, hi), out)
+
+
+_NUMBERS = (int, float, type(None))
 
 
 def _bound(b, rd):
