@@ -241,3 +241,28 @@ def test_loss_errors(i):
             t.nn.functional.sigmoid(x) + 1, y)
     t_exc, e_exc = check_raises(fn, inputs=inputs)
     assert str(e_exc).replace("ember.", "torch.") == str(t_exc), (str(e_exc), str(t_exc))
+
+
+@pytest.mark.parametrize("reduction", RED)
+@pytest.mark.parametrize("concat", [False, True])
+def test_ctc_loss(reduction, concat):
+    T, N, C, S = 12, 3, 5, 4
+    r = np.random.default_rng(20)
+    logits = r.standard_normal((T, N, C))
+    lp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    tgt = r.integers(1, C, (N, S))
+    tgt[0, 1] = tgt[0, 0]                      # a repeated label needs a blank between
+    in_lens = np.array([12, 9, 7])
+    tgt_lens = np.array([4, 2, 3])
+    if concat:
+        tgt = np.concatenate([tgt[i, :n] for i, n in enumerate(tgt_lens)])
+    check(lambda t, x, y, il, tl: t.nn.functional.ctc_loss(x, y, il, tl, reduction=reduction),
+          inputs=[lp.astype(np.float64), tgt, in_lens, tgt_lens])
+
+
+def test_ctc_loss_infeasible_and_zero_infinity():
+    lp = np.log(np.full((2, 1, 3), 1 / 3))
+    tgt = np.array([[1, 1]])                   # needs 3 frames, only 2 given: infinite loss
+    for zi in (False, True):
+        check(lambda t, x, y: t.nn.functional.ctc_loss(x, y, [2], [2], reduction="sum",
+                                                       zero_infinity=zi), inputs=[lp, tgt])

@@ -14,6 +14,7 @@ import numpy as np
 from ember._ops.activation import LogSigmoid, LogSoftmax, Relu, _const, _where
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = []
 
@@ -690,6 +691,122 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _reduce(loss, reduction)
 
 
+class CTCLoss(ArrayFunction):
+    """Connectionist temporal classification: -log p(target | input) summed over alignments,
+    by the forward (alpha) and backward (beta) recursions in log space over the extended
+    label sequence (blank, l1, blank, l2, ..., blank); the loop runs over time steps, each
+    step vectorised over batch and label positions. The gradient is torch's:
+    exp(lp) - exp(logsumexp over s with l'_s = c of alpha + beta, + nll - lp), which equals
+    the true gradient once it flows through a log_softmax."""
+
+    def forward(ctx, lp, *, labels, in_lens, tgt_lens, blank, zero_infinity):
+        T, N, C = lp.shape
+        Lp = labels.shape[1]
+        ninf = np.asarray(-np.inf, lp.dtype)
+        ext_len = 2 * tgt_lens + 1
+        valid = np.arange(Lp)[None, :] < ext_len[:, None]
+        prev2 = np.zeros((N, Lp), bool)   # may skip from s-2: a label differing from s-2's
+        prev2[:, 2:] = (labels[:, 2:] != blank) & (labels[:, 2:] != labels[:, :-2])
+        rows = np.arange(N)[:, None]
+        emit = lambda t: np.where(valid, lp[t][rows, labels], ninf)  # noqa: E731
+
+        alpha = np.full((T, N, Lp), ninf, lp.dtype)
+        a0 = np.full((N, Lp), ninf, lp.dtype)
+        e0 = emit(0)
+        a0[:, 0] = e0[:, 0]
+        a0[:, 1] = np.where(tgt_lens > 0, e0[:, 1], ninf)
+        alpha[0] = a0
+        with np.errstate(invalid="ignore"):
+            for t in range(1, T):
+                p = alpha[t - 1]
+                s1 = np.concatenate([np.full((N, 1), ninf, lp.dtype), p[:, :-1]], 1)
+                s2 = np.concatenate([np.full((N, 2), ninf, lp.dtype), p[:, :-2]], 1)
+                s2 = np.where(prev2, s2, ninf)
+                alpha[t] = np.logaddexp(np.logaddexp(p, s1), s2) + emit(t)
+            beta = np.full((T, N, Lp), ninf, lp.dtype)
+            last = ext_len - 1
+            for t in range(T - 1, -1, -1):
+                e = emit(t)
+                if t < T - 1:
+                    nx = beta[t + 1]
+                    s1 = np.concatenate([nx[:, 1:], np.full((N, 1), ninf, lp.dtype)], 1)
+                    s2 = np.concatenate([nx[:, 2:], np.full((N, 2), ninf, lp.dtype)], 1)
+                    nxt_skip = np.zeros((N, Lp), bool)
+                    nxt_skip[:, :-2] = prev2[:, 2:]
+                    s2 = np.where(nxt_skip, s2, ninf)
+                    b = np.logaddexp(np.logaddexp(nx, s1), s2) + e
+                else:
+                    b = np.full((N, Lp), ninf, lp.dtype)
+                start = in_lens - 1 == t   # each sequence's last frame starts its recursion
+                init = np.full((N, Lp), ninf, lp.dtype)
+                init[np.arange(N), last] = e[np.arange(N), last]
+                has = tgt_lens > 0
+                init[np.arange(N)[has], last[has] - 1] = e[np.arange(N)[has], last[has] - 1]
+                beta[t] = np.where(start[:, None], init, np.where((t < in_lens - 1)[:, None],
+                                                                   b, ninf))
+        end = alpha[in_lens - 1, np.arange(N)]
+        ll = end[np.arange(N), ext_len - 1]
+        ll = np.where(tgt_lens > 0, np.logaddexp(ll, end[np.arange(N), ext_len - 2]), ll)
+        nll = -ll
+        ctx.saved = (lp, alpha, beta, labels, in_lens, nll, zero_infinity)
+        if zero_infinity:
+            nll = np.where(np.isinf(nll), 0, nll)
+        return np.asarray(nll, lp.dtype)
+
+    def backward(ctx, grad):
+        if _grad_state.enabled:
+            raise NotImplementedError("ember: double backward of ctc_loss is not implemented")
+        lp, alpha, beta, labels, in_lens, nll, zero_inf = ctx.saved
+        T, N, C = lp.shape
+        ab = alpha + beta
+        lcab = np.full((T, N, C), -np.inf, lp.dtype)
+        tt, nn_, ss = np.meshgrid(np.arange(T), np.arange(N), np.arange(labels.shape[1]),
+                                  indexing="ij")
+        np.logaddexp.at(lcab, (tt, nn_, labels[nn_, ss]), ab)
+        with np.errstate(invalid="ignore", over="ignore"):
+            g = np.exp(lp) - np.exp(lcab + nll[None, :, None] - lp)
+        g = np.where((np.arange(T)[:, None] < in_lens[None, :])[:, :, None], g, 0)
+        if zero_inf:
+            g = np.where(np.isinf(nll)[None, :, None], 0, g)
+        g = g * grad._data[None, :, None]
+        return Tensor._make(np.asarray(g, lp.dtype))
+
+
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
              zero_infinity=False):
-    raise NotImplementedError("ember: ctc_loss is not implemented yet")
+    """CTC loss of log_probs (T, N, C) (or unbatched (T, C)) against padded (N, S) or
+    concatenated 1-D targets; 'mean' divides each loss by its target length first."""
+    _check_reduction(reduction)
+    unbatched = log_probs.dim() == 2
+    lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    T, N, C = lp.shape
+
+    def as_array(x):
+        return x._data.astype(np.int64).reshape(-1) if isinstance(x, Tensor) else \
+            np.asarray(x, np.int64).reshape(-1)
+    in_lens, tgt_lens = as_array(input_lengths), as_array(target_lengths)
+    tg = targets._data.astype(np.int64)
+    if unbatched and tg.ndim == 1 and tgt_lens.size == 1:
+        tg = tg.reshape(1, -1)
+    S = int(tgt_lens.max()) if tgt_lens.size else 0
+    if tg.ndim == 2:
+        padded = tg[:, :S] if S else np.zeros((N, 0), np.int64)
+    else:   # concatenated targets
+        starts = np.concatenate([[0], np.cumsum(tgt_lens)[:-1]])
+        pos = np.arange(S)
+        padded = np.where(pos[None, :] < tgt_lens[:, None],
+                          tg[np.minimum(starts[:, None] + pos[None, :], max(tg.size - 1, 0))],
+                          blank) if tg.size else np.full((N, S), blank)
+    if np.any(in_lens > T):
+        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value "
+                           f"{int(in_lens.max())} (while checking arguments for ctc_loss_cpu)")
+    labels = np.full((N, 2 * S + 1), blank, np.int64)
+    labels[:, 1::2] = np.where(np.arange(S)[None, :] < tgt_lens[:, None], padded, blank)
+    loss = CTCLoss.apply(lp, labels=labels, in_lens=in_lens, tgt_lens=tgt_lens, blank=blank,
+                         zero_infinity=zero_infinity)
+    if reduction == "none":
+        return loss.squeeze(0) if unbatched else loss
+    if reduction == "sum":
+        return loss.sum()
+    div = Tensor._make(np.maximum(tgt_lens, 1).astype(lp._data.dtype))
+    return (loss / div).mean()
