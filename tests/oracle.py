@@ -79,7 +79,7 @@ def to_numpy(x):
         x = x.detach()
         if x.dtype == torch.bfloat16:
             x = x.float()
-        return x.resolve_conj().resolve_neg().numpy()
+        return x.resolve_conj().resolve_neg().numpy(force=True)
     if isinstance(x, ember.Tensor):
         a = x.detach().numpy()
         return a.astype(np.float32) if a.dtype.name == "bfloat16" else a
