@@ -396,3 +396,41 @@ def test_return_types_repr():
     u, s, vh = ember.linalg.svd(ember.eye(2))
     assert ember.linalg.svd(ember.eye(2)).Vh.shape == (2, 2)
     assert issubclass(ember.linalg.LinAlgError, RuntimeError)
+
+
+# ------------------------------------------------------------------------------ double backward
+def _double_backward(fn, shape, dt="float64"):
+    a = make_array(shape, dt, np.random.default_rng(1))
+    res = []
+    for lib in (torch, ember):
+        x = (torch.tensor if lib is torch else ember.tensor)(a.copy()).requires_grad_()
+        y = fn(lib, x)
+        y = (y.abs() if y.is_complex() else y).sum()
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (gg,) = lib.autograd.grad((g.abs() if g.is_complex() else g).pow(2).sum(), x)
+        res.append(gg.detach().numpy())
+    np.testing.assert_allclose(res[1], res[0], rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("inv", lambda t, a: t.linalg.inv(a)),
+    ("det", lambda t, a: t.linalg.det(a)),
+    ("slogdet", lambda t, a: t.linalg.slogdet(a)[1]),
+    ("solve", lambda t, a: t.linalg.solve(a, a[..., :1] * 2 + 1)),
+    ("cholesky", lambda t, a: t.linalg.cholesky(_spd(t, a))),
+    ("qr", lambda t, a: t.linalg.qr(a)[1].diagonal().abs() + t.linalg.qr(a)[0][0]),
+    ("eigvalsh", lambda t, a: t.linalg.eigvalsh(a + a.mT)),
+    ("svdvals", lambda t, a: t.linalg.svdvals(a)),
+    ("pinv", lambda t, a: t.linalg.pinv(a)),
+    ("matrix_norm", lambda t, a: t.linalg.matrix_norm(a, "nuc")),
+    ("vector_norm", lambda t, a: t.linalg.vector_norm(a, 3, dim=0)),
+    ("einsum", lambda t, a: t.einsum("ij,jk,ki->i", a, a, a)),
+    ("addmm", lambda t, a: t.addmm(a, a, a, beta=0.5, alpha=2)),
+])
+def test_double_backward(name, fn):
+    _double_backward(fn, (3, 3))
+
+
+def test_double_backward_complex():
+    _double_backward(lambda t, a: t.linalg.inv(a), (3, 3), "complex128")
+    _double_backward(lambda t, a: t.linalg.det(a), (3, 3), "complex128")

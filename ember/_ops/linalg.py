@@ -632,7 +632,7 @@ def cross(input, other, dim=None, *, out=None):
         shape = np.broadcast_shapes(input._data.shape, other._data.shape)
         dim = next((i for i, n in enumerate(shape) if n == 3), None)
         if dim is None:
-            raise RuntimeError(f"no dimension of size 3 in input")
+            raise RuntimeError("no dimension of size 3 in input")
     return _cross(input, other, dim, "linalg.cross", out)
 
 
