@@ -228,3 +228,9 @@ def test_linear_double_backward_and_layouts():
     t_exc, e_exc = check_raises(lambda t, x, w: t.nn.functional.linear(x, w.double()),
                                 [(2, 3), (4, 3)])
     assert str(e_exc) == str(t_exc)
+
+
+def test_pdist():
+    for p in (1.0, 2.0, 3.0):
+        check(lambda t, x: t.nn.functional.pdist(x, p), [(5, 3)])
+    check(lambda t, x: t.nn.functional.pdist(x), [(1, 3)])

@@ -367,3 +367,64 @@ def test_modes_grad_and_conversion():
     t_order = []
     tm.apply(lambda m: t_order.append(type(m).__name__))
     assert order == t_order
+
+
+def test_deepcopy_and_shared_params():
+    import copy
+    m = ember.nn.Sequential(ember.nn.Linear(2, 2), ember.nn.BatchNorm1d(2))
+    m[0].weight.grad = ember.ones(2, 2)
+    c = copy.deepcopy(m)
+    assert isinstance(c[0].weight, ember.nn.Parameter) and c[0].weight is not m[0].weight
+    np.testing.assert_array_equal(c[0].weight.detach().numpy(), m[0].weight.detach().numpy())
+    assert c[0].weight.grad is not None
+    assert list(c.state_dict()) == list(m.state_dict())
+    shared = ember.nn.Linear(2, 2)
+    s = ember.nn.Sequential(shared, shared)
+    assert len(list(s.parameters())) == 2
+    assert len(list(s.named_parameters(remove_duplicate=False))) == 4
+
+
+def test_extra_state_and_state_dict_hooks():
+    def run(t):
+        class M(t.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = t.nn.Linear(1, 1)
+                self.value = 0
+
+            def get_extra_state(self):
+                return {"value": self.value}
+
+            def set_extra_state(self, state):
+                self.value = state["value"]
+        m = M()
+        m.value = 7
+        sd = m.state_dict()
+        m2 = M()
+        res = m2.load_state_dict(sd)
+        calls = []
+        m2.register_state_dict_pre_hook(lambda mod, prefix, keep: calls.append(("pre", prefix)))
+        m2.register_load_state_dict_post_hook(
+            lambda mod, keys: calls.append(("post", list(keys.missing_keys))))
+        m2.state_dict(prefix="p.")
+        m2.load_state_dict(sd)
+        return list(sd), m2.value, repr(res), calls
+    assert run(ember) == run(torch)
+
+
+def test_global_module_hooks():
+    def run(t):
+        calls = []
+        mm = t.nn.modules.module
+        h1 = mm.register_module_forward_pre_hook(lambda m, a: calls.append(
+            ("pre", type(m).__name__)))
+        h2 = mm.register_module_forward_hook(lambda m, a, o: calls.append(
+            ("post", type(m).__name__)))
+        try:
+            t.nn.Sequential(t.nn.ReLU(), t.nn.Tanh())(t.ones(2))
+        finally:
+            h1.remove()
+            h2.remove()
+        t.nn.ReLU()(t.ones(1))
+        return calls
+    assert run(ember) == run(torch)

@@ -25,7 +25,7 @@ def _check_indices(idx, n):
 class Embedding(ArrayFunction):
     def forward(ctx, weight, idx, *, padding_idx, scale_grad_by_freq):
         _check_indices(idx, weight.shape[0])
-        ctx.idx, ctx.n = idx, weight.shape[0]
+        ctx.idx, ctx.n, ctx.dim = idx, weight.shape[0], weight.shape[1]
         ctx.padding_idx, ctx.scale = padding_idx, scale_grad_by_freq
         return weight[idx]
 
@@ -39,7 +39,7 @@ class EmbeddingScatter(ArrayFunction):
     def forward(ctx, grad, *, src):
         ctx.src = src
         idx = src.idx.reshape(-1)
-        g = grad.reshape(idx.shape[0], -1)
+        g = grad.reshape(idx.shape[0], src.dim)
         if src.scale:
             counts = np.bincount(idx, minlength=src.n)
             g = g / counts[idx][:, None]
@@ -58,7 +58,7 @@ class EmbeddingScatter(ArrayFunction):
             rows = rows / counts[idx][:, None]
         if src.padding_idx is not None:
             rows = np.where((idx == src.padding_idx)[:, None], 0, rows)
-        return Tensor._make(rows.reshape(src.idx.shape + (-1,)).astype(gg._data.dtype))
+        return Tensor._make(rows.reshape(src.idx.shape + (src.dim,)).astype(gg._data.dtype))
 
 
 def _renorm_rows(weight, idx, max_norm, norm_type):

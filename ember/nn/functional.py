@@ -214,7 +214,13 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 
 def pdist(input, p=2):
-    raise NotImplementedError("ember: pdist is not implemented yet")
+    """p-norm distances between all row pairs i < j of an (N, M) input, in row-major order."""
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    from ember._ops.loss import _norm
+    from ember.nn.utils.rnn import _rows
+    i, j = np.triu_indices(input.shape[0], 1)
+    return _norm(_rows(input, i) - _rows(input, j), p, 1)
 
 
 # ---------------------------------------------------------------------------------------------
