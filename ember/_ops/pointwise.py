@@ -21,7 +21,7 @@ from ember import _dtype
 from ember._ops._helpers import inplace, is_tensor, promote, write_out
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
-from ember._ops.pointwise_logic import where, wrap_broadcast_errors
+from ember._ops.pointwise_logic import where
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
            "floor_divide", "remainder", "fmod", "pow", "float_power", "neg", "negative",
@@ -99,6 +99,7 @@ def _zero_division_check(b, kind):
 
 class Add(ArrayFunction):
     alpha = 1
+    fast = staticmethod(np.add)   # forward without a graph and with alpha == 1
 
     def forward(ctx, a, b, *, alpha=1):
         if alpha == 1:
@@ -112,6 +113,7 @@ class Add(ArrayFunction):
 
 class Sub(ArrayFunction):
     alpha = 1
+    fast = staticmethod(np.subtract)
 
     def forward(ctx, a, b, *, alpha=1):
         if alpha == 1:
@@ -124,6 +126,8 @@ class Sub(ArrayFunction):
 
 
 class Mul(ArrayFunction):
+    fast = staticmethod(np.multiply)
+
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
@@ -424,7 +428,7 @@ def add(input, other, *, alpha=1, out=None):
         r = Add.apply(a, b, alpha=alpha) if is_tensor(a) else Add.apply(b * alpha, a)
     else:
         r = Add.apply(a, b) if is_tensor(a) else Add.apply(b, a)   # scalar + tensor commutes
-    return _result(r, out)
+    return r if out is None else write_out(out, r)
 
 
 def sub(input, other, *, alpha=1, out=None):
@@ -462,7 +466,8 @@ def mul(input, other, *, out=None):
     a, b, _ = promote(input, other)
     if not is_tensor(a):
         a, b = b, a
-    return _result(Mul.apply(a, b), out)
+    r = Mul.apply(a, b)
+    return r if out is None else write_out(out, r)
 
 
 multiply = mul
@@ -640,10 +645,6 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     return _result(add(input, div(tensor1, tensor2), alpha=value), out)
 
 
-wrap_broadcast_errors(globals(), [
-    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
-    "remainder", "fmod", "pow", "float_power", "maximum", "minimum", "fmax", "fmin", "hypot",
-    "atan2", "arctan2", "copysign", "xlogy", "lerp", "addcmul", "addcdiv"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -656,19 +657,24 @@ def _inplace_of(fn):
     return method
 
 
+_OPERANDS = (Tensor, int, float, bool, _py_complex, np.generic)
+_EXACT_OPERANDS = frozenset((Tensor, int, float, bool, _py_complex))
+
+
 def _binary_dunder(fn):
     def method(self, other):
-        if not isinstance(other, (Tensor, int, float, bool, _py_complex, np.generic)):
-            return NotImplemented
-        return fn(self, other)
+        # Unknown types get NotImplemented, so Python tries their reflected method
+        if type(other) in _EXACT_OPERANDS or isinstance(other, _OPERANDS):
+            return fn(self, other)
+        return NotImplemented
     return method
 
 
 def _rdunder(fn):
     def method(self, other):
-        if not isinstance(other, (int, float, bool, _py_complex, np.generic)):
-            return NotImplemented
-        return fn(other, self)
+        if type(other) in _EXACT_OPERANDS or isinstance(other, _OPERANDS[1:]):
+            return fn(other, self)
+        return NotImplemented
     return method
 
 

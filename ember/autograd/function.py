@@ -319,26 +319,29 @@ class ArrayFunction(FunctionCtx, Node):
             # The hot path: unpack the common arities without building a list.
             n = len(inputs)
             fast = cls.fast
-            if fast is not None and not params and n <= 2:
-                if n == 2:
+            try:
+                if fast is not None and not params and n <= 2:
+                    if n == 2:
+                        x, y = inputs
+                        out = fast(x._data if isinstance(x, Tensor) else x,
+                                   y._data if isinstance(y, Tensor) else y)
+                    else:
+                        out = fast(inputs[0]._data)
+                    if isinstance(out, np.generic):   # NumPy gives scalars for 0-d results
+                        out = np.asarray(out)
+                    return Tensor._make(out)
+                if n == 1:
+                    x = inputs[0]
+                    out = ctx.forward(x._data if isinstance(x, Tensor) else x, **params)
+                elif n == 2:
                     x, y = inputs
-                    out = fast(x._data if isinstance(x, Tensor) else x,
-                               y._data if isinstance(y, Tensor) else y)
+                    out = ctx.forward(x._data if isinstance(x, Tensor) else x,
+                                      y._data if isinstance(y, Tensor) else y, **params)
                 else:
-                    out = fast(inputs[0]._data)
-                if isinstance(out, np.generic):   # NumPy gives scalars for 0-d results
-                    out = np.asarray(out)
-                return Tensor._make(out)
-            if n == 1:
-                x = inputs[0]
-                out = ctx.forward(x._data if isinstance(x, Tensor) else x, **params)
-            elif n == 2:
-                x, y = inputs
-                out = ctx.forward(x._data if isinstance(x, Tensor) else x,
-                                  y._data if isinstance(y, Tensor) else y, **params)
-            else:
-                out = ctx.forward(*[x._data if isinstance(x, Tensor) else x for x in inputs],
-                                  **params)
+                    out = ctx.forward(*[x._data if isinstance(x, Tensor) else x
+                                        for x in inputs], **params)
+            except ValueError as exc:
+                raise _broadcast_error(exc, inputs) from None
             if cls._view:
                 wrap = inputs[0]._view_of
                 return tuple(wrap(o) for o in out) if type(out) is tuple else wrap(out)
@@ -363,7 +366,10 @@ class ArrayFunction(FunctionCtx, Node):
             edges.append((None, 0))
             metas.append(None)
         ctx.needs_input_grad = tuple(needs)
-        out = ctx.forward(*arrays, **params)
+        try:
+            out = ctx.forward(*arrays, **params)
+        except ValueError as exc:
+            raise _broadcast_error(exc, inputs) from None
         ctx.next_functions = tuple(edges)
         ctx._input_meta = tuple(metas)
         non_diff = ctx._non_differentiable
@@ -401,6 +407,25 @@ class ArrayFunction(FunctionCtx, Node):
             grads = [g if g is not None else Tensor._make(np.zeros(*meta))
                      for g, meta in zip(grads, self._output_meta)]
         return self.backward(*grads)
+
+
+def _broadcast_error(exc, inputs):
+    """NumPy's ValueError for shapes that don't broadcast, as torch's RuntimeError (any other
+    ValueError passes through). Costs nothing unless an op fails."""
+    if "broadcast" not in str(exc):
+        return exc
+    shapes = [x._data.shape for x in inputs if isinstance(x, Tensor)]
+    if len(shapes) < 2:
+        return RuntimeError(str(exc))
+    sa, sb = shapes[0], shapes[1]
+    n = max(len(sa), len(sb))
+    for i in range(1, n + 1):
+        a = sa[-i] if i <= len(sa) else 1
+        b = sb[-i] if i <= len(sb) else 1
+        if a != b and a != 1 and b != 1:
+            return RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                                f"({b}) at non-singleton dimension {n - i}")
+    return RuntimeError(str(exc))
 
 
 def _resolve_saved(raw, inputs, out_arrays, result):
