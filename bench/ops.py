@@ -1,6 +1,10 @@
 """Op throughput: ms per call on torch and ember in one process, and the ratio ember/torch.
 
-    python bench/ops.py [--quick]
+    python bench/ops.py [--quick] [--repeat N] [NAME-SUBSTRING ...]
+
+Only workloads whose name contains one of the substrings run (all when none is given). With
+--repeat N each workload is measured N times (torch and ember alternating) and the median ratio
+is reported: the machine is shared, so single measurements are noisy.
 
 Targets (issue #4): matmul 1024^2 <= 1.0; elementwise on 4M floats <= 1.5; reductions over each
 dim of 1024^2 <= 1.5; fancy indexing and scatter_add on 1M elements <= 2.0; softmax-like chains
@@ -12,6 +16,9 @@ import time
 import numpy as np
 
 QUICK = "--quick" in sys.argv
+REPEAT = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 1
+_skip = {sys.argv.index("--repeat") + 1} if "--repeat" in sys.argv else set()
+FILTERS = [a for i, a in enumerate(sys.argv[1:], 1) if not a.startswith("--") and i not in _skip]
 
 
 def _time(fn, min_time=0.2 if not QUICK else 0.05):
@@ -83,8 +90,12 @@ def main():
     t_w, e_w = workloads(torch, arrays), workloads(ember, arrays)
     print(f"{'workload':34s} {'torch ms':>9s} {'ember ms':>9s} {'ratio':>6s}")
     for name, fn in e_w.items():
-        tt, te = _time(t_w[name]), _time(fn)
-        print(f"{name:34s} {tt:9.3f} {te:9.3f} {te / tt:6.2f}")
+        if FILTERS and not any(f in name for f in FILTERS):
+            continue
+        runs = sorted(((te / tt, tt, te) for tt, te in
+                       ((_time(t_w[name]), _time(fn)) for _ in range(REPEAT))))
+        ratio, tt, te = runs[len(runs) // 2]
+        print(f"{name:34s} {tt:9.3f} {te:9.3f} {ratio:6.2f}")
 
 
 if __name__ == "__main__":

@@ -89,6 +89,25 @@ def test_sum_mean_args():
     check_raises(lambda t, x: t.mean(x, (0, 0)), [(2, 3)])
 
 
+@pytest.mark.parametrize("shape,dim", [((64, 1024), 1), ((8, 16, 1000), (1, 2)),
+                                       ((2, 8192), None), ((512, 17), -1), ((40, 300), 1),
+                                       ((20, 20, 131), -1), ((128, 128), 0)])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_sum_mean_large(shape, dim, dtype):
+    # large float inputs take the blocked BLAS path (trailing dims of C-contiguous arrays)
+    check(lambda t, x: t.sum(x, dim) if dim is not None else t.sum(x), [shape], dtypes=dtype)
+    check(lambda t, x: t.mean(x, dim, keepdim=True) if dim is not None else t.mean(x),
+          [shape], dtypes=dtype)
+    check(lambda t, x: t.sum(x.transpose(0, 1), -1), [shape], dtypes=dtype, grad=False)
+
+
+def test_sum_large_specials():
+    a = np.random.default_rng(0).standard_normal((16, 1024)).astype(np.float32)
+    a[0, 5], a[1, 7], a[2, 3], a[2, 900], a[3] = np.nan, np.inf, np.inf, -np.inf, -0.0
+    check(lambda t, x: t.sum(x, 1), inputs=[a], grad=False)
+    check(lambda t, x: t.mean(x, 1), inputs=[a], grad=False)
+
+
 def test_prod_grad_with_zeros():
     for a in ([1.0, 0.0, 2.0, 3.0], [1.0, 0.0, 2.0, 0.0], [[0.0, 2.0], [3.0, 4.0]],
               [[0.0, 2.0, 5.0], [3.0, 0.0, 0.0]]):
@@ -161,6 +180,19 @@ def test_max_min_dtypes(dtype):
         for fn in ("argmax", "argmin"):
             check(lambda t, x: getattr(t, fn)(x), [(3, 4)], dtypes=dtype)
             check(lambda t, x: getattr(t, fn)(x, 1, True), [(3, 4)], dtypes=dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int32", "uint8"])
+def test_amax_amin_rows(dtype):
+    # the last-axis path seeds the reduction with -inf/+inf (or the integer limits)
+    a = np.random.default_rng(1).standard_normal((6, 130)) * 100
+    if dtype.startswith("float"):
+        a[1, 7], a[2, 0] = np.nan, np.inf
+    for fn in ("amax", "amin"):
+        check(lambda t, x: getattr(t, fn)(x, -1), inputs=[a.astype(dtype)],
+              grad=dtype.startswith("float"))
+        check(lambda t, x: getattr(t, fn)(x, (0, 1), keepdim=True), inputs=[a.astype(dtype)],
+              grad=dtype.startswith("float"))
 
 
 def test_max_ties_and_nan():

@@ -64,6 +64,16 @@ def _keep(arr, dims, keepdim):
     return arr.reshape([n for i, n in enumerate(arr.shape) if i not in dims])
 
 
+def _keep_dims(arr, in_shape, dims, keepdim):
+    """A keepdim=False result (a fresh array) reshaped for keepdim=True where asked."""
+    if keepdim:
+        shape = list(in_shape)
+        for d in dims:
+            shape[d] = 1
+        return arr.reshape(shape)
+    return np.asarray(arr)
+
+
 def _const(array):
     """A NumPy array as a constant Tensor (no history) for masks in backward formulas."""
     return Tensor._make(np.asarray(array))
@@ -170,9 +180,68 @@ def _select_grad(grad, idx, dim, keepdim, shape):
 # ---------------------------------------------------------------------------------------------
 # sum, mean, nansum, nanmean, prod
 
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_ONES = {}
+
+
+def _ones(n, dt):
+    o = _ONES.get((n, dt))
+    if o is None:
+        o = _ONES[(n, dt)] = np.ones(n, dt)
+        o.flags.writeable = False
+    return o
+
+
+def _block_of(n):
+    """A divisor of n in [16, 128] (the largest), or None."""
+    for b in range(128, 15, -1):
+        if n % b == 0:
+            return b
+    return None
+
+
+def _row_sums(m):
+    """Sums of the rows of a C-contiguous float32/float64 matrix, via BLAS matrix-vector
+    products with a ones vector (both cores, SIMD; NumPy's own pairwise sum is scalar code).
+
+    Accuracy: a BLAS dot over a whole long row accumulates sequentially in a few lanes (worse
+    than torch's cascade sum), so rows are cut into blocks of <= 128 elements, each block summed
+    by BLAS, and the block sums summed the same way, recursively: an error like NumPy's
+    pairwise summation (which also sums leaves of 128 with 8 accumulators)."""
+    r, n = m.shape
+    if n <= 128:
+        return np.dot(m, _ones(n, m.dtype))
+    b = _block_of(n)
+    if b is None:
+        return np.add.reduce(m, axis=1)
+    partial = np.dot(m.reshape(r * (n // b), b), _ones(b, m.dtype))
+    return _row_sums(partial.reshape(r, n // b))
+
+
+def _fast_sum(a, dims):
+    """sum over `dims` with keepdims=False, or None where NumPy's own reduction is the better
+    choice: only large C-contiguous float32/float64 arrays reduced over their trailing dims."""
+    nd = a.ndim
+    if (a.size < 8192 or not dims or a.dtype not in _BLAS_FLOATS
+            or dims[0] + len(dims) != nd or not a.flags.c_contiguous):
+        return None
+    inner = 1
+    for d in dims:
+        inner *= a.shape[d]
+    if inner < 16:
+        return None
+    outer = a.shape[:dims[0]]
+    with np.errstate(invalid="ignore", over="ignore"):   # inf - inf is NaN silently, as torch
+        return _row_sums(a.reshape(-1, inner)).reshape(outer)
+
+
 class Sum(ArrayFunction):
     def forward(ctx, a, *, dims, keepdim, npd):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        if npd is None or npd == a.dtype:
+            r = _fast_sum(a, dims)
+            if r is not None:
+                return _keep_dims(r, a.shape, dims, keepdim)
         return np.asarray(np.sum(a, axis=dims, keepdims=keepdim, dtype=npd))
 
     def backward(ctx, grad):
@@ -188,6 +257,10 @@ class Mean(ArrayFunction):
         ctx.n = n
         if npd is not None and a.dtype != npd:
             a = a.astype(npd)
+        r = _fast_sum(a, dims)
+        if r is not None:
+            r /= n    # in place: the sum is a fresh array of the input's dtype
+            return _keep_dims(r, a.shape, dims, keepdim)
         with np.errstate(invalid="ignore", divide="ignore"):
             if n == 0:   # NaN, without NumPy's "Mean of empty slice" warning
                 return np.asarray(np.true_divide(np.sum(a, axis=dims, keepdims=keepdim), 0))
@@ -405,12 +478,32 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 # ---------------------------------------------------------------------------------------------
 # amax, amin, max, min, aminmax, argmax, argmin
 
+_LOWEST = {np.max: (-np.inf, "min"), np.min: (np.inf, "max")}
+
+
+def _extreme(fn, a, dims):
+    """np.max/np.min over dims (keepdims=True) with an explicit initial value: the reduction
+    then runs NumPy's SIMD loop over whole rows (without one, NumPy seeds each row with its
+    first element and loops over the remaining n-1, ~1.4x slower along the last axis)."""
+    k = a.dtype.kind
+    if dims and a.size and (k == "f" and a.dtype.isnative and a.dtype.type in _NP_FLOATS
+                            or k in "iu"):
+        init, attr = _LOWEST[fn]
+        if k != "f":
+            init = getattr(np.iinfo(a.dtype), attr)
+        return fn(a, axis=dims, keepdims=True, initial=init)
+    return fn(a, axis=dims, keepdims=True)
+
+
+_NP_FLOATS = (np.float16, np.float32, np.float64)
+
+
 class AMax(_Labelled):
     """amax/amin over dims; the gradient is split evenly among tied extremes (torch's rule)."""
 
     def forward(ctx, a, *, dims, keepdim, fn, label):
         ctx.label = label
-        out = np.asarray(fn(a, axis=dims, keepdims=True))
+        out = np.asarray(_extreme(fn, a, dims))
         ctx.dims, ctx.keepdim, ctx.shape = dims, keepdim, a.shape
         if not ctx.needs_input_grad[0]:
             return _keep(out, dims, keepdim)
