@@ -234,3 +234,22 @@ def test_pdist():
     for p in (1.0, 2.0, 3.0):
         check(lambda t, x: t.nn.functional.pdist(x, p), [(5, 3)])
     check(lambda t, x: t.nn.functional.pdist(x), [(1, 3)])
+
+
+HALF_FNS = [
+    ("relu", lambda t, x: t.nn.functional.relu(x)),
+    ("gelu", lambda t, x: t.nn.functional.gelu(x)),
+    ("silu", lambda t, x: t.nn.functional.silu(x)),
+    ("softmax", lambda t, x: t.nn.functional.softmax(x, 1)),
+    ("log_softmax", lambda t, x: t.nn.functional.log_softmax(x, 1)),
+    ("layer_norm", lambda t, x: t.nn.functional.layer_norm(x, (4,))),
+    ("batch_norm", lambda t, x: t.nn.functional.batch_norm(x, None, None, training=True)),
+    ("mse_loss", lambda t, x: t.nn.functional.mse_loss(x, x * 0.5)),
+    ("linear", lambda t, x: t.nn.functional.linear(x, x)),
+]
+
+
+@pytest.mark.parametrize("name,fn", HALF_FNS, ids=[h[0] for h in HALF_FNS])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision(name, fn, dtype):
+    check(fn, [(3, 4)], dtype)

@@ -15,16 +15,23 @@ from ember.autograd.grad_mode import state as _grad_state
 __all__ = []
 
 
+def _wide(a):
+    """float16/bfloat16 operands are multiplied in float32 (torch's CPU kernels accumulate in
+    float32 too); other dtypes as they are."""
+    return a.astype(np.float32) if a.dtype.itemsize == 2 else a
+
+
 class Linear(ArrayFunction):
     def forward(ctx, x, w, b):
         lead = x.shape[:-1]
-        x2 = x.reshape(-1, x.shape[-1])
-        out = np.dot(x2, w.T)
+        dt = x.dtype
+        x2 = _wide(x.reshape(-1, x.shape[-1]))
+        out = np.dot(x2, _wide(w).T)
         if b is not None:
-            out += b
+            out += _wide(b)
         ctx.lead, ctx.x2 = lead, x2
         ctx.save_for_backward(x, w)
-        return out.reshape(lead + (w.shape[0],))
+        return out.reshape(lead + (w.shape[0],)).astype(dt, copy=False)
 
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
@@ -37,10 +44,15 @@ class Linear(ArrayFunction):
             gw = g2.t() @ x2 if need[1] else None
             gb = g2.sum(0) if len(need) > 2 and need[2] else None
             return gx, gw, gb
-        g2 = grad._data.reshape(-1, n_out)
-        gx = Tensor._make(np.dot(g2, w._data).reshape(x.shape)) if need[0] else None
-        gw = Tensor._make(np.dot(g2.T, ctx.x2)) if need[1] else None
-        gb = Tensor._make(g2.sum(0)) if len(need) > 2 and need[2] else None
+        dt = grad._data.dtype
+        g2 = _wide(grad._data.reshape(-1, n_out))
+        gx = gw = gb = None
+        if need[0]:
+            gx = Tensor._make(np.dot(g2, _wide(w._data)).reshape(x.shape).astype(dt, copy=False))
+        if need[1]:
+            gw = Tensor._make(np.dot(g2.T, ctx.x2).astype(dt, copy=False))
+        if len(need) > 2 and need[2]:
+            gb = Tensor._make(g2.sum(0).astype(dt, copy=False))
         return gx, gw, gb
 
     def name(self):

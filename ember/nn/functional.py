@@ -78,7 +78,7 @@ def linear(input, weight, bias=None):
         wt = weight.shape
         b = f"{wt[1]}x{wt[0]}" if weight.dim() == 2 else f"{wt[0]}x1"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and {b})")
-    if weight.dim() == 2 and input._data.dtype.kind in "fc":
+    if weight.dim() == 2 and (input._data.dtype.kind in "fc" or input.is_floating_point()):
         return _linear_op(input, weight, bias)
     out = input @ weight.t() if weight.dim() == 2 else input @ weight
     return out + bias if bias is not None else out

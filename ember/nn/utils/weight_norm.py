@@ -55,6 +55,9 @@ class WeightNorm:
 
 
 def weight_norm(module, name="weight", dim=0):
+    import warnings
+    warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
+                  "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     WeightNorm.apply(module, name, dim)
     return module
 
