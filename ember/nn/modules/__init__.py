@@ -23,3 +23,19 @@ from ember.nn.modules.rnn import *              # noqa: F401,F403
 from ember.nn.modules.transformer import *      # noqa: F401,F403
 from ember.nn.modules.pixelshuffle import *     # noqa: F401,F403
 from ember.nn.modules.fold import *             # noqa: F401,F403
+
+from ember.nn.modules import (activation as _activation, attention as _attention,  # noqa: E402
+                              batchnorm as _batchnorm, channelshuffle as _channelshuffle,
+                              container as _container, conv as _conv, distance as _distance,
+                              dropout as _dropout, flatten as _flatten, fold as _fold,
+                              instancenorm as _instancenorm, linear as _linear, loss as _loss,
+                              normalization as _normalization, padding as _padding,
+                              pixelshuffle as _pixelshuffle, pooling as _pooling, rnn as _rnn,
+                              sparse as _sparse, transformer as _transformer,
+                              upsampling as _upsampling)
+
+# `from ember.nn.modules import *` gives the classes only, not these submodule names
+__all__ = ["Module"] + [name for mod in (
+    _container, _linear, _flatten, _activation, _dropout, _loss, _batchnorm, _instancenorm,
+    _normalization, _sparse, _distance, _channelshuffle, _attention, _conv, _pooling, _padding,
+    _upsampling, _rnn, _transformer, _pixelshuffle, _fold) for name in mod.__all__]
