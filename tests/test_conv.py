@@ -24,6 +24,11 @@ CONV = [
     ("conv2d", (3, 6, 6), (2, 3, 2, 2), dict(stride=(2, 1))),                 # unbatched
     ("conv3d", (2, 3, 5, 6, 4), (5, 3, 2, 3, 3), dict(stride=(1, 2, 1), padding=1)),
     ("conv3d", (1, 4, 4, 5, 5), (4, 2, 3, 2, 2), dict(groups=2, dilation=(1, 2, 2))),
+    # stride 1 (input gradient as a full correlation): padding wider than the kernel's reach
+    ("conv2d", (2, 3, 5, 6), (4, 3, 1, 1), dict(padding=2)),
+    ("conv1d", (2, 3, 7), (4, 3, 3), dict(padding=5, dilation=2)),
+    ("conv2d", (2, 2, 4, 4), (3, 2, 2, 2), dict(padding=3, dilation=2)),
+    ("conv2d", (2, 3, 6, 7), (4, 3, 4, 2), dict(padding="same", dilation=(1, 2))),
 ]
 
 
@@ -44,6 +49,8 @@ TRANSPOSED = [
     ("conv_transpose2d", (2, 4, 5, 6), (4, 3, 3, 3), dict(stride=2, padding=1, output_padding=1,
                                                           groups=2)),
     ("conv_transpose2d", (3, 4, 4), (3, 2, 2, 3), dict(stride=(1, 3), padding=(1, 0))),
+    ("conv_transpose1d", (2, 3, 5), (3, 2, 3), dict(padding=2, groups=3)),
+    ("conv_transpose2d", (2, 3, 5, 4), (3, 2, 3, 3), dict(dilation=2, output_padding=1)),
     ("conv_transpose3d", (2, 3, 3, 4, 2), (3, 2, 2, 3, 3), dict(stride=2, padding=(0, 1, 0),
                                                                  dilation=(1, 2, 1))),
 ]

@@ -82,11 +82,14 @@ def _conv_fwd(x, w, stride, pads, dilation, groups, out=None):
 
 
 def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
-    """The gradient of `_conv_fwd` with respect to x (spatial size `in_spatial`): col2im of
-    w^T @ gy. Positions no window reaches get zero."""
+    """The gradient of `_conv_fwd` with respect to x (spatial size `in_spatial`). Positions no
+    window reaches get zero. Stride 1 runs as a full correlation with the flipped kernel
+    (`_full_correlation`: one im2col copy + one GEMM); other strides GEMM into column
+    gradients and scatter them back with `_col2im`."""
+    if all(s == 1 for s in stride):
+        return _full_correlation(gy, w, in_spatial, pads, dilation, groups)
     N, O = gy.shape[:2]
     out = gy.shape[2:]
-    D = len(out)
     C = w.shape[1] * groups
     ksize = w.shape[2:]
     P = math.prod(out)
@@ -98,6 +101,38 @@ def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
         gcols = np.matmul(wg.transpose(0, 2, 1), gy.reshape(N, groups, O // groups, P))
     return _col2im(gcols.reshape((N, C) + tuple(ksize) + tuple(out)), in_spatial, stride, pads,
                    dilation)
+
+
+def _transposed_kernel(w, groups):
+    """w (O, C/g, *K) as the kernel of the adjoint stride-1 convolution: (C, O/g, *K), each
+    group's in/out channels swapped and the spatial taps reversed."""
+    O, Cg = w.shape[:2]
+    ksize = w.shape[2:]
+    wt = w.reshape((groups, O // groups, Cg) + ksize).swapaxes(1, 2)
+    wt = wt[(Ellipsis,) + (slice(None, None, -1),) * len(ksize)]
+    return np.ascontiguousarray(wt).reshape((groups * Cg, O // groups) + ksize)
+
+
+def _full_correlation(gy, w, in_spatial, pads, dilation, groups):
+    """Stride-1 input gradient: gx[i] = sum_k gy[i + p_lo - d*k] w[k], i.e. a plain
+    convolution of gy, padded by d*(K-1) - p_lo on the left, with the flipped, channel-swapped
+    kernel. A negative pad (padding wider than the kernel reach) crops gy instead."""
+    D = len(in_spatial)
+    ksize = w.shape[2:]
+    crop, new_pads = [], []
+    for i in range(D):
+        lo = dilation[i] * (ksize[i] - 1) - pads[i][0]
+        c = max(0, -lo)
+        lo = max(0, lo)
+        L = gy.shape[2 + i] - c
+        need = in_spatial[i] + dilation[i] * (ksize[i] - 1)   # padded length read
+        crop.append(slice(c, None))
+        new_pads.append((lo, max(0, need - L - lo)))
+    if any(c.start for c in crop):
+        gy = gy[(slice(None), slice(None)) + tuple(crop)]
+    gx, _ = _conv_fwd(gy, _transposed_kernel(w, groups), (1,) * D, tuple(new_pads), dilation,
+                      groups, tuple(in_spatial))
+    return gx
 
 
 def _col2im(gcols, in_spatial, stride, pads, dilation):
