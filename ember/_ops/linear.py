@@ -23,15 +23,20 @@ def _wide(a):
 
 class Linear(ArrayFunction):
     def forward(ctx, x, w, b):
-        lead = x.shape[:-1]
         dt = x.dtype
-        x2 = _wide(x.reshape(-1, x.shape[-1]))
-        out = np.dot(x2, _wide(w).T)
+        half = dt.itemsize == 2
+        if half:
+            x, w, b = _wide(x), _wide(w), None if b is None else _wide(b)
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        out = np.dot(x2, w.T)
         if b is not None:
-            out += _wide(b)
-        ctx.lead, ctx.x2 = lead, x2
-        ctx.save_for_backward(x, w)
-        return out.reshape(lead + (w.shape[0],)).astype(dt, copy=False)
+            out += b
+        if ctx.needs_input_grad:   # recording: keep what backward needs
+            ctx.x2 = x2
+            ctx.save_for_backward(x, w)
+        if x.ndim != 2:
+            out = out.reshape(x.shape[:-1] + (w.shape[0],))
+        return out.astype(dt) if half else out
 
     def backward(ctx, grad):
         x, w = ctx.saved_tensors

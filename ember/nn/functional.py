@@ -25,7 +25,7 @@ from ember._ops.loss import (binary_cross_entropy, binary_cross_entropy_with_log
                              soft_margin_loss, triplet_margin_loss,
                              triplet_margin_with_distance_loss)
 from ember._ops.loss import _sqrt
-from ember._ops.linear import linear as _linear_op
+from ember._ops.linear import Linear as _Linear, linear as _linear_op
 from ember._ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,
                                       local_response_norm, normalize, rms_norm)
 from ember._ops._helpers import inplace as _write_inplace
@@ -69,6 +69,10 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias; input (*, in), weight (out, in)."""
+    a, w = input._data, weight._data
+    if (w.ndim == 2 and a.ndim and a.shape[-1] == w.shape[1] and a.dtype == w.dtype
+            and (bias is None or bias._data.dtype == a.dtype) and a.dtype.kind != "c"):
+        return _Linear.apply(input, weight, bias)   # the common case, checked cheaply
     if input.dim() == 0 or weight.dim() not in (1, 2):
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
                            f"{input.dim()}D and {weight.dim()}D")
