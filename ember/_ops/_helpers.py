@@ -45,6 +45,23 @@ def promote(a, b):
     raise TypeError("expected at least one Tensor operand")
 
 
+def no_graph_lane(ufunc, input, other, kinds="biufc"):
+    """`ufunc(input, other)` for the commonest call of an arithmetic op: two plain tensors of one
+    dtype (of a NumPy kind in `kinds`) and no graph to record, so no promotion and no node. None
+    when that does not hold (the caller then takes the op's full path)."""
+    if type(input) is Tensor and type(other) is Tensor:
+        a, b = input._data, other._data
+        if a.dtype == b.dtype and a.dtype.kind in kinds and not (
+                (input._requires_grad or other._requires_grad) and _grad_state.enabled):
+            try:
+                out = ufunc(a, b)
+            except ValueError as exc:
+                from ember.autograd.function import _broadcast_error
+                raise _broadcast_error(exc, (input, other)) from None
+            return Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
+    return None
+
+
 def _scalar_for(s, rd):
     """A Python scalar in a form NumPy combines with an array of dtype rd without widening."""
     if not isinstance(s, _SCALARS):

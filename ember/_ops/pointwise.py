@@ -18,7 +18,7 @@ the first argument; floor_divide has no derivative.
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import inplace, is_tensor, promote, write_out
+from ember._ops._helpers import inplace, is_tensor, no_graph_lane, promote, write_out
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember._ops.pointwise_logic import where
@@ -44,6 +44,8 @@ class ToCopy(ArrayFunction):
     """Cast to another dtype; the gradient is cast back to the input's dtype by the engine."""
 
     def forward(ctx, a, *, npd):
+        if a.dtype.kind == "c" and npd.kind != "c":
+            a = a.real   # complex -> real keeps the real part (NumPy would warn)
         return a.astype(npd)
 
     def backward(ctx, grad):
@@ -422,6 +424,10 @@ def _alpha_check(dt, alpha):
 
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, with torch's type promotion and broadcasting."""
+    if alpha == 1 and out is None:
+        r = no_graph_lane(np.add, input, other)
+        if r is not None:
+            return r
     a, b, rd = promote(input, other)
     if alpha != 1:
         _alpha_check(rd or input.dtype, alpha)
@@ -432,6 +438,10 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
+    if alpha == 1 and out is None:
+        r = no_graph_lane(np.subtract, input, other, "iufc")
+        if r is not None:
+            return r
     if (is_tensor(input) and input._data.dtype.kind == "b") or (
             is_tensor(other) and other._data.dtype.kind == "b"):
         _bool_sub_error(_dtype.result_type_of((input, other)) is _dtype.bool)
@@ -463,6 +473,10 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
+    if out is None:
+        r = no_graph_lane(np.multiply, input, other)
+        if r is not None:
+            return r
     a, b, _ = promote(input, other)
     if not is_tensor(a):
         a, b = b, a
@@ -478,6 +492,10 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode not in (None, "trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
+    if rounding_mode is None and out is None:
+        r = no_graph_lane(np.true_divide, input, other, "fc")
+        if r is not None:
+            return r
     a, b, rd = promote(input, other)
     rd = rd or (a if is_tensor(a) else b).dtype
     if rounding_mode is None and not (rd.is_floating_point or rd.is_complex):
@@ -661,8 +679,13 @@ _OPERANDS = (Tensor, int, float, bool, _py_complex, np.generic)
 _EXACT_OPERANDS = frozenset((Tensor, int, float, bool, _py_complex))
 
 
-def _binary_dunder(fn):
+def _binary_dunder(fn, ufunc=None, kinds="biufc"):
+    """`self OP other`; `ufunc` (when given) serves the no-graph same-dtype case directly."""
     def method(self, other):
+        if ufunc is not None:
+            r = no_graph_lane(ufunc, self, other, kinds)
+            if r is not None:
+                return r
         # Unknown types get NotImplemented, so Python tries their reflected method
         if type(other) in _EXACT_OPERANDS or isinstance(other, _OPERANDS):
             return fn(self, other)
@@ -701,9 +724,14 @@ for _name, _fn in (("add", add), ("sub", sub), ("subtract", sub), ("mul", mul),
     if _name not in ("maximum", "minimum", "fmax", "fmin"):
         setattr(Tensor, _name + "_", _inplace_of(_fn))
 
-for _dn, _fn in (("add", add), ("sub", sub), ("mul", mul), ("truediv", div),
-                 ("floordiv", floor_divide), ("mod", remainder), ("pow", pow)):
-    setattr(Tensor, f"__{_dn}__", _binary_dunder(_fn))
+# (name, function, ufunc for the no-graph lane, dtype kinds the lane serves: bool subtraction
+# is an error and integer true division gives floats, so those take the full path)
+for _dn, _fn, _uf, _kinds in (("add", add, np.add, "biufc"), ("sub", sub, np.subtract, "iufc"),
+                              ("mul", mul, np.multiply, "biufc"),
+                              ("truediv", div, np.true_divide, "fc"),
+                              ("floordiv", floor_divide, None, ""), ("mod", remainder, None, ""),
+                              ("pow", pow, None, "")):
+    setattr(Tensor, f"__{_dn}__", _binary_dunder(_fn, _uf, _kinds))
     setattr(Tensor, f"__r{_dn}__", _rdunder(_fn))
     setattr(Tensor, f"__i{_dn}__", _idunder(_fn))
 Tensor.__div__, Tensor.__rdiv__, Tensor.__idiv__ = (Tensor.__truediv__, Tensor.__rtruediv__,
