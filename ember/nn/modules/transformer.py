@@ -10,6 +10,8 @@ import copy
 import warnings
 from typing import Any, Callable, Optional, Union
 
+import numpy as np
+
 import ember
 from ember._tensor import Tensor
 from ember.nn import functional as F
@@ -63,7 +65,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype != other_type:
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. "
-                      "Use same type for both instead.", stacklevel=3)
+                      "Use same type for both instead.", stacklevel=2)
     if not is_float:
         mask = ember.zeros_like(mask, dtype=target_type).masked_fill_(mask, float("-inf"))
     return mask
@@ -163,9 +165,11 @@ class Transformer(Module):
 class TransformerEncoder(Module):
     """num_layers deep copies of encoder_layer, then the optional norm.
 
-    torch trap kept: in eval mode with no gradient needed, a left-aligned src_key_padding_mask
-    and no mask, torch runs the layers on a nested tensor and pads back with zeros, so padded
-    positions come out as 0 (then `norm` of 0). ember computes the same and zeroes them."""
+    torch trap kept: in eval mode with no gradient needed, batch_first, a src_key_padding_mask
+    (left-aligned unless mask_check=False) and no mask, torch runs the layers on a nested tensor
+    of each row's first (number of unpadded) tokens and pads back with zeros, so padded
+    positions come out as 0 (then `norm` of 0), even for a fully padded row. ember computes the
+    same tokens with a padding mask and zeroes the rest."""
 
     def __init__(self, encoder_layer: "TransformerEncoderLayer", num_layers: int,
                  norm: Optional[Module] = None, enable_nested_tensor: bool = True,
@@ -193,14 +197,21 @@ class TransformerEncoder(Module):
         first = self.layers[0]
         # logical_not of the float mask, as torch takes it: positions whose mask is 0 are kept
         padded = None if src_key_padding_mask is None else src_key_padding_mask != 0
-        zero_padded = self._nested_path(src, mask, padded, first)
+        nested = self._nested_path(src, mask, padded, first)
+        if nested:
+            # torch keeps the first (number of unpadded) tokens of each row; with mask_check
+            # that is the unpadded run itself, without it a misplaced mask is taken the same way
+            keep = (~padded._data).sum(1)
+            padded = Tensor._make(np.arange(src.shape[1])[None, :] >= keep[:, None])
+            src_key_padding_mask = ember.zeros_like(padded, dtype=src.dtype).masked_fill_(
+                padded, float("-inf"))
         is_causal = _detect_is_causal_mask(mask, is_causal,
                                            _get_seq_len(src, first.self_attn.batch_first))
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal,
                          src_key_padding_mask=src_key_padding_mask)
-        if zero_padded:
+        if nested:
             output = output.masked_fill(padded.unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
