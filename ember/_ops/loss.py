@@ -204,6 +204,8 @@ def _check_nll_shapes(input, target):
 
 def _class_last(a):
     """(M, C) rows from an input of shape (C,), (N, C) or (N, C, d1, ...)."""
+    if a.ndim == 2:
+        return a
     if a.ndim == 1:
         return a.reshape(1, -1)
     return np.moveaxis(a, 1, -1).reshape(-1, a.shape[1])
@@ -248,11 +250,13 @@ class NllGrad(ArrayFunction):
     def forward(ctx, grad, *, src):
         ctx.src = src
         n = src.w.shape[0]
-        g = np.broadcast_to(grad.reshape(-1) if grad.ndim else grad, (n,))
+        g = grad.reshape(-1) if grad.ndim else grad   # per target ('none') or one scalar
         shape = src.shape
         C = shape[1] if len(shape) > 1 else shape[0]
         out = np.zeros((n, C), grad.dtype)
         out[src.rows, src.ts] = -src.w * g
+        if len(shape) == 2:
+            return out
         if len(shape) == 1:
             return out.reshape(shape)
         moved = out.reshape((shape[0],) + tuple(shape[2:]) + (C,))
