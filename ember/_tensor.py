@@ -250,20 +250,20 @@ class Tensor:
             return a.astype(dtype)
         return a.copy() if copy else a
 
-    def _scalar(self, what):
+    def _scalar(self):
         a = self._data
         if a.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         return a.reshape(()).item()
 
     def __float__(self):
-        return float(self._scalar("float"))
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self._scalar("int"))
+        return int(self._scalar())
 
     def __complex__(self):
-        return complex(self._scalar("complex"))
+        return complex(self._scalar())
 
     def __bool__(self):
         a = self._data
