@@ -159,7 +159,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     rows = embedding(flat_t, weight, None, max_norm, norm_type, scale_grad_by_freq)
     if per_sample_weights is not None:
         psw = per_sample_weights.reshape(-1)
-        from ember._ops.activation import _const
         rows = rows * _gather_rows(psw, np.nonzero(keep)[0]).unsqueeze(1)
     if mode == "max":
         return BagMax.apply(rows, seg=seg, n_bags=B)

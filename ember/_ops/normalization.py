@@ -5,7 +5,6 @@ mean/invstd either computed over `dims` of this input (training statistics: the 
 through them) or given (eval with running statistics: y is affine in x). The biased variance
 normalises; running_var is updated with the unbiased one, as torch does.
 """
-import math
 
 import numpy as np
 

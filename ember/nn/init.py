@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 
-from ember._tensor import Tensor
 from ember.autograd.grad_mode import no_grad
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",

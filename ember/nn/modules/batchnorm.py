@@ -4,8 +4,6 @@ Training uses the batch statistics and updates running_mean/running_var with `mo
 (momentum=None: the cumulative average, factor 1/num_batches_tracked). Eval uses the running
 statistics, unless track_running_stats=False (then batch statistics always).
 """
-import numpy as np
-
 from ember import _dtype
 from ember._ops.creation import ones, tensor, zeros
 from ember.nn import functional as F

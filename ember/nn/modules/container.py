@@ -5,7 +5,7 @@ state_dict keys read `0.weight`; deleting renumbers, as in torch.
 """
 import operator
 from collections import OrderedDict, abc as container_abcs
-from itertools import chain, islice
+from itertools import chain
 
 from ember._tensor import Tensor
 from ember.nn.modules.module import Module, _addindent, _typename

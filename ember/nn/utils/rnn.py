@@ -8,7 +8,6 @@ from collections import namedtuple
 
 import numpy as np
 
-from ember import _dtype
 from ember._ops.embedding import Embedding as _Gather
 from ember._tensor import Tensor
 
