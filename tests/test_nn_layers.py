@@ -293,3 +293,15 @@ def test_multihead_attention_weights_and_unbatched():
     eo, ew = em(*(ember.tensor(x),) * 3)
     np.testing.assert_allclose(eo.detach().numpy(), to.detach().numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ew.detach().numpy(), tw.detach().numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_lazy_batchnorm_and_syncbatchnorm():
+    m = ember.nn.LazyBatchNorm2d()
+    y = m(ember.randn(4, 3, 2, 2))
+    assert type(m) is ember.nn.BatchNorm2d and m.num_features == 3 and y.shape == (4, 3, 2, 2)
+    assert list(m.state_dict()) == list(torch.nn.BatchNorm2d(3).state_dict())
+    same_repr(torch.nn.SyncBatchNorm(3), ember.nn.SyncBatchNorm(3))
+    run_pair(lambda nn: nn.SyncBatchNorm(3), [(4, 3, 5)])
+    s = ember.nn.SyncBatchNorm.convert_sync_batchnorm(
+        ember.nn.Sequential(ember.nn.BatchNorm2d(3)))
+    assert type(s[0]) is ember.nn.SyncBatchNorm
