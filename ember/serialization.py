@@ -23,6 +23,7 @@ Traps kept from torch:
 """
 import collections
 import contextlib
+import copyreg
 import io
 import mmap as _mmap
 import os
@@ -425,35 +426,43 @@ def _unpickler_class(weights_only, pickle_module):
 _TYPED_STORAGES = frozenset([TypedStorage, *_storage.LEGACY_CLASSES.values()])
 
 
+class _StorageRef:
+    """A tensor's storage inside one save's pickle: the pickler turns it into a persistent id."""
+
+    __slots__ = ("pid",)
+
+    def __init__(self, pid):
+        self.pid = pid
+
+
+def _reduce_ordered_dict(od):
+    """OrderedDict.__reduce__ without its per-call copyreg._slotnames lookup (same bytes)."""
+    return OrderedDict, (), vars(od) or None, None, iter(od.items()) if od else None
+
+
 class _StorageTable:
-    """The storages a save has met, in order, keyed by memory (so views share one record)."""
+    """The storages a save has met, in order, keyed by memory (so views share one record).
+
+    It also reduces exact Tensors and Parameters for the save's pickler (through the pickler's
+    dispatch_table): each tensor's storage becomes a _StorageRef carrying its persistent id, so
+    persistent_id stays a type check for every other object the pickler meets."""
 
     def __init__(self, legacy=False):
-        self.keys = {}       # (data_ptr, nbytes) -> (key, dtype)
+        self.keys = {}       # memory key -> (key, dtype)
         self.records = []    # (key, uint8 array)
         self.itemsize = {}   # key -> element size of the storage's dtype
         self.legacy = legacy
         self.emitted = []    # ember globals met while pickling (see _rename_globals)
 
-    def persistent_id(self, obj):
-        t = type(obj)
-        if t is UntypedStorage:
-            untyped, dt, storage_type = obj, _dtype.uint8, UntypedStorage
-        elif t not in _TYPED_STORAGES:
-            if id(obj) in _CANDIDATE_IDS:      # an ember global whose name must become torch's
-                self.emitted.append(obj)
-            return None
-        else:
-            untyped, dt = obj._untyped_storage, obj._dtype
-            storage_type = _storage.LEGACY_CLASSES.get(_storage._LEGACY_NAME.get(dt))
-            if storage_type is None:
-                raise RuntimeError(f"cannot save a TypedStorage of {dt}; save the tensor")
-        data = untyped._bytes
-        ident = _memory_key(data)     # the records keep every owner alive: ids stay unique
+    def _pid(self, ident, data, dt, storage_type):
+        """The persistent id of storage `data` (uint8 array, or an owner array to view as
+        bytes when first recorded) read as dtype dt; `ident` is its _memory_key."""
         known = self.keys.get(ident)
         if known is None:
             key = str(len(self.records))
             self.keys[ident] = (key, dt)
+            if data.dtype != np.uint8 or data.ndim != 1:
+                data = data.reshape(-1).view(np.uint8)
             self.records.append((key, data))
             self.itemsize[key] = dt.itemsize
         else:
@@ -461,10 +470,71 @@ class _StorageTable:
             if first is not dt:   # torch's loader would read the later ones with the first dtype
                 raise RuntimeError("Cannot save multiple tensors or storages that view the same "
                                    "data as different types")
-        numel = data.size // dt.itemsize
+            data = self.records[int(key)][1]
+        numel = data.nbytes // dt.itemsize
         if self.legacy:   # the sixth field is view metadata, unused since torch 0.4
             return ("storage", storage_type, key, "cpu", numel, None)
         return ("storage", storage_type, key, "cpu", numel)
+
+    def persistent_id(self, obj):
+        # called for every object pickled: one set lookup decides for all but storages and
+        # the ember globals that must be renamed
+        t = type(obj)
+        if t not in _SPECIAL_TYPES:
+            return None
+        if t is _StorageRef:
+            return obj.pid
+        if t is UntypedStorage:
+            untyped, dt, storage_type = obj, _dtype.uint8, UntypedStorage
+        elif t in _TYPED_STORAGES:
+            untyped, dt = obj._untyped_storage, obj._dtype
+            storage_type = _LEGACY_CLASS.get(dt)
+            if storage_type is None:
+                raise RuntimeError(f"cannot save a TypedStorage of {dt}; save the tensor")
+        else:
+            if id(obj) in _CANDIDATE_IDS:      # an ember global whose name must become torch's
+                self.emitted.append(obj)
+            return None
+        data = untyped._bytes     # the records keep every owner alive: ids stay unique
+        return self._pid(_memory_key(data), data, dt, storage_type)
+
+    def reduce_tensor(self, t):
+        """An exact Tensor as torch pickles it: _rebuild_tensor_v2(storage, offset, size,
+        stride, requires_grad, OrderedDict()), or _v3 with the dtype for dtypes that have no
+        legacy storage class."""
+        a = t._data
+        dt = t.dtype
+        legacy = _LEGACY_CLASS.get(dt)
+        if a.base is None and a.size and a.flags.c_contiguous:   # t owns its memory: common
+            item = a.itemsize
+            offset, stride = 0, tuple([s // item for s in a.strides])
+            ident = (id(a), -1, a.nbytes)
+            data = a
+        else:
+            data, offset, stride = _layout(t)
+            ident = _memory_key(data)
+        if legacy is not None:
+            ref = _StorageRef(self._pid(ident, data, dt, legacy))
+            # a fresh OrderedDict per tensor: torch keeps it as the tensor's _backward_hooks
+            return _rebuild_tensor_v2, (ref, offset, a.shape, stride, t._requires_grad,
+                                        OrderedDict())
+        ref = _StorageRef(self._pid(ident, data, _dtype.uint8, UntypedStorage))
+        return _rebuild_tensor_v3, (ref, offset, a.shape, stride, t._requires_grad,
+                                    OrderedDict(), dt)
+
+    def reduce_parameter(self, p):
+        return _rebuild_parameter, (Tensor._make(p._data), p._requires_grad, OrderedDict())
+
+    def dispatch_table(self):
+        from ember.nn.parameter import Parameter
+        table = dict(copyreg.dispatch_table)
+        table[Tensor] = self.reduce_tensor
+        table[Parameter] = self.reduce_parameter
+        table[OrderedDict] = _reduce_ordered_dict
+        return table
+
+
+_LEGACY_CLASS = {dt: _storage.LEGACY_CLASSES[name] for dt, name in _storage._LEGACY_NAME.items()}
 
 
 def _torch_names():
@@ -489,14 +559,17 @@ def _torch_names():
             pairs.items()}
 
 
-_TORCH_NAMES = _CANDIDATE_IDS = None
+_TORCH_NAMES = _CANDIDATE_IDS = _SPECIAL_TYPES = None
 
 
 def _init_names():
-    global _TORCH_NAMES, _CANDIDATE_IDS
+    global _TORCH_NAMES, _CANDIDATE_IDS, _SPECIAL_TYPES
     if _TORCH_NAMES is None:
         _TORCH_NAMES = _torch_names()
         _CANDIDATE_IDS = frozenset(map(id, _TORCH_NAMES))   # module-level objects: ids stable
+        # the types persistent_id looks at further: storages, and the types of those globals
+        _SPECIAL_TYPES = frozenset([_StorageRef, UntypedStorage, *_TYPED_STORAGES,
+                                    *map(type, _TORCH_NAMES)])
 
 
 def _rename_globals(data, emitted):
@@ -548,6 +621,7 @@ def _pickle(obj, table, pickle_module, protocol):
     if pickle_module is pickle and protocol <= 3:
         p = pickle.Pickler(buf, protocol)
         p.persistent_id = table.persistent_id
+        p.dispatch_table = table.dispatch_table()
         p.dump(obj)
         data = _rename_globals(buf.getvalue(), table.emitted)
         if data is not None:
@@ -620,20 +694,29 @@ def _write(out, name, pkl, table, new_format, no_byteorder, protocol):
 
 class _AlignedZip:
     """A minimal stored-zip writer (no seeking, so pipes work too) that aligns each record's
-    data to 64 bytes as torch does, by padding the local header's extra field (id 'FB')."""
+    data to 64 bytes as torch does, by padding the local header's extra field (id 'FB').
+
+    Small records are gathered and written in one call; a large record's bytes go to the file
+    straight from the array's buffer (no copy)."""
 
     _DATE = 33    # 1980-01-01 in DOS format, as torch writes it
+    _GATHER = 1 << 16     # records up to this size are copied into the pending batch
 
     def __init__(self, out):
         self.out = out
         self.pos = 0
         self.central = []
+        self.pending = []     # headers and small records not yet written
+        self.pending_size = 0
 
-    def write(self, name, data):
+    def write(self, name, data, crc=None):
         raw = name.encode()
-        view = memoryview(data).cast("B") if isinstance(data, np.ndarray) else memoryview(data)
+        view = memoryview(data)
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
         size = view.nbytes
-        crc = zlib.crc32(view)
+        if crc is None:
+            crc = zlib.crc32(view)
         zip64 = size >= 0xFFFFFFFF
         z64 = struct.pack("<HHQQ", 1, 16, size, size) if zip64 else b""
         pad = -(self.pos + 30 + len(raw) + len(z64)) % _STORAGE_ALIGNMENT
@@ -643,10 +726,23 @@ class _AlignedZip:
         small = 0xFFFFFFFF if zip64 else size
         header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 45 if zip64 else 20, 0, 0, 0,
                              self._DATE, crc, small, small, len(raw), len(extra))
-        self.out.write(header + raw + extra)
-        self.out.write(view)
+        self.pending += (header, raw, extra)
+        if size <= self._GATHER:
+            self.pending.append(view.tobytes())
+            self.pending_size += size + 100
+            if self.pending_size >= 1 << 20:
+                self.flush()
+        else:
+            self.flush()
+            self.out.write(view)
         self.central.append((raw, crc, size, self.pos))
         self.pos += len(header) + len(raw) + len(extra) + size
+
+    def flush(self):
+        if self.pending:
+            self.out.write(b"".join(self.pending))
+            self.pending.clear()
+            self.pending_size = 0
 
     def close(self):
         start = self.pos
@@ -660,16 +756,35 @@ class _AlignedZip:
                                 crc, 0xFFFFFFFF if big_size else size,
                                 0xFFFFFFFF if big_size else size, len(raw), len(extra), 0, 0, 0,
                                 0, 0xFFFFFFFF if big_off else offset)
-            self.out.write(entry + raw + extra)
+            self.pending.append(entry + raw + extra)
             self.pos += len(entry) + len(raw) + len(extra)
         n, cd_size = len(self.central), self.pos - start
         if n >= 0xFFFF or start >= 0xFFFFFFFF or cd_size >= 0xFFFFFFFF:
-            self.out.write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, n, n,
-                                       cd_size, start))
-            self.out.write(struct.pack("<IIQI", 0x07064B50, 0, self.pos, 1))
+            self.pending.append(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, n,
+                                            n, cd_size, start))
+            self.pending.append(struct.pack("<IIQI", 0x07064B50, 0, self.pos, 1))
             n, cd_size, start = min(n, 0xFFFF), min(cd_size, 0xFFFFFFFF), \
                 min(start, 0xFFFFFFFF)
-        self.out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, cd_size, start, 0))
+        self.pending.append(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, cd_size, start, 0))
+        self.flush()
+
+
+def _checksums(records):
+    """CRC-32 of each record, in order. For large checkpoints a helper thread computes them a
+    record ahead of the writer (zlib releases the GIL), so checksumming overlaps writing."""
+    total = sum(data.nbytes for _, data in records)
+    if total < 1 << 24 or len(records) < 2:
+        yield from (None for _ in records)     # small: write() checksums inline
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1, thread_name_prefix="ember-save-crc") as pool:
+        futures = [pool.submit(zlib.crc32, data) for _, data in records]
+        try:
+            for fut in futures:
+                yield fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
 
 
 def _write_zip(out, name, pkl, table, no_byteorder):
@@ -679,8 +794,8 @@ def _write_zip(out, name, pkl, table, no_byteorder):
     z.write(f"{name}/.storage_alignment", str(_STORAGE_ALIGNMENT).encode())
     if not no_byteorder:
         z.write(f"{name}/byteorder", sys.byteorder.encode())
-    for key, data in table.records:
-        z.write(f"{name}/data/{key}", data)
+    for (key, data), crc in zip(table.records, _checksums(table.records)):
+        z.write(f"{name}/data/{key}", data, crc)
     z.write(f"{name}/version", b"3\n")
     z.write(f"{name}/.data/serialization_id",
             str(secrets.randbelow(10 ** 40)).zfill(40).encode())
