@@ -33,7 +33,18 @@ def test_max_pool_ties_nan_and_dtypes():
     a = np.zeros((1, 1, 4, 4), np.float32)
     a[0, 0, 1, 1] = np.nan
     check(lambda t, x: F(t).max_pool2d(x, 2, return_indices=True), inputs=[a])
-    for dt in ("float64", "int64", "float16"):
+    # several NaNs in one window: torch keeps the last one; ties (ReLU zeros): the first
+    b = np.zeros((1, 1, 2, 8), np.float32)
+    b[0, 0, 0, [0, 2]] = np.nan
+    b[0, 0, 1, 5] = np.nan
+    check(lambda t, x: F(t).max_pool2d(x, (2, 4), return_indices=True), inputs=[b])
+    check(lambda t, x: F(t).max_pool2d(x, (1, 3), 1, return_indices=True), inputs=[b])
+    # overlapping windows share maxima: their gradients add up
+    c = np.zeros((1, 2, 5, 5), np.float32)
+    c[0, :, 2, 2] = 1.0
+    check(lambda t, x: F(t).max_pool2d(x, 3, 1, 1), inputs=[c])
+    check(lambda t, x: F(t).max_pool2d(x, 3, 1, 1), [(1, 2, 5, 5)], dtypes="float16")
+    for dt in ("float64", "int64", "float16", "bfloat16"):
         check(lambda t, x: F(t).max_pool2d(x, 3, 2, 1, return_indices=True), [(2, 2, 6, 6)],
               dtypes=dt, grad=dt != "int64")
 
@@ -154,3 +165,17 @@ def test_max_unpool_module():
     tu, eu = torch.nn.MaxUnpool2d(2), ember_class("pooling", "MaxUnpool2d")(2)
     assert repr(tu) == repr(eu)
     assert_close(tu(tv, ti), eu(ev, ei))
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1)])
+def test_max_pool_nonfinite_upstream_gradient(kw):
+    # a NaN/inf upstream gradient reaches only the window's maximum; other positions stay 0
+    a = make_array((1, 2, 4, 4), "float32", np.random.default_rng(0))
+    g = np.ones((1, 2, 4, 4) if kw.get("stride") == 1 else (1, 2, 2, 2), np.float32)
+    g[0, 0, 0, 0], g[0, 1, 1, 1] = np.nan, np.inf
+    grads = []
+    for t in (torch, ember):
+        x = t.tensor(a, requires_grad=True)
+        F(t).max_pool2d(x, **kw).backward(t.tensor(g))
+        grads.append(x.grad)
+    assert_close(grads[0], grads[1], what="grad")

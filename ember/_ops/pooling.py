@@ -186,48 +186,116 @@ def _geometry(x, D, kernel_size, stride, padding, dilation, ceil_mode, fn):
 # ---------------------------------------------------------------------------------------------
 # Max pooling
 
-def _max_pool_indices(x, k, s, p, d, out):
-    """Per-plane flat indices (N, C, *out) of each window's maximum."""
+def _pool_pads(L, k, s, p, d, out):
+    """(lo, hi) padding per spatial dim: `p` each side, more on the right for ceil_mode
+    windows that hang over the edge."""
+    return tuple((p[i], max(p[i], (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - L[i] - p[i]))
+                 for i in range(len(k)))
+
+
+def _window_view(xp, k, s, d, out, writeable=False):
+    """Strided view (N, C, *out, *k) of every window of the padded xp: no copy."""
     D = len(k)
-    L = x.shape[2:]
-    # -inf padding (the smallest value for ints); extra right padding for ceil_mode windows
-    hi = [max(p[i], (out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - L[i] - p[i]) for i in range(D)]
+    st = xp.strides
+    return as_strided(xp, xp.shape[:2] + out + k,
+                      st[:2] + tuple(st[2 + i] * s[i] for i in range(D))
+                      + tuple(st[2 + i] * d[i] for i in range(D)), writeable=writeable)
+
+
+def _window_max(x, k, s, p, d, out):
+    """Window maxima (N, C, *out) and the kernel position (0..K-1, row-major) of each, as
+    torch picks it: the first maximum wins ties, a NaN wins (the last NaN, as torch's
+    `val > max || isnan(val)` scan). One pass per kernel position over output-sized strided
+    views - never a copy of the (N, C, *out, K) windows."""
     fill = -np.inf if x.dtype.kind == "f" or x.dtype.name == "bfloat16" else (
         np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
-    xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p[i], hi[i]) for i in range(D)),
-                constant_values=fill) if any(p) or any(hi) else x
-    st = xp.strides
-    win = as_strided(xp, xp.shape[:2] + out + k,
-                     st[:2] + tuple(st[2 + i] * s[i] for i in range(D))
-                     + tuple(st[2 + i] * d[i] for i in range(D)), writeable=False)
+    pads = _pool_pads(x.shape[2:], k, s, p, d, out)
+    xp = np.pad(x, ((0, 0), (0, 0)) + pads, constant_values=fill) if any(map(any, pads)) else x
+    win = _window_view(xp, k, s, d, out)
+    floating = x.dtype.kind == "f" or x.dtype.name == "bfloat16"
     K = math.prod(k)
-    kidx = np.argmax(win.reshape(xp.shape[:2] + out + (K,)), axis=-1)
-    kpos = np.unravel_index(kidx, k) if D > 1 else (kidx,)
-    flat = np.zeros(kidx.shape, np.int64)
+    kdt = np.int8 if K <= 127 else np.int32
+    best = kidx = None
+    for j, kpos in enumerate(np.ndindex(*k)):
+        v = win[(Ellipsis,) + kpos]
+        if best is None:
+            best, kidx = v.copy(), np.zeros(v.shape, kdt)
+            continue
+        upd = v > best
+        if floating:
+            upd |= np.isnan(v)
+        np.maximum(best, v, out=best)   # NaN propagates, as the scan keeps a NaN
+        kidx = np.where(upd, kdt(j), kidx)
+    return best, kidx
+
+
+def _flat_indices(kidx, plane, k, s, p, d):
+    """Per-plane flat input index (h*W + w) of each window's chosen kernel position:
+    the window's corner index plus the kernel position's offset (a small lookup table)."""
+    D = len(k)
+    out = kidx.shape[2:]
+    corner = np.zeros(out, np.int64)
+    offset = np.zeros(k, np.int64)
     for i in range(D):
-        shape = [1] * (2 + D)
-        shape[2 + i] = out[i]
-        start = (np.arange(out[i], dtype=np.int64) * s[i] - p[i]).reshape(shape)
-        flat = flat * L[i] + start + kpos[i] * d[i]
-    return flat
+        shape = [1] * D
+        shape[i] = out[i]
+        corner = corner * plane[i] + (np.arange(out[i], dtype=np.int64) * s[i] - p[i]).reshape(shape)
+        shape[i] = k[i]
+        offset = offset * plane[i] + (np.arange(k[i], dtype=np.int64) * d[i]).reshape(shape)
+    return corner + offset.ravel().take(kidx)
 
 
 class MaxPool(ArrayFunction):
-    """Values and flat indices of window maxima; the gradient scatters to the indices."""
+    """Values and flat indices of window maxima; the gradient puts each output gradient back
+    at its window's maximum (`WindowScatter`)."""
 
     def forward(ctx, x, *, k, s, p, d, out, name):
-        idx = _max_pool_indices(x, k, s, p, d, out)
-        N, C = x.shape[:2]
-        vals = np.take_along_axis(x.reshape(N, C, -1), idx.reshape(N, C, -1), axis=2)
-        ctx.idx, ctx.plane, ctx.op_name = idx, x.shape[2:], name
+        vals, kidx = _window_max(x, k, s, p, d, out)
+        idx = _flat_indices(kidx, x.shape[2:], k, s, p, d)
+        ctx.geom, ctx.kidx, ctx.idx = (k, s, p, d, x.shape[2:]), kidx, idx
+        ctx.op_name = name
         ctx.mark_non_differentiable(idx)
-        return vals.reshape(idx.shape), idx
+        return vals, idx
 
     def backward(ctx, g, _):
-        return ScatterFlat.apply(g, idx=ctx.idx, plane=ctx.plane)
+        return WindowScatter.apply(g, kidx=ctx.kidx, idx=ctx.idx, geom=ctx.geom)
 
     def name(self):
         return self.op_name + "Backward0"
+
+
+class WindowScatter(ArrayFunction):
+    """gx: each g[n, c, o] added at its window's kernel position kidx[n, c, o] - one masked add
+    per kernel position into strided views of the padded gradient (windows may overlap). The
+    gradient is a gather at the same flat indices."""
+
+    def forward(ctx, g, *, kidx, idx, geom):
+        k, s, p, d, plane = geom
+        ctx.idx = idx
+        out = g.shape[2:]
+        acc = _float_dtype(g.dtype)   # half types accumulate overlapping windows in float32
+        gc = g.astype(acc, copy=False)
+        pads = _pool_pads(plane, k, s, p, d, out)
+        gxp = np.zeros(g.shape[:2] + tuple(plane[i] + sum(pads[i]) for i in range(len(k))), acc)
+        win = _window_view(gxp, k, s, d, out, writeable=True)
+        # g * mask is exact only for finite g (NaN * 0 is NaN): else a masked add
+        finite = gc.dtype.kind != "f" or bool(np.isfinite(gc).all())
+        overlap = any(s[i] < d[i] * (k[i] - 1) + 1 for i in range(len(k)))
+        for j, kpos in enumerate(np.ndindex(*k)):
+            dst = win[(Ellipsis,) + kpos]
+            mask = kidx == j
+            if not finite:
+                np.add(dst, gc, out=dst, where=mask)
+            elif overlap:
+                dst += gc * mask
+            else:   # each position belongs to one window: write, no accumulation
+                np.multiply(gc, mask, out=dst)
+        gx = gxp[(slice(None), slice(None)) + tuple(slice(p[i], p[i] + plane[i])
+                                                     for i in range(len(k)))]
+        return np.ascontiguousarray(gx).astype(g.dtype, copy=False)
+
+    def backward(ctx, gg):
+        return GatherFlat.apply(gg, idx=ctx.idx)
 
 
 def _max_pool(D, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
