@@ -81,6 +81,8 @@ ENC_MASKS = {
     "both": (_float_mask((S, S)), np.where(_pad_mask(N, S), -np.inf, 0).astype(np.float32),
              False),
     "causal": (_causal(S), None, True),
+    "causal_padding": (_causal(S), _pad_mask(N, S), True),
+    "bool_causal": (np.triu(np.ones((S, S), bool), 1), None, False),
 }
 
 
@@ -97,6 +99,22 @@ def test_encoder_layer(batch_first, norm_first, masks):
     check_module("transformer", "TransformerEncoderLayer", (E, H, FF, 0.0),
                  {"batch_first": batch_first, "norm_first": norm_first},
                  shapes=[_shape(batch_first, S)], call=call)
+
+
+@pytest.mark.parametrize("masks", list(ENC_MASKS))
+def test_encoder_layer_inference(masks):
+    """eval + no_grad + batch_first is torch's fused fast path; same values."""
+    src_mask, kpm, is_causal = ENC_MASKS[masks]
+    tm = torch.nn.TransformerEncoderLayer(E, H, FF, batch_first=True)
+    em = ember.nn.TransformerEncoderLayer(E, H, FF, batch_first=True)
+    copy_state(tm, em)
+    tm.eval()
+    em.eval()
+    x = make_array((N, S, E), "float32", np.random.default_rng(3))
+    with torch.no_grad(), ember.no_grad():
+        outs = [m(_t(m, x), src_mask=_t(m, src_mask), src_key_padding_mask=_t(m, kpm),
+                  is_causal=is_causal) for m in (tm, em)]
+    assert_close(*outs)
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -237,7 +255,7 @@ def _check_pair(tm, em, inputs, call, modes=("train", "eval"), rtol=1e-5, atol=1
 
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("norm_first", [False, True])
-@pytest.mark.parametrize("masks", ["none", "both", "causal"])
+@pytest.mark.parametrize("masks", ["none", "both", "causal", "causal_padding", "bool_causal"])
 def test_encoder_stack(batch_first, norm_first, masks):
     src_mask, kpm, _ = ENC_MASKS[masks]
     with _quiet():
