@@ -248,6 +248,9 @@ class Sum(ArrayFunction):
         return _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim)
 
 
+_SUM_THEN_DIVIDE = (np.float32, np.float64, np.complex64, np.complex128)
+
+
 class Mean(ArrayFunction):
     def forward(ctx, a, *, dims, keepdim, npd):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
@@ -261,8 +264,13 @@ class Mean(ArrayFunction):
         if r is not None:
             r /= n    # in place: the sum is a fresh array of the input's dtype
             return _keep_dims(r, a.shape, dims, keepdim)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if n == 0:   # NaN, without NumPy's "Mean of empty slice" warning
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            if a.dtype.type in _SUM_THEN_DIVIDE:
+                # what np.mean does for these dtypes, minus its Python wrapper; n == 0 gives
+                # NaN without NumPy's "Mean of empty slice" warning
+                return np.asarray(np.true_divide(np.add.reduce(a, axis=dims, keepdims=keepdim),
+                                                 n))
+            if n == 0:
                 return np.asarray(np.true_divide(np.sum(a, axis=dims, keepdims=keepdim), 0))
             return np.asarray(np.mean(a, axis=dims, keepdims=keepdim))
 
@@ -478,21 +486,21 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 # ---------------------------------------------------------------------------------------------
 # amax, amin, max, min, aminmax, argmax, argmin
 
-_LOWEST = {np.max: (-np.inf, "min"), np.min: (np.inf, "max")}
+_UFUNC_OF = {np.max: (np.maximum, -np.inf, "min"), np.min: (np.minimum, np.inf, "max")}
 
 
-def _extreme(fn, a, dims):
-    """np.max/np.min over dims (keepdims=True) with an explicit initial value: the reduction
-    then runs NumPy's SIMD loop over whole rows (without one, NumPy seeds each row with its
-    first element and loops over the remaining n-1, ~1.4x slower along the last axis)."""
+def _extreme(fn, a, dims, keepdims=True):
+    """np.max/np.min over dims as the bare ufunc reduction (np.max's wrapper costs ~1 us), with
+    an explicit initial value: NumPy's SIMD loop then runs over whole rows (without one, NumPy
+    seeds each row with its first element and loops over the remaining n-1: ~1.4x slower along
+    the last axis). Empty inputs keep NumPy's error (callers raise torch's first)."""
+    ufunc, init, attr = _UFUNC_OF[fn]
     k = a.dtype.kind
-    if dims and a.size and (k == "f" and a.dtype.isnative and a.dtype.type in _NP_FLOATS
-                            or k in "iu"):
-        init, attr = _LOWEST[fn]
+    if dims and a.size and (k == "f" and a.dtype.type in _NP_FLOATS or k in "iu"):
         if k != "f":
             init = getattr(np.iinfo(a.dtype), attr)
-        return fn(a, axis=dims, keepdims=True, initial=init)
-    return fn(a, axis=dims, keepdims=True)
+        return ufunc.reduce(a, axis=dims, keepdims=keepdims, initial=init)
+    return ufunc.reduce(a, axis=dims, keepdims=keepdims)
 
 
 _NP_FLOATS = (np.float16, np.float32, np.float64)
@@ -503,17 +511,25 @@ class AMax(_Labelled):
 
     def forward(ctx, a, *, dims, keepdim, fn, label):
         ctx.label = label
+        if not ctx.needs_input_grad[0]:
+            return np.asarray(_extreme(fn, a, dims, keepdim))
         out = np.asarray(_extreme(fn, a, dims))
         ctx.dims, ctx.keepdim, ctx.shape = dims, keepdim, a.shape
-        if not ctx.needs_input_grad[0]:
-            return _keep(out, dims, keepdim)
         hit = a == out
         if a.dtype.kind == "f" and label.endswith("1"):
             # max()/min() split among the NaNs of a NaN result; amax/amin match nothing there
             # (0/0: NaN gradients), as torch does
             hit |= np.isnan(a) & np.isnan(out)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ctx.weight = hit / np.sum(hit, axis=dims, keepdims=True).astype(a.dtype)
+        weight = hit.astype(a.dtype)
+        count = _fast_sum(weight, dims)    # extremes per slice (BLAS where large)
+        if count is None:
+            count = np.add.reduce(weight, axis=dims, keepdims=True)
+        else:
+            count = _keep_dims(count, a.shape, dims, True)
+        if not (count == 1).all():   # ties share; a NaN slice counts 0: NaN gradients
+            with np.errstate(invalid="ignore", divide="ignore"):
+                weight /= count
+        ctx.weight = weight
         return _keep(out, dims, keepdim)
 
     def backward(ctx, grad):
@@ -525,8 +541,11 @@ def _amax(input, dim, keepdim, fn, name):
     _nonempty(input, dims if dim not in (None, (), []) else None, name)
     if input._data.dtype.kind == "c":
         raise RuntimeError(f"{name}(): does not support complex input")
-    return AMax.apply(input, dims=dims, keepdim=keepdim, fn=fn,
-                      label=name.capitalize() + ("Backward0" if name[0] == "a" else "Backward1"))
+    return AMax.apply(input, dims=dims, keepdim=keepdim, fn=fn, label=_AMAX_LABEL[name])
+
+
+_AMAX_LABEL = {n: n.capitalize() + ("Backward0" if n[0] == "a" else "Backward1")
+               for n in ("amax", "amin", "max", "min")}
 
 
 def amax(input, dim=(), keepdim=False, *, out=None):
