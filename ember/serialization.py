@@ -924,9 +924,21 @@ class _ZipLoader(_Loader):
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
             raise RuntimeError(f"{name}: PytorchStreamReader failed reading zip archive: {e} "
                                "(the file is truncated or corrupt)") from None
-        self.infos = {i.filename: i for i in self.zf.infolist()}
-        first = next(iter(self.infos), "")
+        infos = self.zf.infolist()
+        first = infos[0].filename if infos else ""
         self.prefix = first.split("/", 1)[0] + "/" if "/" in first else ""
+        # Stored storage records keep only (header offset, size): a ZipInfo per record is
+        # several hundred bytes, which dominated peak memory for checkpoints of many small
+        # tensors. The other records (and any compressed storage) keep their ZipInfo.
+        data_dir = self.prefix + "data/"
+        self.infos, self.stored = {}, {}
+        for i in infos:
+            if i.compress_type == zipfile.ZIP_STORED and i.filename.startswith(data_dir):
+                self.stored[i.filename] = (i.header_offset, i.file_size)
+            else:
+                self.infos[i.filename] = i
+        del infos
+        self.zf.filelist, self.zf.NameToInfo = [], {}   # drop zipfile's references to them
         self.mm = mm
         self.swap = False
 
@@ -943,27 +955,28 @@ class _ZipLoader(_Loader):
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
             raise RuntimeError(f"{self.name}: record {rel} is corrupt ({e})") from None
 
-    def data_offset(self, info):
-        self.f.seek(info.header_offset)
+    def data_offset(self, header_offset, rel):
+        self.f.seek(header_offset)
         head = self.f.read(30)
         if len(head) != 30 or head[:4] != b"PK\x03\x04":
-            raise RuntimeError(f"{self.name}: bad local header for record {info.filename}")
+            raise RuntimeError(f"{self.name}: bad local header for record {self.prefix}{rel}")
         n, m = struct.unpack("<HH", head[26:30])
-        return info.header_offset + 30 + n + m
+        return header_offset + 30 + n + m
 
     def read_storage(self, rel):
         """A storage record's bytes: read straight into a NumPy buffer, or mapped (mmap)."""
-        info = self.record(rel)
-        size = info.file_size
-        if info.compress_type != zipfile.ZIP_STORED:     # repacked by another tool
-            data = np.frombuffer(bytearray(self.read_small(rel)), np.uint8)
-        elif self.mm is not None:
-            off = self.data_offset(info)
+        entry = self.stored.get(self.prefix + rel)
+        if entry is None:      # compressed (repacked by another tool), or missing: raises
+            self.record(rel)
+            return np.frombuffer(bytearray(self.read_small(rel)), np.uint8)
+        header_offset, size = entry
+        if self.mm is not None:
+            off = self.data_offset(header_offset, rel)
             if off + size > len(self.mm):
                 raise RuntimeError(f"{self.name}: record {rel} is truncated")
             data = np.frombuffer(self.mm, np.uint8, count=size, offset=off)
         else:
-            off = self.data_offset(info)
+            off = self.data_offset(header_offset, rel)
             data = np.empty(size, np.uint8)
             self.f.seek(off)
             got = self.f.readinto(memoryview(data)) if size else 0
