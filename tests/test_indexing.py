@@ -155,6 +155,26 @@ def test_getitem_errors():
     check_raises(lambda t, x: x["a"], [(3, 4)])
 
 
+@pytest.mark.parametrize("shape,idx", [((5,), [-1, 0, 4, -5, 0]), ((4, 3), [[-1, 0], [2, 2]]),
+                                       ((3, 2, 2), []), ((0, 2), []), ((6,), [[5]])])
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_getitem_single_index_tensor(shape, idx, dtype):
+    # one integer index tensor takes np.take(mode="wrap") after torch's bounds check
+    ix = np.array(idx, dtype=dtype)
+    check(lambda t, x, i: x[i], inputs=[arr(shape), ix])
+    check(lambda t, x, i: x.transpose(0, -1)[i], inputs=[arr(shape), ix], grad=False)
+    check_raises(lambda t, x, i: x[i + shape[0]], inputs=[arr(shape), np.array([0], dtype)])
+    check_raises(lambda t, x, i: x[i - shape[0] - 1], inputs=[arr(shape), np.array([0], dtype)])
+
+
+def test_getitem_index_dtypes():
+    x = arr((3, 4))
+    with pytest.warns(UserWarning):   # uint8 tensors index as (deprecated) masks
+        check(lambda t, x, m: x[m], inputs=[x, np.array([1, 0, 1], np.uint8)])
+    for dtype in ("int8", "int16"):
+        check_raises(lambda t, x, i: x[i], inputs=[x, np.array([0, 1], dtype)])
+
+
 def test_getitem_fast():
     """x[1:3] stays cheap (torch takes about 2 us; keep ember in the same range)."""
     x = ember.zeros(8, 8)
