@@ -357,6 +357,23 @@ def test_scatter_reduce_arg_and_one_hot():
           inputs=[labels])
 
 
+@pytest.mark.parametrize("shape,d", [((4, 5), 1), ((4, 5), 0), ((3, 4, 5), 2), ((3, 4, 5), 1),
+                                     ((3, 4, 5), 0)])
+def test_scatter_add_nd(shape, d):
+    # n-d scatter_add adds at flat offsets on a contiguous copy; other layouts use add.at
+    rng = np.random.default_rng(0)
+    ishape = [7 if i == d else max(1, n - 1) for i, n in enumerate(shape)]
+    idx = rng.integers(0, shape[d], size=ishape)
+    src = rng.standard_normal(ishape).astype(np.float32)
+    check(lambda t, x, i, s: t.scatter_add(x, d, i, s), inputs=[arr(shape), idx, src])
+    check(lambda t, x, i, s: t.scatter_add(x.transpose(0, -1), d, i, s),
+          inputs=[arr(shape[::-1]), idx, src])
+    check(lambda t, x, i, s: t.scatter_add(x, d, i.int(), s.mT.contiguous().mT),
+          inputs=[arr(shape, "float64"), idx, src.astype(np.float64)])
+    check(lambda t, x, i, s: t.scatter_add(x, d, i, s),
+          inputs=[rng.integers(0, 9, shape), idx, rng.integers(0, 9, ishape)])
+
+
 def test_scatter_add_repeats_and_inplace():
     idx = np.array([[0, 0, 0], [1, 1, 3]])
     check(lambda t, x, i, s: t.scatter_add(x, 1, i, s), inputs=[arr((3, 4)), idx,
