@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import ember
-from tests.oracle import check, check_raises
+from oracle import check, check_raises
 
 NORMS = (None, "backward", "ortho", "forward")
 

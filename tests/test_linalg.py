@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import ember
-from tests.oracle import check, check_raises, make_array
+from oracle import check, check_raises, make_array
 
 F = ("float32", "float64")
 FC = ("float32", "float64", "complex64", "complex128")
