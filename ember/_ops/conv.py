@@ -19,6 +19,8 @@ Half precision (float16, bfloat16) is computed in float32 and rounded once at th
 torch's CPU kernels accumulate in float32.
 """
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -50,9 +52,9 @@ def _pad_array(x, pads):
     return np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
 
 
-def _cols(x, ksize, stride, pads, dilation, out=None):
-    """im2col: a (N, C, *K, *out) strided view of the padded input, copied contiguous.
-    `out` (optional) keeps only the first output positions: the gradient of a transposed
+def _cols_view(x, ksize, stride, pads, dilation, out=None):
+    """im2col as a strided (N, C, *K, *out) view of the padded input (no copy). `out`
+    (optional) keeps only the first output positions: the gradient of a transposed
     convolution whose output_padding added positions that no input position reaches."""
     xp = _pad_array(x, pads)
     D = len(ksize)
@@ -63,21 +65,52 @@ def _cols(x, ksize, stride, pads, dilation, out=None):
     view = as_strided(xp, xp.shape[:2] + tuple(ksize) + out,
                       st[:2] + tuple(st[2 + i] * dilation[i] for i in range(D))
                       + tuple(st[2 + i] * stride[i] for i in range(D)), writeable=False)
+    return view, out
+
+
+def _cols(x, ksize, stride, pads, dilation, out=None):
+    """im2col copied contiguous: (cols (N, C, *K, *out), out)."""
+    view, out = _cols_view(x, ksize, stride, pads, dilation, out)
     return np.ascontiguousarray(view), out
 
 
+_POOL = None
+_MIN_SPLIT = 1 << 18   # below ~256k column elements a thread hand-off costs more than it saves
+
+
+def _over_batch(fn, N, work):
+    """Runs fn(lo, hi) on batch slices covering range(N): two halves on two threads when the
+    batch and the work are big enough (NumPy releases the GIL in copies and matmul, and
+    OpenBLAS does not thread GEMMs this small), else one call. Returns the results."""
+    global _POOL
+    if N < 2 or work < _MIN_SPLIT or (os.cpu_count() or 1) < 2:
+        return [fn(0, N)]
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(2, thread_name_prefix="ember-conv")
+    h = N // 2
+    second = _POOL.submit(fn, h, N)
+    first = fn(0, h)
+    return [first, second.result()]
+
+
 def _conv_fwd(x, w, stride, pads, dilation, groups, out=None):
-    """y (N, O, *out) = sum over c, kernel of w[o, c, k] * x_pad[n, c, out * s + k * d]."""
+    """y (N, O, *out) = sum over c, kernel of w[o, c, k] * x_pad[n, c, out * s + k * d]:
+    per batch half, one im2col copy and one batched GEMM straight into torch's layout."""
     N, C = x.shape[:2]
     O = w.shape[0]
     ksize = w.shape[2:]
-    cols, out = _cols(x, ksize, stride, pads, dilation, out)
+    view, out = _cols_view(x, ksize, stride, pads, dilation, out)
+    cols = np.empty(view.shape, x.dtype)
     P = math.prod(out)
     CgK = (C // groups) * math.prod(ksize)
-    if groups == 1:
-        y = np.matmul(w.reshape(O, CgK), cols.reshape(N, CgK, P))
-    else:
-        y = np.matmul(w.reshape(groups, O // groups, CgK), cols.reshape(N, groups, CgK, P))
+    y = np.empty((N, groups, O // groups, P), np.result_type(x, w))
+    wm = w.reshape(groups, O // groups, CgK)
+
+    def part(lo, hi):
+        np.copyto(cols[lo:hi], view[lo:hi])
+        np.matmul(wm, cols[lo:hi].reshape(hi - lo, groups, CgK, P), out=y[lo:hi])
+
+    _over_batch(part, N, cols.size)
     return y.reshape((N, O) + out), cols
 
 
@@ -161,12 +194,15 @@ def _conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups, cols=None):
     P = math.prod(gy.shape[2:])
     C = x.shape[1]
     K = math.prod(ksize)
-    if groups == 1:
-        g = np.matmul(gy.reshape(N, O, P), cols.reshape(N, C * K, P).transpose(0, 2, 1))
-    else:
-        g = np.matmul(gy.reshape(N, groups, O // groups, P),
-                      cols.reshape(N, groups, (C // groups) * K, P).transpose(0, 1, 3, 2))
-    return g.sum(0).reshape((O, C // groups) + tuple(ksize))
+    Cg = C // groups
+    gyg = gy.reshape(N, groups, O // groups, P)
+    colsg = cols.reshape(N, groups, Cg * K, P)
+
+    def part(lo, hi):
+        return np.matmul(gyg[lo:hi], colsg[lo:hi].transpose(0, 1, 3, 2)).sum(0)
+
+    g = sum(_over_batch(part, N, cols.size))
+    return g.reshape((O, Cg) + tuple(ksize))
 
 
 # ---------------------------------------------------------------------------------------------
