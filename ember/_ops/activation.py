@@ -31,7 +31,8 @@ def _const(array):
 
 
 def _zero_like(grad):
-    return grad * 0
+    """A 0-d zero of grad's dtype: the masked-out branch of a where (broadcasts for free)."""
+    return Tensor._make(np.zeros((), grad._data.dtype))
 
 
 def _check_float(name, x):

@@ -211,8 +211,8 @@ def _basic_fn(key):
 class Index(ArrayFunction):
     """Advanced indexing (a copy); backward adds the gradient at the indexed positions."""
 
-    def forward(ctx, a, *, key, name="IndexBackward0", checked=False):
-        ctx.key, ctx.in_shape, ctx._name = key, a.shape, name
+    def forward(ctx, a, *, key, name="IndexBackward0", checked=False, along=False):
+        ctx.key, ctx.in_shape, ctx._name, ctx.along = key, a.shape, name, along
         if checked:
             # x[idx] with one integer array whose bounds were checked: np.take's 'wrap' mode
             # reads negative indices as torch does and skips NumPy's own bounds pass (~2x
@@ -221,21 +221,24 @@ class Index(ArrayFunction):
         return a[key]
 
     def backward(ctx, grad):
-        return IndexPutAccumulate.apply(grad, key=ctx.key, shape=ctx.in_shape)
+        return IndexPutAccumulate.apply(grad, key=ctx.key, shape=ctx.in_shape, along=ctx.along)
 
     def name(self):
         return self._name
 
 
 class IndexPutAccumulate(ArrayFunction):
-    def forward(ctx, grad, *, key, shape):
-        ctx.key = key
+    def forward(ctx, grad, *, key, shape, along=False):
+        ctx.key, ctx.along = key, along
         z = np.zeros(shape, grad.dtype)
-        np.add.at(z, key, grad)
+        if along:   # key from _along() (gather): flat offsets, one fast 1-D add.at
+            _flat_at(np.add, z, key, grad)
+        else:
+            np.add.at(z, key, grad)
         return z
 
     def backward(ctx, grad):
-        return Index.apply(grad, key=ctx.key)
+        return Index.apply(grad, key=ctx.key, along=ctx.along)
 
 
 def _plain_slice(s):
@@ -517,7 +520,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     if a.ndim == 0:   # a 0-d input acts as a 1-element vector
         r = Index.apply(input.reshape(1), key=(idx,), name="GatherBackward0")
     else:
-        r = Index.apply(input, key=_along(idx, d, a.ndim), name="GatherBackward0")
+        r = Index.apply(input, key=_along(idx, d, a.ndim), name="GatherBackward0", along=True)
     return r if out is None else write_out(out, r)
 
 
@@ -547,8 +550,13 @@ def _flat_at(ufunc, out, key, v):
     for k, n in zip(key, out.strides):
         term = k.astype(np.intp, copy=False) * (n // out.itemsize)
         flat = term if flat is None else flat + term
-    flat = np.broadcast_to(flat, np.broadcast_shapes(*(k.shape for k in key)))
-    ufunc.at(out.reshape(-1), flat.reshape(-1), np.broadcast_to(v, flat.shape).reshape(-1))
+    shape = np.broadcast_shapes(*(k.shape for k in key))
+    if flat.shape != shape:
+        flat = np.array(np.broadcast_to(flat, shape))
+    if v.shape != shape:
+        v = np.broadcast_to(v, shape)
+    # (a fresh flat index array: ufunc.at's fast path rejects read-only broadcast views)
+    ufunc.at(out.reshape(-1), flat.reshape(-1), np.ascontiguousarray(v).reshape(-1))
 
 
 class ScatterAccumulate(ArrayFunction):
