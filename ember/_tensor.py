@@ -2,7 +2,8 @@
 
 The array *is* the storage view: shape, strides and offset come from it, and views made by ops are
 backend views of the same memory. A version counter (`_vc`) is shared by a tensor and its views;
-in-place ops bump it, and backward compares it with the version a node saved.
+in-place ops bump it, and backward compares it with the version a node saved. It is created on
+first use (a view, a save for backward, an in-place write): most tensors never need one.
 
 Arithmetic, reductions, views and the rest of the methods are installed by the op families in
 `ember/_ops/` (each file ends with its "Tensor methods" section); this file holds what belongs to
@@ -69,8 +70,8 @@ _DIFFERENTIABLE = frozenset("fc")   # float and complex kinds; bfloat16 is handl
 class Tensor:
     """A multi-dimensional array with torch's semantics (see the module docstring)."""
 
-    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_vc", "_base",
-                 "_hooks", "_retains_grad", "_accumulator", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version_counter",
+                 "_base", "_hooks", "_retains_grad", "_accumulator", "__weakref__")
 
     # NumPy defers to our reflected operators (ndarray + Tensor -> Tensor.__radd__)
     __array_priority__ = 1000
@@ -92,12 +93,24 @@ class Tensor:
         t._grad = None
         t.grad_fn = None
         t._output_nr = 0
-        t._vc = _Version()
+        t._version_counter = None
         t._base = None
         t._hooks = None
         t._retains_grad = False
         t._accumulator = None
         return t
+
+    @property
+    def _vc(self):
+        """The version counter shared with this tensor's views (created on first use)."""
+        vc = self._version_counter
+        if vc is None:
+            vc = self._version_counter = _Version()
+        return vc
+
+    @_vc.setter
+    def _vc(self, vc):
+        self._version_counter = vc
 
     def _view_of(self, array):
         """A tensor over `array`, a backend view of this tensor's memory: shares the version."""
@@ -107,7 +120,7 @@ class Tensor:
         t._grad = None
         t.grad_fn = None
         t._output_nr = 0
-        t._vc = self._vc
+        t._version_counter = self._vc
         t._base = self if self._base is None else self._base
         t._hooks = None
         t._retains_grad = False
@@ -537,6 +550,7 @@ def _init_from(self, other):
     for name in Tensor.__slots__:
         if name != "__weakref__":
             setattr(self, name, getattr(other, name))
+    self._vc = other._vc   # one counter for both (created now if other had none yet)
 
 
 _LEGACY_NAMES = {f"torch.{d._legacy}Tensor": d for d in _dtype.ALL}

@@ -3,6 +3,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._tensor import Tensor, _wrap_dim
+from ember.autograd.function import _broadcast_error, record_binary
 from ember.autograd.grad_mode import state as _grad_state
 
 _SCALARS = (int, float, bool, complex)
@@ -45,21 +46,33 @@ def promote(a, b):
     raise TypeError("expected at least one Tensor operand")
 
 
-def no_graph_lane(ufunc, input, other, kinds="biufc"):
-    """`ufunc(input, other)` for the commonest call of an arithmetic op: two plain tensors of one
-    dtype (of a NumPy kind in `kinds`) and no graph to record, so no promotion and no node. None
-    when that does not hold (the caller then takes the op's full path)."""
-    if type(input) is Tensor and type(other) is Tensor:
-        a, b = input._data, other._data
-        if a.dtype == b.dtype and a.dtype.kind in kinds and not (
-                (input._requires_grad or other._requires_grad) and _grad_state.enabled):
-            try:
-                out = ufunc(a, b)
-            except ValueError as exc:
-                from ember.autograd.function import _broadcast_error
-                raise _broadcast_error(exc, (input, other)) from None
-            return Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
-    return None
+def binary_lane(op, input, other, kinds="biufc"):
+    """`op` applied to the commonest operands of an arithmetic op, with no promotion to do: two
+    plain tensors of one dtype (of a NumPy kind in `kinds`), or a floating/complex tensor and a
+    Python float or int (which keeps the tensor's dtype). The node is recorded when grad mode
+    is on and an operand requires grad, else the op's `fast` NumPy function runs alone. None
+    when the operands need more (the caller then takes the op's full path)."""
+    if not isinstance(input, Tensor):
+        return None
+    a = input._data
+    to = type(other)
+    if isinstance(other, Tensor):
+        b = other._data
+        if a.dtype != b.dtype or a.dtype.kind not in kinds:
+            return None
+        grad = input._requires_grad or other._requires_grad
+    elif (to is float or to is int) and (a.dtype.kind == "f" or a.dtype.kind == "c"):
+        b = other
+        grad = input._requires_grad
+    else:
+        return None
+    if grad and _grad_state.enabled:
+        return record_binary(op, input, other)
+    try:
+        out = op.fast(a, b)
+    except ValueError as exc:
+        raise _broadcast_error(exc, (input, other)) from None
+    return Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
 
 
 def _scalar_for(s, rd):

@@ -18,7 +18,7 @@ the first argument; floor_divide has no derivative.
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import inplace, is_tensor, no_graph_lane, promote, write_out
+from ember._ops._helpers import binary_lane, inplace, is_tensor, promote, write_out
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember._ops.pointwise_logic import where
@@ -143,6 +143,7 @@ class Mul(ArrayFunction):
 
 class Div(ArrayFunction):
     """True division; with rounding_mode ('trunc', 'floor') the gradient is zero."""
+    fast = staticmethod(np.true_divide)
 
     def forward(ctx, a, b, *, rounding_mode=None):
         ctx.rounding_mode = rounding_mode
@@ -425,7 +426,7 @@ def _alpha_check(dt, alpha):
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, with torch's type promotion and broadcasting."""
     if alpha == 1 and out is None:
-        r = no_graph_lane(np.add, input, other)
+        r = binary_lane(Add, input, other)
         if r is not None:
             return r
     a, b, rd = promote(input, other)
@@ -439,7 +440,7 @@ def add(input, other, *, alpha=1, out=None):
 
 def sub(input, other, *, alpha=1, out=None):
     if alpha == 1 and out is None:
-        r = no_graph_lane(np.subtract, input, other, "iufc")
+        r = binary_lane(Sub, input, other, "iufc")
         if r is not None:
             return r
     if (is_tensor(input) and input._data.dtype.kind == "b") or (
@@ -474,7 +475,7 @@ def rsub(input, other, *, alpha=1):
 
 def mul(input, other, *, out=None):
     if out is None:
-        r = no_graph_lane(np.multiply, input, other)
+        r = binary_lane(Mul, input, other)
         if r is not None:
             return r
     a, b, _ = promote(input, other)
@@ -493,7 +494,7 @@ def div(input, other, *, rounding_mode=None, out=None):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
     if rounding_mode is None and out is None:
-        r = no_graph_lane(np.true_divide, input, other, "fc")
+        r = binary_lane(Div, input, other, "fc")
         if r is not None:
             return r
     a, b, rd = promote(input, other)
@@ -679,11 +680,11 @@ _OPERANDS = (Tensor, int, float, bool, _py_complex, np.generic)
 _EXACT_OPERANDS = frozenset((Tensor, int, float, bool, _py_complex))
 
 
-def _binary_dunder(fn, ufunc=None, kinds="biufc"):
-    """`self OP other`; `ufunc` (when given) serves the no-graph same-dtype case directly."""
+def _binary_dunder(fn, op=None, kinds="biufc"):
+    """`self OP other`; `op` (when given) serves binary_lane's common operands directly."""
     def method(self, other):
-        if ufunc is not None:
-            r = no_graph_lane(ufunc, self, other, kinds)
+        if op is not None:
+            r = binary_lane(op, self, other, kinds)
             if r is not None:
                 return r
         # Unknown types get NotImplemented, so Python tries their reflected method
@@ -724,14 +725,13 @@ for _name, _fn in (("add", add), ("sub", sub), ("subtract", sub), ("mul", mul),
     if _name not in ("maximum", "minimum", "fmax", "fmin"):
         setattr(Tensor, _name + "_", _inplace_of(_fn))
 
-# (name, function, ufunc for the no-graph lane, dtype kinds the lane serves: bool subtraction
-# is an error and integer true division gives floats, so those take the full path)
-for _dn, _fn, _uf, _kinds in (("add", add, np.add, "biufc"), ("sub", sub, np.subtract, "iufc"),
-                              ("mul", mul, np.multiply, "biufc"),
-                              ("truediv", div, np.true_divide, "fc"),
+# (name, function, op for binary_lane, dtype kinds the lane serves: bool subtraction is an
+# error and integer true division gives floats, so those take the full path)
+for _dn, _fn, _op, _kinds in (("add", add, Add, "biufc"), ("sub", sub, Sub, "iufc"),
+                              ("mul", mul, Mul, "biufc"), ("truediv", div, Div, "fc"),
                               ("floordiv", floor_divide, None, ""), ("mod", remainder, None, ""),
                               ("pow", pow, None, "")):
-    setattr(Tensor, f"__{_dn}__", _binary_dunder(_fn, _uf, _kinds))
+    setattr(Tensor, f"__{_dn}__", _binary_dunder(_fn, _op, _kinds))
     setattr(Tensor, f"__r{_dn}__", _rdunder(_fn))
     setattr(Tensor, f"__i{_dn}__", _idunder(_fn))
 Tensor.__div__, Tensor.__rdiv__, Tensor.__idiv__ = (Tensor.__truediv__, Tensor.__rtruediv__,

@@ -349,6 +349,9 @@ class ArrayFunction(FunctionCtx, Node):
                 return tuple(Tensor._make(o) for o in out)
             return Tensor._make(out)
 
+        if len(inputs) <= 2 and not cls._view:
+            return _record_small(ctx, inputs, params)
+
         # Recording: one pass over the inputs gives the edges, what backward needs, metadata.
         needs, arrays, edges, metas = [], [], [], []
         for x in inputs:
@@ -407,6 +410,117 @@ class ArrayFunction(FunctionCtx, Node):
             grads = [g if g is not None else Tensor._make(np.zeros(*meta))
                      for g, meta in zip(grads, self._output_meta)]
         return self.backward(*grads)
+
+
+_NO_EDGE = (None, 0)
+
+
+def _record_small(ctx, inputs, params):
+    """ArrayFunction.apply's recording path for one or two inputs and a non-view result: the
+    general path below unrolled (this is most recorded ops, so it is worth ~1 us an op)."""
+    x = inputs[0]
+    if isinstance(x, Tensor):
+        a = x._data
+        if x._requires_grad:
+            fn = x.grad_fn
+            ex = (fn, x._output_nr) if fn is not None else (accumulator_of(x), 0)
+            mx = (a.shape, a.dtype)
+        else:
+            ex, mx = _NO_EDGE, None
+    else:
+        a, ex, mx = x, _NO_EDGE, None
+    try:
+        if len(inputs) == 1:
+            ctx.needs_input_grad = (mx is not None,)
+            out = ctx.forward(a, **params) if params else ctx.forward(a)
+            ctx.next_functions = (ex,)
+            ctx._input_meta = (mx,)
+        else:
+            y = inputs[1]
+            if isinstance(y, Tensor):
+                b = y._data
+                if y._requires_grad:
+                    fn = y.grad_fn
+                    ey = (fn, y._output_nr) if fn is not None else (accumulator_of(y), 0)
+                    my = (b.shape, b.dtype)
+                else:
+                    ey, my = _NO_EDGE, None
+            else:
+                b, ey, my = y, _NO_EDGE, None
+            ctx.needs_input_grad = (mx is not None, my is not None)
+            out = ctx.forward(a, b, **params) if params else ctx.forward(a, b)
+            ctx.next_functions = (ex, ey)
+            ctx._input_meta = (mx, my)
+    except ValueError as exc:
+        raise _broadcast_error(exc, inputs) from None
+    non_diff = ctx._non_differentiable
+    if type(out) is tuple:
+        result = []
+        for nr, o in enumerate(out):
+            t = Tensor._make(o)
+            if _can_require_grad(o) and not any(o is n for n in non_diff):
+                t._requires_grad = True
+                t.grad_fn = ctx
+                t._output_nr = nr
+            result.append(t)
+        ctx._output_meta = tuple((o.shape, o.dtype) for o in out)
+        result = tuple(result)
+        out_arrays = out
+    else:
+        result = Tensor._make(out)
+        if not non_diff and _can_require_grad(out):
+            result._requires_grad = True
+            result.grad_fn = ctx
+        ctx._output_meta = None
+        out_arrays = (out,)
+    raw = ctx._raw_saved
+    if raw:
+        ctx._saved = _resolve_saved(raw, inputs, out_arrays, result)
+        ctx._raw_saved = ()
+    else:
+        ctx._saved = None
+    return result
+
+
+def record_binary(op, x, y):
+    """The recorded `op(x, y)` for binary_lane's operands: x a tensor, y a tensor of x's dtype
+    or a Python number, one floating output that requires grad. _record_small without the
+    cases these operands cannot have (the hot path of every training step's arithmetic)."""
+    ctx = _new(op)
+    a = x._data
+    if x._requires_grad:
+        fn = x.grad_fn
+        ex = (fn, x._output_nr) if fn is not None else (accumulator_of(x), 0)
+        mx = (a.shape, a.dtype)
+    else:
+        ex = mx = None
+    if type(y) is Tensor or isinstance(y, Tensor):
+        b = y._data
+        if y._requires_grad:
+            fn = y.grad_fn
+            ey = (fn, y._output_nr) if fn is not None else (accumulator_of(y), 0)
+            my = (b.shape, b.dtype)
+        else:
+            ey = my = None
+    else:
+        b, ey, my = y, None, None
+    ctx.needs_input_grad = (mx is not None, my is not None)
+    try:
+        out = ctx.forward(a, b)
+    except ValueError as exc:
+        raise _broadcast_error(exc, (x, y)) from None
+    ctx.next_functions = (ex or _NO_EDGE, ey or _NO_EDGE)
+    ctx._input_meta = (mx, my)
+    ctx._output_meta = None
+    result = Tensor._make(out, True)
+    result.grad_fn = ctx
+    raw = ctx._raw_saved
+    if raw:
+        ctx._saved = _resolve_saved(raw, (x, y), (out,), result)
+        ctx._raw_saved = ()
+    else:
+        ctx._saved = None
+    return result
 
 
 def _broadcast_error(exc, inputs):
