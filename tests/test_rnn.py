@@ -72,3 +72,38 @@ def test_rnn_errors():
         ember_class("rnn", "RNN")(4, 6, nonlinearity="sigmoid")
     with pytest.raises(ValueError):
         ember_class("rnn", "GRU")(4, 6, dropout=1.5)
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(num_layers=2, bidirectional=True)])
+def test_lstm_double_backward(kwargs):
+    """create_graph=True through the fused LSTM layer: the gradient of an input-gradient norm
+    reaches the weights as torch's does."""
+    rng = np.random.default_rng(3)
+    tm = torch.nn.LSTM(3, 4, **kwargs).double()
+    em = ember_class("rnn", "LSTM")(3, 4, **kwargs).double()
+    em.load_state_dict({k: to_ember(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    x = make_array((5, 2, 3), "float64", rng)
+    up = make_array((5, 2, 4 * (2 if kwargs else 1)), "float64", rng)
+    grads = []
+    for lib, m, tx in ((torch, tm, to_torch(x, True)), (ember, em, to_ember(x, True))):
+        with torch.backends.mkldnn.flags(enabled=False):   # torch's differentiable path
+            out = m(tx)[0]
+            (gx,) = lib.autograd.grad(out, tx, lib.from_numpy(up), create_graph=True)
+            (gx * gx).sum().backward()
+        grads.append([p.grad for p in m.parameters()])
+    for t, e in zip(*grads):
+        assert_close(t, e, rtol=1e-8, atol=1e-10)
+
+
+def test_lstm_grad_fn_and_partial_grads():
+    """Only some outputs used, inputs without grad: gradients still match torch."""
+    rng = np.random.default_rng(4)
+    tm = torch.nn.LSTM(3, 4, num_layers=2)
+    em = ember_class("rnn", "LSTM")(3, 4, num_layers=2)
+    em.load_state_dict({k: to_ember(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    x = make_array((6, 2, 3), "float32", rng)
+    for lib, m, tx in ((torch, tm, to_torch(x)), (ember, em, to_ember(x))):
+        out, (h, c) = m(tx)
+        (c[1].sum() + out[2].pow(2).sum()).backward()
+    for (k, t), e in zip(tm.named_parameters(), em.parameters()):
+        assert_close(t.grad, e.grad, rtol=1e-4, atol=1e-5, what=k)

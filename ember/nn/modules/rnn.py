@@ -13,6 +13,7 @@ import numpy as np
 
 import ember
 from ember._ops.creation import empty
+from ember._ops.recurrent import lstm_layer, lstm_step as _lstm_step
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.modules.module import Module
@@ -36,15 +37,6 @@ def _rnn_step(xw, h, w_hh, b_hh, relu):
     if b_hh is not None:
         pre = pre + b_hh
     return pre.relu() if relu else pre.tanh()
-
-
-def _lstm_step(xw, h, c, w_hh, b_hh):
-    gates = xw + h.matmul(w_hh.t())
-    if b_hh is not None:
-        gates = gates + b_hh
-    i, f, g, o = gates.chunk(4, 1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    return o.sigmoid() * c.tanh(), c
 
 
 def _gru_step(xw, h, w_hh, b_hh):
@@ -204,7 +196,8 @@ class RNNBase(Module):
         masks = None
         if lengths is not None:
             steps = np.arange(T)[:, None] < np.asarray(lengths)[None, :]   # (T, B)
-            masks = [Tensor._make(steps[t][:, None].astype(x._data.dtype)) for t in range(T)]
+            mask_array = steps[:, :, None].astype(x._data.dtype)   # (T, B, 1)
+            masks = [Tensor._make(mask_array[t]) for t in range(T)]
         h_n, c_n = [], []
         layer_in = x
         for layer in range(L):
@@ -218,6 +211,13 @@ class RNNBase(Module):
                 xw = xw.reshape(T, B, -1)
                 h = h0[layer * D + d]
                 c = c0[layer * D + d] if lstm else None
+                if lstm:   # the whole time loop as one op
+                    y, h, c = lstm_layer(xw, h, c, w_hh, b_hh, reverse=bool(d),
+                                         masks=None if masks is None else mask_array)
+                    outs.append(y)
+                    h_n.append(h)
+                    c_n.append(c)
+                    continue
                 ys = [None] * T
                 order = range(T - 1, -1, -1) if d else range(T)
                 for t in order:

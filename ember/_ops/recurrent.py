@@ -1,0 +1,164 @@
+"""Recurrent layers as one op per layer and direction.
+
+A sequence of T steps recorded op by op leaves ~15 graph nodes per step, each with its own
+bookkeeping, and every step's slice of the precomputed input projections gets its own
+zero-filled gradient. `LSTMLayer` runs the whole time loop inside one op instead: forward on
+arrays, backward as the reverse loop on arrays with the weight gradient as one GEMM over all
+steps. With create_graph=True, backward replays the forward in Tensor ops and differentiates
+that (so double backward stays exact); that path is as slow as the unfused one, and rare.
+"""
+from ember._backend import np, scipy_special
+from ember._tensor import Tensor
+from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
+
+__all__ = []
+
+
+def _sigmoid_(a):
+    """In-place logistic function of a float array."""
+    if a.dtype == np.float32 or a.dtype == np.float64:
+        scipy_special(a).expit(a, out=a)
+    else:   # float16 / bfloat16: the stable two-branch form
+        e = np.exp(-np.abs(a))
+        a[...] = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def lstm_step(xw, h, c, w_hh, b_hh):
+    """One LSTM step in Tensor ops (gates i, f, g, o as torch lays them out): (h', c')."""
+    gates = xw + h.matmul(w_hh.t())
+    if b_hh is not None:
+        gates = gates + b_hh
+    i, f, g, o = gates.chunk(4, 1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c.tanh(), c
+
+
+def lstm_sequence(xw, h, c, w_hh, b_hh, reverse=False, masks=None):
+    """The LSTM layer in Tensor ops, step by step: (y (T, B, H), h_T, c_T). `masks` (T, B, 1)
+    of 0/1 freezes each finished sequence's state and zeroes its outputs (packed batches)."""
+    import ember
+    T = xw.shape[0]
+    ys = [None] * T
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        hn, cn = lstm_step(xw[t], h, c, w_hh, b_hh)
+        if masks is not None:
+            m = masks[t]
+            hn = h + m * (hn - h)
+            cn = c + m * (cn - c)
+            ys[t] = hn * m
+        else:
+            ys[t] = hn
+        h, c = hn, cn
+    return ember.stack(ys, 0), h, c
+
+
+class LSTMLayer(ArrayFunction):
+    """One LSTM layer in one direction over a whole sequence.
+
+    xw (T, B, 4H) holds x_t W_ih^T + b_ih for every step (one GEMM, done by the caller);
+    h0, c0 (B, H); w_hh (4H, H); b_hh (4H,) or None; masks (T, B, 1) or None as in
+    `lstm_sequence`. Returns (y (T, B, H), h_T, c_T). Saves the gate activations, tanh(c_t)
+    and the state entering each step: backward needs no recomputation.
+    """
+
+    def forward(ctx, xw, h0, c0, w_hh, b_hh=None, *, reverse=False, masks=None):
+        T, B, H4 = xw.shape
+        H = H4 // 4
+        acts = xw + b_hh if b_hh is not None else xw.copy()   # becomes the gate activations
+        tanh_c = np.empty((T, B, H), xw.dtype)       # tanh of each step's new cell
+        h_in = np.empty((T, B, H), xw.dtype)         # the state entering each step
+        c_in = np.empty((T, B, H), xw.dtype)
+        y = np.empty((T, B, H), xw.dtype)
+        h, c = h0, c0
+        w_t = w_hh.T
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            h_in[t], c_in[t] = h, c
+            gates = acts[t]
+            gates += np.matmul(h, w_t)
+            _sigmoid_(gates[:, :2 * H])
+            np.tanh(gates[:, 2 * H:3 * H], out=gates[:, 2 * H:3 * H])
+            _sigmoid_(gates[:, 3 * H:])
+            i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
+            cn = f * c
+            cn += i * g
+            np.tanh(cn, out=tanh_c[t])
+            hn = o * tanh_c[t]
+            if masks is not None:
+                m = masks[t]
+                hn = h + m * (hn - h)
+                cn = c + m * (cn - c)
+                np.multiply(hn, m, out=y[t])
+            else:
+                y[t] = hn
+            h, c = hn, cn
+        ctx.reverse, ctx.masks = reverse, masks
+        ctx.acts, ctx.tanh_c, ctx.h_in, ctx.c_in = acts, tanh_c, h_in, c_in
+        ctx.save_for_backward(xw, h0, c0, w_hh, b_hh)
+        return y, np.asarray(h), np.asarray(c)
+
+    def backward(ctx, gy, gh, gc):
+        xw, h0, c0, w_hh, b_hh = ctx.saved_tensors
+        if _grad_state.enabled:   # create_graph: differentiate a Tensor-op replay
+            return _replay_grads(ctx, (gy, gh, gc), xw, h0, c0, w_hh, b_hh)
+        acts, tanh_c, c_in, masks = ctx.acts, ctx.tanh_c, ctx.c_in, ctx.masks
+        T, B, H = tanh_c.shape
+        i, f, g, o = (acts[..., k * H:(k + 1) * H] for k in range(4))
+        # c' = f c + i g, h' = o tanh(c'). Every factor that does not depend on the incoming
+        # gradient is computed for all steps at once, leaving a few ops per step in the loop:
+        #   dc += dh * o (1 - tanh(c')^2)
+        #   d(i, f, g pre-activations) = dc * (g i (1-i), c f (1-f), i (1-g^2))
+        #   d(o pre-activation) = dh * tanh(c') o (1-o)
+        to_c = o * (1 - tanh_c * tanh_c)
+        ifg = np.stack((g * i * (1 - i), c_in * f * (1 - f), i * (1 - g * g)), 2)  # (T,B,3,H)
+        o_factor = tanh_c * o * (1 - o)
+        w = w_hh._data
+        gy, gh, gc = gy._data, gh._data.copy(), gc._data.copy()
+        dgates = np.empty((T, B, 4, H), acts.dtype)   # gate by gate: (i, f, g) then o
+        for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
+            if masks is not None:   # h' = h + m (hn - h), y = h' m: m routes the gradient
+                m = masks[t]
+                gh += gy[t] * m
+                keep_h, keep_c = gh * (1 - m), gc * (1 - m)
+                gh *= m
+                gc *= m
+            else:
+                gh += gy[t]
+            d = dgates[t]
+            gc += gh * to_c[t]
+            np.multiply(gc[:, None, :], ifg[t], out=d[:, :3])
+            np.multiply(gh, o_factor[t], out=d[:, 3])
+            gh = np.matmul(d.reshape(B, 4 * H), w)
+            gc *= f[t]
+            if masks is not None:
+                gh += keep_h
+                gc += keep_c
+        dgates = dgates.reshape(T, B, 4 * H)
+        flat = dgates.reshape(T * B, 4 * H)
+        g_w = (np.matmul(flat.T, ctx.h_in.reshape(T * B, H)) if ctx.needs_input_grad[3]
+               else None)
+        g_b = flat.sum(0) if b_hh is not None and ctx.needs_input_grad[4] else None
+        wrap = Tensor._make
+        return (wrap(dgates), wrap(gh), wrap(gc), None if g_w is None else wrap(g_w),
+                None if g_b is None else wrap(g_b))
+
+    def name(self):
+        return "LstmBackward0"
+
+
+def _replay_grads(ctx, grads, xw, h0, c0, w_hh, b_hh):
+    """Gradients of the layer as a differentiable graph (for create_graph=True): the forward
+    replayed in Tensor ops on the saved inputs themselves, so higher-order gradients reach
+    whatever those inputs were computed from."""
+    import ember
+    args = (xw, h0, c0, w_hh, b_hh)
+    wanted = [t for t in args if t is not None and t.requires_grad]
+    masks = None if ctx.masks is None else Tensor._make(ctx.masks)
+    outs = lstm_sequence(*args, reverse=ctx.reverse, masks=masks)
+    got = iter(ember.autograd.grad(outs, wanted, grads, create_graph=True, allow_unused=True))
+    return tuple(next(got) if t is not None and t.requires_grad else None for t in args)
+
+
+def lstm_layer(xw, h0, c0, w_hh, b_hh=None, reverse=False, masks=None):
+    """(y, h_T, c_T) of one LSTM layer and direction (see `LSTMLayer`)."""
+    return LSTMLayer.apply(xw, h0, c0, w_hh, b_hh, reverse=reverse, masks=masks)
