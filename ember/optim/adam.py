@@ -55,7 +55,8 @@ class Adam(Optimizer):
             lr, eps = _scalar(group["lr"]), group["eps"]
             beta1, beta2 = _scalar(group["betas"][0]), _scalar(group["betas"][1])
             wd, amsgrad = group["weight_decay"], group["amsgrad"]
-            decoupled = group["decoupled_weight_decay"]
+            decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
+            items = []   # state is created here, in parameter order, as torch orders it
             for p, g in _grads(group, "Adam does not support sparse gradients, please consider "
                                       "SparseAdam instead"):
                 state = self.state[p]
@@ -65,28 +66,34 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _zeros_like(p)
                     if amsgrad:
                         state["max_exp_avg_sq"] = _zeros_like(p)
-                step_t = state["step"]._data
-                np.add(step_t, 1, out=step_t)
-                step = float(step_t)
-                d, g = _real(p._data), _real(g)
-                if wd != 0 and decoupled:
-                    np.multiply(d, 1 - lr * wd, out=d)
-                g = self._grad(g, d, group["maximize"], 0 if decoupled else wd)
-                m, v = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
-                t, u = self._buf(d, 1), self._buf(d, 2)
-                _lerp_(m, g, 1 - beta1, t)
-                np.multiply(v, beta2, out=v)
-                _addcmul_(v, g, g, 1 - beta2, t)
-                step_size = lr / (1 - beta1 ** step)
-                bc2_sqrt = (1 - beta2 ** step) ** 0.5
-                if amsgrad:
-                    vmax = _real(state["max_exp_avg_sq"]._data)
-                    v = np.maximum(vmax, v, out=vmax)
-                denom = np.sqrt(v, out=t)
-                np.divide(denom, bc2_sqrt, out=denom)
-                np.add(denom, eps, out=denom)
-                np.multiply(m, -step_size, out=u)
-                np.divide(u, denom, out=u)
-                np.add(d, u, out=d)
-                p._vc.value += 1
+                items.append((p, g, state))
+
+            def update(items, buf):
+                for p, g, state in items:
+                    step_t = state["step"]._data
+                    np.add(step_t, 1, out=step_t)
+                    step = float(step_t)
+                    d, g = _real(p._data), _real(g)
+                    if wd != 0 and decoupled:
+                        np.multiply(d, 1 - lr * wd, out=d)
+                    g = self._grad(g, d, maximize, 0 if decoupled else wd, buf)
+                    m, v = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
+                    t, u = buf(d, 1), buf(d, 2)
+                    _lerp_(m, g, 1 - beta1, t)                 # m = lerp(m, g, 1 - beta1)
+                    np.multiply(v, beta2, out=v)               # v = beta2 * v + (1 - beta2) g^2
+                    _addcmul_(v, g, g, 1 - beta2, t)
+                    step_size = lr / (1 - beta1 ** step)
+                    bc2_sqrt = (1 - beta2 ** step) ** 0.5
+                    if amsgrad:
+                        vmax = _real(state["max_exp_avg_sq"]._data)
+                        v = np.maximum(vmax, v, out=vmax)
+                    denom = np.sqrt(v, out=t)                  # sqrt(v) / bc2_sqrt + eps
+                    np.divide(denom, bc2_sqrt, out=denom)
+                    np.add(denom, eps, out=denom)
+                    np.multiply(m, -step_size, out=u)          # p += -step_size * m / denom
+                    np.divide(u, denom, out=u)
+                    np.add(d, u, out=d)
+                    p._vc.value += 1
+
+            self._update_all(update, items)
         return loss

@@ -11,6 +11,7 @@ default float dtype, `exp_avg`, `momentum_buffer` ...), so `state_dict()` has to
 import functools
 import warnings
 from collections import OrderedDict, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from copy import deepcopy
 from itertools import chain
 
@@ -236,11 +237,12 @@ class Optimizer:
         with enable_grad():
             return closure()
 
-    def _buf(self, like, slot=0, dtype=None):
+    def _buf(self, like, slot=0, dtype=None, worker=0):
         """A scratch array shaped (and typed, unless `dtype`) like `like`: a view into one flat
-        buffer per (dtype, slot) that every parameter reuses, so a step allocates nothing."""
+        buffer per (worker, dtype, slot) that every parameter reuses, so a step allocates
+        nothing. Each worker thread of `_update_all` has buffers of its own."""
         dtype = like.dtype if dtype is None else np.dtype(dtype)
-        key = (dtype, slot)
+        key = (worker, dtype, slot)
         flat = self._scratch.get(key)
         n = like.size
         if flat is None or flat.size < n:
@@ -248,15 +250,38 @@ class Optimizer:
             self._scratch[key] = flat
         return flat[:n].reshape(like.shape)
 
-    def _grad(self, g, d, maximize, weight_decay):
+    def _grad(self, g, d, maximize, weight_decay, buf=None):
         """The gradient the update uses: negated for `maximize`, plus `weight_decay * param`
-        (torch's `grad.add(param, alpha=weight_decay)`); the caller's grad is never written."""
+        (torch's `grad.add(param, alpha=weight_decay)`); the caller's grad is never written.
+        `buf` is the scratch getter to use (`self._buf` unless given)."""
+        buf = self._buf if buf is None else buf
         if maximize:
-            g = np.negative(g, out=self._buf(g, 0))
+            g = np.negative(g, out=buf(g, 0))
         if weight_decay != 0:
-            t = np.multiply(d, weight_decay, out=self._buf(g, 1))
-            g = np.add(g, t, out=self._buf(g, 0))
+            t = np.multiply(d, weight_decay, out=buf(g, 1))
+            g = np.add(g, t, out=buf(g, 0))
         return g
+
+    def _update_all(self, update, items):
+        """Call `update(part, buf)` on the list `items` (tuples whose first entry is a parameter),
+        where `buf(like, slot, dtype=None)` hands out scratch arrays as `self._buf` does.
+
+        For a big step (`_PARALLEL_MIN` elements or more, two threads allowed by
+        `ember.set_num_threads`) the list is cut in two halves of about equal size, the second
+        updated on a helper thread while this one does the first. NumPy releases the GIL inside
+        its ufuncs, so the two halves run on two cores, much as torch's kernels split each
+        tensor over its threads. Every element goes through the same ufunc calls in either
+        case, so the result is bit-identical to the serial loop. Each half has scratch buffers of
+        its own; parameters that share memory (or appear twice) keep the serial loop."""
+        cut = _halfway(items) if _two_threads_allowed() else None
+        if cut is None:
+            update(items, self._buf)
+            return
+        second = _pool().submit(update, items[cut:], functools.partial(self._buf, worker=1))
+        try:
+            update(items[:cut], self._buf)
+        finally:
+            second.result()   # waits for the helper thread, and re-raises its error if any
 
     # -----------------------------------------------------------------------------------------
     # Hooks
@@ -355,6 +380,49 @@ class Optimizer:
         self.__setstate__({"state": state, "param_groups": param_groups})
         for post_hook in self._optimizer_load_state_dict_post_hooks.values():
             post_hook(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# Two threads for big steps (see Optimizer._update_all)
+
+_PARALLEL_MIN = 1 << 18   # elements in a step below which a thread hand-off costs more than it
+                          # saves (a step over a few small tensors takes microseconds)
+_POOL = None
+
+
+def _pool():
+    """One persistent helper thread, started on first use."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(1, thread_name_prefix="ember-optim")
+    return _POOL
+
+
+def _two_threads_allowed():
+    import ember   # at call time: ember imports this module while it starts up
+    return ember.get_num_threads() >= 2
+
+
+def _halfway(items):
+    """The index that cuts `items` (first entry of each: a parameter) into two halves of about
+    equal element counts, or None when the step is too small to split or when two parameters
+    share memory (they must then be updated one after the other, as the serial loop does)."""
+    if len(items) < 2:
+        return None
+    sizes, roots = [], set()
+    for item in items:
+        a = item[0]._data
+        roots.add(id(a if a.base is None else a.base))   # a view's base is the array it views
+        sizes.append(a.size)
+    total = sum(sizes)
+    if total < _PARALLEL_MIN or len(roots) < len(items):
+        return None
+    done = 0
+    for i, n in enumerate(sizes):
+        done += n
+        if 2 * done >= total:
+            return max(1, min(i + 1, len(items) - 1))   # both halves non-empty
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

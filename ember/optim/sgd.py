@@ -43,27 +43,33 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum = _scalar(group["lr"]), group["momentum"]
             damp, nesterov = group["dampening"], group["nesterov"]
-            for p, g in _grads(group):
-                d = p._data
-                g = self._grad(g, d, group["maximize"], _scalar(group["weight_decay"]))
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        state["momentum_buffer"] = Tensor._make(g.copy())
-                        b = state["momentum_buffer"]._data
-                    else:
-                        b = buf._data
-                        np.multiply(b, momentum, out=b)
-                        if damp != 0:
-                            np.add(b, np.multiply(g, 1 - damp, out=self._buf(g, 1)), out=b)
+            maximize, wd = group["maximize"], _scalar(group["weight_decay"])
+            # state (only kept with momentum) is created here, in parameter order, as torch does
+            items = [(p, g, self.state[p] if momentum != 0 else None) for p, g in _grads(group)]
+
+            def update(items, buf):
+                for p, g, state in items:
+                    d = p._data
+                    g = self._grad(g, d, maximize, wd, buf)
+                    if momentum != 0:
+                        b = state.get("momentum_buffer")
+                        if b is None:                          # first step: b = g
+                            state["momentum_buffer"] = Tensor._make(g.copy())
+                            b = state["momentum_buffer"]._data
+                        else:                                  # b = momentum b + (1 - damp) g
+                            b = b._data
+                            np.multiply(b, momentum, out=b)
+                            if damp != 0:
+                                np.add(b, np.multiply(g, 1 - damp, out=buf(g, 1)), out=b)
+                            else:
+                                np.add(b, g, out=b)
+                        if nesterov:
+                            t = np.multiply(b, momentum, out=buf(g, 1))
+                            g = np.add(g, t, out=t)
                         else:
-                            np.add(b, g, out=b)
-                    if nesterov:
-                        t = np.multiply(b, momentum, out=self._buf(g, 1))
-                        g = np.add(g, t, out=t)
-                    else:
-                        g = b
-                np.add(d, np.multiply(g, -lr, out=self._buf(g, 1)), out=d)
-                p._vc.value += 1
+                            g = b
+                    np.add(d, np.multiply(g, -lr, out=buf(g, 1)), out=d)
+                    p._vc.value += 1
+
+            self._update_all(update, items)
         return loss

@@ -2,7 +2,8 @@
 
 The input projections of all time steps are one GEMM per layer and direction
 (x @ W_ih^T + b_ih over (T*B, in)); only the hidden-to-hidden product runs inside the Python
-loop over time steps. Gates follow torch's layouts: LSTM (i, f, g, o), GRU (r, z, n) with
+loop over time steps. An LSTM layer's whole time loop is one op (`_ops/recurrent.py`); RNN and
+GRU steps are recorded op by op. Gates follow torch's layouts: LSTM (i, f, g, o), GRU (r, z, n) with
 n = tanh(W_in x + b_in + r * (W_hn h + b_hn)). Packed sequences run on the padded batch with
 each sequence's state frozen after its length, so reverse directions start at each
 sequence's own last element.
