@@ -253,3 +253,31 @@ HALF_FNS = [
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_half_precision(name, fn, dtype):
     check(fn, [(3, 4)], dtype)
+
+
+@pytest.mark.parametrize("name", ["relu", "hardtanh", "relu6", "threshold"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+def test_piecewise_grad_masks_non_finite_and_double_backward(name, dtype):
+    """The masked gradient is torch's where(): NaN/inf upstream values outside the mask become
+    +0 (not NaN, not -0), and the double backward masks the same way."""
+    fns = {"relu": lambda F, x: F.relu(x), "hardtanh": lambda F, x: F.hardtanh(x, -0.5, 0.5),
+           "relu6": lambda F, x: F.relu6(x), "threshold": lambda F, x: F.threshold(x, 0.1, 2.0)}
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 50))
+    up = rng.standard_normal((4, 50))
+    up[0, :10] = np.nan
+    up[1, :10] = -np.inf
+    up[2, :10] = -1.0
+    results = []
+    for lib in (torch, ember):
+        edt = getattr(lib, str(dtype).split(".")[1])
+        tx = lib.tensor(x, dtype=edt, requires_grad=True)
+        tu = lib.tensor(up, dtype=edt, requires_grad=True)
+        y = fns[name](lib.nn.functional, tx)
+        (g,) = lib.autograd.grad(y, tx, tu, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), tu)
+        results.append((g.detach().numpy().astype(np.float64), gg.detach().numpy()))
+    (tg, tgg), (eg, egg) = results
+    np.testing.assert_array_equal(np.signbit(tg), np.signbit(eg))
+    np.testing.assert_array_equal(tg, eg)
+    np.testing.assert_array_equal(tgg, egg)

