@@ -388,3 +388,139 @@ def test_step_allocates_no_new_state_arrays():
     assert p._data is data
     assert ids == {k: id(v._data) for k, v in opt.state[p].items()}
     assert scratch == {k: id(v) for k, v in opt._scratch.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Optimizers in a training loop: clipping, gradient accumulation, two threads
+
+
+def _model_pair(seed=0):
+    """The same small MLP in torch and ember (torch's initial weights copied)."""
+    from nn_helpers import copy_state
+    torch.manual_seed(seed)
+    tm = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    em = ember.nn.Sequential(ember.nn.Linear(6, 8), ember.nn.Tanh(), ember.nn.Linear(8, 3))
+    copy_state(tm, em)
+    return tm, em
+
+
+def _compare_models(tm, em, what, grads=False):
+    from oracle import assert_close
+    for (name, tp), ep in zip(tm.named_parameters(), em.parameters()):
+        assert_close(tp.detach(), ep.detach(), rtol=1e-5, atol=1e-6, what=f"{what}: {name}")
+        if grads:
+            assert_close(tp.grad, ep.grad, rtol=1e-5, atol=1e-6, what=f"{what}: {name}.grad")
+
+
+@pytest.mark.parametrize("norm_type", [2.0, float("inf")])
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)),
+                                     ("Adam", dict(lr=0.05)),
+                                     ("AdamW", dict(lr=0.05, amsgrad=True))])
+def test_clip_grad_norm_then_step(name, kw, norm_type):
+    """zero_grad, backward, clip_grad_norm_, step, for several steps: the returned total norms
+    and the parameters follow torch's (clipping is active on some steps, not on others)."""
+    from oracle import assert_close
+    tm, em = _model_pair()
+    to = getattr(torch.optim, name)(tm.parameters(), **kw)
+    eo = getattr(ember.optim, name)(em.parameters(), **kw)
+    rng = np.random.default_rng(0)
+    max_norm = 1.0 if norm_type == 2.0 else 0.3
+    clipped = []
+    for step in range(8):
+        x = rng.standard_normal((5, 6)).astype(np.float32) * (3 if step % 2 else 0.3)
+        y = rng.standard_normal((5, 3)).astype(np.float32)
+        norms = []
+        for lib, m, opt in ((torch, tm, to), (ember, em, eo)):
+            opt.zero_grad()
+            loss = ((m(lib.tensor(x)) - lib.tensor(y)) ** 2).mean()
+            loss.backward()
+            norms.append(lib.nn.utils.clip_grad_norm_(m.parameters(), max_norm, norm_type))
+            opt.step()
+        assert_close(norms[0], norms[1], rtol=1e-5, what=f"step {step}: total norm")
+        clipped.append(float(norms[0]) > max_norm)
+        _compare_models(tm, em, f"step {step}")
+    assert any(clipped) and not all(clipped)
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+                                     ("AdamW", dict(lr=0.01, weight_decay=0.1))])
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_gradient_accumulation_micro_batches(name, kw, set_to_none):
+    """Three backward calls on micro-batches (loss / 3 each) before every step: the grads are
+    summed into .grad as in torch, and the parameters follow torch's."""
+    tm, em = _model_pair(1)
+    to = getattr(torch.optim, name)(tm.parameters(), **kw)
+    eo = getattr(ember.optim, name)(em.parameters(), **kw)
+    rng = np.random.default_rng(1)
+    for step in range(4):
+        batches = [(rng.standard_normal((4, 6)).astype(np.float32),
+                    rng.standard_normal((4, 3)).astype(np.float32)) for _ in range(3)]
+        for lib, m, opt in ((torch, tm, to), (ember, em, eo)):
+            opt.zero_grad(set_to_none=set_to_none)
+            for x, y in batches:
+                loss = ((m(lib.tensor(x)) - lib.tensor(y)) ** 2).mean() / len(batches)
+                loss.backward()
+        _compare_models(tm, em, f"step {step} before the update", grads=True)
+        to.step()
+        eo.step()
+        _compare_models(tm, em, f"step {step}")
+
+
+@pytest.mark.parametrize("case", [
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1, maximize=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True)),
+], ids=_ids)
+def test_two_threads_bit_identical(case, monkeypatch):
+    """A big step updates the parameter list in two halves on two threads; every parameter and
+    state tensor is bit-identical to the serial loop's, and the state keeps parameter order."""
+    name, kw = case
+    from ember.optim import optimizer as opt_mod
+    monkeypatch.setattr(opt_mod, "_PARALLEL_MIN", 0)   # split even these small tensors
+    cuts = []
+    halfway = opt_mod._halfway
+    monkeypatch.setattr(opt_mod, "_halfway", lambda items: cuts.append(halfway(items)) or
+                        cuts[-1])
+    shapes = [(30, 20), (7,), (50,), (), (4, 5, 6)]
+    results = []
+    threads = ember.get_num_threads()
+    try:
+        for n in (1, 2):
+            ember.set_num_threads(n)
+            rng = np.random.default_rng(0)
+            ps = [ember.nn.Parameter(ember.tensor(rng.standard_normal(s).astype(np.float32)))
+                  for s in shapes]
+            opt = getattr(ember.optim, name)(ps, **kw)
+            for _ in range(5):
+                for p in ps:
+                    p.grad = ember.tensor(rng.standard_normal(p.shape).astype(np.float32))
+                opt.step()
+            results.append((ps, opt.state_dict()))
+    finally:
+        ember.set_num_threads(threads)
+    assert cuts and all(c is not None for c in cuts)   # the two-thread path did run
+    (p1, sd1), (p2, sd2) = results
+    for a, b in zip(p1, p2):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    stateless = name == "SGD" and not kw.get("momentum")
+    assert list(sd1["state"]) == list(sd2["state"]) == ([] if stateless else
+                                                         list(range(len(shapes))))
+    for i, st in sd1["state"].items():
+        assert list(st) == list(sd2["state"][i])
+        for k, v in st.items():
+            np.testing.assert_array_equal(v.numpy(), sd2["state"][i][k].numpy(), err_msg=k)
+
+
+def test_two_threads_only_for_big_steps_over_separate_memory():
+    from ember.optim.optimizer import _PARALLEL_MIN, _halfway
+    big = [(ember.nn.Parameter(ember.zeros(_PARALLEL_MIN // 2)),) for _ in range(3)]
+    assert _halfway(big) == 2                               # halves by element count
+    assert _halfway(big[:1]) is None                        # one parameter: nothing to split
+    assert _halfway([(ember.nn.Parameter(ember.zeros(10)),)] * 2) is None   # too small
+    assert _halfway(big + big[:1]) is None                  # the same parameter twice
+    base = ember.zeros(2 * _PARALLEL_MIN)
+    views = [(ember.nn.Parameter(base[:_PARALLEL_MIN]),), (ember.nn.Parameter(base[1:]),)]
+    assert _halfway(views) is None                          # views of one array: serial

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ember._ops._helpers import inplace as _write_inplace
+from ember._ops.reduction import LogSoftmax, Softmax
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -500,44 +501,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 # ---------------------------------------------------------------------------------------------
 # softmax family (nn.functional's forms; dim is required there, implicit dim warns)
 
-class Softmax(ArrayFunction):
-    """exp(x - max) / sum; backward y * (g - sum(g * y))."""
-
-    def forward(ctx, a, *, dim):
-        ctx.dim = dim
-        if a.size == 0:
-            out = a.copy()
-            ctx.save_for_backward(out)
-            return out
-        e = np.exp(a - np.max(a, axis=dim, keepdims=True))
-        out = np.asarray(e / np.sum(e, axis=dim, keepdims=True))
-        ctx.save_for_backward(out)
-        return np.asarray(out)
-
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        gy = grad * y
-        return gy - y * gy.sum(ctx.dim, keepdim=True)
-
-
-class LogSoftmax(ArrayFunction):
-    """x - max - log(sum(exp(x - max))); backward g - exp(y) * sum(g)."""
-
-    def forward(ctx, a, *, dim):
-        ctx.dim = dim
-        if a.size == 0:
-            out = a.copy()
-            ctx.save_for_backward(out)
-            return out
-        shifted = a - np.max(a, axis=dim, keepdims=True)
-        out = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True)))
-        ctx.save_for_backward(out)
-        return np.asarray(out)
-
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True)
-
+# (Softmax and LogSoftmax are reduction.py's ops; nn's forms below only parse dim.)
 
 def _softmax_dim(ndim, name):
     import warnings
