@@ -353,28 +353,14 @@ class ArrayFunction(FunctionCtx, Node):
             return _record_small(ctx, inputs, params)
 
         # Recording: one pass over the inputs gives the edges, what backward needs, metadata.
-        needs, arrays, edges, metas = [], [], [], []
-        for x in inputs:
-            if isinstance(x, Tensor):
-                arrays.append(x._data)
-                if x._requires_grad:
-                    needs.append(True)
-                    fn = x.grad_fn
-                    edges.append((fn, x._output_nr) if fn is not None else (accumulator_of(x), 0))
-                    metas.append((x._data.shape, x._data.dtype))
-                    continue
-            else:
-                arrays.append(x)
-            needs.append(False)
-            edges.append((None, 0))
-            metas.append(None)
-        ctx.needs_input_grad = tuple(needs)
+        arrays, edges, metas = zip(*[_input_edge(x) for x in inputs])
+        ctx.needs_input_grad = tuple(m is not None for m in metas)
         try:
             out = ctx.forward(*arrays, **params)
         except ValueError as exc:
             raise _broadcast_error(exc, inputs) from None
-        ctx.next_functions = tuple(edges)
-        ctx._input_meta = tuple(metas)
+        ctx.next_functions = edges
+        ctx._input_meta = metas
         non_diff = ctx._non_differentiable
         wrap = inputs[0]._view_of if cls._view else Tensor._make
         if type(out) is tuple:
@@ -415,20 +401,23 @@ class ArrayFunction(FunctionCtx, Node):
 _NO_EDGE = (None, 0)
 
 
-def _record_small(ctx, inputs, params):
-    """ArrayFunction.apply's recording path for one or two inputs and a non-view result: the
-    general path below unrolled (this is most recorded ops, so it is worth ~1 us an op)."""
-    x = inputs[0]
+def _input_edge(x):
+    """(backend value, graph edge, (shape, dtype) or None) of one op input: the edge leads to
+    the node that made x (or its AccumulateGrad); inputs that need no gradient get no edge."""
     if isinstance(x, Tensor):
         a = x._data
         if x._requires_grad:
             fn = x.grad_fn
-            ex = (fn, x._output_nr) if fn is not None else (accumulator_of(x), 0)
-            mx = (a.shape, a.dtype)
-        else:
-            ex, mx = _NO_EDGE, None
-    else:
-        a, ex, mx = x, _NO_EDGE, None
+            return (a, (fn, x._output_nr) if fn is not None else (accumulator_of(x), 0),
+                    (a.shape, a.dtype))
+        return a, _NO_EDGE, None
+    return x, _NO_EDGE, None
+
+
+def _record_small(ctx, inputs, params):
+    """ArrayFunction.apply's recording path for one or two inputs and a non-view result: the
+    general path below without its lists (this is most recorded ops)."""
+    a, ex, mx = _input_edge(inputs[0])
     try:
         if len(inputs) == 1:
             ctx.needs_input_grad = (mx is not None,)
@@ -436,17 +425,7 @@ def _record_small(ctx, inputs, params):
             ctx.next_functions = (ex,)
             ctx._input_meta = (mx,)
         else:
-            y = inputs[1]
-            if isinstance(y, Tensor):
-                b = y._data
-                if y._requires_grad:
-                    fn = y.grad_fn
-                    ey = (fn, y._output_nr) if fn is not None else (accumulator_of(y), 0)
-                    my = (b.shape, b.dtype)
-                else:
-                    ey, my = _NO_EDGE, None
-            else:
-                b, ey, my = y, _NO_EDGE, None
+            b, ey, my = _input_edge(inputs[1])
             ctx.needs_input_grad = (mx is not None, my is not None)
             out = ctx.forward(a, b, **params) if params else ctx.forward(a, b)
             ctx.next_functions = (ex, ey)
@@ -487,29 +466,14 @@ def record_binary(op, x, y):
     or a Python number, one floating output that requires grad. _record_small without the
     cases these operands cannot have (the hot path of every training step's arithmetic)."""
     ctx = _new(op)
-    a = x._data
-    if x._requires_grad:
-        fn = x.grad_fn
-        ex = (fn, x._output_nr) if fn is not None else (accumulator_of(x), 0)
-        mx = (a.shape, a.dtype)
-    else:
-        ex = mx = None
-    if type(y) is Tensor or isinstance(y, Tensor):
-        b = y._data
-        if y._requires_grad:
-            fn = y.grad_fn
-            ey = (fn, y._output_nr) if fn is not None else (accumulator_of(y), 0)
-            my = (b.shape, b.dtype)
-        else:
-            ey = my = None
-    else:
-        b, ey, my = y, None, None
+    a, ex, mx = _input_edge(x)
+    b, ey, my = _input_edge(y)
     ctx.needs_input_grad = (mx is not None, my is not None)
     try:
         out = ctx.forward(a, b)
     except ValueError as exc:
         raise _broadcast_error(exc, (x, y)) from None
-    ctx.next_functions = (ex or _NO_EDGE, ey or _NO_EDGE)
+    ctx.next_functions = (ex, ey)
     ctx._input_meta = (mx, my)
     ctx._output_meta = None
     result = Tensor._make(out, True)
