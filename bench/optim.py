@@ -3,23 +3,28 @@ float32 each, torch vs ember, and the ratio ember/torch (target <= 1.0).
 
     python bench/optim.py [--one-thread]
 
-Both run their plain per-parameter loop (torch's default on CPU, foreach off).
+Both run their plain per-parameter loop (torch's default on CPU, foreach off). The machine
+may be shared: torch and ember take turns over several rounds and each keeps its best round, so
+that load from other processes hits both alike.
 """
 import time
 
 import numpy as np
 
 
-def _time(fn, number=20):
-    fn()
-    fn()
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / number)
-    return best * 1e3
+def _time(fns, number=20, rounds=5):
+    """Best ms per call of each function in `fns`, taking turns round by round."""
+    for fn in fns:   # warm up (first-step state allocation, caches)
+        fn()
+        fn()
+    best = [float("inf")] * len(fns)
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            best[i] = min(best[i], (time.perf_counter() - t0) / number)
+    return [b * 1e3 for b in best]
 
 
 def _setup(lib, name, kw, arrays):
@@ -45,9 +50,7 @@ def main():
     print(f"{'optimizer step (100 x 100k f32)':34s} {'torch ms':>9s} {'ember ms':>9s} "
           f"{'ratio':>6s}")
     for label, name, kw in cases:
-        tt = _time(_setup(torch, name, kw, arrays))
-        ekw = dict(kw)
-        te = _time(_setup(ember, name, ekw, arrays))
+        tt, te = _time([_setup(torch, name, kw, arrays), _setup(ember, name, kw, arrays)])
         print(f"{label:34s} {tt:9.2f} {te:9.2f} {te / tt:6.2f}")
 
 
