@@ -189,6 +189,42 @@ def test_scaled_dot_product_attention(causal):
                 for i, s in enumerate([(2, 4, 8), (2, 5, 8), (2, 5, 6)])] + [fm])
 
 
+def test_sdpa_fully_masked_query_gives_zero():
+    """A query whose keys are all masked gets 0 output and 0 gradient in torch's SDPA (bool
+    mask all False, or a float mask of -inf), not softmax's NaN."""
+    rng = np.random.default_rng(1)
+    qkv = [rng.standard_normal(s).astype(np.float32) for s in [(2, 4, 8), (2, 5, 8), (2, 5, 6)]]
+    mask = rng.random((4, 5)) < 0.7
+    mask[:, 0] = True
+    mask[2] = False
+    check(lambda t, q, k, v, m: t.nn.functional.scaled_dot_product_attention(
+        q, k, v, attn_mask=m), inputs=qkv + [mask])
+    fm = np.where(mask, 0, -np.inf).astype(np.float32)
+    check(lambda t, q, k, v, m: t.nn.functional.scaled_dot_product_attention(
+        q, k, v, attn_mask=m.detach()), inputs=qkv + [fm])
+
+
+@pytest.mark.parametrize("need_weights", [False, True])
+def test_mha_fully_padded_batch_entry(need_weights):
+    """need_weights=False runs torch's SDPA (zeros for a fully padded entry); need_weights=True
+    computes the weights explicitly (NaN there, as torch)."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 5, 4)).astype(np.float32)
+    pad = np.zeros((2, 5), bool)
+    pad[1] = True
+    tm = torch.nn.MultiheadAttention(4, 2, batch_first=True)
+    em = ember.nn.MultiheadAttention(4, 2, batch_first=True)
+    em.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy())
+                        for k, v in tm.state_dict().items()})
+    outs = []
+    for lib, m in ((torch, tm), (ember, em)):
+        tx = lib.tensor(x)
+        outs.append(m(tx, tx, tx, key_padding_mask=lib.tensor(pad),
+                      need_weights=need_weights)[0].detach().numpy())
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6)
+    assert np.isnan(outs[1][1]).all() == need_weights
+
+
 def test_dropout_functional_args():
     check_raises(lambda t, x: t.nn.functional.dropout(x, 1.5), [(2, 3)])
     check(lambda t, x: t.nn.functional.dropout(x, 0.5, training=False), [(2, 3)])

@@ -193,6 +193,17 @@ def test_lazy_linear():
     assert type(m) is ember.nn.Linear and m.weight.shape == (3, 5) and y.shape == (2, 3)
 
 
+def test_uninitialized_parameter_repr_and_materialize():
+    for lib in (torch, ember):
+        m = lib.nn.LazyLinear(3)
+        assert repr(m.weight) == "<UninitializedParameter>"
+        assert repr(m) == "LazyLinear(in_features=0, out_features=3, bias=True)"
+        p = lib.nn.parameter.UninitializedParameter()
+        p.materialize((2, 4), dtype=lib.float64)
+        assert type(p) is lib.nn.Parameter and tuple(p.shape) == (2, 4)
+        assert p.dtype == lib.float64 and p.requires_grad
+
+
 def test_weight_functional_errors():
     for fn in (lambda t: t.nn.functional.linear(t.ones(2, 3), t.ones(4, 5)),
                lambda t: t.nn.functional.layer_norm(t.ones(2, 3), (4,)),

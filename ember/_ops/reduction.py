@@ -864,16 +864,26 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 
 
 class Softmax(ArrayFunction):
-    """exp(x - max) / sum along dim; backward from the saved output y * (g - sum(g * y))."""
+    """exp(x - max) / sum along dim; backward from the saved output y * (g - sum(g * y)).
+    safe=True (attention's softmax in torch's SDPA) gives 0 instead of NaN for a slice that is
+    entirely -inf (a query with every key masked); its gradient is then 0 too."""
 
-    def forward(ctx, a, *, dim):
+    def forward(ctx, a, *, dim, safe=False):
         ctx.dim = dim
         if a.size == 0:
             out = a.copy()
             ctx.save_for_backward(out)
             return out
-        e = np.exp(a - np.max(a, axis=dim, keepdims=True))
-        out = np.asarray(e / np.sum(e, axis=dim, keepdims=True))
+        top = np.max(a, axis=dim, keepdims=True)
+        if safe:
+            dead = top == -np.inf
+            if dead.any():
+                top = np.where(dead, 0, top)   # exp(-inf - 0) = 0 everywhere in the slice
+        e = np.exp(a - top)
+        total = np.sum(e, axis=dim, keepdims=True)
+        if safe:
+            total[total == 0] = 1
+        out = np.asarray(e / total)
         ctx.save_for_backward(out)
         return out
 

@@ -280,7 +280,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             scores = scores + attn_mask
         else:
             scores = _masked_fill(scores, ~attn_mask._data)
-    attn = _Softmax.apply(scores, dim=scores.dim() - 1)
+    attn = _Softmax.apply(scores, dim=scores.dim() - 1, safe=True)
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, True)
     return attn @ value
@@ -389,7 +389,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     scores = (q * (1.0 / math.sqrt(head_dim))) @ k.transpose(1, 2)
     if attn_mask is not None:
         scores = scores + attn_mask
-    weights = _Softmax.apply(scores, dim=2)
+    # torch runs SDPA when the weights are not returned: fully masked queries give 0, not NaN
+    weights = _Softmax.apply(scores, dim=2, safe=not need_weights)
     if dropout_p > 0.0:
         weights = dropout(weights, p=dropout_p)
     out = weights @ v                                         # (N * H, L, hd)

@@ -35,7 +35,21 @@ class Parameter(Tensor):
 
 
 class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (lazy modules): `materialize(shape)` turns it
+    into a Parameter of that shape, uninitialised, in place."""
+
     __slots__ = ()
+    cls_to_become = Parameter
+
+    def __repr__(self):
+        return "<UninitializedParameter>"
+
+    def materialize(self, shape, device=None, dtype=None):
+        from ember._ops.creation import empty
+        data = empty(shape, dtype=dtype or self.dtype)
+        self._data = data._data
+        self._vc = data._vc
+        self.__class__ = self.cls_to_become
 
 
 class Buffer(Tensor):
