@@ -6,7 +6,7 @@ import torch
 
 import ember
 from module_oracle import check_module, ember_class
-from oracle import assert_close, make_array, to_ember, to_torch
+from oracle import assert_close, check_raises, make_array, to_ember, to_torch
 
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
@@ -64,6 +64,25 @@ def test_packed_sequence(name):
                  call=call, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("kwargs,shape", [
+    (dict(proj_size=3), (5, 2, 4)),
+    (dict(proj_size=2, num_layers=2, bidirectional=True), (4, 3, 4)),
+    (dict(proj_size=3, batch_first=True, bias=False), (2, 5, 4)),
+])
+def test_lstm_proj_size(kwargs, shape):
+    check_module("rnn", "LSTM", (4, 6), kwargs, [shape], rtol=1e-4, atol=1e-5)
+
+
+def test_lstm_proj_size_initial_state_and_errors():
+    check_module("rnn", "LSTM", (4, 6), dict(proj_size=3, num_layers=2),
+                 [(5, 2, 4), (2, 2, 3), (2, 2, 6)], call=lambda m, x, h, c: m(x, (h, c)),
+                 rtol=1e-4, atol=1e-5)
+    for hc in [((2, 2, 6), (2, 2, 6)), ((2, 2, 3), (2, 2, 3))]:
+        check_raises(lambda t, x, h, c: t.nn.LSTM(4, 6, 2, proj_size=3)(x, (h, c)),
+                     [(5, 2, 4), *hc])
+    check_raises(lambda t: t.nn.GRU(4, 6, proj_size=2), [])
+
+
 def test_rnn_errors():
     m = ember_class("rnn", "LSTM")(4, 6)
     with pytest.raises(RuntimeError):
@@ -74,7 +93,8 @@ def test_rnn_errors():
         ember_class("rnn", "GRU")(4, 6, dropout=1.5)
 
 
-@pytest.mark.parametrize("kwargs", [{}, dict(num_layers=2, bidirectional=True)])
+@pytest.mark.parametrize("kwargs", [{}, dict(num_layers=2, bidirectional=True),
+                                    dict(proj_size=2)])
 def test_lstm_double_backward(kwargs):
     """create_graph=True through the fused LSTM layer: the gradient of an input-gradient norm
     reaches the weights as torch's does."""
@@ -83,7 +103,7 @@ def test_lstm_double_backward(kwargs):
     em = ember_class("rnn", "LSTM")(3, 4, **kwargs).double()
     em.load_state_dict({k: to_ember(v.detach().numpy()) for k, v in tm.state_dict().items()})
     x = make_array((5, 2, 3), "float64", rng)
-    up = make_array((5, 2, 4 * (2 if kwargs else 1)), "float64", rng)
+    up = make_array(tuple(tm(to_torch(x))[0].shape), "float64", rng)
     grads = []
     for lib, m, tx in ((torch, tm, to_torch(x, True)), (ember, em, to_ember(x, True))):
         with torch.backends.mkldnn.flags(enabled=False):   # torch's differentiable path

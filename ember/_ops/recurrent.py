@@ -24,24 +24,26 @@ def _sigmoid_(a):
         a[...] = np.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def lstm_step(xw, h, c, w_hh, b_hh):
-    """One LSTM step in Tensor ops (gates i, f, g, o as torch lays them out): (h', c')."""
+def lstm_step(xw, h, c, w_hh, b_hh, w_hr=None):
+    """One LSTM step in Tensor ops (gates i, f, g, o as torch lays them out): (h', c').
+    With a projection w_hr (proj_size > 0), h' = (o * tanh(c')) w_hr^T."""
     gates = xw + h.matmul(w_hh.t())
     if b_hh is not None:
         gates = gates + b_hh
     i, f, g, o = gates.chunk(4, 1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    return o.sigmoid() * c.tanh(), c
+    h = o.sigmoid() * c.tanh()
+    return (h if w_hr is None else h.matmul(w_hr.t())), c
 
 
-def lstm_sequence(xw, h, c, w_hh, b_hh, reverse=False, masks=None):
+def lstm_sequence(xw, h, c, w_hh, b_hh, w_hr=None, reverse=False, masks=None):
     """The LSTM layer in Tensor ops, step by step: (y (T, B, H), h_T, c_T). `masks` (T, B, 1)
     of 0/1 freezes each finished sequence's state and zeroes its outputs (packed batches)."""
     import ember
     T = xw.shape[0]
     ys = [None] * T
     for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        hn, cn = lstm_step(xw[t], h, c, w_hh, b_hh)
+        hn, cn = lstm_step(xw[t], h, c, w_hh, b_hh, w_hr)
         if masks is not None:
             m = masks[t]
             hn = h + m * (hn - h)
@@ -57,19 +59,20 @@ class LSTMLayer(ArrayFunction):
     """One LSTM layer in one direction over a whole sequence.
 
     xw (T, B, 4H) holds x_t W_ih^T + b_ih for every step (one GEMM, done by the caller);
-    h0, c0 (B, H); w_hh (4H, H); b_hh (4H,) or None; masks (T, B, 1) or None as in
-    `lstm_sequence`. Returns (y (T, B, H), h_T, c_T). Saves the gate activations, tanh(c_t)
+    h0 (B, P), c0 (B, H); w_hh (4H, P); b_hh (4H,) or None; w_hr (P, H) projects the hidden
+    state when proj_size > 0 (else None, P = H); masks (T, B, 1) or None as in
+    `lstm_sequence`. Returns (y (T, B, P), h_T, c_T). Saves the gate activations, tanh(c_t)
     and the state entering each step: backward needs no recomputation.
     """
 
-    def forward(ctx, xw, h0, c0, w_hh, b_hh=None, *, reverse=False, masks=None):
+    def forward(ctx, xw, h0, c0, w_hh, b_hh=None, w_hr=None, *, reverse=False, masks=None):
         T, B, H4 = xw.shape
-        H = H4 // 4
+        H, P = H4 // 4, h0.shape[-1]
         acts = xw + b_hh if b_hh is not None else xw.copy()   # becomes the gate activations
         tanh_c = np.empty((T, B, H), xw.dtype)       # tanh of each step's new cell
-        h_in = np.empty((T, B, H), xw.dtype)         # the state entering each step
+        h_in = np.empty((T, B, P), xw.dtype)         # the state entering each step
         c_in = np.empty((T, B, H), xw.dtype)
-        y = np.empty((T, B, H), xw.dtype)
+        y = np.empty((T, B, P), xw.dtype)
         h, c = h0, c0
         w_t = w_hh.T
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
@@ -84,6 +87,8 @@ class LSTMLayer(ArrayFunction):
             cn += i * g
             np.tanh(cn, out=tanh_c[t])
             hn = o * tanh_c[t]
+            if w_hr is not None:
+                hn = np.matmul(hn, w_hr.T)
             if masks is not None:
                 m = masks[t]
                 hn = h + m * (hn - h)
@@ -94,13 +99,14 @@ class LSTMLayer(ArrayFunction):
             h, c = hn, cn
         ctx.reverse, ctx.masks = reverse, masks
         ctx.acts, ctx.tanh_c, ctx.h_in, ctx.c_in = acts, tanh_c, h_in, c_in
-        ctx.save_for_backward(xw, h0, c0, w_hh, b_hh)
+        ctx.save_for_backward(xw, h0, c0, w_hh, b_hh, w_hr)
         return y, np.asarray(h), np.asarray(c)
 
     def backward(ctx, gy, gh, gc):
-        xw, h0, c0, w_hh, b_hh = ctx.saved_tensors
+        saved = ctx.saved_tensors
         if _grad_state.enabled:   # create_graph: differentiate a Tensor-op replay
-            return _replay_grads(ctx, (gy, gh, gc), xw, h0, c0, w_hh, b_hh)
+            return _replay_grads(ctx, (gy, gh, gc), *saved)
+        w_hh, b_hh, w_hr = saved[3:]
         acts, tanh_c, c_in, masks = ctx.acts, ctx.tanh_c, ctx.c_in, ctx.masks
         T, B, H = tanh_c.shape
         i, f, g, o = (acts[..., k * H:(k + 1) * H] for k in range(4))
@@ -113,8 +119,10 @@ class LSTMLayer(ArrayFunction):
         ifg = np.stack((g * i * (1 - i), c_in * f * (1 - f), i * (1 - g * g)), 2)  # (T,B,3,H)
         o_factor = tanh_c * o * (1 - o)
         w = w_hh._data
+        proj = None if w_hr is None else w_hr._data
         gy, gh, gc = gy._data, gh._data.copy(), gc._data.copy()
         dgates = np.empty((T, B, 4, H), acts.dtype)   # gate by gate: (i, f, g) then o
+        g_out = None if proj is None else np.empty((T,) + gh.shape, gh.dtype)  # d projected h
         for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
             if masks is not None:   # h' = h + m (hn - h), y = h' m: m routes the gradient
                 m = masks[t]
@@ -124,6 +132,9 @@ class LSTMLayer(ArrayFunction):
                 gc *= m
             else:
                 gh += gy[t]
+            if proj is not None:   # h' = (o tanh(c')) w_hr^T
+                g_out[t] = gh
+                gh = np.matmul(gh, proj)
             d = dgates[t]
             gc += gh * to_c[t]
             np.multiply(gc[:, None, :], ifg[t], out=d[:, :3])
@@ -135,23 +146,25 @@ class LSTMLayer(ArrayFunction):
                 gc += keep_c
         dgates = dgates.reshape(T, B, 4 * H)
         flat = dgates.reshape(T * B, 4 * H)
-        g_w = (np.matmul(flat.T, ctx.h_in.reshape(T * B, H)) if ctx.needs_input_grad[3]
+        g_w = (np.matmul(flat.T, ctx.h_in.reshape(T * B, -1)) if ctx.needs_input_grad[3]
                else None)
         g_b = flat.sum(0) if b_hh is not None and ctx.needs_input_grad[4] else None
+        g_hr = None
+        if proj is not None and ctx.needs_input_grad[5]:
+            g_hr = np.matmul(g_out.reshape(T * B, -1).T, (o * tanh_c).reshape(T * B, H))
         wrap = Tensor._make
-        return (wrap(dgates), wrap(gh), wrap(gc), None if g_w is None else wrap(g_w),
-                None if g_b is None else wrap(g_b))
+        return (wrap(dgates), wrap(gh), wrap(gc),
+                *(None if a is None else wrap(a) for a in (g_w, g_b, g_hr)))
 
     def name(self):
         return "LstmBackward0"
 
 
-def _replay_grads(ctx, grads, xw, h0, c0, w_hh, b_hh):
+def _replay_grads(ctx, grads, *args):
     """Gradients of the layer as a differentiable graph (for create_graph=True): the forward
     replayed in Tensor ops on the saved inputs themselves, so higher-order gradients reach
     whatever those inputs were computed from."""
     import ember
-    args = (xw, h0, c0, w_hh, b_hh)
     wanted = [t for t in args if t is not None and t.requires_grad]
     masks = None if ctx.masks is None else Tensor._make(ctx.masks)
     outs = lstm_sequence(*args, reverse=ctx.reverse, masks=masks)
@@ -159,6 +172,6 @@ def _replay_grads(ctx, grads, xw, h0, c0, w_hh, b_hh):
     return tuple(next(got) if t is not None and t.requires_grad else None for t in args)
 
 
-def lstm_layer(xw, h0, c0, w_hh, b_hh=None, reverse=False, masks=None):
+def lstm_layer(xw, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, masks=None):
     """(y, h_T, c_T) of one LSTM layer and direction (see `LSTMLayer`)."""
-    return LSTMLayer.apply(xw, h0, c0, w_hh, b_hh, reverse=reverse, masks=masks)
+    return LSTMLayer.apply(xw, h0, c0, w_hh, b_hh, w_hr, reverse=reverse, masks=masks)

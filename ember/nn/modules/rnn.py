@@ -53,8 +53,8 @@ def _gru_step(xw, h, w_hh, b_hh):
 
 
 class RNNBase(Module):
-    """Parameters weight_ih_l{k}[_reverse], weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, all
-    U(-1/sqrt(hidden), 1/sqrt(hidden))."""
+    """Parameters weight_ih_l{k}[_reverse], weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k} (and
+    weight_hr_l{k} for an LSTM with proj_size > 0), all U(-1/sqrt(hidden), 1/sqrt(hidden))."""
 
     __constants__ = ["mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first",
                      "dropout", "bidirectional", "proj_size"]
@@ -78,8 +78,8 @@ class RNNBase(Module):
                              "projections")
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
-        if proj_size:
-            raise NotImplementedError("LSTM(proj_size>0) is not implemented in ember")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if dropout > 0 and num_layers == 1:
             import warnings
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
@@ -97,16 +97,20 @@ class RNNBase(Module):
         kw = _kw(device, dtype)
         G = _GATES[mode] * hidden_size
         D = 2 if bidirectional else 1
+        P = proj_size or hidden_size   # the size of h (the output) per direction
         self._flat_weights_names = []
         for layer in range(num_layers):
             for d in range(D):
-                in_size = input_size if layer == 0 else hidden_size * D
+                in_size = input_size if layer == 0 else P * D
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
                 names = [f"weight_ih{sfx}", f"weight_hh{sfx}"]
-                shapes = [(G, in_size), (G, hidden_size)]
+                shapes = [(G, in_size), (G, P)]
                 if bias:
                     names += [f"bias_ih{sfx}", f"bias_hh{sfx}"]
                     shapes += [(G,), (G,)]
+                if proj_size:
+                    names.append(f"weight_hr{sfx}")
+                    shapes.append((proj_size, hidden_size))
                 for n, s in zip(names, shapes):
                     setattr(self, n, Parameter(empty(s, **kw)))
                 self._flat_weights_names.extend(names)
@@ -144,7 +148,9 @@ class RNNBase(Module):
         sfx = f"_l{layer}" + ("_reverse" if d else "")
         b = (getattr(self, f"bias_ih{sfx}"), getattr(self, f"bias_hh{sfx}")) if self.bias else \
             (None, None)
-        return getattr(self, f"weight_ih{sfx}"), getattr(self, f"weight_hh{sfx}"), b[0], b[1]
+        w_hr = getattr(self, f"weight_hr{sfx}") if self.proj_size else None
+        return (getattr(self, f"weight_ih{sfx}"), getattr(self, f"weight_hh{sfx}"), b[0], b[1],
+                w_hr)
 
     def forward(self, input, hx=None):
         from ember.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
@@ -171,6 +177,7 @@ class RNNBase(Module):
         T, B = x.shape[0], x.shape[1]
         D = 2 if self.bidirectional else 1
         L, H = self.num_layers, self.hidden_size
+        P = self.proj_size or H
         lstm = self.mode == "LSTM"
         h0 = c0 = None
         if hx is not None:
@@ -185,13 +192,16 @@ class RNNBase(Module):
                 c0 = c0.unsqueeze(1) if c0 is not None else None
             if packed and input.sorted_indices is not None:
                 pass   # torch takes hx in the original batch order, as we do
-            expect = (L * D, B, H)
+            expect = (L * D, B, P)
             if tuple(h0.shape) != expect:
                 raise RuntimeError(f"Expected hidden size {expect}, got {list(h0.shape)}"
                                    if not lstm else f"Expected hidden[0] size {expect}, got "
                                    f"{list(h0.shape)}")
+            if lstm and tuple(c0.shape) != (L * D, B, H):
+                raise RuntimeError(f"Expected hidden[1] size {(L * D, B, H)}, got "
+                                   f"{list(c0.shape)}")
         if h0 is None:
-            h0 = ember.zeros(L * D, B, H, dtype=x.dtype)
+            h0 = ember.zeros(L * D, B, P, dtype=x.dtype)
         if lstm and c0 is None:
             c0 = ember.zeros(L * D, B, H, dtype=x.dtype)
         masks = None
@@ -204,7 +214,7 @@ class RNNBase(Module):
         for layer in range(L):
             outs = []
             for d in range(D):
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
                 # all time steps' input projections in one GEMM
                 xw = layer_in.reshape(T * B, -1).matmul(w_ih.t())
                 if b_ih is not None:
@@ -213,7 +223,7 @@ class RNNBase(Module):
                 h = h0[layer * D + d]
                 c = c0[layer * D + d] if lstm else None
                 if lstm:   # the whole time loop as one op
-                    y, h, c = lstm_layer(xw, h, c, w_hh, b_hh, reverse=bool(d),
+                    y, h, c = lstm_layer(xw, h, c, w_hh, b_hh, w_hr, reverse=bool(d),
                                          masks=None if masks is None else mask_array)
                     outs.append(y)
                     h_n.append(h)
