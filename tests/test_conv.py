@@ -29,6 +29,12 @@ CONV = [
     ("conv1d", (2, 3, 7), (4, 3, 3), dict(padding=5, dilation=2)),
     ("conv2d", (2, 2, 4, 4), (3, 2, 2, 2), dict(padding=3, dilation=2)),
     ("conv2d", (2, 3, 6, 7), (4, 3, 4, 2), dict(padding="same", dilation=(1, 2))),
+    # C * K >= 150: windows laid out channels-last (one tall GEMM)
+    ("conv2d", (2, 20, 6, 7), (5, 20, 3, 3), dict(stride=(2, 1), padding=(1, 2))),
+    ("conv2d", (2, 17, 7, 6), (3, 17, 4, 3), dict(padding="same", dilation=(2, 1))),
+    ("conv1d", (3, 64, 9), (4, 64, 3), dict(stride=2, dilation=2)),
+    ("conv3d", (1, 8, 4, 5, 4), (3, 8, 3, 3, 3), dict(padding=(1, 0, 2))),
+    ("conv2d", (16, 4, 4), (2, 16, 3, 3), dict(padding=4, dilation=2)),      # unbatched, wide pad
 ]
 
 
@@ -53,6 +59,8 @@ TRANSPOSED = [
     ("conv_transpose2d", (2, 3, 5, 4), (3, 2, 3, 3), dict(dilation=2, output_padding=1)),
     ("conv_transpose3d", (2, 3, 3, 4, 2), (3, 2, 2, 3, 3), dict(stride=2, padding=(0, 1, 0),
                                                                  dilation=(1, 2, 1))),
+    ("conv_transpose2d", (2, 24, 4, 5), (24, 3, 3, 3), dict(padding=1)),     # channels-last
+    ("conv_transpose2d", (2, 5, 4, 5), (5, 20, 3, 3), dict(stride=2, output_padding=1)),
 ]
 
 

@@ -4,11 +4,16 @@ Three array kernels do all the work, for any number of spatial dims:
 
 - `_conv_fwd(x, w)`: im2col through one strided view (`as_strided`, no copy) laid out as
   (N, C, *kernel, *out), one copy into a contiguous `cols` (N, g, C/g*K, P), then one batched
-  GEMM `w (g, O/g, C/g*K) @ cols` that lands directly in torch's (N, O, *out) layout.
+  GEMM `w (g, O/g, C/g*K) @ cols` that lands directly in torch's (N, O, *out) layout. With
+  many input channels the windows are laid out channels-last instead ((N*P, K*C), one tall
+  GEMM, see `_channels_last`).
 - `_conv_input_grad(gy, w)`: the GEMM `w^T @ gy` gives column gradients, then col2im adds them
   back with one strided slice-add per kernel position (a loop over kernel positions, never over
-  elements). This is also the forward of the transposed convolution.
-- `_conv_weight_grad(x, gy)`: `gy @ cols^T` batched over N, summed over N.
+  elements), channels-last when groups == 1; a stride-1 gradient with more input than output
+  channels runs as a full correlation instead. This is also the forward of the transposed
+  convolution.
+- `_conv_weight_grad(x, gy)`: `gy @ cols^T` batched over N, summed over N (one GEMM over all
+  N * P rows when cols are channels-last).
 
 The autograd ops are closed under differentiation, so double backward works: `Convolution`
 (forward or transposed) differentiates into `Convolution` and `ConvWeight`, and `ConvWeight`
@@ -94,12 +99,48 @@ def _over_batch(fn, N, work):
     return [first, second.result()]
 
 
+def _channels_last(C, ksize, groups):
+    """Whether im2col should lay windows out channels-last: rows of (N * P) output positions
+    by (K * C) taps, one plain GEMM with the weights. It needs a transposed copy of the input
+    but copies each tap as a run of C values and gives BLAS one tall GEMM instead of N short
+    ones, which wins once C * K is a few hundred (measured: C=6 K=25, C>=32 K=9)."""
+    return groups == 1 and C * math.prod(ksize) >= 150
+
+
+def _cols_last(x, ksize, stride, pads, dilation, out):
+    """Channels-last im2col: a contiguous (N * P, K * C) matrix, row = output position,
+    column = (kernel position, channel)."""
+    D = len(ksize)
+    N, C = x.shape[:2]
+    spatial = x.shape[2:]
+    xl = np.zeros((N,) + tuple(spatial[i] + pads[i][0] + pads[i][1] for i in range(D)) + (C,),
+                  x.dtype)
+    inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(pads, spatial))
+    xl[(slice(None),) + inner] = np.moveaxis(x, 1, -1)
+    st = xl.strides
+    view = as_strided(xl, (N,) + tuple(out) + tuple(ksize) + (C,),
+                      (st[0],) + tuple(st[1 + i] * stride[i] for i in range(D))
+                      + tuple(st[1 + i] * dilation[i] for i in range(D)) + (st[-1],),
+                      writeable=False)
+    return np.ascontiguousarray(view).reshape(N * math.prod(out), math.prod(ksize) * C)
+
+
 def _conv_fwd(x, w, stride, pads, dilation, groups, out=None):
     """y (N, O, *out) = sum over c, kernel of w[o, c, k] * x_pad[n, c, out * s + k * d]:
-    per batch half, one im2col copy and one batched GEMM straight into torch's layout."""
+    one im2col copy and GEMM; `cols` comes back for the weight gradient (2-D when laid out
+    channels-last, see `_channels_last`)."""
     N, C = x.shape[:2]
     O = w.shape[0]
     ksize = w.shape[2:]
+    if _channels_last(C, ksize, groups):
+        if out is None:
+            out = tuple(_out_size(x.shape[2 + i], ksize[i], stride[i], pads[i], dilation[i])
+                        for i in range(len(ksize)))
+        cols = _cols_last(x, ksize, stride, pads, dilation, out)
+        wm = np.moveaxis(w, 1, -1).reshape(O, -1)     # (O, K * C), taps in cols' order
+        y = np.dot(cols, wm.T)                        # (N * P, O)
+        y = np.moveaxis(y.reshape((N,) + tuple(out) + (O,)), -1, 1)
+        return np.ascontiguousarray(y), cols
     view, out = _cols_view(x, ksize, stride, pads, dilation, out)
     cols = np.empty(view.shape, x.dtype)
     P = math.prod(out)
@@ -117,24 +158,45 @@ def _conv_fwd(x, w, stride, pads, dilation, groups, out=None):
 
 def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
     """The gradient of `_conv_fwd` with respect to x (spatial size `in_spatial`). Positions no
-    window reaches get zero. Stride 1 runs as a full correlation with the flipped kernel
-    (`_full_correlation`: one im2col copy + one GEMM); other strides GEMM into column
-    gradients and scatter them back with `_col2im`."""
+    window reaches get zero. Three routes, by cost: channels-last column gradients and col2im
+    (`_input_grad_last`, groups == 1); for more input than output channels at stride 1, a full
+    correlation with the flipped kernel (`_full_correlation`); grouped convolutions GEMM per
+    group into column gradients and scatter them back with `_col2im`."""
+    N, O = gy.shape[:2]
+    C = w.shape[1] * groups
+    if groups == 1 and (C <= O or any(s != 1 for s in stride)):
+        return _input_grad_last(gy, w, in_spatial, stride, pads, dilation)
     if all(s == 1 for s in stride):
         return _full_correlation(gy, w, in_spatial, pads, dilation, groups)
-    N, O = gy.shape[:2]
     out = gy.shape[2:]
-    C = w.shape[1] * groups
     ksize = w.shape[2:]
-    P = math.prod(out)
     CgK = w.shape[1] * math.prod(ksize)
-    if groups == 1:
-        gcols = np.matmul(w.reshape(O, CgK).T, gy.reshape(N, O, P))
-    else:
-        wg = w.reshape(groups, O // groups, CgK)
-        gcols = np.matmul(wg.transpose(0, 2, 1), gy.reshape(N, groups, O // groups, P))
+    wg = w.reshape(groups, O // groups, CgK)
+    gcols = np.matmul(wg.transpose(0, 2, 1), gy.reshape(N, groups, O // groups, math.prod(out)))
     return _col2im(gcols.reshape((N, C) + tuple(ksize) + tuple(out)), in_spatial, stride, pads,
                    dilation)
+
+
+def _input_grad_last(gy, w, in_spatial, stride, pads, dilation):
+    """The input gradient (groups == 1) channels-last: one GEMM gives each output position's
+    tap gradients (N*P, K*C), then one strided add per kernel position puts them back into a
+    channels-last padded input (runs of C values). Cheaper than the full correlation when
+    C <= O (its im2col has K*O columns over every input position)."""
+    N, O = gy.shape[:2]
+    C = w.shape[1]
+    D = len(in_spatial)
+    ksize, out = w.shape[2:], gy.shape[2:]
+    g_rows = np.moveaxis(gy, 1, -1).reshape(-1, O)                    # (N*P, O)
+    gcols = np.dot(g_rows, np.moveaxis(w, 1, -1).reshape(O, -1))      # (N*P, K*C)
+    gcols = gcols.reshape((N,) + tuple(out) + tuple(ksize) + (C,))
+    padded = tuple(in_spatial[i] + pads[i][0] + pads[i][1] for i in range(D))
+    gxp = np.zeros((N,) + padded + (C,), gcols.dtype)
+    for kpos in np.ndindex(*ksize):
+        sl = tuple(slice(kpos[i] * dilation[i], kpos[i] * dilation[i] + stride[i] * (out[i] - 1)
+                         + 1, stride[i]) for i in range(D))
+        gxp[(slice(None),) + sl] += gcols[(slice(None),) * (1 + D) + kpos]
+    inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(pads, in_spatial))
+    return np.ascontiguousarray(np.moveaxis(gxp[(slice(None),) + inner], -1, 1))
 
 
 def _transposed_kernel(w, groups):
@@ -190,11 +252,17 @@ def _col2im(gcols, in_spatial, stride, pads, dilation):
 def _conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups, cols=None):
     """The gradient of `_conv_fwd` with respect to w: sum over n of gy_n @ cols_n^T."""
     N, O = gy.shape[:2]
-    if cols is None:
-        cols, _ = _cols(x, ksize, stride, pads, dilation, gy.shape[2:])
     P = math.prod(gy.shape[2:])
     C = x.shape[1]
     K = math.prod(ksize)
+    if _channels_last(C, ksize, groups):
+        if cols is None:
+            cols = _cols_last(x, ksize, stride, pads, dilation, gy.shape[2:])
+        g_rows = np.moveaxis(gy, 1, -1).reshape(N * P, O)
+        g = np.dot(g_rows.T, cols)                    # (O, K * C)
+        return np.moveaxis(g.reshape((O,) + tuple(ksize) + (C,)), -1, 1)
+    if cols is None:
+        cols, _ = _cols(x, ksize, stride, pads, dilation, gy.shape[2:])
     Cg = C // groups
     gyg = gy.reshape(N, groups, O // groups, P)
     colsg = cols.reshape(N, groups, Cg * K, P)
