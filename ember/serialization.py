@@ -665,11 +665,13 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
             raise RuntimeError(f"Parent directory {folder} does not exist.")
         name = os.path.splitext(os.path.basename(path))[0]
         tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+        replacing = os.path.lexists(path)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with open(fd, "wb") as out:
                 _write(out, name, pkl, table, _use_new_zipfile_serialization,
-                       _disable_byteorder_record, pickle_protocol, _writeback_starter(fd))
+                       _disable_byteorder_record, pickle_protocol,
+                       _writeback_starter(fd) if replacing else None)
             # No fsync (torch does none either): the rename is atomic for other processes
             # and for an interrupted save, but a power cut soon after may lose the new file.
             os.replace(tmp, path)
@@ -701,11 +703,11 @@ def _writeback_starter(fd):
     """A function (offset, size) that asks the kernel to start writing that byte range of fd
     to disk without waiting for it (Linux's sync_file_range), or None elsewhere.
 
-    save replaces the old file by renaming the finished temporary file over it, and ext4 (like
-    other filesystems guarding against empty files after a crash) then starts writeback of the
-    whole new file inside the rename, which for a large checkpoint took as long as writing it.
-    Starting writeback of each large record right after writing it moves that work to where
-    the writer would otherwise wait for the checksum thread, and the rename finds little left."""
+    save replaces an existing file by renaming the finished temporary file over it, and ext4
+    and btrfs (guarding against empty files after a crash) then start writeback of the whole
+    new file inside the rename, which for a large checkpoint took about as long as writing it.
+    Starting writeback as the records are written moves that work to where the writer would
+    otherwise wait for the checksum thread, so the rename finds little left to do."""
     global _sync_file_range
     if _sync_file_range is None:
         _sync_file_range = False
@@ -734,10 +736,12 @@ class _AlignedZip:
 
     _DATE = 33    # 1980-01-01 in DOS format, as torch writes it
     _GATHER = 1 << 16     # records up to this size are copied into the pending batch
+    _WRITEBACK_STEP = 1 << 23     # start writeback once this many bytes are written
 
     def __init__(self, out, writeback=None):
         self.out = out
         self.writeback = writeback    # (offset, size) -> None: start writing a range to disk
+        self.written_back = 0         # the bytes before this offset have been handed to it
         self.pos = 0
         self.central = []
         self.pending = []     # headers and small records not yet written
@@ -770,11 +774,13 @@ class _AlignedZip:
         else:
             self.flush()
             self.out.write(view)
-            if self.writeback is not None:
-                self.out.flush()
-                self.writeback(self.pos, record_size)
         self.central.append((raw, crc, size, self.pos))
         self.pos += record_size
+        if size > self._GATHER and self.writeback is not None and \
+                self.pos - self.written_back >= self._WRITEBACK_STEP:
+            self.out.flush()
+            self.writeback(self.written_back, self.pos - self.written_back)
+            self.written_back = self.pos
 
     def flush(self):
         if self.pending:

@@ -225,7 +225,9 @@ def _window_max(x, k, s, p, d, out):
         if floating:
             upd |= np.isnan(v)
         np.maximum(best, v, out=best)   # NaN propagates, as the scan keeps a NaN
-        kidx = np.where(upd, kdt(j), kidx)
+        # kidx = where(upd, j, kidx) as bit operations (np.where stalls on random masks):
+        # -upd is all ones where upd holds, so the XOR swaps kidx for j exactly there
+        kidx ^= (kidx ^ kdt(j)) & -upd.view(np.int8).astype(kdt, copy=False)
     return best, kidx
 
 
