@@ -732,7 +732,8 @@ class _AlignedZip:
     data to 64 bytes as torch does, by padding the local header's extra field (id 'FB').
 
     Small records are gathered and written in one call; a large record's bytes go to the file
-    straight from the array's buffer (no copy)."""
+    straight from the array's buffer (no copy). With `writeback` (see _writeback_starter), the
+    written bytes are handed to the disk as the file grows."""
 
     _DATE = 33    # 1980-01-01 in DOS format, as torch writes it
     _GATHER = 1 << 16     # records up to this size are copied into the pending batch
@@ -776,8 +777,12 @@ class _AlignedZip:
             self.out.write(view)
         self.central.append((raw, crc, size, self.pos))
         self.pos += record_size
-        if size > self._GATHER and self.writeback is not None and \
-                self.pos - self.written_back >= self._WRITEBACK_STEP:
+        if size > self._GATHER:     # everything up to self.pos is in the file now
+            self.start_writeback()
+
+    def start_writeback(self):
+        """Hand the bytes written since the last hand-over to `writeback`, 8 MB at a time."""
+        if self.writeback is not None and self.pos - self.written_back >= self._WRITEBACK_STEP:
             self.out.flush()
             self.writeback(self.written_back, self.pos - self.written_back)
             self.written_back = self.pos

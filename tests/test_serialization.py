@@ -647,3 +647,36 @@ def test_large_records_checksummed_in_helper_thread(tmp_path):
         assert z.testzip() is None
     back = torch.load(path, weights_only=True)
     assert back["y"][0].item() == 1.0 and back["x"].shape == (3_000_000,)
+
+
+def test_overwrite_starts_writeback_in_order(tmp_path, monkeypatch):
+    """Saving over an existing file hands the written bytes to the disk as they are written
+    (contiguous ranges from 0, each ending after a record); the file stays a valid zip that
+    torch reads. A fresh path starts no writeback (the rename will not flush it)."""
+    calls = []
+    real = ser._writeback_starter
+
+    def spy(fd):
+        start = real(fd)
+
+        def writeback(offset, size):
+            calls.append((offset, size))
+            if start is not None:
+                start(offset, size)
+        return writeback
+    monkeypatch.setattr(ser, "_writeback_starter", spy)
+    sd = {f"w{i}": ember.from_numpy(np.full(1_000_000 + i, i, np.float32)) for i in range(12)}
+    sd["small"] = ember.arange(5)
+    path = tmp_path / "ckpt.pt"
+    ember.save(sd, path)
+    assert calls == []
+    ember.save(sd, path)
+    assert calls and calls[0][0] == 0
+    for (o1, s1), (o2, _) in zip(calls, calls[1:]):
+        assert o1 + s1 == o2
+    assert calls[-1][0] + calls[-1][1] <= path.stat().st_size
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+    back = torch.load(path, weights_only=True)
+    assert back["w11"].shape == (1_000_011,) and back["w11"][0].item() == 11.0
+    assert back["small"].tolist() == list(range(5))
