@@ -9,9 +9,9 @@ Three array kernels do all the work, for any number of spatial dims:
   GEMM, see `_channels_last`).
 - `_conv_input_grad(gy, w)`: the GEMM `w^T @ gy` gives column gradients, then col2im adds them
   back with one strided slice-add per kernel position (a loop over kernel positions, never over
-  elements), channels-last when groups == 1; a stride-1 gradient with more input than output
-  channels runs as a full correlation instead. This is also the forward of the transposed
-  convolution.
+  elements), channels-last when groups == 1; at stride 1 it runs as a full correlation (a
+  convolution of gy with the flipped kernel) instead. This is also the forward of the
+  transposed convolution.
 - `_conv_weight_grad(x, gy)`: `gy @ cols^T` batched over N, summed over N (one GEMM over all
   N * P rows when cols are channels-last).
 
@@ -158,16 +158,16 @@ def _conv_fwd(x, w, stride, pads, dilation, groups, out=None):
 
 def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
     """The gradient of `_conv_fwd` with respect to x (spatial size `in_spatial`). Positions no
-    window reaches get zero. Three routes, by cost: channels-last column gradients and col2im
-    (`_input_grad_last`, groups == 1); for more input than output channels at stride 1, a full
-    correlation with the flipped kernel (`_full_correlation`); grouped convolutions GEMM per
-    group into column gradients and scatter them back with `_col2im`."""
+    window reaches get zero. Three routes, by measured cost: stride 1 is a full correlation
+    with the flipped kernel (`_full_correlation`, a plain convolution); other strides GEMM into
+    column gradients and scatter them back, channels-last when groups == 1
+    (`_input_grad_last`), else per group (`_col2im`)."""
     N, O = gy.shape[:2]
     C = w.shape[1] * groups
-    if groups == 1 and (C <= O or any(s != 1 for s in stride)):
-        return _input_grad_last(gy, w, in_spatial, stride, pads, dilation)
     if all(s == 1 for s in stride):
         return _full_correlation(gy, w, in_spatial, pads, dilation, groups)
+    if groups == 1:
+        return _input_grad_last(gy, w, in_spatial, stride, pads, dilation)
     out = gy.shape[2:]
     ksize = w.shape[2:]
     CgK = w.shape[1] * math.prod(ksize)
@@ -178,10 +178,9 @@ def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
 
 
 def _input_grad_last(gy, w, in_spatial, stride, pads, dilation):
-    """The input gradient (groups == 1) channels-last: one GEMM gives each output position's
-    tap gradients (N*P, K*C), then one strided add per kernel position puts them back into a
-    channels-last padded input (runs of C values). Cheaper than the full correlation when
-    C <= O (its im2col has K*O columns over every input position)."""
+    """The strided input gradient (groups == 1) channels-last: one GEMM gives each output
+    position's tap gradients (N*P, K*C), then one strided add per kernel position puts them
+    back into a channels-last padded input (runs of C values)."""
     N, O = gy.shape[:2]
     C = w.shape[1]
     D = len(in_spatial)
