@@ -482,7 +482,7 @@ def test_two_threads_bit_identical(case, monkeypatch):
     monkeypatch.setattr(opt_mod, "_PARALLEL_MIN", 0)   # split even these small tensors
     cuts = []
     halfway = opt_mod._halfway
-    monkeypatch.setattr(opt_mod, "_halfway", lambda items: cuts.append(halfway(items)) or
+    monkeypatch.setattr(opt_mod, "_halfway", lambda *args: cuts.append(halfway(*args)) or
                         cuts[-1])
     shapes = [(30, 20), (7,), (50,), (), (4, 5, 6)]
     results = []
@@ -518,6 +518,9 @@ def test_two_threads_only_for_big_steps_over_separate_memory():
     from ember.optim.optimizer import _PARALLEL_MIN, _halfway
     big = [(ember.nn.Parameter(ember.zeros(_PARALLEL_MIN // 2)),) for _ in range(3)]
     assert _halfway(big) == 2                               # halves by element count
+    quarter = [(ember.nn.Parameter(ember.zeros(_PARALLEL_MIN // 8)),) for _ in range(2)]
+    assert _halfway(quarter, passes=1) is None              # too little work ...
+    assert _halfway(quarter, passes=4) == 1                 # ... unless many passes each
     assert _halfway(big[:1]) is None                        # one parameter: nothing to split
     assert _halfway([(ember.nn.Parameter(ember.zeros(10)),)] * 2) is None   # too small
     assert _halfway(big + big[:1]) is None                  # the same parameter twice

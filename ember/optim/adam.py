@@ -95,5 +95,5 @@ class Adam(Optimizer):
                     np.add(d, u, out=d)
                     p._vc.value += 1
 
-            self._update_all(update, items)
+            self._update_all(update, items, passes=13)
         return loss

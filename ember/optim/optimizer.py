@@ -262,18 +262,19 @@ class Optimizer:
             g = np.add(g, t, out=buf(g, 0))
         return g
 
-    def _update_all(self, update, items):
+    def _update_all(self, update, items, passes):
         """Call `update(part, buf)` on the list `items` (tuples whose first entry is a parameter),
-        where `buf(like, slot, dtype=None)` hands out scratch arrays as `self._buf` does.
+        where `buf(like, slot, dtype=None)` hands out scratch arrays as `self._buf` does;
+        `passes` is about how many NumPy sweeps `update` makes over each parameter.
 
-        For a big step (`_PARALLEL_MIN` elements or more, two threads allowed by
+        For a big step (elements x passes at least `_PARALLEL_MIN`, two threads allowed by
         `ember.set_num_threads`) the list is cut in two halves of about equal size, the second
         updated on a helper thread while this one does the first. NumPy releases the GIL inside
         its ufuncs, so the two halves run on two cores, much as torch's kernels split each
         tensor over its threads. Every element goes through the same ufunc calls in either
         case, so the result is bit-identical to the serial loop. Each half has scratch buffers of
         its own; parameters that share memory (or appear twice) keep the serial loop."""
-        cut = _halfway(items) if _two_threads_allowed() else None
+        cut = _halfway(items, passes) if _two_threads_allowed() else None
         if cut is None:
             update(items, self._buf)
             return
@@ -385,8 +386,9 @@ class Optimizer:
 # ---------------------------------------------------------------------------------------------
 # Two threads for big steps (see Optimizer._update_all)
 
-_PARALLEL_MIN = 1 << 18   # elements in a step below which a thread hand-off costs more than it
-                          # saves (a step over a few small tensors takes microseconds)
+# Handing half a step to the helper thread and waiting for it costs ~50-100 us, which pays off
+# from about 4M element-passes: ~300k elements for Adam's 13 passes, ~1M for SGD's 4.
+_PARALLEL_MIN = 1 << 22
 _POOL = None
 
 
@@ -403,10 +405,11 @@ def _two_threads_allowed():
     return ember.get_num_threads() >= 2
 
 
-def _halfway(items):
+def _halfway(items, passes=1):
     """The index that cuts `items` (first entry of each: a parameter) into two halves of about
-    equal element counts, or None when the step is too small to split or when two parameters
-    share memory (they must then be updated one after the other, as the serial loop does)."""
+    equal element counts, or None when the step is too small to split (elements x `passes` under
+    `_PARALLEL_MIN`) or when two parameters share memory (they must then be updated one after
+    the other, as the serial loop does)."""
     if len(items) < 2:
         return None
     sizes, roots = [], set()
@@ -415,7 +418,7 @@ def _halfway(items):
         roots.add(id(a if a.base is None else a.base))   # a view's base is the array it views
         sizes.append(a.size)
     total = sum(sizes)
-    if total < _PARALLEL_MIN or len(roots) < len(items):
+    if total * passes < _PARALLEL_MIN or len(roots) < len(items):
         return None
     done = 0
     for i, n in enumerate(sizes):

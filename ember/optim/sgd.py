@@ -71,5 +71,5 @@ class SGD(Optimizer):
                     np.add(d, np.multiply(g, -lr, out=buf(g, 1)), out=d)
                     p._vc.value += 1
 
-            self._update_all(update, items)
+            self._update_all(update, items, passes=4)
         return loss
