@@ -527,3 +527,28 @@ def test_two_threads_only_for_big_steps_over_separate_memory():
     base = ember.zeros(2 * _PARALLEL_MIN)
     views = [(ember.nn.Parameter(base[:_PARALLEL_MIN]),), (ember.nn.Parameter(base[1:]),)]
     assert _halfway(views) is None                          # views of one array: serial
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_two_threads_after_fork():
+    """A forked child (Hogwild-style training) gets a helper thread of its own, not a dead one."""
+    import os
+    ps = [ember.nn.Parameter(ember.zeros(400_000)) for _ in range(2)]
+    for p in ps:
+        p.grad = ember.ones(400_000)
+    opt = ember.optim.Adam(ps, lr=0.5)
+    threads = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        opt.step()                       # big enough for two threads: the pool now exists
+        pid = os.fork()
+        if pid == 0:                     # child: a second step must finish, not hang
+            try:
+                opt.step()
+                os._exit(0 if np.allclose(ps[1].detach().numpy(), -1.0) else 1)
+            finally:
+                os._exit(2)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        ember.set_num_threads(threads)
+    assert os.WEXITSTATUS(status) == 0

@@ -9,6 +9,7 @@ default float dtype, `exp_avg`, `momentum_buffer` ...), so `state_dict()` has to
      "param_groups": [{"lr": 0.001, ..., "params": [0, 1]}, ...]}
 """
 import functools
+import os
 import warnings
 from collections import OrderedDict, defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -400,6 +401,16 @@ def _pool():
     return _POOL
 
 
+def _forget_pool():
+    """A forked child (Hogwild-style training processes) has no helper thread: start anew."""
+    global _POOL
+    _POOL = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _two_threads_allowed():
     import ember   # at call time: ember imports this module while it starts up
     return ember.get_num_threads() >= 2
@@ -409,12 +420,14 @@ def _halfway(items, passes=1):
     """The index that cuts `items` (first entry of each: a parameter) into two halves of about
     equal element counts, or None when the step is too small to split (elements x `passes` under
     `_PARALLEL_MIN`) or when two parameters share memory (they must then be updated one after
-    the other, as the serial loop does)."""
+    the other, as the serial loop does), or when they are not NumPy arrays."""
     if len(items) < 2:
         return None
     sizes, roots = [], set()
     for item in items:
         a = item[0]._data
+        if not isinstance(a, np.ndarray):   # CuPy: kernels run asynchronously on the GPU anyway
+            return None
         roots.add(id(a if a.base is None else a.base))   # a view's base is the array it views
         sizes.append(a.size)
     total = sum(sizes)
