@@ -7,6 +7,9 @@ default float dtype, `exp_avg`, `momentum_buffer` ...), so `state_dict()` has to
 
     {"state": {0: {"step": tensor(3.), "exp_avg": ...}, ...},
      "param_groups": [{"lr": 0.001, ..., "params": [0, 1]}, ...]}
+
+Adam, AdamW and SGD hand their per-parameter update to `Optimizer._update_all`, which runs a big
+step as two halves of the parameter list on two threads (bit-identical to the serial loop).
 """
 import functools
 import os
