@@ -39,14 +39,15 @@ def main():
     import sys
     import torch
     import ember
-    if "--one-thread" in sys.argv:   # NumPy's ufuncs are single-threaded
+    if "--one-thread" in sys.argv:   # both on one core (ember's big steps use two threads)
         torch.set_num_threads(1)
+        ember.set_num_threads(1)
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(100_000).astype(np.float32) for _ in range(100)]
     cases = [("Adam", "Adam", dict(lr=1e-3, foreach=False)),
              ("AdamW", "AdamW", dict(lr=1e-3, foreach=False)),
              ("SGD momentum=0.9", "SGD", dict(lr=1e-3, momentum=0.9, foreach=False))]
-    print(f"torch threads: {torch.get_num_threads()}")
+    print(f"threads: torch {torch.get_num_threads()}, ember {ember.get_num_threads()}")
     print(f"{'optimizer step (100 x 100k f32)':34s} {'torch ms':>9s} {'ember ms':>9s} "
           f"{'ratio':>6s}")
     for label, name, kw in cases:
