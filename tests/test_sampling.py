@@ -58,13 +58,87 @@ def test_interpolate_uint8_and_double():
           dtypes="float64")
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
-@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+PADDINGS = ["zeros", "border", "reflection"]
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+@pytest.mark.parametrize("padding_mode", PADDINGS)
 @pytest.mark.parametrize("align_corners", [False, True])
 def test_grid_sample(mode, padding_mode, align_corners):
-    check(lambda t, x, g: F(t).grid_sample(x, g * 1.3, mode=mode, padding_mode=padding_mode,
-                                           align_corners=align_corners),
-          [(2, 3, 5, 6), (2, 4, 3, 2)], dtypes="float64", grad=mode == "bilinear")
+    # x1.3 puts some points just outside [-1, 1], x3.7 far outside (several reflections)
+    for scale in (1.3, 3.7):
+        check(lambda t, x, g: F(t).grid_sample(x, g * scale, mode=mode, padding_mode=padding_mode,
+                                               align_corners=align_corners),
+              [(2, 3, 5, 6), (2, 4, 3, 2)], dtypes="float64")
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", PADDINGS)
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_3d(mode, padding_mode, align_corners):
+    for scale in (1.3, 3.7):
+        check(lambda t, x, g: F(t).grid_sample(x, g * scale, mode=mode, padding_mode=padding_mode,
+                                               align_corners=align_corners),
+              [(2, 3, 4, 5, 3), (2, 2, 3, 4, 3)], dtypes="float64")
+
+
+@pytest.mark.parametrize("mode,shapes", [
+    ("bicubic", [(2, 3, 6, 5), (2, 3, 4, 2)]), ("bilinear", [(2, 3, 6, 5), (2, 3, 4, 2)]),
+    ("bilinear", [(2, 3, 4, 3, 5), (2, 3, 2, 4, 3)]),
+    ("nearest", [(2, 3, 4, 3, 5), (2, 3, 2, 4, 3)])])
+def test_grid_sample_float32_noncontiguous(mode, shapes):
+    # transposed views of input and grid; torch sums bicubic's 16 taps in float32, so its grid
+    # gradient is only that accurate
+    tol = 1e-4 if mode == "bicubic" else None
+    for pm in PADDINGS:
+        check(lambda t, x, g: F(t).grid_sample(x.transpose(-1, -2), g.transpose(1, 2) * 1.2,
+                                               mode=mode, padding_mode=pm, align_corners=False),
+              shapes, grad_rtol=tol, grad_atol=tol)
+
+
+def test_grid_sample_edge_cases():
+    # single-pixel axes (reflection with align_corners=True has no span), empty batch, half
+    for pm in PADDINGS:
+        for mode in ("bilinear", "nearest", "bicubic"):
+            check(lambda t, x, g: F(t).grid_sample(x, g * 2, mode=mode, padding_mode=pm,
+                                                   align_corners=True),
+                  [(1, 2, 1, 4), (1, 3, 2, 2)], dtypes="float64")
+    check(lambda t, x, g: F(t).grid_sample(x, g, align_corners=False),
+          [(0, 2, 3, 4, 5), (0, 2, 2, 2, 3)])
+    check(lambda t, x, g: F(t).grid_sample(x, g, mode="bicubic", align_corners=False),
+          [(1, 2, 3, 4), (1, 2, 2, 2)], dtypes="float16", grad=False, rtol=1e-2, atol=1e-2)
+
+
+def test_grid_sample_names_and_warning():
+    rng = np.random.default_rng(0)
+    for shapes, name in (([(1, 2, 3, 4), (1, 2, 2, 2)], "GridSampler2DBackward0"),
+                         ([(1, 2, 3, 4, 5), (1, 2, 2, 2, 3)], "GridSampler3DBackward0")):
+        x, g = (to_ember(make_array(s, "float32", rng), True) for s in shapes)
+        with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+            y = ember.nn.functional.grid_sample(x, g)
+        assert y.grad_fn.name() == name
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        ember.nn.functional.affine_grid(ember.zeros(1, 2, 3), (1, 1, 2, 2))
+
+
+def _gs(**kw):
+    return lambda t, x, g: F(t).grid_sample(x, g, align_corners=False, **kw)
+
+
+@pytest.mark.parametrize("call,shapes,dtypes", [
+    (_gs(mode="bicubic"), [(1, 2, 3, 4, 5), (1, 2, 2, 2, 3)], "float32"),   # bicubic is 2-D only
+    (_gs(), [(1, 2, 3, 4, 5), (1, 2, 2, 2, 2)], "float32"),
+    (_gs(), [(1, 2, 3, 4), (1, 2, 2, 2, 2)], "float32"),
+    (_gs(), [(1, 2, 3, 4, 5, 6), (1, 2, 2, 2, 2, 4)], "float32"),
+    (_gs(), [(2, 2, 3, 4, 5), (1, 2, 2, 2, 3)], "float32"),
+    (_gs(), [(1, 2, 0, 4, 5), (1, 2, 2, 2, 3)], "float32"),
+    (_gs(), [(1, 2, 3, 4, 5), (1, 2, 2, 2, 3)], ["float32", "float64"]),
+    (_gs(mode="bicubic"), [(1, 2, 3, 4), (1, 2, 2, 2)], "int64"),
+    (_gs(), [(1, 2, 3, 4, 5), (1, 2, 2, 2, 3)], "int32"),
+    (_gs(padding_mode="wrap"), [(1, 2, 3, 4), (1, 2, 2, 2)], "float32"),
+])
+def test_grid_sample_errors(call, shapes, dtypes):
+    check_raises(call, shapes, dtypes)
 
 
 def test_affine_grid():
@@ -90,6 +164,79 @@ def test_shuffles():
     check(lambda t, x: F(t).pixel_shuffle(x, 2), [(2, 1, 8, 3, 4)])
     check(lambda t, x: F(t).pixel_unshuffle(x, 2), [(2, 2, 4, 6)])
     check(lambda t, x: F(t).channel_shuffle(x, 2), [(2, 6, 3, 4)])
+
+
+AA_SIZES = [dict(size=(3, 4)), dict(size=(9, 2)), dict(size=(13, 17)), dict(scale_factor=0.37),
+            dict(scale_factor=(0.5, 1.6)), dict(scale_factor=0.3, recompute_scale_factor=True),
+            dict(size=1)]
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "lanczos"])
+@pytest.mark.parametrize("kw", AA_SIZES)
+def test_interpolate_antialias(mode, kw):
+    # downsampling widens the filter by the scale; upsampling keeps its width
+    for ac in ([False, True] if mode != "lanczos" else [False]):
+        check(lambda t, x: F(t).interpolate(x, mode=mode, align_corners=ac, antialias=True, **kw),
+              [(2, 3, 11, 8)], dtypes="float64")
+    check(lambda t, x: F(t).interpolate(x.transpose(2, 3), mode=mode, antialias=True, **kw),
+          [(1, 2, 8, 11)])
+
+
+def test_interpolate_antialias_upsampling():
+    # torch: antialiased bilinear upsampling (align_corners=False) is the plain bilinear result,
+    # bicubic (A = -0.5, edge taps renormalised) and align_corners=True are not
+    xa = make_array((1, 2, 4, 5), "float64")
+    for lib in (torch, ember):
+        x = lib.tensor(xa)
+        f = lib.nn.functional
+        for mode, ac, same in (("bilinear", False, True), ("bilinear", True, False),
+                               ("bicubic", False, False)):
+            aa = f.interpolate(x, size=(7, 9), mode=mode, align_corners=ac, antialias=True)
+            plain = f.interpolate(x, size=(7, 9), mode=mode, align_corners=ac)
+            assert np.allclose(aa.numpy(), plain.numpy(), atol=1e-12) == same, (lib, mode, ac)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "lanczos"])
+def test_interpolate_antialias_uint8(mode):
+    # torch's fixed-point path (int16 weights, width pass rounded to uint8 first), exactly
+    for kw in (dict(size=(3, 4)), dict(size=(13, 17)), dict(size=(4, 8)), dict(scale_factor=0.37)):
+        for shape in ((2, 3, 11, 8), (1, 6, 11, 8)):
+            check(lambda t, x: F(t).interpolate(x, mode=mode, antialias=True, **kw), [shape],
+                  dtypes="uint8", high=256)
+
+
+def test_interpolate_antialias_names():
+    x = ember.randn(1, 2, 8, 9, requires_grad=True)
+    for mode, name in (("bilinear", "UpsampleBilinear2DAaBackward0"),
+                       ("bicubic", "UpsampleBicubic2DAaBackward0"),
+                       ("lanczos", "UpsampleLanczos2DAaBackward0")):
+        y = ember.nn.functional.interpolate(x, size=(3, 4), mode=mode, antialias=True)
+        assert y.grad_fn.name() == name
+
+
+@pytest.mark.parametrize("call,shape,dtype", [
+    (lambda t, x: F(t).interpolate(x, size=3, mode="nearest", antialias=True), (1, 2, 5, 5),
+     "float32"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="trilinear", antialias=True),
+     (1, 2, 5, 5, 5), "float32"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="bilinear", antialias=True), (1, 2, 5),
+     "float32"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="lanczos"), (1, 2, 5, 5), "float32"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="lanczos", align_corners=True,
+                                   antialias=True), (1, 2, 5, 5), "float32"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="lanczos"), (1, 2, 5), "float32"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="bilinear", antialias=True), (1, 2, 5, 5),
+     "int32"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="bicubic", antialias=True), (1, 2, 5, 5),
+     "float16"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="bilinear", recompute_scale_factor=True),
+     (1, 2, 5, 5), "float32"),
+    (lambda t, x: F(t).interpolate(x, size=(3, 2.0), mode="bilinear"), (1, 2, 5, 5), "float32"),
+    (lambda t, x: F(t).interpolate(x, mode="foo"), (1, 2, 5, 5), "float32"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="foo"), (1, 2, 5, 5), "float32"),
+])
+def test_interpolate_errors(call, shape, dtype):
+    check_raises(call, [shape], dtype)
 
 
 def test_double_backward_interpolate_and_pad():

@@ -2,11 +2,14 @@
 pixel_shuffle/unshuffle, channel_shuffle.
 
 Everything separable is a `Separable` op from pooling.py (one small matrix per spatial dim,
-applied with a matmul; the gradient applies the transposes): interpolate in every mode, and
-the gradients of reflect/replicate/circular padding. Constant padding is its own adjoint with
-negated pads. unfold/fold are conv.py's im2col/col2im. Pixel and channel shuffles are reshapes
-and permutes of Tensors (their gradients come for free).
+applied with a matmul; the gradient applies the transposes): interpolate in every mode
+(antialiased too: PIL's normalised filters), and the gradients of reflect/replicate/circular
+padding. grid_sample gathers input rows per tap (4 or 8 linear, 16 cubic) and scatters them
+back with bincount. Constant padding is its own adjoint with negated pads. unfold/fold are
+conv.py's im2col/col2im. Pixel and channel shuffles are reshapes and permutes of Tensors (their
+gradients come for free).
 """
+import itertools
 import math
 import warnings
 
@@ -139,6 +142,12 @@ def pad(input, pad, mode="constant", value=None):
     return ModePad.apply(input, pads=pairs, mode=mode)
 
 
+# dtype names as torch spells them in its "not implemented for" errors
+_TORCH_TYPE = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+               "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
 # ---------------------------------------------------------------------------------------------
 # interpolate: one matrix per spatial dim
 
@@ -146,6 +155,32 @@ def _source_scale(L, out, align_corners, scale):
     if align_corners:
         return (L - 1) / (out - 1) if out > 1 else 0.0
     return 1.0 / scale if scale is not None and scale > 0 else L / out
+
+
+def _cubic_near(x, a):
+    """Cubic-convolution kernel for |x| <= 1."""
+    return ((a + 2) * x - (a + 3)) * x * x + 1
+
+
+def _cubic_far(x, a):
+    """Cubic-convolution kernel for 1 < |x| < 2."""
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+
+def _cubic(t, a):
+    """Cubic-convolution weights of the taps floor(x) - 1 .. floor(x) + 2 at t = x - floor(x)."""
+    return _cubic_far(t + 1, a), _cubic_near(t, a), _cubic_near(1 - t, a), _cubic_far(2 - t, a)
+
+
+def _cubic_grad(t, a):
+    """d/dt of the four `_cubic` weights."""
+    def dnear(x):
+        return (3 * (a + 2) * x - 2 * (a + 3)) * x
+
+    def dfar(x):
+        return (3 * a * x - 10 * a) * x + 8 * a
+
+    return dfar(t + 1), dnear(t), -dnear(1 - t), -dfar(2 - t)
 
 
 def _interp_matrix(L, out, mode, align_corners, scale):
@@ -172,22 +207,75 @@ def _interp_matrix(L, out, mode, align_corners, scale):
     # cubic convolution with A = -0.75; taps at floor(src) - 1 .. + 2, clamped to the edge
     src = dst * s if align_corners else (dst + 0.5) * s - 0.5
     i = np.floor(src).astype(np.int64)
-    t = src - i
-    a = -0.75
-
-    def near(x):   # |x| <= 1
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x):    # 1 < |x| < 2
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-
-    w = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    w = _cubic(src - i, -0.75)
     for k in range(4):
         np.add.at(A, (rows, np.clip(i - 1 + k, 0, L - 1)), w[k])
     return A
 
 
-_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+def _aa_filter(kind, x):
+    x = np.abs(x)
+    if kind == "linear":
+        return np.maximum(1 - x, 0.0)
+    if kind == "cubic":   # A = -0.5 here (PIL's), not the -0.75 of plain bicubic
+        return np.where(x < 1, _cubic_near(x, -0.5), np.where(x < 2, _cubic_far(x, -0.5), 0.0))
+    return np.where(x < 3, np.sinc(x) * np.sinc(x / 3), 0.0)   # Lanczos-3
+
+
+def _aa_matrix(L, out, kind, align_corners, scale):
+    """A (out, L) of antialiased resampling (PIL's): output i is centred at s * (i + 0.5) in
+    input pixels; downsampling (s > 1) stretches the filter (and its support) by s; the taps
+    that fall inside the input are normalised to sum 1, so edges need no clamping. Traps kept
+    from torch: the centre is s * (i + 0.5) even with align_corners=True (only s changes), and
+    the first tap is trunc(centre - support + 0.5)."""
+    s = _source_scale(L, out, align_corners, scale)
+    half = {"linear": 1, "cubic": 2, "lanczos": 3}[kind]
+    support, inv = (half * s, 1.0 / s) if s >= 1 else (half, 1.0)
+    width = math.ceil(support) * 2 + 1
+    centre = s * (np.arange(out) + 0.5)
+    lo = np.maximum(np.trunc(centre - support + 0.5), 0).astype(np.int64)
+    hi = np.minimum(np.trunc(centre + support + 0.5).astype(np.int64), L)
+    k = np.arange(width)
+    j = lo[:, None] + k                                       # (out, width) tap positions
+    w = _aa_filter(kind, (j - centre[:, None] + 0.5) * inv) * (k < (hi - lo)[:, None])
+    total = w.sum(1, keepdims=True)
+    w = w / np.where(total != 0, total, 1.0)
+    A = np.zeros((out, L + width))                            # room for taps past the end
+    np.put_along_axis(A, j, w, axis=1)
+    return A[:, :L]
+
+
+class AntialiasUint8(ArrayFunction):
+    """uint8 antialiased resampling as torch computes it (Pillow's fixed point): per dim, the
+    weights scaled to int16 at the largest precision p that keeps the biggest below 2^15 (ties
+    away from zero), sums rounded by adding 2^(p-1), shifted back and clamped to [0, 255]; the
+    width pass runs first and is stored as uint8 before the height pass. Not differentiable."""
+
+    def forward(ctx, x, *, mats):
+        for axis, A in ((3, mats[1]), (2, mats[0])):
+            if A.shape[0] == A.shape[1]:
+                continue   # same size: torch skips the pass (the weights are the identity)
+            top = A.max()
+            p = 0
+            while p < 22 and int(0.5 + top * (1 << (p + 1))) < (1 << 15):
+                p += 1
+            v = A * (1 << p)
+            W = np.where(v < 0, np.trunc(v - 0.5), np.trunc(v + 0.5))
+            # exact in float64: |sum| < 255 * 2^15 * taps
+            y = np.moveaxis(x, axis, -1).astype(np.float64) @ W.T
+            y = (y.astype(np.int64) + (1 << (p - 1))) >> p
+            x = np.moveaxis(np.clip(y, 0, 255).astype(np.uint8), -1, axis)
+        return np.ascontiguousarray(x)
+
+
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area",
+          "lanczos")
+_NEED = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "lanczos": 2}
+
+
+def _is_integer(v):
+    return isinstance(v, (int, np.integer)) or (isinstance(v, Tensor) and
+                                                not v.dtype.is_floating_point)
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
@@ -195,58 +283,71 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     """Resize the spatial dims of (N, C, *S). Give `size` or `scale_factor` (output size
     floor(S * scale)). Unless recompute_scale_factor=True, the coordinate map uses 1/scale_factor
     (not S/out). align_corners only for linear modes (default False); 'nearest' picks
-    floor(dst * scale) (torch's historical choice), 'nearest-exact' rounds."""
-    if mode not in _MODES:
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
-                                  f"{input.dim()}D) for the modes: nearest | linear | bilinear | "
-                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
+    floor(dst * scale) (torch's historical choice), 'nearest-exact' rounds.
+    antialias=True (bilinear, bicubic, lanczos; 4-D): PIL's resampling, whose filter widens by
+    the scale when downsampling; bicubic then uses A = -0.5; upsampling with bilinear and
+    align_corners=False equals the plain result. 'lanczos' (Lanczos-3) requires antialias.
+    Errors in torch's order: ValueErrors of the arguments first, then mode/dims mismatches."""
     D = input.dim() - 2
-    if D < 1 or D > 3:
-        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
-                                  f"{input.dim()}D) for the modes: nearest | linear | bilinear | "
-                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
                              "linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    need = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode)
-    if need is not None and need != D:
-        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
-                                  f"{need + 2}D input")
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not implemented in ember")
     if (size is None) == (scale_factor is None):
         raise ValueError("only one of size or scale_factor should be defined" if size is not None
                          else "either size or scale_factor should be defined")
     S = input.shape[2:]
-    scales = [None] * D
+    scales = [None] * max(D, 0)
     if size is not None:
         if isinstance(size, (list, tuple)):
             if len(size) != D:
                 raise ValueError(f"Input and output must have the same number of spatial "
                                  f"dimensions, but got input with spatial dimensions of "
-                                 f"{list(S)} and output size of {list(size)}. Please provide "
+                                 f"{list(S)} and output size of {size}. Please provide "
                                  f"input tensor in (N, C, d1, d2, ...,dK) format and output "
                                  f"size in (o1, o2, ...,oK) format.")
+            if not all(_is_integer(s) for s in size):
+                raise TypeError(f"expected size to be one of int or Tuple[int] or Tuple[int, "
+                                f"int] or Tuple[int, int, int], but got size with types "
+                                f"{[type(s) for s in size]}")
             out = tuple(int(s) for s in size)
         else:
-            out = (int(size),) * D
+            out = (int(size),) * max(D, 0)
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
     else:
         if isinstance(scale_factor, (list, tuple)):
             if len(scale_factor) != D:
                 raise ValueError(f"Input and scale_factor must have the same number of spatial "
                                  f"dimensions, but got input with spatial dimensions of "
-                                 f"{list(S)} and scale_factor of shape {list(scale_factor)}. "
+                                 f"{list(S)} and scale_factor of shape {scale_factor}. "
                                  f"Please provide input tensor in (N, C, d1, d2, ...,dK) format "
                                  f"and scale_factor in (s1, s2, ...,sK) format.")
             sf = tuple(float(s) for s in scale_factor)
         else:
-            sf = (float(scale_factor),) * D
+            sf = (float(scale_factor),) * max(D, 0)
         out = tuple(int(math.floor(S[i] * sf[i])) for i in range(D))
         if not recompute_scale_factor:
             scales = list(sf)
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.dim() == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                         "modes and requires a 4-D tensor as input")
+    if mode not in _MODES or not 1 <= D <= 3 or (mode == "lanczos" and D != 2):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.dim()}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | lanczos | area | nearest-exact (got "
+                                  f"{mode})")
+    if mode == "lanczos":
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+    need = _NEED.get(mode)
+    if need is not None and need != D:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
+                                  f"{need + 2}D input")
     if any(o <= 0 for o in out):
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({', '.join(map(str, S))}) and output "
@@ -254,6 +355,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         mats = [_adaptive_matrix(S[i], out[i]) for i in range(D)]
         name = f"AdaptiveAvgPool{max(D, 2)}D"
+    elif antialias:
+        dt = str(input.dtype).split(".")[-1]
+        if dt not in ("float32", "float64", "uint8"):
+            raise NotImplementedError(f'"compute_index_ranges_weights" not implemented for '
+                                      f"'{_TORCH_TYPE.get(dt, dt)}'")
+        kind = {"bilinear": "linear", "bicubic": "cubic", "lanczos": "lanczos"}[mode]
+        mats = [_aa_matrix(S[i], out[i], kind, align_corners, scales[i]) for i in range(D)]
+        if dt == "uint8":
+            return AntialiasUint8.apply(input, mats=mats)
+        name = f"Upsample{mode.capitalize()}2DAa"
     else:
         kind = "linear" if mode in ("linear", "bilinear", "trilinear") else \
             "cubic" if mode == "bicubic" else mode
@@ -288,6 +399,11 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 # ---------------------------------------------------------------------------------------------
 # grid_sample and affine_grid
 
+_ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False "
+                  "since 1.3.0. Please specify align_corners=True if the old behavior is desired. "
+                  "See the documentation of grid_sample for details.")
+
+
 def _unnormalize(g, size, align_corners):
     if align_corners:
         return (g + 1) / 2 * (size - 1), (size - 1) / 2
@@ -309,99 +425,130 @@ def _reflect(x, lo, hi):
     return y, d
 
 
-def _source_coords(g, size, padding_mode, align_corners):
-    """Pixel coordinates and d coord / d grid for one axis."""
-    x, scale = _unnormalize(g, size, align_corners)
-    d = np.full_like(x, scale)
-    if padding_mode == "border":
-        inside = (x > 0) & (x < size - 1)
+def _pad_coords(x, size, padding_mode, align_corners):
+    """Coordinates moved inside [0, size - 1] by border / reflection padding, and d new / d x
+    (0 where clipped); zeros padding leaves them as they are."""
+    d = 1.0
+    if padding_mode == "reflection":
+        x, d = _reflect(x, *((0, size - 1) if align_corners else (-0.5, size - 0.5)))
+    if padding_mode != "zeros":
+        d = d * ((x > 0) & (x < size - 1))
         x = np.clip(x, 0, size - 1)
-        d = d * inside
-    elif padding_mode == "reflection":
-        if align_corners:
-            x, dr = _reflect(x, 0, size - 1)
-        else:
-            x, dr = _reflect(x, -0.5, size - 0.5)
-        d = d * dr
-        inside = (x > 0) & (x < size - 1)
-        x = np.clip(x, 0, size - 1)
-        d = d * inside
     return x, d
 
 
-class GridSample2d(ArrayFunction):
-    """out[n, c, h, w] = input sampled at grid[n, h, w] = (x, y) in [-1, 1] (bilinear or
-    nearest). Backward (input and grid gradients) is computed on arrays: double backward is
-    not supported."""
+def _tap_index(i, size):
+    """Integer tap positions from whole-valued floats; -1 marks a tap outside [0, size) (it
+    reads zero), NaN included."""
+    return np.where((i >= 0) & (i < size), i, -1).astype(np.int64)
+
+
+def _axis_taps(g, size, mode, padding_mode, align_corners):
+    """One spatial axis of grid_sample: [(index, weight, d weight / d grid)] per tap, the
+    derivative None for nearest. bilinear and nearest pad the sample point; bicubic pads each
+    tap's index instead, so its grid gradient only carries the unnormalising scale (torch)."""
+    x, scale = _unnormalize(g, size, align_corners)
+    if mode == "bicubic":
+        i = np.floor(x)
+        t = x - i
+        w, dw = _cubic(t, -0.75), _cubic_grad(t, -0.75)
+        taps = []
+        for k in range(4):
+            j, _ = _pad_coords(i + (k - 1), size, padding_mode, align_corners)
+            taps.append((_tap_index(j, size), w[k], dw[k] * scale))
+        return taps
+    x, d = _pad_coords(x, size, padding_mode, align_corners)
+    if mode == "nearest":
+        return [(_tap_index(np.round(x), size), 1.0, None)]   # round half to even, as nearbyint
+    i = np.floor(x)
+    t = x - i
+    d = d * scale
+    return [(_tap_index(i, size), 1 - t, -d), (_tap_index(i + 1, size), t, d)]
+
+
+class GridSample(ArrayFunction):
+    """out[n, c, *p] = input (N, C, *S) sampled at grid[n, *p] = (x, y[, z]) in [-1, 1] (x
+    indexes the last dim): a weighted sum over taps (2^D for bilinear/trilinear, 16 for
+    bicubic, 1 for nearest), each tap one row gather from input as (N * prod(S), C). Backward
+    (input and grid gradients) is computed on arrays: double backward is not supported."""
 
     def forward(ctx, x, grid, *, mode, padding_mode, align_corners):
-        N, C, H, W = x.shape
-        Ho, Wo = grid.shape[1:3]
-        gx, dgx = _source_coords(grid[..., 0].astype(np.float64), W, padding_mode, align_corners)
-        gy, dgy = _source_coords(grid[..., 1].astype(np.float64), H, padding_mode, align_corners)
-        xt = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(N, H * W, C)
-        n = np.arange(N)[:, None, None]
-        taps = []
-        if mode == "nearest":
-            ix, iy = np.round(gx).astype(np.int64), np.round(gy).astype(np.int64)  # half to even
-            taps.append((iy, ix, np.ones_like(gx), None, None))
-        else:
-            x0, y0 = np.floor(gx).astype(np.int64), np.floor(gy).astype(np.int64)
-            tx, ty = gx - x0, gy - y0
-            for oy, wy, dwy in ((0, 1 - ty, -1.0), (1, ty, 1.0)):
-                for ox, wx, dwx in ((0, 1 - tx, -1.0), (1, tx, 1.0)):
-                    # weight and its derivatives with respect to the pixel coordinates
-                    taps.append((y0 + oy, x0 + ox, wy * wx, wy * dwx, wx * dwy))
-        out = np.zeros((N, Ho, Wo, C))
-        saved = []
-        for iy, ix, w, dwx, dwy in taps:
-            valid = (ix >= 0) & (ix < W) & (iy >= 0) & (iy < H)
-            flat = np.where(valid, iy * W + ix, 0)
-            vals = xt[n, flat] * valid[..., None]                  # (N, Ho, Wo, C)
-            out += vals * w[..., None]
-            saved.append((flat, valid, w, dwx, dwy, vals))
-        ctx.saved = saved
-        ctx.geom = (dgx, dgy, x.shape, mode)
-        return np.ascontiguousarray(out.transpose(0, 3, 1, 2)).astype(x.dtype)
+        N, C, *S = x.shape
+        D = len(S)
+        cdt = np.float64 if x.dtype == np.float64 else np.float32   # torch's accumulation type
+        g = grid.astype(np.float64)
+        axes = [_axis_taps(g[..., D - 1 - a], S[a], mode, padding_mode, align_corners)
+                for a in range(D)]
+        strides = [math.prod(S[a + 1:]) for a in range(D)]
+        base = (np.arange(N) * math.prod(S)).reshape((N,) + (1,) * D)
+        rows, ws, dws = [], [], []
+        for combo in itertools.product(*axes):
+            valid = np.logical_and.reduce([i >= 0 for i, _, _ in combo])
+            flat = sum(np.where(valid, i, 0) * st for (i, _, _), st in zip(combo, strides))
+            rows.append((base + flat).ravel())
+            ws.append((math.prod(wt for _, wt, _ in combo) * valid).ravel())
+            if mode != "nearest":
+                # d weight / d grid along axis a: that axis's derivative times the others' weights
+                dws.append([(math.prod(dw if b == a else wt for b, (_, wt, dw) in
+                                       enumerate(combo)) * valid).ravel() for a in range(D)])
+        xt = np.moveaxis(x, 1, -1).reshape(N * math.prod(S), C).astype(cdt)
+        ws = np.array(ws, dtype=cdt)                     # (taps, N * prod(P)), like rows
+        out = np.zeros((ws.shape[1], C), dtype=cdt)
+        for r, w in zip(rows, ws):
+            out += np.take(xt, r, axis=0) * w[:, None]
+        ctx.saved = (xt, np.array(rows), ws, np.array(dws, dtype=cdt) if dws else None)
+        ctx.shape = x.shape
+        out = out.reshape(grid.shape[:-1] + (C,))
+        return np.ascontiguousarray(np.moveaxis(out, -1, 1)).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
-        return GridSample2dBackward.apply(g, fwd=ctx)
+        return GridSampleBackward.apply(g, fwd=ctx)
 
     def name(self):
-        return "GridSampler2DBackward0"
+        return f"GridSampler{len(self.shape) - 2}DBackward0"
 
 
-class GridSample2dBackward(ArrayFunction):
-    """Input gradient (scatter-add of weighted upstream values) and grid gradient (upstream
-    times the weights' derivatives), from what the forward kept."""
+class GridSampleBackward(ArrayFunction):
+    """Input gradient: per channel, one bincount of upstream times each tap's weight at the
+    tap's row; grid gradient: per tap, upstream . gathered values times the weight's
+    derivatives (zero for nearest)."""
 
     def forward(ctx, g, *, fwd):
-        dgx, dgy, shape, mode = fwd.geom
-        N, C, H, W = shape
-        gt = g.transpose(0, 2, 3, 1).astype(np.float64)   # (N, Ho, Wo, C)
-        gin = np.zeros((N * H * W, C))
-        ggx = np.zeros(g.shape[:1] + g.shape[2:])
-        ggy = np.zeros_like(ggx)
-        base = (np.arange(N) * H * W)[:, None, None]
-        for flat, valid, w, dwx, dwy, vals in fwd.saved:
-            contrib = gt * (w * valid)[..., None]
-            np.add.at(gin, (base + flat).ravel(), contrib.reshape(-1, C))
-            if dwx is not None:
-                gv = (gt * vals).sum(-1)
-                ggx += gv * dwx
-                ggy += gv * dwy
-        gin = gin.reshape(N, H, W, C).transpose(0, 3, 1, 2).astype(g.dtype)
-        ggrid = np.stack([ggx * dgx, ggy * dgy], axis=-1).astype(g.dtype)
-        return np.ascontiguousarray(gin), ggrid
+        xt, rows, ws, dws = fwd.saved
+        N, C, *S = fwd.shape
+        D = len(S)
+        P = g.shape[2:]
+        gc = g.reshape(N, C, math.prod(P)).astype(xt.dtype, copy=False)
+        need_in, need_grid = fwd.needs_input_grad[:2]
+        gin = ggrid = None
+        if need_in:
+            r = rows.ravel()
+            gin = np.empty((C, xt.shape[0]), dtype=xt.dtype)
+            for c in range(C):
+                gin[c] = np.bincount(r, (ws * gc[:, c].ravel()).ravel(), minlength=xt.shape[0])
+            gin = np.ascontiguousarray(gin.reshape(C, N, *S).swapaxes(0, 1)).astype(g.dtype)
+        if need_grid:
+            ggrid = np.zeros((D,) + gc.shape[:1] + gc.shape[2:], dtype=xt.dtype)
+            if dws is not None:
+                gt = np.ascontiguousarray(gc.swapaxes(1, 2)).reshape(N * math.prod(P), C)
+                for k, r in enumerate(rows):
+                    gv = np.einsum("mc,mc->m", gt, np.take(xt, r, axis=0))
+                    ggrid += (gv * dws[k]).reshape(D, *ggrid.shape[1:])
+            ggrid = np.ascontiguousarray(np.moveaxis(ggrid[::-1], 0, -1).reshape(
+                (N,) + P + (D,))).astype(g.dtype)
+        return gin, ggrid
 
     def backward(ctx, *grads):
         raise NotImplementedError("double backward of grid_sample is not implemented in ember")
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
-    """Sample input (N, C, H, W) at grid (N, Ho, Wo, 2) of normalised (x, y) in [-1, 1]:
-    (-1, -1) is the centre of the top-left pixel with align_corners=True, its outer corner
-    with False (the default). padding_mode: zeros, border, reflection."""
+    """Sample input (N, C, H, W) at grid (N, Ho, Wo, 2) of normalised (x, y) in [-1, 1], or
+    input (N, C, D, H, W) at grid (N, Do, Ho, Wo, 3) of (x, y, z): (-1, -1) is the centre of
+    the top-left pixel with align_corners=True, its outer corner with False (the default).
+    mode: bilinear (trilinear on 5-D), nearest, bicubic (4-D only; cubic convolution with
+    A = -0.75 over 4x4 taps). padding_mode: zeros, border, reflection; bicubic applies the
+    padding to each tap, not to the sample point."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
                          f"'nearest' or 'bicubic', but got: '{mode}'")
@@ -409,25 +556,34 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
     if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
-    if input.dim() != 4:
-        if input.dim() == 5:
-            raise NotImplementedError("grid_sample on 5-D (volumetric) input is not implemented "
-                                      "in ember")
-        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number "
-                           f"of dimensions, but got input with sizes {list(input.shape)} and "
-                           f"grid with sizes {list(grid.shape)}")
-    if grid.dim() != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension and "
-                           f"the same batch size as input, but got grid with sizes "
-                           f"{list(grid.shape)}")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample(mode='bicubic') is not implemented in ember")
+    nd, shapes = input.dim(), (f"input with sizes {list(input.shape)} and grid with sizes "
+                               f"{list(grid.shape)}")
+    if grid.shape[-1] != nd - 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {nd - 2} in last "
+                           f"dimension, but got grid with sizes {list(grid.shape)}")
+    if nd not in (4, 5) or grid.dim() != nd:
+        raise RuntimeError(f"grid_sampler(): expected {4 if nd == 4 else 5}D input and grid with "
+                           f"same number of dimensions, but got {shapes}")
+    if grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, "
+                           f"but got {shapes}")
+    for i in range(2, nd):
+        if input.shape[i] == 0:
+            raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {i} being empty")
+    if mode == "bicubic" and nd == 5:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    tin, tgrid = (_TORCH_TYPE.get(str(t.dtype).split(".")[-1], "") for t in (input, grid))
     if input.dtype != grid.dtype:
-        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but "
-                           f"input has {input.dtype} and grid has {grid.dtype}")
-    return GridSample2d.apply(input, grid, mode=mode, padding_mode=padding_mode,
-                              align_corners=align_corners)
+        raise RuntimeError(f"expected scalar type {tin} but found {tgrid}")
+    if not input.dtype.is_floating_point:
+        kernel = "grid_sampler_2d_cpu_kernel_impl" if nd == 4 else "grid_sampler3d_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{tin}\'')
+    return GridSample.apply(input, grid, mode=mode, padding_mode=padding_mode,
+                            align_corners=align_corners)
 
 
 def affine_grid(theta, size, align_corners=None):
@@ -436,6 +592,7 @@ def affine_grid(theta, size, align_corners=None):
     align_corners=False, the default)."""
     from ember import tensor as _tensor
     if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
     if not theta.dtype.is_floating_point:
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
