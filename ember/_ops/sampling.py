@@ -225,8 +225,8 @@ def _aa_filter(kind, x):
 def _aa_matrix(L, out, kind, align_corners, scale):
     """A (out, L) of antialiased resampling (PIL's): output i is centred at s * (i + 0.5) in
     input pixels; downsampling (s > 1) stretches the filter (and its support) by s; the taps
-    that fall inside the input are normalised to sum 1, so edges need no clamping. Traps kept
-    from torch: the centre is s * (i + 0.5) even with align_corners=True (only s changes), and
+    that fall inside the input are normalised to sum 1, so edges need no clamping. Traps that
+    torch has: the centre is s * (i + 0.5) even with align_corners=True (only s changes), and
     the first tap is trunc(centre - support + 0.5)."""
     s = _source_scale(L, out, align_corners, scale)
     half = {"linear": 1, "cubic": 2, "lanczos": 3}[kind]
