@@ -54,6 +54,12 @@ def test_interpolate(mode, shape, kw):
 def test_interpolate_uint8_and_double():
     check(lambda t, x: F(t).interpolate(x, scale_factor=2, mode="nearest"), [(1, 2, 3, 3)],
           dtypes="uint8")
+    # torch's fixed-point uint8 path, exactly (torch's own (1, 1) output trips an assert)
+    for mode in ("bilinear", "bicubic"):
+        for ac in (False, True):
+            for kw in (dict(size=(3, 4)), dict(size=(13, 17)), dict(scale_factor=0.37)):
+                check(lambda t, x: F(t).interpolate(x, mode=mode, align_corners=ac, **kw),
+                      [(2, 3, 11, 8)], dtypes="uint8", high=256)
     check(lambda t, x: F(t).interpolate(x, size=(4, 6), mode="bilinear"), [(1, 2, 3, 3)],
           dtypes="float64")
 
@@ -234,6 +240,10 @@ def test_interpolate_antialias_names():
     (lambda t, x: F(t).interpolate(x, size=(3, 2.0), mode="bilinear"), (1, 2, 5, 5), "float32"),
     (lambda t, x: F(t).interpolate(x, mode="foo"), (1, 2, 5, 5), "float32"),
     (lambda t, x: F(t).interpolate(x, size=3, mode="foo"), (1, 2, 5, 5), "float32"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="linear"), (1, 2, 5), "uint8"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="trilinear"), (1, 2, 5, 4, 3), "uint8"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="area"), (1, 2, 5, 4), "uint8"),
+    (lambda t, x: F(t).interpolate(x, size=3, mode="bicubic"), (1, 2, 5, 4), "int32"),
 ])
 def test_interpolate_errors(call, shape, dtype):
     check_raises(call, [shape], dtype)

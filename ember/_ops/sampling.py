@@ -245,11 +245,12 @@ def _aa_matrix(L, out, kind, align_corners, scale):
     return A[:, :L]
 
 
-class AntialiasUint8(ArrayFunction):
-    """uint8 antialiased resampling as torch computes it (Pillow's fixed point): per dim, the
-    weights scaled to int16 at the largest precision p that keeps the biggest below 2^15 (ties
-    away from zero), sums rounded by adding 2^(p-1), shifted back and clamped to [0, 255]; the
-    width pass runs first and is stored as uint8 before the height pass. Not differentiable."""
+class ResampleUint8(ArrayFunction):
+    """uint8 bilinear / bicubic resampling, antialiased or not, as torch computes it: Pillow's
+    fixed point (float-then-round is often 1 off, and wraps negatives). Per dim, the weights
+    scaled to int16 at the largest precision p that keeps the biggest below 2^15 (ties away
+    from zero), sums rounded by adding 2^(p-1), shifted back and clamped to [0, 255]; the width
+    pass runs first and is stored as uint8 before the height pass. Not differentiable."""
 
     def forward(ctx, x, *, mats):
         for axis, A in ((3, mats[1]), (2, mats[0])):
@@ -363,7 +364,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         kind = {"bilinear": "linear", "bicubic": "cubic", "lanczos": "lanczos"}[mode]
         mats = [_aa_matrix(S[i], out[i], kind, align_corners, scales[i]) for i in range(D)]
         if dt == "uint8":
-            return AntialiasUint8.apply(input, mats=mats)
+            return ResampleUint8.apply(input, mats=mats)
         name = f"Upsample{mode.capitalize()}2DAa"
     else:
         kind = "linear" if mode in ("linear", "bilinear", "trilinear") else \
@@ -372,9 +373,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         name = {"nearest": f"UpsampleNearest{D}D", "nearest-exact": f"UpsampleNearestExact{D}D",
                 "linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
                 "bicubic": "UpsampleBicubic2D", "trilinear": "UpsampleTrilinear3D"}[mode]
-    if input.dtype.is_floating_point is False and mode not in ("nearest", "nearest-exact") and \
-            str(input.dtype) != "ember.uint8":
-        raise NotImplementedError(f'"{name.lower()}" not implemented for {input.dtype}')
+    if not input.dtype.is_floating_point and mode not in ("nearest", "nearest-exact"):
+        if str(input.dtype) == "ember.uint8" and mode in ("bilinear", "bicubic"):
+            return ResampleUint8.apply(input, mats=mats)
+        kernel = {"area": f"adaptive_avg_pool{max(D, 2)}d",
+                  "bicubic": "compute_indices_weights_cubic",
+                  "bilinear": "upsample_bilinear2d_channels_last"}.get(
+            mode, "compute_indices_weights_linear")
+        dt = str(input.dtype).split(".")[-1]
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TORCH_TYPE.get(dt, dt)}\'')
     return Separable.apply(input, mats=mats, name=name)
 
 
