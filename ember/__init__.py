@@ -5,10 +5,9 @@ bottom-up: `_backend` (NumPy/CuPy/SciPy), `_dtype`/`_device`, `_tensor`, `autogr
 (one file per op family), then this namespace, `nn`, `optim`, `utils` and the rest.
 """
 import builtins as _builtins   # the names below shadow max, min, sum, int, float, bool...
-import os as _os
 import warnings as _warnings
 
-from ember import _dtype
+from ember import _dtype, _threads
 from ember._dtype import (bfloat16, bool, cdouble, cfloat, chalf, complex32, complex64, complex128,
                           double, dtype, finfo, float, float8_e4m3fn, float8_e4m3fnuz,
                           float8_e5m2, float8_e5m2fnuz, float16, float32, float64, half, iinfo, int,
@@ -65,19 +64,16 @@ channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 
-_num_threads = [_builtins.max(1, len(_os.sched_getaffinity(0))
-                              if hasattr(_os, "sched_getaffinity") else (_os.cpu_count() or 1))]
-
-
 def set_num_threads(n):
-    """Record the intra-op thread count (NumPy's BLAS picks its own at start-up)."""
+    """The intra-op thread count: 1 keeps ember's own work on one thread (NumPy's BLAS picks
+    its thread count at start-up)."""
     if not isinstance(n, _builtins.int) or n < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
-    _num_threads[0] = n
+    _threads.set_num_threads(n)
 
 
 def get_num_threads():
-    return _num_threads[0]
+    return _threads.num_threads()
 
 
 def set_num_interop_threads(n):

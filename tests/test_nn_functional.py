@@ -317,3 +317,9 @@ def test_piecewise_grad_masks_non_finite_and_double_backward(name, dtype):
     np.testing.assert_array_equal(np.signbit(tg), np.signbit(eg))
     np.testing.assert_array_equal(tg, eg)
     np.testing.assert_array_equal(tgg, egg)
+
+
+def test_relu_bool_error_and_large_gelu():
+    check_raises(lambda t, x: t.nn.functional.relu(x), inputs=[np.array([True, False])])
+    check(lambda t, x: t.nn.functional.gelu(x), [(256, 200)])
+    check(lambda t, x: t.nn.functional.gelu(x), [(256, 200)], "float16")

@@ -603,3 +603,17 @@ def test_logical_not_and_predicates():
     for name in ("isposinf", "isneginf", "signbit"):
         check_raises(lambda t, a: getattr(t, name)(a), inputs=[z])
     check(lambda t, a: a.logical_not_(), [(3,)], "int64")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("name", ["erf", "erfc", "lgamma"])
+def test_scipy_ops_split_over_two_threads(name, threads):
+    """Large inputs of SciPy-backed ops are computed in two halves on two threads: the same
+    values as torch either way (ember.set_num_threads(1) keeps one thread)."""
+    old = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        check(lambda t, x: getattr(t, name)(x), [(300, 130)])
+        check(lambda t, x: getattr(t, name)(x.t()), [(130, 300)])   # non-contiguous
+    finally:
+        ember.set_num_threads(old)

@@ -24,13 +24,12 @@ Half precision (float16, bfloat16) is computed in float32 and rounded once at th
 torch's CPU kernels accumulate in float32.
 """
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ember._tensor import Tensor
+from ember._threads import two_way
 from ember.autograd.function import ArrayFunction
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -79,24 +78,14 @@ def _cols(x, ksize, stride, pads, dilation, out=None):
     return np.ascontiguousarray(view), out
 
 
-_POOL = None
 _MIN_SPLIT = 1 << 18   # below ~256k column elements a thread hand-off costs more than it saves
-_TWO_CORES = (os.cpu_count() or 1) >= 2
 
 
 def _over_batch(fn, N, work):
     """Runs fn(lo, hi) on batch slices covering range(N): two halves on two threads when the
     batch and the work are big enough (NumPy releases the GIL in copies and matmul, and
     OpenBLAS does not thread GEMMs this small), else one call. Returns the results."""
-    global _POOL
-    if N < 2 or work < _MIN_SPLIT or not _TWO_CORES:
-        return [fn(0, N)]
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(2, thread_name_prefix="ember-conv")
-    h = N // 2
-    second = _POOL.submit(fn, h, N)
-    first = fn(0, h)
-    return [first, second.result()]
+    return two_way(fn, N, work, _MIN_SPLIT)
 
 
 def _channels_last(C, ksize, groups):

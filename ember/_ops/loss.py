@@ -11,7 +11,8 @@ import warnings
 
 import numpy as np
 
-from ember._ops.activation import LogSigmoid, LogSoftmax, Relu, _const, _where
+from ember._ops.activation import LogSigmoid, LogSoftmax, _const, _where
+from ember._ops.pointwise_unary import Relu
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state

@@ -12,16 +12,14 @@ Adam, AdamW and SGD hand their per-parameter update to `Optimizer._update_all`, 
 step as two halves of the parameter list on two threads (bit-identical to the serial loop).
 """
 import functools
-import os
 import warnings
 from collections import OrderedDict, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from copy import deepcopy
 from itertools import chain
 
 import numpy as np
 
-from ember import _dtype
+from ember import _dtype, _threads
 from ember._tensor import Tensor
 from ember.autograd.graph import RemovableHandle
 from ember.autograd.grad_mode import enable_grad, no_grad
@@ -282,7 +280,7 @@ class Optimizer:
         if cut is None:
             update(items, self._buf)
             return
-        second = _pool().submit(update, items[cut:], functools.partial(self._buf, worker=1))
+        second = _threads.helper().submit(update, items[cut:], functools.partial(self._buf, worker=1))
         try:
             update(items[:cut], self._buf)
         finally:
@@ -393,30 +391,10 @@ class Optimizer:
 # Handing half a step to the helper thread and waiting for it costs ~50-100 us, which pays off
 # from about 4M element-passes: ~300k elements for Adam's 13 passes, ~1M for SGD's 4.
 _PARALLEL_MIN = 1 << 22
-_POOL = None
-
-
-def _pool():
-    """One persistent helper thread, started on first use."""
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(1, thread_name_prefix="ember-optim")
-    return _POOL
-
-
-def _forget_pool():
-    """A forked child (Hogwild-style training processes) has no helper thread: start anew."""
-    global _POOL
-    _POOL = None
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _two_threads_allowed():
-    import ember   # at call time: ember imports this module while it starts up
-    return ember.get_num_threads() >= 2
+    return _threads.num_threads() >= 2
 
 
 def _halfway(items, passes=1):

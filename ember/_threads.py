@@ -1,0 +1,59 @@
+"""A second thread for big NumPy/SciPy work: torch's kernels split a tensor over its intra-op
+threads; ember does the same, two ways, where it pays.
+
+NumPy's ufuncs, copies and BLAS calls (and SciPy's special-function ufuncs) release the GIL,
+so two halves of one job run on two cores. Handing a half to the helper thread and waiting
+for it costs tens of microseconds, so callers only split work above a size they measured.
+`ember.set_num_threads(1)` turns splitting off.
+"""
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["num_threads", "set_num_threads", "helper", "two_way"]
+
+_num_threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                   else (os.cpu_count() or 1))
+_pool = None
+
+
+def num_threads():
+    return _num_threads
+
+
+def set_num_threads(n):
+    global _num_threads
+    _num_threads = n
+
+
+def helper():
+    """The one persistent helper thread (an executor), started on first use."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(1, thread_name_prefix="ember-intra-op")
+    return _pool
+
+
+def _forget_helper():
+    """A forked child (e.g. Hogwild-style training processes) has no helper thread: start
+    anew rather than wait on the parent's."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_helper)
+
+
+def two_way(fn, n, work, min_work):
+    """[fn(0, n)], or [fn(0, h), fn(h, n)] with the second half run on the helper thread when
+    `work` (the caller's measure of the job's size) reaches `min_work` and two threads are
+    allowed. Returns the results in order; an error in either half is raised here."""
+    if n < 2 or work < min_work or _num_threads < 2:
+        return [fn(0, n)]
+    h = n // 2
+    second = helper().submit(fn, h, n)
+    try:
+        first = fn(0, h)
+    finally:
+        rest = second.result()
+    return [first, rest]
