@@ -434,3 +434,19 @@ def test_double_backward(name, fn):
 def test_double_backward_complex():
     _double_backward(lambda t, a: t.linalg.inv(a), (3, 3), "complex128")
     _double_backward(lambda t, a: t.linalg.det(a), (3, 3), "complex128")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name,fn,shapes", [
+    ("matmul", lambda t, a, b: a @ b, [(2, 3, 4), (4, 5)]),
+    ("bmm", lambda t, a, b: t.bmm(a, b), [(2, 3, 4), (2, 4, 5)]),
+    ("addmm", lambda t, c, a, b: t.addmm(c, a, b, beta=0.5, alpha=2), [(3, 5), (3, 4), (4, 5)]),
+    ("baddbmm", lambda t, c, a, b: t.baddbmm(c, a, b), [(2, 3, 5), (2, 3, 4), (2, 4, 5)]),
+    ("mv", lambda t, a, b: t.mv(a, b), [(3, 4), (4,)]),
+    ("einsum", lambda t, a, b: t.einsum("ij,jk->ik", a, b), [(3, 4), (4, 5)]),
+    ("tensordot", lambda t, a, b: t.tensordot(a, b, 1), [(3, 4), (4, 5)]),
+])
+def test_matmul_family_half_dtypes(name, fn, shapes, dtype):
+    """Half types keep their dtype (ml_dtypes' bfloat16 matmul would return float32, its
+    einsum rejects bfloat16): computed in float32, rounded once, as torch's CPU kernels."""
+    check(fn, shapes, dtype)

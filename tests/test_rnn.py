@@ -127,3 +127,24 @@ def test_lstm_grad_fn_and_partial_grads():
         (c[1].sum() + out[2].pow(2).sum()).backward()
     for (k, t), e in zip(tm.named_parameters(), em.parameters()):
         assert_close(t.grad, e.grad, rtol=1e-4, atol=1e-5, what=k)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_lstm_half_dtypes(dtype):
+    """Half-precision LSTM (computed in float32 inside the fused layer) keeps its dtype in
+    outputs and gradients and stays close to torch's."""
+    rng = np.random.default_rng(5)
+    tm = torch.nn.LSTM(4, 6, num_layers=2, proj_size=3)
+    em = ember_class("rnn", "LSTM")(4, 6, num_layers=2, proj_size=3)
+    em.load_state_dict({k: to_ember(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    tm, em = tm.to(getattr(torch, dtype)), em.to(getattr(ember, dtype))
+    x = make_array((5, 2, 4), "float32", rng)
+    outs = []
+    for lib, m in ((torch, tm), (ember, em)):
+        out, (h, c) = m(lib.tensor(x).to(getattr(lib, dtype)))
+        assert out.dtype == getattr(lib, dtype) and c.dtype == getattr(lib, dtype)
+        (out.float().sum() + c.float().pow(2).sum()).backward()
+        outs.append([out.float().detach().numpy()] +
+                    [p.grad.float().numpy() for p in m.parameters()])
+    for t, e in zip(*outs):
+        np.testing.assert_allclose(e, t, rtol=5e-2, atol=5e-2)

@@ -15,6 +15,27 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", 
            "inverse", "det", "logdet", "slogdet", "pinverse", "chain_matmul"]
 
 
+def _half_safe(fn):
+    """fn(*arrays) for float16/bfloat16 operands computed in float32 and rounded once to the
+    operands' dtype (torch's CPU kernels accumulate half types in float32; NumPy has no fast
+    half GEMM, and ml_dtypes' bfloat16 matmul returns float32 and einsum rejects it)."""
+    def run(*arrays, **kwargs):
+        dt = arrays[0].dtype
+        if dt.itemsize != 2 or dt.kind not in "fV":
+            return fn(*arrays, **kwargs)
+        wide = [a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in arrays]
+        return np.asarray(fn(*wide, **kwargs)).astype(dt)
+    return run
+
+
+_matmul = _half_safe(np.matmul)
+_einsum_ops = _half_safe(lambda *ops, eq, **kw: np.einsum(eq, *ops, **kw))
+
+
+def _einsum(eq, *ops, **kw):
+    return _einsum_ops(*ops, eq=eq, **kw)
+
+
 class Matmul(ArrayFunction):
     """a @ b with NumPy's (= torch's) rules for 1-D operands and batch broadcasting.
 
@@ -22,13 +43,13 @@ class Matmul(ArrayFunction):
     added dim is removed again. The engine sums broadcast batch dims away.
     """
     _name = "MmBackward0"   # matmul() renames it after torch's dispatch (Bmm, Mv, Dot...)
-    fast = staticmethod(np.matmul)   # no-grad path: one NumPy call
+    fast = staticmethod(_matmul)   # no-grad path: one NumPy call
 
     def forward(ctx, a, b):
         ctx.a_vector, ctx.b_vector = a.ndim == 1, b.ndim == 1
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
-        return np.asarray(np.matmul(a, b))
+        return np.asarray(_matmul(a, b))
 
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
@@ -250,9 +271,9 @@ class AddProduct(ArrayFunction):
         if kind == "outer":
             prod = np.multiply.outer(a, b)
         elif kind == "sbmm":
-            prod = np.matmul(a, b).sum(0)
+            prod = _matmul(a, b).sum(0)
         else:
-            prod = np.matmul(a, b)
+            prod = _matmul(a, b)
         if alpha != 1:
             prod = prod * np.asarray(alpha, prod.dtype)
         inp = np.broadcast_to(inp, prod.shape)   # shapes checked by _add_product
@@ -408,7 +429,7 @@ class Einsum(ArrayFunction):
     def forward(ctx, *ops, eq):
         ctx.eq = eq
         ctx.save_for_backward(*ops)
-        return np.asarray(np.einsum(eq, *ops, optimize=len(ops) > 2))
+        return np.asarray(_einsum(eq, *ops, optimize=len(ops) > 2))
 
     def backward(ctx, g):
         ops = ctx.saved_tensors

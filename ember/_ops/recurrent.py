@@ -67,6 +67,13 @@ class LSTMLayer(ArrayFunction):
     """
 
     def forward(ctx, xw, h0, c0, w_hh, b_hh=None, w_hr=None, *, reverse=False, masks=None):
+        ctx.save_for_backward(xw, h0, c0, w_hh, b_hh, w_hr)
+        ctx.dtype = dt = xw.dtype
+        if dt.itemsize == 2:   # float16/bfloat16: computed in float32, rounded at the end
+            xw, h0, c0, w_hh, b_hh, w_hr = (None if a is None else a.astype(np.float32)
+                                            for a in (xw, h0, c0, w_hh, b_hh, w_hr))
+            if masks is not None:
+                masks = masks.astype(np.float32)
         T, B, H4 = xw.shape
         H, P = H4 // 4, h0.shape[-1]
         acts = xw + b_hh if b_hh is not None else xw.copy()   # becomes the gate activations
@@ -100,13 +107,12 @@ class LSTMLayer(ArrayFunction):
             h, c = hn, cn
         ctx.reverse, ctx.masks = reverse, masks
         ctx.acts, ctx.tanh_c, ctx.h_in, ctx.c_in = acts, tanh_c, h_in, c_in
-        ctx.save_for_backward(xw, h0, c0, w_hh, b_hh, w_hr)
-        return y, np.asarray(h), np.asarray(c)
+        return tuple(np.asarray(a).astype(dt, copy=False) for a in (y, h, c))
 
     def backward(ctx, gy, gh, gc):
         saved = ctx.saved_tensors
         if _grad_state.enabled:   # create_graph: differentiate a Tensor-op replay
-            return _replay_grads(ctx, (gy, gh, gc), *saved)
+            return _replay_grads(ctx, (gy, gh, gc), saved)
         w_hh, b_hh, w_hr = saved[3:]
         acts, tanh_c, c_in, masks = ctx.acts, ctx.tanh_c, ctx.c_in, ctx.masks
         T, B, H = tanh_c.shape
@@ -119,9 +125,12 @@ class LSTMLayer(ArrayFunction):
         to_c = o * (1 - tanh_c * tanh_c)
         ifg = np.stack((g * i * (1 - i), c_in * f * (1 - f), i * (1 - g * g)), 2)  # (T,B,3,H)
         o_factor = tanh_c * o * (1 - o)
-        w = w_hh._data
-        proj = None if w_hr is None else w_hr._data
-        gy, gh, gc = gy._data, gh._data.copy(), gc._data.copy()
+        f32 = np.float32 if ctx.dtype.itemsize == 2 else None   # half types: see forward
+        w = w_hh._data.astype(f32 or w_hh._data.dtype, copy=False)
+        proj = None if w_hr is None else w_hr._data.astype(f32 or w_hr._data.dtype, copy=False)
+        gy = gy._data.astype(f32 or gy._data.dtype, copy=False)
+        gh = gh._data.astype(f32 or gh._data.dtype)   # copies: updated in place below
+        gc = gc._data.astype(f32 or gc._data.dtype)
         dgates = np.empty((T, B, 4, H), acts.dtype)   # gate by gate: (i, f, g) then o
         g_out = None if proj is None else np.empty((T,) + gh.shape, gh.dtype)  # d projected h
         for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
@@ -153,18 +162,17 @@ class LSTMLayer(ArrayFunction):
         g_hr = None
         if proj is not None and ctx.needs_input_grad[5]:
             g_hr = np.matmul(g_out.reshape(T * B, -1).T, (o * tanh_c).reshape(T * B, H))
-        wrap = Tensor._make
-        return (wrap(dgates), wrap(gh), wrap(gc),
-                *(None if a is None else wrap(a) for a in (g_w, g_b, g_hr)))
+        return tuple(None if a is None else Tensor._make(a.astype(ctx.dtype, copy=False))
+                     for a in (dgates, gh, gc, g_w, g_b, g_hr))
 
     def name(self):
         return "LstmBackward0"
 
 
-def _replay_grads(ctx, grads, *args):
+def _replay_grads(ctx, grads, args):
     """Gradients of the layer as a differentiable graph (for create_graph=True): the forward
-    replayed in Tensor ops on the saved inputs themselves, so higher-order gradients reach
-    whatever those inputs were computed from."""
+    replayed in Tensor ops on the inputs themselves, so higher-order gradients reach whatever
+    those inputs were computed from."""
     import ember
     wanted = [t for t in args if t is not None and t.requires_grad]
     masks = None if ctx.masks is None else Tensor._make(ctx.masks)
