@@ -9,7 +9,9 @@ for it costs tens of microseconds, so callers only split work above a size they 
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["num_threads", "set_num_threads", "helper", "two_way"]
+import numpy as np
+
+__all__ = ["num_threads", "set_num_threads", "helper", "two_way", "elementwise"]
 
 _num_threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                    else (os.cpu_count() or 1))
@@ -57,3 +59,23 @@ def two_way(fn, n, work, min_work):
     finally:
         rest = second.result()
     return [first, rest]
+
+
+_ELEMENTWISE_MIN = 1 << 21   # measured: two threads win on a 4M-element add, break even at ~1M
+
+
+def elementwise(fn, a, b):
+    """fn(a, b) for a binary ufunc whose result has a's dtype: a large C-contiguous `a` (with
+    `b` a scalar or an array of a's shape and layout) is done in two halves on two threads,
+    which also spreads the page faults of the fresh result over both cores."""
+    if (a.size < _ELEMENTWISE_MIN or _num_threads < 2 or not a.flags.c_contiguous
+            or (hasattr(b, "shape") and (b.shape != a.shape or not b.flags.c_contiguous))):
+        return fn(a, b)
+    out = np.empty(a.shape, a.dtype)
+    fa, fo = a.reshape(-1), out.reshape(-1)
+    fb = b.reshape(-1) if hasattr(b, "shape") else b
+    if hasattr(b, "shape"):
+        two_way(lambda lo, hi: fn(fa[lo:hi], fb[lo:hi], out=fo[lo:hi]), fa.size, fa.size, 0)
+    else:
+        two_way(lambda lo, hi: fn(fa[lo:hi], fb, out=fo[lo:hi]), fa.size, fa.size, 0)
+    return out

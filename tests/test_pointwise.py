@@ -617,3 +617,23 @@ def test_scipy_ops_split_over_two_threads(name, threads):
         check(lambda t, x: getattr(t, name)(x.t()), [(130, 300)])   # non-contiguous
     finally:
         ember.set_num_threads(old)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_arithmetic_split_over_two_threads(threads):
+    """Large same-shape arithmetic runs in two halves on two threads: values identical to
+    torch's (and one thread's) for tensors and scalars; broadcasting and views stay whole."""
+    old = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal(1 << 21).astype(np.float32)
+        b = rng.standard_normal(1 << 21).astype(np.float32)
+        ta, tb, ea, eb = torch.from_numpy(a), torch.from_numpy(b), ember.tensor(a), ember.tensor(b)
+        for fn in (lambda x, y: x + y, lambda x, y: x - y, lambda x, y: x * y,
+                   lambda x, y: x / y, lambda x, y: x * 1.5, lambda x, y: x - 2,
+                   lambda x, y: x.reshape(1024, -1).t() + y.reshape(1024, -1).t(),
+                   lambda x, y: x.reshape(2, -1) + y.reshape(2, -1)[:1]):
+            np.testing.assert_array_equal(fn(ea, eb).numpy(), fn(ta, tb).numpy())
+    finally:
+        ember.set_num_threads(old)

@@ -3,6 +3,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._tensor import Tensor, _wrap_dim
+from ember._threads import _ELEMENTWISE_MIN as _BIG, elementwise
 from ember.autograd.function import _broadcast_error, record_binary
 from ember.autograd.grad_mode import state as _grad_state
 
@@ -69,7 +70,7 @@ def binary_lane(op, input, other, kinds="biufc"):
     if grad and _grad_state.enabled:
         return record_binary(op, input, other)
     try:
-        out = op.fast(a, b)
+        out = op.fast(a, b) if a.size < _BIG else elementwise(op.fast, a, b)
     except ValueError as exc:
         raise _broadcast_error(exc, (input, other)) from None
     return Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
