@@ -6,6 +6,8 @@ through them) or given (eval with running statistics: y is affine in x). The bia
 normalises; running_var is updated with the unbiased one, as torch does.
 """
 
+import math
+
 import numpy as np
 
 from ember._ops.activation import _const, _where
@@ -35,7 +37,9 @@ class Normalize(ArrayFunction):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         dims = ctx.dims
-        if _grad_state.enabled and ctx.batch_stats:
+        if not _grad_state.enabled:
+            return _normalize_grads(ctx, grad._data, None if w is None else w._data)
+        if ctx.batch_stats:
             # create_graph: rebuild the statistics from x so second derivatives are exact
             mean = x.mean(dims, keepdim=True)
             xc = x - mean
@@ -60,6 +64,40 @@ class Normalize(ArrayFunction):
         if ctx.needs_input_grad[2]:
             gb = grad.sum(red).reshape(ctx.bias_shape)
         return gx, gw, gb
+
+
+def _normalize_grads(ctx, g, w):
+    """Normalize's first-order gradients in NumPy (no graph to build). With batch statistics,
+    gx = invstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) for dxhat = g w; when the
+    statistics run over the dims the weight is broadcast over (batch norm), those means are
+    the bias and weight gradients over n, so gx = w invstd (g - gb/n - xhat gw/n)."""
+    xhat, invstd, dims, wshape = ctx.xhat, ctx.invstd, ctx.dims, ctx.wshape
+    needs = ctx.needs_input_grad
+    red = tuple(i for i, s in enumerate(wshape) if s == 1)   # the dims weight is broadcast over
+    per_channel = ctx.batch_stats and dims == red
+    gb = (np.add.reduce(g, axis=red, keepdims=True)
+          if needs[2] or (per_channel and needs[0]) else None)
+    gw = (np.add.reduce(g * xhat, axis=red, keepdims=True)
+          if (w is not None and needs[1]) or (per_channel and needs[0]) else None)
+    gx = None
+    if needs[0]:
+        wb = None if w is None else w.reshape(wshape)
+        if per_channel:
+            n = math.prod(g.shape[d] for d in dims)
+            gx = (g - gb / n - xhat * (gw / n)) * (invstd if wb is None else invstd * wb)
+        elif ctx.batch_stats:   # layer/group norm: statistics over other dims
+            n = math.prod(g.shape[d] for d in dims)
+            dxhat = g if wb is None else g * wb
+            sg = np.add.reduce(dxhat, axis=dims, keepdims=True)
+            sgx = np.add.reduce(dxhat * xhat, axis=dims, keepdims=True)
+            gx = (dxhat - sg / n - xhat * (sgx / n)) * invstd
+        else:                   # given statistics (eval): y is affine in x
+            gx = g * (invstd if wb is None else invstd * wb)
+        gx = Tensor._make(np.asarray(gx, g.dtype))
+    return (gx,
+            Tensor._make(np.asarray(gw.reshape(w.shape), g.dtype))
+            if w is not None and needs[1] else None,
+            Tensor._make(np.asarray(gb.reshape(ctx.bias_shape), g.dtype)) if needs[2] else None)
 
 
 def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None):
