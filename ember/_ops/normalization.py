@@ -21,13 +21,14 @@ __all__ = []
 class Normalize(ArrayFunction):
     """forward(x, weight, bias; dims, wshape, mean, invstd, batch_stats)."""
 
-    def forward(ctx, x, w, b, *, dims, wshape, mean, invstd, batch_stats, eps):
-        xhat = (x - mean) * invstd
+    def forward(ctx, x, w, b, *, dims, wshape, mean, invstd, batch_stats, eps, xhat=None):
+        if xhat is None:   # (the caller may pass it: it has x - mean already)
+            xhat = (x - mean) * invstd
         y = xhat
         if w is not None:
             y = y * w.reshape(wshape)
-        if b is not None:
-            y = y + b.reshape(wshape)
+        if b is not None:   # (in place when y is already a fresh array, not xhat)
+            y = y + b.reshape(wshape) if y is xhat else np.add(y, b.reshape(wshape), out=y)
         ctx.save_for_backward(x, w)
         ctx.xhat, ctx.mean, ctx.invstd = xhat, mean, invstd
         ctx.dims, ctx.wshape, ctx.batch_stats, ctx.eps = dims, wshape, batch_stats, eps
@@ -113,9 +114,13 @@ def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None):
         m, v = mean, var
     invstd = (1.0 / np.sqrt(v + eps)).astype(a.dtype, copy=False)
     m = np.asarray(m, a.dtype)
+    xhat = None
+    if batch and xc.dtype == a.dtype:
+        xc *= invstd   # x - mean is at hand: normalise it in place
+        xhat = xc
     if not (_grad_state.enabled and any(isinstance(t, Tensor) and t.requires_grad
                                         for t in (x, weight, bias))):
-        y = (a - m) * invstd
+        y = (a - m) * invstd if xhat is None else xhat
         if weight is not None:
             y = y * weight._data.reshape(wshape)
         if bias is not None:
@@ -123,7 +128,7 @@ def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None):
         return Tensor._make(np.asarray(y, a.dtype)), (m if batch else None), (
             v if batch else None)
     y = Normalize.apply(x, weight, bias, dims=dims, wshape=wshape, mean=m, invstd=invstd,
-                        batch_stats=batch, eps=eps)
+                        batch_stats=batch, eps=eps, xhat=xhat)
     return y, (m if batch else None), (v if batch else None)
 
 
