@@ -29,6 +29,10 @@ CONV = [
     ("conv1d", (2, 3, 7), (4, 3, 3), dict(padding=5, dilation=2)),
     ("conv2d", (2, 2, 4, 4), (3, 2, 2, 2), dict(padding=3, dilation=2)),
     ("conv2d", (2, 3, 6, 7), (4, 3, 4, 2), dict(padding="same", dilation=(1, 2))),
+    # stride 1, O >= 2C: the input gradient by column gradients + col2im
+    ("conv2d", (2, 2, 6, 7), (5, 2, 3, 3), dict(padding=1)),
+    ("conv1d", (2, 1, 9), (4, 1, 3), dict(padding=3, dilation=2)),
+    ("conv3d", (1, 1, 4, 5, 4), (3, 1, 2, 3, 2), dict(padding=(1, 0, 1))),
     # C * K >= 150: windows laid out channels-last (one tall GEMM)
     ("conv2d", (2, 20, 6, 7), (5, 20, 3, 3), dict(stride=(2, 1), padding=(1, 2))),
     ("conv2d", (2, 17, 7, 6), (3, 17, 4, 3), dict(padding="same", dilation=(2, 1))),

@@ -9,9 +9,9 @@ Three array kernels do all the work, for any number of spatial dims:
   GEMM, see `_channels_last`).
 - `_conv_input_grad(gy, w)`: the GEMM `w^T @ gy` gives column gradients, then col2im adds them
   back with one strided slice-add per kernel position (a loop over kernel positions, never over
-  elements), channels-last when groups == 1; at stride 1 it runs as a full correlation (a
-  convolution of gy with the flipped kernel) instead. This is also the forward of the
-  transposed convolution.
+  elements), channels-last when strided with groups == 1; at stride 1 with C >= O/2 it runs as
+  a full correlation (a convolution of gy with the flipped kernel) instead. This is also the
+  forward of the transposed convolution.
 - `_conv_weight_grad(x, gy)`: `gy @ cols^T` batched over N, summed over N (one GEMM over all
   N * P rows when cols are channels-last).
 
@@ -147,15 +147,18 @@ def _conv_fwd(x, w, stride, pads, dilation, groups, out=None):
 
 def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
     """The gradient of `_conv_fwd` with respect to x (spatial size `in_spatial`). Positions no
-    window reaches get zero. Three routes, by measured cost: stride 1 is a full correlation
-    with the flipped kernel (`_full_correlation`, a plain convolution); other strides GEMM into
-    column gradients and scatter them back, channels-last when groups == 1
-    (`_input_grad_last`), else per group (`_col2im`)."""
+    window reaches get zero. Three routes, by measured cost. Stride 1 with at least half as
+    many input as output channels: a full correlation with the flipped kernel
+    (`_full_correlation`, a plain convolution whose im2col has O*K columns). Otherwise a GEMM
+    into column gradients (C*K rows) scattered back by one strided add per kernel position:
+    channels-last for strided convolutions with groups == 1 (`_input_grad_last`), else per
+    group in NCHW (`_col2im`)."""
     N, O = gy.shape[:2]
     C = w.shape[1] * groups
-    if all(s == 1 for s in stride):
+    strided = any(s != 1 for s in stride)
+    if not strided and 2 * C > O:
         return _full_correlation(gy, w, in_spatial, pads, dilation, groups)
-    if groups == 1:
+    if strided and groups == 1:
         return _input_grad_last(gy, w, in_spatial, stride, pads, dilation)
     out = gy.shape[2:]
     ksize = w.shape[2:]
