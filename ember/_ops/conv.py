@@ -163,8 +163,9 @@ def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
     out = gy.shape[2:]
     ksize = w.shape[2:]
     CgK = w.shape[1] * math.prod(ksize)
-    wg = w.reshape(groups, O // groups, CgK)
-    gcols = np.matmul(wg.transpose(0, 2, 1), gy.reshape(N, groups, O // groups, math.prod(out)))
+    # (a contiguous transposed kernel: NumPy's stacked matmul leaves BLAS for strided operands)
+    wt = np.ascontiguousarray(w.reshape(groups, O // groups, CgK).transpose(0, 2, 1))
+    gcols = np.matmul(wt, gy.reshape(N, groups, O // groups, math.prod(out)))
     return _col2im(gcols.reshape((N, C) + tuple(ksize) + tuple(out)), in_spatial, stride, pads,
                    dilation)
 
