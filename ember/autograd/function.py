@@ -233,15 +233,175 @@ def _record_inputs(ctx, inputs):
     ctx._n_args = len(inputs)
     ctx._tensor_positions = tuple(i for i, x in enumerate(inputs) if isinstance(x, Tensor))
     for x in inputs:
-        if isinstance(x, Tensor) and x._requires_grad:
-            if x.grad_fn is not None:
-                next_functions.append((x.grad_fn, x._output_nr))
+        if isinstance(x, Tensor):
+            _, edge, meta = _input_edge(x)
+            next_functions.append(edge)
+            metas.append(meta)
+    ctx.next_functions = tuple(next_functions)
+    ctx._input_meta = tuple(metas)
+
+
+def _record_outputs(ctx, outputs):
+    """Output metadata and the saved tensors, resolved now that outputs exist."""
+    ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None
+                             for o in outputs)
+    raw = ctx._raw_saved
+    if raw:
+        saved = []
+        for s in raw:
+            if s is None:
+                saved.append(None)
+                continue
+            nr = next((i for i, o in enumerate(outputs) if o is s), None)
+            if nr is not None and s.grad_fn is ctx:
+                saved.append(SavedTensor(s._data, s._vc, None, nr))
             else:
-                next_functions.append((accumulator_of(x), 0))
-            metas.append((x._data.shape, x._data.dtype))
-        elif isinstance(x, Tensor):
-            next_functions.append((None, 0))
-            metas.append(None)
+                saved.append(SavedTensor(s._data, s._vc, s, None))
+        ctx._saved = saved
+        ctx._raw_saved = ()
+
+
+def once_differentiable(fn):
+    """Decorate a backward that cannot itself be differentiated: runs it without recording."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        prev = _grad_state.enabled
+        _grad_state.enabled = False
+        try:
+            out = fn(ctx, *args)
+        finally:
+            _grad_state.enabled = prev
+        return out
+    return wrapper
+
+
+class InplaceFunction(Function):
+    def __init__(self, inplace=False):
+        self.inplace = inplace
+
+
+# ---------------------------------------------------------------------------------------------
+# ember's own ops: forward on backend arrays
+
+class ArrayFunction(FunctionCtx, Node):
+    """An ember op: `forward(ctx, *arrays, **params) -> array(s)`, `backward(ctx, *grads)`.
+
+    `apply` runs forward, wraps the result, and records this node only when grad mode is on and
+    some input requires grad. The engine sums each returned gradient to its input's shape, so
+    backward never undoes broadcasting itself. Outputs of integer or bool dtype never require
+    grad. Names: `Mul` prints as `MulBackward0`.
+    """
+
+    _materialize_grads = True
+    _view = False   # True for ops whose output is a view of input 0 (shares its version counter)
+    # Optional: a NumPy function equal to forward for one or two inputs when no node is recorded
+    # and no keyword parameters are given (np.add for Add). It skips creating the node.
+    fast = None
+
+    def name(self):
+        return type(self).__name__ + "Backward0"
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        record = False
+        if _grad_state.enabled:
+            for x in inputs:
+                if isinstance(x, Tensor) and x._requires_grad:
+                    record = True
+                    break
+        ctx = _new(cls)
+        if not record:
+            # The hot path: unpack the common arities without building a list.
+            n = len(inputs)
+            fast = cls.fast
+            try:
+                if fast is not None and not params and n <= 2:
+                    if n == 2:
+                        x, y = inputs
+                        out = fast(x._data if isinstance(x, Tensor) else x,
+                                   y._data if isinstance(y, Tensor) else y)
+                    else:
+                        out = fast(inputs[0]._data)
+                    if isinstance(out, np.generic):   # NumPy gives scalars for 0-d results
+                        out = np.asarray(out)
+                    return Tensor._make(out)
+                if n == 1:
+                    x = inputs[0]
+                    out = ctx.forward(x._data if isinstance(x, Tensor) else x, **params)
+                elif n == 2:
+                    x, y = inputs
+                    out = ctx.forward(x._data if isinstance(x, Tensor) else x,
+                                      y._data if isinstance(y, Tensor) else y, **params)
+                else:
+                    out = ctx.forward(*[x._data if isinstance(x, Tensor) else x
+                                        for x in inputs], **params)
+            except ValueError as exc:
+                raise _broadcast_error(exc, inputs) from None
+            if cls._view:
+                wrap = inputs[0]._view_of
+                return tuple(wrap(o) for o in out) if type(out) is tuple else wrap(out)
+            if type(out) is tuple:
+                return tuple(Tensor._make(o) for o in out)
+            return Tensor._make(out)
+
+        if len(inputs) <= 2 and not cls._view:
+            return _record_small(ctx, inputs, params)
+
+        # Recording: one pass over the inputs gives the edges, what backward needs, metadata.
+        arrays, edges, metas = zip(*[_input_edge(x) for x in inputs])
+        ctx.needs_input_grad = tuple(m is not None for m in metas)
+        try:
+            out = ctx.forward(*arrays, **params)
+        except ValueError as exc:
+            raise _broadcast_error(exc, inputs) from None
+        ctx.next_functions = edges
+        ctx._input_meta = metas
+        return _attach(ctx, inputs, out, inputs[0]._view_of if cls._view else Tensor._make)
+
+    def _apply(self, grads):
+        if self._materialize_grads:
+            grads = [g if g is not None else _zeros_like_meta(meta)
+                     for g, meta in zip(grads, self._output_meta)]
+        result = type(self).backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        positions = self._tensor_positions
+        if len(result) != self._n_args:
+            if len(result) > self._n_args and all(g is None for g in
+                                                         result[self._n_args:]):
+                result = result[:self._n_args]
+            else:
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                                   f"gradients (expected {self._n_args}, got "
+                                   f"{len(result)})")
+        return tuple(result[i] for i in positions)
+
+
+def _zeros_like_meta(meta):
+    if meta is None:
+        return None
+    from ember._backend import np
+    shape, dt = meta
+    return Tensor._make(np.zeros(shape, dt))
+
+
+def _check_inplace_leaf(t):
+    if t.grad_fn is None and t._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+
+
+def _record_inputs(ctx, inputs):
+    """Edges from ctx to the nodes that produced its tensor inputs, and their metadata."""
+    next_functions = []
+    metas = []
+    ctx._n_args = len(inputs)
+    ctx._tensor_positions = tuple(i for i, x in enumerate(inputs) if isinstance(x, Tensor))
+    for x in inputs:
+        if isinstance(x, Tensor):
+            _, edge, meta = _input_edge(x)
+            next_functions.append(edge)
+            metas.append(meta)
     ctx.next_functions = tuple(next_functions)
     ctx._input_meta = tuple(metas)
 
@@ -432,21 +592,27 @@ def _record_small(ctx, inputs, params):
             ctx._input_meta = (mx, my)
     except ValueError as exc:
         raise _broadcast_error(exc, inputs) from None
+    return _attach(ctx, inputs, out, Tensor._make)
+
+
+def _attach(ctx, inputs, out, wrap):
+    """forward's array(s) wrapped as Tensors (by `wrap`), each one that can require grad
+    attached to this node under its output number; the values forward saved resolved."""
     non_diff = ctx._non_differentiable
     if type(out) is tuple:
-        result = []
+        outs = []
         for nr, o in enumerate(out):
-            t = Tensor._make(o)
+            t = wrap(o)
             if _can_require_grad(o) and not any(o is n for n in non_diff):
                 t._requires_grad = True
                 t.grad_fn = ctx
                 t._output_nr = nr
-            result.append(t)
+            outs.append(t)
         ctx._output_meta = tuple((o.shape, o.dtype) for o in out)
-        result = tuple(result)
+        result = tuple(outs)
         out_arrays = out
     else:
-        result = Tensor._make(out)
+        result = wrap(out)
         if not non_diff and _can_require_grad(out):
             result._requires_grad = True
             result.grad_fn = ctx
