@@ -275,7 +275,8 @@ def test_cholesky_not_pd():
 
 @pytest.mark.parametrize("dt", FC)
 @pytest.mark.parametrize("shape,mode", [((4, 3), "reduced"), ((3, 3), "complete"),
-                                        ((2, 5, 3), "reduced"), ((3, 3), "reduced")])
+                                        ((2, 5, 3), "reduced"), ((3, 3), "reduced"),
+                                        ((3, 5), "reduced"), ((2, 2, 4), "complete")])  # wide
 def test_qr(dt, shape, mode):
     check(lambda t, a: t.linalg.qr(a, mode=mode), [shape], dt, rtol=1e-4, atol=1e-4)
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
+from ember._ops.manipulation import cat as _cat
 from ember import return_types as _rt
 
 __all__ = ["LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "qr", "eigh", "eigvalsh",
@@ -331,9 +332,8 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
 
 
 class QR(ArrayFunction):
-    """A = Q R. Gradient (full-rank A with m >= n, mode 'reduced', or square 'complete'):
-    with M = Q^H Q_bar - R_bar R^H and N = tril(M - M^H, -1) + i Im(diag M),
-    A_bar = [Q_bar + Q (N - M)] R^{-H}."""
+    """A = Q R. Gradient for full-rank A in mode 'reduced' (or 'complete' unless m > n): see
+    `_qr_backward_tall`; a wide A is split into its square left block and the rest."""
 
     def forward(ctx, a, *, mode):
         ctx.mode = mode
@@ -352,17 +352,27 @@ class QR(ArrayFunction):
             raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
                                "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
                                "are going to differentiate through linalg.qr.")
-        if m < n:
-            raise NotImplementedError("ember: linalg.qr backward for wide matrices (m < n) is "
-                                      "not implemented")
         if ctx.mode == "complete" and m > n:
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
                                "and nrows > ncols.")
-        M = q.mH @ gq - gr @ r.mH
-        low = (M - M.mH).tril(-1)
-        N = low + (1j * M.diagonal(0, -2, -1).imag).diag_embed() if M.is_complex() else low
-        Y = gq + q @ (N - M)
-        return Solve.apply(r, Y.mH).mH
+        if m >= n:
+            return _qr_backward_tall(q, r, gq, gr)
+        # Wide A = [X | Y] with R = [U | V]: X = Q U is a square QR and Y = Q V, so
+        # V = Q^H Y sends V_bar to Y (as Q V_bar) and to Q (as Y V_bar^H).
+        u, v = r[..., :m], r[..., m:]
+        gu, gv = gr[..., :m], gr[..., m:]
+        gx = _qr_backward_tall(q, u, gq + (q @ v) @ gv.mH, gu)
+        return _cat([gx, q @ gv], -1)
+
+
+def _qr_backward_tall(q, r, gq, gr):
+    """A_bar for A = Q R with m >= n (Q m x n): with M = Q^H Q_bar - R_bar R^H and
+    N = tril(M - M^H, -1) + i Im(diag M), A_bar = [Q_bar + Q (N - M)] R^{-H}."""
+    M = q.mH @ gq - gr @ r.mH
+    low = (M - M.mH).tril(-1)
+    N = low + (1j * M.diagonal(0, -2, -1).imag).diag_embed() if M.is_complex() else low
+    Y = gq + q @ (N - M)
+    return Solve.apply(r, Y.mH).mH
 
 
 def qr(A, mode="reduced", *, out=None):
