@@ -93,14 +93,16 @@ def test_rnn_errors():
         ember_class("rnn", "GRU")(4, 6, dropout=1.5)
 
 
-@pytest.mark.parametrize("kwargs", [{}, dict(num_layers=2, bidirectional=True),
-                                    dict(proj_size=2)])
-def test_lstm_double_backward(kwargs):
-    """create_graph=True through the fused LSTM layer: the gradient of an input-gradient norm
-    reaches the weights as torch's does."""
+@pytest.mark.parametrize("name,kwargs", [("LSTM", {}), ("LSTM", dict(num_layers=2,
+                                                                      bidirectional=True)),
+                                         ("LSTM", dict(proj_size=2)), ("GRU", {}),
+                                         ("GRU", dict(num_layers=2, bidirectional=True))])
+def test_fused_rnn_double_backward(name, kwargs):
+    """create_graph=True through the fused LSTM/GRU layers: the gradient of an input-gradient
+    norm reaches the weights as torch's does."""
     rng = np.random.default_rng(3)
-    tm = torch.nn.LSTM(3, 4, **kwargs).double()
-    em = ember_class("rnn", "LSTM")(3, 4, **kwargs).double()
+    tm = getattr(torch.nn, name)(3, 4, **kwargs).double()
+    em = ember_class("rnn", name)(3, 4, **kwargs).double()
     em.load_state_dict({k: to_ember(v.detach().numpy()) for k, v in tm.state_dict().items()})
     x = make_array((5, 2, 3), "float64", rng)
     up = make_array(tuple(tm(to_torch(x))[0].shape), "float64", rng)
@@ -129,19 +131,22 @@ def test_lstm_grad_fn_and_partial_grads():
         assert_close(t.grad, e.grad, rtol=1e-4, atol=1e-5, what=k)
 
 
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
-def test_lstm_half_dtypes(dtype):
-    """Half-precision LSTM (computed in float32 inside the fused layer) keeps its dtype in
-    outputs and gradients and stays close to torch's."""
+def test_fused_rnn_half_dtypes(dtype, name):
+    """Half-precision LSTM/GRU (computed in float32 inside the fused layers) keep their dtype
+    in outputs and gradients and stay close to torch's."""
     rng = np.random.default_rng(5)
-    tm = torch.nn.LSTM(4, 6, num_layers=2, proj_size=3)
-    em = ember_class("rnn", "LSTM")(4, 6, num_layers=2, proj_size=3)
+    kw = dict(num_layers=2, proj_size=3) if name == "LSTM" else dict(num_layers=2)
+    tm = getattr(torch.nn, name)(4, 6, **kw)
+    em = ember_class("rnn", name)(4, 6, **kw)
     em.load_state_dict({k: to_ember(v.detach().numpy()) for k, v in tm.state_dict().items()})
     tm, em = tm.to(getattr(torch, dtype)), em.to(getattr(ember, dtype))
     x = make_array((5, 2, 4), "float32", rng)
     outs = []
     for lib, m in ((torch, tm), (ember, em)):
-        out, (h, c) = m(lib.tensor(x).to(getattr(lib, dtype)))
+        out, hc = m(lib.tensor(x).to(getattr(lib, dtype)))
+        c = hc[1] if name == "LSTM" else hc
         assert out.dtype == getattr(lib, dtype) and c.dtype == getattr(lib, dtype)
         (out.float().sum() + c.float().pow(2).sum()).backward()
         outs.append([out.float().detach().numpy()] +

@@ -57,6 +57,8 @@ def lstm_sequence(xw, h, c, w_hh, b_hh, w_hr=None, reverse=False, masks=None):
 
 
 class LSTMLayer(ArrayFunction):
+    sequence = staticmethod(lstm_sequence)   # the Tensor-op form, replayed for create_graph
+
     """One LSTM layer in one direction over a whole sequence.
 
     xw (T, B, 4H) holds x_t W_ih^T + b_ih for every step (one GEMM, done by the caller);
@@ -176,9 +178,143 @@ def _replay_grads(ctx, grads, args):
     import ember
     wanted = [t for t in args if t is not None and t.requires_grad]
     masks = None if ctx.masks is None else Tensor._make(ctx.masks)
-    outs = lstm_sequence(*args, reverse=ctx.reverse, masks=masks)
+    outs = ctx.sequence(*args, reverse=ctx.reverse, masks=masks)
     got = iter(ember.autograd.grad(outs, wanted, grads, create_graph=True, allow_unused=True))
     return tuple(next(got) if t is not None and t.requires_grad else None for t in args)
+
+
+def gru_step(xw, h, w_hh, b_hh):
+    """One GRU step in Tensor ops (gates r, z, n as torch lays them out):
+    n = tanh(x_n + r * (W_hn h + b_hn)), h' = (1 - z) n + z h."""
+    hw = h.matmul(w_hh.t())
+    if b_hh is not None:
+        hw = hw + b_hh
+    xr, xz, xn = xw.chunk(3, 1)
+    hr, hz, hn = hw.chunk(3, 1)
+    r = (xr + hr).sigmoid()
+    z = (xz + hz).sigmoid()
+    n = (xn + r * hn).tanh()
+    return n + z * (h - n)
+
+
+def gru_sequence(xw, h, w_hh, b_hh, reverse=False, masks=None):
+    """The GRU layer in Tensor ops, step by step: (y (T, B, H), h_T); masks as for the LSTM."""
+    import ember
+    T = xw.shape[0]
+    ys = [None] * T
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        hn = gru_step(xw[t], h, w_hh, b_hh)
+        if masks is not None:
+            m = masks[t]
+            hn = h + m * (hn - h)
+            ys[t] = hn * m
+        else:
+            ys[t] = hn
+        h = hn
+    return ember.stack(ys, 0), h
+
+
+class GRULayer(ArrayFunction):
+    """One GRU layer in one direction over a whole sequence, as `LSTMLayer`: xw (T, B, 3H) is
+    x_t W_ih^T + b_ih; h0 (B, H); w_hh (3H, H); b_hh (3H,) or None. Returns (y, h_T). Saves
+    the gates and W_hn h + b_hn per step."""
+    sequence = staticmethod(gru_sequence)
+
+    def forward(ctx, xw, h0, w_hh, b_hh=None, *, reverse=False, masks=None):
+        ctx.save_for_backward(xw, h0, w_hh, b_hh)
+        ctx.dtype = dt = xw.dtype
+        if dt.itemsize == 2:   # float16/bfloat16: computed in float32, rounded at the end
+            xw, h0, w_hh, b_hh = (None if a is None else a.astype(np.float32)
+                                  for a in (xw, h0, w_hh, b_hh))
+            if masks is not None:
+                masks = masks.astype(np.float32)
+        T, B, H3 = xw.shape
+        H = H3 // 3
+        acts = np.empty(xw.shape, xw.dtype)          # r, z, n after their nonlinearity
+        hn_lin = np.empty((T, B, H), xw.dtype)       # W_hn h + b_hn
+        h_in = np.empty((T, B, H), xw.dtype)
+        y = np.empty((T, B, H), xw.dtype)
+        h = h0
+        w_t = np.ascontiguousarray(w_hh.T)
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            h_in[t] = h
+            hw = np.matmul(h, w_t)
+            if b_hh is not None:
+                hw += b_hh
+            a = acts[t]
+            np.add(xw[t, :, :2 * H], hw[:, :2 * H], out=a[:, :2 * H])
+            _sigmoid_(a[:, :2 * H])
+            r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+            hn_lin[t] = hw[:, 2 * H:]
+            np.multiply(r, hw[:, 2 * H:], out=n)
+            n += xw[t, :, 2 * H:]
+            np.tanh(n, out=n)
+            hn = h - n
+            hn *= z
+            hn += n
+            if masks is not None:
+                m = masks[t]
+                hn = h + m * (hn - h)
+                np.multiply(hn, m, out=y[t])
+            else:
+                y[t] = hn
+            h = hn
+        ctx.reverse, ctx.masks = reverse, masks
+        ctx.acts, ctx.hn_lin, ctx.h_in = acts, hn_lin, h_in
+        return tuple(np.asarray(v).astype(dt, copy=False) for v in (y, h))
+
+    def backward(ctx, gy, gh):
+        saved = ctx.saved_tensors
+        if _grad_state.enabled:   # create_graph: differentiate a Tensor-op replay
+            return _replay_grads(ctx, (gy, gh), saved)
+        w_hh, b_hh = saved[2:]
+        acts, hn_lin, h_in, masks = ctx.acts, ctx.hn_lin, ctx.h_in, ctx.masks
+        T, B, H = h_in.shape
+        r, z, n = (acts[..., k * H:(k + 1) * H] for k in range(3))
+        # h' = (1 - z) n + z h, n = tanh(x_n + r hn_lin): the factors that do not depend on
+        # the incoming gradient G, for all steps at once:
+        #   d n_pre = G (1 - z)(1 - n^2),  d z_pre = G z (1 - z)(h - n),
+        #   d r_pre = d n_pre * hn_lin r (1 - r),  d hn_lin = d n_pre * r,  dh += G z
+        n_factor = (1 - z) * (1 - n * n)
+        z_factor = z * (1 - z) * (h_in - n)
+        r_factor = hn_lin * r * (1 - r)
+        f32 = np.float32 if ctx.dtype.itemsize == 2 else None   # half types: see forward
+        w = w_hh._data.astype(f32 or w_hh._data.dtype, copy=False)
+        gy = gy._data.astype(f32 or gy._data.dtype, copy=False)
+        gh = gh._data.astype(f32 or gh._data.dtype)   # a copy: updated in place below
+        dxw = np.empty((T, B, 3, H), acts.dtype)      # d(x_r, x_z, x_n) pre-activations
+        dhw = np.empty((T, B, 3, H), acts.dtype)      # d(W_h h + b_h) for r, z, n
+        for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
+            if masks is not None:   # h' = h + m (hn - h), y = h' m: m routes the gradient
+                m = masks[t]
+                gh += gy[t] * m
+                keep = gh * (1 - m)
+                gh *= m
+            else:
+                gh += gy[t]
+            dx, dh = dxw[t], dhw[t]
+            np.multiply(gh, n_factor[t], out=dx[:, 2])
+            np.multiply(gh, z_factor[t], out=dx[:, 1])
+            np.multiply(dx[:, 2], r_factor[t], out=dx[:, 0])
+            dh[:, :2] = dx[:, :2]
+            np.multiply(dx[:, 2], r[t], out=dh[:, 2])
+            gh = gh * z[t]
+            gh += np.matmul(dh.reshape(B, 3 * H), w)
+            if masks is not None:
+                gh += keep
+        flat = dhw.reshape(T * B, 3 * H)
+        g_w = np.matmul(flat.T, h_in.reshape(T * B, H)) if ctx.needs_input_grad[2] else None
+        g_b = flat.sum(0) if b_hh is not None and ctx.needs_input_grad[3] else None
+        return tuple(None if a is None else Tensor._make(a.astype(ctx.dtype, copy=False))
+                     for a in (dxw.reshape(T, B, 3 * H), gh, g_w, g_b))
+
+    def name(self):
+        return "GruBackward0"
+
+
+def gru_layer(xw, h0, w_hh, b_hh=None, reverse=False, masks=None):
+    """(y, h_T) of one GRU layer and direction (see `GRULayer`)."""
+    return GRULayer.apply(xw, h0, w_hh, b_hh, reverse=reverse, masks=masks)
 
 
 def lstm_layer(xw, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, masks=None):

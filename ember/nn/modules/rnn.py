@@ -1,10 +1,10 @@
 """RNN, LSTM, GRU and their cells.
 
 The input projections of all time steps are one GEMM per layer and direction
-(x @ W_ih^T + b_ih over (T*B, in)); only the hidden-to-hidden product runs inside the Python
-loop over time steps. An LSTM layer's whole time loop is one op (`_ops/recurrent.py`); RNN and
-GRU steps are recorded op by op. Gates follow torch's layouts: LSTM (i, f, g, o), GRU (r, z, n) with
-n = tanh(W_in x + b_in + r * (W_hn h + b_hn)). Packed sequences run on the padded batch with
+(x @ W_ih^T + b_ih over (T*B, in)); only the hidden-to-hidden product runs inside the loop
+over time steps. An LSTM or GRU layer's whole time loop is one op (`_ops/recurrent.py`);
+plain RNN steps are recorded op by op. Gates follow torch's layouts: LSTM (i, f, g, o), GRU
+(r, z, n) with n = tanh(W_in x + b_in + r * (W_hn h + b_hn)). Packed sequences run on the padded batch with
 each sequence's state frozen after its length, so reverse directions start at each
 sequence's own last element.
 """
@@ -14,7 +14,7 @@ import numpy as np
 
 import ember
 from ember._ops.creation import empty
-from ember._ops.recurrent import lstm_layer, lstm_step as _lstm_step
+from ember._ops.recurrent import gru_layer, gru_step as _gru_step, lstm_layer, lstm_step as _lstm_step
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.modules.module import Module
@@ -38,18 +38,6 @@ def _rnn_step(xw, h, w_hh, b_hh, relu):
     if b_hh is not None:
         pre = pre + b_hh
     return pre.relu() if relu else pre.tanh()
-
-
-def _gru_step(xw, h, w_hh, b_hh):
-    hw = h.matmul(w_hh.t())
-    if b_hh is not None:
-        hw = hw + b_hh
-    xr, xz, xn = xw.chunk(3, 1)
-    hr, hz, hn = hw.chunk(3, 1)
-    r = (xr + hr).sigmoid()
-    z = (xz + hz).sigmoid()
-    n = (xn + r * hn).tanh()
-    return n + z * (h - n)   # (1 - z) * n + z * h
 
 
 class RNNBase(Module):
@@ -221,36 +209,27 @@ class RNNBase(Module):
                     xw = xw + b_ih
                 xw = xw.reshape(T, B, -1)
                 h = h0[layer * D + d]
-                c = c0[layer * D + d] if lstm else None
-                if lstm:   # the whole time loop as one op
-                    y, h, c = lstm_layer(xw, h, c, w_hh, b_hh, w_hr, reverse=bool(d),
-                                         masks=None if masks is None else mask_array)
-                    outs.append(y)
-                    h_n.append(h)
+                mask = None if masks is None else mask_array
+                if lstm:   # LSTM and GRU: the whole time loop as one op
+                    y, h, c = lstm_layer(xw, h, c0[layer * D + d], w_hh, b_hh, w_hr,
+                                         reverse=bool(d), masks=mask)
                     c_n.append(c)
-                    continue
-                ys = [None] * T
-                order = range(T - 1, -1, -1) if d else range(T)
-                for t in order:
-                    if lstm:
-                        hn, cn = _lstm_step(xw[t], h, c, w_hh, b_hh)
-                    elif self.mode == "GRU":
-                        hn, cn = _gru_step(xw[t], h, w_hh, b_hh), None
-                    else:
-                        hn, cn = _rnn_step(xw[t], h, w_hh, b_hh, self.mode == "RNN_RELU"), None
-                    if masks is not None:
-                        m = masks[t]
-                        hn = h + m * (hn - h)
-                        if lstm:
-                            cn = c + m * (cn - c)
-                        ys[t] = hn * m
-                    else:
-                        ys[t] = hn
-                    h, c = hn, cn
-                outs.append(ember.stack(ys, 0))
+                elif self.mode == "GRU":
+                    y, h = gru_layer(xw, h, w_hh, b_hh, reverse=bool(d), masks=mask)
+                else:      # plain RNN: recorded step by step
+                    ys = [None] * T
+                    for t in (range(T - 1, -1, -1) if d else range(T)):
+                        hn = _rnn_step(xw[t], h, w_hh, b_hh, self.mode == "RNN_RELU")
+                        if masks is not None:
+                            m = masks[t]
+                            hn = h + m * (hn - h)
+                            ys[t] = hn * m
+                        else:
+                            ys[t] = hn
+                        h = hn
+                    y = ember.stack(ys, 0)
+                outs.append(y)
                 h_n.append(h)
-                if lstm:
-                    c_n.append(c)
             layer_in = outs[0] if D == 1 else ember.cat(outs, 2)
             if self.dropout and self.training and layer < L - 1:
                 layer_in = F.dropout(layer_in, self.dropout, True)
