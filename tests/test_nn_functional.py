@@ -323,3 +323,42 @@ def test_relu_bool_error_and_large_gelu():
     check_raises(lambda t, x: t.nn.functional.relu(x), inputs=[np.array([True, False])])
     check(lambda t, x: t.nn.functional.gelu(x), [(256, 200)])
     check(lambda t, x: t.nn.functional.gelu(x), [(256, 200)], "float16")
+
+
+def test_mha_static_k_v():
+    """Precomputed per-head keys/values (static_k/static_v) replace the projected ones, with
+    key padding; torch's assertions for wrong sizes and for bias_k with static keys."""
+    rng = np.random.default_rng(6)
+    tm = torch.nn.MultiheadAttention(8, 2)
+    params = [to_np(p) for p in (tm.in_proj_weight, tm.in_proj_bias, tm.out_proj.weight,
+                                 tm.out_proj.bias)]
+    q = rng.standard_normal((3, 2, 8)).astype(np.float32)
+    sk = rng.standard_normal((4, 5, 4)).astype(np.float32)
+    sv = rng.standard_normal((4, 5, 4)).astype(np.float32)
+    pad = np.zeros((2, 5), bool)
+    pad[1, 4] = True
+    outs = []
+    for lib in (torch, ember):
+        w_in, b_in, w_out, b_out = (lib.tensor(p) for p in params)
+        tq, tk, tv = (lib.tensor(a, requires_grad=True) for a in (q, sk, sv))
+        o, w = lib.nn.functional.multi_head_attention_forward(
+            tq, tq, tq, 8, 2, w_in, b_in, None, None, False, 0.0, w_out, b_out,
+            key_padding_mask=lib.tensor(pad), static_k=tk, static_v=tv)
+        (o.sum() + w.pow(2).sum()).backward()
+        outs.append([to_np(x) for x in (o, w, tq.grad, tk.grad, tv.grad)])
+        for bad in (np.zeros((3, 5, 4), np.float32), np.zeros((4, 5, 3), np.float32)):
+            with pytest.raises(AssertionError, match="static_k.size"):
+                lib.nn.functional.multi_head_attention_forward(
+                    tq, tq, tq, 8, 2, w_in, b_in, None, None, False, 0.0, w_out, b_out,
+                    static_k=lib.tensor(bad), static_v=tv)
+        bias = lib.zeros(1, 1, 8)
+        with pytest.raises(AssertionError, match="bias cannot be added to static key"):
+            lib.nn.functional.multi_head_attention_forward(
+                tq, tq, tq, 8, 2, w_in, b_in, bias, bias, False, 0.0, w_out, b_out,
+                static_k=tk, static_v=tv)
+    for t, e in zip(*outs):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)
+
+
+def to_np(x):
+    return x.detach().numpy().copy()

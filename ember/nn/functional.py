@@ -299,6 +299,17 @@ def _masked_fill(scores, mask):
     return _where(_const(mask), neg, scores)
 
 
+def _heads(x, static, name, n_heads, head_dim):
+    """(S, N, E) -> (N * H, S, hd), or the caller's precomputed `static` keys/values."""
+    if static is None:
+        return x.reshape(x.shape[0], n_heads, head_dim).transpose(0, 1).contiguous()
+    for dim, want in ((0, n_heads), (2, head_dim)):
+        if static.shape[dim] != want:
+            raise AssertionError(f"expecting {name}.size({dim}) of {want}, but got "
+                                 f"{static.shape[dim]}")
+    return static
+
+
 def _mha_mask_to_float(mask, dtype, name):
     """A bool mask (True = not allowed) becomes 0 / -inf in dtype; float masks pass through."""
     if mask is None:
@@ -321,8 +332,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     heads, scaled dot products with the masks (bool True = masked out), softmax, dropout,
     merge heads, output projection. Returns (output, weights averaged over heads or None)."""
     from ember.nn.utils.convert_parameters import _cat
-    if static_k is not None or static_v is not None:
-        raise NotImplementedError("ember: static_k/static_v are not implemented")
     unbatched = query.dim() == 2
     if unbatched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -360,6 +369,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if attn_mask is not None and attn_mask.dim() == 2:
         attn_mask = attn_mask.unsqueeze(0)
     if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        if static_v is not None:
+            raise AssertionError("bias cannot be added to static value.")
         k = _cat([k, bias_k.expand(1, bsz, embed_dim)])
         v = _cat([v, bias_v.expand(1, bsz, embed_dim)])
         if attn_mask is not None:
@@ -368,9 +381,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             key_padding_mask = Tensor._make(np.pad(key_padding_mask._data, [(0, 0), (0, 1)]))
     # (L, N, E) -> (N * H, L, hd)
     # contiguous copies: NumPy's batched matmul on these transposed views is far slower
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1).contiguous()
-    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1).contiguous()
-    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1).contiguous()
+    q = _heads(q, None, "", bsz * num_heads, head_dim)
+    k = _heads(k, static_k, "static_k", bsz * num_heads, head_dim)
+    v = _heads(v, static_v, "static_v", bsz * num_heads, head_dim)
     if add_zero_attn:
         zeros = Tensor._make(np.zeros((bsz * num_heads, 1, head_dim), dt))
         k = _cat([k.transpose(0, 1), zeros.transpose(0, 1)]).transpose(0, 1)
