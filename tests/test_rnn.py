@@ -49,7 +49,7 @@ def test_lstm_cell():
     check_module("rnn", "LSTMCell", (4, 6), {}, [(3, 4)], rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
 def test_packed_sequence(name):
     lengths = [5, 2, 4]
 
@@ -96,7 +96,9 @@ def test_rnn_errors():
 @pytest.mark.parametrize("name,kwargs", [("LSTM", {}), ("LSTM", dict(num_layers=2,
                                                                       bidirectional=True)),
                                          ("LSTM", dict(proj_size=2)), ("GRU", {}),
-                                         ("GRU", dict(num_layers=2, bidirectional=True))])
+                                         ("GRU", dict(num_layers=2, bidirectional=True)),
+                                         ("RNN", {}), ("RNN", dict(nonlinearity="relu",
+                                                                   bidirectional=True))])
 def test_fused_rnn_double_backward(name, kwargs):
     """create_graph=True through the fused LSTM/GRU layers: the gradient of an input-gradient
     norm reaches the weights as torch's does."""
@@ -131,7 +133,7 @@ def test_lstm_grad_fn_and_partial_grads():
         assert_close(t.grad, e.grad, rtol=1e-4, atol=1e-5, what=k)
 
 
-@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_fused_rnn_half_dtypes(dtype, name):
     """Half-precision LSTM/GRU (computed in float32 inside the fused layers) keep their dtype

@@ -8,6 +8,7 @@ steps. With create_graph=True, backward replays the forward in Tensor ops and di
 that (so double backward stays exact); that path is as slow as the unfused one, and rare.
 """
 from ember._backend import np
+from ember._ops.pointwise_unary import _masked_array
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -181,6 +182,118 @@ def _replay_grads(ctx, grads, args):
     outs = ctx.sequence(*args, reverse=ctx.reverse, masks=masks)
     got = iter(ember.autograd.grad(outs, wanted, grads, create_graph=True, allow_unused=True))
     return tuple(next(got) if t is not None and t.requires_grad else None for t in args)
+
+
+def rnn_step(xw, h, w_hh, b_hh, relu=False):
+    """One Elman RNN step in Tensor ops: h' = tanh (or relu) of x W_ih^T + b_ih + h W_hh^T + b_hh."""
+    pre = xw + h.matmul(w_hh.t())
+    if b_hh is not None:
+        pre = pre + b_hh
+    return pre.relu() if relu else pre.tanh()
+
+
+def rnn_sequence(xw, h, w_hh, b_hh, reverse=False, masks=None, relu=False):
+    """The RNN layer in Tensor ops, step by step: (y (T, B, H), h_T); masks as for the LSTM."""
+    import ember
+    T = xw.shape[0]
+    ys = [None] * T
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        hn = rnn_step(xw[t], h, w_hh, b_hh, relu)
+        if masks is not None:
+            m = masks[t]
+            hn = h + m * (hn - h)
+            ys[t] = hn * m
+        else:
+            ys[t] = hn
+        h = hn
+    return ember.stack(ys, 0), h
+
+
+class RNNLayer(ArrayFunction):
+    """One Elman RNN layer (tanh or relu) in one direction over a whole sequence, as
+    `LSTMLayer`: xw (T, B, H) is x_t W_ih^T + b_ih; h0 (B, H); w_hh (H, H); b_hh (H,) or None.
+    Returns (y, h_T). Saves each step's new state (the activation's derivative comes from it)."""
+
+    def forward(ctx, xw, h0, w_hh, b_hh=None, *, reverse=False, masks=None, relu=False):
+        ctx.save_for_backward(xw, h0, w_hh, b_hh)
+        ctx.dtype = dt = xw.dtype
+        if dt.itemsize == 2:   # float16/bfloat16: computed in float32, rounded at the end
+            xw, h0, w_hh, b_hh = (None if a is None else a.astype(np.float32)
+                                  for a in (xw, h0, w_hh, b_hh))
+            if masks is not None:
+                masks = masks.astype(np.float32)
+        T = xw.shape[0]
+        acts = xw + b_hh if b_hh is not None else xw.copy()   # becomes each step's new state
+        h_in = np.empty(xw.shape, xw.dtype)
+        y = np.empty(xw.shape, xw.dtype)
+        h = h0
+        w_t = np.ascontiguousarray(w_hh.T)
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            h_in[t] = h
+            a = acts[t]
+            a += np.matmul(h, w_t)
+            if relu:
+                np.maximum(a, 0, out=a)
+            else:
+                np.tanh(a, out=a)
+            hn = a
+            if masks is not None:
+                m = masks[t]
+                hn = h + m * (a - h)
+                np.multiply(hn, m, out=y[t])
+            else:
+                y[t] = a
+            h = hn
+        ctx.reverse, ctx.masks, ctx.relu = reverse, masks, relu
+        ctx.acts, ctx.h_in = acts, h_in
+        return tuple(np.asarray(v).astype(dt, copy=False) for v in (y, h))
+
+    def sequence(self, *args, **kwargs):   # the Tensor-op form, replayed for create_graph
+        return rnn_sequence(*args, relu=self.relu, **kwargs)
+
+    def backward(ctx, gy, gh):
+        saved = ctx.saved_tensors
+        if _grad_state.enabled:   # create_graph: differentiate a Tensor-op replay
+            return _replay_grads(ctx, (gy, gh), saved)
+        w_hh, b_hh = saved[2:]
+        acts, h_in, masks = ctx.acts, ctx.h_in, ctx.masks
+        T, B, H = acts.shape
+        # d pre-activation = G * (1 - h'^2) for tanh; relu passes G where h' > 0 (torch's
+        # threshold_backward: +0 elsewhere, even for NaN G)
+        slope = None if ctx.relu else 1 - acts * acts
+        f32 = np.float32 if ctx.dtype.itemsize == 2 else None   # half types: see forward
+        w = w_hh._data.astype(f32 or w_hh._data.dtype, copy=False)
+        gy = gy._data.astype(f32 or gy._data.dtype, copy=False)
+        gh = gh._data.astype(f32 or gh._data.dtype)   # a copy: updated in place below
+        dpre = np.empty(acts.shape, acts.dtype)
+        for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
+            if masks is not None:   # h' = h + m (hn - h), y = h' m: m routes the gradient
+                m = masks[t]
+                gh += gy[t] * m
+                keep = gh * (1 - m)
+                gh *= m
+            else:
+                gh += gy[t]
+            if ctx.relu:
+                dpre[t] = _masked_array(gh, acts[t] > 0)
+            else:
+                np.multiply(gh, slope[t], out=dpre[t])
+            gh = np.matmul(dpre[t], w)
+            if masks is not None:
+                gh += keep
+        flat = dpre.reshape(T * B, H)
+        g_w = np.matmul(flat.T, h_in.reshape(T * B, H)) if ctx.needs_input_grad[2] else None
+        g_b = flat.sum(0) if b_hh is not None and ctx.needs_input_grad[3] else None
+        return tuple(None if a is None else Tensor._make(a.astype(ctx.dtype, copy=False))
+                     for a in (dpre, gh, g_w, g_b))
+
+    def name(self):
+        return "RnnTanhBackward0" if not self.relu else "RnnReluBackward0"
+
+
+def rnn_layer(xw, h0, w_hh, b_hh=None, reverse=False, masks=None, relu=False):
+    """(y, h_T) of one Elman RNN layer and direction (see `RNNLayer`)."""
+    return RNNLayer.apply(xw, h0, w_hh, b_hh, reverse=reverse, masks=masks, relu=relu)
 
 
 def gru_step(xw, h, w_hh, b_hh):

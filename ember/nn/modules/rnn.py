@@ -1,10 +1,10 @@
 """RNN, LSTM, GRU and their cells.
 
 The input projections of all time steps are one GEMM per layer and direction
-(x @ W_ih^T + b_ih over (T*B, in)); only the hidden-to-hidden product runs inside the loop
-over time steps. An LSTM or GRU layer's whole time loop is one op (`_ops/recurrent.py`);
-plain RNN steps are recorded op by op. Gates follow torch's layouts: LSTM (i, f, g, o), GRU
-(r, z, n) with n = tanh(W_in x + b_in + r * (W_hn h + b_hn)). Packed sequences run on the padded batch with
+(x @ W_ih^T + b_ih over (T*B, in)); each layer and direction is then one op whose time loop
+runs inside it on arrays (`_ops/recurrent.py`), only the hidden-to-hidden product per step.
+Gates follow torch's layouts: LSTM (i, f, g, o), GRU (r, z, n) with
+n = tanh(W_in x + b_in + r * (W_hn h + b_hn)). Packed sequences run on the padded batch with
 each sequence's state frozen after its length, so reverse directions start at each
 sequence's own last element.
 """
@@ -14,7 +14,8 @@ import numpy as np
 
 import ember
 from ember._ops.creation import empty
-from ember._ops.recurrent import gru_layer, gru_step as _gru_step, lstm_layer, lstm_step as _lstm_step
+from ember._ops.recurrent import (gru_layer, gru_step as _gru_step, lstm_layer,
+                                  lstm_step as _lstm_step, rnn_layer, rnn_step as _rnn_step)
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.modules.module import Module
@@ -32,13 +33,6 @@ def _kw(device, dtype):
 
 # ---------------------------------------------------------------------------------------------
 # One step of each cell (h: (B, H); xw: x @ W_ih^T + b_ih already computed)
-
-def _rnn_step(xw, h, w_hh, b_hh, relu):
-    pre = xw + h.matmul(w_hh.t())
-    if b_hh is not None:
-        pre = pre + b_hh
-    return pre.relu() if relu else pre.tanh()
-
 
 class RNNBase(Module):
     """Parameters weight_ih_l{k}[_reverse], weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k} (and
@@ -192,11 +186,10 @@ class RNNBase(Module):
             h0 = ember.zeros(L * D, B, P, dtype=x.dtype)
         if lstm and c0 is None:
             c0 = ember.zeros(L * D, B, H, dtype=x.dtype)
-        masks = None
+        masks = None   # (T, B, 1) of 0/1 for a packed batch: which steps each sequence has
         if lengths is not None:
             steps = np.arange(T)[:, None] < np.asarray(lengths)[None, :]   # (T, B)
-            mask_array = steps[:, :, None].astype(x._data.dtype)   # (T, B, 1)
-            masks = [Tensor._make(mask_array[t]) for t in range(T)]
+            masks = steps[:, :, None].astype(x._data.dtype)
         h_n, c_n = [], []
         layer_in = x
         for layer in range(L):
@@ -209,25 +202,15 @@ class RNNBase(Module):
                     xw = xw + b_ih
                 xw = xw.reshape(T, B, -1)
                 h = h0[layer * D + d]
-                mask = None if masks is None else mask_array
-                if lstm:   # LSTM and GRU: the whole time loop as one op
+                if lstm:   # each layer and direction: the whole time loop as one op
                     y, h, c = lstm_layer(xw, h, c0[layer * D + d], w_hh, b_hh, w_hr,
-                                         reverse=bool(d), masks=mask)
+                                         reverse=bool(d), masks=masks)
                     c_n.append(c)
                 elif self.mode == "GRU":
-                    y, h = gru_layer(xw, h, w_hh, b_hh, reverse=bool(d), masks=mask)
-                else:      # plain RNN: recorded step by step
-                    ys = [None] * T
-                    for t in (range(T - 1, -1, -1) if d else range(T)):
-                        hn = _rnn_step(xw[t], h, w_hh, b_hh, self.mode == "RNN_RELU")
-                        if masks is not None:
-                            m = masks[t]
-                            hn = h + m * (hn - h)
-                            ys[t] = hn * m
-                        else:
-                            ys[t] = hn
-                        h = hn
-                    y = ember.stack(ys, 0)
+                    y, h = gru_layer(xw, h, w_hh, b_hh, reverse=bool(d), masks=masks)
+                else:
+                    y, h = rnn_layer(xw, h, w_hh, b_hh, reverse=bool(d), masks=masks,
+                                     relu=self.mode == "RNN_RELU")
                 outs.append(y)
                 h_n.append(h)
             layer_in = outs[0] if D == 1 else ember.cat(outs, 2)
