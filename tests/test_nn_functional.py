@@ -311,9 +311,12 @@ def test_piecewise_grad_masks_non_finite_and_double_backward(name, dtype):
         tu = lib.tensor(up, dtype=edt, requires_grad=True)
         y = fns[name](lib.nn.functional, tx)
         (g,) = lib.autograd.grad(y, tx, tu, create_graph=True)
-        (gg,) = lib.autograd.grad((g * g).sum(), tu)
-        results.append((g.detach().numpy().astype(np.float64), gg.detach().numpy()))
-    (tg, tgg), (eg, egg) = results
+        # the input is reached too (zero derivative, as torch: zeros, not None)
+        gg, gx = lib.autograd.grad((g * g).sum(), (tu, tx))
+        results.append((g.detach().numpy().astype(np.float64), gg.detach().numpy(),
+                        gx.detach().numpy()))
+    (tg, tgg, tgx), (eg, egg, egx) = results
+    np.testing.assert_array_equal(tgx, egx)
     np.testing.assert_array_equal(np.signbit(tg), np.signbit(eg))
     np.testing.assert_array_equal(tg, eg)
     np.testing.assert_array_equal(tgg, egg)

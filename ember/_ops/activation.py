@@ -83,28 +83,31 @@ class Hardtanh(ArrayFunction):
     """clamp(x, min_val, max_val); gradient only strictly inside (min_val, max_val)."""
 
     def forward(ctx, a, *, min_val, max_val):
+        ctx.save_for_backward(a)   # the mask's source (see MaskedGrad)
         ctx.mask = (a > min_val) & (a < max_val)
         return np.asarray(np.clip(a, np.asarray(min_val, a.dtype), np.asarray(max_val, a.dtype)))
 
     def backward(ctx, grad):
-        return _mask_grad(grad, ctx.mask)
+        return _mask_grad(grad, ctx.mask, *ctx.saved_tensors)
 
 
 class Threshold(ArrayFunction):
     """x where x > threshold, else value."""
 
     def forward(ctx, a, *, threshold, value):
+        ctx.save_for_backward(a)   # the mask's source (see MaskedGrad)
         ctx.mask = a > threshold
         return np.asarray(np.where(ctx.mask, a, np.asarray(value, a.dtype)))
 
     def backward(ctx, grad):
-        return _mask_grad(grad, ctx.mask)
+        return _mask_grad(grad, ctx.mask, *ctx.saved_tensors)
 
 
 class Shrink(ArrayFunction):
     """hardshrink (x where |x| > lambd, else 0) and softshrink (x -+ lambd outside)."""
 
     def forward(ctx, a, *, lambd, soft):
+        ctx.save_for_backward(a)   # the mask's source (see MaskedGrad)
         ctx.mask = (a > lambd) | (a < -lambd)
         if soft:
             lam = np.asarray(lambd, a.dtype)
@@ -113,7 +116,7 @@ class Shrink(ArrayFunction):
         return np.asarray(np.where(ctx.mask, a, 0).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
-        return _mask_grad(grad, ctx.mask)
+        return _mask_grad(grad, ctx.mask, *ctx.saved_tensors)
 
 
 _SIXTH = float(np.float32(1.0 / 6))   # torch's hardsigmoid slope is a float32 constant

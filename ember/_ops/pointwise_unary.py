@@ -354,18 +354,27 @@ def _masked_array(a, mask):
 
 class MaskedGrad(ArrayFunction):
     """grad where mask else 0: the backward of piecewise activations (relu, hardtanh, ...).
-    Linear in grad, so its own backward masks the same way."""
+    Linear in grad, so its own backward masks the same way. `source` (the activation's input
+    or output the mask came from) is an input too, as in torch: its derivative is zero, but
+    the graph reaches it, so a second derivative gives zeros there rather than None."""
 
-    def forward(ctx, grad, *, mask):
+    def forward(ctx, grad, source=None, *, mask):
         ctx.mask = mask
         return _masked_array(grad, mask)
 
     def backward(ctx, gg):
-        return MaskedGrad.apply(gg, mask=ctx.mask)
+        g = MaskedGrad.apply(gg, mask=ctx.mask) if ctx.needs_input_grad[0] else None
+        zero = None
+        if len(ctx.needs_input_grad) > 1 and ctx.needs_input_grad[1]:
+            zero = Tensor._make(np.zeros(ctx.mask.shape, gg._data.dtype))
+        return g, zero
+
+    def name(self):
+        return "ThresholdBackwardBackward0"
 
 
-def _mask_grad(grad, mask):
-    return MaskedGrad.apply(grad, mask=mask)
+def _mask_grad(grad, mask, source=None):
+    return MaskedGrad.apply(grad, source, mask=mask)
 
 
 class Relu(ArrayFunction):
@@ -378,7 +387,7 @@ class Relu(ArrayFunction):
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return _mask_grad(grad, y._data > 0)
+        return _mask_grad(grad, y._data > 0, y)
 
 
 class Sigmoid(_SavesOutput):
