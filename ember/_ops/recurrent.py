@@ -2,10 +2,11 @@
 
 A sequence of T steps recorded op by op leaves ~15 graph nodes per step, each with its own
 bookkeeping, and every step's slice of the precomputed input projections gets its own
-zero-filled gradient. `LSTMLayer` runs the whole time loop inside one op instead: forward on
-arrays, backward as the reverse loop on arrays with the weight gradient as one GEMM over all
-steps. With create_graph=True, backward replays the forward in Tensor ops and differentiates
-that (so double backward stays exact); that path is as slow as the unfused one, and rare.
+zero-filled gradient. `LSTMLayer`, `GRULayer` and `RNNLayer` run the whole time loop inside
+one op instead: forward on arrays, backward as the reverse loop on arrays with the weight
+gradient as one GEMM over all steps. With create_graph=True, backward replays the forward in
+Tensor ops (`*_sequence`) and differentiates that, so double backward stays exact; that path
+is as slow as the unfused one, and rare. Half types are computed in float32.
 """
 from ember._backend import np
 from ember._ops.pointwise_unary import _masked_array
@@ -185,7 +186,7 @@ def _replay_grads(ctx, grads, args):
 
 
 def rnn_step(xw, h, w_hh, b_hh, relu=False):
-    """One Elman RNN step in Tensor ops: h' = tanh (or relu) of x W_ih^T + b_ih + h W_hh^T + b_hh."""
+    """One Elman RNN step in Tensor ops: h' = tanh (or relu) of xw + h W_hh^T + b_hh."""
     pre = xw + h.matmul(w_hh.t())
     if b_hh is not None:
         pre = pre + b_hh

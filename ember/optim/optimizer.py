@@ -22,7 +22,7 @@ import numpy as np
 from ember import _dtype, _threads
 from ember._tensor import Tensor
 from ember.autograd.graph import RemovableHandle
-from ember.autograd.grad_mode import enable_grad, no_grad
+from ember.autograd.grad_mode import enable_grad
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
            "register_optimizer_step_post_hook"]
