@@ -27,6 +27,38 @@ def _sigmoid_(a):
     a += 0.5
 
 
+def _computed(ctx, arrays, masks):
+    """The layer's input arrays (and masks) in the dtype the loop runs in: float16/bfloat16 are
+    computed in float32 and rounded once at the end (ctx.dtype keeps the caller's dtype)."""
+    ctx.dtype = arrays[0].dtype
+    if ctx.dtype.itemsize != 2:
+        return arrays, masks
+    return ([None if a is None else a.astype(np.float32) for a in arrays],
+            None if masks is None else masks.astype(np.float32))
+
+
+def _grad_arrays(ctx, *tensors):
+    """Backward's Tensors (weights, incoming gradients) as arrays in the loop's dtype."""
+    half = ctx.dtype.itemsize == 2
+    return [None if t is None else
+            t._data.astype(np.float32 if half else t._data.dtype, copy=False) for t in tensors]
+
+
+def _unmask(g, gy_t, m):
+    """The gradient G of a step's new state, and the part that skips the step: with a packed
+    batch's mask m, h' = h + m (hn - h) and y = h' m, so m routes G to hn and 1 - m past it."""
+    g += gy_t * m
+    keep = g * (1 - m)
+    g *= m
+    return keep
+
+
+def _outputs(ctx, *arrays):
+    """forward's / backward's arrays rounded to the caller's dtype (Tensors for backward)."""
+    return tuple(None if a is None else np.asarray(a).astype(ctx.dtype, copy=False)
+                 for a in arrays)
+
+
 def lstm_step(xw, h, c, w_hh, b_hh, w_hr=None):
     """One LSTM step in Tensor ops (gates i, f, g, o as torch lays them out): (h', c').
     With a projection w_hr (proj_size > 0), h' = (o * tanh(c')) w_hr^T."""
@@ -39,23 +71,28 @@ def lstm_step(xw, h, c, w_hh, b_hh, w_hr=None):
     return (h if w_hr is None else h.matmul(w_hr.t())), c
 
 
-def lstm_sequence(xw, h, c, w_hh, b_hh, w_hr=None, reverse=False, masks=None):
-    """The LSTM layer in Tensor ops, step by step: (y (T, B, H), h_T, c_T). `masks` (T, B, 1)
-    of 0/1 freezes each finished sequence's state and zeroes its outputs (packed batches)."""
+def _scan(step, xw, h, c, reverse, masks):
+    """The time loop in Tensor ops shared by the three layers: step(x_t, h, c) -> (h', c')
+    (c is None but for the LSTM). `masks` (T, B, 1) of 0/1 freezes each finished sequence's
+    state and zeroes its outputs (packed batches). Returns (y (T, B, H), h_T, c_T)."""
     import ember
-    T = xw.shape[0]
-    ys = [None] * T
-    for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        hn, cn = lstm_step(xw[t], h, c, w_hh, b_hh, w_hr)
+    ys = [None] * xw.shape[0]
+    for t in (range(len(ys) - 1, -1, -1) if reverse else range(len(ys))):
+        hn, cn = step(xw[t], h, c)
         if masks is not None:
             m = masks[t]
             hn = h + m * (hn - h)
-            cn = c + m * (cn - c)
+            cn = None if c is None else c + m * (cn - c)
             ys[t] = hn * m
         else:
             ys[t] = hn
         h, c = hn, cn
     return ember.stack(ys, 0), h, c
+
+
+def lstm_sequence(xw, h, c, w_hh, b_hh, w_hr=None, reverse=False, masks=None):
+    """The LSTM layer in Tensor ops, step by step: (y, h_T, c_T)."""
+    return _scan(lambda x, h, c: lstm_step(x, h, c, w_hh, b_hh, w_hr), xw, h, c, reverse, masks)
 
 
 class LSTMLayer(ArrayFunction):
@@ -72,12 +109,8 @@ class LSTMLayer(ArrayFunction):
 
     def forward(ctx, xw, h0, c0, w_hh, b_hh=None, w_hr=None, *, reverse=False, masks=None):
         ctx.save_for_backward(xw, h0, c0, w_hh, b_hh, w_hr)
-        ctx.dtype = dt = xw.dtype
-        if dt.itemsize == 2:   # float16/bfloat16: computed in float32, rounded at the end
-            xw, h0, c0, w_hh, b_hh, w_hr = (None if a is None else a.astype(np.float32)
-                                            for a in (xw, h0, c0, w_hh, b_hh, w_hr))
-            if masks is not None:
-                masks = masks.astype(np.float32)
+        (xw, h0, c0, w_hh, b_hh, w_hr), masks = _computed(ctx, (xw, h0, c0, w_hh, b_hh, w_hr),
+                                                          masks)
         T, B, H4 = xw.shape
         H, P = H4 // 4, h0.shape[-1]
         acts = xw + b_hh if b_hh is not None else xw.copy()   # becomes the gate activations
@@ -111,7 +144,7 @@ class LSTMLayer(ArrayFunction):
             h, c = hn, cn
         ctx.reverse, ctx.masks = reverse, masks
         ctx.acts, ctx.tanh_c, ctx.h_in, ctx.c_in = acts, tanh_c, h_in, c_in
-        return tuple(np.asarray(a).astype(dt, copy=False) for a in (y, h, c))
+        return _outputs(ctx, y, h, c)
 
     def backward(ctx, gy, gh, gc):
         saved = ctx.saved_tensors
@@ -129,21 +162,15 @@ class LSTMLayer(ArrayFunction):
         to_c = o * (1 - tanh_c * tanh_c)
         ifg = np.stack((g * i * (1 - i), c_in * f * (1 - f), i * (1 - g * g)), 2)  # (T,B,3,H)
         o_factor = tanh_c * o * (1 - o)
-        f32 = np.float32 if ctx.dtype.itemsize == 2 else None   # half types: see forward
-        w = w_hh._data.astype(f32 or w_hh._data.dtype, copy=False)
-        proj = None if w_hr is None else w_hr._data.astype(f32 or w_hr._data.dtype, copy=False)
-        gy = gy._data.astype(f32 or gy._data.dtype, copy=False)
-        gh = gh._data.astype(f32 or gh._data.dtype)   # copies: updated in place below
-        gc = gc._data.astype(f32 or gc._data.dtype)
+        w, proj, gy, gh, gc = _grad_arrays(ctx, w_hh, w_hr, gy, gh, gc)
+        gh, gc = gh.copy(), gc.copy()   # updated in place below
         dgates = np.empty((T, B, 4, H), acts.dtype)   # gate by gate: (i, f, g) then o
         g_out = None if proj is None else np.empty((T,) + gh.shape, gh.dtype)  # d projected h
         for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
-            if masks is not None:   # h' = h + m (hn - h), y = h' m: m routes the gradient
-                m = masks[t]
-                gh += gy[t] * m
-                keep_h, keep_c = gh * (1 - m), gc * (1 - m)
-                gh *= m
-                gc *= m
+            if masks is not None:   # the cell state is frozen by the same mask
+                keep_h = _unmask(gh, gy[t], masks[t])
+                keep_c = gc * (1 - masks[t])
+                gc *= masks[t]
             else:
                 gh += gy[t]
             if proj is not None:   # h' = (o tanh(c')) w_hr^T
@@ -166,8 +193,8 @@ class LSTMLayer(ArrayFunction):
         g_hr = None
         if proj is not None and ctx.needs_input_grad[5]:
             g_hr = np.matmul(g_out.reshape(T * B, -1).T, (o * tanh_c).reshape(T * B, H))
-        return tuple(None if a is None else Tensor._make(a.astype(ctx.dtype, copy=False))
-                     for a in (dgates, gh, gc, g_w, g_b, g_hr))
+        return tuple(None if a is None else Tensor._make(a)
+                     for a in _outputs(ctx, dgates, gh, gc, g_w, g_b, g_hr))
 
     def name(self):
         return "LstmBackward0"
@@ -194,20 +221,10 @@ def rnn_step(xw, h, w_hh, b_hh, relu=False):
 
 
 def rnn_sequence(xw, h, w_hh, b_hh, reverse=False, masks=None, relu=False):
-    """The RNN layer in Tensor ops, step by step: (y (T, B, H), h_T); masks as for the LSTM."""
-    import ember
-    T = xw.shape[0]
-    ys = [None] * T
-    for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        hn = rnn_step(xw[t], h, w_hh, b_hh, relu)
-        if masks is not None:
-            m = masks[t]
-            hn = h + m * (hn - h)
-            ys[t] = hn * m
-        else:
-            ys[t] = hn
-        h = hn
-    return ember.stack(ys, 0), h
+    """The RNN layer in Tensor ops, step by step: (y, h_T)."""
+    y, h, _ = _scan(lambda x, h, c: (rnn_step(x, h, w_hh, b_hh, relu), None), xw, h, None,
+                    reverse, masks)
+    return y, h
 
 
 class RNNLayer(ArrayFunction):
@@ -217,12 +234,7 @@ class RNNLayer(ArrayFunction):
 
     def forward(ctx, xw, h0, w_hh, b_hh=None, *, reverse=False, masks=None, relu=False):
         ctx.save_for_backward(xw, h0, w_hh, b_hh)
-        ctx.dtype = dt = xw.dtype
-        if dt.itemsize == 2:   # float16/bfloat16: computed in float32, rounded at the end
-            xw, h0, w_hh, b_hh = (None if a is None else a.astype(np.float32)
-                                  for a in (xw, h0, w_hh, b_hh))
-            if masks is not None:
-                masks = masks.astype(np.float32)
+        (xw, h0, w_hh, b_hh), masks = _computed(ctx, (xw, h0, w_hh, b_hh), masks)
         T = xw.shape[0]
         acts = xw + b_hh if b_hh is not None else xw.copy()   # becomes each step's new state
         h_in = np.empty(xw.shape, xw.dtype)
@@ -247,7 +259,7 @@ class RNNLayer(ArrayFunction):
             h = hn
         ctx.reverse, ctx.masks, ctx.relu = reverse, masks, relu
         ctx.acts, ctx.h_in = acts, h_in
-        return tuple(np.asarray(v).astype(dt, copy=False) for v in (y, h))
+        return _outputs(ctx, y, h)
 
     def sequence(self, *args, **kwargs):   # the Tensor-op form, replayed for create_graph
         return rnn_sequence(*args, relu=self.relu, **kwargs)
@@ -262,17 +274,12 @@ class RNNLayer(ArrayFunction):
         # d pre-activation = G * (1 - h'^2) for tanh; relu passes G where h' > 0 (torch's
         # threshold_backward: +0 elsewhere, even for NaN G)
         slope = None if ctx.relu else 1 - acts * acts
-        f32 = np.float32 if ctx.dtype.itemsize == 2 else None   # half types: see forward
-        w = w_hh._data.astype(f32 or w_hh._data.dtype, copy=False)
-        gy = gy._data.astype(f32 or gy._data.dtype, copy=False)
-        gh = gh._data.astype(f32 or gh._data.dtype)   # a copy: updated in place below
+        w, gy, gh = _grad_arrays(ctx, w_hh, gy, gh)
+        gh = gh.copy()   # updated in place below
         dpre = np.empty(acts.shape, acts.dtype)
         for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
-            if masks is not None:   # h' = h + m (hn - h), y = h' m: m routes the gradient
-                m = masks[t]
-                gh += gy[t] * m
-                keep = gh * (1 - m)
-                gh *= m
+            if masks is not None:
+                keep = _unmask(gh, gy[t], masks[t])
             else:
                 gh += gy[t]
             if ctx.relu:
@@ -285,8 +292,8 @@ class RNNLayer(ArrayFunction):
         flat = dpre.reshape(T * B, H)
         g_w = np.matmul(flat.T, h_in.reshape(T * B, H)) if ctx.needs_input_grad[2] else None
         g_b = flat.sum(0) if b_hh is not None and ctx.needs_input_grad[3] else None
-        return tuple(None if a is None else Tensor._make(a.astype(ctx.dtype, copy=False))
-                     for a in (dpre, gh, g_w, g_b))
+        return tuple(None if a is None else Tensor._make(a)
+                     for a in _outputs(ctx, *(dpre, gh, g_w, g_b)))
 
     def name(self):
         return "RnnTanhBackward0" if not self.relu else "RnnReluBackward0"
@@ -312,20 +319,10 @@ def gru_step(xw, h, w_hh, b_hh):
 
 
 def gru_sequence(xw, h, w_hh, b_hh, reverse=False, masks=None):
-    """The GRU layer in Tensor ops, step by step: (y (T, B, H), h_T); masks as for the LSTM."""
-    import ember
-    T = xw.shape[0]
-    ys = [None] * T
-    for t in (range(T - 1, -1, -1) if reverse else range(T)):
-        hn = gru_step(xw[t], h, w_hh, b_hh)
-        if masks is not None:
-            m = masks[t]
-            hn = h + m * (hn - h)
-            ys[t] = hn * m
-        else:
-            ys[t] = hn
-        h = hn
-    return ember.stack(ys, 0), h
+    """The GRU layer in Tensor ops, step by step: (y, h_T)."""
+    y, h, _ = _scan(lambda x, h, c: (gru_step(x, h, w_hh, b_hh), None), xw, h, None, reverse,
+                    masks)
+    return y, h
 
 
 class GRULayer(ArrayFunction):
@@ -336,12 +333,7 @@ class GRULayer(ArrayFunction):
 
     def forward(ctx, xw, h0, w_hh, b_hh=None, *, reverse=False, masks=None):
         ctx.save_for_backward(xw, h0, w_hh, b_hh)
-        ctx.dtype = dt = xw.dtype
-        if dt.itemsize == 2:   # float16/bfloat16: computed in float32, rounded at the end
-            xw, h0, w_hh, b_hh = (None if a is None else a.astype(np.float32)
-                                  for a in (xw, h0, w_hh, b_hh))
-            if masks is not None:
-                masks = masks.astype(np.float32)
+        (xw, h0, w_hh, b_hh), masks = _computed(ctx, (xw, h0, w_hh, b_hh), masks)
         T, B, H3 = xw.shape
         H = H3 // 3
         acts = np.empty(xw.shape, xw.dtype)          # r, z, n after their nonlinearity
@@ -375,7 +367,7 @@ class GRULayer(ArrayFunction):
             h = hn
         ctx.reverse, ctx.masks = reverse, masks
         ctx.acts, ctx.hn_lin, ctx.h_in = acts, hn_lin, h_in
-        return tuple(np.asarray(v).astype(dt, copy=False) for v in (y, h))
+        return _outputs(ctx, y, h)
 
     def backward(ctx, gy, gh):
         saved = ctx.saved_tensors
@@ -392,18 +384,13 @@ class GRULayer(ArrayFunction):
         n_factor = (1 - z) * (1 - n * n)
         z_factor = z * (1 - z) * (h_in - n)
         r_factor = hn_lin * r * (1 - r)
-        f32 = np.float32 if ctx.dtype.itemsize == 2 else None   # half types: see forward
-        w = w_hh._data.astype(f32 or w_hh._data.dtype, copy=False)
-        gy = gy._data.astype(f32 or gy._data.dtype, copy=False)
-        gh = gh._data.astype(f32 or gh._data.dtype)   # a copy: updated in place below
+        w, gy, gh = _grad_arrays(ctx, w_hh, gy, gh)
+        gh = gh.copy()   # updated in place below
         dxw = np.empty((T, B, 3, H), acts.dtype)      # d(x_r, x_z, x_n) pre-activations
         dhw = np.empty((T, B, 3, H), acts.dtype)      # d(W_h h + b_h) for r, z, n
         for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
-            if masks is not None:   # h' = h + m (hn - h), y = h' m: m routes the gradient
-                m = masks[t]
-                gh += gy[t] * m
-                keep = gh * (1 - m)
-                gh *= m
+            if masks is not None:
+                keep = _unmask(gh, gy[t], masks[t])
             else:
                 gh += gy[t]
             dx, dh = dxw[t], dhw[t]
@@ -419,8 +406,8 @@ class GRULayer(ArrayFunction):
         flat = dhw.reshape(T * B, 3 * H)
         g_w = np.matmul(flat.T, h_in.reshape(T * B, H)) if ctx.needs_input_grad[2] else None
         g_b = flat.sum(0) if b_hh is not None and ctx.needs_input_grad[3] else None
-        return tuple(None if a is None else Tensor._make(a.astype(ctx.dtype, copy=False))
-                     for a in (dxw.reshape(T, B, 3 * H), gh, g_w, g_b))
+        return tuple(None if a is None else Tensor._make(a)
+                     for a in _outputs(ctx, *(dxw.reshape(T, B, 3 * H), gh, g_w, g_b)))
 
     def name(self):
         return "GruBackward0"
