@@ -53,6 +53,18 @@ def _unmask(g, gy_t, m):
     return keep
 
 
+def _step_output(h, hn, masks, t, y):
+    """The state after step t (a packed batch's finished sequences keep h: h + m (hn - h)),
+    with the step's output written to y[t] (zero for finished sequences)."""
+    if masks is None:
+        y[t] = hn
+        return hn
+    m = masks[t]
+    hn = h + m * (hn - h)
+    np.multiply(hn, m, out=y[t])
+    return hn
+
+
 def _outputs(ctx, *arrays):
     """forward's / backward's arrays rounded to the caller's dtype (Tensors for backward)."""
     return tuple(None if a is None else np.asarray(a).astype(ctx.dtype, copy=False)
@@ -135,13 +147,8 @@ class LSTMLayer(ArrayFunction):
             if w_hr is not None:
                 hn = np.matmul(hn, w_hr.T)
             if masks is not None:
-                m = masks[t]
-                hn = h + m * (hn - h)
-                cn = c + m * (cn - c)
-                np.multiply(hn, m, out=y[t])
-            else:
-                y[t] = hn
-            h, c = hn, cn
+                cn = c + masks[t] * (cn - c)
+            h, c = _step_output(h, hn, masks, t, y), cn
         ctx.reverse, ctx.masks = reverse, masks
         ctx.acts, ctx.tanh_c, ctx.h_in, ctx.c_in = acts, tanh_c, h_in, c_in
         return _outputs(ctx, y, h, c)
@@ -249,14 +256,7 @@ class RNNLayer(ArrayFunction):
                 np.maximum(a, 0, out=a)
             else:
                 np.tanh(a, out=a)
-            hn = a
-            if masks is not None:
-                m = masks[t]
-                hn = h + m * (a - h)
-                np.multiply(hn, m, out=y[t])
-            else:
-                y[t] = a
-            h = hn
+            h = _step_output(h, a, masks, t, y)
         ctx.reverse, ctx.masks, ctx.relu = reverse, masks, relu
         ctx.acts, ctx.h_in = acts, h_in
         return _outputs(ctx, y, h)
@@ -358,13 +358,7 @@ class GRULayer(ArrayFunction):
             hn = h - n
             hn *= z
             hn += n
-            if masks is not None:
-                m = masks[t]
-                hn = h + m * (hn - h)
-                np.multiply(hn, m, out=y[t])
-            else:
-                y[t] = hn
-            h = hn
+            h = _step_output(h, hn, masks, t, y)
         ctx.reverse, ctx.masks = reverse, masks
         ctx.acts, ctx.hn_lin, ctx.h_in = acts, hn_lin, h_in
         return _outputs(ctx, y, h)
