@@ -206,25 +206,24 @@ def mv(input, vec, *, out=None):
     return _named(Matmul.apply(input, vec), "MvBackward0", out)
 
 
+def _check_vectors(a, b):
+    """dot/vdot's checks, in torch's order: both 1-D, one dtype, equal lengths."""
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a._data.ndim}D and "
+                           f"{b._data.ndim}D tensors")
+    _same_dtype(a, b, "dot : expected both vectors to have same dtype, but found {} and {}")
+    _check_matmul(a, b)
+
+
 def dot(input, tensor, *, out=None):
     """Inner product of two 1-D tensors of the same dtype (no conjugation; see vdot)."""
-    if input._data.ndim != 1 or tensor._data.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
-                           f"{tensor._data.ndim}D tensors")
-    _same_dtype(input, tensor, "dot : expected both vectors to have same dtype, but found {} "
-                               "and {}")
-    _check_matmul(input, tensor)
+    _check_vectors(input, tensor)
     return _named(Matmul.apply(input, tensor), "DotBackward0", out)
 
 
 def vdot(input, other, *, out=None):
     """sum(conj(input) * other) of two 1-D tensors: the first argument is conjugated."""
-    if input._data.ndim != 1 or other._data.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
-                           f"{other._data.ndim}D tensors")
-    _same_dtype(input, other, "dot : expected both vectors to have same dtype, but found {} "
-                              "and {}")
-    _check_matmul(input, other)
+    _check_vectors(input, other)
     a = input.conj() if input.is_complex() else input
     return _named(Matmul.apply(a, other), "VdotBackward0", out)
 
