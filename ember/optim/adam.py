@@ -5,6 +5,7 @@
     m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g
     v_max = max(v_max, v) (amsgrad)
     p -= lr / (1 - beta1^t) * m / (sqrt(v or v_max) / sqrt(1 - beta2^t) + eps)
+      (computed as lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps * sqrt(1 - beta2^t)))
 
 State: `step` (0-d float tensor), `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq` (amsgrad).
 """
@@ -87,13 +88,15 @@ class Adam(Optimizer):
                     if amsgrad:
                         vmax = _real(state["max_exp_avg_sq"]._data)
                         v = np.maximum(vmax, v, out=vmax)
-                    denom = np.sqrt(v, out=t)                  # sqrt(v) / bc2_sqrt + eps
-                    np.divide(denom, bc2_sqrt, out=denom)
-                    np.add(denom, eps, out=denom)
-                    np.multiply(m, -step_size, out=u)          # p += -step_size * m / denom
-                    np.divide(u, denom, out=u)
+                    # p -= step_size * m / (sqrt(v) / bc2_sqrt + eps), with bc2_sqrt moved out
+                    # of the denominator: one pass fewer than torch's form (the same value up
+                    # to rounding)
+                    denom = np.sqrt(v, out=t)
+                    np.add(denom, eps * bc2_sqrt, out=denom)
+                    np.divide(m, denom, out=u)
+                    np.multiply(u, -step_size * bc2_sqrt, out=u)
                     np.add(d, u, out=d)
                     p._vc.value += 1
 
-            self._update_all(update, items, passes=13)
+            self._update_all(update, items, passes=12)
         return loss
