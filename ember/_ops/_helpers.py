@@ -47,33 +47,36 @@ def promote(a, b):
     raise TypeError("expected at least one Tensor operand")
 
 
-def binary_lane(op, input, other, kinds="biufc"):
-    """`op` applied to the commonest operands of an arithmetic op, with no promotion to do: two
-    plain tensors of one dtype (of a NumPy kind in `kinds`), or a floating/complex tensor and a
-    Python float or int (which keeps the tensor's dtype). The node is recorded when grad mode
-    is on and an operand requires grad, else the op's `fast` NumPy function runs alone. None
-    when the operands need more (the caller then takes the op's full path)."""
-    if not isinstance(input, Tensor):
-        return None
-    a = input._data
-    to = type(other)
-    if isinstance(other, Tensor):
-        b = other._data
-        if a.dtype != b.dtype or a.dtype.kind not in kinds:
-            return None
-        grad = input._requires_grad or other._requires_grad
-    elif (to is float or to is int) and (a.dtype.kind == "f" or a.dtype.kind == "c"):
-        b = other
-        grad = input._requires_grad
-    else:
-        return None
-    if grad and _grad_state.enabled:
-        return record_binary(op, input, other)
-    try:
-        out = op.fast(a, b) if a.size < _BIG else elementwise(op.fast, a, b)
-    except ValueError as exc:
-        raise _broadcast_error(exc, (input, other)) from None
-    return Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
+def binary_lane(op, kinds, other_path):
+    """`lane(input, other)` for an arithmetic op (Add, Sub, Mul, Div), `input` a tensor: the
+    commonest operands, which need no promotion, take a short path; `other_path(input,
+    other)` serves the rest. The common operands are two tensors of one dtype (of a NumPy kind
+    in `kinds`), or a floating/complex tensor and a Python float or int (which keeps the
+    tensor's dtype). The node is recorded when grad mode is on and an operand requires grad;
+    else the op's `fast` NumPy function runs alone. This is the path of `x + y` in every
+    training step, so it is one Python frame."""
+    fast = op.fast
+
+    def lane(input, other):
+        a = input._data
+        if isinstance(other, Tensor):
+            b = other._data
+            if a.dtype != b.dtype or a.dtype.kind not in kinds:
+                return other_path(input, other)
+            if (input._requires_grad or other._requires_grad) and _grad_state.enabled:
+                return record_binary(op, input, other, a, b)
+        elif (type(other) is float or type(other) is int) and a.dtype.kind in "fc":
+            if input._requires_grad and _grad_state.enabled:
+                return record_binary(op, input, other, a, other)
+            b = other
+        else:
+            return other_path(input, other)
+        try:
+            out = fast(a, b) if a.size < _BIG else elementwise(fast, a, b)
+        except ValueError as exc:
+            raise _broadcast_error(exc, (input, other)) from None
+        return Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
+    return lane
 
 
 def _scalar_for(s, rd):

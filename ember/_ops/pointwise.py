@@ -102,6 +102,7 @@ def _zero_division_check(b, kind):
 class Add(ArrayFunction):
     alpha = 1
     fast = staticmethod(np.add)   # forward without a graph and with alpha == 1
+    stateless = True
 
     def forward(ctx, a, b, *, alpha=1):
         if alpha == 1:
@@ -116,6 +117,7 @@ class Add(ArrayFunction):
 class Sub(ArrayFunction):
     alpha = 1
     fast = staticmethod(np.subtract)
+    stateless = True
 
     def forward(ctx, a, b, *, alpha=1):
         if alpha == 1:
@@ -425,10 +427,12 @@ def _alpha_check(dt, alpha):
 
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, with torch's type promotion and broadcasting."""
-    if alpha == 1 and out is None:
-        r = binary_lane(Add, input, other)
-        if r is not None:
-            return r
+    if alpha == 1 and out is None and isinstance(input, Tensor):
+        return _add_lane(input, other)
+    return _add(input, other, alpha, out)
+
+
+def _add(input, other, alpha=1, out=None):
     a, b, rd = promote(input, other)
     if alpha != 1:
         _alpha_check(rd or input.dtype, alpha)
@@ -439,10 +443,12 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
-    if alpha == 1 and out is None:
-        r = binary_lane(Sub, input, other, "iufc")
-        if r is not None:
-            return r
+    if alpha == 1 and out is None and isinstance(input, Tensor):
+        return _sub_lane(input, other)
+    return _sub(input, other, alpha, out)
+
+
+def _sub(input, other, alpha=1, out=None):
     if (is_tensor(input) and input._data.dtype.kind == "b") or (
             is_tensor(other) and other._data.dtype.kind == "b"):
         _bool_sub_error(_dtype.result_type_of((input, other)) is _dtype.bool)
@@ -474,10 +480,12 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
-    if out is None:
-        r = binary_lane(Mul, input, other)
-        if r is not None:
-            return r
+    if out is None and isinstance(input, Tensor):
+        return _mul_lane(input, other)
+    return _mul(input, other, out)
+
+
+def _mul(input, other, out=None):
     a, b, _ = promote(input, other)
     if not is_tensor(a):
         a, b = b, a
@@ -493,10 +501,12 @@ def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode not in (None, "trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
-    if rounding_mode is None and out is None:
-        r = binary_lane(Div, input, other, "fc")
-        if r is not None:
-            return r
+    if rounding_mode is None and out is None and isinstance(input, Tensor):
+        return _div_lane(input, other)
+    return _div(input, other, rounding_mode, out)
+
+
+def _div(input, other, rounding_mode=None, out=None):
     a, b, rd = promote(input, other)
     rd = rd or (a if is_tensor(a) else b).dtype
     if rounding_mode is None and not (rd.is_floating_point or rd.is_complex):
@@ -512,6 +522,15 @@ divide = div
 
 def true_divide(input, other, *, out=None):
     return div(input, other, out=out)
+
+
+# The short paths of add/sub/mul/div for operands that need no promotion (binary_lane); the
+# full functions serve the rest. Bool subtraction is an error and integer true division gives
+# floats, so those dtype kinds always take the full path.
+_add_lane = binary_lane(Add, "biufc", _add)
+_sub_lane = binary_lane(Sub, "iufc", _sub)
+_mul_lane = binary_lane(Mul, "biufc", _mul)
+_div_lane = binary_lane(Div, "fc", _div)
 
 
 def _binary_prepared(input, other):
@@ -680,14 +699,10 @@ _OPERANDS = (Tensor, int, float, bool, _py_complex, np.generic)
 _EXACT_OPERANDS = frozenset((Tensor, int, float, bool, _py_complex))
 
 
-def _binary_dunder(fn, op=None, kinds="biufc"):
-    """`self OP other`; `op` (when given) serves binary_lane's common operands directly."""
+def _binary_dunder(fn):
+    """`self OP other` -> fn(self, other); unknown operand types get NotImplemented, so that
+    Python tries their reflected method."""
     def method(self, other):
-        if op is not None:
-            r = binary_lane(op, self, other, kinds)
-            if r is not None:
-                return r
-        # Unknown types get NotImplemented, so Python tries their reflected method
         if type(other) in _EXACT_OPERANDS or isinstance(other, _OPERANDS):
             return fn(self, other)
         return NotImplemented
@@ -725,13 +740,16 @@ for _name, _fn in (("add", add), ("sub", sub), ("subtract", sub), ("mul", mul),
     if _name not in ("maximum", "minimum", "fmax", "fmin"):
         setattr(Tensor, _name + "_", _inplace_of(_fn))
 
-# (name, function, op for binary_lane, dtype kinds the lane serves: bool subtraction is an
-# error and integer true division gives floats, so those take the full path)
-for _dn, _fn, _op, _kinds in (("add", add, Add, "biufc"), ("sub", sub, Sub, "iufc"),
-                              ("mul", mul, Mul, "biufc"), ("truediv", div, Div, "fc"),
-                              ("floordiv", floor_divide, None, ""), ("mod", remainder, None, ""),
-                              ("pow", pow, None, "")):
-    setattr(Tensor, f"__{_dn}__", _binary_dunder(_fn, _op, _kinds))
+# `+ - * /` are their lanes, falling back on the full functions' dunder forms
+for _dn, _fn, _method in (
+        ("add", add, binary_lane(Add, "biufc", _binary_dunder(_add))),
+        ("sub", sub, binary_lane(Sub, "iufc", _binary_dunder(_sub))),
+        ("mul", mul, binary_lane(Mul, "biufc", _binary_dunder(_mul))),
+        ("truediv", div, binary_lane(Div, "fc", _binary_dunder(_div))),
+        ("floordiv", floor_divide, _binary_dunder(floor_divide)),
+        ("mod", remainder, _binary_dunder(remainder)), ("pow", pow, _binary_dunder(pow))):
+    _method.__name__ = _method.__qualname__ = f"__{_dn}__"
+    setattr(Tensor, f"__{_dn}__", _method)
     setattr(Tensor, f"__r{_dn}__", _rdunder(_fn))
     setattr(Tensor, f"__i{_dn}__", _idunder(_fn))
 Tensor.__div__, Tensor.__rdiv__, Tensor.__idiv__ = (Tensor.__truediv__, Tensor.__rtruediv__,

@@ -297,6 +297,10 @@ class ArrayFunction(FunctionCtx, Node):
     # Optional: a NumPy function equal to forward for one or two inputs when no node is recorded
     # and no keyword parameters are given (np.add for Add). It skips creating the node.
     fast = None
+    # True where forward(a, b) without keywords is just `fast`, keeps nothing on ctx and backward
+    # reads nothing from it, needs_input_grad included (Add, Sub): record_binary then calls
+    # `fast` itself and sets nothing on the node but its edges.
+    stateless = False
 
     def name(self):
         return type(self).__name__ + "Backward0"
@@ -435,16 +439,34 @@ def _attach(ctx, inputs, out, wrap):
     return result
 
 
-def record_binary(op, x, y):
-    """The recorded `op(x, y)` for binary_lane's operands: x a tensor, y a tensor of x's dtype
-    or a Python number, one floating output that requires grad. _record_small without the
-    cases these operands cannot have (the hot path of every training step's arithmetic)."""
+def _edge_of(x):
+    """The graph edge to the node that made a tensor that requires grad (or its accumulator)."""
+    fn = x.grad_fn
+    return (fn, x._output_nr) if fn is not None else (accumulator_of(x), 0)
+
+
+def record_binary(op, x, y, a, b):
+    """The recorded `op(x, y)` for binary_lane's operands: x a tensor with array `a`, y a
+    tensor of the same dtype or a Python number, with array (or number) `b`; one floating
+    output that requires grad. _record_small without the cases these operands cannot have
+    (the hot path of every training step's arithmetic)."""
     ctx = _new(op)
-    a, ex, mx = _input_edge(x)
-    b, ey, my = _input_edge(y)
-    ctx.needs_input_grad = (mx is not None, my is not None)
+    if x._requires_grad:
+        ex, mx = _edge_of(x), (a.shape, a.dtype)
+    else:
+        ex, mx = _NO_EDGE, None
+    if b is not y and y._requires_grad:   # b is y exactly when y is a Python number
+        ey, my = _edge_of(y), (b.shape, b.dtype)
+    else:
+        ey, my = _NO_EDGE, None
     try:
-        out = ctx.forward(a, b)
+        if op.stateless:
+            out = op.fast(a, b)
+            if type(out) is not np.ndarray:
+                out = np.asarray(out)
+        else:
+            ctx.needs_input_grad = (mx is not None, my is not None)
+            out = ctx.forward(a, b)
     except ValueError as exc:
         raise _broadcast_error(exc, (x, y)) from None
     ctx.next_functions = (ex, ey)

@@ -116,11 +116,11 @@ class AccumulateGrad(Node):
     """The sink for a leaf tensor: adds the incoming gradient into `variable.grad`."""
 
     __slots__ = ("variable", "__dict__")
+    next_functions = ()   # a sink: no edges (class-level, so that creating one is cheap)
+    _output_meta = None
 
     def __init__(self, variable):
         self.variable = variable
-        self.next_functions = ()
-        self._output_meta = None
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
@@ -149,13 +149,21 @@ def _fresh(grad):
 
 
 def accumulator_of(tensor):
-    """The leaf's AccumulateGrad node, created once and held weakly by the tensor."""
+    """The leaf's AccumulateGrad node, held weakly by the tensor (as torch does: the graph keeps
+    it alive), so made anew once the last graph using it is gone."""
     ref = tensor._accumulator
-    node = ref() if ref is not None else None
-    if node is None:
-        node = AccumulateGrad(tensor)
-        tensor._accumulator = weakref.ref(node)
+    if ref is not None:
+        node = ref()
+        if node is not None:
+            return node
+    node = _new(AccumulateGrad)
+    node.variable = tensor
+    tensor._accumulator = _weakref(node)
     return node
+
+
+_new = object.__new__
+_weakref = weakref.ref
 
 
 def retain_grad_hook(tensor):
