@@ -14,6 +14,7 @@ from ember._ops._helpers import inplace as _write_inplace
 from ember._ops.pointwise_unary import Erf, Sigmoid, Tanh, _mask_grad, _scipy, relu as _relu
 from ember._ops.reduction import LogSoftmax, Softmax
 from ember._tensor import Tensor
+from ember._threads import two_way
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
 
@@ -184,6 +185,65 @@ class Softplus(ArrayFunction):
         return _where(lin, grad, grad * _sigmoid(a * ctx.beta))
 
 
+# Phi(x), the normal CDF, for float32 GELU. SciPy's ndtr evaluates one element at a time
+# (~15 ns each: 9 ms for a transformer block's 1M activations on two threads); this is the same
+# function in ~25 NumPy passes over cache-sized blocks (~2 ms), by the identity
+#     Phi(-|x|) = erfc(z) / 2,  z = |x| / sqrt 2,  erfc(z) = t exp(P(t) - z^2),  t = 1 / (1 + z/2)
+# with P the degree-9 Chebyshev fit of Numerical Recipes (erfcc: fractional error < 1.2e-7 for
+# every z >= 0). The tail x < 0 is computed directly, so it keeps its relative precision.
+# Measured against float64 ndtr: 2.5e-7 absolute error, 1.3e-6 relative for x > -5 (torch's
+# own float32 gelu: 1.2e-6 absolute).
+_ERFC_P = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
+           -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+_ERFC_P32 = tuple(np.float32(c) for c in _ERFC_P)
+_BLOCK = 1 << 16   # elements: three float32 scratch blocks stay in a core's L2 cache
+_SPLIT_MIN = 1 << 15
+
+
+def _normal_cdf_block(x, out, z, t, p):
+    """out = Phi(x) for one block of float32 x; z, t, p: scratch of x's size."""
+    f32 = np.float32
+    np.abs(x, out=z)
+    z *= f32(1 / _SQRT2)
+    np.multiply(z, f32(0.5), out=t)
+    t += 1
+    np.divide(1, t, out=t)                   # t = 1 / (1 + z/2)
+    np.multiply(t, _ERFC_P32[9], out=p)
+    for c in _ERFC_P32[8:0:-1]:              # Horner: p = P(t) - P[0]
+        p += c
+        p *= t
+    p += _ERFC_P32[0]
+    np.multiply(z, z, out=z)
+    p -= z                                   # P(t) - z^2
+    np.exp(p, out=p)
+    p *= t
+    p *= f32(0.5)                            # h = Phi(-|x|)
+    np.multiply(p, -2, out=z)
+    z += 1                                   # 1 - 2h = Phi(|x|) - Phi(-|x|)
+    # ... kept where x's sign bit is clear, else zeroed: bit masks are several times faster
+    # than np.copysign/np.maximum
+    ti = t.view(np.int32)
+    np.right_shift(x.view(np.int32), 31, out=ti)   # -1 where the sign bit is set, else 0
+    np.invert(ti, out=ti)
+    np.bitwise_and(z.view(np.int32), ti, out=z.view(np.int32))
+    np.add(p, z, out=out)
+
+
+def _normal_cdf_f32(a):
+    """Phi(a) for a float32 array, in blocks, the two halves of a large one on two threads."""
+    flat = np.ascontiguousarray(a).reshape(-1)
+    out = np.empty_like(flat)
+
+    def run(lo, hi):
+        n = min(_BLOCK, hi - lo)
+        z, t, p = np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n, np.float32)
+        for s in range(lo, hi, _BLOCK):
+            e = min(s + _BLOCK, hi)
+            _normal_cdf_block(flat[s:e], out[s:e], z[:e - s], t[:e - s], p[:e - s])
+    two_way(run, flat.size, flat.size, _SPLIT_MIN)
+    return out.reshape(a.shape)
+
+
 class Gelu(ArrayFunction):
     """x * Phi(x) (exact, erf) or the tanh approximation."""
 
@@ -196,7 +256,8 @@ class Gelu(ArrayFunction):
             return (np.asarray(0.5, dt) * a * (1 + np.tanh(inner))).astype(dt, copy=False)
         # Phi(x) = (1 + erf(x / sqrt 2)) / 2 in one ufunc; half types keep it in float32 so
         # that the product is rounded once, as torch's float32 opmath does
-        cdf = _scipy("ndtr", a if dt.itemsize >= 4 else a.astype(np.float32))
+        cdf = (_scipy("ndtr", a) if dt == np.float64
+               else _normal_cdf_f32(a.astype(np.float32, copy=False)))
         ctx.cdf = cdf   # reused by a first-order backward (Phi is the costly part)
         return np.asarray((a * cdf).astype(dt, copy=False))
 
