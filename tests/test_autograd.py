@@ -454,6 +454,42 @@ def test_gradcheck_and_gradgradcheck():
         ember.autograd.gradcheck(Wrong.apply, (x,))
 
 
+def test_gradcheck_complex_agrees_with_torch():
+    """Complex inputs and outputs are checked as pairs of reals under torch's convention
+    (grad = dL/dx + i dL/dy): torch's and ember's verdicts agree, for holomorphic and
+    non-holomorphic functions, real-to-complex and complex-to-real maps, and a backward that
+    forgets the conjugate fails both."""
+    rng = np.random.default_rng(2)
+    z0 = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+    r0 = rng.standard_normal(3)
+
+    def forgets_conj(t):
+        class ExpNoConj(t.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                return a.exp()
+
+            @staticmethod
+            def backward(ctx, g):
+                (a,) = ctx.saved_tensors
+                return g * a.exp()
+        return ExpNoConj.apply
+
+    cases = [(lambda t: lambda v: v.exp() * v, z0), (lambda t: lambda v: v.abs(), z0),
+             (lambda t: lambda v: v.conj() * v.sin(), z0), (lambda t: lambda v: v * (1 + 2j), r0),
+             (lambda t: lambda v: v.real * v.imag, z0), (forgets_conj, z0)]
+    for make, x0 in cases:
+        verdicts = []
+        for t in (torch, ember):
+            x = t.tensor(x0, requires_grad=True)
+            verdicts.append((t.autograd.gradcheck(make(t), (x,), raise_exception=False),
+                             t.autograd.gradgradcheck(make(t), (x,), raise_exception=False)))
+        assert verdicts[0] == verdicts[1]
+    assert not verdicts[1][0]   # the forgotten conjugate (its own derivative is right)
+    assert ember.autograd.gradcheck(lambda v: v.exp() * v, (ember.tensor(z0, requires_grad=True),))
+
+
 def test_detect_anomaly_names_the_op():
     x = ember.tensor([0.0, 1.0], requires_grad=True)
     with pytest.warns(UserWarning):

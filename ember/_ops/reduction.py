@@ -15,6 +15,7 @@ from ember import return_types
 from ember._ops._helpers import dims_of, promote, write_out
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["sum", "mean", "prod", "nansum", "nanmean", "std", "var", "std_mean", "var_mean",
            "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "all", "any",
@@ -1051,15 +1052,66 @@ def cummin(input, dim, *, out=None):
     return _cum_extreme(input, dim, out, np.minimum, "cummin")
 
 
-class LogCumSumExp(_Labelled):
-    label = "LogcumsumexpBackward0"
+def _logcumsumexp(a, axis):
+    """log(cumsum(exp(a))) along axis, never overflowing: NumPy's logaddexp scan for real
+    arrays, `_complex_logcumsumexp` for complex ones."""
+    if a.dtype.kind != "c":
+        return np.logaddexp.accumulate(a, axis=axis)
+    return _complex_logcumsumexp(a, axis)
 
-    """log(cumsum(exp(x))) along dim, computed stably; first-order gradient
-    sum_{j>=i} g_j exp(x_i - y_j)."""
+
+def _complex_logcumsumexp(a, axis):
+    """The complex scan, with torch's imaginary parts. The sum of exp(r + i t) is split into
+    four sums of positive terms, e^r max(+-cos t, 0) and e^r max(+-sin t, 0), each a real
+    logaddexp scan; with L the largest of the four logs, log|S| = L + log|S / e^L| and
+    the angle of S follow. torch's scan adds each term to the operand with the larger real
+    part, so its imaginary part is not the principal angle: it is the angle's value nearest
+    the new term's (where that term's real part reaches the running one's: a reset), and moves
+    on continuously (by less than pi/2 a step) until the next reset."""
+    r, t = a.real, a.imag
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        logs = [np.logaddexp.accumulate(r + np.log(np.maximum(f, 0)), axis=axis)
+                for f in (np.cos(t), -np.cos(t), np.sin(t), -np.sin(t))]
+        top = np.maximum(np.maximum(logs[0], logs[1]), np.maximum(logs[2], logs[3]))
+        finite = np.isfinite(top)
+        shift = np.where(finite, top, 0)
+        p, n, q, m = (np.exp(lg - shift) for lg in logs)
+        s = (p - n) + 1j * (q - m)
+        real = shift + np.log(np.abs(s))
+        angle = np.where(finite, np.angle(s), 0)
+    n_ax = a.shape[axis]
+    before = np.concatenate([np.full_like(real.take([0], axis), -np.inf),
+                             real.take(range(n_ax - 1), axis)], axis=axis)
+    reset = r >= before                     # the new term anchors this step
+    shape = [1] * a.ndim
+    shape[axis] = n_ax
+    last_reset = np.maximum.accumulate(
+        np.where(reset, np.arange(n_ax).reshape(shape), 0), axis=axis)
+    phase = np.unwrap(angle, axis=axis)
+    turns = np.where(reset, np.round((t - phase) / (2 * np.pi)), 0)
+    imag = phase + 2 * np.pi * np.take_along_axis(turns, last_reset, axis)
+    out = np.asarray(real + 1j * imag, a.dtype)
+    out[np.isneginf(top)] = complex(-np.inf, 0)            # nothing summed yet: log 0
+    inf = np.maximum.accumulate(r, axis=axis) == np.inf   # +inf absorbs: its own angle stays
+    out[inf] = np.inf + 1j * np.take_along_axis(t, last_reset, axis)[inf]
+    out[np.logical_or.accumulate(np.isnan(a), axis=axis)] = complex(np.nan, np.nan)
+    first = (slice(None),) * axis + (slice(0, 1),)
+    keep = np.isfinite(r[first])
+    out[first] = np.where(keep, a[first], out[first])      # torch starts from the first term
+    return out
+
+
+class LogCumSumExp(_Labelled):
+    """log(cumsum(exp(x))) along dim, computed stably. The gradient
+    dx_i = sum_{j>=i} g_j conj(exp(x_i - y_j)) is itself a reversed logcumsumexp: of
+    log(g_j) - conj(y_j), with g split by sign for real tensors so that every log is of a
+    positive number (torch's formula). In Tensor ops when a graph is built (double backward),
+    else on arrays."""
+    label = "LogcumsumexpBackward0"
 
     def forward(ctx, a, *, dim):
         ctx.dim = dim
-        out = a.copy() if dim is None or a.size == 0 else np.logaddexp.accumulate(a, axis=dim)
+        out = a.copy() if dim is None or a.size == 0 else _logcumsumexp(a, dim)
         ctx.save_for_backward(a, out)
         return out
 
@@ -1067,25 +1119,52 @@ class LogCumSumExp(_Labelled):
         x, y = ctx.saved_tensors
         if ctx.dim is None:
             return grad
-        a, o, g, d = x._data, y._data, grad._data, ctx.dim
-        # split g by sign so that each part is a logcumsumexp of finite logs (stable)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pos = np.flip(np.logaddexp.accumulate(np.flip(np.log(np.where(g > 0, g, 0)) - o, d),
-                                                  axis=d), d)
-            neg = np.flip(np.logaddexp.accumulate(np.flip(np.log(np.where(g < 0, -g, 0)) - o, d),
-                                                  axis=d), d)
-            res = np.exp(pos + a) - np.exp(neg + a)
-        return _const(res.astype(a.dtype))
+        if _grad_state.enabled:
+            return _logcumsumexp_grad_tensors(x, y, grad, ctx.dim)
+        # in double precision: exp(x_i + ...) of large x_i and a log near -x_i cancel, and
+        # float32 would lose digits to the cancellation that torch keeps
+        wide = np.complex128 if x._data.dtype.kind == "c" else np.float64
+        a, o, g = (v._data.astype(wide, copy=False) for v in (x, y, grad))
+        d = ctx.dim
+
+        def rev_scan(log_terms):   # log sum_{j>=i} exp(log_terms_j)
+            return np.flip(_logcumsumexp(np.flip(log_terms, d), d), d)
+
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if a.dtype.kind == "c":
+                res = np.exp(np.conj(a) + rev_scan(np.log(g) - np.conj(o)))
+            else:
+                res = (np.exp(rev_scan(np.log(np.where(g > 0, g, 0)) - o) + a)
+                       - np.exp(rev_scan(np.log(np.where(g < 0, -g, 0)) - o) + a))
+        return _const(np.asarray(res, x._data.dtype))
+
+
+def _logcumsumexp_grad_tensors(x, y, g, d):
+    """LogCumSumExp's gradient in differentiable Tensor ops."""
+    from ember._ops.pointwise import where
+
+    # log(v) where keep, else the lowest finite number rather than -inf: a -inf would reach
+    # the inner scans' own gradients as -inf - -inf = NaN (the terms are exp(lowest) = 0 anyway)
+    lowest = float(np.finfo(g._data.dtype).min)
+
+    def log_of(v, keep):
+        return where(keep, where(keep, v, 1).log(), lowest)
+
+    def rev_scan(v):
+        return v.flip((d,)).logcumsumexp(d).flip((d,))
+
+    if x.is_complex():
+        return (x.conj() + rev_scan(log_of(g, g != 0) - y.conj())).exp()
+    return ((rev_scan(log_of(g, g > 0) - y) + x).exp()
+            - (rev_scan(log_of(-g, g < 0) - y) + x).exp())
 
 
 def logcumsumexp(input, dim, *, out=None):
-    """log(cumsum(exp(x))) along dim (floating inputs only)."""
+    """log(cumsum(exp(x))) along dim (floating and complex inputs)."""
     d = _dim1(input, dim)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
                                   f"'{_name(input.dtype)}'")
-    if input._data.dtype.kind == "c":
-        raise NotImplementedError("logcumsumexp of complex tensors is not supported by ember")
     return _out(LogCumSumExp.apply(input, dim=d), out)
 
 

@@ -3,6 +3,11 @@
 Inputs should be float64 (finite differences in float32 are too coarse); each input that requires
 grad is perturbed element by element, and each output element is back-propagated with a one-hot
 gradient to build the analytic Jacobian.
+
+Complex numbers are compared as pairs of reals, as torch does. torch's gradient of a real loss L
+with respect to z = x + iy is dL/dx + i dL/dy, so backward with the upstream gradient 1 (or i)
+at one output element gives the derivatives of that element's real (or imaginary) part with
+respect to every input's real and imaginary parts: the rows of the Jacobian of the real map.
 """
 import numpy as np
 
@@ -24,8 +29,19 @@ def _differentiable_outputs(func, inputs):
     return [o for o in outs if isinstance(o, Tensor) and o.requires_grad]
 
 
+def _units(a):
+    """The directions of one element: 1, and i for complex arrays."""
+    return (1, 1j) if a.dtype.kind == "c" else (1,)
+
+
+def _real(v):
+    """A flat array as reals: (re, im) pairs for complex values."""
+    v = np.asarray(v).reshape(-1)
+    return np.stack([v.real, v.imag], -1).reshape(-1) if v.dtype.kind == "c" else v
+
+
 def _numerical_jacobian(func, inputs, wrt, eps):
-    """J[i][j]: d(output j, flattened) / d(input wrt[i], flattened)."""
+    """J[i][j]: d(output j as reals) / d(input wrt[i] as reals), by central differences."""
     from ember.autograd.grad_mode import no_grad
     jac = []
     with no_grad():
@@ -35,14 +51,17 @@ def _numerical_jacobian(func, inputs, wrt, eps):
             cols = []
             for k in range(flat.size):
                 orig = flat[k].copy()
-                flat[k] = orig + eps
-                plus = [o._data.copy() for o in _as_tuple(func(*inputs)) if hasattr(o, "_data")]
-                flat[k] = orig - eps
-                minus = [o._data.copy() for o in _as_tuple(func(*inputs)) if hasattr(o, "_data")]
-                flat[k] = orig
-                cols.append([((p - m) / (2 * eps)).reshape(-1) for p, m in zip(plus, minus)])
+                for unit in _units(flat):
+                    flat[k] = orig + eps * unit
+                    plus = [o._data.copy() for o in _as_tuple(func(*inputs))
+                            if hasattr(o, "_data")]
+                    flat[k] = orig - eps * unit
+                    minus = [o._data.copy() for o in _as_tuple(func(*inputs))
+                             if hasattr(o, "_data")]
+                    flat[k] = orig
+                    cols.append([_real((p - m) / (2 * eps)) for p, m in zip(plus, minus)])
             jac.append([np.stack([c[j] for c in cols], axis=1) if cols else
-                        np.zeros((base[j]._data.size, 0)) for j in range(len(base))])
+                        np.zeros((_real(base[j]._data).size, 0)) for j in range(len(base))])
     return jac
 
 
@@ -50,17 +69,19 @@ def _analytical_jacobian(func, inputs, wrt):
     from ember.autograd import grad as autograd_grad
     from ember._tensor import Tensor
     outs = _differentiable_outputs(func, inputs)
-    jac = [[np.zeros((o._data.size, t._data.size), dtype=np.result_type(o._data, t._data))
-            for o in outs] for t in wrt]
+    jac = [[np.zeros((_real(o._data).size, _real(t._data).size)) for o in outs] for t in wrt]
     for j, o in enumerate(outs):
+        row = 0
         for r in range(o._data.size):
-            onehot = np.zeros(o._data.size, dtype=o._data.dtype)
-            onehot[r] = 1
-            g = autograd_grad(o, wrt, Tensor._make(onehot.reshape(o._data.shape)),
-                              retain_graph=True, allow_unused=True)
-            for i, gi in enumerate(g):
-                if gi is not None:
-                    jac[i][j][r] = gi._data.reshape(-1)
+            for unit in _units(o._data):
+                onehot = np.zeros(o._data.size, dtype=o._data.dtype)
+                onehot[r] = unit
+                g = autograd_grad(o, wrt, Tensor._make(onehot.reshape(o._data.shape)),
+                                  retain_graph=True, allow_unused=True)
+                for i, gi in enumerate(g):
+                    if gi is not None:
+                        jac[i][j][row] = _real(gi._data.astype(wrt[i]._data.dtype))
+                row += 1
     return jac, outs
 
 
@@ -96,6 +117,14 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     return True
 
 
+def _random_like(rng, a):
+    """Standard normal values of a's shape and dtype (complex: both parts random)."""
+    v = rng.standard_normal(a.shape)
+    if a.dtype.kind == "c":
+        v = v + 1j * rng.standard_normal(a.shape)
+    return v.astype(a.dtype)
+
+
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
                   gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
                   check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
@@ -108,8 +137,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     outs = _differentiable_outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = [Tensor._make(rng.standard_normal(o._data.shape).astype(o._data.dtype))
-                        .requires_grad_() for o in outs]
+        grad_outputs = [Tensor._make(_random_like(rng, o._data)).requires_grad_()
+                        for o in outs]
     grad_outputs = list(_as_tuple(grad_outputs))
     n_in = len(inputs)
     wrt_pos = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
