@@ -115,6 +115,42 @@ def test_grid_sample_edge_cases():
           [(1, 2, 3, 4), (1, 2, 2, 2)], dtypes="float16", grad=False, rtol=1e-2, atol=1e-2)
 
 
+@pytest.mark.parametrize("D,mode", [(2, "bilinear"), (2, "nearest"), (2, "bicubic"),
+                                    (3, "bilinear"), (3, "nearest")])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_double_backward(D, mode, padding_mode, align_corners):
+    """Under create_graph the gradients are Tensor ops of input, grid and upstream: the first
+    derivatives and the second (of a loss mixing both gradients and the output) equal
+    torch's, with grid points outside [-1, 1] for the padding modes."""
+    rng = np.random.default_rng(D * 7 + len(mode) + len(padding_mode) + align_corners)
+    spatial = (4, 5) if D == 2 else (3, 4, 5)
+    points = (3, 4) if D == 2 else (2, 3, 2)
+    x0 = rng.standard_normal((2, 3) + spatial)
+    g0 = rng.uniform(-1.3, 1.3, (2,) + points + (D,))
+    up = rng.standard_normal((2, 3) + points)
+    results = []
+    for t in (torch, ember):
+        x, g = t.tensor(x0, requires_grad=True), t.tensor(g0, requires_grad=True)
+        y = t.nn.functional.grid_sample(x, g, mode=mode, padding_mode=padding_mode,
+                                        align_corners=align_corners)
+        gx, gg = t.autograd.grad(y, (x, g), t.tensor(up), create_graph=True)
+        loss = (gx * gx).sum() + (gg * gg).sum() + (gx.sum() * y).sum()
+        results.append([v.detach().numpy() for v in (gx, gg, *t.autograd.grad(loss, (x, g)))])
+    for e, r in zip(results[1], results[0]):
+        np.testing.assert_allclose(e, r, rtol=1e-9, atol=1e-10)
+
+
+def test_grid_sample_gradgradcheck():
+    rng = np.random.default_rng(5)
+    x = ember.tensor(rng.standard_normal((1, 2, 3, 4)), requires_grad=True)
+    g = ember.tensor(rng.uniform(-1.2, 1.2, (1, 2, 3, 2)), requires_grad=True)
+    for mode in ("bilinear", "bicubic"):
+        assert ember.autograd.gradgradcheck(
+            lambda a, b: ember.nn.functional.grid_sample(a, b, mode=mode, align_corners=False,
+                                                         padding_mode="reflection"), (x, g))
+
+
 def test_grid_sample_names_and_warning():
     rng = np.random.default_rng(0)
     for shapes, name in (([(1, 2, 3, 4), (1, 2, 2, 2)], "GridSampler2DBackward0"),

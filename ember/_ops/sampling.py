@@ -19,6 +19,7 @@ from ember._ops.conv import _col2im, _cols
 from ember._ops.pooling import Separable, _adaptive_matrix
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
            "grid_sample", "affine_grid", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle",
@@ -477,7 +478,8 @@ class GridSample(ArrayFunction):
     """out[n, c, *p] = input (N, C, *S) sampled at grid[n, *p] = (x, y[, z]) in [-1, 1] (x
     indexes the last dim): a weighted sum over taps (2^D for bilinear/trilinear, 16 for
     bicubic, 1 for nearest), each tap one row gather from input as (N * prod(S), C). Backward
-    (input and grid gradients) is computed on arrays: double backward is not supported."""
+    (input and grid gradients) runs on arrays, or in Tensor ops when it builds a graph
+    (create_graph), so that every higher derivative exists as in torch."""
 
     def forward(ctx, x, grid, *, mode, padding_mode, align_corners):
         N, C, *S = x.shape
@@ -505,10 +507,15 @@ class GridSample(ArrayFunction):
             out += np.take(xt, r, axis=0) * w[:, None]
         ctx.saved = (xt, np.array(rows), ws, np.array(dws, dtype=cdt) if dws else None)
         ctx.shape = x.shape
+        ctx.options = (mode, padding_mode, align_corners)
+        ctx.save_for_backward(x, grid)
         out = out.reshape(grid.shape[:-1] + (C,))
         return np.ascontiguousarray(np.moveaxis(out, -1, 1)).astype(x.dtype, copy=False)
 
     def backward(ctx, g):
+        if _grad_state.enabled:
+            x, grid = ctx.saved_tensors
+            return _grid_sample_grads(x, grid, g, *ctx.options, ctx.needs_input_grad[:2])
         return GridSampleBackward.apply(g, fwd=ctx)
 
     def name(self):
@@ -516,9 +523,10 @@ class GridSample(ArrayFunction):
 
 
 class GridSampleBackward(ArrayFunction):
-    """Input gradient: per channel, one bincount of upstream times each tap's weight at the
-    tap's row; grid gradient: per tap, upstream . gathered values times the weight's
-    derivatives (zero for nearest)."""
+    """GridSample's gradients on arrays, when backward builds no graph (with a graph,
+    `_grid_sample_grads` computes them in Tensor ops). Input gradient: per channel, one
+    bincount of upstream times each tap's weight at the tap's row; grid gradient: per tap,
+    upstream . gathered values times the weight's derivatives (zero for nearest)."""
 
     def forward(ctx, g, *, fwd):
         xt, rows, ws, dws = fwd.saved
@@ -545,8 +553,70 @@ class GridSampleBackward(ArrayFunction):
                 (N,) + P + (D,))).astype(g.dtype)
         return gin, ggrid
 
-    def backward(ctx, *grads):
-        raise NotImplementedError("double backward of grid_sample is not implemented in ember")
+
+
+def _axis_taps_graph(g, size, mode, padding_mode, align_corners):
+    """`_axis_taps` with each weight and its derivative as Tensor functions of the grid
+    coordinate `g` (a Tensor), differentiable again; the tap indices, and the piecewise
+    constant slope of the padding, come from the arrays."""
+    taps = _axis_taps(g._data.astype(np.float64), size, mode, padding_mode, align_corners)
+    if mode == "nearest":
+        return taps
+    u, scale = _unnormalize(g, size, align_corners)
+    un = u._data.astype(np.float64)
+    if mode == "bicubic":
+        t = u - _const(np.floor(un), u)
+        w, dw = _cubic(t, -0.75), _cubic_grad(t, -0.75)
+        return [(i, w[k], dw[k] * scale) for k, (i, _, _) in enumerate(taps)]
+    p, d = _pad_coords(un, size, padding_mode, align_corners)
+    t = u * _const(d, u) + _const(p - un * d - np.floor(p), u)   # p - floor(p), slope d
+    return [(taps[0][0], 1 - t, _const(taps[0][2], u)), (taps[1][0], t, _const(taps[1][2], u))]
+
+
+def _const(a, like):
+    return Tensor._make(np.asarray(a, like._data.dtype))
+
+
+def _grid_sample_grads(x, grid, g, mode, padding_mode, align_corners, needs):
+    """GridSample's input and grid gradients in Tensor ops (the path under create_graph): the
+    upstream times each tap's weight, added at the tap's rows (index_add), and upstream .
+    gathered values times the weights' derivatives."""
+    N, C, *S = x.shape
+    D = len(S)
+    P = tuple(grid.shape[1:-1])
+    axes = [_axis_taps_graph(grid[..., D - 1 - a], S[a], mode, padding_mode, align_corners)
+            for a in range(D)]
+    strides = [math.prod(S[a + 1:]) for a in range(D)]
+    base = (np.arange(N) * math.prod(S)).reshape((N,) + (1,) * D)
+    xt = x.movedim(1, -1).reshape(N * math.prod(S), C)
+    gt = g.movedim(1, -1).reshape(N * math.prod(P), C)
+    gin = x.new_zeros(xt.shape) if needs[0] else None
+    ggrid = [0] * D
+
+    def flat(w):
+        return w.reshape(-1) if isinstance(w, Tensor) else w
+
+    for combo in itertools.product(*axes):
+        valid = np.logical_and.reduce([i >= 0 for i, _, _ in combo])
+        rows = Tensor._make((base + sum(np.where(valid, i, 0) * st for (i, _, _), st
+                                        in zip(combo, strides))).reshape(-1))
+        keep = _const(valid.reshape(-1), xt)
+        if needs[0]:
+            w = flat(math.prod(wt for _, wt, _ in combo)) * keep
+            gin = gin.index_add(0, rows, gt * (w.reshape(-1, 1) if isinstance(w, Tensor) else w))
+        if needs[1] and mode != "nearest":
+            dot = (gt * xt.index_select(0, rows)).sum(1) * keep
+            for a in range(D):
+                ggrid[a] = ggrid[a] + dot * flat(math.prod(
+                    dw if b == a else wt for b, (_, wt, dw) in enumerate(combo)))
+    if gin is not None:
+        gin = gin.reshape((N,) + tuple(S) + (C,)).movedim(-1, 1)
+    if not needs[1]:
+        return gin, None
+    if mode == "nearest":
+        return gin, grid.new_zeros(grid.shape).to(g.dtype)   # piecewise constant in the grid
+    from ember._ops.manipulation import stack
+    return gin, stack(ggrid[::-1], -1).reshape(grid.shape)
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
