@@ -99,7 +99,7 @@ class FunctionCtx:
             raise RuntimeError(_FREED_MESSAGE)
         if saved is None:
             return tuple(self._raw_saved)   # not recorded (e.g. under no_grad)
-        return tuple(s.unpack(self) if type(s) is SavedTensor else s for s in saved)
+        return tuple([s.unpack(self) if type(s) is SavedTensor else s for s in saved])
 
     saved_variables = saved_tensors
 

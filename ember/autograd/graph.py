@@ -297,7 +297,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 continue
             if needed is not None and not any(n in deps for n, _ in node.next_functions):
                 continue   # a captured non-leaf input whose producers lead nowhere needed
-            if any(g is not None for g in grads):
+            if grads.count(None) < len(grads):   # some gradient reached this node
                 input_grads = _call(node, grads)
             else:   # no gradient reached this node: nothing flows on, as in torch
                 input_grads = (None,) * len(node.next_functions)
@@ -384,7 +384,8 @@ def _call(node, grads):
             if gd.shape != shape:
                 g = g.sum_to_size(shape) if _broadcastable_to(gd.shape, shape) else _bad_shape(
                     node, g, shape)
-            if g._data.dtype != dt:
+            gdt = g._data.dtype
+            if gdt is not dt and gdt != dt:   # (identity first: NumPy's != is slower)
                 g = g.to(_dtype_of(dt))
         out.append(g)
     hooks = node._hooks
