@@ -322,6 +322,27 @@ def test_piecewise_grad_masks_non_finite_and_double_backward(name, dtype):
     np.testing.assert_array_equal(tgg, egg)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_relu_signed_zero_and_nan(dtype):
+    """relu is torch's clamp_min(x, 0): -0.0 and NaN (of either sign) pass through, and the
+    gradient flows where the output is not <= 0, NaN included; contiguous and strided inputs
+    (the contiguous path compares against a cached zeros buffer)."""
+    x0 = np.array([np.nan, -np.nan, 1.5, -1.0, 0.0, -0.0, -np.inf, np.inf] * 3, dtype)
+    for prep in (lambda v: v, lambda v: v[::2]):
+        results = []
+        for lib in (torch, ember):
+            x = lib.tensor(x0, requires_grad=True)
+            y = lib.relu(prep(x))
+            y.backward(lib.ones(y.shape, dtype=y.dtype) * 2)
+            yv = y.detach().numpy()
+            results.append((yv, np.signbit(yv), x.grad.numpy(), repr(y.detach())))
+        t, e = results
+        np.testing.assert_array_equal(e[0], t[0])
+        np.testing.assert_array_equal(e[1], t[1])
+        np.testing.assert_array_equal(e[2], t[2])
+        assert e[3] == t[3].replace("torch", "ember")
+
+
 def test_relu_bool_error_and_large_gelu():
     check_raises(lambda t, x: t.nn.functional.relu(x), inputs=[np.array([True, False])])
     check(lambda t, x: t.nn.functional.gelu(x), [(256, 200)])

@@ -377,17 +377,52 @@ def _mask_grad(grad, mask, source=None):
     return MaskedGrad.apply(grad, source, mask=mask)
 
 
+_ZEROS = {}   # dtype -> a read-only flat array of zeros, grown to the largest size asked
+
+
+def _zeros_for(a):
+    """Zeros of a's (C-contiguous) shape and dtype without allocating: a view of a cached
+    buffer. NumPy's maximum runs its SIMD loop only for two contiguous arrays; against a
+    scalar 0 it is 3-4x slower."""
+    z = _ZEROS.get(a.dtype)
+    if z is None or z.size < a.size:
+        z = _ZEROS[a.dtype] = np.zeros(max(a.size, 1024), a.dtype)
+        z.flags.writeable = False
+    return z[:a.size].reshape(a.shape)
+
+
+_ZERO_FIRST = {}
+
+
+def _zero_first(dt):
+    """Whether np.maximum(0, x) (rather than (x, 0)) keeps x = -0.0 for this dtype: which
+    operand NumPy returns for equal zeros differs between its SIMD (float32/64) and scalar
+    (float16) loops. Probed once per dtype, on the contiguous and the strided loop."""
+    first = _ZERO_FIRST.get(dt)
+    if first is None:
+        x = np.array([-0.0, -1.0] * 64, dt)
+        first = _ZERO_FIRST[dt] = bool(np.signbit(np.maximum(np.zeros(128, dt), x)[0])
+                                       and np.signbit(np.maximum(0, x[::2])[0]))
+    return first
+
+
 class Relu(ArrayFunction):
-    """max(x, 0); the gradient at 0 is 0."""
+    """max(x, 0), as torch's clamp_min: -0.0 and NaN pass through; the gradient flows where
+    the output is not <= 0 (NaN included), so it is 0 at 0."""
 
     def forward(ctx, a):
-        out = _asarray(np.maximum(a, 0))
+        if a.dtype.kind == "f":
+            zero = _zeros_for(a) if a.flags.c_contiguous else 0
+            out = np.maximum(zero, a) if _zero_first(a.dtype) else np.maximum(a, zero)
+        else:
+            out = np.maximum(a, 0)
+        out = _asarray(out)
         ctx.save_for_backward(out)
         return out
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return _mask_grad(grad, y._data > 0, y)
+        return _mask_grad(grad, ~(y._data <= 0), y)
 
 
 class Sigmoid(_SavesOutput):
