@@ -210,6 +210,18 @@ def test_max_ties_and_nan():
     check(lambda t, x: t.aminmax(x, dim=1), inputs=[a[:2]])
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_max_dim_and_argmax_nan_half_types(dtype):
+    """The first NaN wins in max/min(dim) and argmax/argmin of half types too (NumPy's
+    argmax does it for every float dtype ember uses, bfloat16 included)."""
+    a = np.array([[1.0, 3.0, 3.0, 2.0], [1.0, np.nan, 2.0, np.nan], [np.nan, 0.5, 9.0, 1.0]])
+    for fn in ("max", "min"):
+        check(lambda t, x: tuple(getattr(t, fn)(x.to(getattr(t, dtype)), 1)), inputs=[a])
+    for fn in ("argmax", "argmin"):
+        check(lambda t, x: getattr(t, fn)(x.to(getattr(t, dtype)), 1), inputs=[a], grad=False)
+        check(lambda t, x: getattr(t, fn)(x.to(getattr(t, dtype))), inputs=[a], grad=False)
+
+
 def test_max_forms():
     check(lambda t, x, y: t.max(x, y), [(2, 3), (3,)])
     check(lambda t, x, y: t.min(x, y), [(2, 3), (2, 1)])

@@ -580,20 +580,9 @@ class MaxDim(_Labelled):
         return _select_grad(grad, ctx.idx, ctx.dim, ctx.keepdim, ctx.shape)
 
 
-def _nan_arg(base):
-    """argmax/argmin that returns the first NaN when there is one (torch propagates NaN)."""
-    def arg(a, axis):
-        i = base(a, axis=axis)
-        if a.dtype.kind in "fc" and a.size:
-            nan = np.isnan(a)
-            has = np.any(nan, axis=axis)
-            if np.any(has):
-                i = np.where(has, np.argmax(nan, axis=axis), i)
-        return i
-    return arg
-
-
-_argmax, _argmin = _nan_arg(np.argmax), _nan_arg(np.argmin)
+# NumPy's argmax/argmin return the first NaN where there is one (for half, bfloat16 and
+# complex dtypes too), which is torch's NaN propagation
+_argmax, _argmin = np.argmax, np.argmin
 
 
 def _maxmin(input, dim, keepdim, other, out, name, arg, fn, binary):
