@@ -130,7 +130,14 @@ _LAZY_FUNCTIONS = {"save": "ember.serialization", "load": "ember.serialization"}
 def __getattr__(name):
     import importlib
     if name in _LAZY_MODULES:
-        module = importlib.import_module("ember." + name)
+        try:
+            module = importlib.import_module("ember." + name)
+        except ModuleNotFoundError as exc:
+            if exc.name != "ember." + name:
+                raise   # the module exists but lacks a dependency: that error is the news
+            # not written yet: an AttributeError, so that hasattr(ember, name) is False
+            raise AttributeError(f"module 'ember' has no attribute '{name}' (ember.{name} is "
+                                 f"not implemented yet)") from None
         globals()[name] = module
         return module
     if name in _LAZY_FUNCTIONS:
