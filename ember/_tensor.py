@@ -423,6 +423,70 @@ class Tensor:
             self._hooks = {}
         return RemovableHandle(self._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(tensor)` after backward has accumulated this leaf's .grad (e.g. to step
+        an optimizer per parameter); its return value is ignored."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        from ember.autograd.graph import PostAccumulateGradHook, RemovableHandle
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, PostAccumulateGradHook(hook))
+
+    def new(self, *args):
+        """The legacy constructor, in this tensor's dtype: new() is empty, new(2, 3) or
+        new(Size) uninitialised of that shape, new(sequence) the data, new(tensor) an alias
+        of a tensor of the same dtype. Never requires grad."""
+        if len(args) == 1 and not isinstance(args[0], int):
+            data = args[0]
+            if isinstance(data, Tensor):
+                if data.dtype is not self.dtype:
+                    raise TypeError(f"expected {self.dtype} (got {data.dtype})")
+                return data.detach()
+            if isinstance(data, Size):
+                return self.new_empty(data)
+            if not isinstance(data, (list, tuple, np.ndarray)):
+                raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+            return self.new_tensor(data)
+        for i, n in enumerate(args):
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+                raise TypeError(f"new(): argument 'size' failed to unpack the object at pos "
+                                f"{i + 1} with error \"type must be tuple of ints,but got "
+                                f"{type(n).__name__}\"")
+        return self.new_empty(args if args else (0,))
+
+    def apply_(self, callable):
+        """Replace each element x by callable(x), in place (a Python call per element)."""
+        self._elementwise_python("apply_", callable)
+        return self
+
+    def map_(self, tensor, callable):
+        """Replace each element x by callable(x, y), y from `tensor` broadcast to self."""
+        if not isinstance(tensor, Tensor) or tensor.dtype is not self.dtype:
+            raise TypeError(f"map_: expected {self.type()} for 'other' (got "
+                            f"{tensor.type() if isinstance(tensor, Tensor) else type(tensor)})")
+        self._elementwise_python("map_", callable, np.broadcast_to(tensor._data, self.shape))
+        return self
+
+    def _elementwise_python(self, name, fn, *others):
+        if self._requires_grad:
+            raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
+                               f"var.detach().{name}() instead.")
+        a = self._data
+        py = np.frompyfunc(fn, 1 + len(others), 1)
+        # values pass through Python numbers (item()), and come back cast to self's dtype
+        a[...] = np.asarray(py(a.astype(object), *(o.astype(object) for o in others)),
+                            dtype=object).astype(a.dtype) if a.size else a
+        self._vc.value += 1
+
+    @property
+    def output_nr(self):
+        """Which output of its grad_fn this tensor is (0 for leaves)."""
+        return self._output_nr
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into each leaf's .grad (see ember.autograd.backward)."""
         from ember.autograd import backward

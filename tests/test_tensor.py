@@ -275,3 +275,69 @@ def test_inplace_view_methods():
         x = lib.zeros(2, 3)
         assert x.t_().shape == (3, 2) and x.swapaxes_(0, 1).shape == (2, 3)
         assert x.unsqueeze_(0).shape == (1, 2, 3) and x.squeeze_().shape == (2, 3)
+
+
+def test_legacy_new_constructor():
+    """Tensor.new: empty, a shape (ints or Size), data (list or tuple), or an alias of a
+    same-dtype tensor; torch's TypeErrors for a bare number, a float in the size, or another
+    dtype."""
+    results = []
+    for t in (torch, ember):
+        x = t.zeros(2, dtype=t.float64)
+        o = t.tensor([1.5, 2.5], dtype=t.float64)
+        alias = x.new(o)
+        results.append((repr(x.new()), tuple(x.new(2, 3).shape), tuple(x.new(t.Size([4])).shape),
+                        repr(x.new([[1, 2], [3, 4]])), repr(x.new((1, 2))),
+                        tuple(x.new(0).shape), alias.data_ptr() == o.data_ptr(),
+                        t.tensor([1.0], requires_grad=True).new([1.0]).requires_grad))
+    assert results[1][0] == results[0][0].replace("torch", "ember")
+    assert results[1][1:3] == results[0][1:3] and results[1][5:] == results[0][5:]
+    assert results[1][3:5] == tuple(r.replace("torch", "ember") for r in results[0][3:5])
+    for bad in (lambda t: t.zeros(2).new(2.5), lambda t: t.zeros(2).new(2, 3.5),
+                lambda t: t.zeros(2).new(t.tensor([1, 2]))):
+        check_raises(bad)
+
+
+def test_apply_and_map_():
+    results = []
+    for t in (torch, ember):
+        x = t.tensor([1.0, 2.0, 3.0])
+        r1 = x.apply_(lambda v: v * 2)
+        y = t.tensor([[1, 2], [3, 4]])
+        y.map_(t.tensor([10, 20]), lambda a, b: a * 10 + b)
+        i = t.tensor([1, 3]).apply_(lambda v: v / 2)          # cast back to int64
+        base = t.zeros(4)
+        base[1:3].apply_(lambda v: 5.0)                       # writes through a view
+        results.append((r1 is x, x.tolist(), y.tolist(), i.tolist(), base.tolist()))
+    assert results[0] == results[1]
+    check_raises(lambda t: t.tensor([1.0], requires_grad=True).apply_(lambda v: v))
+    check_raises(lambda t: t.tensor([1.0]).map_(t.tensor([1]), lambda a, b: a))
+
+
+def test_post_accumulate_grad_hook_and_output_nr():
+    """The hook sees the leaf after its .grad is accumulated (also when .grad already
+    existed); a handle removes it; non-leaves and tensors without grad are rejected."""
+    seen = {}
+    for t in (torch, ember):
+        w = t.tensor([1.0, 2.0], requires_grad=True)
+        log = []
+        h = w.register_post_accumulate_grad_hook(lambda p: log.append(p.grad.tolist()))
+        (w * 3).sum().backward()
+        (w * w).sum().backward()
+        h.remove()
+        w.sum().backward()
+        class Two(t.autograd.Function):   # a node with two outputs
+            @staticmethod
+            def forward(ctx, v):
+                return v * 2, v * 3
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                return ga * 2 + gb * 3
+        a, b = Two.apply(t.ones(3, requires_grad=True))
+        seen[t.__name__] = (log, w.grad.tolist(), a.output_nr, b.output_nr, w.output_nr)
+        for bad in (lambda: (w * 2).register_post_accumulate_grad_hook(print),
+                    lambda: t.ones(2).register_post_accumulate_grad_hook(print)):
+            with pytest.raises(RuntimeError):
+                bad()
+    assert seen["torch"] == seen["ember"]

@@ -127,11 +127,13 @@ class AccumulateGrad(Node):
 
     def _accumulate(self, grad, create_graph):
         var = self.variable
-        if var._hooks:
-            for hook in tuple(var._hooks.values()):
-                result = hook(grad)
-                if result is not None:
-                    grad = result
+        hooks = var._hooks
+        if hooks:
+            for hook in tuple(hooks.values()):
+                if type(hook) is not PostAccumulateGradHook:
+                    result = hook(grad)
+                    if result is not None:
+                        grad = result
         old = var._grad
         if old is None:
             # A fresh buffer: the incoming gradient may be shared by other leaves or the caller.
@@ -141,6 +143,20 @@ class AccumulateGrad(Node):
         else:
             old._data += grad._data
             old._vc.value += 1
+        if hooks:
+            for hook in tuple(hooks.values()):
+                if type(hook) is PostAccumulateGradHook:
+                    hook.fn(var)
+
+
+class PostAccumulateGradHook:
+    """A leaf's hook(tensor) that runs once its .grad has been accumulated (kept in the same
+    dict as its gradient hooks, so one handle type removes either)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
 
 
 def _fresh(grad):
