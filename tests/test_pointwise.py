@@ -637,3 +637,294 @@ def test_large_arithmetic_split_over_two_threads(threads):
             np.testing.assert_array_equal(fn(ea, eb).numpy(), fn(ta, tb).numpy())
     finally:
         ember.set_num_threads(old)
+
+
+# ---------------------------------------------------------------------------------------------
+# logaddexp/logaddexp2, deg2rad/rad2deg, gcd/lcm, heaviside, nextafter, ldexp, frexp
+
+_LOGADDEXP = [("logaddexp", lambda t, x, y: t.logaddexp(x, y)),
+              ("logaddexp2", lambda t, x, y: t.logaddexp2(x, y))]
+
+
+@pytest.mark.parametrize("name,fn", _LOGADDEXP, ids=[n for n, _ in _LOGADDEXP])
+@pytest.mark.parametrize("shapes", [[(3, 4), (3, 4)], [(3, 4), (4,)], [(2, 1, 3), (4, 1)],
+                                    [(), ()], [(), (3,)], [(0, 2), (2,)]], ids=str)
+def test_logaddexp_values_grads_broadcasting(name, fn, shapes):
+    check(fn, shapes, "float64", low=-30, high=30)
+    check(fn, shapes, "float32", low=-3, high=3)
+
+
+@pytest.mark.parametrize("name,fn", _LOGADDEXP, ids=[n for n, _ in _LOGADDEXP])
+def test_logaddexp_extremes_and_dtypes(name, fn):
+    inf, nan = np.inf, np.nan
+    a = np.array([0.0, -inf, inf, inf, -inf, nan, 1.0, 1000.0, -1000.0, 800.0, -1e-20])
+    b = np.array([0.0, -inf, inf, -inf, 0.0, 1.0, nan, 1000.0, -1001.0, -900.0, -60.0])
+    check(fn, inputs=[a, b])                     # no overflow; torch's NaN gradients at +-inf
+    check(fn, inputs=[a.astype(np.float32), b.astype(np.float32)])
+    rng = np.random.default_rng(1)
+    for dts in (("float16", "float16"), ("bfloat16", "bfloat16"), ("float16", "float32"),
+                ("float16", "bfloat16"), ("int64", "float32"), ("float64", "int32"),
+                ("float32", "float64")):
+        x = make_array((5,), dts[0], rng, -3, 3)
+        y = make_array((5,), dts[1], rng, -3, 3)
+        check(fn, inputs=[x, y])
+    check(fn, inputs=[make_array((3,), "float32", rng), np.array(2.0)])   # 0-d float64 other
+    x64 = make_array((4, 6), "float64", rng)
+    check(lambda t, x: fn(t, x.t()[::2], x[:, ::2].t()), inputs=[x64])   # non-contiguous
+    for dts in (("int64", "int64"), ("int32", "uint8"), ("bool", "bool"), ("uint8", "bool")):
+        check_raises(fn, [(3,), (3,)], list(dts))
+    check_raises(lambda t, x: fn(t, x, 2.0), [(3,)])
+    check_raises(lambda t, x: fn(t, 2, x), [(3,)])
+    check_raises(fn, [(3,), (4,)])
+
+
+def test_logaddexp_complex():
+    check(lambda t, x, y: t.logaddexp(x, y), [(3, 4), (4,)], "complex128")
+    check(lambda t, x, y: t.logaddexp(x, y).abs(), [(5,), (5,)], "complex64")
+    inf = np.inf
+    x = np.array([1e-20 + 0j, 1000 + 1j, complex(-inf, 1), complex(-inf, 1), 2 + 1j])
+    y = np.array([-50 + 0j, 999 + 0.5j, complex(-inf, 3), 1 + 1j, complex(-inf, 0)])
+    check(lambda t, a, b: t.logaddexp(a, b), inputs=[x, y], grad=False)
+    check_raises(lambda t, a, b: t.logaddexp2(a, b), [(3,), (3,)], "complex64")
+
+
+def test_logaddexp_double_backward_and_out():
+    rng = np.random.default_rng(7)
+    for name in ("logaddexp", "logaddexp2"):
+        a, b = make_array((4,), "float64", rng), make_array((4,), "float64", rng)
+        results = []
+        for lib, conv in ((torch, to_torch), (ember, to_ember)):
+            x, y = conv(a, True), conv(b, True)
+            z = getattr(lib, name)(x, y * x).sum()
+            gx, gy = lib.autograd.grad(z, (x, y), create_graph=True)
+            results.append((gx, gy) + lib.autograd.grad((gx * gy).sum(), (x, y)))
+        for t_g, e_g in zip(*results):
+            assert_close(t_g, e_g, rtol=1e-8, atol=1e-10)
+        check(lambda t, x, y, o: getattr(t, name)(x, y, out=o),
+              inputs=[a, b, np.zeros(4)], grad=False)
+        check(lambda t, x, y: getattr(x, name)(y), [(2, 3), (3,)])
+        assert not hasattr(ember.Tensor, name + "_") and not hasattr(torch.Tensor, name + "_")
+    check_raises(lambda t, x, y, o: t.logaddexp(x, y, out=o),
+                 inputs=[np.ones(3), np.ones(3), np.zeros(3, np.int64)])
+
+
+@pytest.mark.parametrize("name", ["deg2rad", "rad2deg"])
+def test_deg2rad_rad2deg(name):
+    fn = lambda t, x: getattr(t, name)(x)   # noqa: E731
+    for shape in ((3, 4), (), (0, 3)):
+        check(fn, [shape], "float64", low=-400, high=400)
+        check(fn, [shape], "float32", low=-400, high=400)
+    rng = np.random.default_rng(2)
+    for dt in ("float16", "bfloat16", "int64", "int8", "uint8", "bool"):
+        x = make_array((7,), dt, rng, -100, 100) if dt != "bool" else make_array((7,), dt, rng)
+        check(fn, inputs=[x], rtol=0, atol=0)      # the same rounding as torch's
+    check(lambda t, x: fn(t, x[:, ::2].t()), [(4, 6)], "float64")
+    check(lambda t, x: getattr(x.clone(), name + "_")(), [(3,)], "float32")
+    check(lambda t, x: getattr(t, name + "_")(x.clone()), [(3,)], "float64")
+    check(lambda t, x: getattr(x, name)(), [(3,)], "int64")
+    check(lambda t, x, o: getattr(t, name)(x, out=o), inputs=[np.array([1, 7, 30]), np.zeros(3)],
+          grad=False, rtol=0, atol=0)                   # computed in float32, written to float64
+    check_raises(lambda t, x: getattr(x, name + "_")(), [(3,)], "int64")
+    check_raises(lambda t, x, o: getattr(t, name)(x, out=o),
+                 inputs=[np.ones(3, np.float32), np.zeros(3, np.int64)])
+    check_raises(fn, [(3,)], "complex64")
+    check_raises(lambda t: getattr(t, name)(1.0))
+    a = make_array((4,), "float64", rng)
+    results = []
+    for lib, conv in ((torch, to_torch), (ember, to_ember)):
+        x = conv(a, True)
+        (g,) = lib.autograd.grad((getattr(lib, name)(x) ** 2).sum(), x, create_graph=True)
+        results.append((g,) + lib.autograd.grad(g.sum(), x))
+    for t_g, e_g in zip(*results):
+        assert_close(t_g, e_g)
+
+
+def _gcd_inputs(dt, rng):
+    x = make_array((12,), dt, rng, -20 if dt[0] == "i" else 0, 40)
+    y = make_array((12,), dt, rng, -20 if dt[0] == "i" else 0, 40)
+    x[:3], y[:3] = [0, 0, 6], [0, 9, 0]
+    return x, y
+
+
+@pytest.mark.parametrize("name", ["gcd", "lcm"])
+def test_gcd_lcm(name):
+    fn = lambda t, x, y: getattr(t, name)(x, y)   # noqa: E731
+    rng = np.random.default_rng(3)
+    for dt in ("uint8", "int8", "int16", "int32", "int64"):
+        check(fn, inputs=list(_gcd_inputs(dt, rng)))
+    x, y = _gcd_inputs("int64", rng)
+    check(fn, inputs=[x.reshape(3, 4), y[:4]])                              # broadcasting
+    check(fn, inputs=[np.array(12), np.array([8, -18, 0])])                  # 0-d
+    check(fn, inputs=[np.zeros((0, 2), np.int64), np.array([4, 6])])         # empty
+    check(lambda t, a, b: fn(t, a.t(), b[:, ::2]), inputs=[x.reshape(3, 4), y.reshape(2, 6)[:1]
+                                                          .repeat(4, 0).reshape(4, 6)])
+    check(fn, inputs=[x.astype(np.int32), y])                                # int32, int64
+    check(fn, inputs=[x.astype(np.uint8) % 7, np.array([True, False] * 6)])  # uint8, bool
+    check(fn, inputs=[np.array(4, np.int64), x.astype(np.int16)])            # 0-d long, short
+    lo = np.iinfo(np.int64).min
+    check(fn, inputs=[np.array([5, lo, -4, 0, lo, 7, 3, lo]),
+                      np.array([lo, 1, 6, lo, 0, -2, lo, lo])])             # |MIN| wraps
+    check(fn, inputs=[np.array([-128, 100, 120, -7, 127], np.int8),
+                      np.array([6, 3, 7, 0, -128], np.int8)])               # wrapping products
+    check(fn, inputs=[np.array([200, 255, 16], np.uint8), np.array([3, 2, 24], np.uint8)])
+    check(lambda t, a, b: getattr(a.clone(), name + "_")(b), inputs=[x, y])
+    check(lambda t, a, b: getattr(t, name + "_")(a.int(), b), inputs=[x, y])   # cast back
+    check(lambda t, a, b: getattr(a, name)(b), inputs=[x, y])
+    check(lambda t, a, b, o: getattr(t, name)(a, b, out=o), inputs=[x, y, np.zeros(12)],
+          grad=False)
+    for dts in (("float32", "float32"), ("int64", "float32"), ("float64", "float64"),
+                ("bool", "bool"), ("float16", "int64"), ("complex64", "complex64")):
+        check_raises(fn, [(3,), (3,)], list(dts))
+    check_raises(lambda t, a: fn(t, a, 2), [(3,)], "int64")
+    check_raises(lambda t, a, b: getattr(a, name + "_")(b), [(3,), (3,)], ["int64", "float32"])
+
+
+def test_heaviside():
+    fn = lambda t, x, v: t.heaviside(x, v)   # noqa: E731
+    x = np.array([1.0, 0.0, -1.0, np.nan, -0.0, np.inf, -np.inf])
+    v = np.array([3.0, 5.0, 7.0, 9.0, 11.0, 13.0, np.nan])
+    check(fn, inputs=[x, v], grad=False)
+    rng = np.random.default_rng(4)
+    for dt in ("bool", "uint8", "int8", "int32", "int64", "float16", "bfloat16", "float32"):
+        a = make_array((3, 4), dt, rng)
+        a[0] = 0
+        check(fn, inputs=[a, make_array((4,), dt, rng)], grad=False)        # broadcasting
+    check(fn, inputs=[np.array(0.0), np.array([2.0, 3.0])], grad=False)    # 0-d
+    check(fn, inputs=[np.zeros((0, 3)), np.ones(3)], grad=False)          # empty
+    a = np.array([[0.0, 1.0, -2.0], [0.0, -1.0, 3.0]])
+    check(lambda t, x, v: t.heaviside(x.t(), v[:, ::2]), inputs=[a, np.ones((3, 4))],
+          grad=False)
+    check(lambda t, x, v: x.clone().heaviside_(v), inputs=[a, np.full(3, 0.5)], grad=False)
+    check(lambda t, x, v: x.heaviside(v), inputs=[a, np.full(3, 0.5)], grad=False)
+    check(lambda t, x, v, o: t.heaviside(x, v, out=o), inputs=[a, np.full(3, 0.5),
+                                                              np.zeros((2, 3))], grad=False)
+    for dts in (("float32", "float64"), ("int64", "int32"), ("float32", "int64"),
+                ("complex64", "complex64"), ("uint8", "bool")):
+        check_raises(fn, [(3,), (3,)], list(dts))
+    check_raises(lambda t, x, v: x.heaviside_(v), [(3,), (3,)], ["float32", "float64"])
+    check_raises(lambda t, x, v, o: t.heaviside(x, v, out=o), [(3,), (3,), (3,)],
+                 ["float32", "float32", "int64"])
+    check_raises(lambda t, x: t.heaviside(x, 0.5), [(3,)])
+    check_raises(fn, [(2,), (3,)])
+    # torch records a node whose backward raises
+    for lib, conv in ((torch, to_torch), (ember, to_ember)):
+        xt = conv(np.array([1.0, 0.0]), True)
+        out = lib.heaviside(xt, conv(np.array([0.5, 0.5])))
+        assert out.requires_grad
+        with pytest.raises(RuntimeError, match="derivative for aten::heaviside is not "
+                                               "implemented"):
+            out.sum().backward()
+
+
+def test_nextafter():
+    fn = lambda t, x, y: t.nextafter(x, y)   # noqa: E731
+    inf, nan = np.inf, np.nan
+    x = np.array([1.0, 0.0, -0.0, 1.0, inf, nan, 1.0, 0.0, -1.0, 1e-310])
+    y = np.array([2.0, 1.0, -1.0, 1.0, 0.0, 1.0, nan, -0.0, -inf, 0.0])
+    for dt in ("float64", "float32", "float16", "bfloat16"):
+        check(fn, inputs=[x.astype(np.float32).astype(dt) if dt == "bfloat16" else x.astype(dt),
+                          y.astype(np.float32).astype(dt) if dt == "bfloat16" else y.astype(dt)],
+              grad=dt in ("float64", "float32"), rtol=0, atol=0)
+    check(fn, [(3, 4), (4,)], "float64")                     # grad: input gets it, other zeros
+    check(fn, [(), (3,)], "float32")
+    check(fn, [(0, 3), (3,)], "float32")
+    check(lambda t, a, b: t.nextafter(a.t(), b[:, ::2]), [(3, 2), (2, 6)], "float64")
+    rng = np.random.default_rng(5)
+    for dts in (("float32", "float64"), ("int64", "float32"), ("float16", "bfloat16")):
+        check(fn, inputs=[make_array((4,), d, rng) for d in dts], rtol=0, atol=0)
+    check(lambda t, a, b: a.clone().nextafter_(b), [(3,), (3,)], ["float32", "float64"],
+          rtol=0, atol=0)
+    check(lambda t, a, b: a.nextafter(b), [(3,), (3,)], rtol=0, atol=0)
+    check(lambda t, a, b, o: t.nextafter(a, b, out=o), [(3,), (3,), (3,)], grad=False,
+          rtol=0, atol=0)
+    for dts in (("int64", "int64"), ("int32", "uint8"), ("bool", "bool"),
+                ("complex64", "complex64")):
+        check_raises(fn, [(3,), (3,)], list(dts))
+    check_raises(lambda t, a: t.nextafter(a, 1.0), [(3,)])
+
+
+def test_ldexp():
+    fn = lambda t, x, y: t.ldexp(x, y)   # noqa: E731
+    check(fn, [(3, 4), (4,)], "float64", low=-3, high=3)       # float exponent: grads to both
+    check(fn, [(), (3,)], "float32", low=-3, high=3)
+    check(fn, [(0, 3), (3,)], "float32")
+    check(lambda t, a, b: t.ldexp(a.t(), b[:, ::2]), [(3, 2), (2, 6)], "float64")
+    rng = np.random.default_rng(6)
+    e = np.array([-3, 0, 2, 140, -150, 40])
+    f = np.array([1.5, -2.0, 3.0, 1e-30, 3.0, 0.7])
+    for dt in ("float64", "float32", "float16", "bfloat16"):
+        m = f.astype(np.float32).astype(dt) if dt == "bfloat16" else f.astype(dt)
+        for edt in ("int64", "int32", "int8"):
+            check(fn, inputs=[m, e.astype(edt)])   # exact, and torch's integer 2**e gradient
+    check(fn, inputs=[np.array([1e-300, 3.0]), np.array([1100, -1075])])
+    check(fn, inputs=[np.ones(2), np.array([2 ** 32 + 1, -2 ** 32 + 3])])   # int32 wrap
+    check(fn, inputs=[np.array([1.0, 2.0], np.float16), np.array([20.0, 0.5], np.float16)])
+    check(fn, inputs=[np.array([1e-4, 3.0], np.float32), np.array([20.0, 0.5], np.float16)])
+    for dts in (("int64", "int64"), ("int32", "uint8"), ("bool", "bool"), ("uint8", "bool"),
+                ("int64", "float16"), ("int8", "float64"), ("float16", "float32"),
+                ("complex64", "float32"), ("complex128", "int64"), ("float32", "complex64")):
+        x = make_array((5,), dts[0], rng, -4, 4)
+        y = make_array((5,), dts[1], rng, -4, 4)
+        # torch's own backward fails for a complex gradient reaching a real float input
+        mixed = ("complex" in dts[0]) != ("complex" in dts[1]) and "int" not in dts[1]
+        check(fn, inputs=[x, y], grad=not mixed)
+    check(lambda t, a, b: a.clone().ldexp_(b), inputs=[f, e])
+    check(lambda t, a, b: t.ldexp_(a.clone(), b), inputs=[f.astype(np.float32)] * 2)
+    check(lambda t, a, b: a.ldexp(b), inputs=[f, e])
+    check(lambda t, a, b, o: t.ldexp(a, b, out=o), inputs=[e, e, np.zeros(6)], grad=False)
+    check_raises(fn, inputs=[f, np.array([True] * 6)])
+    check_raises(lambda t, a, b: a.ldexp_(b), inputs=[e, e])
+    check_raises(lambda t, a, b, o: t.ldexp(a, b, out=o), inputs=[f, e, np.zeros(6, np.int32)])
+    check_raises(lambda t, a: t.ldexp(a, 2), [(3,)])
+    check_raises(fn, [(2,), (3,)])
+    a, b = make_array((4,), "float64", rng), make_array((4,), "float64", rng)
+    results = []
+    for lib, conv in ((torch, to_torch), (ember, to_ember)):
+        x, y = conv(a, True), conv(b, True)
+        gx, gy = lib.autograd.grad(lib.ldexp(x, y * x).sum(), (x, y), create_graph=True)
+        results.append((gx, gy) + lib.autograd.grad((gx * gy).sum(), (x, y)))
+    for t_g, e_g in zip(*results):
+        assert_close(t_g, e_g, rtol=1e-8, atol=1e-10, what="ldexp double backward")
+
+
+def test_frexp():
+    fn = lambda t, x: t.frexp(x)   # noqa: E731
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, 1.5, -3.0, 2.0 ** -149, 6e-8])
+    for dt in ("float64", "float32", "float16", "bfloat16"):
+        a = x.astype(np.float32).astype(dt) if dt == "bfloat16" else x.astype(dt)
+        check(fn, inputs=[a], grad=False, rtol=0, atol=0)
+    check(fn, inputs=[np.array([1e-310, 3.0, 1e300, -0.3])])   # grad: 1 / exp2(e) in float32
+    check(fn, [(3, 4)], "float32")
+    check(fn, [()], "float64")
+    check(fn, [(0, 3)], "float32")
+    check(lambda t, a: t.frexp(a.t()[::2]), [(3, 4)], "float64")
+    check(lambda t, a: a.frexp(), [(3,)], "float16")
+    t_out, e_out = check(fn, [(3,)], "float32")
+    assert type(e_out).__name__ == type(t_out).__name__ == "frexp"
+    assert e_out.exponent.dtype is ember.int32 and not e_out.exponent.requires_grad
+    t_res, e_res = check(lambda t, a, m, e: t.frexp(a, out=(m, e)),
+                         inputs=[np.array([3.0, 4.0], np.float32), np.zeros(2, np.float32),
+                                 np.zeros(2, np.int32)], grad=False)
+    assert type(e_res).__name__ == type(t_res).__name__ == "frexp_out"
+    check(lambda t, a, m, e: t.frexp(a, out=[m, e])[1], inputs=[
+        np.array([3.0, 4.0]), np.zeros(2), np.zeros(2, np.int32)], grad=False)
+    for dt in ("int64", "bool", "uint8", "complex64"):
+        check_raises(fn, [(3,)], dt)
+    for m_dt, e_dt in (("float64", "int32"), ("float32", "int64"), ("float32", "float32")):
+        check_raises(lambda t, a, m, e: t.frexp(a, out=(m, e)), [(2,), (2,), (2,)],
+                     ["float32", m_dt, e_dt])
+    check_raises(lambda t, a, m: t.frexp(a, out=m), [(2,), (2,)])
+    check_raises(lambda t: t.frexp(3.0))
+    assert not hasattr(ember.Tensor, "frexp_") and not hasattr(torch.Tensor, "frexp_")
+    _, exc = check_raises(lambda t, a, m, e: t.frexp(a, out=(m, e)), [(2,), (2,), (2,)],
+                          ["float32", "float64", "int32"])
+    assert "expects mantissa to have dtype float but got double" in str(exc)
+
+
+def test_new_pointwise_names_match_torch():
+    for name in ("logaddexp", "logaddexp2", "deg2rad", "rad2deg", "gcd", "lcm", "heaviside",
+                 "nextafter", "ldexp", "frexp"):
+        for suffix in ("", "_"):
+            assert hasattr(ember, name + suffix) == hasattr(torch, name + suffix), name + suffix
+            assert hasattr(ember.Tensor, name + suffix) == hasattr(torch.Tensor, name + suffix), \
+                name + suffix
