@@ -225,7 +225,6 @@ class Tensor:
     def is_complex(self):
         return self.dtype.is_complex
 
-    @property
     def is_signed(self):
         return self.dtype.is_signed
 

@@ -1,5 +1,5 @@
 """Creation ops: tensor, as_tensor, from_numpy, zeros/ones/empty/full (+ _like), arange,
-linspace, logspace, eye, the legacy constructors (FloatTensor ...) and Tensor.new_*.
+linspace, logspace, eye, tril_indices/triu_indices, the legacy constructors (FloatTensor ...) and Tensor.new_*.
 
 dtype inference follows torch: Python floats give the default dtype, ints int64, bools bool,
 complex the default complex dtype; NumPy arrays and scalars keep their dtype.
@@ -14,7 +14,7 @@ from ember._tensor import Size, Tensor, _cuda_unavailable
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full",
            "zeros_like", "ones_like", "empty_like", "full_like", "arange", "range", "linspace",
-           "logspace", "eye", "empty_strided", "scalar_tensor", "bartlett_window",
+           "logspace", "eye", "tril_indices", "triu_indices", "empty_strided", "scalar_tensor", "bartlett_window",
            "blackman_window", "hamming_window", "hann_window", "kaiser_window",
            "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "ByteTensor",
            "CharTensor", "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
@@ -383,6 +383,35 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
         from ember._ops._helpers import write_out
         return write_out(out, Tensor._make(a))
     return _finish(a, requires_grad)
+
+
+def _tri_indices(fn, row, col, offset, dtype, device, requires_grad, upper):
+    _check_device(device)
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    dtype = _dtype.int64 if dtype is None else dtype
+    if dtype not in (_dtype.int64, _dtype.int32):
+        raise NotImplementedError(f"\"{fn}\" not implemented for '{dtype._legacy}'")
+    if requires_grad:
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
+    rows, cols = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
+    return Tensor._make(np.stack([rows, cols]).astype(dtype.np))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None,
+                 requires_grad=False, pin_memory=False):
+    """The (row, col) coordinates of the lower triangle of a row x col matrix (elements with
+    col - row <= offset), as a 2 x N tensor in row-major order; int64 or int32 only."""
+    return _tri_indices("tril_indices", row, col, offset, dtype, device, requires_grad, False)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None,
+                 requires_grad=False, pin_memory=False):
+    """The (row, col) coordinates of the upper triangle (col - row >= offset), as tril_indices."""
+    return _tri_indices("triu_indices", row, col, offset, dtype, device, requires_grad, True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,24 +1,35 @@
 """Tensor manipulation: joining (cat, stack, *stack), splitting (split, chunk, tensor_split),
 reordering (flip, roll, rot90), triangles and diagonals (tril, triu, diag, diag_embed, diagflat,
-trace), repetition (repeat, tile, repeat_interleave), broadcasting helpers, atleast_*d, meshgrid.
+trace), repetition (repeat, tile, repeat_interleave), broadcasting helpers, atleast_*d, meshgrid,
+structured matrices (block_diag, cartesian_prod, combinations, vander), scatters into views
+(diagonal_scatter, select_scatter, slice_scatter, fill_diagonal_), ravel and the is_* predicates.
 
 Joins and reorderings copy; splits, broadcast_to/broadcast_tensors, atleast_*d and meshgrid give
-views, as in torch.
+views, as in torch; ravel is a view of a contiguous input.
 """
+import itertools
+import math
+import operator
+
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import inplace, write_out
-from ember._ops.shape import _basic_view, _diagonal_view, diagonal, expand, reshape
+from ember._ops._helpers import check_inplace, inplace, to_dtype, write, write_out
+from ember._ops.indexing import Index
+from ember._ops.shape import (_basic_view, _diagonal_view, _is_dense, _overlaps, contiguous,
+                              diagonal, expand, reshape, view)
 from ember._tensor import Size, Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack", "dstack",
            "column_stack", "split", "chunk", "tensor_split", "hsplit", "vsplit", "dsplit",
            "flip", "fliplr", "flipud", "roll", "rot90", "tril", "triu", "diag", "diag_embed",
            "diagflat", "trace", "tile", "repeat_interleave", "broadcast_to",
            "broadcast_tensors", "broadcast_shapes", "atleast_1d", "atleast_2d", "atleast_3d",
-           "meshgrid"]
+           "meshgrid", "ravel", "block_diag", "cartesian_prod", "combinations", "vander",
+           "diagonal_scatter", "select_scatter", "slice_scatter", "is_nonzero", "is_same_size",
+           "is_signed"]
 
 
 def _tensor_list(tensors, fn):
@@ -715,6 +726,371 @@ def meshgrid(*tensors, indexing=None):
 
 
 # ---------------------------------------------------------------------------------------------
+# ravel
+
+def _tensor_arg(x, fn, name, pos):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
+                        f"{type(x).__name__}")
+
+
+def ravel(input):
+    """The elements as 1-D: a view of a contiguous input, else a contiguous copy (torch's
+    contiguous().view(-1), so a strided 1-D input is copied too)."""
+    _tensor_arg(input, "ravel", "input", 1)
+    return view(contiguous(input), -1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Structured matrices: block_diag, cartesian_prod, combinations, vander
+
+def _tensor_args(tensors):
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
+    return tensors
+
+
+class BlockDiag(ArrayFunction):
+    """Blocks on the diagonal of a zero matrix (0-d -> 1x1, 1-D (n) -> 1xn); backward hands
+    each input its block of the gradient. Inputs arrive already cast to one dtype."""
+
+    def forward(ctx, *arrays):
+        ctx.shapes = [a.shape for a in arrays]
+        blocks = [a.reshape(1, -1) if a.ndim < 2 else a for a in arrays]
+        ctx.corners = []
+        out = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)),
+                       arrays[0].dtype)
+        r = c = 0
+        for b in blocks:
+            h, w = b.shape
+            out[r:r + h, c:c + w] = b
+            ctx.corners.append((r, c, h, w))
+            r, c = r + h, c + w
+        return out
+
+    def backward(ctx, grad):
+        return tuple(grad.narrow(0, r, h).narrow(1, c, w).reshape(shape) if need else None
+                     for (r, c, h, w), shape, need in zip(ctx.corners, ctx.shapes,
+                                                          ctx.needs_input_grad))
+
+
+def block_diag(*tensors):
+    """A block-diagonal matrix of the inputs (each at most 2-D; 0-d is 1x1, 1-D (n) is 1xn),
+    in their result_type (so a 0-d input promotes like a scalar: int8 with a 0-d uint8 stays
+    int8). No inputs give an empty (1, 0) matrix."""
+    _tensor_args(tensors)
+    if not tensors:
+        return Tensor._make(np.empty((1, 0), _dtype.get_default_dtype().np))
+    for i, t in enumerate(tensors):
+        if t._data.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t._data.ndim} dimensions")
+    dt = _dtype.result_type_of(tensors)
+    return BlockDiag.apply(*[to_dtype(t, dt) for t in tensors])
+
+
+def _check_1d(t):
+    if t._data.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(t._data.shape)}")
+
+
+def cartesian_prod(*tensors):
+    """All tuples (a, b, ...) of elements of the 1-D inputs, as rows of an (n_a * n_b * ..., k)
+    matrix in lexicographic order. One input is returned as it is; dtypes must agree."""
+    for t in _tensor_args(tensors):
+        _check_1d(t)
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """The r-length combinations of the elements of a 1-D tensor (itertools' order), as rows
+    of a (count, r) matrix; r == 0 gives an empty 1-D tensor. Gradients add up per element."""
+    _tensor_arg(input, "combinations", "input", 1)
+    _check_1d(input)
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return Tensor._make(np.empty((0,), input._data.dtype))
+    n = input._data.shape[0]
+    if with_replacement:
+        count, pick = math.comb(n + r - 1, r), itertools.combinations_with_replacement
+    else:
+        count, pick = math.comb(n, r), itertools.combinations
+    idx = np.fromiter(itertools.chain.from_iterable(pick(range(n), r)), np.int64,
+                      count=count * r).reshape(count, r)
+    return Index.apply(input, key=(idx,))
+
+
+class Vander(ArrayFunction):
+    """Columns x^0, x^1, ... (by a running product, as torch computes them), reversed unless
+    increasing. d/dx x^k = k x^(k-1), read from the saved output's previous column."""
+
+    def forward(ctx, x, *, n, increasing, npd):
+        ctx.increasing = increasing
+        acc = np.float32 if npd in (np.float16, _dtype.bfloat16.np) else npd
+        out = np.empty((x.shape[0], n), acc)
+        out[:, 0] = 1
+        out[:, 1:] = x[:, None]
+        np.multiply.accumulate(out[:, 1:], axis=1, out=out[:, 1:])
+        out = out.astype(npd, copy=False)
+        if not increasing:
+            out = np.ascontiguousarray(out[:, ::-1])
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad):
+        (v,) = ctx.saved_tensors
+        if not ctx.increasing:
+            v, grad = v.flip((1,)), grad.flip((1,))
+        k = Tensor._make(np.arange(1, v._data.shape[1]).astype(v._data.dtype))
+        return (grad[:, 1:] * (v[:, :-1] * k).conj()).sum(1)
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of a 1-D x with N columns (default len(x)): x^(N-1) ... x^0, or
+    x^0 ... x^(N-1) when increasing. Integer and bool inputs give int64 (wrapping on overflow).
+    With N <= 1 the result is constant (ones) and carries no gradient, as in torch."""
+    _tensor_arg(x, "vander", "x", 1)
+    if x._data.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x._data.shape[0] if N is None else operator.index(N)
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    dt = _dtype.promote_types(x.dtype, _dtype.int64)
+    if n <= 1:
+        return Tensor._make(np.ones((x._data.shape[0], n), dt.np))
+    return Vander.apply(x, n=n, increasing=bool(increasing), npd=dt.np)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scatters into views: a copy of input with one view of it (a diagonal, a select, a slice)
+# overwritten by src
+
+def _clone_preserve_strides(a):
+    """A copy with a's strides (torch's *_scatter outputs keep them, gaps included); inputs
+    whose elements overlap (expanded) or run backwards get a contiguous copy."""
+    if _is_dense(a):
+        return np.array(a, order="K", copy=True)
+    item = a.itemsize
+    strides = [s // item for s in a.strides]
+    if a.size == 0 or min(strides, default=0) < 0 or _overlaps(a.shape, strides):
+        return np.array(a, order="C", copy=True)
+    extent = 1 + sum((n - 1) * s for n, s in zip(a.shape, strides))
+    out = np.lib.stride_tricks.as_strided(np.zeros(extent, a.dtype), a.shape, a.strides)
+    out[...] = a
+    return out
+
+
+class ScatterInto(ArrayFunction):
+    """out = input (copied) with the view fn(out) set to src, cast to input's dtype. Backward:
+    input gets the gradient with that view zeroed, src gets the view of the gradient."""
+
+    def forward(ctx, a, s, *, fn, name):
+        ctx.fn, ctx._name, ctx.src_shape = fn, name, s.shape
+        out = _clone_preserve_strides(a)
+        np.copyto(fn(out), s, casting="unsafe")
+        return out
+
+    def backward(ctx, grad):
+        gi = gs = None
+        if ctx.needs_input_grad[0]:
+            zero = Tensor._make(np.zeros(ctx.src_shape, grad._data.dtype))
+            gi = ScatterInto.apply(grad, zero, fn=ctx.fn, name=ctx._name)
+        if ctx.needs_input_grad[1]:
+            gs = _basic_view(grad, ctx.fn, ctx._name)
+        return gi, gs
+
+    def name(self):
+        return self._name
+
+
+def _scatter(input, src, fn, op):
+    if not isinstance(src, Tensor):
+        raise TypeError(f"{op}(): argument 'src' (position 2) must be Tensor, not "
+                        f"{type(src).__name__}")
+    slice_shape = fn(input._data).shape
+    if slice_shape != src._data.shape:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src._data.shape)}, slice size = {list(slice_shape)}")
+    if (_grad_state.enabled and src._requires_grad and input._data.dtype.kind not in "fc"
+            and input.dtype is not _dtype.bfloat16):
+        raise RuntimeError(f"Autograd not support dtype: {input.dtype._legacy}")
+    name = "".join(w.capitalize() for w in op.split("_")) + "Backward0"
+    return ScatterInto.apply(input, src, fn=fn, name=name)
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """input with its (offset, dim1, dim2) diagonal replaced by src (which has that diagonal's
+    shape: the other dims, then the diagonal's length)."""
+    _tensor_arg(input, "diagonal_scatter", "input", 1)
+    nd = input._data.ndim
+    d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return _scatter(input, src, lambda x: _diagonal_view(x, offset, d1, d2), "diagonal_scatter")
+
+
+def select_scatter(input, src, dim, index):
+    """input with input.select(dim, index) replaced by src."""
+    _tensor_arg(input, "select_scatter", "input", 1)
+    a = input._data
+    if a.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, a.ndim)
+    index = index.__index__()
+    size = a.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(a.shape)} at dimension {dim}")
+    key = (slice(None),) * d + (index, Ellipsis)   # the Ellipsis keeps a 0-d result a view
+    return _scatter(input, src, lambda x: x[key], "select_scatter")
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """input with input[..., start:end:step, ...] (along dim; bounds clamp as Python's do)
+    replaced by src."""
+    _tensor_arg(input, "slice_scatter", "input", 1)
+    a = input._data
+    if a.ndim == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, a.ndim)
+    step = step.__index__()
+    if step <= 0:
+        raise RuntimeError("slice step must be positive")
+    start = None if start is None else start.__index__()
+    end = None if end is None else end.__index__()
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _scatter(input, src, lambda x: x[key], "slice_scatter")
+
+
+class FillDiagonal(ArrayFunction):
+    """A copy with the positions `key` set to value; the gradient is zero there."""
+
+    def forward(ctx, a, *, key, value):
+        ctx.key = key
+        out = np.array(a, copy=True)
+        out[key] = value
+        return out
+
+    def backward(ctx, grad):
+        return FillDiagonal.apply(grad, key=ctx.key, value=0)
+
+    def name(self):
+        return "FillBackward0"
+
+
+_C_TYPE = {"float32": "float", "float64": "double", "float16": "c10::Half",
+           "bfloat16": "c10::BFloat16", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+           "int64": "int64_t", "uint8": "uint8_t", "complex64": "c10::complex<float>",
+           "complex128": "c10::complex<double>"}
+
+
+def _fill_scalar(value, npd):
+    """value converted to dtype npd with torch's overflow check for fill values: bool takes
+    any value; ints and floats must fit the type's range (an unsigned type also takes
+    negatives down to -max, which wrap); complex values fit a real type only when real."""
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise TypeError("fill_diagonal_(): argument 'fill_value' (position 1) must be "
+                            "Number, not Tensor")
+        value = value.item()
+    if isinstance(value, int) and not -2 ** 63 <= value < 2 ** 64:
+        raise OverflowError("int too big to convert")
+    if npd.kind == "b":
+        return bool(value)
+    bad = RuntimeError(f"value cannot be converted to type {_C_TYPE.get(npd.name, npd.name)} "
+                       f"without overflow")
+    if npd.kind == "c":
+        parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
+        top = float(np.finfo(np.float32 if npd == np.complex64 else np.float64).max)
+        if any(math.isfinite(p) and not -top <= p <= top for p in parts):
+            raise bad
+        return value
+    if isinstance(value, complex):
+        if value.imag != 0:
+            raise bad
+        value = value.real
+    if npd.kind in "iu":
+        info = np.iinfo(npd)
+        if isinstance(value, float):
+            if not (math.isfinite(value) and info.min <= value <= info.max):
+                raise bad
+            return int(value)   # truncates toward zero, as a C cast does
+        lowest = -int(info.max) if npd.kind == "u" else int(info.min)
+        if not lowest <= value <= info.max:
+            raise bad
+        return value % (int(info.max) + 1) if npd.kind == "u" else value
+    top = 3.3895313892515355e38 if npd.name == "bfloat16" else float(np.finfo(npd).max)
+    if math.isfinite(value) and not -top <= value <= top:
+        raise bad
+    return value
+
+
+def fill_diagonal_(self, fill_value, wrap=False):
+    """Set the main diagonal (all indices equal) to fill_value, in place. Every dim must have
+    the same length beyond 2-D; a tall matrix with wrap=True restarts the diagonal every
+    cols + 1 rows (numpy.fill_diagonal's rule)."""
+    a = self._data
+    nd = a.ndim
+    if nd < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if nd > 2 and any(s != a.shape[0] for s in a.shape):
+        raise RuntimeError("all dimensions of input must be of equal length")
+    value = _fill_scalar(fill_value, a.dtype)
+    if nd == 2:
+        rows, cols = a.shape
+        if wrap and rows > cols:   # every (cols + 1)-th element of the row-major order
+            flat = np.arange(0, rows * cols, cols + 1)
+            key = (flat // cols, flat % cols)
+        else:
+            key = (np.arange(min(rows, cols)),) * 2
+    else:
+        key = (np.arange(a.shape[0]),) * nd
+    if _grad_state.enabled and self._requires_grad:
+        if self.grad_fn is None:   # torch fills through a view, hence its wording
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+        return inplace(self, FillDiagonal.apply(self, key=key, value=value))
+    check_inplace(self)
+    if not a.flags.writeable:
+        write(self, a)   # raises torch's error for overlapping memory
+    a[key] = value
+    self._vc.value += 1
+    return self
+
+
+# ---------------------------------------------------------------------------------------------
+# Predicates
+
+def is_nonzero(input):
+    """Whether a one-element tensor is nonzero (NaN counts as nonzero)."""
+    _tensor_arg(input, "is_nonzero", "input", 1)
+    a = input._data
+    if a.size == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if a.size > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(a.reshape(-1)[0] != 0)
+
+
+def is_same_size(input, other):
+    """Whether the two tensors have the same shape (dtypes may differ)."""
+    _tensor_arg(input, "is_same_size", "input", 1)
+    _tensor_arg(other, "is_same_size", "other", 2)
+    return input._data.shape == other._data.shape
+
+
+def is_signed(input):
+    """Whether the dtype is signed: False for bool and unsigned ints, True otherwise."""
+    _tensor_arg(input, "is_signed", "input", 1)
+    return input.dtype.is_signed
+
+
+# ---------------------------------------------------------------------------------------------
 # Tensor methods
 
 def _inplace_tri(upper):
@@ -733,3 +1109,7 @@ Tensor.repeat, Tensor.tile, Tensor.repeat_interleave = repeat, tile, repeat_inte
 Tensor.broadcast_to = broadcast_to
 Tensor.split, Tensor.chunk, Tensor.tensor_split = split, chunk, tensor_split
 Tensor.hsplit, Tensor.vsplit, Tensor.dsplit = hsplit, vsplit, dsplit
+Tensor.ravel = ravel
+Tensor.diagonal_scatter, Tensor.select_scatter = diagonal_scatter, select_scatter
+Tensor.slice_scatter, Tensor.fill_diagonal_ = slice_scatter, fill_diagonal_
+Tensor.is_nonzero, Tensor.is_same_size = is_nonzero, is_same_size
