@@ -451,3 +451,387 @@ def test_matmul_family_half_dtypes(name, fn, shapes, dtype):
     """Half types keep their dtype (ml_dtypes' bfloat16 matmul would return float32, its
     einsum rejects bfloat16): computed in float32, rounded once, as torch's CPU kernels."""
     check(fn, shapes, dtype)
+
+
+# ------------------------------------------------------------------------------ torch.* forms of
+# linalg, legacy decompositions, triangular/Cholesky/LU solves, matrix_exp, distances
+def _lower(t, x):
+    """A well-conditioned lower-triangular matrix with garbage above the diagonal (the solvers
+    must not read it)."""
+    n = x.shape[-1]
+    return x + 3 * t.eye(n, dtype=x.dtype)
+
+
+@pytest.mark.parametrize("dt", FC)
+def test_matrix_exp(dt):
+    check(lambda t, a: t.matrix_exp(a), [(3, 3)], dt, rtol=1e-4, atol=1e-5)
+    check(lambda t, a: t.linalg.matrix_exp(a), [(2, 4, 4)], dt, rtol=1e-4, atol=1e-5)
+    check(lambda t, a: a.matrix_exp(), [(1, 1)], dt, rtol=1e-4, atol=1e-5)
+
+
+def test_matrix_exp_values_and_edges():
+    # exp of a rotation generator is the rotation; of a nilpotent matrix, a finite sum
+    th = 0.7
+    gen = np.array([[0.0, -th], [th, 0.0]])
+    r = ember.matrix_exp(ember.tensor(gen)).numpy()
+    np.testing.assert_allclose(r, [[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]],
+                               atol=1e-14)
+    check(lambda t, a: t.matrix_exp(a * 5), [(3, 3)], "float64")   # needs squaring steps
+    check(lambda t, a: t.matrix_exp(a), [(2, 0, 0)])
+    # torch 2.13's CPU half kernels return inf/garbage (exp(I) gives -20896): ember computes in
+    # float32 and rounds, keeping the dtype
+    x = make_array((3, 3), "float32") * 0.5
+    for dt in (ember.float16, ember.bfloat16):
+        r = ember.matrix_exp(ember.tensor(x).to(dt))
+        assert r.dtype == dt
+        np.testing.assert_allclose(r.float().numpy(), torch.matrix_exp(torch.from_numpy(
+            ember.tensor(x).to(dt).float().numpy())).numpy(), rtol=2e-2, atol=2e-2)
+    assert ember.matrix_exp(ember.randn(2, 2, requires_grad=True)).grad_fn.name() == \
+        "LinalgMatrixExpBackward0"
+    for shape, dt in [((3,), "float32"), ((2, 3), "float32"), ((3, 3), "int64"),
+                      ((3, 3), "bool")]:
+        te, ee = check_raises(lambda t, a: t.matrix_exp(a), [shape], dt)
+        assert str(te) == str(ee)
+
+
+def test_matrix_power_torch_forms():
+    check(lambda t, a: t.matrix_power(a, 3), [(2, 3, 3)], "float64")
+    check(lambda t, a: a.matrix_power(-2), [(3, 3)], "float64")
+    check(lambda t, a: t.matrix_power(a, 0), [(3, 3)], "float64")
+    check(lambda t, a: t.matrix_power(a, 2), [(3, 3)], "int64")
+    for shape in [(3,), (2, 3)]:
+        te, ee = check_raises(lambda t, a: t.matrix_power(a, 2), [shape])
+        assert str(te) == str(ee)
+    check_linalg_error(lambda t, a: t.matrix_power(a, -1), [np.zeros((3, 3))])
+
+
+@pytest.mark.parametrize("dt", FC)
+@pytest.mark.parametrize("shape,some", [((3, 3), True), ((4, 2), True), ((2, 2, 4), True),
+                                        ((4, 2), False), ((2, 4), False)])
+def test_svd_legacy(dt, shape, some):
+    def fn(t, a):
+        r = t.svd(a, some=some)
+        assert type(r).__name__ == "svd" and r.V is r[2] and r.U is r[0]
+        u, s, v = r
+        k = s.shape[-1]
+        # V (not V^H): A = U[:, :k] diag(S) V[:, :k]^H; projectors are sign/phase-invariant
+        rec = (u[..., :k] * s.to(u.dtype).unsqueeze(-2)) @ v[..., :k].mH
+        return s, rec, u[..., :k] @ u[..., :k].mH, v[..., :k] @ v[..., :k].mH, \
+            tuple(u.shape), tuple(v.shape)
+    check(fn, [shape], dt, rtol=1e-4, atol=1e-4)
+    check(lambda t, a: a.svd()[1], [shape], dt, rtol=1e-4, atol=1e-4)
+
+
+def test_svd_legacy_no_uv():
+    t_out, e_out = check(lambda t, a: t.svd(a, compute_uv=False), [(2, 3, 5)], "float64")
+    assert not e_out.U.requires_grad and e_out.S.requires_grad
+    check(lambda t, a: t.svd(a, some=False, compute_uv=False), [(4, 2)])
+    te, ee = check_raises(lambda t, a: t.svd(a), [(3, 3)], "int64")
+    assert str(te) == str(ee)
+
+
+@pytest.mark.parametrize("dt", FC)
+@pytest.mark.parametrize("shape,some", [((4, 3), True), ((4, 3), False), ((2, 3, 3), True),
+                                        ((3, 5), True)])
+def test_qr_legacy(dt, shape, some):
+    t_out, e_out = check(lambda t, a: t.qr(a, some=some), [shape], dt, rtol=1e-4, atol=1e-4,
+                         grad=not (some is False and shape[0] > shape[1]))
+    assert type(e_out).__name__ == "qr" and e_out.R is e_out[1]
+    check(lambda t, a: a.qr(), [shape], dt, rtol=1e-4, atol=1e-4)
+
+
+def test_legacy_warnings_once():
+    import warnings
+    from ember._ops import linalg as ops_linalg
+    a = ember.randn(3, 3, dtype=ember.float64)
+    spd = a @ a.mT + 3 * ember.eye(3, dtype=ember.float64)
+    calls = {"qr": lambda: ember.qr(a), "cholesky": lambda: ember.cholesky(spd),
+             "triangular_solve": lambda: ember.triangular_solve(a, spd),
+             "lu": lambda: ember.lu(a),
+             "lu_solve": lambda: ember.lu_solve(a, *ember.linalg.lu_factor(a))}
+    for name, call in calls.items():
+        ops_linalg._warned.discard(name)
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            call()
+            call()
+        assert len(rec) == 1 and rec[0].category is UserWarning, name
+        assert str(rec[0].message).startswith(f"torch.{name} is deprecated"), name
+        assert rec[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # svd, cholesky_solve/inverse, lu_unpack: no warning
+        ember.svd(a)
+        ember.cholesky_inverse(ember.linalg.cholesky(spd))
+        ember.cholesky_solve(a, ember.linalg.cholesky(spd))
+        ember.lu_unpack(*ember.linalg.lu_factor(a))
+
+
+@pytest.mark.parametrize("dt", FC)
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_legacy(dt, upper):
+    check(lambda t, a: t.cholesky(_spd(t, a), upper=upper), [(2, 3, 3)], dt)
+    check(lambda t, a: _spd(t, a).cholesky(upper=upper), [(3, 3)], dt)
+
+
+def test_cholesky_reads_one_triangle():
+    # garbage in the triangle not read; the gradient is Hermitian (not folded on the triangle)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 3))
+    s = x @ x.T + 3 * np.eye(3)
+    for g in (np.triu(rng.standard_normal((3, 3)), 1), np.tril(rng.standard_normal((3, 3)), -1)):
+        for upper in (False, True):
+            check(lambda t, a: t.linalg.cholesky(a, upper=upper), inputs=[s + g])
+            check(lambda t, a: t.cholesky(a, upper=upper), inputs=[s + g])
+
+
+def test_cholesky_legacy_errors():
+    m = np.eye(3)
+    m[1, 1] = -1
+    check_linalg_error(lambda t, a: t.cholesky(a), [m])
+    check_linalg_error(lambda t, a: t.cholesky(a, upper=True), [np.stack([np.eye(3), m])])
+    for shape, dt in [((3,), "float32"), ((2, 3), "float32"), ((3, 3), "int64")]:
+        te, ee = check_raises(lambda t, a: t.cholesky(a), [shape], dt)
+        assert str(te) == str(ee)
+
+
+@pytest.mark.parametrize("dt", FC)
+@pytest.mark.parametrize("upper", [False, True])
+def test_solve_triangular(dt, upper):
+    tri = (lambda x: x.triu()) if upper else (lambda x: x.tril())
+    for unit in (False, True):
+        kw = dict(upper=upper, unitriangular=unit)
+        # A carries garbage in the other triangle: the result and gradient must ignore it
+        check(lambda t, a, b: t.linalg.solve_triangular(_lower(t, a), b, **kw),
+              [(3, 3), (3, 2)], dt, rtol=1e-4, atol=1e-4)
+        check(lambda t, a, b: t.linalg.solve_triangular(_lower(t, a), b, left=False, **kw),
+              [(2, 3, 3), (4, 3)], dt, rtol=1e-4, atol=1e-4)
+    check(lambda t, a, b: t.linalg.solve_triangular(tri(_lower(t, a)), b, upper=upper),
+          [(2, 1, 3, 3), (3, 3, 1)], dt, rtol=1e-4, atol=1e-4)   # batch broadcasting
+
+
+def test_solve_triangular_edges():
+    check(lambda t, a, b: t.linalg.solve_triangular(a, b, upper=True), [(3, 3), (3, 2)],
+          ("float64", "float32"))   # promotes
+    z = np.triu(make_array((3, 3), "float64"))
+    z[1, 1] = 0
+    check(lambda t, a, b: t.linalg.solve_triangular(a, b, upper=True),
+          inputs=[z, make_array((3, 2), "float64")], grad=False)   # inf/NaN, no error
+    check(lambda t, a, b: t.linalg.solve_triangular(a, b, upper=False), [(0, 0), (0, 2)])
+    for fn, shapes, dts in [
+        (lambda t, a, b: t.linalg.solve_triangular(a, b, upper=True), [(3, 3), (2, 2)], "float32"),
+        (lambda t, a, b: t.linalg.solve_triangular(a, b, upper=True), [(3, 3), (3,)], "float32"),
+        (lambda t, a, b: t.linalg.solve_triangular(a, b, upper=True), [(2, 3), (2, 2)], "float32"),
+        (lambda t, a, b: t.linalg.solve_triangular(a, b, upper=True, left=False),
+         [(3, 3), (3, 2)], "float32"),
+        (lambda t, a, b: t.linalg.solve_triangular(a, b, upper=True), [(3, 3), (3, 3)], "int64"),
+    ]:
+        te, ee = check_raises(fn, shapes, dts)
+        assert str(te) == str(ee)
+
+
+@pytest.mark.parametrize("dt", FC)
+@pytest.mark.parametrize("upper,transpose,unit", [(True, False, False), (False, False, False),
+                                                  (True, True, False), (False, True, True)])
+def test_triangular_solve_legacy(dt, upper, transpose, unit):
+    kw = dict(upper=upper, transpose=transpose, unitriangular=unit)
+    t_out, e_out = check(lambda t, b, a: t.triangular_solve(b, _lower(t, a), **kw),
+                         [(3, 2), (3, 3)], dt, rtol=1e-4, atol=1e-4)
+    assert type(e_out).__name__ == "triangular_solve"
+    check(lambda t, b, a: b.triangular_solve(_lower(t, a), **kw), [(4, 3, 2), (3, 3)], dt,
+          rtol=1e-4, atol=1e-4)
+    check(lambda t, b, a: t.triangular_solve(b, _lower(t, a), **kw), [(3, 1), (2, 3, 3)], dt,
+          rtol=1e-4, atol=1e-4)
+
+
+def test_triangular_solve_errors():
+    for shapes, dts in [([(3,), (3, 3)], "float32"), ([(3, 2), (3,)], "float32"),
+                        ([(3, 2), (3, 3)], ("float32", "float64")), ([(3, 2), (2, 3)], "float32"),
+                        ([(2, 2), (3, 3)], "float32"), ([(3, 2), (3, 3)], "int64")]:
+        te, ee = check_raises(lambda t, b, a: t.triangular_solve(b, a), shapes, dts)
+        assert str(te) == str(ee)
+
+
+@pytest.mark.parametrize("dt", FC)
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_inverse(dt, upper):
+    # the factor has garbage in its unread triangle: values ignore it, torch's gradient does not
+    def factor(t, a):
+        f = t.linalg.cholesky(_spd(t, a.detach()), upper=upper)
+        return f + (a - a.detach()) + (a.detach().tril(-1) if upper else a.detach().triu(1))
+    check(lambda t, b, a: t.cholesky_solve(b, factor(t, a), upper), [(3, 2), (3, 3)], dt,
+          rtol=1e-4, atol=1e-4)
+    check(lambda t, b, a: b.cholesky_solve(factor(t, a), upper=upper), [(4, 3, 2), (3, 3)], dt,
+          rtol=1e-4, atol=1e-4)
+    check(lambda t, a: t.cholesky_inverse(factor(t, a), upper), [(2, 3, 3)], dt, rtol=1e-4,
+          atol=1e-4)
+    check(lambda t, a: factor(t, a).cholesky_inverse(upper=upper), [(3, 3)], dt, rtol=1e-4,
+          atol=1e-4)
+
+
+def test_cholesky_solve_inverse_values_and_errors():
+    a = ember.randn(4, 4, dtype=ember.float64)
+    spd = a @ a.mT + 4 * ember.eye(4, dtype=ember.float64)
+    b = ember.randn(4, 2, dtype=ember.float64)
+    L = ember.linalg.cholesky(spd)
+    np.testing.assert_allclose(ember.cholesky_solve(b, L).numpy(),
+                               np.linalg.solve(spd.numpy(), b.numpy()), rtol=1e-10)
+    np.testing.assert_allclose(ember.cholesky_inverse(L.mT, upper=True).numpy(),
+                               np.linalg.inv(spd.numpy()), rtol=1e-10)
+    for fn, shapes, dts in [
+        (lambda t, b, l: t.cholesky_solve(b, l), [(3,), (3, 3)], "float32"),
+        (lambda t, b, l: t.cholesky_solve(b, l), [(3, 2), (3,)], "float32"),
+        (lambda t, b, l: t.cholesky_solve(b, l), [(3, 2), (3, 3)], ("float32", "float64")),
+        (lambda t, b, l: t.cholesky_solve(b, l), [(3, 3), (2, 3)], "float32"),
+        (lambda t, b, l: t.cholesky_solve(b, l), [(2, 3), (3, 3)], "float32"),
+        (lambda t, b, l: t.cholesky_solve(b, l), [(3, 3), (3, 3)], "int64"),
+        (lambda t, l: t.cholesky_inverse(l), [(3,)], "float32"),
+        (lambda t, l: t.cholesky_inverse(l), [(2, 3)], "float32"),
+        (lambda t, l: t.cholesky_inverse(l), [(3, 3)], "int64"),
+    ]:
+        te, ee = check_raises(fn, shapes, dts)
+        assert str(te) == str(ee)
+    check_linalg_error(lambda t, a: t.cholesky_inverse(a), [np.zeros((3, 3))])
+    check_linalg_error(lambda t, a: t.cholesky_inverse(a), [np.stack([np.eye(3), np.eye(3) * 0])])
+
+
+@pytest.mark.parametrize("dt", ["float32", "complex128"])
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4), (5, 3), (2, 3, 5)])
+def test_lu(dt, shape):
+    check(lambda t, a: tuple(t.linalg.lu(a)), [shape], dt, rtol=1e-4, atol=1e-4)
+    t_out, e_out = check(lambda t, a: t.linalg.lu_factor(a), [shape], dt, rtol=1e-4, atol=1e-4)
+    assert type(e_out).__name__ == "linalg_lu_factor"
+    check(lambda t, a: tuple(t.linalg.lu_factor_ex(a)), [shape], dt, rtol=1e-4, atol=1e-4)
+    check(lambda t, a: tuple(t.lu_unpack(*t.linalg.lu_factor(a))), [shape], dt, rtol=1e-4,
+          atol=1e-4)
+    check(lambda t, a: tuple(t.lu(a, get_infos=True)), [shape], dt, rtol=1e-4, atol=1e-4)
+
+
+def test_lu_return_types_and_pivots():
+    a = make_array((2, 4, 4), "float64")
+    r = ember.linalg.lu_factor(ember.tensor(a))
+    assert type(r).__name__ == "linalg_lu_factor" and r._fields == ("LU", "pivots")
+    assert r.pivots.dtype == ember.int32
+    rx = ember.linalg.lu_factor_ex(ember.tensor(a))
+    assert rx._fields == ("LU", "pivots", "info") and rx.info.dtype == ember.int32
+    rl = ember.linalg.lu(ember.tensor(a))
+    assert type(rl).__name__ == "linalg_lu" and rl._fields == ("P", "L", "U")
+    np.testing.assert_allclose((rl.P @ rl.L @ rl.U).numpy(), a, atol=1e-12)
+    ru = ember.lu_unpack(r.LU, r.pivots, unpack_data=False)
+    assert type(ru).__name__ == "lu_unpack" and ru.L.shape == (0,) and ru.P.shape == (2, 4, 4)
+    ru = ember.lu_unpack(r.LU, r.pivots, unpack_pivots=False)
+    assert ru.P.shape == (0,) and ru.U.shape == (2, 4, 4)
+    res = ember.lu(ember.tensor(a))
+    assert type(res) is tuple and len(res) == 2 and ember.tensor(a).lu()[1].dtype == ember.int32
+    z = np.stack([np.eye(3), np.zeros((3, 3))])
+    check(lambda t, a: tuple(t.linalg.lu_factor_ex(a)), inputs=[z], grad=False)
+    check(lambda t, a: tuple(t.linalg.lu(a)), inputs=[z], grad=False)
+
+
+def test_lu_errors():
+    z = np.stack([np.eye(3), np.zeros((3, 3))])
+    m = np.diag([1.0, 0.0])
+    for fn, inputs in [(lambda t, a: t.linalg.lu_factor(a), [z]),
+                       (lambda t, a: t.linalg.lu_factor(a), [m]),
+                       (lambda t, a: t.linalg.lu_factor(a), [np.zeros(3)]),
+                       (lambda t, a: t.linalg.lu(a), [np.zeros(3)]),
+                       (lambda t, a: t.linalg.lu(a, pivot=False), [np.eye(3)]),
+                       (lambda t, a: t.linalg.lu_factor(a), [np.eye(3, dtype=np.int64)]),
+                       (lambda t, a: t.lu_unpack(a, t.ones(3, dtype=t.int64)), [np.eye(3)]),
+                       (lambda t, a: t.lu_unpack(a, t.tensor([4, 3, 3], dtype=t.int32)),
+                        [np.eye(3)]),
+                       (lambda t, a: t.lu_unpack(a[0], t.ones(3, dtype=t.int32)), [np.eye(3)])]:
+        te, ee = check_raises(fn, inputs=inputs)
+        assert str(te) == str(ee)
+
+
+@pytest.mark.parametrize("dt", ["float64", "complex64"])
+@pytest.mark.parametrize("left,adjoint", [(True, False), (True, True), (False, False),
+                                          (False, True)])
+def test_lu_solve(dt, left, adjoint):
+    bshape = (4, 3, 2) if left else (4, 2, 3)
+    check(lambda t, a, b: t.linalg.lu_solve(*t.linalg.lu_factor(a), b, left=left,
+                                            adjoint=adjoint), [(3, 3), bshape], dt, rtol=1e-4,
+          atol=1e-4)
+    # gradient reaching LU directly (not through A)
+    check(lambda t, a, b: t.linalg.lu_solve(a, t.linalg.lu_factor(a.detach()).pivots, b,
+                                            left=left, adjoint=adjoint),
+          [(2, 3, 3), bshape[1:]], dt, rtol=1e-4, atol=1e-4)
+
+
+def test_lu_solve_legacy_and_errors():
+    check(lambda t, a, b: t.lu_solve(b, *t.linalg.lu_factor(a)), [(2, 3, 3), (3, 2)], "float64")
+    check(lambda t, a, b: b.lu_solve(*t.linalg.lu_factor(a)), [(3, 3), (3, 1)], "float64")
+    a = make_array((3, 3), "float64")
+
+    def lu(t):
+        return t.linalg.lu_factor(t.tensor(a))
+    for fn, shapes, dts in [
+        (lambda t, b: t.linalg.lu_solve(*lu(t), b), [(2, 3)], "float64"),
+        (lambda t, b: t.linalg.lu_solve(*lu(t), b), [(3,)], "float64"),
+        (lambda t, b: t.linalg.lu_solve(*lu(t), b), [(3, 2)], "float32"),
+        (lambda t, b: t.linalg.lu_solve(*lu(t), b, left=False), [(3, 2)], "float64"),
+        (lambda t, b: t.linalg.lu_solve(lu(t)[0][:2], lu(t)[1], b), [(2, 2)], "float64"),
+        (lambda t, b: t.linalg.lu_solve(lu(t)[0], lu(t)[1].long(), b), [(3, 2)], "float64"),
+        (lambda t, b: t.linalg.lu_solve(lu(t)[0], lu(t)[1][:2], b), [(3, 2)], "float64"),
+    ]:
+        te, ee = check_raises(fn, shapes, dts)
+        assert str(te) == str(ee)
+
+
+@pytest.mark.parametrize("p", [2, 1, 3, 0.5, 0, float("inf")])
+def test_pdist(p):
+    check(lambda t, a: t.pdist(a, p), [(5, 3)], "float64")
+    check(lambda t, a: t.pdist(a, p), [(4, 2)], "float32")
+    # repeated rows (zero distances) and repeated coordinates (zeros in the differences)
+    x = make_array((3, 3), "float64")
+    x[1] = x[0]
+    x[2, 0] = x[0, 0]
+    x[2, 1] = x[0, 1] + 1.0
+    x[2, 2] = x[0, 2] - 1.0   # |d| ties in the inf-norm
+    check(lambda t, a: t.pdist(a, p), inputs=[x])
+
+
+def test_pdist_edges():
+    check(lambda t, a: t.pdist(a), [(1, 3)])
+    check(lambda t, a: t.pdist(a), [(3, 0)])
+    for shape, dt, p in [((2, 3, 4), "float32", 2), ((3, 4), "int64", 2),
+                         ((3, 4), "float16", 2), ((3, 4), "float32", -1)]:
+        te, ee = check_raises(lambda t, a: t.pdist(a, p), [shape], dt)
+        assert str(te) == str(ee)
+
+
+def test_cosine_similarity_pairwise_distance():
+    check(lambda t, a, b: t.cosine_similarity(a, b), [(4, 3), (4, 3)], "float64")
+    check(lambda t, a, b: t.cosine_similarity(a, b, dim=-1, eps=0.5), [(2, 1, 3), (4, 3)])
+    check(lambda t, a, b: t.cosine_similarity(a * 0, b), [(4, 3), (4, 3)], "float64")
+    check(lambda t, a, b: t.cosine_similarity(a, b), [(4, 3), (4, 3)], ("int64", "float64"))
+    te, ee = check_raises(lambda t, a, b: t.cosine_similarity(a, b), [(4, 3), (4, 3)], "int64")
+    assert str(te) == str(ee)
+    for p in (2, 1, 3, 0, float("inf")):
+        check(lambda t, a, b: t.pairwise_distance(a, b, p), [(4, 3), (4, 3)], "float64")
+    check(lambda t, a, b: t.pairwise_distance(a, b, keepdim=True, eps=0.1), [(2, 1, 3), (4, 3)])
+    check(lambda t, a, b: t.pairwise_distance(a, b), [(), ()], "float64")
+    check(lambda t, a, b: t.pairwise_distance(a, b), [(4, 3), (4, 3)], "int64")
+    check_raises(lambda t, a, b: t.pairwise_distance(a, b), [(3, 3), (2, 3)])
+    assert not hasattr(ember.Tensor, "pdist") and not hasattr(ember.Tensor, "lu_unpack")
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("matrix_exp", lambda t, a: t.matrix_exp(a)),
+    ("solve_triangular", lambda t, a: t.linalg.solve_triangular(a + 3 * t.eye(3, dtype=a.dtype),
+                                                                a, upper=True)),
+    ("triangular_solve", lambda t, a: t.triangular_solve(a, a + 3 * t.eye(3, dtype=a.dtype),
+                                                         transpose=True)[0]),
+    ("cholesky_solve", lambda t, a: t.cholesky_solve(a, t.linalg.cholesky(_spd(t, a)))),
+    ("cholesky_inverse", lambda t, a: t.cholesky_inverse(a + 3 * t.eye(3, dtype=a.dtype))),
+    ("lu", lambda t, a: t.linalg.lu(a)[1] + t.linalg.lu(a)[2]),
+    ("lu_solve", lambda t, a: t.linalg.lu_solve(*t.linalg.lu_factor(a), a)),
+    # torch has no double backward for pdist: compare with the same norms of row differences
+    ("pdist", lambda t, a: t.pdist(a, 3) if t is ember else t.linalg.vector_norm(
+        a[t.tensor([0, 0, 1])] - a[t.tensor([1, 2, 2])], 3, -1)),
+])
+def test_double_backward_legacy(name, fn):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _double_backward(fn, (3, 3))

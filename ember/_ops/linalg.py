@@ -1,4 +1,5 @@
-"""Linear algebra: matmul and its family, einsum, tensordot, kron, cross, cdist.
+"""Linear algebra: matmul and its family, einsum, tensordot, kron, cross, cdist, pdist, and the
+torch.* forms of decompositions (the legacy svd, qr, cholesky, triangular_solve, lu...).
 
 matmul follows torch's dimension rules: 1-D operands are promoted to matrices and the added dim
 removed afterwards; batch dims broadcast. Unlike arithmetic, matmul never promotes dtypes.
@@ -12,7 +13,10 @@ from ember.autograd.function import ArrayFunction
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
            "addbmm", "baddbmm", "addmv", "addr", "einsum", "tensordot", "kron", "cross", "cdist",
-           "inverse", "det", "logdet", "slogdet", "pinverse", "chain_matmul"]
+           "inverse", "det", "logdet", "slogdet", "pinverse", "chain_matmul", "matrix_power",
+           "matrix_exp", "svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse",
+           "triangular_solve", "lu", "lu_solve", "lu_unpack", "cosine_similarity",
+           "pairwise_distance", "pdist"]
 
 
 def _half_safe(fn):
@@ -741,3 +745,229 @@ def _inplace_variant(fn):
 for _n in ("addmm", "addbmm", "baddbmm", "addmv", "addr"):
     setattr(Tensor, _n + "_", _inplace_variant(globals()[_n]))
 Tensor.tensordot = lambda self, other, dims=2: tensordot(self, other, dims)
+
+
+# ---------------------------------------------------------------------------------------------
+# torch.* forms of ember.linalg functions, the legacy decompositions among them
+
+_warned = set()
+
+
+def _deprecated(name, message):
+    """torch warns once per process (TORCH_WARN_ONCE) for each legacy function."""
+    if name not in _warned:
+        _warned.add(name)
+        import warnings
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def matrix_power(input, n, *, out=None):
+    from ember._ops.linalg_decomp import matrix_power as _mp
+    return _mp(input, n, out=out)
+
+
+def matrix_exp(input):
+    """exp(A) of each square matrix (torch.linalg.matrix_exp)."""
+    from ember._ops.linalg_decomp import matrix_exp as _me
+    return _me(input)
+
+
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """(U, S, V) with input = U diag(S) V^H: V itself, not V^H as linalg.svd returns. some=False
+    gives square U and V; compute_uv=False gives zero-filled (m, m) U and (n, n) V."""
+    from ember._ops import linalg_decomp as _ld
+    from ember import return_types as _rt
+    if compute_uv:
+        U, S, Vh = _ld.svd(input, full_matrices=not some)
+        r = _rt.svd((U, S, Vh.mH))
+    else:
+        _ld._matrix(input, "linalg.svd")
+        _ld._finite_check(input._data, "linalg.svd")
+        S = _ld.svdvals(input)
+        m, n = input._data.shape[-2:]
+        batch = input._data.shape[:-2]
+        dt = input._data.dtype
+        r = _rt.svd((Tensor._make(np.zeros(batch + (m, m), dt)), S,
+                     Tensor._make(np.zeros(batch + (n, n), dt))))
+    return _ld._out(r, out)
+
+
+def qr(input, some=True, *, out=None):
+    """(Q, R) as linalg.qr with mode 'reduced' (some=True) or 'complete'."""
+    _deprecated("qr", "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in "
+                "a future PyTorch release.\nThe boolean parameter 'some' has been replaced with "
+                "a string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
+                "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
+    from ember._ops import linalg_decomp as _ld
+    from ember import return_types as _rt
+    Q, R = _ld.qr(input, "reduced" if some else "complete")
+    return _ld._out(_rt.qr((Q, R)), out)
+
+
+def cholesky(input, upper=False, *, out=None):
+    """Cholesky factor L (U = L^H with upper=True, then reading the upper triangle)."""
+    _deprecated("cholesky", "torch.cholesky is deprecated in favor of torch.linalg.cholesky and "
+                "will be removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be "
+                "replaced with\nL = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, "
+                "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\nThis "
+                "transform will produce equivalent results for all valid (symmetric positive "
+                "definite) inputs.")
+    from ember._ops import linalg_decomp as _ld
+    _ld._square(input, "cholesky")
+    _ld._kernel_dtype(input, "cholesky_cpu")
+    return _ld._out(_ld.Cholesky.apply(input, upper=upper, fname="cholesky"), out)
+
+
+def cholesky_solve(input, input2, upper=False, *, out=None):
+    from ember._ops.linalg_decomp import cholesky_solve as _cs
+    return _cs(input, input2, upper, out=out)
+
+
+def cholesky_inverse(input, upper=False, *, out=None):
+    from ember._ops.linalg_decomp import cholesky_inverse as _ci
+    return _ci(input, upper, out=out)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    """(X, A') with op(A) X = b (op(A) = A^T when transpose) and A' a copy of A broadcast to the
+    batch shape (which passes its gradient on to A whole)."""
+    _deprecated("triangular_solve", "torch.triangular_solve is deprecated in favor of "
+                "torch.linalg.solve_triangularand will be removed in a future PyTorch "
+                "release.\ntorch.linalg.solve_triangular has its arguments reversed and does not "
+                "return a copy of one of the inputs.\nX = torch.triangular_solve(B, A).solution\n"
+                "should be replaced with\nX = torch.linalg.solve_triangular(A, B).")
+    from ember._ops import linalg_decomp as _ld
+    from ember import return_types as _rt
+    for name, t in (("b", b), ("A", A)):
+        if t._data.ndim < 2:
+            raise RuntimeError(f"torch.triangular_solve: Expected {name} to have at least 2 "
+                               f"dimensions, but it has {t._data.ndim} dimensions instead")
+    if b._data.dtype != A._data.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{b.dtype._legacy} and A of type {A.dtype._legacy} instead.")
+    _ld._square(A, "triangular_solve", prefix=False)
+    n = A._data.shape[-1]
+    if b._data.shape[-2] != n:
+        raise RuntimeError(f"Incompatible matrix sizes for triangular_solve: each A matrix is "
+                           f"{n} by {n} but each b matrix is {b._data.shape[-2]} by "
+                           f"{b._data.shape[-1]}")
+    _ld._kernel_dtype(A, "triangular_solve_cpu")
+    batch = np.broadcast_shapes(b._data.shape[:-2], A._data.shape[:-2])
+    X = _ld.SolveTriangular.apply(A, b, upper=upper, unit=unitriangular, trans=transpose)
+    return _ld._out(_rt.triangular_solve((X, A.expand(*batch, n, n).clone())), out)
+
+
+def lu(A, pivot=True, get_infos=False, out=None):
+    """(LU, pivots) of linalg.lu_factor_ex, plus info when get_infos; a plain tuple."""
+    _deprecated("lu", "torch.lu is deprecated in favor of torch.linalg.lu_factor / "
+                "torch.linalg.lu_factor_ex and will be removed in a future PyTorch release.\n"
+                "LU, pivots = torch.lu(A, compute_pivots)\nshould be replaced with\nLU, pivots = "
+                "torch.linalg.lu_factor(A, compute_pivots)\nand\nLU, pivots, info = torch.lu(A, "
+                "compute_pivots, get_infos=True)\nshould be replaced with\nLU, pivots, info = "
+                "torch.linalg.lu_factor_ex(A, compute_pivots)")
+    from ember._ops import linalg_decomp as _ld
+    r = tuple(_ld.lu_factor_ex(A, pivot=pivot))
+    r = r if get_infos else r[:2]
+    return _ld._out(r, out)
+
+
+def lu_solve(b, LU_data, LU_pivots, *, out=None):
+    """X with A X = b for A given by lu_factor (linalg.lu_solve with its arguments reversed)."""
+    _deprecated("lu_solve", "torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand "
+                "will be removed in a future PyTorch release.\nNote that torch.linalg.lu_solve "
+                "has its arguments reversed.\nX = torch.lu_solve(B, LU, pivots)\nshould be "
+                "replaced with\nX = torch.linalg.lu_solve(LU, pivots, B)")
+    from ember._ops.linalg_decomp import lu_solve as _ls
+    return _ls(LU_data, LU_pivots, b, out=out)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    from ember._ops.linalg_decomp import lu_unpack as _lu
+    return _lu(LU_data, LU_pivots, unpack_data, unpack_pivots, out=out)
+
+
+# ---------------------------------------------------------------------------------------------
+# distances: cosine_similarity, pairwise_distance, pdist
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum over dim of (x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)) (broadcasting)."""
+    from ember._dtype import result_type
+    dt = result_type(x1, x2)
+    if not (dt.is_floating_point or dt.is_complex):
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{dt._legacy}")
+    from ember._ops._helpers import to_dtype
+    x1, x2 = (x if x.dtype == dt else to_dtype(x, dt) for x in (x1, x2))   # ints: norms in dt
+    from ember.nn.functional import cosine_similarity as _cos
+    return _cos(x1, x2, dim, eps)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim (batch dims broadcast)."""
+    from ember._ops.linalg_decomp import vector_norm
+    return vector_norm(x1 - x2 + eps, p, -1, keepdim)
+
+
+class PdistNorm(ArrayFunction):
+    """p-norms of the rows of d = x[i] - x[j], with pdist's subgradients (torch's): 0 where a
+    distance is 0, 0 for an element of d that is 0 when p < 1, p = 0 has none, and for p = inf
+    every element tying the maximum gets the whole gradient (no split, unlike vector_norm)."""
+
+    def forward(ctx, d, *, p):
+        ctx.p = p
+        a = np.abs(d)
+        if p == 0:
+            r = np.sum(a != 0, -1)
+        elif p == 1:
+            r = np.sum(a, -1)
+        elif p == 2:
+            r = np.sqrt(np.sum(a * a, -1))
+        elif p == np.inf:
+            r = np.max(a, -1, initial=0)
+        else:
+            r = np.sum(a ** p, -1) ** (1 / p)
+        r = np.asarray(r, d.dtype)
+        ctx.save_for_backward(d, r)
+        return r
+
+    def backward(ctx, g):
+        d, r = ctx.saved_tensors
+        p = ctx.p
+        g, r = g.unsqueeze(-1), r.unsqueeze(-1)
+        if p == 0:
+            return d * 0
+        if p == 1:
+            return d.sign() * g
+        if p == np.inf:
+            return d.sign() * (d.abs() == r) * g
+        zero = r == 0
+        r = r.masked_fill(zero, 1)   # no inf/NaN (nor NumPy warnings) where it is masked anyway
+        if p == 2:
+            return d * (g / r).masked_fill(zero, 0)
+        drop = zero | (d == 0) if p < 1 else zero
+        a = d.abs().masked_fill(drop, 1)
+        return (d.sign() * a.pow(p - 1) * (g / r.pow(p - 1))).masked_fill(drop, 0)
+
+    def name(self):
+        return "PdistBackward0"
+
+
+def pdist(input, p=2):
+    """p-norm distances between all pairs of rows i < j of an (N, M) input, in row-major
+    order of the pairs: N (N - 1) / 2 values."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input._data.ndim}D")
+    if input._data.dtype.kind != "f" or input._data.dtype.itemsize < 4:
+        if input._data.dtype.kind in "fV":
+            raise NotImplementedError(f"\"pdist\" not implemented for '{input.dtype._legacy}'")
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    i, j = np.triu_indices(input._data.shape[0], 1)
+    d = input[Tensor._make(i)] - input[Tensor._make(j)]
+    return PdistNorm.apply(d, p=float(p))
+
+
+for _n in ("matrix_power", "matrix_exp", "svd", "qr", "cholesky", "cholesky_solve",
+           "cholesky_inverse", "triangular_solve", "lu", "lu_solve"):
+    setattr(Tensor, _n, globals()[_n])

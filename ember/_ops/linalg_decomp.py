@@ -15,7 +15,8 @@ from ember import return_types as _rt
 __all__ = ["LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "qr", "eigh", "eigvalsh",
            "eig", "eigvals", "svd", "svdvals", "pinv", "matrix_rank", "matrix_power", "lstsq",
            "multi_dot", "vecdot", "vector_norm", "matrix_norm", "norm", "cross", "inv_ex",
-           "cholesky_ex", "solve_ex", "diagonal", "matmul"]
+           "cholesky_ex", "solve_ex", "diagonal", "matmul", "solve_triangular", "matrix_exp",
+           "lu_factor", "lu_factor_ex", "lu", "lu_solve"]
 
 
 class LinAlgError(RuntimeError):
@@ -32,6 +33,9 @@ linalg_lstsq = _rt._make("linalg_lstsq", ("solution", "residuals", "rank", "sing
 linalg_inv_ex = _rt._make("linalg_inv_ex", ("inverse", "info"))
 linalg_cholesky_ex = _rt._make("linalg_cholesky_ex", ("L", "info"))
 linalg_solve_ex = _rt._make("linalg_solve_ex", ("result", "info"))
+linalg_lu = _rt._make("linalg_lu", ("P", "L", "U"))
+linalg_lu_factor = _rt._make("linalg_lu_factor", ("LU", "pivots"))
+linalg_lu_factor_ex = _rt._make("linalg_lu_factor_ex", ("LU", "pivots", "info"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,15 +273,18 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
 # factorizations: cholesky, qr
 
 class Cholesky(ArrayFunction):
-    """L with A = L L^H (or U = L^H with upper=True); grad
-    A_bar = L^{-H} sym(tril(L^H L_bar) with halved diagonal) L^{-1}."""
+    """L with A = L L^H (or U = L^H with upper=True), reading only A's lower (upper) triangle as
+    torch does; grad A_bar = L^{-H} sym(tril(L^H L_bar) with halved diagonal) L^{-1}, returned
+    whole (Hermitian), not folded onto the triangle read: torch's gradient."""
 
-    def forward(ctx, a, *, upper):
+    def forward(ctx, a, *, upper, fname="linalg.cholesky"):
         ctx.upper = upper
+        tri = np.triu(a) if upper else np.tril(a)
+        h = tri + np.conj(np.swapaxes(np.triu(a, 1) if upper else np.tril(a, -1), -1, -2))
         try:
-            L = np.linalg.cholesky(a)
+            L = np.linalg.cholesky(h)
         except np.linalg.LinAlgError:
-            raise _not_pd_error(a) from None
+            raise _not_pd_error(h, fname) from None
         r = np.ascontiguousarray(np.conj(np.swapaxes(L, -1, -2))) if upper else L
         ctx.save_for_backward(r)
         return r
@@ -294,28 +301,26 @@ class Cholesky(ArrayFunction):
         return "LinalgCholeskyExBackward0"
 
 
-def _not_pd_error(a):
+def _not_pd_error(a, fname="linalg.cholesky"):
     flat = a.reshape((-1,) + a.shape[-2:])
     for idx, m in enumerate(flat):
         for k in range(1, m.shape[0] + 1):
             try:
                 np.linalg.cholesky(m[:k, :k])
             except np.linalg.LinAlgError:
-                return LinAlgError(f"linalg.cholesky: {_batch_prefix(a, idx)}The factorization "
+                return LinAlgError(f"{fname}: {_batch_prefix(a, idx)}The factorization "
                                    f"could not be completed because the input is not "
                                    f"positive-definite (the leading minor of order {k} is not "
                                    f"positive-definite).")
-    return LinAlgError("linalg.cholesky: The factorization could not be completed because the "
-                       "input is not positive-definite.")
+    return LinAlgError(f"{fname}: The factorization could not be completed because the input "
+                       f"is not positive-definite.")
 
 
 def cholesky(A, *, upper=False, out=None):
     """Cholesky factor of each Hermitian positive-definite matrix (only the lower triangle is
-    read, as torch does)."""
+    read, the upper one with upper=True, as torch does)."""
     _check_square(A, "linalg.cholesky")
-    a = A.tril()   # torch reads the lower triangle only
-    a = a + a.tril(-1).mH
-    return _out(Cholesky.apply(a, upper=upper), out)
+    return _out(Cholesky.apply(A, upper=upper), out)
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
@@ -605,10 +610,12 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None)
 
 def matrix_power(A, n, *, out=None):
     """A^n by repeated squaring; n=0 gives identities, negative n powers of the inverse."""
-    if A._data.ndim < 2 or A._data.shape[-1] != A._data.shape[-2]:
+    if A._data.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if A._data.shape[-1] != A._data.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but "
-                           f"they are {A._data.shape[-2] if A._data.ndim >= 2 else 1} by "
-                           f"{A._data.shape[-1] if A._data.ndim >= 1 else 1} matrices")
+                           f"they are {A._data.shape[-2]} by {A._data.shape[-1]} matrices")
     if not isinstance(n, int):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if n == 0:
@@ -890,3 +897,407 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
         return vector_norm(A, ord, None, keepdim, dtype=dtype, out=out)
     raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D "
                        f"or 2D. Got {A._data.ndim}D.")
+
+
+# ---------------------------------------------------------------------------------------------
+# triangular solves, and the solves and inverses built on them (Cholesky, LU)
+
+def _trsm(a, b, *, upper, unit=False, trans=0):
+    """op(A) X = B over broadcast batch dims by BLAS trsm (op: A, A^T for trans=1, A^H for 2).
+    Only A's upper (lower) triangle is read, its diagonal as ones when unit; a zero pivot gives
+    inf/NaN, not an error, as in torch."""
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    dt = np.result_type(a, b)
+    out = np.empty(batch + b.shape[-2:], dt)
+    if out.size == 0:
+        return out
+    trsm = _scipy_linalg().get_blas_funcs("trsm", (out,))
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:])
+    for idx in np.ndindex(*batch):
+        out[idx] = trsm(1.0, a[idx], b[idx], lower=int(not upper), trans_a=trans,
+                        diag=int(unit))
+    return out
+
+
+class SolveTriangular(ArrayFunction):
+    """X with op(A) X = B for triangular A (op(A) = A^T with trans), batch dims broadcast.
+    grads: gB = op(A)^{-H} g, g_op(A) = -gB X^H, gA kept on the triangle read (the diagonal
+    dropped when unitriangular)."""
+
+    def forward(ctx, a, b, *, upper, unit=False, trans=False):
+        ctx.upper, ctx.unit, ctx.trans = upper, unit, trans
+        x = _trsm(a, b, upper=upper, unit=unit, trans=int(trans))
+        ctx.save_for_backward(a, x)
+        return x
+
+    def backward(ctx, g):
+        a, x = ctx.saved_tensors
+        if ctx.trans:   # op(A)^H = conj(A): the same triangle
+            gb = SolveTriangular.apply(a.conj() if a.is_complex() else a, g, upper=ctx.upper,
+                                       unit=ctx.unit)
+        else:           # A^H: the other triangle
+            gb = SolveTriangular.apply(a.mH, g, upper=not ctx.upper, unit=ctx.unit)
+        ga = None
+        if ctx.needs_input_grad[0]:
+            ga = -(gb @ x.mH)
+            ga = ga.mT if ctx.trans else ga
+            ga = ga.triu(int(ctx.unit)) if ctx.upper else ga.tril(-int(ctx.unit))
+        return ga, gb
+
+    def name(self):
+        return "LinalgSolveTriangularBackward0"
+
+
+def _tri_solve(A, B, upper, unit=False, left=True):
+    """A X = B (X A = B when not left) for triangular A; no argument checks."""
+    if left:
+        return SolveTriangular.apply(A, B, upper=upper, unit=unit)
+    return SolveTriangular.apply(A, B.mT, upper=upper, unit=unit, trans=True).mT
+
+
+def _kernel_dtype(A, kernel):
+    """torch's error for a dtype that the CPU kernel lacks (integers, bool, half types)."""
+    if A._data.dtype.kind not in "fc" or A._data.dtype.itemsize < 4:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{A.dtype._legacy}'")
+
+
+def _square(A, fname, name="A", prefix=True):
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{fname}: The input tensor {name} must have at least 2 dimensions.")
+    m, n = A._data.shape[-2:]
+    if m != n:
+        raise RuntimeError(f"{fname + ': ' if prefix else ''}{name} must be batches of square "
+                           f"matrices, but they are {m} by {n} matrices")
+
+
+def _promote(*ts):
+    from ember._dtype import result_type
+    from ember._ops._helpers import to_dtype
+    dt = result_type(*ts)
+    return [t if t.dtype == dt else to_dtype(t, dt) for t in ts]
+
+
+def _check_batches(A, B, fname, eq):
+    try:
+        np.broadcast_shapes(A._data.shape[:-2], B._data.shape[:-2])
+    except ValueError:
+        raise RuntimeError(f"{fname}: Incompatible shapes of A and B for the equation {eq} "
+                           f"({_shp(A)} and {_shp(B)})") from None
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """X with A X = B (X A = B when not left) for upper or lower triangular A: only that
+    triangle is read (its diagonal as ones when unitriangular). Batch dims broadcast, dtypes
+    promote; a zero on the diagonal gives inf/NaN rather than an error."""
+    fname = "linalg.solve_triangular"
+    _square(A, fname)
+    if B._data.ndim < 2:
+        raise RuntimeError(f"{fname}: The input tensor B must have at least 2 dimensions.")
+    n = A._data.shape[-1]
+    eq = "AX = B" if left else "XA = B"
+    if (B._data.shape[-2] if left else B._data.shape[-1]) != n:
+        raise RuntimeError(f"{fname}: Incompatible shapes of A and B for the equation {eq} "
+                           f"({_shp(A)} and {_shp(B)})")
+    _check_batches(A, B, fname, eq)
+    A, B = _promote(A, B)
+    _kernel_dtype(A, "triangular_solve_cpu")
+    return _out(_tri_solve(A, B, upper, unitriangular, left), out)
+
+
+class CholeskySolve(ArrayFunction):
+    """X with A X = B for A = L L^H (U^H U when upper) given the factor, of which only the
+    triangle is read. grads: gB = A^{-1} g and, with C = gB X^H + X gB^H, gL = -C L (gU = -U C):
+    torch's formula, which gives the unread triangle a gradient too."""
+
+    def forward(ctx, b, f, *, upper):
+        ctx.upper = upper
+        x = _cholesky_solve(f, b, upper)
+        ctx.save_for_backward(f, x)
+        return x
+
+    def backward(ctx, g):
+        f, x = ctx.saved_tensors
+        gb = CholeskySolve.apply(g, f, upper=ctx.upper)
+        gf = None
+        if ctx.needs_input_grad[1]:
+            c = gb @ x.mH
+            c = c + c.mH
+            gf = -(f @ c) if ctx.upper else -(c @ f)
+        return gb, gf
+
+
+def _cholesky_solve(f, b, upper):
+    if upper:   # U^H (U X) = B
+        return _trsm(f, _trsm(f, b, upper=True, trans=2), upper=True)
+    return _trsm(f, _trsm(f, b, upper=False), upper=False, trans=2)
+
+
+def cholesky_solve(B, L, upper=False, *, out=None):
+    """X with (L L^H) X = B, or (U^H U) X = B with upper=True, from a Cholesky factor; batch
+    dims broadcast. B must be a batch of matrices (n, k)."""
+    if B._data.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {B._data.ndim} "
+                           f"dimensions instead")
+    if L._data.ndim < 2:
+        raise RuntimeError(f"u should have at least 2 dimensions, but has {L._data.ndim} "
+                           f"dimensions instead")
+    if B._data.dtype != L._data.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{B.dtype._legacy} and A of type {L.dtype._legacy} instead.")
+    _square(L, "cholesky_solve", prefix=False)
+    n = L._data.shape[-1]
+    if B._data.shape[-2] != n:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} "
+                           f"by {n} but each b matrix is {B._data.shape[-2]} by "
+                           f"{B._data.shape[-1]}")
+    _kernel_dtype(L, "cholesky_solve_cpu")
+    return _out(CholeskySolve.apply(B, L, upper=upper), out)
+
+
+class CholeskyInverse(ArrayFunction):
+    """(L L^H)^{-1} (or (U^H U)^{-1}) from a Cholesky factor, reading its triangle only.
+    grad, with R the result: -R (G + G^H) R L (-U R (G + G^H) R), torch's formula."""
+
+    def forward(ctx, f, *, upper):
+        ctx.upper = upper
+        zero = np.diagonal(f, 0, -2, -1) == 0
+        if zero.any():
+            flat = zero.reshape(-1, f.shape[-1])
+            idx = int(np.nonzero(flat.any(-1))[0][0])
+            raise LinAlgError(f"cholesky_inverse: {_batch_prefix(f, idx)}The diagonal element "
+                              f"{int(np.argmax(flat[idx])) + 1} is zero, the inversion could "
+                              f"not be completed because the input matrix is singular.")
+        eye = np.broadcast_to(np.eye(f.shape[-1], dtype=f.dtype), f.shape)
+        r = _cholesky_solve(f, eye, upper)
+        ctx.save_for_backward(f, r)
+        return r
+
+    def backward(ctx, g):
+        f, r = ctx.saved_tensors
+        c = r @ (g + g.mH) @ r
+        return -(f @ c) if ctx.upper else -(c @ f)
+
+
+def cholesky_inverse(L, upper=False, *, out=None):
+    """Inverse of A = L L^H (U^H U with upper=True) from its Cholesky factor."""
+    _square(L, "cholesky_inverse")
+    _kernel_dtype(L, "cholesky_inverse_out_cpu")
+    return _out(CholeskyInverse.apply(L, upper=upper), out)
+
+
+# ---------------------------------------------------------------------------------------------
+# LU: lu_factor (packed, LAPACK getrf), lu (unpacked), lu_unpack, lu_solve
+
+class LUFactor(ArrayFunction):
+    """Partially pivoted A = P L U packed as LAPACK's getrf leaves it: one (m, n) matrix holding
+    L's strict lower part and U, 1-based int32 row-swap pivots, and info (the first zero pivot,
+    1-based, or 0). The gradient is that of A = P L U (see `_lu_backward`) for the L and U that
+    `lu_unpack` reads from the packed matrix."""
+
+    def forward(ctx, a):
+        m, n = a.shape[-2:]
+        k = min(m, n)
+        lu = np.empty(a.shape, a.dtype)
+        piv = np.empty(a.shape[:-2] + (k,), np.int32)
+        info = np.zeros(a.shape[:-2], np.int32)
+        if a.size:
+            getrf = _scipy_linalg().get_lapack_funcs("getrf", (a,))
+            for idx in np.ndindex(*a.shape[:-2]):
+                lu[idx], p, info[idx] = getrf(a[idx])
+                piv[idx] = p + 1
+        else:
+            piv[...] = np.arange(1, k + 1, dtype=np.int32)
+        ctx.save_for_backward(lu, piv)
+        return lu, piv, info
+
+    def backward(ctx, glu, gpiv, ginfo):
+        lu, piv = ctx.saved_tensors
+        P, L, U = lu_unpack(lu, piv)
+        k = min(lu.shape[-2:])
+        return _lu_backward(P, L, U, glu[..., :, :k].tril(-1), glu[..., :k, :].triu())
+
+    def name(self):
+        return "LinalgLuFactorExBackward0"
+
+
+def _lu_backward(P, L, U, gL, gU):
+    """A_bar for A = P L U. Square: P L^{-H} [tril(L^H gL, -1) + triu(gU U^H)] U^{-H}. Tall
+    (m > n): the rows below n give L2 = A2 U^{-1}, so gA2 = gL2 U^{-H}, and U gets
+    -L2^H gA2 more. Wide (m < n): the columns past m give U2 = L^{-1} P^T A2, so
+    gA2 = P L^{-H} gU2, and L gets -L^{-H} gU2 U2^H more."""
+    m, n = L.shape[-2], U.shape[-1]
+
+    def square(L, U, gL, gU):
+        phi = (L.mH @ gL).tril(-1) + (gU @ U.mH).triu()
+        x = _tri_solve(L.mH, phi, upper=True, unit=True)
+        return _tri_solve(U.mH, x, upper=False, left=False)
+    if m == n:
+        return P @ square(L, U, gL, gU)
+    if m > n:
+        gA2 = _tri_solve(U.mH, gL[..., n:, :], upper=False, left=False)
+        gA1 = square(L[..., :n, :], U, gL[..., :n, :], gU - L[..., n:, :].mH @ gA2)
+        return P @ _cat([gA1, gA2], -2)
+    gA2 = _tri_solve(L.mH, gU[..., m:], upper=True, unit=True)
+    gA1 = square(L, U[..., :m], gL - gA2 @ U[..., m:].mH, gU[..., :m])
+    return P @ _cat([gA1, gA2], -1)
+
+
+def _lu_input(A, fname, pivot):
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{fname}: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(A._data.shape)} instead")
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    _kernel_dtype(A, "lu_cpu")
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    """(LU, pivots, info): LU factors packed in one matrix, 1-based int32 pivots and LAPACK's
+    info (k > 0: U[k, k] is exactly zero); singular input is no error here."""
+    _lu_input(A, "torch.lu_factor", pivot)
+    return _out(linalg_lu_factor_ex(LUFactor.apply(A)), out)
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    """(LU, pivots) as lu_factor_ex, raising when some U has a zero on its diagonal."""
+    LU, piv, info = lu_factor_ex(A, pivot=pivot)
+    bad = np.nonzero(info._data.reshape(-1) > 0)[0]
+    if bad.size:
+        i = int(bad[0])
+        k = int(info._data.reshape(-1)[i])
+        raise RuntimeError(f"torch.linalg.lu_factor: {_batch_prefix(A._data, i)}U[{k},{k}] is "
+                           f"zero and using it on lu_solve would result in a division by zero. "
+                           f"If you still want to perform the factorization, consider calling "
+                           f"linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+    return _out(linalg_lu_factor((LU, piv)), out)
+
+
+def lu(A, *, pivot=True, out=None):
+    """(P, L, U) with A = P L U: P (m, m) permutation, L (m, k) unit lower, U (k, n) upper."""
+    _lu_input(A, "linalg.lu", pivot)
+    LU, piv, _ = LUFactor.apply(A)
+    return _out(linalg_lu(lu_unpack(LU, piv)), out)
+
+
+def _perm_matrix(piv, m, dtype):
+    """P with A = P L U from getrf's 1-based row swaps (row i swapped with row piv[i])."""
+    k = piv.shape[-1]
+    flat = piv.reshape(-1, k).astype(np.int64) - 1
+    perm = np.broadcast_to(np.arange(m), (flat.shape[0], m)).copy()
+    rows = np.arange(flat.shape[0])
+    for i in range(k):
+        j = flat[:, i]
+        held = perm[:, i].copy()
+        perm[:, i] = perm[rows, j]
+        perm[rows, j] = held
+    # (P^T A)[i] = A[perm[i]], so P[perm[i], i] = 1
+    P = perm[:, None, :] == np.arange(m)[None, :, None]
+    return P.reshape(piv.shape[:-1] + (m, m)).astype(dtype)
+
+
+def _check_pivots(piv, m, k):
+    p = piv._data
+    if p.shape[-1:] != (k,) or (p.size and (p.min() < 1 or p.max() > m)):
+        raise RuntimeError("pivots passed to lu_unpack must be between 1 and LU.size(-2) "
+                           "inclusive.Did you properly pass the result of lu_factor?")
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    """(P, L, U) from lu_factor's packed result: L = tril(LU, -1) + I (m, k), U = triu(LU)
+    (k, n), P from the pivots; the parts not asked for come back as empty tensors."""
+    if LU_data._data.ndim < 2:
+        raise RuntimeError(f"torch.lu_unpack: Expected tensor with 2 or more dimensions. Got "
+                           f"size: {list(LU_data._data.shape)} instead")
+    if LU_pivots._data.dtype != np.int32:
+        raise RuntimeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of "
+                           "torch.int32 dtype.\nNote: this function is intended to be used with "
+                           "the output produced by torch.linalg.lu_factor")
+    m, n = LU_data._data.shape[-2:]
+    k = min(m, n)
+    dt = LU_data._data.dtype
+    empty = Tensor._make(np.zeros((0,), dt))
+    P = L = U = empty
+    if unpack_data:
+        L = LU_data[..., :, :k].tril(-1) + Tensor._make(np.eye(m, k, dtype=dt))
+        U = LU_data[..., :k, :].triu()
+    if unpack_pivots:
+        _check_pivots(LU_pivots, m, k)
+        P = Tensor._make(_perm_matrix(LU_pivots._data, m, dt))
+    return _out(_rt.lu_unpack((P, L, U)), out)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    """X with A X = B (X A = B when not left; A^H in place of A when adjoint) for A = P L U
+    given by lu_factor; batch dims broadcast."""
+    fname = "linalg.lu_solve"
+    if B._data.ndim < 2:
+        raise RuntimeError(f"{fname}: The input tensor B must have at least 2 dimensions.")
+    _square(LU, "torch.linalg.lu_solve")
+    if LU._data.dtype != B._data.dtype:
+        raise RuntimeError(f"{fname}: Expected LU and B to have the same dtype, but found LU of "
+                           f"type {LU.dtype._legacy} and B of type {B.dtype._legacy} instead")
+    if pivots._data.dtype != np.int32:
+        raise RuntimeError(f"{fname}: pivots should be a Tensor of scalar type torch.int32")
+    n = LU._data.shape[-1]
+    if pivots._data.shape[-1:] != (n,):
+        raise RuntimeError(f"{fname}: Number of pivots per batch should be same as the "
+                           f"dimension of the matrix")
+    eq = "AX = B" if left else "XA = B"
+    if (B._data.shape[-2] if left else B._data.shape[-1]) != n:
+        raise RuntimeError(f"{fname}: Incompatible shapes of A and B for the equation {eq} "
+                           f"({_shp(LU)} and {_shp(B)})")
+    _check_batches(LU, B, fname, eq)
+    _kernel_dtype(LU, "lu_solve_cpu")
+    P = Tensor._make(_perm_matrix(pivots._data, n, LU._data.dtype))
+    if left and not adjoint:     # U^{-1} L^{-1} P^T B
+        X = _tri_solve(LU, _tri_solve(LU, P.mT @ B, upper=False, unit=True), upper=True)
+    elif left:                   # P L^{-H} U^{-H} B
+        LUh = LU.mH
+        X = P @ _tri_solve(LUh, _tri_solve(LUh, B, upper=False), upper=True, unit=True)
+    elif not adjoint:            # B U^{-1} L^{-1} P^T
+        Y = _tri_solve(LU, B, upper=True, left=False)
+        X = _tri_solve(LU, Y, upper=False, unit=True, left=False) @ P.mT
+    else:                        # B P L^{-H} U^{-H}
+        LUh = LU.mH
+        Y = _tri_solve(LUh, B @ P, upper=True, unit=True, left=False)
+        X = _tri_solve(LUh, Y, upper=False, left=False)
+    return _out(X, out)
+
+
+# ---------------------------------------------------------------------------------------------
+# matrix exponential
+
+class MatrixExp(ArrayFunction):
+    """exp(A) by scaling and squaring with a Padé approximant (SciPy's expm); half types are
+    computed in float32. grad: the top-right block of exp([[A^H, G], [0, A^H]]), i.e. the
+    Fréchet derivative of exp at A^H in direction G, as torch computes it."""
+
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        if a.size == 0:
+            return a.copy()
+        wide = a.astype(np.float32) if a.dtype.itemsize == 2 else a
+        return np.asarray(_scipy_linalg().expm(wide)).astype(a.dtype, copy=False)
+
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        n = a.shape[-1]
+        ah = a.mH
+        zero = Tensor._make(np.zeros(g.shape, g._data.dtype))
+        big = _cat([_cat([ah, g], -1), _cat([zero, ah], -1)], -2)
+        return MatrixExp.apply(big)[..., :n, n:]
+
+    def name(self):
+        return "LinalgMatrixExpBackward0"
+
+
+def matrix_exp(A):
+    """exp(A) = sum_k A^k / k! of each square matrix (float, complex and half types)."""
+    fname = "linalg.matrix_exp"
+    _square(A, fname)
+    dt = A._data.dtype
+    if dt.kind not in "fc" and A.dtype._legacy != "BFloat16":
+        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. "
+                           f"Got {A.dtype._legacy}")
+    return MatrixExp.apply(A)
