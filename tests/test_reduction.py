@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ember
-from oracle import ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, check, check_raises
+from oracle import ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES, check, check_raises, to_numpy
 
 NUMERIC = ("bool",) + INT_DTYPES + FLOAT_DTYPES
 
@@ -404,3 +404,327 @@ def test_double_backward():
             (gg,) = lib.autograd.grad((g * g).sum(), x)
             outs.append(gg.detach().numpy())
         np.testing.assert_allclose(outs[1], outs[0], rtol=1e-8, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------
+# diff, dist, cov, corrcoef, trapezoid / trapz, cumulative_trapezoid, renorm
+
+def _double_backward(fn, shapes, seed=0):
+    """Second derivatives of fn(lib, *xs) (through a squared-gradient loss) match torch's."""
+    outs = []
+    for lib in (torch, ember):
+        rng = np.random.default_rng(seed)
+        xs = [lib.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
+        y = fn(lib, *xs)
+        up = lib.tensor(np.random.default_rng(seed + 1).standard_normal(tuple(y.shape)))
+        gs = lib.autograd.grad((y * up).sum(), xs, create_graph=True)
+        ggs = lib.autograd.grad(sum((g * g).sum() for g in gs), xs)
+        outs.append([to_numpy(gg) for gg in ggs])
+    for e, t in zip(outs[1], outs[0]):
+        np.testing.assert_allclose(e, t, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("n,dim", [(1, -1), (2, 0), (1, 1), (3, 1), (5, 0), (0, 0)])
+def test_diff(n, dim):
+    check(lambda t, x: t.diff(x, n=n, dim=dim), [(4, 5)])
+    check(lambda t, x: x.diff(n, dim), [(4, 5)], dtypes="float64")
+    check(lambda t, x: t.diff(x.t(), n, dim), [(5, 4)])   # non-contiguous
+
+
+@pytest.mark.parametrize("dtype", NUMERIC + ("float16", "complex64"))
+def test_diff_dtypes(dtype):
+    check(lambda t, x: t.diff(x), [(3, 6)], dtypes=dtype)
+    check(lambda t, x: t.diff(x, n=2, dim=0), [(4, 3)], dtypes=dtype)
+
+
+def test_diff_prepend_append():
+    check(lambda t, x, a, b: t.diff(x, dim=0, prepend=a, append=b), [(3, 4), (2, 4), (1, 4)])
+    check(lambda t, x, a: t.diff(x, n=2, append=a), [(3, 4), (3, 2)], dtypes="float64")
+    check(lambda t, x, a: t.diff(x, n=0, prepend=a), [(3, 4), (3, 1)])
+    # cat's promotion: int with float, float32 with float64, bool with int, bool with bool
+    check(lambda t, x, a: t.diff(x, prepend=a), [(3, 4), (3, 2)], dtypes=["int64", "float32"])
+    check(lambda t, x, a: t.diff(x, append=a), [(3, 4), (3, 2)], dtypes=["float32", "float64"])
+    check(lambda t, x, a: t.diff(x, n=2, prepend=a), [(5,), (2,)], dtypes=["bool", "int32"])
+    check(lambda t, x, a: t.diff(x, prepend=a), [(5,), (2,)], dtypes="bool")
+    check(lambda t, x, a: t.diff(x, dim=0, prepend=a), [(0, 3), (2, 3)])
+
+
+def test_diff_edges():
+    check(lambda t, x: t.diff(x, dim=0), [(0, 3)])
+    check(lambda t, x: t.diff(x, n=2, dim=1), [(0, 3)])
+    check(lambda t, x: t.diff(x, n=4), [(3,)])
+    for lib in (torch, ember):          # n=0: a copy (writes to it leave x alone)
+        x = lib.ones(3)
+        lib.diff(x, n=0).add_(1)
+        assert x.tolist() == [1.0, 1.0, 1.0]
+    check(lambda t, x: t.diff(x, out=t.empty(0)), [(3, 4)], grad=False)
+    check(lambda t, x: t.renorm(x, 2, 0, 1.0, out=t.empty(0)), [(3, 4)], grad=False)
+    for bad in (lambda t, x: t.diff(x),                                       # 0-d
+                lambda t, x: t.diff(x[None], n=-1),
+                lambda t, x: t.diff(x[None], dim=1),
+                lambda t, x: t.diff(x[None], dim=(0,)),
+                lambda t, x: t.diff(x[None], n=1.0),
+                lambda t, x: t.diff(x[None], prepend=1.0),
+                lambda t, x: t.diff(x[None], prepend=x),                       # 0-d prepend
+                lambda t, x: t.diff(x.expand(2, 3), dim=0, append=x.expand(2, 2)),
+                lambda t, x: t.diff(x.expand(2, 3), prepend=x.expand(3, 1))):
+        check_raises(bad, [()])
+    check_raises(lambda t, x: t.diff(x, dim=5, prepend=x), [(2, 3)])
+
+
+def test_diff_double_backward():
+    _double_backward(lambda t, x, a: t.diff(x * x, n=2, dim=0, prepend=a * a), [(4, 3), (1, 3)])
+
+
+@pytest.mark.parametrize("p", [2, 1, 3, 0.5, 0, float("inf"), float("-inf"), -1.5])
+def test_dist(p):
+    grad = p != 0     # torch's DistBackward0 fails for p=0 (an undefined tensor); ember gives 0
+    check(lambda t, x, y: t.dist(x, y, p), [(3, 4), (3, 4)], grad=grad)
+    check(lambda t, x, y: x.dist(y, p=p), [(2, 3, 4), (4,)], dtypes="float64", grad=grad)
+    check(lambda t, x, y: t.dist(x.t(), y, p), [(4, 3), (1, 4)], grad=grad)
+
+
+def test_dist_dtypes_and_edges():
+    check(lambda t, x, y: t.dist(x, y), [(3,), (3,)], dtypes=["int64", "float32"])
+    check(lambda t, x, y: t.dist(x, y), [(3,), (3,)], dtypes=["float32", "float64"])
+    check(lambda t, x, y: t.dist(x, y, 3), [(3, 2), (3, 2)], dtypes="complex64")
+    check(lambda t, x, y: t.dist(x, y), [(3, 2), (3, 2)], dtypes="float16")
+    check(lambda t, x, y: t.dist(x, y), [(), ()])
+    check(lambda t, x, y: t.dist(x, y, t.tensor(3.0)), [(3,), (3,)])
+    check(lambda t, x, y: t.dist(x, y), [(0, 2), (0, 2)])
+    check(lambda t, x: t.dist(x, x.detach()), [(3,)])          # zero distance: zero gradient
+    same = np.array([1.0, 2.0, 0.5])
+    check(lambda t, x, y: t.dist(x, y, float("inf")), inputs=[same, -same])   # tied maxima
+    check_raises(lambda t, x, y: t.dist(x, y), [(3,), (3,)], dtypes="int64")
+    check_raises(lambda t, x, y: t.dist(x, y), [(3,), (3,)], dtypes="bool")
+    check_raises(lambda t, x, y: t.dist(x, y), [(3,), (4,)])
+    check_raises(lambda t, x, y: t.dist(x, y, float("inf")), [(0,), (0,)])
+    check_raises(lambda t, x, y: t.dist(x, y, -1), [(0,), (0,)])
+    check_raises(lambda t, x: t.dist(x, 2.0), [(3,)])
+    check_raises(lambda t, x, y: t.dist(x, y, None), [(3,), (3,)])
+
+
+@pytest.mark.parametrize("p", [2, 1, 3])
+def test_dist_double_backward(p):
+    _double_backward(lambda t, x, y: t.dist(x, y, p), [(3, 4), (4,)])
+
+
+@pytest.mark.parametrize("correction", [1, 0, 2, -1])
+def test_cov(correction):
+    check(lambda t, x: t.cov(x, correction=correction), [(3, 6)])
+    check(lambda t, x: x.cov(correction=correction), [(2, 5)], dtypes="float64")
+    check(lambda t, x: t.cov(x.t(), correction=correction), [(6, 3)])
+    check(lambda t, x: t.cov(x, correction=correction), [(1, 6)])          # squeezed to 0-d
+
+
+def test_cov_weights():
+    fw = np.array([1, 2, 3, 1, 0, 4])
+    check(lambda t, x, f: t.cov(x, fweights=f), inputs=[make((3, 6)), fw])
+    check(lambda t, x, f: t.cov(x, fweights=f), inputs=[make((3, 6)), fw.astype(np.uint8)])
+    for corr in (0, 1, 3):
+        check(lambda t, x, a: t.cov(x, correction=corr, aweights=a),
+              inputs=[make((3, 6)), make((6,), high=2.0, low=0.1)])
+        check(lambda t, x, f, a: t.cov(x, correction=corr, fweights=f, aweights=a),
+              inputs=[make((3, 6), "float64"), fw, make((6,), "float64", low=0.1, high=2.0)])
+    check(lambda t, x, a: t.cov(x, aweights=a),            # float32 with float64 weights
+          inputs=[make((2, 6)), make((6,), "float64", low=0.1, high=2.0)])
+    check(lambda t, x, a: t.cov(x, aweights=a), inputs=[make((6,)), make((6,), low=0.1)])
+    # one observation (torch raises an in-place error on a weighted single observation that
+    # requires grad: values only)
+    check(lambda t, x, f: t.cov(x, fweights=f), inputs=[make((2, 1)), np.array(2)], grad=False)
+    check(lambda t, x, f: t.cov(x, fweights=f), inputs=[make((2, 1)), np.array([3])], grad=False)
+
+
+def test_cov_dtypes_and_edges():
+    for dtype in INT_DTYPES + ("float64",):
+        check(lambda t, x: t.cov(x), [(3, 5)], dtypes=dtype)
+    check(lambda t, x, a: t.cov(x, aweights=a), inputs=[make((3, 5), "int32"),
+                                                        make((5,), "float64", low=0.1)])
+    check(lambda t, x: t.cov(x), [(3, 5)], dtypes="complex64")
+    check(lambda t, x: t.cov(x), [(0, 4)])
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        check(lambda t, x: t.cov(x), [(3, 0)])
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        check(lambda t, x: t.cov(x), [(3, 1)])
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        check(lambda t, x: t.cov(x), [()], grad=False)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        check(lambda t, x: t.cov(x, correction=7), [(2, 5)], grad=False)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        check(lambda t, x, a: t.cov(x, correction=9, aweights=a),
+              inputs=[make((2, 5)), make((5,), low=0.1)], grad=False)
+
+
+def test_cov_errors():
+    x = make((3, 4))
+    for bad in (lambda t, x: t.cov(x.reshape(1, 3, 4)),
+                lambda t, x: t.cov(x > 0),
+                lambda t, x: t.cov(x, correction=1.5),
+                lambda t, x: t.cov(x, correction=True),
+                lambda t, x: t.cov(x, 0),
+                lambda t, x: t.cov(x, fweights=t.ones(4)),
+                lambda t, x: t.cov(x, fweights=t.ones(4, dtype=t.bool)),
+                lambda t, x: t.cov(x, fweights=t.ones(1, 4, dtype=t.long)),
+                lambda t, x: t.cov(x, fweights=t.ones(3, dtype=t.long)),
+                lambda t, x: t.cov(x, fweights=-t.ones(4, dtype=t.long)),
+                lambda t, x: t.cov(x, fweights=t.zeros(4, dtype=t.long)),
+                lambda t, x: t.cov(x, aweights=t.ones(4, dtype=t.long)),
+                lambda t, x: t.cov(x, aweights=t.ones(4, dtype=t.complex64)),
+                lambda t, x: t.cov(x, aweights=t.ones(5)),
+                lambda t, x: t.cov(x, aweights=-t.ones(4)),
+                lambda t, x: t.cov(x, aweights=t.zeros(4))):
+        check_raises(bad, inputs=[x])
+
+
+def test_corrcoef():
+    check(lambda t, x: t.corrcoef(x), [(4, 7)])
+    check(lambda t, x: x.corrcoef(), [(3, 6)], dtypes="float64")
+    check(lambda t, x: t.corrcoef(x.t()), [(6, 3)])
+    check(lambda t, x: t.corrcoef(x), [(6,)])
+    check(lambda t, x: t.corrcoef(x), [(3, 5)], dtypes="int64")
+    check(lambda t, x: t.corrcoef(x), [(3, 6)], dtypes="complex128")
+    check(lambda t, x: t.corrcoef(x), [(0, 4)])
+    const = np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0], [2.0, 4.0, 8.0]])
+    check(lambda t, x: t.corrcoef(x), inputs=[const], grad=False)        # NaNs, clipping
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        check(lambda t, x: t.corrcoef(x), [()], grad=False)
+    check_raises(lambda t, x: t.corrcoef(x), [(2, 2, 2)])
+    check_raises(lambda t, x: t.corrcoef(x), [(2, 3)], dtypes="bool")
+
+
+def test_cov_corrcoef_double_backward():
+    _double_backward(lambda t, x, a: t.cov(x, correction=2, aweights=a * a + 1), [(3, 6), (6,)])
+    _double_backward(lambda t, x: t.corrcoef(x), [(3, 6)])
+
+
+@pytest.mark.parametrize("fn", ["trapezoid", "trapz", "cumulative_trapezoid"])
+def test_trapezoid(fn):
+    pts = np.array([0.0, 0.5, 2.0, 2.5, 4.0])
+    check(lambda t, y: getattr(t, fn)(y), [(3, 5)])
+    check(lambda t, y: getattr(t, fn)(y, dim=0), [(3, 5)], dtypes="float64")
+    check(lambda t, y: getattr(t, fn)(y, dx=0.5, dim=-2), [(3, 5)])
+    check(lambda t, y: getattr(t, fn)(y, dx=2), [(3, 5)])
+    check(lambda t, y: getattr(t, fn)(y, dx=t.tensor(0.25)), [(3, 5)])
+    check(lambda t, y: getattr(t, fn)(y.t(), dim=0), [(5, 3)])
+    check(lambda t, y, x: getattr(t, fn)(y, x), inputs=[make((3, 5)), pts.astype(np.float32)])
+    check(lambda t, y, x: getattr(t, fn)(y, x=x, dim=0), [(4, 3), (4,)], dtypes="float64")
+    check(lambda t, y, x: getattr(t, fn)(y, x), [(3, 5), (3, 5)])           # same shape
+    check(lambda t, y, x: getattr(t, fn)(y, x, dim=0), [(4, 3), (4, 1)])      # broadcast
+    check(lambda t, y, x: getattr(t, fn)(y, x, dim=1), [(2, 4, 3), (4, 3)])   # fewer dims
+    check(lambda t, y, x: getattr(t, fn)(y, x), [(3, 5), (5,)], dtypes=["float32", "float64"])
+    check(lambda t, y: getattr(t, fn)(y), [(3, 5)], dtypes="float16")
+    check(lambda t, y: getattr(t, fn)(y), [(3, 5)], dtypes="complex64")
+
+
+@pytest.mark.parametrize("fn", ["trapezoid", "trapz", "cumulative_trapezoid"])
+@pytest.mark.parametrize("dtype", INT_DTYPES)
+def test_trapezoid_integer(fn, dtype):
+    check(lambda t, y: getattr(t, fn)(y), [(3, 5)], dtypes=dtype)
+    check(lambda t, y: getattr(t, fn)(y, dx=3), [(3, 5)], dtypes=dtype)
+    check(lambda t, y: getattr(t, fn)(y, dx=0.5), [(3, 5)], dtypes=dtype)
+    check(lambda t, y, x: getattr(t, fn)(y, x), [(3, 5), (5,)], dtypes=[dtype, "int16"])
+    check(lambda t, y, x: getattr(t, fn)(y, x), [(3, 5), (5,)], dtypes=[dtype, "float64"])
+
+
+@pytest.mark.parametrize("fn", ["trapezoid", "trapz", "cumulative_trapezoid"])
+def test_trapezoid_edges(fn):
+    f = lambda t: getattr(t, fn)                                        # noqa: E731
+    check(lambda t, y: f(t)(y), [(3, 1)])
+    check(lambda t, y, x: f(t)(y, x), [(3, 1), (1,)])
+    check(lambda t, y: f(t)(y, dim=0), [(0, 4)])
+    check(lambda t, y: f(t)(y), [(4,)])
+    check(lambda t, y: f(t)(y), [(3, 0)], dtypes="int64")
+    check(lambda t, y, x: f(t)(y, x), [(3, 0), (0,)])
+    if fn != "cumulative_trapezoid":     # an empty dim short-cuts to zeros of y's dtype
+        check(lambda t, y: f(t)(y), [(3, 0)], dtypes="bool")
+        check(lambda t, y, x: f(t)(y, x), [(3, 0), (4,)])
+    else:
+        check_raises(lambda t, y: f(t)(y), [(3, 0)], dtypes="bool")
+        check_raises(lambda t, y, x: f(t)(y, x), [(3, 0), (4,)])
+    for bad in (lambda t, y, x: f(t)(y, x[:4]),
+                lambda t, y, x: f(t)(y, x.expand(2, 5)),
+                lambda t, y, x: f(t)(y, x[0]),
+                lambda t, y, x: f(t)(y, x > 0),
+                lambda t, y, x: f(t)(y > 0),
+                lambda t, y, x: f(t)(y > 0, x),
+                lambda t, y, x: f(t)(y > 0, dx=2),
+                lambda t, y, x: f(t)(y, dim=2),
+                lambda t, y, x: f(t)(y, x, dim=-3),
+                lambda t, y, x: f(t)(y, dim=1.0),
+                lambda t, y, x: f(t)(y[0, 0]),
+                lambda t, y, x: f(t)(y[0, 0], x[:1]),
+                lambda t, y, x: f(t)(y, 0.5),
+                lambda t, y, x: f(t)(y, x, dx=1.0),
+                lambda t, y, x: f(t)(y, dx=1j),
+                lambda t, y, x: f(t)(y, dx="a"),
+                lambda t, y, x: f(t)(y, dx=t.ones(2)),
+                lambda t, y, x: f(t)(y, [0, 1, 2, 3, 4])):
+        check_raises(bad, [(3, 5), (5,)])
+    assert not hasattr(torch.Tensor, fn) and not hasattr(ember.Tensor, fn)
+
+
+def test_trapezoid_dx_bool():
+    """trapz takes a float dx (True is 1.0); trapezoid and cumulative_trapezoid refuse bool."""
+    check(lambda t, y: t.trapz(y, dx=True), [(3, 4)])
+    check_raises(lambda t, y: t.trapezoid(y, dx=True), [(3, 4)])
+    check_raises(lambda t, y: t.cumulative_trapezoid(y, dx=True), [(3, 4)])
+
+
+def test_trapezoid_double_backward():
+    for fn in ("trapezoid", "cumulative_trapezoid"):
+        _double_backward(lambda t, y, x: getattr(t, fn)(y * y, x * x, dim=0), [(4, 3), (4, 1)])
+        _double_backward(lambda t, y: getattr(t, fn)(y * y, dx=0.5), [(4, 3)])
+
+
+@pytest.mark.parametrize("p,dim,maxnorm", [(2, 0, 1.0), (2, 1, 2.0), (1, -1, 1.5),
+                                           (3, 0, 0.5), (0.5, 1, 4.0), (float("inf"), 0, 1.0),
+                                           (2, 0, 0), (2, 1, 100.0)])
+def test_renorm(p, dim, maxnorm):
+    check(lambda t, x: t.renorm(x, p, dim, maxnorm), [(4, 3)], high=3, low=-3)
+    check(lambda t, x: x.renorm(p, dim, maxnorm), [(2, 3, 4)], dtypes="float64")
+    check(lambda t, x: t.renorm(x.t(), p=p, dim=dim, maxnorm=maxnorm), [(3, 4)])
+
+
+def test_renorm_dtypes_and_edges():
+    check(lambda t, x: t.renorm(x, 2, 0, 1), [(3, 4)], dtypes="float16")
+    check(lambda t, x: t.renorm(x, 2, 1, 1), [(3, 4)], dtypes="complex64")
+    check(lambda t, x: t.renorm(x, 2, 0, 1), [(0, 3)])
+    check(lambda t, x: t.renorm(x, 2, 1, 1), [(0, 3)])
+    check(lambda t, x: t.renorm(x, t.tensor(2.0), 0, t.tensor(1.0)), [(3, 4)])
+    rows = np.array([[0.0, 0.0, 0.0], [3.0, 4.0, 0.0], [0.3, 0.4, 0.0]])
+    check(lambda t, x: t.renorm(x, 2, 0, 1), inputs=[rows])          # zero row, small row
+    check(lambda t, x: t.renorm(x, 2, 0, 5), inputs=[rows])          # norm == maxnorm: kept
+    for bad in (lambda t, x: t.renorm(x, 0, 0, 1),
+                lambda t, x: t.renorm(x, -1, 0, 1),
+                lambda t, x: t.renorm(x, 2j, 0, 1),
+                lambda t, x: t.renorm(x, 2, 0, 1j),
+                lambda t, x: t.renorm(x, 2, 0, -1),
+                lambda t, x: t.renorm(x, 2, 2, 1),
+                lambda t, x: t.renorm(x, 2, (0,), 1),
+                lambda t, x: t.renorm(x[0], 2, 0, 1),
+                lambda t, x: t.renorm(x[0, 0], 2, 0, 1),
+                lambda t, x: t.renorm(x.long(), 2, 0, 1),
+                lambda t, x: t.renorm(x > 0, 2, 0, 1),
+                lambda t, x: x.long().renorm_(2, 0, 1)):
+        check_raises(bad, [(3, 4)])
+
+
+def test_renorm_inplace():
+    # (values only: torch's RenormBackward0 after renorm_ fails its saved-version check)
+    check(lambda t, x: x.clone().renorm_(2, 0, 1.0), [(3, 4)], high=3, low=-3, grad=False)
+    check(lambda t, x: x.clone().renorm_(1, 1, 0.5), [(3, 4)], dtypes="float64", grad=False)
+    for lib in (torch, ember):
+        x = lib.tensor([[3.0, 4.0], [0.3, 0.4]])
+        assert x.renorm_(2, 0, 1.0) is x
+        np.testing.assert_allclose(x.numpy(), [[0.6, 0.8], [0.3, 0.4]], rtol=1e-6)
+    check_raises(lambda t, x: x.requires_grad_().renorm_(2, 0, 1), [(3, 4)])
+
+
+def test_renorm_double_backward():
+    for p in (2, 1, 3):
+        _double_backward(lambda t, x: t.renorm(x, p, 0, 1.0), [(4, 3)])
+
+
+def make(shape, dtype="float32", low=None, high=None, seed=3):
+    from oracle import make_array
+    return make_array(shape, dtype, np.random.default_rng(seed), low, high)
