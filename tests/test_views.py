@@ -196,3 +196,16 @@ def test_inplace_on_leaf_errors():
     with ember.no_grad():
         x.add_(1)   # allowed without grad recording
     assert x._version == 1 and x[0].item() == 2
+
+
+def test_select_of_1d_is_a_0d_view_with_gradient():
+    """select (and unbind) on a 1-D tensor give 0-d views: writes reach the base, and
+    backward places the gradient (it used to fail on a NumPy scalar)."""
+    for t in (torch, ember):
+        y = t.tensor([1.0, 2.0])
+        s = y.select(0, 0)
+        s.add_(5)
+        assert y.tolist() == [6.0, 2.0] and s.data_ptr() == y.data_ptr()
+    check(lambda t, x: x.select(0, 1), [(3,)])
+    check(lambda t, x: x.unbind(0)[2] * 3, [(4,)])
+    check(lambda t, x: t.select(x, -1, 0), [(5,)], dtypes="float64")

@@ -471,7 +471,7 @@ def select(input, dim, index):
     if not (-size <= index < size):
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(a.shape)} at dimension {dim}")
-    key = (slice(None),) * d + (index,)
+    key = (slice(None),) * d + (index, Ellipsis)   # (the Ellipsis keeps a 0-d result a view)
     return _basic_view(input, lambda x: x[key], "SelectBackward0")
 
 
