@@ -402,3 +402,20 @@ def test_mha_static_k_v():
 
 def to_np(x):
     return x.detach().numpy().copy()
+
+
+def test_distances_share_one_implementation():
+    """F.pdist, F.pairwise_distance and F.cosine_similarity are torch.pdist, ... (one
+    implementation each): p = 0 and p < 1 work with torch's subgradients (0 at zero
+    elements), and integer inputs to cosine_similarity raise as in torch."""
+    x = np.array([[0.0, 1.5, -2.0], [0.0, 1.5, 1.0], [3.0, 0.0, 1.0]])
+    y = np.array([[1.0, 1.5, -2.0], [0.0, 0.5, 1.0], [3.0, 0.0, 2.0]])
+    for p in (0.0, 0.5, 1.0, 2.0, 3.0, float("inf")):
+        check(lambda t, a: t.nn.functional.pdist(a, p), inputs=[x])
+        check(lambda t, a, b: t.nn.functional.pairwise_distance(a, b, p), inputs=[x, y])
+        check(lambda t, a: t.linalg.vector_norm(a, p, dim=1), inputs=[x])
+    ints = np.array([[1, 2, 3], [4, 5, 7]])
+    check_raises(lambda t, a, b: t.nn.functional.cosine_similarity(a, b),
+                 inputs=[ints, ints[::-1]])   # integers: torch's RuntimeError
+    check(lambda t, a, b: t.nn.functional.cosine_similarity(a, b, 0), inputs=[x, y])
+    assert ember.nn.functional.pdist is ember.pdist

@@ -890,16 +890,22 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 # distances: cosine_similarity, pairwise_distance, pdist
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """sum over dim of (x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)) (broadcasting)."""
+    """sum over dim of (x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)) (broadcasting);
+    integer inputs are cast to the common floating dtype first (their norms are not
+    truncated)."""
     from ember._dtype import result_type
+    from ember._ops._helpers import to_dtype
+    from ember._ops.activation import _const, _where
+    from ember._ops.linalg_decomp import vector_norm
     dt = result_type(x1, x2)
     if not (dt.is_floating_point or dt.is_complex):
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
                            f"{dt._legacy}")
-    from ember._ops._helpers import to_dtype
-    x1, x2 = (x if x.dtype == dt else to_dtype(x, dt) for x in (x1, x2))   # ints: norms in dt
-    from ember.nn.functional import cosine_similarity as _cos
-    return _cos(x1, x2, dim, eps)
+    x1, x2 = (x if x.dtype == dt else to_dtype(x, dt) for x in (x1, x2))
+    n1, n2 = vector_norm(x1, 2, dim, True), vector_norm(x2, 2, dim, True)
+    n1 = _where(_const(n1._data > eps), n1, n1 * 0 + eps)
+    n2 = _where(_const(n2._data > eps), n2, n2 * 0 + eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):

@@ -788,13 +788,17 @@ class VectorNorm(ArrayFunction):
             return x * 0
         if p == 1:
             return x.sgn() * g
+        zero = r == 0
         if p == 2:
-            return x * (g / r).masked_fill(r == 0, 0)
+            return x * (g / r.masked_fill(zero, 1)).masked_fill(zero, 0)
         if p in (np.inf, -np.inf):
             mask = (x.abs() == r)
             w = mask / mask.sum(ctx.dims, keepdim=True)
             return x.sgn() * (g * w)
-        scale = (g / r.pow(p - 1)).masked_fill(r == 0, 0)
+        scale = (g / r.masked_fill(zero, 1).pow(p - 1)).masked_fill(zero, 0)
+        if p < 1:   # |x|^(p-1) is infinite at x = 0, where torch's subgradient is 0
+            at0 = x == 0
+            return (x.sgn() * x.abs().masked_fill(at0, 1).pow(p - 1) * scale).masked_fill(at0, 0)
         return x.sgn() * x.abs().pow(p - 1) * scale
 
     def name(self):

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ember._ops.activation import LogSigmoid, LogSoftmax, _const, _where
+from ember._ops.linalg import pairwise_distance
 from ember._ops.pointwise_unary import Relu
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
@@ -553,56 +554,6 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _reduce(loss, reduction)
 
 
-class PNorm(ArrayFunction):
-    """The p-norm over `dims` (keepdim); its gradient is 0 where the norm is 0 (torch's
-    subgradient), not NaN."""
-
-    def forward(ctx, a, *, p, dims, keepdim):
-        ctx.save_for_backward(a)
-        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
-        absa = np.abs(a)
-        if p == 2:
-            n = np.sqrt(np.sum(absa * absa, axis=dims, keepdims=True))
-        elif p == 1:
-            n = np.sum(absa, axis=dims, keepdims=True)
-        elif p == math.inf:
-            n = np.max(absa, axis=dims, keepdims=True)
-        else:
-            n = np.sum(absa ** p, axis=dims, keepdims=True) ** (1.0 / p)
-        ctx.norm = np.asarray(n, a.dtype)
-        return np.asarray(n if keepdim else np.squeeze(n, axis=dims), a.dtype)
-
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        n = ctx.norm
-        if not ctx.keepdim:
-            grad = grad.reshape(n.shape)
-        zero = _const(n == 0)
-        safe = _const(np.where(n == 0, 1, n).astype(n.dtype))
-        p = ctx.p
-        sign = _const(np.sign(a._data).astype(a._data.dtype))
-        if p == 2:
-            d = a / safe
-        elif p == 1:
-            d = sign
-        elif p == math.inf:
-            hit = (np.abs(a._data) == n).astype(a._data.dtype)
-            d = sign * _const(hit / np.maximum(hit.sum(axis=ctx.dims, keepdims=True), 1))
-        else:
-            d = sign * _abs(a).pow(p - 1) / safe.pow(p - 1)
-        return grad * _where(zero, d * 0, d)
-
-
-def _norm(x, p, dim, keepdim=False):
-    from ember._ops._helpers import dims_of
-    return PNorm.apply(x, p=float(p), dims=dims_of(dim, x.dim()), keepdim=keepdim)
-
-
-def _pnorm_last(x, p):
-    """The p-norm over the last dim."""
-    return _norm(x, p, -1)
-
-
 class Sqrt(ArrayFunction):
     def forward(ctx, a):
         out = np.asarray(np.sqrt(a))
@@ -616,12 +567,6 @@ class Sqrt(ArrayFunction):
 
 def _sqrt(x):
     return Sqrt.apply(x)
-
-
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """||x1 - x2 + eps||_p over the last dim."""
-    out = _pnorm_last(x1 - x2 + eps, p)
-    return out.unsqueeze(-1) if keepdim else out
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,

@@ -317,8 +317,8 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p over dim, eps)."""
-    from ember._ops.loss import _norm
-    n = _norm(input, p, dim, keepdim=True)
+    from ember._ops.linalg_decomp import vector_norm
+    n = vector_norm(input, p, dim, True)
     denom = _where(_const(n._data > eps), n, _const(np.asarray(eps, n._data.dtype)) + n * 0)
     r = input / denom
     if out is not None:

@@ -207,24 +207,7 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
 # ---------------------------------------------------------------------------------------------
 # Distances and similarity
 
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """sum((x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps))) along dim (broadcasting)."""
-    from ember._ops.loss import _norm
-    n1 = _norm(x1, 2, dim, keepdim=True)
-    n2 = _norm(x2, 2, dim, keepdim=True)
-    n1 = _where(_const(n1._data > eps), n1, n1 * 0 + eps)
-    n2 = _where(_const(n2._data > eps), n2, n2 * 0 + eps)
-    return ((x1 / n1) * (x2 / n2)).sum(dim)
-
-
-def pdist(input, p=2):
-    """p-norm distances between all row pairs i < j of an (N, M) input, in row-major order."""
-    if input.dim() != 2:
-        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
-    from ember._ops.loss import _norm
-    from ember.nn.utils.rnn import _rows
-    i, j = np.triu_indices(input.shape[0], 1)
-    return _norm(_rows(input, i) - _rows(input, j), p, 1)
+from ember._ops.linalg import cosine_similarity, pdist   # noqa: E402 (one implementation each)
 
 
 # ---------------------------------------------------------------------------------------------
