@@ -542,3 +542,18 @@ def test_functional_products(name):
     e = getattr(ember.autograd.functional, name)(f(ember), ember.tensor(a), ember.tensor(v))
     assert_close(t[0], e[0])
     assert_close(t[1], e[1])
+
+
+def test_leaf_hooks_run_for_autograd_grad():
+    """A leaf's tensor hook sees (and may replace) its gradient in autograd.grad as in
+    backward; a post-accumulate hook runs only when .grad is accumulated."""
+    seen = {}
+    for t in (torch, ember):
+        x = t.tensor([1.0, 2.0], requires_grad=True)
+        log, post = [], []
+        x.register_hook(lambda g: log.append(g.tolist()) or g * 10)
+        x.register_post_accumulate_grad_hook(lambda p: post.append(p.grad.tolist()))
+        (g,) = t.autograd.grad((x * x).sum(), x)
+        (x * 3).sum().backward()
+        seen[t.__name__] = (log, post, g.tolist(), x.grad.tolist())
+    assert seen["torch"] == seen["ember"]

@@ -125,15 +125,20 @@ class AccumulateGrad(Node):
     def name(self):
         return "torch::autograd::AccumulateGrad"
 
+    def _hooked(self, grad):
+        """The leaf's gradient after its tensor hooks (each may replace it)."""
+        for hook in tuple(self.variable._hooks.values()):
+            if type(hook) is not PostAccumulateGradHook:
+                result = hook(grad)
+                if result is not None:
+                    grad = result
+        return grad
+
     def _accumulate(self, grad, create_graph):
         var = self.variable
         hooks = var._hooks
         if hooks:
-            for hook in tuple(hooks.values()):
-                if type(hook) is not PostAccumulateGradHook:
-                    result = hook(grad)
-                    if result is not None:
-                        grad = result
+            grad = self._hooked(grad)
         old = var._grad
         if old is None:
             # A fresh buffer: the incoming gradient may be shared by other leaves or the caller.
@@ -301,6 +306,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             grads = buffers.pop(node, None) or []
             if node._tensor_hooks or node._pre_hooks:
                 grads = _run_pre_hooks(node, grads)
+            if not accumulate and type(node) is AccumulateGrad and node.variable._hooks \
+                    and grads and grads[0] is not None:
+                grads = [node._hooked(grads[0])]   # autograd.grad runs a leaf's hooks too
             if capture:
                 for nr, g in enumerate(grads):
                     idx = capture.get((node, nr))
