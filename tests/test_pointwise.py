@@ -928,3 +928,19 @@ def test_new_pointwise_names_match_torch():
             assert hasattr(ember, name + suffix) == hasattr(torch, name + suffix), name + suffix
             assert hasattr(ember.Tensor, name + suffix) == hasattr(torch.Tensor, name + suffix), \
                 name + suffix
+
+
+def test_unary_special_values_and_signed_zeros():
+    """Unary ops on 0, -0.0, tiny, huge, inf and NaN: torch's values and the sign of zero
+    results (erfinv(-0.0) is -0.0)."""
+    vals = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.5, 1e-30, -1e-30, 1e30, -1e30,
+                     np.inf, -np.inf, np.nan, 3.7, -3.7], np.float32)
+    for name in ("abs", "neg", "sign", "sqrt", "exp", "expm1", "log1p", "sin", "tan", "asin",
+                 "atan", "sinh", "tanh", "asinh", "atanh", "sigmoid", "erf", "erfinv", "round",
+                 "floor", "ceil", "trunc", "frac", "reciprocal", "relu", "sinc", "fix"):
+        tv = getattr(torch, name)(torch.tensor(vals)).numpy()
+        ev = getattr(ember, name)(ember.tensor(vals)).numpy()
+        np.testing.assert_allclose(ev, tv, rtol=1e-5, atol=1e-6, equal_nan=True, err_msg=name)
+        finite = ~np.isnan(tv)
+        np.testing.assert_array_equal(np.signbit(ev[finite]), np.signbit(tv[finite]),
+                                      err_msg=name)

@@ -490,6 +490,9 @@ class Erfc(_SavesInput):
 class Erfinv(_SavesOutput):
     def forward(ctx, a):
         out = _scipy("erfinv", a)
+        zero = a == 0
+        if zero.any():   # an odd function: erfinv(-0.0) is -0.0 (SciPy gives +0.0)
+            out[zero] = a[zero]
         ctx.save_for_backward(out)
         return out
 
