@@ -944,3 +944,22 @@ def test_unary_special_values_and_signed_zeros():
         finite = ~np.isnan(tv)
         np.testing.assert_array_equal(np.signbit(ev[finite]), np.signbit(tv[finite]),
                                       err_msg=name)
+
+
+def test_binary_special_values_and_signed_zeros():
+    """Binary ops over every pair of 0, -0.0, +-1, 0.5, -2.5, +-inf, NaN, +-3: torch's values
+    and zero signs (remainder's zero keeps the dividend's sign; fmax/fmin of equal zeros
+    return the first operand)."""
+    import itertools
+    v = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -2.5, np.inf, -np.inf, np.nan, 3.0, -3.0],
+                 np.float32)
+    a, b = (np.array(x, np.float32) for x in zip(*itertools.product(v, v)))
+    for name in ("add", "sub", "mul", "div", "pow", "fmod", "remainder", "atan2", "hypot",
+                 "copysign", "maximum", "minimum", "fmax", "fmin", "floor_divide", "xlogy",
+                 "logaddexp", "nextafter", "float_power"):
+        tv = getattr(torch, name)(torch.tensor(a), torch.tensor(b)).numpy()
+        ev = getattr(ember, name)(ember.tensor(a), ember.tensor(b)).numpy()
+        assert ev.dtype == tv.dtype, name
+        np.testing.assert_allclose(ev, tv, rtol=1e-5, atol=1e-6, equal_nan=True, err_msg=name)
+        real = ~np.isnan(tv)
+        np.testing.assert_array_equal(np.signbit(ev[real]), np.signbit(tv[real]), err_msg=name)

@@ -193,7 +193,7 @@ class Remainder(ArrayFunction):
         _zero_division_check(b, np.result_type(a, b).kind)
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[1] else None)
-        return _asarray(np.remainder(a, b))
+        return _remainder(a, b)
 
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
@@ -201,12 +201,23 @@ class Remainder(ArrayFunction):
         return grad, gb
 
 
+def _remainder(a, b):
+    """np.remainder, except that a zero result keeps the sign of `a` (torch adjusts fmod's
+    result only when it is nonzero; NumPy gives zeros the divisor's sign)."""
+    out = _asarray(np.remainder(a, b))
+    if out.dtype.kind == "f":
+        zero = out == 0
+        if zero.any():
+            out[zero] = np.copysign(0, np.broadcast_to(a, out.shape)[zero])
+    return out
+
+
 class RemainderScalarSelf(ArrayFunction):
     """remainder(number, tensor): torch defines no derivative for this overload."""
 
     def forward(ctx, a, b):
         _zero_division_check(b, np.result_type(a, b).kind)
-        return _asarray(np.remainder(a, b))
+        return _remainder(a, b)
 
     def backward(ctx, grad):
         raise RuntimeError("derivative for aten::remainder is not implemented")
@@ -305,7 +316,9 @@ class Fmax(ArrayFunction):
 
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _asarray(ctx.fn(a, b))
+        # operands swapped: NumPy returns the second of equal values, torch the first
+        # (fmax(0.0, -0.0) is 0.0); NaN is ignored on either side
+        return _asarray(ctx.fn(b, a))
 
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
