@@ -1,5 +1,6 @@
 """Sorting and order statistics: sort argsort msort topk kthvalue, median nanmedian mode
-quantile nanquantile, unique unique_consecutive, bincount histc histogram.
+quantile nanquantile, unique unique_consecutive, bincount histc histogram, searchsorted
+bucketize isin unravel_index.
 
 NaN sorts as the largest value (last ascending, first descending), as in torch. Gradients of
 the selecting ops (sort, topk, kthvalue, median, mode) go to the selected indices; quantile is
@@ -7,6 +8,8 @@ sort + gather + linear interpolation, so its gradient follows. Where several ele
 picks an implementation-defined index for topk/kthvalue/median; ember picks the first in stable
 order (mode: the last occurrence of the smallest most frequent value, as torch does).
 """
+from collections.abc import Sequence
+
 import numpy as np
 
 from ember import _dtype
@@ -17,7 +20,7 @@ from ember._tensor import Tensor, _wrap_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
            "quantile", "nanquantile", "unique", "unique_consecutive", "bincount", "histc",
-           "histogram"]
+           "histogram", "searchsorted", "bucketize", "isin", "unravel_index"]
 
 
 def _no_complex(input, what="Sort"):
@@ -436,6 +439,263 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     hist = _wrap_no_grad((weight,), (hist.astype(a.dtype),), "NotImplemented", "aten::histogram")[0]
     r = return_types.histogram((hist, Tensor._make(np.asarray(edges).astype(a.dtype))))
     return _out(r, out)
+
+
+# ---------------------------------------------------------------------------------------------
+# searchsorted, bucketize, isin, unravel_index (integer/bool results, no gradient)
+
+_NUMBER = (bool, int, float, complex, np.bool_, np.number)
+
+
+def _search_dtype(values, *others):
+    """torch's common dtype of the operands, with every operand cast to it (Python scalars and
+    0-d tensors wrap around, as torch's casts do); half types compare as float32, which is exact
+    after rounding to the common dtype."""
+    common = _dtype.result_type_of((values,) + others)
+    cmp = np.dtype(np.float32) if common in (_dtype.float16, _dtype.bfloat16) else common.np
+
+    def cast(x):
+        a = x._data if isinstance(x, Tensor) else np.asarray(x)
+        return a.astype(common.np, copy=False).astype(cmp, copy=False)
+    return common, [cast(x) for x in (values,) + others]
+
+
+def _bound(seq, vals, right):
+    """Per row of seq (B, n) the lower (upper when right) bound of each of vals (B, m), by the
+    bisection torch runs: go right while not seq[mid] >= v (> v when right). A NaN compares
+    false, so NaN values land at n and NaNs inside seq steer the search as they do in torch."""
+    n = seq.shape[1]
+    lo = np.zeros(vals.shape, np.int64)
+    hi = np.full(vals.shape, n, np.int64)
+    base = (np.arange(seq.shape[0], dtype=np.int64) * n)[:, None]
+    flat = seq.reshape(-1)
+    while True:
+        active = lo < hi
+        if not active.any():
+            return lo
+        mid = lo + (hi - lo) // 2
+        s = flat[base + np.minimum(mid, n - 1)]
+        go_right = ~(s > vals) if right else ~(s >= vals)
+        lo = np.where(active & go_right, mid + 1, lo)
+        hi = np.where(active & ~go_right, mid, hi)
+
+
+def _check_flag(fn, name, value, kinds, what):
+    if not isinstance(value, kinds):
+        raise TypeError(f"{fn}(): argument '{name}' must be {what}, not {type(value).__name__}")
+
+
+def _searchsorted(fn, sorted_sequence, values, out_int32, right, side, sorter, out):
+    where = "torch.searchsorted()"
+    _check_flag(fn, "sorted_sequence" if fn == "searchsorted" else "boundaries",
+                sorted_sequence, Tensor, "Tensor")
+    _check_flag(fn, "input", values, (Tensor,) + _NUMBER, "Tensor or Number")
+    _check_flag(fn, "out_int32", out_int32, (bool, np.bool_), "bool")
+    _check_flag(fn, "right", right, (bool, np.bool_), "bool")
+    _check_flag(fn, "side", side, (str, type(None)), "str")
+    _check_flag(fn, "sorter", sorter, (Tensor, type(None)), "Tensor")
+    _check_flag(fn, "out", out, (Tensor, type(None)), "Tensor")
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"{where}: side can only be 'left' or 'right' but got {side}")
+        if side == "left" and right:
+            raise RuntimeError(f"{where}: side and right can't be set to opposites, got side of "
+                               f"left while right was True")
+        right = side == "right"
+    seq_shape = list(sorted_sequence._data.shape)
+    if sorter is not None:
+        if list(sorter._data.shape) != seq_shape:
+            raise RuntimeError(f"{where}: boundary and sorter must have the same size, but got "
+                               f"boundary tensor {seq_shape}and got sorter tensor "
+                               f"{list(sorter._data.shape)}")
+        if sorter.dtype is not _dtype.int64:
+            raise RuntimeError(f"{where}: sorter must be a tensor of long dtype but got dtype "
+                               f"{sorter.dtype._legacy}")
+    want = _dtype.int32 if out_int32 else _dtype.int64
+    if out is not None and out.dtype is not want:
+        raise RuntimeError(f"{where}: output tensor's dtype is wrong, it can only be Int(int32) or "
+                           f"Long(int64) depending on whether out_int32 flag is True, but we got "
+                           f"output tensor's dtype {out.dtype._legacy} and out_int32 flag is "
+                           f"{bool(out_int32)}")
+    nd = len(seq_shape)
+    if nd == 0:
+        raise RuntimeError(f"{where}: boundaries tensor should have positive dimension, but got 0 "
+                           f"dimension")
+    vshape = values._data.shape if isinstance(values, Tensor) else ()
+    if nd > 1:
+        if not vshape:
+            raise RuntimeError(f"{where}: input value can be a scalar only when boundaries tensor "
+                               f"dimension is 1, but we got boundaries tensor dim({nd}) and input "
+                               f"value's dim(0) numel(1)")
+        if len(vshape) != nd or list(vshape[:-1]) != seq_shape[:-1]:
+            raise RuntimeError(f"{where}: boundaries tensor should be 1 dimension or the first N-1 "
+                               f"dimensions of boundaries tensor and input value tensor must "
+                               f"match, but we got boundaries tensor {seq_shape} and input value "
+                               f"tensor {list(vshape)}")
+    n = seq_shape[-1]
+    if sorter is not None and sorter._data.size and (
+            sorter._data.min() < 0 or sorter._data.max() >= n):
+        raise RuntimeError(f"{where}: sorter index out of range")
+    common, (v, s) = _search_dtype(values, sorted_sequence)
+    if common is _dtype.bool or common.is_complex or common in _dtype._BIG_UNSIGNED:
+        raise NotImplementedError(f"\"searchsorted_out_cpu\" not implemented for "
+                                  f"'{common._legacy}'")
+    if sorter is not None:
+        s = np.take_along_axis(s, sorter._data, axis=-1)
+    if nd == 1 and (n < 2 or np.all(s[1:] >= s[:-1])):
+        # sorted and NaN-free (a NaN fails >=): every bisection agrees, so NumPy's does
+        side_ = "right" if right else "left"
+        if n > 2 ** 14 and v.size > 64:
+            # NumPy searches a long sequence about twice as fast for sorted values
+            order = np.argsort(v, axis=None)
+            r = np.empty(v.size, np.int64)
+            r[order] = np.searchsorted(s, v.reshape(-1)[order], side=side_)
+            r = r.reshape(vshape)
+        else:
+            r = np.searchsorted(s, v, side=side_)
+    elif nd == 1:
+        r = _bound(s[None], v.reshape(1, v.size), right).reshape(vshape)
+    else:
+        b = int(np.prod(seq_shape[:-1]))
+        r = _bound(s.reshape(b, n), v.reshape(b, vshape[-1]), right).reshape(vshape)
+    return _out(Tensor._make(np.asarray(r, dtype=want.np)), out)
+
+
+def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, right: bool = False,
+                 side: str = None, out: Tensor = None, sorter: Tensor = None) -> Tensor:
+    """Indices at which `input` (a tensor or a scalar) would be inserted into the innermost dim
+    of `sorted_sequence` to keep it sorted: the first such index, the last with right=True or
+    side='right'. An N-D sequence searches row by row; its leading dims must equal input's
+    (no broadcasting). `sorter` holds the indices that sort an unsorted sequence. NaN values
+    land at the end; int64 result (int32 with out_int32), shaped like input."""
+    return _searchsorted("searchsorted", sorted_sequence, input, out_int32, right, side, sorter,
+                         out)
+
+
+def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False,
+              out: Tensor = None) -> Tensor:
+    """The bucket of each element of `input` (tensor or scalar) among the 1-D sorted
+    `boundaries`: i with boundaries[i-1] < x <= boundaries[i] (<= x < with right=True); the
+    reverse of numpy.digitize's convention. int64 result (int32 with out_int32)."""
+    if isinstance(boundaries, Tensor) and boundaries.dim() != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
+                           f"{boundaries.dim()})")
+    return _searchsorted("bucketize", boundaries, input, out_int32, right, None, None, out)
+
+
+def _flat_viewable(a):
+    """Whether `a` can be viewed as 1-D without a copy (equal steps through all its elements)."""
+    dims = [(n, st) for n, st in zip(a.shape, a.strides) if n != 1]
+    return a.size == 0 or all(st == nxt_st * nxt_n
+                              for (_, st), (nxt_n, nxt_st) in zip(dims, dims[1:]))
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False,
+         out: Tensor = None) -> Tensor:
+    """Bool tensor shaped like `elements`: whether each element equals some element of
+    `test_elements` (either may be a scalar, not both), compared in their promoted dtype, so
+    NaN is never in anything. invert=True negates. assume_unique only lets torch pick a faster
+    algorithm; the answer here is exact either way."""
+    args = (elements, test_elements)
+    if not all(isinstance(a, (Tensor,) + _NUMBER) for a in args) or not any(
+            isinstance(a, Tensor) for a in args):
+        raise TypeError(f"isin(): expected (Tensor, Tensor), (Tensor, Number) or (Number, Tensor) "
+                        f"but got ({type(elements).__name__}, {type(test_elements).__name__})")
+    for a in args:
+        if isinstance(a, Tensor):
+            dt = a.dtype
+            if dt is _dtype.bool or dt.is_complex:
+                raise RuntimeError(f"Unsupported input type encountered for isin(): {dt._legacy}")
+        elif isinstance(a, (bool, np.bool_)):
+            raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+        elif isinstance(a, (complex, np.complexfloating)):
+            raise RuntimeError("Unsupported input type encountered for isin(): ComplexDouble")
+    common, (e, t) = _search_dtype(elements, test_elements)
+    if all(isinstance(a, Tensor) for a in args) and common in _dtype._BIG_UNSIGNED:
+        raise NotImplementedError(f"\"isin_default_cpu\" not implemented for '{common._legacy}'")
+    if out is not None and out.dtype is not _dtype.bool:
+        raise RuntimeError(f"Expected out tensor to have dtype bool, but got {out.dtype._legacy} "
+                           f"instead")
+    if isinstance(test_elements, Tensor) and test_elements.dtype is common and \
+            t.size < int(10 * e.size ** 0.145) and not _flat_viewable(test_elements._data):
+        # torch's brute-force path (few test elements) views them as 1-D without copying
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.")
+    r = np.isin(e, t.reshape(-1), invert=bool(invert))
+    return _out(Tensor._make(np.asarray(r, dtype=np.bool_).reshape(e.shape)), out)
+
+
+def _layout_order(a):
+    """The dims of `a`, innermost first, in the memory order torch gives an elementwise result
+    of `a` broadcast against a new last dim: an insertion sort by stride from the innermost
+    dim, where a zero stride (broadcast) leaves the order undecided and equal strides put the
+    larger dim outside."""
+    st, shape = a.strides, a.shape
+    perm = list(range(a.ndim - 1, -1, -1))
+
+    def outer_first(d0, d1):     # 1: d0 belongs outside d1, -1: inside, 0: undecided
+        if st[d0] == 0 or st[d1] == 0:
+            return 0
+        if st[d0] != st[d1]:
+            return 1 if st[d0] > st[d1] else -1
+        return 1 if shape[d0] > shape[d1] else 0
+    for i in range(1, a.ndim):
+        moving = i
+        for j in range(i - 1, -1, -1):
+            c = outer_first(perm[j], perm[moving])
+            if c > 0:
+                perm[j], perm[moving] = perm[moving], perm[j]
+                moving = j
+            elif c < 0:
+                break
+    return perm
+
+
+def unravel_index(indices: Tensor, shape) -> tuple:
+    """Coordinates of flat `indices` in a tensor of `shape` (an int or a sequence of ints): one
+    int64 tensor per dim, each shaped like indices. As in torch, indices are not range-checked:
+    each coordinate is (index // stride) % size with floor semantics, so -1 is the last element
+    and out-of-range indices wrap around. The results are views of one (..., len(shape))
+    tensor, as torch's are."""
+    if not isinstance(indices, Tensor):
+        raise AttributeError(f"'{type(indices).__name__}' object has no attribute 'is_complex'")
+    dt = indices.dtype
+    if dt is _dtype.bool or dt.is_floating_point or dt.is_complex:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {dt}")
+    if isinstance(shape, int):
+        shape = (int(shape),)
+    elif isinstance(shape, Sequence):
+        for s in shape:
+            if not isinstance(s, int):
+                raise TypeError(f"expected 'shape' sequence to only contain ints, but got "
+                                f"{type(s)}")
+        shape = tuple(int(s) for s in shape)
+    else:
+        raise TypeError(f"expected 'shape' to be int or sequence of ints, but got {type(shape)}")
+    if any(s < 0 for s in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    strides = [1] * max(len(shape), 1)
+    for i in range(len(shape) - 2, -1, -1):
+        strides[i] = strides[i + 1] * shape[i + 1]
+    if any(v > np.iinfo(np.int64).max for v in strides + list(shape)):
+        raise ValueError("Overflow when unpacking long long")
+    # int64 arithmetic as torch does it (indices promote with an int64 tensor of strides)
+    _dtype.promote_types(dt, _dtype.int64)
+    a = indices._data
+    if a.size and (0 in strides or 0 in shape):
+        raise RuntimeError("ZeroDivisionError")
+    # peel the dims off from the last: floor divisions compose, so coordinate i ends up as
+    # (index // strides[i]) % shape[i]
+    outer = _layout_order(a)[::-1]
+    coords = np.empty([a.shape[d] for d in outer] + [len(shape)], np.int64).transpose(
+        [outer.index(d) for d in range(a.ndim)] + [a.ndim])
+    rest = a.astype(np.int64)
+    for i in range(len(shape) - 1, 0, -1):
+        rest, coords[..., i] = np.divmod(rest, shape[i])
+    if shape:
+        np.remainder(rest, shape[0], out=coords[..., 0])
+    return tuple(Tensor._make(coords[..., i]) for i in range(len(shape)))
 
 
 # ---------------------------------------------------------------------------------------------
