@@ -672,3 +672,18 @@ def test_search_functions_have_no_tensor_methods():
     for name in ("searchsorted", "bucketize", "isin", "unravel_index"):
         assert hasattr(ember, name)
         assert hasattr(ember.Tensor, name) == hasattr(torch.Tensor, name), name
+
+
+def test_quantile_with_infinities_uses_torchs_lerp():
+    """quantile interpolates with torch's lerp (from the nearer end), so infinite neighbours
+    give torch's -inf/NaN rather than NaN/inf."""
+    x = np.array([[np.inf, -np.inf, 1.0], [np.inf, np.inf, 3.0], [-np.inf, 2.0, 5.0],
+                  [0.1, 0.2, 0.3]], np.float32)
+    for q in (0.3, 0.5, 0.75, 1.0):
+        check(lambda t, v: t.quantile(v, q, 1), inputs=[x], grad=False)
+        check(lambda t, v: t.nanquantile(v, q, 1), inputs=[x], grad=False)
+    s, e = np.float32([0.1, -np.inf, 1, 3, 0.3]), np.float32([0.3, 1, np.inf, np.inf, 0.1])
+    for w in (0.0, 0.3, 0.5, 0.7, 1.0):
+        t_out = torch.lerp(torch.tensor(s), torch.tensor(e), w).numpy()
+        e_out = ember.lerp(ember.tensor(s), ember.tensor(e), w).numpy()
+        np.testing.assert_array_equal(e_out, t_out)   # bit for bit, NaN where torch's is

@@ -376,11 +376,16 @@ class Copysign(ArrayFunction):
 
 
 class Lerp(ArrayFunction):
-    """start + weight * (end - start)."""
+    """start + weight * (end - start), computed from the nearer end as torch does: for
+    |weight| >= 0.5 as end - (end - start) * (1 - weight), which is exact at weight = 1 (and
+    decides what infinities give)."""
 
     def forward(ctx, start, end, weight):
         ctx.save_for_backward(start, end, weight)
-        return _asarray(start + weight * (end - start))
+        diff = end - start
+        with np.errstate(invalid="ignore"):
+            return _asarray(np.where(np.abs(weight) < 0.5, start + weight * diff,
+                                     end - diff * (1 - weight)))
 
     def backward(ctx, grad):
         start, end, weight = ctx.saved_tensors

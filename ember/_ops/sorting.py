@@ -260,7 +260,8 @@ def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):
     big = srt.unsqueeze(0).expand((len(qa),) + tuple(srt.shape))
     vlo = _GatherAlong.apply(big, idx=lo, dim=d + 1)
     vhi = _GatherAlong.apply(big, idx=hi, dim=d + 1)
-    r = vlo + (vhi - vlo) * Tensor._make(w.astype(a.dtype))
+    from ember._ops.pointwise import lerp   # (torch's formula: exact at the ends, and its infs)
+    r = lerp(vlo, vhi, Tensor._make(w.astype(a.dtype)))
     if ignore_nan:   # all-NaN slices give NaN
         r = r + Tensor._make(np.where(np.broadcast_to(allnan, w.shape), np.nan, 0).astype(
             a.dtype))
