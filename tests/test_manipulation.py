@@ -778,3 +778,16 @@ def test_is_signed(dtype):
     t_out, e_out = check(lambda t, x: (t.is_signed(x), x.is_signed()), [(2,)], dtype)
     assert e_out == (dtype not in ("bool", "uint8"),) * 2
     check_raises(lambda t: t.is_signed(2))
+
+
+def test_flip_and_tile_methods_take_varargs():
+    """x.flip(0, 1) / x.flip(0) / x.tile(2, 1) as torch's methods accept; torch.flip(x, 0) and
+    torch.tile(x, 2) (a bare int) are TypeErrors in both."""
+    check(lambda t, x: x.flip(0), [(2, 3)])
+    check(lambda t, x: x.flip(0, 1), [(2, 3)])
+    check(lambda t, x: x.flip([1]), [(2, 3)])
+    check(lambda t, x: x.tile(2), [(2, 3)])
+    check(lambda t, x: x.tile(2, 1, 1), [(2, 3)])
+    check(lambda t, x: x.tile((1, 2)), [(2, 3)])
+    check_raises(lambda t, x: t.flip(x, 0), [(2, 3)])
+    check_raises(lambda t, x: t.tile(x, 2), [(2, 3)])

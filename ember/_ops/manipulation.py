@@ -517,6 +517,8 @@ def repeat(self, *sizes):
 
 def tile(input, dims):
     """repeat() with dims padded by leading ones when shorter than the tensor's dims."""
+    if isinstance(dims, (int, np.integer)):
+        raise TypeError("tile(): argument 'dims' (position 2) must be tuple of ints, not int")
     dims = tuple(dims)
     nd = input._data.ndim
     if len(dims) < nd:
@@ -1100,12 +1102,23 @@ def _inplace_tri(upper):
     return method
 
 
-Tensor.flip, Tensor.fliplr, Tensor.flipud, Tensor.roll, Tensor.rot90 = (flip, fliplr, flipud,
-                                                                        roll, rot90)
+def _varargs_method(fn):
+    """The method form taking the dims as varargs too: x.flip(0, 1), x.tile(2)."""
+    def method(self, *dims):
+        if len(dims) == 1 and not isinstance(dims[0], (int, np.integer)):
+            dims = dims[0]
+        return fn(self, tuple(dims))
+    method.__name__ = method.__qualname__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+Tensor.flip, Tensor.tile = _varargs_method(flip), _varargs_method(tile)
+Tensor.fliplr, Tensor.flipud, Tensor.roll, Tensor.rot90 = fliplr, flipud, roll, rot90
 Tensor.tril, Tensor.triu = tril, triu
 Tensor.tril_, Tensor.triu_ = _inplace_tri(False), _inplace_tri(True)
 Tensor.diag, Tensor.diag_embed, Tensor.diagflat, Tensor.trace = diag, diag_embed, diagflat, trace
-Tensor.repeat, Tensor.tile, Tensor.repeat_interleave = repeat, tile, repeat_interleave
+Tensor.repeat, Tensor.repeat_interleave = repeat, repeat_interleave
 Tensor.broadcast_to = broadcast_to
 Tensor.split, Tensor.chunk, Tensor.tensor_split = split, chunk, tensor_split
 Tensor.hsplit, Tensor.vsplit, Tensor.dsplit = hsplit, vsplit, dsplit
