@@ -169,3 +169,17 @@ def test_conv_module_init_distribution():
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
     assert abs(w.std() - bound / np.sqrt(3)) < 0.1 * bound
     assert np.abs(m.bias.detach().numpy()).max() <= bound
+
+
+@pytest.mark.parametrize("call,shapes", [
+    # stride 1 with at least twice as many output as input channels: the shifted col2im route
+    (lambda t, x, w: t.nn.functional.conv1d(x, w, padding=3, dilation=2), [(3, 2, 11), (6, 2, 3)]),
+    (lambda t, x, w: t.nn.functional.conv2d(x, w, padding=(1, 2)), [(2, 3, 6, 7), (8, 3, 3, 2)]),
+    (lambda t, x, w: t.nn.functional.conv2d(x, w, groups=2, dilation=(2, 1)),
+     [(2, 4, 7, 6), (8, 2, 2, 3)]),
+    (lambda t, x, w: t.nn.functional.conv3d(x, w, padding=1), [(2, 1, 4, 3, 5), (4, 1, 3, 3, 3)]),
+    (lambda t, x, w: t.nn.functional.conv2d(x, w), [(40, 2, 5, 5), (5, 2, 2, 2)]),  # > 1 block
+])
+def test_stride1_input_grad_shifted_route(call, shapes):
+    check(call, shapes, dtypes="float64")
+    check(call, shapes)

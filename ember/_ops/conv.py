@@ -9,9 +9,10 @@ Three array kernels do all the work, for any number of spatial dims:
   GEMM, see `_channels_last`).
 - `_conv_input_grad(gy, w)`: the GEMM `w^T @ gy` gives column gradients, then col2im adds them
   back with one strided slice-add per kernel position (a loop over kernel positions, never over
-  elements), channels-last when strided with groups == 1; at stride 1 with C >= O/2 it runs as
-  a full correlation (a convolution of gy with the flipped kernel) instead. This is also the
-  forward of the transposed convolution.
+  elements): channels-last when strided with groups == 1, on the flattened padded grid (one
+  long add per tap) at stride 1; at stride 1 with C >= O/2 it runs as a full correlation (a
+  convolution of gy with the flipped kernel) instead. This is also the forward of the
+  transposed convolution.
 - `_conv_weight_grad(x, gy)`: `gy @ cols^T` batched over N, summed over N (one GEMM over all
   N * P rows when cols are channels-last).
 
@@ -147,12 +148,12 @@ def _conv_fwd(x, w, stride, pads, dilation, groups, out=None):
 
 def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
     """The gradient of `_conv_fwd` with respect to x (spatial size `in_spatial`). Positions no
-    window reaches get zero. Three routes, by measured cost. Stride 1 with at least half as
+    window reaches get zero. Four routes, by measured cost. Stride 1 with at least half as
     many input as output channels: a full correlation with the flipped kernel
     (`_full_correlation`, a plain convolution whose im2col has O*K columns). Otherwise a GEMM
-    into column gradients (C*K rows) scattered back by one strided add per kernel position:
-    channels-last for strided convolutions with groups == 1 (`_input_grad_last`), else per
-    group in NCHW (`_col2im`)."""
+    into column gradients (C*K rows) scattered back by one add per kernel position: on the
+    flattened padded grid at stride 1 (`_input_grad_shifted`), channels-last for strided
+    convolutions with groups == 1 (`_input_grad_last`), else per group in NCHW (`_col2im`)."""
     N, O = gy.shape[:2]
     C = w.shape[1] * groups
     strided = any(s != 1 for s in stride)
@@ -160,6 +161,8 @@ def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
         return _full_correlation(gy, w, in_spatial, pads, dilation, groups)
     if strided and groups == 1:
         return _input_grad_last(gy, w, in_spatial, stride, pads, dilation)
+    if not strided:
+        return _input_grad_shifted(gy, w, in_spatial, pads, dilation, groups)
     out = gy.shape[2:]
     ksize = w.shape[2:]
     CgK = w.shape[1] * math.prod(ksize)
@@ -168,6 +171,48 @@ def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
     gcols = np.matmul(wt, gy.reshape(N, groups, O // groups, math.prod(out)))
     return _col2im(gcols.reshape((N, C) + tuple(ksize) + tuple(out)), in_spatial, stride, pads,
                    dilation)
+
+
+_SHIFT_BLOCK = 16   # samples per GEMM + scatter block: their column gradients stay in cache
+
+
+def _input_grad_shifted(gy, w, in_spatial, pads, dilation, groups):
+    """Stride-1 col2im without short rows. gy is laid on the padded input's grid (each output
+    row padded to the padded width, zeros beyond), so the column gradient of kernel tap k is
+    one flat run of L = out_0 * (row stride) values, to be added at offset
+    sum_i k_i d_i stride_i of the flattened padded input: one long contiguous add per tap,
+    where NCHW col2im adds rows of out_-1 values. The extra positions read zeros and land
+    in the padding or past the end (cropped). Blocks of samples keep the column gradients in
+    cache, the two halves of the batch run on two threads."""
+    N, O = gy.shape[:2]
+    C = w.shape[1] * groups
+    D = len(in_spatial)
+    ksize, out = w.shape[2:], gy.shape[2:]
+    padded = tuple(in_spatial[i] + pads[i][0] + pads[i][1] for i in range(D))
+    row = [math.prod(padded[i + 1:]) for i in range(D)]
+    L = out[0] * row[0]
+    offsets = [sum(k[i] * dilation[i] * row[i] for i in range(D)) for k in np.ndindex(*ksize)]
+    total = math.prod(padded)
+    gye = np.zeros((N, O, out[0]) + padded[1:], gy.dtype)
+    gye[(slice(None),) * 3 + tuple(slice(0, n) for n in out[1:])] = gy
+    gye = gye.reshape(N, groups, O // groups, L)
+    CgK = w.shape[1] * math.prod(ksize)
+    wt = np.ascontiguousarray(w.reshape(groups, O // groups, CgK).transpose(0, 2, 1))
+    gx = np.zeros((N, C, max(total, offsets[-1] + L)), gy.dtype)
+
+    def part(lo, hi):
+        buf = np.empty((min(_SHIFT_BLOCK, hi - lo), groups, CgK, L), gy.dtype)
+        for s in range(lo, hi, _SHIFT_BLOCK):
+            e = min(s + _SHIFT_BLOCK, hi)
+            cols = np.matmul(wt, gye[s:e], out=buf[:e - s]).reshape(e - s, C, len(offsets), L)
+            dst = gx[s:e]
+            for k, off in enumerate(offsets):
+                dst[:, :, off:off + L] += cols[:, :, k]
+
+    _over_batch(part, N, N * C * len(offsets) * L)
+    gx = gx[:, :, :total].reshape((N, C) + padded)
+    return gx[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for (lo, _), n
+                                                  in zip(pads, in_spatial))]
 
 
 def _input_grad_last(gy, w, in_spatial, stride, pads, dilation):
