@@ -439,7 +439,7 @@ class Tensor:
         """The legacy constructor, in this tensor's dtype: new() is empty, new(2, 3) or
         new(Size) uninitialised of that shape, new(sequence) the data, new(tensor) an alias
         of a tensor of the same dtype. Never requires grad."""
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
             data = args[0]
             if isinstance(data, Tensor):
                 if data.dtype is not self.dtype:
