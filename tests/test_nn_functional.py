@@ -419,3 +419,11 @@ def test_distances_share_one_implementation():
                  inputs=[ints, ints[::-1]])   # integers: torch's RuntimeError
     check(lambda t, a, b: t.nn.functional.cosine_similarity(a, b, 0), inputs=[x, y])
     assert ember.nn.functional.pdist is ember.pdist
+
+
+@pytest.mark.parametrize("name", ["softshrink", "hardshrink"])
+def test_shrink_nan_and_inf(name):
+    """NaN is outside [-lambd, lambd] for torch (it tests the inside): it passes through, and
+    so does the gradient; infinities too."""
+    x = np.array([np.nan, 0.3, -0.7, 0.9, np.inf, -np.inf, 0.5, -0.5], np.float32)
+    check(lambda t, v: getattr(t.nn.functional, name)(v, 0.5), inputs=[x])

@@ -179,3 +179,19 @@ def test_max_pool_nonfinite_upstream_gradient(kw):
         F(t).max_pool2d(x, **kw).backward(t.tensor(g))
         grads.append(x.grad)
     assert_close(grads[0], grads[1], what="grad")
+
+
+def test_window_ops_with_infinities_and_nan():
+    """Averaging pools and interpolation on inputs holding inf, -inf and NaN: each output sees
+    only its own window (the separable matmul would spread 0 * inf = NaN everywhere)."""
+    x = np.random.default_rng(3).standard_normal((2, 2, 8, 8)).astype(np.float32)
+    x[0, 0, 3, 3], x[0, 0, 4, 5], x[1, 1, 5, 2] = np.inf, -np.inf, np.nan
+    x[0, 1, 3, 4] = x[0, 1, 3, 5] = np.inf
+    for call in (lambda t, v: t.nn.functional.avg_pool2d(v, 2),
+                 lambda t, v: t.nn.functional.avg_pool2d(v, 3, 1, 1),
+                 lambda t, v: t.nn.functional.adaptive_avg_pool2d(v, (3, 5)),
+                 lambda t, v: t.nn.functional.lp_pool2d(v, 2, 2),
+                 lambda t, v: t.nn.functional.interpolate(v, scale_factor=2),
+                 lambda t, v: t.nn.functional.interpolate(v, scale_factor=2, mode="bilinear",
+                                                          align_corners=False)):
+        check(call, inputs=[x], grad=False)

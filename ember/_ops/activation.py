@@ -109,10 +109,11 @@ class Shrink(ArrayFunction):
 
     def forward(ctx, a, *, lambd, soft):
         ctx.save_for_backward(a)   # the mask's source (see MaskedGrad)
-        ctx.mask = (a > lambd) | (a < -lambd)
+        # outside [-lambd, lambd], NaN included (torch tests the inside), as is the gradient
+        ctx.mask = ~((a >= -lambd) & (a <= lambd))
         if soft:
             lam = np.asarray(lambd, a.dtype)
-            return np.where(a > lambd, a - lam, np.where(a < -lambd, a + lam, 0)).astype(
+            return np.where(a < -lambd, a + lam, np.where(ctx.mask, a - lam, 0)).astype(
                 a.dtype, copy=False)
         return np.asarray(np.where(ctx.mask, a, 0).astype(a.dtype, copy=False))
 

@@ -49,12 +49,39 @@ def _apply_mats(x, mats):
         if A is None:
             continue
         ax = x.ndim - D + i
-        pre, L = x.shape[:ax], x.shape[ax]
-        post = math.prod(x.shape[ax + 1:])
-        y = np.matmul(A, x.reshape(pre + (L, post))) if post != 1 or ax != x.ndim - 1 else \
-            np.matmul(x.reshape(pre + (L,)), A.T)
-        x = y.reshape(pre + (A.shape[0],) + x.shape[ax + 1:])
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            x = _along_nonfinite(A, x, ax)
+        else:
+            x = _along(A, x, ax)
     return x
+
+
+def _along(A, x, ax):
+    """A (out, L) applied to x along axis ax (one matmul)."""
+    pre, L = x.shape[:ax], x.shape[ax]
+    post = math.prod(x.shape[ax + 1:])
+    y = np.matmul(A, x.reshape(pre + (L, post))) if post != 1 or ax != x.ndim - 1 else \
+        np.matmul(x.reshape(pre + (L,)), A.T)
+    return y.reshape(pre + (A.shape[0],) + x.shape[ax + 1:])
+
+
+def _along_nonfinite(A, x, ax):
+    """`_along` for an x holding inf or NaN: each output sees only the inputs its weights
+    reach, as torch's windowed kernels do (the matmul would add 0 * inf = NaN from every
+    input). Finite values are combined as usual; an output is NaN where a NaN is reached or
+    +inf and -inf meet, else +-inf where an infinity is reached (its sign times its
+    weight's)."""
+    dt = x.dtype
+    y = _along(A, np.where(np.isfinite(x), x, 0), ax)
+    pos, neg = (A > 0).astype(dt), (A < 0).astype(dt)
+
+    def reached(W, mask):
+        return _along(W, mask.astype(dt), ax) > 0
+
+    up = reached(pos, x == np.inf) | reached(neg, x == -np.inf)
+    down = reached(pos, x == -np.inf) | reached(neg, x == np.inf)
+    nan = reached((A != 0).astype(dt), np.isnan(x)) | (up & down)
+    return np.where(nan, np.nan, np.where(up, np.inf, np.where(down, -np.inf, y))).astype(dt)
 
 
 class Separable(ArrayFunction):
