@@ -728,3 +728,15 @@ def test_renorm_double_backward():
 def make(shape, dtype="float32", low=None, high=None, seed=3):
     from oracle import make_array
     return make_array(shape, dtype, np.random.default_rng(seed), low, high)
+
+
+def test_std_var_of_empty_reductions_warn_like_torch():
+    """An empty reduction gives NaN with torch's UserWarning only (no NumPy RuntimeWarning)."""
+    import warnings
+    for fn in (lambda t: t.zeros(0, 2).std(0), lambda t: t.zeros(3, 0).var(1, keepdim=True)):
+        for t in (torch, ember):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                out = fn(t)
+            assert np.isnan(out.numpy()).all()
+            assert all(w.category is UserWarning for w in caught), [w.message for w in caught]

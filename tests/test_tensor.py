@@ -341,3 +341,14 @@ def test_post_accumulate_grad_hook_and_output_nr():
             with pytest.raises(RuntimeError):
                 bad()
     assert seen["torch"] == seen["ember"]
+
+
+def test_tensor_infers_dtype_from_numpy_scalars_in_sequences():
+    """torch.tensor on a list holding NumPy scalars: each keeps its dtype and the elements'
+    types promote ([np.int16(3)] is int16, [1, np.int16(3)] int64, [np.uint8, np.int8]
+    int16); Python numbers alone keep torch's defaults."""
+    for data in ([np.int16(3)], [np.float64(1.5)], [np.float32(1.5), 2], [np.int32(1), 2.5],
+                 [np.bool_(True)], [np.float16(1)], [[np.int8(1)], [np.int8(2)]],
+                 [1, np.int16(3)], [np.uint8(3), np.int8(-1)], [np.complex64(1j)], [1, 2.5],
+                 [True, 1], [1.5, 2j]):
+        assert dtype_name(ember.tensor(data).dtype) == dtype_name(torch.tensor(data).dtype)

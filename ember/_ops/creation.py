@@ -95,9 +95,37 @@ def _from_data(data, dtype):
         raise TypeError(f"new(): invalid data type '{a.dtype.name}'")
     if _contains_tensor(data):
         dt = dtype or _dtype.from_numpy_dtype(a.dtype)
+    elif dtype is None and isinstance(data, (list, tuple)) and (
+            isinstance(_first_leaf(data), np.generic) or a.dtype not in _PYTHON_KINDS):
+        dt = _element_dtype(data)   # NumPy scalars inside: each keeps its own dtype
     else:
         dt = dtype or _infer_dtype(a)
     return a.astype(dt.np, copy=False)
+
+
+# what np.array makes of Python numbers alone (anything else means NumPy scalars are inside)
+_PYTHON_KINDS = frozenset(np.dtype(c) for c in ("int64", "float64", "complex128", "bool"))
+
+
+def _first_leaf(data):
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return data
+
+
+def _element_dtype(data):
+    """torch's inference for a sequence holding NumPy scalars: the promotion of every
+    element's type, a NumPy scalar counting as its dtype and a Python number as torch's
+    default for it ([np.int16(3)] is int16, [np.float32(1), 2] float32, [1, np.int16(3)]
+    int64)."""
+    dt = None
+    for kind in {type(x) for x in np.array(data, dtype=object).ravel()}:
+        if issubclass(kind, np.generic):
+            d = _dtype.from_numpy_dtype(np.dtype(kind))
+        else:
+            d = _infer_dtype(np.array(kind()))
+        dt = d if dt is None else _dtype.promote_types(dt, d)
+    return dt
 
 
 def _contains_tensor(data):

@@ -417,7 +417,8 @@ class Var(_Labelled):
         ctx.denom = _pymax(n - correction, 0)
         ctx.save_for_backward(a)
         with np.errstate(invalid="ignore", divide="ignore"):
-            m = np.mean(a, axis=dims, keepdims=True)
+            # (an empty reduction needs no mean: NumPy's would warn "Mean of empty slice")
+            m = np.mean(a, axis=dims, keepdims=True) if n else 0
             dev = a - m
             sq = (dev * dev.conj()).real if a.dtype.kind == "c" else dev * dev
             s = np.sum(sq, axis=dims, keepdims=keepdim)
