@@ -121,6 +121,90 @@ def set_default_tensor_type(t):
     set_default_dtype(t)
 
 
+def detach(input):
+    return input.detach()
+
+
+def fill(input, value):
+    """A new tensor of input's shape and dtype filled with value."""
+    return full_like(input, value.item() if isinstance(value, Tensor) else value)
+
+
+def fill_(input, value):
+    return input.fill_(value)
+
+
+def zero_(input):
+    return input.zero_()
+
+
+def is_inference(input):
+    return input.is_inference()
+
+
+# Global settings scripts touch. ember's kernels are deterministic and compute float32 matmuls
+# in float32, so these flags are kept (and reported back) but change nothing.
+_settings = {"deterministic": False, "warn_only": False, "matmul_precision": "highest"}
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    if not isinstance(mode, _builtins.bool):
+        raise TypeError(f"_set_deterministic_algorithms(): argument 'mode' (position 1) must be "
+                        f"bool, not {type(mode).__name__}")
+    _settings["deterministic"], _settings["warn_only"] = mode, _builtins.bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled():
+    return _settings["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    return _settings["warn_only"]
+
+
+def set_float32_matmul_precision(precision):
+    """'highest', 'high' or 'medium' (a hint for TF32/bfloat16 matmuls torch may use on GPUs;
+    ember always multiplies float32 in float32). Anything else warns and changes nothing."""
+    if precision not in ("highest", "high", "medium"):
+        _warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+                       f"setFloat32MatmulPrecision call has no effect.", stacklevel=2)
+        return
+    _settings["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision():
+    return _settings["matmul_precision"]
+
+
+def get_default_device():
+    return device("cpu")
+
+
+def set_default_device(device_):
+    """Only the CPU exists here: None or 'cpu' are accepted. 'cuda' raises the error a
+    CPU-only torch gives when it would first create a tensor there (torch raises it at that
+    later point; ember at once, rather than create CPU tensors the script did not ask for)."""
+    if device_ is None:
+        return
+    kind = device(device_).type
+    if kind == "cuda":
+        from ember.cuda import _not_compiled
+        _not_compiled()
+    if kind != "cpu":
+        raise RuntimeError(f"ember has no '{kind}' device: tensors live on the CPU")
+
+
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
+            options=None, disable=False, **kwargs):
+    """torch.compile without a compiler: the model or function runs eagerly, which computes
+    the same values (ember has no graph capture). Works as a call and as a decorator."""
+    if model is None:
+        return lambda fn: fn
+    if not callable(model):
+        raise RuntimeError("torch.compile() expects a callable or an nn.Module")
+    return model
+
+
 # Subpackages and heavier modules load on first use, so `import ember` stays fast.
 _LAZY_MODULES = {"nn", "optim", "utils", "linalg", "fft", "special", "serialization",
                  "safetensors", "distributions", "amp", "testing", "compat", "random",

@@ -87,3 +87,49 @@ def test_threads():
     ember.set_num_threads(n)
     with pytest.raises(RuntimeError):
         ember.set_num_threads(0)
+
+
+def test_global_settings_and_small_namespace_functions():
+    """Flags scripts set (deterministic algorithms, float32 matmul precision, default device)
+    read back as in torch; torch.compile runs the model eagerly (call and decorator forms);
+    detach/fill/fill_/zero_/is_inference as functions."""
+    import warnings
+    for t in (torch, ember):
+        assert t.get_float32_matmul_precision() == "highest"
+        t.set_float32_matmul_precision("high")
+        assert t.get_float32_matmul_precision() == "high"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t.set_float32_matmul_precision("bad")
+        assert t.get_float32_matmul_precision() == "high" and caught
+        t.set_float32_matmul_precision("highest")
+        assert not t.are_deterministic_algorithms_enabled()
+        t.use_deterministic_algorithms(True, warn_only=True)
+        assert t.are_deterministic_algorithms_enabled()
+        assert t.is_deterministic_algorithms_warn_only_enabled()
+        t.use_deterministic_algorithms(False)
+        with pytest.raises(TypeError):
+            t.use_deterministic_algorithms("yes")
+        assert str(t.get_default_device()) == "cpu"
+        x = t.ones(2, requires_grad=True)
+        assert t.fill(x.detach(), 3).tolist() == [3.0, 3.0] and not t.detach(x).requires_grad
+        y = t.ones(2)
+        assert t.zero_(y) is y and y.tolist() == [0.0, 0.0] and not t.is_inference(y)
+        assert t.fill_(y, 2) is y and y.tolist() == [2.0, 2.0]
+    m = ember.nn.Linear(3, 2)
+    compiled = ember.compile(m, mode="max-autotune")
+    x = ember.randn(4, 3)
+    assert ember.equal(compiled(x), m(x))
+
+    @ember.compile
+    def f(v):
+        return v * 2
+
+    @ember.compile(fullgraph=True)
+    def g(v):
+        return v + 1
+    assert f(ember.ones(1)).item() == 2 and g(ember.ones(1)).item() == 2
+    with pytest.raises(AssertionError):
+        ember.set_default_device("cuda")
+    ember.set_default_device("cpu")
+    ember.set_default_device(None)
