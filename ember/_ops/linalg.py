@@ -920,19 +920,9 @@ class PdistNorm(ArrayFunction):
     every element tying the maximum gets the whole gradient (no split, unlike vector_norm)."""
 
     def forward(ctx, d, *, p):
+        from ember._ops.linalg_decomp import _pnorm
         ctx.p = p
-        a = np.abs(d)
-        if p == 0:
-            r = np.sum(a != 0, -1)
-        elif p == 1:
-            r = np.sum(a, -1)
-        elif p == 2:
-            r = np.sqrt(np.sum(a * a, -1))
-        elif p == np.inf:
-            r = np.max(a, -1, initial=0)
-        else:
-            r = np.sum(a ** p, -1) ** (1 / p)
-        r = np.asarray(r, d.dtype)
+        r = _pnorm(d, p, -1)
         ctx.save_for_backward(d, r)
         return r
 

@@ -51,12 +51,18 @@ def _check_float(A, fname, arg="input"):
 
 def _check_square(A, fname, name="A"):
     _check_float(A, fname)
+    _square(A, fname, name)
+
+
+def _square(A, fname, name="A", prefix=True):
+    """torch's errors for an A that is not a batch of square matrices (the message names the
+    function unless prefix=False, as some legacy functions word it)."""
     if A._data.ndim < 2:
         raise RuntimeError(f"{fname}: The input tensor {name} must have at least 2 dimensions.")
     m, n = A._data.shape[-2:]
     if m != n:
-        raise RuntimeError(f"{fname}: {name} must be batches of square matrices, but they are "
-                           f"{m} by {n} matrices")
+        raise RuntimeError(f"{fname + ': ' if prefix else ''}{name} must be batches of square "
+                           f"matrices, but they are {m} by {n} matrices")
 
 
 def _matrix(A, fname, name="A"):
@@ -754,26 +760,33 @@ def matmul(input, other, *, out=None):
 # ---------------------------------------------------------------------------------------------
 # norms
 
+def _pnorm(x, ord, dims, keepdim=False):
+    """(sum |x|^ord)^(1/ord) over dims on arrays, with the special orders 0 (count of
+    nonzeros), 1, 2 and +-inf; a real result (for complex x too). VectorNorm and pdist share
+    it; their backwards differ in the subgradients torch picks."""
+    a = np.abs(x)
+    if ord == 2:
+        r = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+    elif ord == 1:
+        r = np.sum(a, axis=dims, keepdims=keepdim)
+    elif ord == np.inf:
+        r = np.max(a, axis=dims, keepdims=keepdim, initial=0)   # |x| >= 0: 0 for no elements
+    elif ord == -np.inf:
+        r = np.min(a, axis=dims, keepdims=keepdim)
+    elif ord == 0:
+        r = np.sum(a != 0, axis=dims, keepdims=keepdim)
+    else:
+        r = np.sum(a ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
+    return np.asarray(r, a.dtype)
+
+
 class VectorNorm(ArrayFunction):
     """(sum |x|^p)^(1/p) over dims. Subgradients as torch's: 0 where the norm is 0 (p=2 and
     general p), ties of the inf/-inf norm share the gradient evenly, ord=0 has zero gradient."""
 
     def forward(ctx, x, *, ord, dims, keepdim):
         ctx.ord, ctx.dims, ctx.keepdim = ord, dims, keepdim
-        a = np.abs(x)
-        if ord == 2:
-            r = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
-        elif ord == 1:
-            r = np.sum(a, axis=dims, keepdims=keepdim)
-        elif ord == np.inf:
-            r = np.max(a, axis=dims, keepdims=keepdim)
-        elif ord == -np.inf:
-            r = np.min(a, axis=dims, keepdims=keepdim)
-        elif ord == 0:
-            r = np.sum(a != 0, axis=dims, keepdims=keepdim).astype(a.dtype)
-        else:
-            r = np.sum(a ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
-        r = np.asarray(r, a.dtype)
+        r = _pnorm(x, ord, dims, keepdim)
         ctx.save_for_backward(x, r)
         return r
 
@@ -964,15 +977,6 @@ def _kernel_dtype(A, kernel):
     """torch's error for a dtype that the CPU kernel lacks (integers, bool, half types)."""
     if A._data.dtype.kind not in "fc" or A._data.dtype.itemsize < 4:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{A.dtype._legacy}'")
-
-
-def _square(A, fname, name="A", prefix=True):
-    if A._data.ndim < 2:
-        raise RuntimeError(f"{fname}: The input tensor {name} must have at least 2 dimensions.")
-    m, n = A._data.shape[-2:]
-    if m != n:
-        raise RuntimeError(f"{fname + ': ' if prefix else ''}{name} must be batches of square "
-                           f"matrices, but they are {m} by {n} matrices")
 
 
 def _promote(*ts):
