@@ -16,8 +16,8 @@ import numpy as np
 from ember import _dtype
 from ember._ops._helpers import check_inplace, inplace, to_dtype, write, write_out
 from ember._ops.indexing import Index
-from ember._ops.shape import (_basic_view, _diagonal_view, _is_dense, _overlaps, contiguous,
-                              diagonal, expand, reshape, view)
+from ember._ops.shape import (_basic_view, _diagonal_view, _is_dense, _overlaps, _select_key,
+                              contiguous, diagonal, expand, reshape, view)
 from ember._tensor import Size, Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -939,16 +939,7 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 def select_scatter(input, src, dim, index):
     """input with input.select(dim, index) replaced by src."""
     _tensor_arg(input, "select_scatter", "input", 1)
-    a = input._data
-    if a.ndim == 0:
-        raise IndexError("select() cannot be applied to a 0-dim tensor.")
-    d = _wrap_dim(dim, a.ndim)
-    index = index.__index__()
-    size = a.shape[d]
-    if not -size <= index < size:
-        raise IndexError(f"select(): index {index} out of range for tensor of size "
-                         f"{list(a.shape)} at dimension {dim}")
-    key = (slice(None),) * d + (index, Ellipsis)   # the Ellipsis keeps a 0-d result a view
+    key = _select_key(input._data, dim, index.__index__())
     return _scatter(input, src, lambda x: x[key], "select_scatter")
 
 

@@ -462,8 +462,9 @@ def narrow(input, dim, start, length):
     return _basic_view(input, lambda x: x[key], "SliceBackward0")
 
 
-def select(input, dim, index):
-    a = input._data
+def _select_key(a, dim, index):
+    """The index tuple of a.select(dim, index), with torch's IndexErrors (the trailing
+    Ellipsis keeps a 0-d result a view)."""
     if a.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, a.ndim)
@@ -471,7 +472,11 @@ def select(input, dim, index):
     if not (-size <= index < size):
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(a.shape)} at dimension {dim}")
-    key = (slice(None),) * d + (index, Ellipsis)   # (the Ellipsis keeps a 0-d result a view)
+    return (slice(None),) * d + (index, Ellipsis)
+
+
+def select(input, dim, index):
+    key = _select_key(input._data, dim, index)
     return _basic_view(input, lambda x: x[key], "SelectBackward0")
 
 
