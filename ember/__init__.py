@@ -21,6 +21,8 @@ from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabl
 from ember._ops.creation import *      # noqa: F401,F403
 from ember._ops.pointwise import *     # noqa: F401,F403
 from ember._ops.reduction import *     # noqa: F401,F403
+from ember._ops.scan import *          # noqa: F401,F403
+from ember._ops.statistics import *    # noqa: F401,F403
 from ember._ops.shape import *         # noqa: F401,F403
 from ember._ops.indexing import *      # noqa: F401,F403
 from ember._ops.linalg import *        # noqa: F401,F403

@@ -1,0 +1,330 @@
+"""Statistics and finite differences: diff, dist, cov, corrcoef, trapezoid (trapz),
+cumulative_trapezoid, renorm.
+
+Each is a composition of differentiable Tensor ops (as torch writes them), so every order of
+gradient comes from the ops they are built of; this file holds torch's argument checks and
+dtype rules.
+"""
+import numpy as np
+
+from ember import _dtype
+from ember._ops.reduction import _const, _name, _out
+from ember._tensor import Tensor, _wrap_dim
+
+__all__ = ["diff", "dist", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid",
+           "renorm"]
+
+
+# comes from the ops they are built of.
+
+def _int_arg(fn, name, value, pos=None):
+    """torch's parser for an `int` argument: bool, float and tuples are TypeErrors."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        where = f" (position {pos})" if pos else ""
+        raise TypeError(f"{fn}(): argument '{name}'{where} must be int, not "
+                        f"{type(value).__name__}")
+    return int(value)
+
+
+def _number_arg(fn, name, value, pos):
+    """A Scalar argument: a Python number or a one-element tensor, as a Python number."""
+    if isinstance(value, Tensor) and value._data.size == 1:
+        return value.item()
+    if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
+        return value
+    raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Number, not "
+                    f"{type(value).__name__}")
+
+
+def _along(t, d, start, stop=None):
+    """t[..., start:stop, ...] on dim d (a view; Python's clamping, as torch's slice)."""
+    return t[(slice(None),) * d + (slice(start, stop),)]
+
+
+def _diff_check(input, other, d, name):
+    if other is None:
+        return
+    if not isinstance(other, Tensor):
+        raise TypeError(f"diff(): argument '{name}' must be Tensor, not {type(other).__name__}")
+    if other._data.ndim != input._data.ndim:
+        raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    for i, (a, b) in enumerate(zip(input._data.shape, other._data.shape)):
+        if i != d and a != b:
+            raise RuntimeError(f"diff expects the shape of tensor to prepend or append to match "
+                               f"that of input except along the differencing dimension; "
+                               f"input.size({i}) = {a}, but got tensor.size({i}) = {b}")
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
+    """n-th forward difference along dim, out[i] = x[i+1] - x[i] applied n times, after
+    concatenating prepend and append to the input along dim (with cat's type promotion).
+    Bool inputs difference with logical_xor; once dim's size reaches 0 it stays 0. n=0 gives a
+    copy of input (without prepend/append)."""
+    n, dim = _int_arg("diff", "n", n), _int_arg("diff", "dim", dim)
+    if input._data.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = _wrap_dim(dim, input._data.ndim)
+    _diff_check(input, prepend, d, "prepend")
+    _diff_check(input, append, d, "append")
+    if n == 0:     # torch checks prepend and append, then ignores them
+        return _out(input.clone(), out)
+    x = input
+    if prepend is not None or append is not None:
+        import ember
+        x = ember.cat([t for t in (prepend, input, append) if t is not None], d)
+    for _ in range(n):
+        size = x._data.shape[d]
+        if size == 0:
+            break
+        hi, lo = x.narrow(d, 1, size - 1), x.narrow(d, 0, size - 1)
+        x = hi.logical_xor(lo) if x._data.dtype == np.bool_ else hi - lo
+    return _out(x, out)
+
+
+def dist(input, other, p=2):
+    """p-norm of input - other (broadcast): vector_norm's values and gradients (zero where the
+    distance is zero); integer differences are refused as torch.norm refuses them."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    p = _number_arg("dist", "p", p, 3)
+    delta = input - other
+    if not (delta.dtype.is_floating_point or delta.dtype.is_complex):
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. "
+                           f"Got {_name(delta.dtype)} instead.")
+    from ember._ops.linalg_decomp import vector_norm
+    return vector_norm(delta, p)
+
+
+def _cov_weights(w, kind, nobs):
+    if w._data.ndim > 1:
+        raise RuntimeError(f"cov(): expected {kind} to have one or fewer dimensions but got "
+                           f"{kind} with {w._data.ndim} dimensions")
+    if kind == "fweights" and w._data.dtype.kind not in "iu":
+        raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights "
+                           f"with {_name(w.dtype)} dtype")
+    if kind == "aweights" and not w.dtype.is_floating_point:
+        raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got "
+                           f"aweights with {_name(w.dtype)} dtype")
+    if w._data.size != nobs:
+        raise RuntimeError(f"cov(): expected {kind} to have the same numel as there are "
+                           f"observations in the input but got {w._data.size} != {nobs}")
+    if np.any(w._data < 0):
+        raise RuntimeError(f"cov(): {kind} cannot be negative")
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the variables in input's rows (observations in columns; a 1-D input is
+    one variable). Weights w = fweights * aweights; the mean is sum(x * w) / sum(w) and the
+    normaliser sum(w) - correction * sum(w * aweights) / sum(w) (N - correction unweighted),
+    clamped at 0 with a warning. Integer inputs give the default float dtype; the result is
+    squeezed, so one variable gives a 0-d tensor. (n, N) -> (n, n)."""
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {nd} dimensions")
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    correction = _int_arg("cov", "correction", correction)
+    x = input.reshape(1, -1) if nd < 2 else input
+    nobs = x._data.shape[1]
+    w = None
+    if fweights is not None:
+        _cov_weights(fweights, "fweights", nobs)
+        w = fweights
+    if aweights is not None:
+        _cov_weights(aweights, "aweights", nobs)
+        w = aweights if w is None else w * aweights
+    if w is None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            avg = x.sum(1) / nobs
+        norm_factor = nobs - correction
+    else:
+        w_sum = w.sum()
+        if w_sum.item() == 0:
+            raise RuntimeError("cov(): weights sum to zero, can't be normalized")
+        avg = (x * w).sum(1) / w_sum
+        if correction == 0:
+            norm_factor = w_sum
+        elif aweights is None:
+            norm_factor = w_sum - correction
+        else:
+            norm_factor = w_sum - correction * (w * aweights).sum() / w_sum
+    if norm_factor <= 0:
+        import warnings
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the number of observations.", UserWarning, stacklevel=2)
+        # torch zeroes it in place: no gradient flows through the clamped normaliser
+        norm_factor = 0 if w is None else _const(np.zeros_like(norm_factor._data))
+    with np.errstate(divide="ignore", invalid="ignore"):   # NaN/inf silently, as torch
+        xm = x - avg.unsqueeze(1)
+        c = (xm if w is None else xm * w).mm(xm.t().conj())
+        return (c / norm_factor).squeeze()
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of input's rows: cov(x) divided by the outer product of
+    the standard deviations, clipped to [-1, 1] (real and imaginary parts separately for
+    complex). A single variable gives cov / cov (1, or NaN for zero variance)."""
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but got "
+                           f"an input with {nd} dimensions")
+    c = cov(input)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if c._data.ndim == 0:
+            return c / c
+        d = c.diagonal()
+        sd = (d.real if d.is_complex() else d).sqrt()
+        c = c / sd.unsqueeze(1)
+        c = c / sd.unsqueeze(0)
+    if c.is_complex():
+        import ember
+        return ember.complex(c.real.clip(-1, 1), c.imag.clip(-1, 1))
+    return c.clip(-1, 1)
+
+
+def _trapz_args(fn, y, x, dx, dim):
+    """Overload resolution of (y, x, *, dim) and (y, *, dx, dim): torch's TypeErrors."""
+    if x is not None and (not isinstance(x, Tensor) or dx is not None):
+        got = ", ".join(["Tensor", type(x).__name__] + (
+            [f"dx={type(dx).__name__}"] if dx is not None else []))
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got ({got}), "
+                        f"but expected one of:\n (Tensor y, Tensor x, *, int dim = -1)\n "
+                        f"(Tensor y, *, Number dx = 1, int dim = -1)")
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got (Tensor, "
+                        f"dim={type(dim).__name__})")
+    if dx is None:
+        return 1
+    if isinstance(dx, Tensor) and dx._data.ndim == 0:
+        dx = dx.item()
+    if not isinstance(dx, (bool, int, float, complex, np.number, np.bool_)):
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got (Tensor, "
+                        f"dx={type(dx).__name__})")
+    if isinstance(dx, (bool, complex, np.bool_, np.complexfloating)):
+        raise RuntimeError(f"{fn}: Currently, we only support dx as a real number.")
+    return dx
+
+
+def _dim_of_nonscalar(y, dim):
+    if y._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return _wrap_dim(dim, y._data.ndim)
+
+
+def _sample_spacing(fn, y, x, d):
+    """x[i+1] - x[i] along d, shaped to broadcast against y's pairs: a 1-D x runs along d, a
+    lower-dimensional x gains leading dims (differences are taken before broadcasting, as in
+    NumPy)."""
+    if x._data.dtype == np.bool_:
+        raise RuntimeError(f"{fn}: received a bool input for `x` or `y`, but bool is not "
+                           f"supported")
+    nd = y._data.ndim
+    if x._data.ndim == 1:
+        if x._data.shape[0] != y._data.shape[d]:
+            raise RuntimeError(f"{fn}: There must be one `x` value for each sample point")
+        x = x.reshape([x._data.shape[0] if i == d else 1 for i in range(nd)])
+    elif x._data.ndim < nd:
+        x = x.reshape((1,) * (nd - x._data.ndim) + x._data.shape)
+    return _along(x, d, 1) - _along(x, d, 0, -1)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """Trapezoidal rule along dim: samples y spaced by dx (default 1) or at points x (1-D along
+    dim, or broadcastable). Integer y gives the default float dtype; an empty dim gives zeros of
+    y's dtype; bool is refused. Accepts (y, x, *, dim) or (y, *, dx, dim)."""
+    return _trapezoid("trapezoid", y, x, dx, dim)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """Alias of trapezoid; dx is converted to float (so bool dx is 1.0, complex refused)."""
+    if isinstance(dx, (complex, np.complexfloating)):
+        raise TypeError(f"trapz() received an invalid combination of arguments - got (Tensor, "
+                        f"dx=complex)")
+    if isinstance(dx, (bool, np.bool_)):
+        dx = float(dx)
+    return _trapezoid("trapz", y, x, dx, dim)
+
+
+def _trapezoid(fn, y, x, dx, dim):
+    dx = _trapz_args(fn, y, x, dx, dim)
+    d = _dim_of_nonscalar(y, dim)
+    if y._data.shape[d] == 0:       # NumPy's answer: an integral over no samples is 0
+        import ember
+        return ember.zeros([n for i, n in enumerate(y._data.shape) if i != d], dtype=y.dtype)
+    if x is None:
+        if y._data.dtype == np.bool_:
+            raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not "
+                               "supported")
+        # equal spacing: every sample counts once, the two ends half
+        ends = (_along(y, d, 0, 1) + _along(y, d, -1)).squeeze(d)
+        return (y.sum(d) - ends * 0.5) * dx
+    if y._data.dtype == np.bool_:
+        raise RuntimeError("trapezoid: received a bool input for `x` or `y`, but bool is not "
+                           "supported")
+    spacing = _sample_spacing("trapezoid", y, x, d)
+    return (spacing * (_along(y, d, 1) + _along(y, d, 0, -1))).sum(d) / 2
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """Running trapezoidal rule along dim: dim's size shrinks by one (the first partial
+    integral is over the first two samples). Spacing, dtypes and errors as trapezoid's."""
+    fn = "cumulative_trapezoid"
+    dx = _trapz_args(fn, y, x, dx, dim)
+    if y._data.dtype == np.bool_:
+        which = "`y`" if x is None else "`x` or `y`"
+        raise RuntimeError(f"{fn}: received a bool input for {which}, but bool is not supported")
+    if x is None:
+        if y._data.ndim == 0:
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+        d = _wrap_dim(dim, y._data.ndim)
+        return (dx / 2. * (_along(y, d, 0, -1) + _along(y, d, 1))).cumsum(d)
+    d = _dim_of_nonscalar(y, dim)
+    spacing = _sample_spacing(fn, y, x, d)
+    return (spacing * (_along(y, d, 0, -1) + _along(y, d, 1)) / 2.).cumsum(d)
+
+
+def renorm(input, p, dim, maxnorm, *, out=None):
+    """Each slice input.select(dim, i) whose p-norm exceeds maxnorm is scaled by
+    maxnorm / (norm + 1e-7); the others are kept. The gradient flows through the norm too.
+    Half inputs take their norms in float32."""
+    dim = _int_arg("renorm", "dim", dim, 3)
+    p = _number_arg("renorm", "p", p, 2)
+    maxnorm = _number_arg("renorm", "maxnorm", maxnorm, 4)
+    if isinstance(p, (complex, np.complexfloating)):
+        raise RuntimeError("renorm: p must be real-valued")
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if isinstance(maxnorm, (complex, np.complexfloating)):
+        raise RuntimeError("renorm: maxnorm must be real-valued")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    nd = input._data.ndim
+    if nd < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {nd} dimensions")
+    d = _wrap_dim(dim, nd)
+    from ember._ops.linalg_decomp import vector_norm
+    acc = _dtype.float32 if input.dtype in (_dtype.float16, _dtype.bfloat16) else None
+    norm = vector_norm(input, p, [i for i in range(nd) if i != d], keepdim=True, dtype=acc)
+    import ember
+    factor = ember.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    if acc is not None:
+        factor = factor.to(input.dtype)
+    return _out(input * factor, out)
+
+
+for _f in (diff, dist, cov, corrcoef, renorm):
+    setattr(Tensor, _f.__name__, _f)
+
+
+def _renorm_(self, p, dim, maxnorm):
+    """In-place renorm."""
+    from ember._ops._helpers import inplace
+    return inplace(self, renorm(self, p, dim, maxnorm))
+
+
+_renorm_.__name__ = "renorm_"
+Tensor.renorm_ = _renorm_
