@@ -740,3 +740,19 @@ def test_std_var_of_empty_reductions_warn_like_torch():
                 out = fn(t)
             assert np.isnan(out.numpy()).all()
             assert all(w.category is UserWarning for w in caught), [w.message for w in caught]
+
+
+def test_cumprod_double_backward_with_zeros_is_refused_not_wrong():
+    """cumprod's zero-safe gradient is first order only: under create_graph with zeros in the
+    input ember raises NotImplementedError instead of a gradient cut from the graph; without
+    zeros double backward matches torch."""
+    x = ember.tensor([2.0, 0.0, 3.0], requires_grad=True)
+    with pytest.raises(NotImplementedError):
+        ember.autograd.grad(x.cumprod(0).sum(), x, create_graph=True)
+    vals = []
+    for t in (torch, ember):
+        v = t.tensor([2.0, -1.5, 3.0], dtype=t.float64, requires_grad=True)
+        (g,) = t.autograd.grad(v.cumprod(0).sum(), v, create_graph=True)
+        (gg,) = t.autograd.grad((g * g).sum(), v)
+        vals.append(gg.numpy())
+    np.testing.assert_allclose(vals[1], vals[0], rtol=1e-12)

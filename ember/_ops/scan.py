@@ -78,6 +78,9 @@ class Cumprod(ArrayFunction):
             return grad
         if not np.any(x._data == 0):
             return Cumsum.apply(grad * y.conj(), dim=ctx.dim, npd=None, reverse=True) / x.conj()
+        if _grad_state.enabled:   # the zero-safe form below is first order only
+            raise NotImplementedError("ember: double backward of cumprod over an input that "
+                                      "holds zeros is not implemented")
         a = x._data
         return _const(np.conj(_cumprod_grad(a, y._data, grad._data.conj(), ctx.dim)))
 
