@@ -756,3 +756,20 @@ def test_cumprod_double_backward_with_zeros_is_refused_not_wrong():
         (gg,) = t.autograd.grad((g * g).sum(), v)
         vals.append(gg.numpy())
     np.testing.assert_allclose(vals[1], vals[0], rtol=1e-12)
+
+
+def test_prod_double_backward_with_zeros():
+    """The zero-safe gradient of prod is built from Tensor ops under create_graph, so second
+    derivatives over inputs with zeros (one zero or several) match torch's."""
+    for x0, dim in (([2.0, 0.0, 3.0, -1.5], None), ([[2.0, 0.0, 3.0], [0.0, 0.0, 1.0],
+                                                     [1.5, 2.0, -1.0]], 1),
+                    ([[2.0, 0.0], [0.0, 4.0]], 0)):
+        vals = []
+        for t in (torch, ember):
+            x = t.tensor(x0, dtype=t.float64, requires_grad=True)
+            y = x.prod() if dim is None else x.prod(dim)
+            (g,) = t.autograd.grad(y.sum(), x, create_graph=True)
+            (gg,) = t.autograd.grad((g * g).sum(), x)
+            vals.append((g.detach().numpy(), gg.numpy()))
+        for e, r in zip(vals[1], vals[0]):
+            np.testing.assert_allclose(e, r, rtol=1e-12, atol=1e-12)

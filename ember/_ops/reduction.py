@@ -15,6 +15,7 @@ from ember import return_types
 from ember._ops._helpers import dims_of, promote, write_out
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["sum", "mean", "prod", "nansum", "nanmean", "std", "var", "std_mean", "var_mean",
            "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "all", "any",
@@ -366,8 +367,24 @@ class Prod(_Labelled):
         g = _expand_back(grad, ctx.in_shape, dims, ctx.keepdim)
         if not np.any(a._data == 0):
             return g * (_expand_back(out, ctx.in_shape, dims, ctx.keepdim) / a).conj()
-        # zeros: the exact product of the others (first-order only; no double backward here)
+        # zeros: the exact product of the others; under create_graph as Tensor ops (products
+        # of exclusive running products from either end), so second derivatives exist
+        if _grad_state.enabled:
+            return g * _prod_of_others_tensor(a, ctx.dim).conj()
         return g * _const(np.conj(_prod_of_others(a._data, ctx.dim)))
+
+
+def _prod_of_others_tensor(a, dim):
+    """For each element, the product of the others along dim (all elements when None), in
+    differentiable Tensor ops."""
+    from ember._ops.manipulation import cat
+    x = a.reshape(-1) if dim is None else a
+    d = 0 if dim is None else dim
+    n = x.shape[d]
+    one = x.narrow(d, 0, 1) * 0 + 1
+    left = cat([one, x.narrow(d, 0, n - 1).cumprod(d)], d)
+    right = cat([x.flip((d,)).narrow(d, 0, n - 1).cumprod(d).flip((d,)), one], d)
+    return (left * right).reshape(a.shape)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
