@@ -67,6 +67,36 @@ class Normalize(ArrayFunction):
         return gx, gw, gb
 
 
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# one dot product per row (NumPy >= 2 has it as a ufunc)
+_row_dots = getattr(np, "vecdot", None) or (lambda x, y: np.einsum("ij,ij->i", x, y))
+_ROW_MIN = 16   # rows shorter than this: NumPy's reduce over axes is as fast as BLAS
+
+
+def _sum_over(a, dims, b=None):
+    """sum(a * b) (or sum(a)) over `dims`, keepdims. The statistics of the norms run over
+    the trailing dims (layer/group/instance norm) or over dim 0 and the trailing dims from 2
+    (batch norm); for contiguous arrays both are row sums of a 2-D (rows, S) view, done by
+    BLAS (a GEMV with ones, or one dot per row: 3-6x faster than NumPy's reduce over axes
+    (0, 2, 3), which walks the array with a short inner loop), then a sum over the N blocks
+    of rows for batch norm."""
+    nd = a.ndim
+    lead = 1 if dims and dims[0] == 0 and len(dims) < nd and dims[1:] == tuple(range(2, nd)) \
+        else 0
+    k = nd - len(dims) + lead   # dims = (0,)*lead + (k, ..., nd - 1)
+    S = math.prod(a.shape[k:])
+    if (S < _ROW_MIN or dims[lead:] != tuple(range(k, nd)) or not a.flags.c_contiguous
+            or (b is not None and (b.shape != a.shape or not b.flags.c_contiguous))
+            or a.dtype not in _BLAS_DTYPES or (b is not None and b.dtype != a.dtype)):
+        return np.add.reduce(a if b is None else a * b, axis=dims, keepdims=True)
+    rows = a.reshape(-1, S)
+    r = rows @ np.ones(S, a.dtype) if b is None else _row_dots(rows, b.reshape(-1, S))
+    r = r.reshape(a.shape[:k])
+    if lead:
+        r = np.add.reduce(r, axis=0)
+    return r.reshape((1,) * lead + r.shape + (1,) * (nd - k))
+
+
 def _normalize_grads(ctx, g, w):
     """Normalize's first-order gradients in NumPy (no graph to build). With batch statistics,
     gx = invstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) for dxhat = g w; when the
@@ -76,21 +106,23 @@ def _normalize_grads(ctx, g, w):
     needs = ctx.needs_input_grad
     red = tuple(i for i, s in enumerate(wshape) if s == 1)   # the dims weight is broadcast over
     per_channel = ctx.batch_stats and dims == red
-    gb = (np.add.reduce(g, axis=red, keepdims=True)
-          if needs[2] or (per_channel and needs[0]) else None)
-    gw = (np.add.reduce(g * xhat, axis=red, keepdims=True)
+    gb = _sum_over(g, red) if needs[2] or (per_channel and needs[0]) else None
+    gw = (_sum_over(g, red, xhat)
           if (w is not None and needs[1]) or (per_channel and needs[0]) else None)
     gx = None
     if needs[0]:
         wb = None if w is None else w.reshape(wshape)
         if per_channel:
             n = math.prod(g.shape[d] for d in dims)
-            gx = (g - gb / n - xhat * (gw / n)) * (invstd if wb is None else invstd * wb)
+            scale = invstd if wb is None else invstd * wb
+            gx = g * scale   # = scale * (g - gb/n - xhat gw/n), with per-channel factors first
+            gx -= xhat * (gw * (scale / n))
+            gx -= gb * (scale / n)
         elif ctx.batch_stats:   # layer/group norm: statistics over other dims
             n = math.prod(g.shape[d] for d in dims)
             dxhat = g if wb is None else g * wb
-            sg = np.add.reduce(dxhat, axis=dims, keepdims=True)
-            sgx = np.add.reduce(dxhat * xhat, axis=dims, keepdims=True)
+            sg = _sum_over(dxhat, dims)
+            sgx = _sum_over(dxhat, dims, xhat)
             gx = (dxhat - sg / n - xhat * (sgx / n)) * invstd
         else:                   # given statistics (eval): y is affine in x
             gx = g * (invstd if wb is None else invstd * wb)
@@ -107,9 +139,10 @@ def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None):
     a = x._data
     batch = mean is None
     if batch:
-        m = np.mean(a, axis=dims, keepdims=True)
+        n = math.prod(a.shape[d] for d in dims)
+        m = _sum_over(a, dims) / n
         xc = a - m
-        v = np.mean(xc * xc, axis=dims, keepdims=True)
+        v = _sum_over(xc, dims, xc) / n
     else:
         m, v = mean, var
     invstd = (1.0 / np.sqrt(v + eps)).astype(a.dtype, copy=False)
