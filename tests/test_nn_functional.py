@@ -109,10 +109,24 @@ def test_norm_functions():
     check(lambda t, x: t.nn.functional.normalize(x), inputs=[np.zeros((2, 3), np.float32)])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_norms_on_long_rows_with_an_offset_mean(dtype):
+    """Statistics over long contiguous rows take the BLAS row-sum path (blocks of 128 summed
+    recursively); a mean of 50 checks the two-pass variance keeps float32 accurate."""
+    rng = np.random.default_rng(4)
+    x = (50 + rng.standard_normal((3, 4, 48, 40))).astype(dtype)
+    w, b = rng.standard_normal(4).astype(dtype), rng.standard_normal(4).astype(dtype)
+    check(lambda t, x, w, b: t.nn.functional.batch_norm(x, None, None, w, b, training=True),
+          inputs=[x, w, b])
+    check(lambda t, x: t.nn.functional.instance_norm(x), inputs=[x])
+    check(lambda t, x: t.nn.functional.group_norm(x, 2), inputs=[x])
+    check(lambda t, x: t.nn.functional.layer_norm(x, (48, 40)), inputs=[x])
+    check(lambda t, x: t.nn.functional.batch_norm(x, None, None, training=True),
+          inputs=[x[:, :, :, :7].copy()])   # rows of 336 = 3 blocks of 112
+
+
 def test_norm_double_backward():
     x = np.random.default_rng(2).standard_normal((4, 3))
-    for lib in (torch, ember):
-        pass
     xe = ember.tensor(x).requires_grad_()
     xt = torch.tensor(x, requires_grad=True)
     for fe, ft in ((lambda a: ember.nn.functional.layer_norm(a, (3,)),

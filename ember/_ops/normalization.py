@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from ember._ops.activation import _const, _where
+from ember._ops.reduction import _BLAS_FLOATS, _row_sums
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -67,9 +68,6 @@ class Normalize(ArrayFunction):
         return gx, gw, gb
 
 
-_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-# one dot product per row (NumPy >= 2 has it as a ufunc)
-_row_dots = getattr(np, "vecdot", None) or (lambda x, y: np.einsum("ij,ij->i", x, y))
 _ROW_MIN = 16   # rows shorter than this: NumPy's reduce over axes is as fast as BLAS
 
 
@@ -78,8 +76,8 @@ def _sum_over(a, dims, b=None):
     the trailing dims (layer/group/instance norm) or over dim 0 and the trailing dims from 2
     (batch norm); for contiguous arrays both are row sums of a 2-D (rows, S) view, done by
     BLAS (a GEMV with ones, or one dot per row: 3-6x faster than NumPy's reduce over axes
-    (0, 2, 3), which walks the array with a short inner loop), then a sum over the N blocks
-    of rows for batch norm."""
+    (0, 2, 3), which walks the array with a short inner loop; `_row_sums` keeps the error of
+    a pairwise sum), then a sum over the N blocks of rows for batch norm."""
     nd = a.ndim
     lead = 1 if dims and dims[0] == 0 and len(dims) < nd and dims[1:] == tuple(range(2, nd)) \
         else 0
@@ -87,10 +85,9 @@ def _sum_over(a, dims, b=None):
     S = math.prod(a.shape[k:])
     if (S < _ROW_MIN or dims[lead:] != tuple(range(k, nd)) or not a.flags.c_contiguous
             or (b is not None and (b.shape != a.shape or not b.flags.c_contiguous))
-            or a.dtype not in _BLAS_DTYPES or (b is not None and b.dtype != a.dtype)):
+            or a.dtype not in _BLAS_FLOATS or (b is not None and b.dtype != a.dtype)):
         return np.add.reduce(a if b is None else a * b, axis=dims, keepdims=True)
-    rows = a.reshape(-1, S)
-    r = rows @ np.ones(S, a.dtype) if b is None else _row_dots(rows, b.reshape(-1, S))
+    r = _row_sums(a.reshape(-1, S), None if b is None else b.reshape(-1, S))
     r = r.reshape(a.shape[:k])
     if lead:
         r = np.add.reduce(r, axis=0)

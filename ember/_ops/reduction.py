@@ -200,22 +200,27 @@ def _block_of(n):
     return None
 
 
-def _row_sums(m):
-    """Sums of the rows of a C-contiguous float32/float64 matrix, via BLAS matrix-vector
-    products with a ones vector (both cores, SIMD; NumPy's own pairwise sum is scalar code).
+# one dot product per row (NumPy >= 2 has it as a ufunc)
+_row_dots = getattr(np, "vecdot", None) or (lambda x, y: np.einsum("ij,ij->i", x, y))
+
+
+def _row_sums(m, other=None):
+    """Sums of the rows of a C-contiguous float32/float64 matrix (or of m * other, without
+    forming the product: one dot product per row), via BLAS matrix-vector products with a
+    ones vector (both cores, SIMD; NumPy's own pairwise sum is scalar code).
 
     Accuracy: a BLAS dot over a whole long row accumulates sequentially in a few lanes (worse
     than torch's cascade sum), so rows are cut into blocks of <= 128 elements, each block summed
     by BLAS, and the block sums summed the same way, recursively: an error like NumPy's
     pairwise summation (which also sums leaves of 128 with 8 accumulators)."""
     r, n = m.shape
-    if n <= 128:
-        return np.dot(m, _ones(n, m.dtype))
-    b = _block_of(n)
+    b = n if n <= 128 else _block_of(n)
     if b is None:
-        return np.add.reduce(m, axis=1)
-    partial = np.dot(m.reshape(r * (n // b), b), _ones(b, m.dtype))
-    return _row_sums(partial.reshape(r, n // b))
+        return np.add.reduce(m if other is None else m * other, axis=1)
+    blocks = m.reshape(r * (n // b), b)
+    partial = (np.dot(blocks, _ones(b, m.dtype)) if other is None
+               else _row_dots(blocks, other.reshape(r * (n // b), b)))
+    return partial if b == n else _row_sums(partial.reshape(r, n // b))
 
 
 def _fast_sum(a, dims):
