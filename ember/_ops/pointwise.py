@@ -424,7 +424,8 @@ class Sinc(ArrayFunction):
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return _asarray(np.sinc(a))
+        with np.errstate(invalid="ignore"):   # sinc(inf) is NaN, silently as in torch
+            return _asarray(np.sinc(a))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors

@@ -247,7 +247,9 @@ class Sum(ArrayFunction):
             r = _fast_sum(a, dims)
             if r is not None:
                 return _keep_dims(r, a.shape, dims, keepdim)
-        return np.asarray(np.sum(a, axis=dims, keepdims=keepdim, dtype=npd))
+        # (the ufunc itself, not np.sum's Python wrapper: NumPy's inf - inf warning would
+        # name numpy's frame and escape ember's warning filter; torch is silent)
+        return np.asarray(np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=npd))
 
     def backward(ctx, grad):
         return _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim)
@@ -313,7 +315,10 @@ class NanSum(_Labelled):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         if a.dtype.kind in "fc" and ctx.needs_input_grad[0]:
             ctx.mask = ~np.isnan(a)
-        return np.asarray(np.nansum(a, axis=dims, keepdims=keepdim, dtype=npd))
+        if a.dtype.kind not in "fc":
+            return np.asarray(np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=npd))
+        return np.asarray(np.add.reduce(np.where(np.isnan(a), 0, a), axis=dims,
+                                        keepdims=keepdim, dtype=npd))
 
     def backward(ctx, grad):
         return _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * _const(ctx.mask)
@@ -362,7 +367,7 @@ class Prod(_Labelled):
     def forward(ctx, a, *, dim, keepdim, npd):
         ctx.label = "ProdBackward0" if dim is None else "ProdBackward1"
         ctx.in_shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
-        out = np.asarray(np.prod(a, axis=dim, keepdims=keepdim, dtype=npd))
+        out = np.asarray(np.multiply.reduce(a, axis=dim, keepdims=keepdim, dtype=npd))
         ctx.save_for_backward(a, out)
         return out
 
@@ -442,7 +447,16 @@ class Var(_Labelled):
             s = np.sum(sq, axis=dims, keepdims=keepdim)
             out = np.asarray(np.true_divide(s, ctx.denom)).astype(sq.dtype, copy=False)
         if root:
-            out = np.asarray(np.sqrt(out))
+            if a.dtype == np.float32 and np.isinf(out).any():
+                # torch accumulates float32 std in double: a variance past float32's range
+                # still has a finite root
+                with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                    a64 = a.astype(np.float64)
+                    dev = a64 - (np.mean(a64, axis=dims, keepdims=True) if n else 0)
+                    out = np.add.reduce(dev * dev, axis=dims, keepdims=keepdim) / ctx.denom
+                out = np.asarray(np.sqrt(out).astype(np.float32))
+            else:
+                out = np.asarray(np.sqrt(out))
             ctx.save_for_backward(a, out)
         return out
 

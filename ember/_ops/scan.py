@@ -26,8 +26,12 @@ class Cumsum(ArrayFunction):
         if dim is None:
             return np.array(a, dtype=npd or a.dtype)
         if reverse:
-            return np.flip(np.cumsum(np.flip(a, dim), axis=dim, dtype=npd), dim).copy()
-        return np.cumsum(a, axis=dim, dtype=npd)
+            out = np.flip(np.add.accumulate(np.flip(a, dim), axis=dim, dtype=npd), dim).copy()
+        else:
+            out = np.add.accumulate(a, axis=dim, dtype=npd)
+        if out.dtype.kind in "fc":
+            out += 0.0   # torch's running sum starts from +0: a leading -0 sums to +0
+        return out
 
     def backward(ctx, grad):
         return Cumsum.apply(grad, dim=ctx.dim, npd=None, reverse=not ctx.reverse)
@@ -67,8 +71,8 @@ class Cumprod(ArrayFunction):
 
     def forward(ctx, a, *, dim, npd):
         ctx.dim = dim
-        out = np.array(a, dtype=npd or a.dtype) if dim is None else np.cumprod(a, axis=dim,
-                                                                              dtype=npd)
+        out = np.array(a, dtype=npd or a.dtype) if dim is None else np.multiply.accumulate(
+            a, axis=dim, dtype=npd)
         ctx.save_for_backward(a, out)
         return out
 
