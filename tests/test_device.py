@@ -133,3 +133,18 @@ def test_global_settings_and_small_namespace_functions():
         ember.set_default_device("cuda")
     ember.set_default_device("cpu")
     ember.set_default_device(None)
+
+
+def test_cpu_device_module_answers_like_torch():
+    for name in ("is_available", "is_initialized", "device_count", "current_device"):
+        assert getattr(ember.cpu, name)() == getattr(torch.cpu, name)()
+    assert ember.cpu.synchronize() is None and ember.cpu.set_device("cpu") is None
+    s = ember.cpu.current_stream()
+    assert s is ember.cpu.current_stream() and isinstance(s, ember.cpu.Stream)
+    with ember.cpu.stream(ember.cpu.Stream()) as entered:
+        assert entered is None
+    e = s.record_event()
+    assert isinstance(e, ember.cpu.Event) and e.query() is True
+    for cls in ("Stream", "Event"):
+        public = lambda c: sorted(n for n in dir(c) if not n.startswith("_"))
+        assert public(getattr(ember.cpu, cls)) == public(getattr(torch.cpu, cls))
