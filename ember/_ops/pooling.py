@@ -1,4 +1,4 @@
-"""Pooling: max/avg/adaptive/lp pooling and max_unpool, 1-D to 3-D.
+"""Pooling: max/avg/adaptive/lp/fractional max pooling and max_unpool, 1-D to 3-D.
 
 Two building blocks carry everything:
 
@@ -6,7 +6,9 @@ Two building blocks carry everything:
   (N, C, *out, K) once and takes argmax (first maximum wins ties; NaN wins, as in torch), and
   records flat indices into each (h*W + w) plane - torch's `return_indices`. The gradient is a
   scatter-add by flat index (`ScatterFlat`, one `bincount`), whose gradient is a gather by flat
-  index (`GatherFlat`): closed under double backward. `max_unpool` is the same scatter.
+  index (`GatherFlat`): closed under double backward. `max_unpool` is the same scatter, and
+  fractional max pooling (windows at pseudo-random starts) gathers per kernel position and
+  shares that gradient.
 - Average pooling (and adaptive average pooling, and the separable interpolation modes in
   sampling.py) is linear and separable: along each spatial dim it is one small matrix
   A (out, in). `Separable` applies the matrices with one matmul per dim on a reshaped view (no
@@ -27,7 +29,9 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
            "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d",
-           "lp_pool1d", "lp_pool2d", "lp_pool3d"]
+           "lp_pool1d", "lp_pool2d", "lp_pool3d", "fractional_max_pool2d",
+           "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+           "fractional_max_pool3d_with_indices"]
 
 
 def _float_dtype(dt):
@@ -370,6 +374,185 @@ def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=True):
     return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fractional max pooling: k-sized windows whose starts advance by a pseudo-random step
+
+def _fractional_starts(u, L, out, k):
+    """Window starts (N, C, out) along one dim from the per-plane samples u (N, C) in [0, 1):
+    start_i = int((i + u) * a) - int(u * a) with a = (L - k) / (out - 1), the last one L - k.
+    Computed in u's dtype one rounding per operation as torch's kernel does: the truncations
+    depend on it. int() truncates toward zero."""
+    dt = u.dtype.type
+    starts = np.empty(u.shape + (out,), np.int64)
+    if out > 1:
+        a = dt(L - k) / dt(out - 1)
+        i = np.arange(out - 1).astype(u.dtype)
+        starts[..., :-1] = ((i + u[..., None]) * a).astype(np.int64) - \
+            (u * a).astype(np.int64)[..., None]
+    if out > 0:
+        starts[..., -1] = L - k
+    return starts
+
+
+class FractionalMaxPool(ArrayFunction):
+    """Max over windows (N, C, *out) of size k starting at `starts` (one (N, C, out_i) array per
+    dim): one gather per kernel position. Ties keep the first maximum, a NaN replaces the
+    running maximum (so the last NaN wins); an empty window (k <= 0) gives -inf at its start.
+    The gradient goes back to the chosen flat indices (ScatterFlat)."""
+
+    def forward(ctx, x, *, starts, k, name):
+        ctx.unbatched = x.ndim == len(k) + 1   # (C, *L): one plane set, no squeeze node after
+        if ctx.unbatched:
+            x = x[None]
+        N, C = x.shape[:2]
+        plane = x.shape[2:]
+        D = len(k)
+        out = tuple(st.shape[2] for st in starts)
+        corner = np.zeros((N, C) + out, np.int64)   # flat index of each window's first element
+        for i in range(D):
+            shape = [N, C] + [1] * D
+            shape[2 + i] = out[i]
+            corner = corner * plane[i] + starts[i].reshape(shape)
+        xf = x.reshape(N, C, math.prod(plane))
+        best = np.full((N, C) + out, -np.inf, x.dtype)
+        idx = corner.copy()
+        floating = x.dtype.kind == "f" or x.dtype.name == "bfloat16"
+        for kpos in np.ndindex(*(max(j, 0) for j in k)):
+            off = 0
+            for i in range(D):
+                off = off * plane[i] + kpos[i]
+            pos = corner + off
+            v = np.take_along_axis(xf, pos.reshape(N, C, math.prod(out)), axis=2).reshape(
+                pos.shape)
+            upd = v > best
+            if floating:
+                upd |= np.isnan(v)
+            best = np.where(upd, v, best)
+            idx = np.where(upd, pos, idx)
+        ctx.idx, ctx.plane, ctx.op_name = idx, plane, name
+        if ctx.unbatched:
+            best, idx = best[0], idx[0]
+        ctx.mark_non_differentiable(idx)
+        return best, idx
+
+    def backward(ctx, g, _):
+        if ctx.unbatched:
+            return ScatterFlat.apply(g.unsqueeze(0), idx=ctx.idx, plane=ctx.plane).squeeze(0)
+        return ScatterFlat.apply(g, idx=ctx.idx, plane=ctx.plane)
+
+    def name(self):
+        return self.op_name + "Backward0"
+
+
+def _int_list(v, D, arg, pos, fn, what):
+    """torch's int[D] argument: an int repeats; a sequence must hold exactly D ints."""
+    if isinstance(v, bool) or not isinstance(v, (int, list, tuple)):
+        raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be tuple of ints, not "
+                        f"{type(v).__name__}")
+    if isinstance(v, int):
+        return (v,) * D
+    for j, e in enumerate(v):
+        if not isinstance(e, int) or isinstance(e, bool):
+            raise TypeError(f"{fn}(): argument '{arg}' (position {pos}) must be tuple of ints, "
+                            f"but found element of type {type(e).__name__} at pos {j}")
+    if len(v) != D:
+        raise RuntimeError(f"{fn}: {arg} must either be a single Int or tuple of {what}")
+    return tuple(v)
+
+
+_DIM_NAMES = {2: ("height", "width"), 3: ("time", "height", "width")}
+
+
+def _fractional_max_pool(D, input, kernel_size, output_size, output_ratio, return_indices,
+                         _random_samples):
+    fn = f"fractional_max_pool{D}d"
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{fn} requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        if D == 2 and len(output_ratio) > 2:
+            raise ValueError(f"{fn} requires output_ratio to either be a single Int or tuple of "
+                             "Ints.")
+        ratio = output_ratio if isinstance(output_ratio, (list, tuple)) else (output_ratio,) * D
+        output_size = [int(input.size(-D + i) * ratio[i]) for i in range(D)]
+    if _random_samples is None:
+        from ember._ops.random import rand
+        n_batch = 1 if input.dim() == D + 1 else input.size(0)
+        _random_samples = rand(n_batch, input.size(-D - 1), D, dtype=input.dtype)
+    what = "Ints" if D == 2 else "three Ints"
+    k = _int_list(kernel_size, D, "kernel_size", 2, fn, what)
+    out = _int_list(output_size, D, "output_size", 3, fn, what)
+    where = f"{fn}()" if D == 2 else f"{fn}_out()"
+    if input.dim() not in (D + 1, D + 2):
+        raise RuntimeError(f"{where}: Expected {D + 1}D or {D + 2}D tensor, but got: "
+                           f"{list(input.shape)}")
+    for i in range(1, input.dim()):
+        if input.shape[i] == 0:
+            raise RuntimeError(f"{where}: Expected input to have non-zero size for non-batch "
+                               f"dimensions, but got{list(input.shape)} with dimension {i} being "
+                               "empty.")
+    for i, dim_name in enumerate(_DIM_NAMES[D]):
+        L = input.shape[input.dim() - D + i]
+        # torch's 3-D check is strict (a window may not end on the last element): kept
+        if out[i] + k[i] - 1 > L - (D == 3):
+            raise RuntimeError(f"{where}: pool {dim_name} {k[i]} too large relative to input "
+                               f"{dim_name} {L}")
+    samples = _random_samples
+    if samples.dtype != input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    if samples.dim() != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {samples.dim()}")
+    N, C = (1,) + input.shape[:1] if input.dim() == D + 1 else input.shape[:2]
+    if samples.shape[0] < N:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    if samples.shape[1] != C:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if samples.shape[2] != D:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {D}; got "
+                           f"{samples.shape[2]}.")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{fn}_out_frame" not implemented for '
+                                  f"'{_scalar_name(input)}'")
+    u = samples._data[:N]
+    # sample d sizes the windows along dim D-1-d for 2-D (width first), dim d for 3-D
+    order = (1, 0) if D == 2 else (0, 1, 2)
+    spatial = input.shape[-D:]
+    starts = [_fractional_starts(u[:, :, order[i]], spatial[i], out[i], k[i])
+              for i in range(D)]
+    vals, idx = FractionalMaxPool.apply(input, starts=starts, k=k,
+                                        name=f"FractionalMaxPool{D}D")
+    return (vals, idx) if return_indices else vals
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """Max over k x k windows of (N, C, H, W) placed at pseudo-random fractional strides so
+    that the output is output_size (or output_ratio * input size). `_random_samples`
+    (N, C, 2) in [0, 1), input's dtype, fixes the placement: [..., 0] for the width, [..., 1]
+    for the height. Indices are flat h*W+w per plane."""
+    return _fractional_max_pool(2, input, kernel_size, output_size, output_ratio,
+                                return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """Fractional max pooling of (N, C, T, H, W); `_random_samples` (N, C, 3) places the
+    windows along T, H, W in that order."""
+    return _fractional_max_pool(3, input, kernel_size, output_size, output_ratio,
+                                return_indices, _random_samples)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    return _fractional_max_pool(2, input, kernel_size, output_size, output_ratio, True,
+                                _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    return _fractional_max_pool(3, input, kernel_size, output_size, output_ratio, True,
+                                _random_samples)
 
 
 # ---------------------------------------------------------------------------------------------

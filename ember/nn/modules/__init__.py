@@ -23,9 +23,11 @@ from ember.nn.modules.rnn import *              # noqa: F401,F403
 from ember.nn.modules.transformer import *      # noqa: F401,F403
 from ember.nn.modules.pixelshuffle import *     # noqa: F401,F403
 from ember.nn.modules.fold import *             # noqa: F401,F403
+from ember.nn.modules.adaptive import *         # noqa: F401,F403
 
-from ember.nn.modules import (activation as _activation, attention as _attention,  # noqa: E402
-                              batchnorm as _batchnorm, channelshuffle as _channelshuffle,
+from ember.nn.modules import (activation as _activation, adaptive as _adaptive,  # noqa: E402
+                              attention as _attention, batchnorm as _batchnorm,
+                              channelshuffle as _channelshuffle,
                               container as _container, conv as _conv, distance as _distance,
                               dropout as _dropout, flatten as _flatten, fold as _fold,
                               instancenorm as _instancenorm, linear as _linear, loss as _loss,
@@ -38,4 +40,4 @@ from ember.nn.modules import (activation as _activation, attention as _attention
 __all__ = ["Module"] + [name for mod in (
     _container, _linear, _flatten, _activation, _dropout, _loss, _batchnorm, _instancenorm,
     _normalization, _sparse, _distance, _channelshuffle, _attention, _conv, _pooling, _padding,
-    _upsampling, _rnn, _transformer, _pixelshuffle, _fold) for name in mod.__all__]
+    _upsampling, _rnn, _transformer, _pixelshuffle, _fold, _adaptive) for name in mod.__all__]

@@ -8,8 +8,10 @@ from ember import _dtype
 from ember._ops.creation import ones, tensor, zeros
 from ember.nn import functional as F
 from ember.nn import init
+from ember.autograd.grad_mode import no_grad
+from ember.nn.modules.lazy import LazyModuleMixin
 from ember.nn.modules.module import Module
-from ember.nn.parameter import Parameter
+from ember.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d",
            "LazyBatchNorm2d", "LazyBatchNorm3d"]
@@ -148,36 +150,61 @@ class SyncBatchNorm(_BatchNorm):
         return out
 
 
-class _LazyBatchNorm(_BatchNorm):
-    """Infers num_features from the first input's dim 1."""
+# ---------------------------------------------------------------------------------------------
+# Lazy norm layers: num_features from the first input's dim 1
+
+class _LazyNormBase(LazyModuleMixin, _NormBase):
+    """Built with num_features = 0 and nothing allocated, then given uninitialized weight/bias
+    and running statistics. torch's defaults (affine and track_running_stats True) hold for
+    the lazy instance norms too."""
 
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
-        self.__dict__["_lazy_args"] = (eps, momentum, affine, track_running_stats, device,
-                                       dtype)
-        Module.__init__(self)
-        self.num_features = 0
-        self.eps, self.momentum, self.affine = eps, momentum, affine
+                 device=None, dtype=None, *, bias=True):
+        super().__init__(0, eps, momentum, False, False, device, dtype, bias=False)
+        kw = _kw(dtype)
+        self.affine = affine
         self.track_running_stats = track_running_stats
+        if affine:
+            self.weight = UninitializedParameter(**kw)
+            if bias:
+                self.bias = UninitializedParameter(**kw)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(**kw)
+            self.running_var = UninitializedBuffer(**kw)
+            self.num_batches_tracked = tensor(0, dtype=_dtype.int64)
 
-    def forward(self, input):
-        if self.num_features == 0:
-            eps, momentum, affine, track, device, dtype = self._lazy_args
-            training = self.training
-            _NormBase.__init__(self, input.shape[1], eps, momentum, affine, track, device,
-                               dtype)
-            self.training = training
-            self.__class__ = self.cls_to_become
-        return _BatchNorm.forward(self, input)
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        if not self.has_uninitialized_params():
+            return
+        self.num_features = input.shape[1]
+        with no_grad():
+            if self.affine:
+                self.weight.materialize((self.num_features,))
+                if self.bias is not None:
+                    self.bias.materialize((self.num_features,))
+            if self.track_running_stats:
+                self.running_mean.materialize((self.num_features,))
+                self.running_var.materialize((self.num_features,))
+            self.reset_parameters()
 
 
-class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
+class LazyBatchNorm1d(_LazyNormBase, _BatchNorm):
+    """BatchNorm1d with num_features inferred from the first input."""
     cls_to_become = BatchNorm1d
+    _check_input_dim = BatchNorm1d._check_input_dim
 
 
-class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
+class LazyBatchNorm2d(_LazyNormBase, _BatchNorm):
+    """BatchNorm2d with num_features inferred from the first input."""
     cls_to_become = BatchNorm2d
+    _check_input_dim = BatchNorm2d._check_input_dim
 
 
-class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
+class LazyBatchNorm3d(_LazyNormBase, _BatchNorm):
+    """BatchNorm3d with num_features inferred from the first input."""
     cls_to_become = BatchNorm3d
+    _check_input_dim = BatchNorm3d._check_input_dim

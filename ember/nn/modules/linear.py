@@ -4,6 +4,8 @@ import math
 from ember._ops.creation import empty
 from ember.nn import functional as F
 from ember.nn import init
+from ember.autograd.grad_mode import no_grad
+from ember.nn.modules.lazy import LazyModuleMixin
 from ember.nn.modules.module import Module
 from ember.nn.parameter import Parameter, UninitializedParameter
 
@@ -94,33 +96,35 @@ class Bilinear(Module):
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-class LazyLinear(Linear):
-    """A Linear whose in_features is taken from the first input it sees."""
+class LazyLinear(LazyModuleMixin, Linear):
+    """A Linear whose in_features is taken from the first input's last dim; it then becomes a
+    Linear. weight and bias are UninitializedParameters until then."""
 
     cls_to_become = Linear
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):
-        Module.__init__(self)
-        self._factory_kw = _factory(device, dtype)
-        self.in_features = 0
+        super().__init__(0, 0, False)   # no bias tensor: it is replaced below
+        kw = _factory(device, dtype)
+        self.weight = UninitializedParameter(**kw)
         self.out_features = out_features
-        self.weight = UninitializedParameter()
         if bias:
-            self.bias = UninitializedParameter()
-        else:
-            self.register_parameter("bias", None)
+            self.bias = UninitializedParameter(**kw)
 
     def reset_parameters(self):
-        if self.in_features != 0:
+        if not self.has_uninitialized_params() and self.in_features != 0:
             super().reset_parameters()
 
-    def forward(self, input):
-        if isinstance(self.weight, UninitializedParameter):
+    def initialize_parameters(self, input):
+        if self.has_uninitialized_params():
+            with no_grad():
+                self.in_features = input.shape[-1]
+                self.weight.materialize((self.out_features, self.in_features))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_features,))
+                self.reset_parameters()
+        if self.in_features == 0:   # materialized by load_state_dict: take in_features now
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(f"The in_features inferred from input: {input.shape[-1]} "
+                                     f"is not equal to in_features from self.weight: "
+                                     f"{self.weight.shape[-1]}")
             self.in_features = input.shape[-1]
-            self.weight = Parameter(empty((self.out_features, self.in_features),
-                                          **self._factory_kw))
-            if self.bias is not None:
-                self.bias = Parameter(empty(self.out_features, **self._factory_kw))
-            self.reset_parameters()
-            self.__class__ = self.cls_to_become
-        return F.linear(input, self.weight, self.bias)

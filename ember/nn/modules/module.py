@@ -15,7 +15,7 @@ from ember import _dtype
 from ember._tensor import Tensor
 from ember.autograd.grad_mode import no_grad
 from ember.autograd.graph import RemovableHandle
-from ember.nn.parameter import Buffer, Parameter
+from ember.nn.parameter import Buffer, Parameter, UninitializedBuffer, is_lazy
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
            "register_module_full_backward_hook", "register_module_full_backward_pre_hook",
@@ -380,11 +380,12 @@ class Module:
             modules[name] = value
             return
         buffers = d.get("_buffers")
-        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
+        marked = isinstance(value, (Buffer, UninitializedBuffer))
+        if marked or (buffers is not None and name in buffers):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
                                 "(torch.nn.Buffer, torch.Tensor or None expected)")
-            if isinstance(value, Buffer):
+            if marked:
                 persistent = value.persistent
             else:
                 persistent = name not in self._non_persistent_buffers_set
@@ -663,7 +664,9 @@ class Module:
                                   "torch.Tensor or Tensor-like object from checkpoint but "
                                   f"received {type(input_param)}")
                 continue
-            if input_param.shape != param.shape:
+            # an uninitialized parameter has no shape; the lazy load hook materialized those
+            # the checkpoint gives a shape for
+            if not is_lazy(param) and input_param.shape != param.shape:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape "
                                   f"{input_param.shape} from checkpoint, the shape in current "
                                   f"model is {param.shape}.")
