@@ -967,3 +967,269 @@ def pdist(input, p=2):
 for _n in ("matrix_power", "matrix_exp", "svd", "qr", "cholesky", "cholesky_solve",
            "cholesky_inverse", "triangular_solve", "lu", "lu_solve"):
     setattr(Tensor, _n, globals()[_n])
+
+
+# ---------------------------------------------------------------------------------------------
+# torch.linalg functions composed from others: cond, tensorinv, tensorsolve, vander
+
+def _ord_str(p):
+    """A norm order as torch prints it in messages (3.0 -> 3, inf -> inf)."""
+    if isinstance(p, float) and p.is_integer():
+        return str(int(p))
+    return str(p)
+
+
+def _zeros_real(A):
+    """cond of empty matrices: zeros over the batch, of A's real dtype (int stays int)."""
+    dt = A._data.dtype
+    real = np.zeros((), dt).real.dtype if dt.kind == "c" else dt
+    return Tensor._make(np.zeros(A._data.shape[:-2], real))
+
+
+def _svd_input(A):
+    """linalg.svd's dtype errors (cond with ord None, +-2 or 'nuc' reads singular values)."""
+    from ember._ops import linalg_decomp as _ld
+    if A.dtype._legacy in ("Half", "BFloat16"):
+        raise NotImplementedError(f"\"linalg_svd_cpu\" not implemented for '{A.dtype._legacy}'")
+    _ld._check_float(A, "linalg.svd")
+
+
+def cond(A, p=None, *, out=None):
+    """Condition number ||A||_p ||A^{-1}||_p. p None, 2, -2: the ratio of extreme singular
+    values (any m x n; NaN for a zero matrix). p 'fro', 'nuc', 1, -1, inf, -inf: square A only,
+    inf for a singular A (LU finds a zero pivot) and where the product is NaN; for 'nuc' a
+    singular A gives NaN (torch returns whatever LAPACK makes of an inf-filled inverse).
+    Empty matrices give 0. Real dtype; differentiable (torch 2.13's backward of the inverse
+    forms fails on an in-place check; ember's is that of the product)."""
+    from ember._ops import linalg_decomp as _ld
+    svd_orders = (None, 2, -2)
+    valid = svd_orders + ("fro", "nuc", 1, -1, np.inf, -np.inf)
+    named = isinstance(p, str)
+    ok = named and p in ("fro", "nuc") or not named and p in valid
+    where = f"linalg.cond(ord={_ord_str(p)})" if named else "linalg.cond"
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{where}: The input tensor {'A ' if named else ''}must have at least "
+                           f"2 dimensions.")
+    if not ok:
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {_ord_str(p)}")
+    if named:
+        _ld._square(A, where, prefix=True)
+    if A._data.size == 0:
+        return _ld._out(_zeros_real(A), out)
+    if p in svd_orders and not named:
+        _svd_input(A)
+        s = _ld.svdvals(A)
+        with np.errstate(all="ignore"):   # 0 / 0 for a zero matrix: NaN, as torch
+            r = s[..., :1] / s[..., -1:] if p != -2 else s[..., -1:] / s[..., :1]
+        return _ld._out(r.squeeze(-1), out)
+    if not named:
+        _ld._square(A, f"linalg.cond(ord={_ord_str(p)})")
+    if p == "nuc":
+        _svd_input(A)
+    elif A.dtype._legacy in ("Half", "BFloat16"):
+        raise RuntimeError(f"linalg.inv: Low precision dtypes not supported. Got "
+                           f"{A.dtype._legacy}")
+    else:
+        _ld._check_float(A, "linalg.inv")
+    with np.errstate(all="ignore"):   # inf and NaN are expected results here
+        return _ld._out(_cond_by_inverse(A, p), out)
+
+
+def _cond_by_inverse(A, p):
+    """||A||_p ||A^{-1}||_p for square A, inf where A is singular (NaN for 'nuc')."""
+    from ember._ops import linalg_decomp as _ld
+    from ember import where, nan_to_num
+    # LAPACK's getrf flags a singular matrix by an exactly zero pivot, as torch's inv_ex does;
+    # those get an identity in its place (no error, no NaN in the graph) and are masked after
+    info = _ld.lu_factor_ex(A.detach()).info._data
+    singular = Tensor._make((info > 0)[..., None, None])
+    if singular._data.any():
+        eye = Tensor._make(np.eye(A._data.shape[-1], dtype=A._data.dtype))
+        inverse = _ld.inv(A.masked_fill(singular, 0) + eye * singular)
+    else:
+        inverse = _ld.inv(A)
+    if p == "nuc":
+        norm_inv = _ld.matrix_norm(inverse, p)
+        nan = Tensor._make(np.asarray(np.nan, norm_inv._data.dtype))
+        return _ld.matrix_norm(A, p) * where(singular.squeeze((-2, -1)), nan, norm_inv)
+    inverse = inverse.masked_fill(singular, float("inf"))
+    r = _ld.matrix_norm(A, p) * _ld.matrix_norm(inverse, p)
+    return nan_to_num(r, nan=float("inf"), posinf=float("inf"))
+
+
+def _int_arg(value, fn, name, pos=None):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        where = f" (position {pos})" if pos is not None else ""
+        raise TypeError(f"{fn}(): argument '{name}'{where} must be int, not "
+                        f"{type(value).__name__}")
+    return int(value)
+
+
+def tensorinv(A, ind=2, *, out=None):
+    """X with tensordot(A, X, ind) = identity: A viewed as a (prod(shape[:ind]),
+    prod(shape[ind:])) square matrix and inverted; X has shape shape[ind:] + shape[:ind]."""
+    from ember._ops import linalg_decomp as _ld
+    ind = _int_arg(ind, "linalg_tensorinv", "ind", 2)
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    shape = A._data.shape
+    rows, cols = int(np.prod(shape[:ind])), int(np.prod(shape[ind:]))
+    if rows != cols:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {cols} != {rows}")
+    try:
+        r = _ld.inv(A.reshape(rows, cols))
+    except _ld.LinAlgError as exc:   # torch names the op `inv` here
+        raise _ld.LinAlgError(str(exc).replace("linalg.inv:", "inv:", 1)) from None
+    return _ld._out(r.reshape(shape[ind:] + shape[:ind]), out)
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    """X with tensordot(A, X, X.ndim) = B; X has shape A.shape[B.ndim:], whose product must
+    equal B's number of elements. `dims` (a tuple) moves those dims of A to the end first."""
+    from ember._ops import linalg_decomp as _ld
+    if dims is not None:
+        if not isinstance(dims, (tuple, list)):
+            raise TypeError(f"linalg_tensorsolve(): argument 'dims' must be tuple of ints, not "
+                            f"{type(dims).__name__}")
+        nd = A._data.ndim
+        A = A.movedim(tuple(dims), tuple(range(nd - len(dims), nd)))
+    shape = A._data.shape
+    rest = shape[B._data.ndim:]
+    n = int(np.prod(rest))
+    if n != B._data.size:
+        raise RuntimeError(f"Expected self to satisfy the requirement "
+                           f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "
+                           f"but got {n} != {B._data.size}")
+    X = _ld.solve(A.reshape(n, n), B.reshape(n))
+    return _ld._out(X.reshape(rest), out)
+
+
+def linalg_vander(x, *, N=None):
+    """Vandermonde matrix with increasing powers x^0 ... x^(N-1) along a new last dim (batched;
+    a 0-d x counts as one element). N defaults to x.shape[-1] and must exceed 1; integer
+    inputs give int64. Differs from torch.vander: increasing powers, batches, N >= 2."""
+    legacy = x.dtype._legacy
+    if x._data.dtype.kind not in "iufc" or legacy in ("Half", "BFloat16"):
+        raise RuntimeError(f"linalg.vander supports floating point, complex, and integer "
+                           f"tensors, but got {legacy}")
+    if x._data.ndim == 0:
+        x = x.reshape(1)
+    n = x._data.shape[-1] if N is None else _int_arg(N, "linalg_vander", "N")
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    if x._data.dtype.kind in "iu" and x._data.dtype != np.int64:
+        from ember._ops._helpers import to_dtype
+        from ember import int64
+        x = to_dtype(x, int64)
+    powers = x.unsqueeze(-1).expand(*x._data.shape, n - 1).cumprod(-1)
+    ones = Tensor._make(np.ones(x._data.shape + (1,), x._data.dtype))
+    from ember._ops.manipulation import cat
+    return cat([ones, powers], -1)
+
+
+# ---------------------------------------------------------------------------------------------
+# legacy norms, and functions removed since 1.9 that torch keeps to raise a pointer
+
+def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
+    """Deprecated: linalg.matrix_norm(input, 'nuc', dim, keepdim); nuclear_norm(input,
+    keepdim) and nuclear_norm(input, dim, keepdim) as torch's overloads (an int dim means
+    (dim, dim))."""
+    _deprecated("nuclear_norm", "at::nuclear_norm is deprecated and it is just left for JIT "
+                "compatibility. It will be removed in a future PyTorch release. Please use "
+                "`linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead")
+    from ember._ops.linalg_decomp import matrix_norm, _out
+    if isinstance(dim, bool):
+        dim, keepdim = None, dim
+    if dim is None:
+        dim = (-2, -1)
+    elif isinstance(dim, (int, np.integer)):
+        dim = (int(dim), int(dim))
+    return _out(matrix_norm(input, "nuc", tuple(dim), keepdim), out)
+
+
+def frobenius_norm(input, dim, keepdim=False, *, out=None):
+    """Deprecated: linalg.vector_norm(input, 2, dim, keepdim) over at most two dims (all
+    dims for an empty dim)."""
+    _deprecated("frobenius_norm", "at::frobenius_norm is deprecated and it is just left for "
+                "JIT compatibility. It will be removed in a future PyTorch release. Please use "
+                "`linalg.vector_norm(A, 2., dim, keepdim)` instead")
+    from ember._ops.linalg_decomp import vector_norm, _out
+    dim = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if len(dim) > 2:
+        raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dim)} dimensions "
+                           f"instead.")
+    nd = input._data.ndim
+    wrapped = [_wrap_dim(d, max(nd, 1)) for d in dim]
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError(f"dim {wrapped[0]} appears multiple times in the list of dims")
+    if input._data.dtype.kind not in "fc" and input.dtype._legacy not in ("Half", "BFloat16"):
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. "
+                           f"Got {input.dtype._legacy} instead.")
+    return _out(vector_norm(input, 2, dim or None, keepdim), out)
+
+
+_REMOVED = "This function was deprecated since version 1.9 and is now removed."
+
+_MATRIX_RANK_REMOVED = (
+    _REMOVED + "\nPlease use the `torch.linalg.matrix_rank` function instead. The parameter "
+    "'symmetric' was renamed in `torch.linalg.matrix_rank()` to 'hermitian'.")
+_SYMEIG_REMOVED = (
+    _REMOVED + " The default behavior has changed from using the upper triangular portion of "
+    "the matrix by default to using the lower triangular portion.\n\nL, _ = torch.symeig(A, "
+    "upper=upper) should be replaced with:\nL = torch.linalg.eigvalsh(A, UPLO='U' if upper "
+    "else 'L')\n\nand\n\nL, V = torch.symeig(A, eigenvectors=True) should be replaced with:\n"
+    "L, V = torch.linalg.eigh(A, UPLO='U' if upper else 'L')")
+_EIG_REMOVED = (
+    _REMOVED + " `torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` "
+    "rather than real tensors mimicking complex tensors.\n\nL, _ = torch.eig(A) should be "
+    "replaced with:\nL_complex = torch.linalg.eigvals(A)\n\nand\n\nL, V = torch.eig(A, "
+    "eigenvectors=True) should be replaced with:\nL_complex, V_complex = torch.linalg.eig(A)")
+_LSTSQ_REMOVED = (
+    _REMOVED + " `torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n"
+    "`torch.linalg.lstsq` has reversed arguments and does not return the QR decomposition in "
+    "the returned tuple (although it returns other information about the problem).\n\nTo get "
+    "the QR decomposition consider using `torch.linalg.qr`.\n\nThe returned solution in "
+    "`torch.lstsq` stored the residuals of the solution in the last m - n columns of the "
+    "returned value whenever m > n. In torch.linalg.lstsq, the residuals are in the field "
+    "'residuals' of the returned named tuple.\n\nThe unpacking of the solution, as in\n"
+    "X, _ = torch.lstsq(B, A).solution[:A.size(1)]\nshould be replaced with:\n"
+    "X = torch.linalg.lstsq(A, B).solution")
+_SOLVE_REMOVED = (
+    _REMOVED + " `torch.solve` is deprecated in favor of `torch.linalg.solve`. "
+    "`torch.linalg.solve` has its arguments reversed and does not return the LU "
+    "factorization.\n\nTo get the LU factorization see `torch.lu`, which can be used with "
+    "`torch.lu_solve` or `torch.lu_unpack`.\nX = torch.solve(B, A).solution should be replaced "
+    "with:\nX = torch.linalg.solve(A, B)")
+
+
+def matrix_rank(input, tol=None, symmetric=False, *, out=None):
+    """Removed in torch 1.9 (use linalg.matrix_rank): raises RuntimeError."""
+    raise RuntimeError(_MATRIX_RANK_REMOVED)
+
+
+def symeig(input, eigenvectors=False, upper=True, *, out=None):
+    """Removed in torch 1.9 (use linalg.eigh / eigvalsh): raises RuntimeError."""
+    raise RuntimeError(_SYMEIG_REMOVED)
+
+
+def eig(self, eigenvectors=False, *, e=None, v=None):
+    """Removed in torch 1.9 (use linalg.eig / eigvals): raises RuntimeError."""
+    raise RuntimeError(_EIG_REMOVED)
+
+
+def lstsq(input, A, *, out=None):
+    """Removed in torch 1.9 (use linalg.lstsq, arguments reversed): raises RuntimeError."""
+    raise RuntimeError(_LSTSQ_REMOVED)
+
+
+def solve(input, A, *, out=None):
+    """Removed in torch 1.9 (use linalg.solve, arguments reversed): raises RuntimeError."""
+    raise RuntimeError(_SOLVE_REMOVED)
+
+
+__all__ += ["nuclear_norm", "frobenius_norm", "matrix_rank", "symeig", "eig", "lstsq", "solve"]
+Tensor.symeig = lambda self, eigenvectors=False: symeig(self, eigenvectors)
+Tensor.eig = lambda self, eigenvectors=False: eig(self, eigenvectors)
+Tensor.lstsq = lambda self, other: lstsq(self, other)
+Tensor.solve = lambda self, other: solve(self, other)
