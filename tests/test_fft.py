@@ -1,5 +1,5 @@
 """Differential tests of ember.fft against torch.fft: values, dtypes, n/s/dim/norm handling,
-gradients (including the Hermitian weighting of rfft/irfft), errors."""
+gradients (including the Hermitian weighting of rfft/irfft and hfftn), out= kinds, errors."""
 import numpy as np
 import pytest
 import torch
@@ -47,6 +47,66 @@ def test_nd(norm):
     check(lambda t, x: t.fft.irfftn(x, dim=(0, 1), norm=norm), [(3, 4, 2)], "complex128")
 
 
+@pytest.mark.parametrize("norm", NORMS)
+def test_hfftn_ihfftn(norm):
+    check(lambda t, x: t.fft.hfft2(x, norm=norm), [(2, 3, 4)], "complex128")
+    check(lambda t, x: t.fft.hfftn(x, norm=norm), [(2, 3, 4)], "complex64")
+    check(lambda t, x: t.fft.hfftn(x, s=(3, 7), norm=norm), [(2, 3, 4)], "complex128")
+    check(lambda t, x: t.fft.hfftn(x, s=(-1, 6), dim=(2, 0), norm=norm), [(4, 3, 5)],
+          "complex128")
+    check(lambda t, x: t.fft.hfftn(x, s=(5,), norm=norm), [(2, 3, 4)], "complex128")
+    check(lambda t, x: t.fft.hfft2(x.mT, s=(4, 4), norm=norm), [(2, 3, 4)], "float64")
+    check(lambda t, x: t.fft.ihfft2(x, norm=norm), [(2, 3, 4)], "float32")
+    check(lambda t, x: t.fft.ihfftn(x, norm=norm), [(2, 3, 5)], "float64")
+    check(lambda t, x: t.fft.ihfftn(x, s=(4, 7), norm=norm), [(2, 3, 5)], "float64")
+    check(lambda t, x: t.fft.ihfftn(x, dim=(2, 0), norm=norm), [(2, 3, 5)], "float64")
+    check(lambda t, x: t.fft.ihfft2(x, s=(-1, 3), dim=(0, 1), norm=norm), [(2, 6, 5)],
+          "float32")
+
+
+def test_hfftn_ihfftn_dtypes_and_inverse():
+    check(lambda t, x: t.fft.hfftn(x), [(3, 4)], "int64")
+    check(lambda t, x: t.fft.ihfftn(x), [(3, 4)], "int32")
+    check(lambda t, x: t.fft.ihfft2(x), [(3, 4)], "bool")
+    check(lambda t, x: t.fft.hfftn(x, s=(2, 1)), [(3, 4)], "complex64")
+    x = ember.randn(3, 4, 6, dtype=ember.float64)
+    for norm in NORMS:   # hfftn undoes ihfftn for an even last length
+        y = ember.fft.hfftn(ember.fft.ihfftn(x, norm=norm), s=x.shape, norm=norm)
+        np.testing.assert_allclose(y.numpy(), x.numpy(), atol=1e-12)
+
+
+def test_hfftn_double_backward():
+    x = np.random.default_rng(2).standard_normal((3, 4)) + 0j
+    res = []
+    for lib in (ember, torch):
+        v = lib.tensor(x, requires_grad=True)
+        y = lib.fft.hfftn(v * v, s=(3, 5)).pow(2).sum() + lib.fft.ihfftn(
+            lib.fft.hfft2(v).pow(3)).abs().sum()
+        (g,) = lib.autograd.grad(y, v, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g.conj()).real.sum(), v)
+        res.append(gg.detach().numpy())
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-8, atol=1e-9)
+
+
+_REAL_OUT = ("irfft", "irfft2", "irfftn", "hfft", "hfft2", "hfftn")
+
+
+@pytest.mark.parametrize("name", ("fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft",
+                                  "rfft2", "rfftn", "ihfft", "ihfft2", "ihfftn") + _REAL_OUT)
+def test_out_kinds(name):
+    dt = "complex64" if name in _REAL_OUT else "float32"
+    good = "float32" if name in _REAL_OUT else "complex64"
+    check(lambda t, x: getattr(t.fft, name)(x, out=t.empty(0, dtype=getattr(t, good))),
+          [(3, 4)], dt, grad=False)
+    for bad in ("int64", "complex64" if name in _REAL_OUT else "float32"):
+        te, ee = check_raises(lambda t, x: getattr(t.fft, name)(
+            x, out=t.empty(0, dtype=getattr(t, bad))), [(3, 4)], dt)
+        assert str(te) == str(ee)
+    if name in _REAL_OUT:   # a wider float out is fine (float32 values, float32 tolerances)
+        check(lambda t, x: getattr(t.fft, name)(x, out=t.empty(0, dtype=t.float64)), [(3, 4)],
+              dt, grad=False, rtol=1e-5, atol=1e-6)
+
+
 def test_dtypes_and_int_inputs():
     check(lambda t, x: t.fft.fft(x), [(4,)], "int64")
     check(lambda t, x: t.fft.rfft(x), [(4,)], "int32")
@@ -91,6 +151,24 @@ def test_freq_and_shift():
     (lambda t, x: t.fft.irfft(x), (1,), "complex64"),
     (lambda t, x: t.fft.fftn(x, s=(2,), dim=(0, 1)), (3, 4), "float32"),
     (lambda t, x: t.fft.fftn(x, dim=(0, 0)), (3, 4), "float32"),
+    (lambda t, x: t.fft.ihfftn(x), (3, 4), "complex64"),
+    (lambda t, x: t.fft.ihfft2(x), (3, 4), "complex128"),
+    (lambda t, x: t.fft.ihfftn(x), (3, 4), "float16"),
+    (lambda t, x: t.fft.hfftn(x), (3, 4), "float16"),
+    (lambda t, x: t.fft.hfftn(x, dim=()), (3, 4), "complex64"),
+    (lambda t, x: t.fft.ihfftn(x, dim=()), (3, 4), "float32"),
+    (lambda t, x: t.fft.hfftn(x), (), "complex64"),
+    (lambda t, x: t.fft.ihfftn(x), (), "float32"),
+    (lambda t, x: t.fft.hfft2(x), (4,), "complex64"),
+    (lambda t, x: t.fft.ihfft2(x), (4,), "float32"),
+    (lambda t, x: t.fft.hfftn(x), (3, 1), "complex64"),
+    (lambda t, x: t.fft.hfftn(x, s=(0, 4)), (3, 4), "complex64"),
+    (lambda t, x: t.fft.ihfftn(x, s=(3, 0)), (3, 4), "float32"),
+    (lambda t, x: t.fft.hfftn(x, s=(1, 2, 3)), (3, 4), "complex64"),
+    (lambda t, x: t.fft.ihfftn(x, s=(2, 3), dim=(0,)), (3, 4), "float32"),
+    (lambda t, x: t.fft.hfft2(x, dim=(1, 1)), (3, 4), "complex64"),
+    (lambda t, x: t.fft.hfftn(x, norm="bad"), (3, 4), "complex64"),
+    (lambda t, x: t.fft.ihfftn(x, norm="bad"), (3, 4), "float32"),
 ])
 def test_errors(fn, shape, dt):
     te, ee = check_raises(fn, [shape], dt)

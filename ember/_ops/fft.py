@@ -17,7 +17,8 @@ from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
-           "fftn", "ifftn", "rfftn", "irfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
+           "hfft2", "ihfft2", "fftn", "ifftn", "rfftn", "irfftn", "hfftn", "ihfftn", "fftfreq",
+           "rfftfreq", "fftshift", "ifftshift"]
 
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
@@ -170,9 +171,19 @@ def _resize(x, dims, s):
     return Resize.apply(x, sizes=sizes) if sizes else x
 
 
-def _finish(r, out):
+def _finish(r, out, fname=None):
+    """Write `r` into `out` when given. `fname` names the transform in torch's error for an
+    `out` of the wrong kind: complex results need a complex `out`, real ones a floating one."""
     if out is None:
         return r
+    if fname is not None:
+        k = out._data.dtype.kind
+        if r._data.dtype.kind == "c" and k != "c":
+            raise RuntimeError(f"{fname} expects a complex output tensor, but got "
+                               f"{out.dtype._legacy}")
+        if r._data.dtype.kind == "f" and not out.dtype.is_floating_point:
+            raise RuntimeError(f"{fname} expects a floating point output tensor, but got "
+                               f"{out.dtype._legacy}")
     from ember._ops._helpers import write_out
     return write_out(out, r)
 
@@ -184,36 +195,35 @@ def _one(n, dim):
 # ---------------------------------------------------------------------------------------------
 # complex-to-complex
 
-def fftn(input, s=None, dim=None, norm=None, *, out=None):
-    """N-dimensional DFT over `dim` (all dims by default); `s` pads or trims each dim first."""
+def _c2c(input, s, dim, norm, forward, out, fname):
     x = _float_input(input)
     dims, s = _dims(x, s, dim)
     x = _resize(_to_complex(x), dims, s)
     if not dims:
-        return _finish(x.clone(), out)
-    return _finish(C2C.apply(x, dims=dims, norm=_norm(norm), forward=True), out)
+        return _finish(x.clone(), out, fname)
+    return _finish(C2C.apply(x, dims=dims, norm=_norm(norm), forward=forward), out, fname)
+
+
+def fftn(input, s=None, dim=None, norm=None, *, out=None):
+    """N-dimensional DFT over `dim` (all dims by default); `s` pads or trims each dim first."""
+    return _c2c(input, s, dim, norm, True, out, "fftn")
 
 
 def ifftn(input, s=None, dim=None, norm=None, *, out=None):
     """N-dimensional inverse DFT (scaled by 1/n with the default norm="backward")."""
-    x = _float_input(input)
-    dims, s = _dims(x, s, dim)
-    x = _resize(_to_complex(x), dims, s)
-    if not dims:
-        return _finish(x.clone(), out)
-    return _finish(C2C.apply(x, dims=dims, norm=_norm(norm), forward=False), out)
+    return _c2c(input, s, dim, norm, False, out, "fftn")   # torch's out= error says fftn too
 
 
 def fft(input, n=None, dim=-1, norm=None, *, out=None):
     """1-D DFT along `dim`; `n` zero-pads or trims the input first."""
     s, d = _one(n, dim)
-    return fftn(input, s, d, norm, out=out)
+    return _c2c(input, s, d, norm, True, out, "fft")
 
 
 def ifft(input, n=None, dim=-1, norm=None, *, out=None):
     """1-D inverse DFT along `dim`."""
     s, d = _one(n, dim)
-    return ifftn(input, s, d, norm, out=out)
+    return _c2c(input, s, d, norm, False, out, "ifft")
 
 
 def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
@@ -225,23 +235,41 @@ def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
 
 
 # ---------------------------------------------------------------------------------------------
-# real-to-complex and back
+# real-to-complex and back; the Hermitian pair hfft/ihfft is the same with conj and the dual norm
+
+def _r2c(x, s, dim, norm, fname):
+    """One-sided DFT of the real `x` (n//2 + 1 bins on the last transformed dim)."""
+    dims, s = _dims(x, s, dim)
+    if not dims:
+        raise RuntimeError(f"{fname} must transform at least one axis")
+    return R2C.apply(_resize(x, dims, s), dims=dims, norm=_norm(norm))
+
+
+def _c2r(x, s, dim, norm, fname):
+    """Real inverse of a one-sided spectrum: the last transformed dim gets length s[-1] (default
+    2 * (m - 1) for m bins); imaginary parts of the DC (and Nyquist) bins are ignored, as torch
+    does."""
+    dims, s_ = _dims(x, s, dim)
+    if not dims:
+        raise RuntimeError(f"{fname} must transform at least one axis")
+    n = s_[-1] if s is not None and s[-1] != -1 else 2 * (x._data.shape[dims[-1]] - 1)
+    if n < 1:
+        raise RuntimeError(f"Invalid number of data points ({n}) specified")
+    x = _resize(x, dims, s_[:-1] + (n // 2 + 1,))
+    return C2R.apply(x, dims=dims, norm=_norm(norm), n=n)
+
 
 def rfftn(input, s=None, dim=None, norm=None, *, out=None):
     """DFT of a real input; the last transformed dim keeps its n//2 + 1 non-negative bins."""
     x = _float_input(input, complex_ok=False, fname="rfftn")
-    dims, s = _dims(x, s, dim)
-    if not dims:
-        raise RuntimeError("rfftn must transform at least one axis")
-    x = _resize(x, dims, s)
-    return _finish(R2C.apply(x, dims=dims, norm=_norm(norm)), out)
+    return _finish(_r2c(x, s, dim, norm, "rfftn"), out, "rfftn")
 
 
 def rfft(input, n=None, dim=-1, norm=None, *, out=None):
     """One-sided DFT of a real input along `dim`: n//2 + 1 bins."""
     x = _float_input(input, complex_ok=False, fname="rfft")
     s, d = _one(n, dim)
-    return rfftn(x, s, d, norm, out=out)
+    return _finish(_r2c(x, s, d, norm, "rfft"), out, "rfft")
 
 
 def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
@@ -249,44 +277,65 @@ def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
 
 
 def irfftn(input, s=None, dim=None, norm=None, *, out=None):
-    """Inverse of rfftn: a real output whose last transformed dim has length s[-1]
-    (default 2 * (m - 1) for m input bins); imaginary parts of the DC (and Nyquist) bins are
-    ignored, as torch does."""
+    """Inverse of rfftn: a real output whose last transformed dim has length s[-1]."""
     x = _to_complex(_float_input(input))
-    dims, s_ = _dims(x, s, dim)
-    if not dims:
-        raise RuntimeError("irfftn must transform at least one axis")
-    last = dims[-1]
-    n = s_[-1] if s is not None and s[-1] != -1 else 2 * (x._data.shape[last] - 1)
-    if n < 1:
-        raise RuntimeError(f"Invalid number of data points ({n}) specified")
-    x = _resize(x, dims, s_[:-1] + (n // 2 + 1,))
-    return _finish(C2R.apply(x, dims=dims, norm=_norm(norm), n=n), out)
+    return _finish(_c2r(x, s, dim, norm, "irfftn"), out, "irfftn")
 
 
 def irfft(input, n=None, dim=-1, norm=None, *, out=None):
     """Inverse of rfft along `dim`; output length n (default 2 * (m - 1))."""
+    x = _to_complex(_float_input(input))
     s, d = _one(n, dim)
-    return irfftn(input, s, d, norm, out=out)
+    return _finish(_c2r(x, s, d, norm, "irfft"), out, "irfft")
 
 
 def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     return irfftn(input, s, dim, norm, out=out)
 
 
-def hfft(input, n=None, dim=-1, norm=None, *, out=None):
-    """DFT of a Hermitian-symmetric signal given by its one-sided half: a real output of length
-    n (default 2 * (m - 1)). Equals irfft(conj(input)) with the dual normalization."""
+def hfftn(input, s=None, dim=None, norm=None, *, out=None):
+    """N-D DFT of a signal Hermitian-symmetric over `dim`, given by its one-sided half on the
+    last of them: a real output, last dim of length s[-1] (default 2 * (m - 1)). Equals
+    irfftn(conj(input)) with the dual normalization."""
     x = _to_complex(_float_input(input))
-    r = irfft(x.conj(), n, dim, _DUAL[_norm(norm)])
-    return _finish(r, out)
+    return _finish(_c2r(x.conj(), s, dim, _DUAL[_norm(norm)], "hfftn"), out, "hfftn")
+
+
+def hfft(input, n=None, dim=-1, norm=None, *, out=None):
+    """1-D hfftn along `dim`: a real output of length n (default 2 * (m - 1))."""
+    x = _to_complex(_float_input(input))
+    s, d = _one(n, dim)
+    return _finish(_c2r(x.conj(), s, d, _DUAL[_norm(norm)], "hfft"), out, "hfft")
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return hfftn(input, s, dim, norm, out=out)
+
+
+def _real_only(x):
+    if x._data.dtype.kind == "c":
+        raise RuntimeError(f"Only supports floating-point dtypes, but found: {x.dtype._legacy}")
+    return x
+
+
+def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
+    """Inverse of hfftn for a real input: conj(rfftn(input)) with the dual normalization; the
+    last transformed dim keeps n//2 + 1 bins."""
+    x = _real_only(_float_input(input))
+    r = _r2c(x, s, dim, _DUAL[_norm(norm)], "ihfftn").conj().resolve_conj()
+    return _finish(r, out, "ihfftn")
 
 
 def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
-    """Inverse of hfft for a real input: conj(rfft(input)) with the dual normalization."""
+    """Inverse of hfft for a real input along `dim`: n//2 + 1 bins."""
     x = _float_input(input, complex_ok=False, fname="ihfft")
-    r = rfft(x, n, dim, _DUAL[_norm(norm)]).conj()
-    return _finish(r.resolve_conj() if hasattr(r, "resolve_conj") else r, out)
+    s, d = _one(n, dim)
+    r = _r2c(x, s, d, _DUAL[_norm(norm)], "ihfft").conj()
+    return _finish(r.resolve_conj(), out, "ihfft")
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    return ihfftn(input, s, dim, norm, out=out)
 
 
 # ---------------------------------------------------------------------------------------------
