@@ -29,8 +29,10 @@ from ember._ops.linalg import *        # noqa: F401,F403
 from ember._ops.random import *        # noqa: F401,F403
 from ember._ops.manipulation import *  # noqa: F401,F403
 from ember._ops.sorting import *       # noqa: F401,F403
+from ember._ops.spectral import *      # noqa: F401,F403
 from ember._ops.linalg_factor import *  # noqa: F401,F403
 from ember._ops.lowrank import *       # noqa: F401,F403
+from ember._ops.special_functions import igamma, igammac  # noqa: F401
 from ember._nn_aliases import *        # noqa: F401,F403  (torch.conv2d, torch.dropout, ...)
 from ember._storage import *           # noqa: F401,F403
 from ember import _storage

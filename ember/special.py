@@ -3,7 +3,9 @@
 Integer and bool inputs compute in the default float dtype; float16/bfloat16 are computed in
 float32 and rounded back. Gradients follow torch's: none for zeta (NotImplementedError, as in
 torch), i1'(0) = 1/2, entr'(0) = inf, xlogy's d/dx is 0 where x == 0 and y <= 0.
-softmax, log_softmax and logsumexp are the reduction family's (ember._ops.reduction).
+softmax, log_softmax and logsumexp are the reduction family's (ember._ops.reduction); the Bessel
+and Airy functions, the orthogonal polynomials and gammainc/gammaincc are in
+ember._ops.special_functions (no gradients but gammainc's for `other`, as in torch).
 """
 import math
 
@@ -17,13 +19,31 @@ from ember._ops.pointwise import (_float_input, digamma, erf, erfc, erfinv, exp2
                                   where, xlogy)
 from ember._ops.pointwise_logic import broadcast_errors
 from ember._ops.pointwise_unary import _const, _no_complex, _scipy, lgamma
+from ember._ops.special_functions import (
+    airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, chebyshev_polynomial_t,
+    chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w, gammainc, gammaincc,
+    hermite_polynomial_h, hermite_polynomial_he, laguerre_polynomial_l, legendre_polynomial_p,
+    modified_bessel_i0, modified_bessel_i1, modified_bessel_k0, modified_bessel_k1,
+    scaled_modified_bessel_k0, scaled_modified_bessel_k1, shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w, spherical_bessel_j0)
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfcx", "erfinv", "gammaln", "digamma", "psi",
            "polygamma", "multigammaln", "i0", "i0e", "i1", "i1e", "xlogy", "xlog1py", "entr",
            "ndtr", "ndtri", "log_ndtr", "sinc", "zeta", "softmax", "log_softmax", "logsumexp",
-           "exp2", "expm1", "log1p", "round"]
+           "exp2", "expm1", "log1p", "round",
+           # Bessel/Airy functions, orthogonal polynomials, incomplete gamma
+           # (ember._ops.special_functions)
+           "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+           "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
+           "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+           "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+           "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+           "laguerre_polynomial_l", "legendre_polynomial_p", "gammainc", "gammaincc"]
 
 _asarray = np.asarray
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
