@@ -27,6 +27,31 @@ def test_mode_pad(mode, shape, pads):
     check(lambda t, x: F(t).pad(x, pads, mode=mode), [shape])
 
 
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape,pads", [((2, 3, 7), (0, 4)), ((2, 3, 6, 5), (1, 2, 3, 4)),
+                                        ((2, 3000), (700, 300))])
+def test_mode_pad_gradient_of_the_gradient(mode, shape, pads):
+    """The pad's gradient (the padded copies folded back) differentiated again, through the
+    upstream gradient; long signals included (the gradient was once a dense L x L matrix)."""
+    rng = np.random.default_rng(5)
+    xa = make_array(shape, "float64", rng)
+    out_shape = torch.nn.functional.pad(torch.tensor(xa), pads, mode=mode).shape
+    ga, wa = make_array(tuple(out_shape), "float64", rng), make_array(shape, "float64", rng)
+    res = []
+    for lib, conv in ((torch, to_torch), (ember, to_ember)):
+        x, g = conv(xa, True), conv(ga, True)
+        (gx,) = lib.autograd.grad(F(lib).pad(x, pads, mode=mode), (x,), g, create_graph=True)
+        (gg,) = lib.autograd.grad((gx * conv(wa)).sum(), (g,))
+        res.append((gx, gg))
+        if mode != "circular":   # (torch composes circular padding from copies)
+            res[-1] += (gx.grad_fn.name(),)
+    for i, (t, e) in enumerate(zip(*res)):
+        if isinstance(t, str):
+            assert e == t
+        else:
+            assert_close(t, e, what=f"result {i}")
+
+
 def test_pad_dtypes_noncontiguous():
     check(lambda t, x: F(t).pad(x, (1, 1)), [(2, 3)], dtypes="int64")
     check(lambda t, x: F(t).pad(x.transpose(1, 2), (1, 1, 2, 0), mode="replicate"),

@@ -58,28 +58,31 @@ class ConstantPad(ArrayFunction):
         return "ConstantPadNdBackward0"
 
 
-def _pad_matrix(L, lo, hi, mode):
-    """Selection matrix (L+lo+hi, L) of reflect / replicate / circular padding."""
-    j = np.arange(-lo, L + hi)
-    if mode == "reflect":
-        period = 2 * (L - 1) if L > 1 else 1
-        j = np.abs(j) % period
-        j = np.where(j >= L, period - j, j)
-    elif mode == "replicate":
-        j = np.clip(j, 0, L - 1)
-    else:   # circular
-        j = j % L
-    A = np.zeros((L + lo + hi, L))
-    A[np.arange(L + lo + hi), j] = 1.0
-    return A
-
-
 _NP_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
+def _fold_pad(g, axis, L, lo, hi, mode):
+    """The adjoint of padding one axis (length L, by lo and hi): the core plus each padded
+    copy added back onto the positions it was copied from, one slice-add per side."""
+    take = lambda start, stop: g[(slice(None),) * axis + (slice(start, stop),)]
+    core = take(lo, lo + L).copy()
+    into = lambda start, stop: core[(slice(None),) * axis + (slice(start, stop),)]
+    left, right = take(0, lo), take(lo + L, None)
+    if mode == "reflect":       # left pad j mirrors input lo - j; right pad k, L - 2 - k
+        into(1, lo + 1)[...] += np.flip(left, axis)
+        into(L - 1 - hi, L - 1)[...] += np.flip(right, axis)
+    elif mode == "replicate":   # every pad copies the edge
+        into(0, 1)[...] += left.sum(axis, keepdims=True)
+        into(L - 1, L)[...] += right.sum(axis, keepdims=True)
+    else:                       # circular: the left pad is the input's tail, the right its head
+        into(L - lo, L)[...] += left
+        into(0, hi)[...] += right
+    return core
+
+
 class ModePad(ArrayFunction):
-    """reflect / replicate / circular padding with np.pad; the gradient sums the copies back
-    (transposed selection matrices, a Separable)."""
+    """reflect / replicate / circular padding with np.pad; the gradient (`ModePadAdjoint`)
+    adds the padded copies back."""
 
     def forward(ctx, x, *, pads, mode):
         ctx.pads, ctx.mode, ctx.sizes = pads, mode, x.shape[x.ndim - len(pads):]
@@ -87,15 +90,30 @@ class ModePad(ArrayFunction):
         return np.pad(x, ((0, 0),) * lead + tuple(pads), mode=_NP_MODE[mode])
 
     def backward(ctx, g):
-        return Separable.apply(g, mats=[A.T for A in self_mats(ctx)], name="PadMode")
+        return ModePadAdjoint.apply(g, pads=ctx.pads, mode=ctx.mode, sizes=ctx.sizes,
+                                    label=ctx.name())
 
     def name(self):
         return {"reflect": "ReflectionPad", "replicate": "ReplicationPad",
                 "circular": "CircularPad"}[self.mode] + f"{max(len(self.pads), 1)}DBackward0"
 
 
-def self_mats(ctx):
-    return [_pad_matrix(L, lo, hi, ctx.mode) for L, (lo, hi) in zip(ctx.sizes, ctx.pads)]
+class ModePadAdjoint(ArrayFunction):
+    """The gradient of ModePad (linear in g); its own gradient is ModePad again."""
+
+    def forward(ctx, g, *, pads, mode, sizes, label):
+        ctx.pads, ctx.mode, ctx.label = pads, mode, label.replace("Backward0",
+                                                                  "BackwardBackward0")
+        lead = g.ndim - len(pads)
+        for i, (L, (lo, hi)) in enumerate(zip(sizes, pads)):
+            g = _fold_pad(g, lead + i, L, lo, hi, mode)
+        return g
+
+    def backward(ctx, gg):
+        return ModePad.apply(gg, pads=ctx.pads, mode=ctx.mode)
+
+    def name(self):
+        return self.label
 
 
 def pad(input, pad, mode="constant", value=None):
