@@ -2,7 +2,7 @@
 
 Both are compositions of differentiable ops, so gradients (to the signal and to the window) and
 double backward come from the pieces:
-- stft:  pad (center; built from slices, whose gradients stay cheap on long signals) ->
+- stft:  pad (center) ->
          Frame (overlapping windows as a strided view) -> * window -> zero-pad each frame to
          n_fft -> rfft / fft along the frame -> (..., freq, frames);
 - istft: irfft / ifft of each frame -> * window -> OverlapAdd -> / OverlapAdd(window ** 2)
@@ -31,7 +31,6 @@ import numpy as np
 
 from ember import _dtype
 from ember._ops import fft as _fft
-from ember._ops.manipulation import cat
 from ember._ops.pointwise_complex import view_as_real
 from ember._ops.sampling import pad as _pad
 from ember._tensor import Tensor
@@ -136,23 +135,6 @@ def _fft_dtype_check(dt):
         raise RuntimeError(f"MKL FFT doesn't support tensors of type: {dt._legacy}")
 
 
-def _center_pad(x, p, mode):
-    """pad(x, (p, p), mode) of the 3-D view torch pads, the non-constant modes built from slices
-    of x (cheap gradients for long signals); pad itself raises its errors on what it rejects."""
-    L = x.shape[-1]
-    if x.dim() != 3 or mode not in ("reflect", "replicate", "circular") or \
-            not 0 < p <= L - (mode == "reflect"):
-        return _pad(x, (p, p), mode)
-    if mode == "reflect":
-        left, right = x[..., 1:p + 1].flip(-1), x[..., L - 1 - p:L - 1].flip(-1)
-    elif mode == "replicate":
-        left = x[..., :1].expand(*x.shape[:-1], p)
-        right = x[..., L - 1:].expand(*x.shape[:-1], p)
-    else:
-        left, right = x[..., L - p:], x[..., :p]
-    return cat([left, x, right], -1)
-
-
 def _padded_window(window, n_fft, win_length, dtype):
     """The window (ones when None) zero-padded to n_fft with (n_fft - win_length) // 2 zeros
     first; None when there is nothing to multiply by (no window and win_length == n_fft)."""
@@ -196,7 +178,7 @@ def stft(input: Tensor, n_fft: int, hop_length: int = None, win_length: int = No
         # torch pads a (1, 1, L) / (1, B, L) view, so pad's own errors and limits apply
         nd = input.dim()
         p = n_fft // 2
-        padded = _center_pad(input.reshape((1,) * (3 - nd) + tuple(input.shape)), p, pad_mode)
+        padded = _pad(input.reshape((1,) * (3 - nd) + tuple(input.shape)), (p, p), pad_mode)
         input = padded.reshape(padded.shape[-nd:])   # nd == 0 keeps all three dims, as torch
     hop = n_fft // 4 if hop_length is None else hop_length
     win = n_fft if win_length is None else win_length
