@@ -30,6 +30,7 @@ from ember._ops.random import *        # noqa: F401,F403
 from ember._ops.manipulation import *  # noqa: F401,F403
 from ember._ops.sorting import *       # noqa: F401,F403
 from ember._ops.spectral import *      # noqa: F401,F403
+from ember._ops.binning import *       # noqa: F401,F403
 from ember._ops.linalg_factor import *  # noqa: F401,F403
 from ember._ops.lowrank import *       # noqa: F401,F403
 from ember._ops.special_functions import igamma, igammac  # noqa: F401

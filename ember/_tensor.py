@@ -208,6 +208,27 @@ class Tensor:
     def data_ptr(self):
         return _address(self._data)
 
+    const_data_ptr = data_ptr
+
+    def dim_order(self, *, ambiguity_check=False):
+        """The dims from outermost to innermost in memory (a permutation; (0, 1, ...) for a
+        contiguous tensor). Size-1 dims and equal strides make it ambiguous: ambiguity_check=True
+        raises then, a list of memory formats accepts a tensor contiguous in exactly one."""
+        if not isinstance(ambiguity_check, bool):
+            from ember import memory_format
+            if not isinstance(ambiguity_check, list) or not all(
+                    isinstance(m, memory_format) for m in ambiguity_check):
+                raise TypeError("The ambiguity_check argument must be a bool or a list of "
+                                "memory formats.")
+        shape, strides = self._data.shape, self.stride()
+        check = ambiguity_check is True or isinstance(ambiguity_check, list)
+        if check and (1 in shape or any(x == y for x, y in zip(strides, strides[1:]))):
+            formats = ambiguity_check if isinstance(ambiguity_check, list) else []
+            if sum(1 for m in formats if self.is_contiguous(memory_format=m)) != 1:
+                raise RuntimeError("The tensor does not have unique dim order, or cannot map to "
+                                   "exact one of the given memory formats.")
+        return _dim_order(self, shape, strides, check)
+
     def element_size(self):
         return self._data.itemsize
 
@@ -470,6 +491,21 @@ class Tensor:
         self._elementwise_python("map_", callable, np.broadcast_to(tensor._data, self.shape))
         return self
 
+    def map2_(self, x, y, callable):
+        """Replace each element s by callable(s, a, b), a and b from x and y broadcast to self."""
+        for t, name in ((x, "x"), (y, "y")):
+            if not isinstance(t, Tensor) or t.dtype is not self.dtype:
+                got = t.type() if isinstance(t, Tensor) else type(t).__name__
+                raise TypeError(f"map2_: expected {self.type()} for argument '{name}' (got "
+                                f"{got})")
+        if x._requires_grad or y._requires_grad:
+            raise RuntimeError("Can't call map2_() on Variable that requires grad. Use "
+                               "var.detach().map2_() instead.")
+        from ember._ops.shape import expand
+        others = [expand(t, self.shape)._data for t in (x, y)]
+        self._elementwise_python("map2_", callable, *others)
+        return self
+
     def _elementwise_python(self, name, fn, *others):
         if self._requires_grad:
             raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
@@ -606,6 +642,42 @@ class Tensor:
 
 
 _new = object.__new__
+
+
+def _dim_order(t, shape, strides, check):
+    """torch's ordering: an insertion sort of the dims, innermost first, where a comparison
+    involving a zero stride is undecided (the dims keep their order); equal strides order by
+    size. Returns outermost first."""
+    def cmp(a, b):   # > 0: dim a lies outside dim b
+        sa, sb = strides[a], strides[b]
+        if sa == 0 or sb == 0:
+            return 0
+        if sa == sb:
+            return 0 if shape[b] >= shape[a] else 1
+        return -1 if sb > sa else 1
+    nd = len(shape)
+    if nd <= 1:
+        return tuple(range(nd))
+    if _is_contiguous(t._data) and not (nd == 4 and _is_channels_last(t._data, _cl())):
+        return tuple(range(nd))
+    perm = list(range(nd - 1, -1, -1))
+    for i in range(1, nd):
+        j = i
+        for k in range(i - 1, -1, -1):
+            c = cmp(perm[k], perm[j])
+            if c > 0:
+                perm[k], perm[j] = perm[j], perm[k]
+                j = k
+            elif c < 0:
+                break
+    if check and any(cmp(perm[i], perm[i + 1]) != -1 for i in range(nd - 1)):
+        raise RuntimeError("The tensor does not have unique dim order.")
+    return tuple(reversed(perm))
+
+
+def _cl():
+    from ember import channels_last
+    return channels_last
 
 
 def _init_from(self, other):

@@ -9,7 +9,7 @@ attributes (`.values`, `.indices`). The repr puts each field on its own line, as
 """
 
 __all__ = ["max", "min", "sort", "topk", "kthvalue", "mode", "median", "nanmedian", "cummax",
-           "cummin", "aminmax", "std_mean", "var_mean", "histogram", "frexp", "frexp_out",
+           "cummin", "aminmax", "std_mean", "var_mean", "histogram", "histogramdd", "frexp", "frexp_out",
            "slogdet", "qr", "svd", "eig", "eigh", "lu_unpack", "geqrf", "triangular_solve", "lstsq"]
 
 
@@ -61,6 +61,7 @@ aminmax = _make("aminmax", ("min", "max"))
 std_mean = _make("std_mean", ("std", "mean"))   # torch returns plain tuples for these two;
 var_mean = _make("var_mean", ("var", "mean"))   # kept here for code that names the type
 histogram = _make("histogram", ("hist", "bin_edges"))
+histogramdd = _make("histogramdd", ("hist", "bin_edges"))
 frexp = _make("frexp", ("mantissa", "exponent"))
 frexp_out = _make("frexp_out", ("mantissa", "exponent"))   # what frexp(out=...) returns
 slogdet = _make("slogdet", ("sign", "logabsdet"))

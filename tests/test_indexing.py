@@ -567,3 +567,68 @@ def test_nonzero(shape, dtype):
     check(lambda t, x: t.nonzero(x), inputs=[x], grad=False)
     check(lambda t, x: x.nonzero(as_tuple=True), inputs=[x], grad=False)
     check(lambda t, x: t.argwhere(x), inputs=[x], grad=False)
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (3, 4), (2, 0), (2, 3, 2)])
+@pytest.mark.parametrize("size", [0, 2, 9])
+def test_nonzero_static(shape, size):
+    x = np.asarray(arr(shape, "float32") * arr(shape, "bool", 3))
+    check(lambda t, x: t.nonzero_static(x, size=size), inputs=[x], grad=False, check_stride=True)
+    check(lambda t, x: x.nonzero_static(size=size, fill_value=7), inputs=[x], grad=False)
+
+
+def test_nonzero_static_errors():
+    x = arr((3, 4))
+    check_raises(lambda t, x: t.nonzero_static(x, size=-1), inputs=[x])
+    check_raises(lambda t, x: t.nonzero_static(x, size=2.5), inputs=[x])
+    check_raises(lambda t, x: t.nonzero_static(x, 2), inputs=[x])
+
+
+# --- index_reduce -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce(reduce, include_self):
+    idx = np.array([0, 2, 0, 3, 0])
+    check(lambda t, x, s, i: t.index_reduce(x, 1, i, s, reduce, include_self=include_self),
+          inputs=[arr((3, 4), "float64"), arr((3, 5), "float64", 1), idx])
+    check(lambda t, x, s, i: x.index_reduce(0, i, s, reduce, include_self=include_self),
+          inputs=[arr((4, 2)), arr((5, 2), seed=1), idx])
+    # ties and zeros: amax/amin share the gradient among equal values; prod's zero factors
+    x = np.array([[1., 2, 2], [0, 3, 2]])
+    s = np.array([[2., 0, 2], [2, 3, 5], [0, 1, 1]])
+    check(lambda t, x, s, i: t.index_reduce(x, 0, i, s, reduce, include_self=include_self),
+          inputs=[x, s, np.array([0, 0, 1])])
+    # integer means round down (negative ones included)
+    check(lambda t, x, s, i: x.index_reduce(0, i, s, reduce, include_self=include_self),
+          inputs=[arr((2, 3), "int64"), arr((3, 3), "int64", 1), np.array([1, 1, 0])])
+
+
+def test_index_reduce_in_place_and_0d():
+    idx = np.array([1, 1, 0])
+    check(lambda t, x, s, i: (x * 1).index_reduce_(0, i, s, "amax"),
+          inputs=[arr((2, 3)), arr((3, 3), seed=1), idx])
+    check(lambda t, x, s, i: t.index_reduce(x, 0, i, s, "prod"),
+          inputs=[arr(()), arr(()), np.array(0)])
+    x = ember.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        x.index_reduce_(1, ember.tensor([1]), ember.ones(2, 1), "prod")
+    assert (ember.ones(2, 3, requires_grad=True) * 1).index_reduce(
+        0, ember.tensor([0]), ember.ones(1, 3), "mean").grad_fn.name() == "IndexReduceBackward0"
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, x, s: x.index_reduce(0, t.tensor([0, 2, 0]), s, "sum"),          # bad reduce
+    lambda t, x, s: x.index_reduce(0, t.tensor([0, 9, 0]), s, "prod"),         # out of range
+    lambda t, x, s: x.index_reduce(0, t.tensor([0, -1, 0]), s, "prod"),        # negative
+    lambda t, x, s: x.index_reduce(0, t.tensor([0., 1, 0]), s, "prod"),        # float index
+    lambda t, x, s: x.index_reduce(0, t.tensor([0, 1, 0]).short(), s, "prod"),
+    lambda t, x, s: x.index_reduce(0, t.tensor([0, 1]), s, "prod"),            # count
+    lambda t, x, s: x.index_reduce(0, t.tensor([[0], [1], [0]]), s, "prod"),   # not a vector
+    lambda t, x, s: x.index_reduce(0, t.tensor([0, 1, 0]), s.double(), "prod"),
+    lambda t, x, s: x.index_reduce(0, t.tensor([0, 1, 0]), s[:, :2], "prod"),
+    lambda t, x, s: x.index_reduce(2, t.tensor([0, 1, 0]), s, "prod"),
+    lambda t, x, s: x[:, 0].bool().index_reduce(0, t.tensor([0, 1, 0]), s[:, 0].bool(), "amax"),
+])
+def test_index_reduce_errors(call):
+    check_raises(call, [(4, 3), (3, 3)])

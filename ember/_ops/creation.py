@@ -14,7 +14,8 @@ from ember._tensor import Size, Tensor, _cuda_unavailable
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full",
            "zeros_like", "ones_like", "empty_like", "full_like", "arange", "range", "linspace",
-           "logspace", "eye", "tril_indices", "triu_indices", "empty_strided", "scalar_tensor", "bartlett_window",
+           "logspace", "eye", "tril_indices", "triu_indices", "empty_strided", "scalar_tensor",
+           "frombuffer", "bartlett_window",
            "blackman_window", "hamming_window", "hann_window", "kaiser_window",
            "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "ByteTensor",
            "CharTensor", "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
@@ -199,7 +200,48 @@ def from_numpy(ndarray):
                       "make it writable before converting it to a tensor. This type of warning "
                       "will be suppressed for the rest of this program.", UserWarning,
                       stacklevel=2)
+    from ember._storage import _mark_not_resizable
+    _mark_not_resizable(ndarray)   # torch's storage over NumPy memory cannot be resized
     return Tensor._make(ndarray)
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor over the bytes of a buffer-protocol object (sharing its memory): `count`
+    elements of dtype (-1: all the rest) after skipping `offset` bytes. A read-only buffer
+    warns, as in torch; ember keeps such a tensor read-only (torch would write through)."""
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise ValueError("object does not implement Python buffer protocol.") from None
+    if not view.c_contiguous:
+        raise RuntimeError("could not retrieve buffer from object")
+    n, item = view.nbytes, dtype.itemsize
+    if n == 0 or count == 0:
+        raise ValueError(f"both buffer length ({n}) and count ({count}) must not be 0")
+    if not 0 <= offset < n:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
+                         f"buffer length ({n} bytes) minus 1")
+    if count < 0:
+        if (n - offset) % item:
+            raise ValueError(f"buffer length ({n - offset} bytes) after offset ({offset} bytes) "
+                             f"must be a multiple of element size ({item})")
+        count = (n - offset) // item
+    elif offset + count * item > n:
+        raise ValueError(f"requested buffer length ({count} * {item} bytes) after offset "
+                         f"({offset} bytes) must not be greater than actual buffer length "
+                         f"({n} bytes)")
+    if view.readonly:
+        import warnings
+        warnings.warn("The given buffer is not writable, and PyTorch does not support "
+                      "non-writable tensors. This means you can write to the underlying "
+                      "(supposedly non-writable) buffer using the tensor. You may want to copy "
+                      "the buffer to protect its data or make it writable before converting it "
+                      "to a tensor. This type of warning will be suppressed for the rest of "
+                      "this program.", UserWarning, stacklevel=2)
+    a = np.frombuffer(view.cast("B"), dtype=dtype.np, count=count, offset=offset)
+    from ember._storage import _mark_not_resizable
+    _mark_not_resizable(a)
+    return _finish(a, requires_grad)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -575,3 +617,13 @@ Tensor.new_zeros = _new_filled(0, "zeros")
 Tensor.new_ones = _new_filled(1, "ones")
 Tensor.new_empty = _new_filled(None, "empty")
 Tensor.new_full = _new_full
+
+
+def _new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None,
+                       requires_grad=False, pin_memory=False):
+    """empty_strided in self's dtype (unless dtype is given)."""
+    _check_device(device)
+    return empty_strided(size, stride, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+Tensor.new_empty_strided = _new_empty_strided

@@ -17,7 +17,8 @@ from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
            "index_copy", "index_fill", "index_put", "put", "take", "take_along_dim",
-           "masked_fill", "masked_select", "masked_scatter", "nonzero", "argwhere"]
+           "masked_fill", "masked_select", "masked_scatter", "nonzero", "argwhere",
+           "index_reduce", "nonzero_static"]
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
 _INDEX_TYPES = (np.int64, np.int32, np.uint8, np.bool_)
@@ -656,7 +657,8 @@ class ScatterReduce(ArrayFunction):
     """scatter_reduce: combine src into input at key with sum/prod/mean/amax/amin; without
     include_self the scattered-to positions start from the reduction's identity."""
 
-    def forward(ctx, a, v, *, key, reduce, include_self):
+    def forward(ctx, a, v, *, key, reduce, include_self, name="ScatterReduceBackward0"):
+        ctx._name = name
         uf = _REDUCE_UFUNC[reduce]
         out = np.array(a, copy=True)
         hit = None
@@ -706,6 +708,9 @@ class ScatterReduce(ArrayFunction):
             ga = _masked_zero(ga, ctx.hit > 0)
         gv = Index.apply(g, key=key) * Tensor._make(src_hit.astype(grad._data.dtype))
         return ga, gv
+
+    def name(self):
+        return self._name
 
 
 def _identity(reduce, dt):
@@ -835,6 +840,65 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
     src = source if alpha == 1 else source * alpha
     key = _slice_key(d, idx) if a.ndim else (Ellipsis,)
     r = ScatterAccumulate.apply(input, src, key=key, name="IndexAddBackward0")
+    return r if out is None else write_out(out, r)
+
+
+_INDEX_REDUCE_WARNED = []
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
+    """Reduce slice source[k] into slice index[k] of input along dim: 'prod', 'mean' (integer
+    means round down), 'amax' or 'amin'; include_self=False leaves input's own slice out where
+    one is written. Negative indices are out of range here (unlike index_add). Gradients as
+    scatter_reduce's: amax/amin share the gradient evenly among the tied values."""
+    if not _INDEX_REDUCE_WARNED:   # torch warns once per process
+        import warnings
+        _INDEX_REDUCE_WARNED.append(True)
+        warnings.warn("index_reduce() is in beta and the API may change at any time.",
+                      UserWarning, stacklevel=2)
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    d = _dim_of(input, dim)
+    a, s = input._data, source._data
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_reduce(): argument 'index' must be Tensor, not "
+                        f"{type(index).__name__}")
+    ia = index._data
+    if ia.dtype not in (np.int32, np.int64):
+        raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: "
+                           f"{index.dtype._legacy}")
+    if ia.ndim > 1:
+        raise IndexError(f"index_reduce_(): Index is supposed to be a vector, but got dim: "
+                         f"{ia.ndim} with type: {index.dtype._legacy} and size: "
+                         f"{list(ia.shape)}")
+    if s.dtype != a.dtype:
+        raise RuntimeError(f"index_reduce_(): self ({input.dtype._legacy}) and source "
+                           f"({source.dtype._legacy}) must have the same scalar type")
+    if s.ndim != a.ndim or any(s.shape[k] != a.shape[k] for k in range(a.ndim) if k != d):
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
+                           f"specified dimension. Got self.shape = {list(a.shape)} "
+                           f"source.shape = {list(s.shape)}")
+    idx = ia.reshape(-1)
+    n = s.shape[d] if s.ndim else 1
+    if idx.size != n:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({idx.size}) should be equal to "
+                           f"source.size(dim): ({n}), for dim: {d}")
+    size = a.shape[d] if a.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        raise IndexError("index out of range in self")
+    if a.dtype.kind not in "iuf" and a.dtype.name != "bfloat16":
+        if a.ndim <= 1:
+            raise NotImplementedError(f'"index_func_" not implemented for '
+                                      f"'{input.dtype._legacy}'")
+        raise NotImplementedError(f"index_reduce of {input.dtype} tensors is not supported by "
+                                  f"ember (torch reduces multi-dim ones)")
+    if a.ndim == 0:   # a 0-d tensor acts as a 1-element vector
+        r = index_reduce(input.reshape(1), 0, index.reshape(-1), source.reshape(1), reduce,
+                         include_self=include_self).reshape(())
+        return r if out is None else write_out(out, r)
+    r = ScatterReduce.apply(input, source, key=_slice_key(d, idx), reduce=reduce,
+                            include_self=include_self, name="IndexReduceBackward0")
     return r if out is None else write_out(out, r)
 
 
@@ -1056,6 +1120,24 @@ def argwhere(input):
     return nonzero(input)
 
 
+def nonzero_static(input, *, size, fill_value=-1, out=None):
+    """nonzero() with a fixed number of rows: the first `size` index rows, padded with rows of
+    fill_value when there are fewer non-zeros. A 0-d input gives (size, 0)."""
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+        raise TypeError(f"nonzero_static(): argument 'size' must be int, not "
+                        f"{type(size).__name__}")
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    a = input._data
+    nd = a.ndim
+    found = np.argwhere(a) if nd else np.zeros((1 if a else 0, 0), np.int64)
+    r = np.full((size, nd), fill_value, np.int64)
+    k = min(size, found.shape[0])
+    r[:k] = found[:k]
+    r = Tensor._make(r)
+    return r if out is None else write_out(out, r)
+
+
 # ---------------------------------------------------------------------------------------------
 # In-place variants: compute out of place, then write into self (recording history)
 
@@ -1140,4 +1222,5 @@ Tensor.take_along_dim = take_along_dim
 Tensor.masked_fill, Tensor.masked_fill_ = masked_fill, _masked_fill_
 Tensor.masked_select = masked_select
 Tensor.masked_scatter, Tensor.masked_scatter_ = masked_scatter, _make_inplace(masked_scatter)
-Tensor.nonzero, Tensor.argwhere = nonzero, argwhere
+Tensor.nonzero, Tensor.argwhere, Tensor.nonzero_static = nonzero, argwhere, nonzero_static
+Tensor.index_reduce, Tensor.index_reduce_ = index_reduce, _make_inplace(index_reduce)

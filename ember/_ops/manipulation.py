@@ -15,9 +15,10 @@ import numpy as np
 
 from ember import _dtype
 from ember._ops._helpers import check_inplace, inplace, to_dtype, write, write_out
-from ember._ops.indexing import Index
+from ember._ops.indexing import Index, IndexFill0, IndexPutAccumulate
 from ember._ops.shape import (_basic_view, _diagonal_view, _is_dense, _overlaps, _select_key,
                               contiguous, diagonal, expand, reshape, view)
+from ember._tensor import _root
 from ember._tensor import Size, Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -29,7 +30,8 @@ __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_sta
            "broadcast_tensors", "broadcast_shapes", "atleast_1d", "atleast_2d", "atleast_3d",
            "meshgrid", "ravel", "block_diag", "cartesian_prod", "combinations", "vander",
            "diagonal_scatter", "select_scatter", "slice_scatter", "is_nonzero", "is_same_size",
-           "is_signed"]
+           "is_signed", "split_with_sizes", "unsafe_split", "unsafe_chunk",
+           "unsafe_split_with_sizes", "as_strided_scatter"]
 
 
 def _tensor_list(tensors, fn):
@@ -271,6 +273,69 @@ def vsplit(input, indices_or_sections):
 
 def dsplit(input, indices_or_sections):
     return _dim_split(input, indices_or_sections, 2, "dsplit", 3)
+
+
+def _int_sizes(sizes, fn, pos):
+    if not isinstance(sizes, (list, tuple, Size)):
+        raise TypeError(f"{fn}(): argument 'split_sizes' (position {pos}) must be tuple of ints, "
+                        f"not {type(sizes).__name__}")
+    return [operator.index(v) for v in sizes]
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    """Views of the given sizes along dim (they must add up to its length)."""
+    return split(input, _int_sizes(split_sizes, "split_with_sizes", 2), dim)
+
+
+def _split_int(input, split_size, dim=0):
+    """split() with an int size only (split_copy's and unsafe_split's signature)."""
+    if isinstance(split_size, bool) or not isinstance(split_size, (int, np.integer)):
+        raise TypeError(f"split(): argument 'split_size' (position 2) must be int, not "
+                        f"{type(split_size).__name__}")
+    return split(input, split_size, dim)
+
+
+class UnsafeSplit(ArrayFunction):
+    """Pieces along dim that share input's memory without being tracked as its views (own
+    version counters, no _base): torch's unsafe_split family. Backward concatenates."""
+
+    def forward(ctx, a, *, bounds, dim, name):
+        ctx.dim, ctx._name = dim, name
+        return tuple(a[(slice(None),) * dim + (slice(lo, hi),)]
+                     for lo, hi in zip(bounds[:-1], bounds[1:]))
+
+    def backward(ctx, *grads):
+        return cat(grads, ctx.dim)
+
+    def name(self):
+        return self._name
+
+
+def _unsafe(input, parts, dim, name):
+    d = _wrap_dim(dim, input._data.ndim)
+    bounds = [0]
+    for p in parts:
+        bounds.append(bounds[-1] + p._data.shape[d])
+    return UnsafeSplit.apply(input, bounds=bounds, dim=d, name=name)
+
+
+def unsafe_split(input, split_size, dim=0):
+    """split() whose pieces are not tracked as views (in-place writes to them are not
+    checked against the input's other uses)."""
+    if isinstance(split_size, bool) or not isinstance(split_size, (int, np.integer)):
+        raise TypeError(f"unsafe_split(): argument 'split_size' (position 2) must be int, not "
+                        f"{type(split_size).__name__}")
+    return _unsafe(input, split(input.detach(), split_size, dim), dim, "UnsafeSplitBackward0")
+
+
+def unsafe_chunk(input, chunks, dim=0):
+    return _unsafe(input, chunk(input.detach(), chunks, dim), dim, "UnsafeSplitBackward0")
+
+
+def unsafe_split_with_sizes(input, split_sizes, dim=0):
+    sizes = _int_sizes(split_sizes, "unsafe_split_with_sizes", 2)
+    return _unsafe(input, split(input.detach(), sizes, dim), dim,
+                   "UnsafeSplitWithSizesBackward0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -960,6 +1025,82 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     return _scatter(input, src, lambda x: x[key], "slice_scatter")
 
 
+class AsStridedScatter(ArrayFunction):
+    """out = input (copied with its strides) with the elements an as_strided view of out's
+    memory reaches set from src. `key` addresses those elements in input's logical order;
+    `keep` marks the src positions that land on an element (not in a gap of the layout)."""
+
+    def forward(ctx, a, s, *, key, keep):
+        ctx.key, ctx.keep, ctx.src_shape = key, keep, s.shape
+        out = _clone_preserve_strides(a)
+        out[key] = s[keep]   # overlapping positions: the last write wins
+        return out
+
+    def backward(ctx, grad):
+        gi = IndexFill0.apply(grad, key=ctx.key) if ctx.needs_input_grad[0] else None
+        gs = None
+        if ctx.needs_input_grad[1]:
+            picked = Index.apply(grad, key=ctx.key)
+            keep = ctx.keep
+            if keep.all():
+                gs = picked.reshape(ctx.src_shape)
+            else:
+                gs = IndexPutAccumulate.apply(picked, key=np.nonzero(keep), shape=ctx.src_shape)
+        return gi, gs
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """A fresh copy of input (same strides) with input.as_strided(size, stride,
+    storage_offset) overwritten by src; storage offsets count from input's storage start."""
+    _tensor_arg(input, "as_strided_scatter", "input", 1)
+    a = input._data
+    size, stride = tuple(operator.index(n) for n in size), tuple(operator.index(x) for x in
+                                                                 stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    base_off = input.storage_offset()
+    offset = base_off if storage_offset is None else operator.index(storage_offset)
+    item = a.itemsize
+    storage = _root(a).nbytes
+    span = 1 + sum((n - 1) * x for n, x in zip(size, stride)) if all(size) else 0
+    if (offset + span) * item > storage:
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {offset}, and itemsize {item} requiring a storage size of "
+                           f"{(offset + span) * item} are out of bounds for storage of size "
+                           f"{storage}")
+    if tuple(src._data.shape) != size:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src._data.shape)}, slice size = {list(size)}")
+    # where each element of the copy lies in its memory (the copy keeps input's strides)
+    out_strides = _preserved_strides(a)
+    extent = 1 + sum((n - 1) * x for n, x in zip(a.shape, out_strides)) if a.size else 0
+    logical = np.full(max(extent, 1), -1, np.int64)
+    if a.size:
+        mem = np.lib.stride_tricks.as_strided(np.arange(extent), a.shape,
+                                              [x * 8 for x in out_strides])
+        logical[mem.reshape(-1)] = np.arange(a.size)
+    pos = offset - base_off + np.lib.stride_tricks.as_strided(
+        np.arange(max(span, 1)), size, [x * 8 for x in stride]) if all(size) else \
+        np.zeros(size, np.int64)
+    inside = (pos >= 0) & (pos < extent)
+    target = np.where(inside, logical[np.clip(pos, 0, max(extent - 1, 0))], -1)
+    keep = target >= 0
+    key = np.unravel_index(target[keep], a.shape)
+    s = src if src._data.dtype == a.dtype else to_dtype(src, input.dtype)
+    r = AsStridedScatter.apply(input, s, key=key, keep=keep)
+    return r
+
+
+def _preserved_strides(a):
+    """Element strides of _clone_preserve_strides(a), without copying."""
+    if _is_dense(a):
+        return list(np.empty_like(a, dtype=np.int8, order="K").strides)
+    strides = [x // a.itemsize for x in a.strides]
+    if a.size == 0 or min(strides, default=0) < 0 or _overlaps(a.shape, strides):
+        return [x for x in np.empty(a.shape, np.int8).strides]
+    return strides
+
+
 class FillDiagonal(ArrayFunction):
     """A copy with the positions `key` set to value; the gradient is zero there."""
 
@@ -1117,3 +1258,18 @@ Tensor.ravel = ravel
 Tensor.diagonal_scatter, Tensor.select_scatter = diagonal_scatter, select_scatter
 Tensor.slice_scatter, Tensor.fill_diagonal_ = slice_scatter, fill_diagonal_
 Tensor.is_nonzero, Tensor.is_same_size = is_nonzero, is_same_size
+
+
+def _split_with_sizes_method(self, split_sizes, dim=0):
+    return split(self, _int_sizes(split_sizes, "split_with_sizes", 1), dim)
+
+
+def _unsafe_split_with_sizes_method(self, split_sizes, dim=0):
+    return unsafe_split_with_sizes(self, _int_sizes(split_sizes, "unsafe_split_with_sizes", 1),
+                                   dim)
+
+
+Tensor.split_with_sizes = _split_with_sizes_method
+Tensor.unsafe_split, Tensor.unsafe_chunk = unsafe_split, unsafe_chunk
+Tensor.unsafe_split_with_sizes = _unsafe_split_with_sizes_method
+Tensor.as_strided_scatter = as_strided_scatter

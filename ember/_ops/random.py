@@ -1,5 +1,5 @@
 """Random sampling: `Generator`, the default generator and seeding, the sampling functions
-(rand, randn, randint, randperm, *_like, normal, bernoulli, multinomial, poisson) and the
+(rand, randn, randint, randperm, *_like, normal, bernoulli, multinomial, poisson, binomial) and the
 in-place fills (uniform_, normal_, random_, bernoulli_, exponential_, geometric_, cauchy_,
 log_normal_).
 
@@ -27,7 +27,7 @@ from ember.autograd.grad_mode import state as _grad_state
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
            "get_rng_state", "set_rng_state", "rand", "randn", "randint", "randperm",
            "rand_like", "randn_like", "randint_like", "normal", "bernoulli", "multinomial",
-           "poisson"]
+           "poisson", "binomial"]
 
 _DEFAULT_SEED = 67280421310721   # torch's default CPU seed, so initial_seed() reads the same
 _U64 = (1 << 64) - 1
@@ -314,13 +314,13 @@ class _Sample(ArrayFunction):
     """Records a sample drawn from tensors that require grad; every input's gradient is zero
     (torch's NormalBackward*, BernoulliBackward*, PoissonBackward0, UniformBackward0, ...)."""
 
-    def forward(ctx, *arrays, sample, label):
-        ctx.label = label
+    def forward(ctx, *arrays, sample, label, op="bernoulli"):
+        ctx.label, ctx.op = label, op
         return sample
 
     def backward(ctx, grad):
         if ctx.label == "NotImplemented":   # torch has no derivative for bernoulli(input, p)
-            raise RuntimeError("derivative for aten::bernoulli is not implemented")
+            raise RuntimeError(f"derivative for aten::{ctx.op} is not implemented")
         from ember._ops.creation import zeros
         return tuple(None if m is None else zeros(m[0], dtype=_dtype.from_numpy_dtype(m[1]))
                      for m in ctx._input_meta)
@@ -687,6 +687,36 @@ def poisson(input, generator=None) -> Tensor:
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     counts = _rng(generator).poisson(a.astype(np.float64))
     return _sampled(np.asarray(counts).astype(a.dtype), "PoissonBackward0", input)
+
+
+def binomial(count, prob, generator=None) -> Tensor:
+    """Binomial(count, prob) counts, broadcasting count and prob (one floating dtype, not half
+    types). Out-of-range parameters clamp as torch's sampler reads them (prob to [0, 1],
+    negative counts to 0, fractional counts round down); a NaN prob or infinite count gives NaN.
+    No derivative."""
+    for t, name, pos in ((count, "count", 1), (prob, "prob", 2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"binomial(): argument '{name}' (position {pos}) must be Tensor, "
+                            f"not {type(t).__name__}")
+    c, p = count._data, prob._data
+    if not _is_float(c.dtype):
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: "
+                         f"{count.dtype._legacy}")
+    if p.dtype != c.dtype:
+        raise RuntimeError(f"Found dtype {prob.dtype._legacy} but expected "
+                           f"{count.dtype._legacy}")
+    if c.dtype not in (_F32, _F64):
+        raise _not_implemented("binomial_cpu", count.dtype)
+    shape = _broadcast(c.shape, p.shape)
+    n = np.broadcast_to(c, shape).astype(np.float64)
+    q = np.broadcast_to(p, shape).astype(np.float64)
+    bad = ~np.isfinite(n) | np.isnan(q)
+    trials = np.where(bad, 0, np.floor(np.clip(np.nan_to_num(n), 0, None))).astype(np.int64)
+    draws = _rng(generator).binomial(trials, np.clip(np.nan_to_num(q), 0.0, 1.0))
+    draws = np.where(bad, np.nan, draws).astype(c.dtype).reshape(shape)
+    if _grad_state.enabled and (count._requires_grad or prob._requires_grad):
+        return _Sample.apply(count, prob, sample=draws, label="NotImplemented", op="binomial")
+    return Tensor._make(draws)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,7 +16,11 @@ from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes",
            "swapdims", "permute", "t", "narrow", "select", "diagonal", "as_strided", "clone",
-           "unbind", "movedim", "moveaxis", "adjoint", "expand_copy"]
+           "unbind", "movedim", "moveaxis", "adjoint", "expand_copy", "alias_copy",
+           "as_strided_copy", "detach_copy", "diagonal_copy", "narrow_copy", "permute_copy",
+           "select_copy", "slice_copy", "split_copy", "split_with_sizes_copy", "squeeze_copy",
+           "t_copy", "transpose_copy", "unbind_copy", "unfold_copy", "unsqueeze_copy",
+           "view_as_real_copy", "view_as_complex_copy", "view_copy", "as_strided_"]
 
 
 def _shape_arg(shape):
@@ -346,10 +350,6 @@ def expand_as(self, other):
     return expand(self, other.shape)
 
 
-def expand_copy(input, size):
-    return clone(expand(input, size))
-
-
 class Reshape(ArrayFunction):
     """Squeeze / unsqueeze: a view that only adds or drops size-1 dims."""
     _view = True
@@ -626,6 +626,145 @@ def _to_channels_last(t):
 
 
 # ---------------------------------------------------------------------------------------------
+# The *_copy variants: the view op, then a fresh contiguous copy (no memory shared). Their
+# gradient is the view's; the copy's node carries torch's name, the view's with "_copy".
+
+class CopyOf(ArrayFunction):
+    """A contiguous copy of a view, recorded under the name of torch's fused node."""
+
+    def forward(ctx, a, *, name):
+        ctx._name = name
+        return np.array(a, order="C", copy=True)
+
+    def backward(ctx, grad):
+        return grad
+
+    def name(self):
+        return self._name
+
+
+def _copy_variant(fn_name, node, view):
+    """torch.<fn_name>(input, *args, out=None): view(input, *args) copied; `node` is the
+    recorded name (a callable of the arguments where it depends on them)."""
+    def fn(input, *args, out=None, **kwargs):
+        v = view()(input, *args, **kwargs)
+        name = node(*args, **kwargs) if callable(node) else node
+        if isinstance(v, tuple):
+            r = tuple(CopyOf.apply(x, name=name) for x in v)
+            if out is not None:
+                from ember._ops._helpers import write_out
+                for o, x in zip(out, r):
+                    write_out(o, x)
+            return r
+        r = CopyOf.apply(v, name=name)
+        if out is None:
+            return r
+        from ember._ops._helpers import write_out
+        return write_out(out, r)
+    fn.__name__ = fn.__qualname__ = fn_name
+    fn.__doc__ = (f"torch.{fn_name}: {fn_name[:-5]}() as a fresh contiguous tensor (no memory "
+                  f"shared with input); gradients as {fn_name[:-5]}'s.")
+    return fn
+
+
+def _manip(name):
+    def get():
+        from ember._ops import manipulation
+        return getattr(manipulation, name)
+    return get
+
+
+def _pointwise_complex(name):
+    def get():
+        from ember._ops import pointwise_complex
+        return getattr(pointwise_complex, name)
+    return get
+
+
+def _slice_view(input, dim=0, start=None, end=None, step=1):
+    """input[..., start:end:step] along dim (torch's aten::slice)."""
+    if input._data.ndim == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, input._data.ndim)
+    if step <= 0:
+        raise RuntimeError("slice step must be positive")
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _basic_view(input, lambda x: x[key], "SliceBackward0")
+
+
+def _squeeze_node(dim=None):
+    return "SqueezeBackward" + ("0" if dim is None else "2" if isinstance(
+        dim, (tuple, list)) else "1") + "_copy"
+
+
+def _view_as_complex_checked(input):
+    if _grad_state.enabled and input._requires_grad:
+        raise RuntimeError("view_as_complex_copy does not support automatic differentiation "
+                           "for outputs with complex dtype.")
+    from ember._ops.pointwise_complex import view_as_complex
+    return view_as_complex(input)
+
+
+alias_copy = _copy_variant("alias_copy", "AliasBackward0_copy",
+                           lambda: lambda x: _alias(x, "AliasBackward0"))
+as_strided_copy = _copy_variant("as_strided_copy", "AsStridedBackward0_copy",
+                                lambda: as_strided)
+diagonal_copy = _copy_variant("diagonal_copy", "DiagonalBackward0_copy", lambda: diagonal)
+expand_copy = _copy_variant("expand_copy", "ExpandBackward0_copy", lambda: expand)
+narrow_copy = _copy_variant("narrow_copy", "NarrowCopyBackward0", lambda: narrow)
+permute_copy = _copy_variant("permute_copy", "PermuteBackward0_copy", lambda: permute)
+select_copy = _copy_variant("select_copy", "SelectBackward0_copy", lambda: select)
+slice_copy = _copy_variant("slice_copy", "SliceBackward0_copy", lambda: _slice_view)
+split_copy = _copy_variant("split_copy", "SplitBackward0_copy", _manip("_split_int"))
+split_with_sizes_copy = _copy_variant("split_with_sizes_copy", "SplitWithSizesBackward0_copy",
+                                      _manip("split_with_sizes"))
+squeeze_copy = _copy_variant("squeeze_copy", _squeeze_node, lambda: squeeze)
+t_copy = _copy_variant("t_copy", "TBackward0_copy", lambda: t)
+transpose_copy = _copy_variant("transpose_copy", "TransposeBackward0_copy", lambda: transpose)
+unbind_copy = _copy_variant("unbind_copy", "UnbindBackward0_copy", lambda: unbind)
+unfold_copy = _copy_variant("unfold_copy", "UnfoldBackward0_copy", lambda: unfold)
+unsqueeze_copy = _copy_variant("unsqueeze_copy", "UnsqueezeBackward0_copy", lambda: unsqueeze)
+view_as_real_copy = _copy_variant("view_as_real_copy", "ViewAsRealBackward0_copy",
+                                  _pointwise_complex("view_as_real"))
+view_as_complex_copy = _copy_variant("view_as_complex_copy", "ViewAsComplexBackward0_copy",
+                                     lambda: _view_as_complex_checked)
+view_copy = _copy_variant("view_copy", "ViewBackward0_copy", lambda: view)
+
+
+class _NoDerivative(ArrayFunction):
+    def forward(ctx, a, *, what):
+        ctx.what = what
+        return np.array(a, order="C", copy=True)
+
+    def backward(ctx, grad):
+        raise RuntimeError(f"derivative for {ctx.what} is not implemented")
+
+    def name(self):
+        return "NotImplemented"
+
+
+def detach_copy(input, *, out=None):
+    """A fresh copy of input's values. torch records it without a derivative: the result
+    requires grad when input does, and backward through it raises."""
+    r = _NoDerivative.apply(input, what="aten::detach_copy")
+    if out is None:
+        return r
+    from ember._ops._helpers import write_out
+    return write_out(out, r)
+
+
+def as_strided_(self, size, stride, storage_offset=None):
+    """self becomes as_strided(self, size, stride, storage_offset), in place."""
+    from ember._ops._helpers import check_inplace
+    check_inplace(self)
+    _inplace_view(self, as_strided(self, size, stride, storage_offset))
+    if self.grad_fn is not None and self.grad_fn.name() == "AsStridedBackward0":
+        self.grad_fn._name = "AsStridedBackward1"
+    self._vc.value += 1
+    return self
+
+
+# ---------------------------------------------------------------------------------------------
 # In-place ops on views: the base's history passes through CopySlices
 
 class TakeFlat(ArrayFunction):
@@ -731,6 +870,7 @@ Tensor.squeeze, Tensor.unsqueeze = squeeze, unsqueeze
 Tensor.narrow, Tensor.select, Tensor.unbind = narrow, select, unbind
 Tensor.diagonal, Tensor.unfold, Tensor.as_strided = diagonal, unfold, as_strided
 Tensor.clone, Tensor.contiguous = clone, contiguous
+Tensor.narrow_copy, Tensor.as_strided_ = narrow_copy, as_strided_
 
 
 def _t_inplace(self):
