@@ -2,5 +2,5 @@
 from ember.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from ember.nn.modules import *   # noqa: F401,F403
 from ember.nn.modules import Module
-from ember.nn import functional, init, utils, parallel   # noqa: F401
+from ember.nn import functional, init, utils, parallel, attention   # noqa: F401
 from ember.nn.parallel import DataParallel   # noqa: F401

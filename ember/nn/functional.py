@@ -16,6 +16,7 @@ from ember._ops.conv import *       # noqa: F401,F403
 from ember._ops.pooling import *    # noqa: F401,F403
 from ember._ops.sampling import *   # noqa: F401,F403
 from ember._ops.embedding import embedding, embedding_bag, one_hot
+from ember.backends import _check_sdp_backends
 from ember._ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
                              cosine_embedding_loss, cross_entropy, ctc_loss, gaussian_nll_loss,
                              hinge_embedding_loss, huber_loss, kl_div, l1_loss,
@@ -244,6 +245,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                  is_causal=False, scale=None, enable_gqa=False):
     """softmax(q k^T * scale + mask) v. A bool mask keeps True positions; a float mask is
     added. is_causal masks the upper triangle (query i sees keys <= i)."""
+    _check_sdp_backends()   # torch's error when sdpa_kernel / the flags leave no CPU kernel
     L, S = query.shape[-2], key.shape[-2]
     scale_factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     if is_causal and attn_mask is not None:

@@ -11,6 +11,8 @@ def norm_except_dim(v, pow=2, dim=0):
     if dim == -1 or dim is None:
         s = (v * v).sum() if pow == 2 else _abs(v).pow(pow).sum()
         return _sqrt(s) if pow == 2 else s.pow(1.0 / pow)
+    if dim < 0:   # -1 means "all dims" (above); other negative dims count from the end
+        dim += v.dim()
     dims = tuple(d for d in range(v.dim()) if d != dim)
     s = (v * v).sum(dims, keepdim=True) if pow == 2 else _abs(v).pow(pow).sum(dims, keepdim=True)
     return _sqrt(s) if pow == 2 else s.pow(1.0 / pow)
