@@ -771,88 +771,14 @@ def _merge_dicts(parameter_and_buffer_dicts):
     return merged
 
 
-def _with_tied(module, values):
-    """Extend `values` to every name that shares a tensor with a given name (tie_weights)."""
-    groups = {}
-    for name, t in list(module.named_parameters(remove_duplicate=False)) + \
-            list(module.named_buffers(remove_duplicate=False)):
-        groups.setdefault(id(t), []).append(name)
-    out = dict(values)
-    for names in groups.values():
-        given = [n for n in names if n in values]
-        if len(names) < 2 or not given:
-            continue
-        if any(values[n] is not values[given[0]] for n in given[1:]):
-            raise ValueError(f"functional_call got multiple values for keys {sorted(given)}, "
-                             f"which are tied. Consider using tie_weights=False")
-        for n in names:
-            out[n] = values[given[0]]
-    return out
-
-
-class _Swapped:
-    """Temporarily put tensors in place of a module's parameters and buffers (by dotted name);
-    names that are neither become plain attributes. Everything is restored on exit."""
-
-    def __init__(self, module, values):
-        self.module, self.values, self.undo = module, values, []
-
-    def __enter__(self):
-        try:
-            for name, value in self.values.items():
-                owner_name, _, attr = name.rpartition(".")
-                owner = self.module.get_submodule(owner_name) if owner_name else self.module
-                store = owner._parameters if attr in owner._parameters else \
-                    owner._buffers if attr in owner._buffers else owner.__dict__
-                self.undo.append((store, attr, store.get(attr, _MISSING)))
-                store[attr] = value
-        except BaseException:
-            self._restore()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self._restore()
-
-    def _restore(self):
-        for store, attr, old in reversed(self.undo):
-            if old is _MISSING:
-                del store[attr]
-            else:
-                store[attr] = old
-        self.undo = []
-
-
-_MISSING = object()
-
-
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
                     tie_weights=True, strict=False):
     """module(*args, **kwargs) with its parameters and buffers replaced by the given tensors
     (one dict, or several with disjoint keys), restored afterwards even on error. Missing names
     keep the module's own tensors unless strict=True; tied names follow each other."""
-    values = _merge_dicts(parameter_and_buffer_dicts)
-    if tie_weights:
-        values = _with_tied(module, values)
-    if strict:
-        names = [n for n, _ in module.named_parameters(remove_duplicate=False)] + \
-            [n for n, _ in module.named_buffers(remove_duplicate=False)]
-        unexpected = sorted(k for k in values if k not in names)
-        missing = sorted(n for n in names if n not in values)
-        errors = []
-        if unexpected:
-            errors.append(f"Unexpected key(s): {', '.join(map(repr, unexpected))}.")
-        if missing:
-            errors.append(f"Missing key(s): {', '.join(map(repr, missing))}.")
-        if errors:
-            raise RuntimeError(f"Error(s) in reparametrizing for {module._get_name()}:\n\t"
-                               + "\n\t".join(errors))
-    if args is None:
-        args = ()
-    elif not isinstance(args, tuple):
-        args = (args,)
-    with _Swapped(module, values):
-        return module(*args, **(kwargs or {}))
+    from ember.nn.utils.stateless import _functional_call
+    return _functional_call(module, _merge_dicts(parameter_and_buffer_dicts), args, kwargs,
+                            tie_weights=tie_weights, strict=strict)
 
 
 def stack_module_state(models):
