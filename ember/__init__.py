@@ -92,6 +92,12 @@ def get_num_interop_threads():
     return 1
 
 
+def set_flush_denormal(mode):
+    """Whether flushing denormals to zero could be turned on: NumPy gives no control of the
+    CPU's FTZ/DAZ modes, so False (torch's answer where it is unsupported) and nothing changes."""
+    return False
+
+
 def is_tensor(obj):
     return isinstance(obj, Tensor)
 

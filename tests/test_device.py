@@ -148,3 +148,14 @@ def test_cpu_device_module_answers_like_torch():
     for cls in ("Stream", "Event"):
         public = lambda c: sorted(n for n in dir(c) if not n.startswith("_"))
         assert public(getattr(ember.cpu, cls)) == public(getattr(torch.cpu, cls))
+
+
+def test_backend_availability_flags():
+    # what torch reports without the packages and libraries ember does not use
+    assert ember.backends.opt_einsum.is_available() is False
+    assert ember.backends.opt_einsum.enabled is False and ember.backends.opt_einsum.strategy is None
+    assert ember.backends.mkl.is_available() is False
+    if torch.backends.cpu.get_cpu_capability() in ("AVX512", "AVX2", "DEFAULT"):   # x86
+        assert ember.backends.cpu.get_cpu_capability() == torch.backends.cpu.get_cpu_capability()
+    assert ember.set_flush_denormal(True) is False   # unsupported: no mode change
+    assert float(ember.tensor([1e-40]).item()) != 0.0

@@ -4,7 +4,7 @@ import enum
 from types import SimpleNamespace
 import warnings
 
-__all__ = ["cudnn", "cuda", "mps", "mkldnn", "openmp"]
+__all__ = ["cudnn", "cuda", "mps", "mkldnn", "mkl", "openmp", "opt_einsum", "cpu"]
 
 
 class _Cudnn:
@@ -213,8 +213,33 @@ class _Available:
         return self._available
 
 
+class _OptEinsum(_Available):
+    """torch.backends.opt_einsum: torch uses the opt_einsum package for contraction order when
+    installed; ember's einsum leaves the order to NumPy, so this reports what torch does
+    without the package."""
+    enabled = False
+    strategy = None
+
+
+class _Cpu:
+    @staticmethod
+    def get_cpu_capability():
+        """The widest SIMD level NumPy's kernels use on this CPU, in torch's words: "AVX512",
+        "AVX2" or "DEFAULT" ("NO AVX" and others on other architectures are not told apart)."""
+        try:
+            from numpy._core._multiarray_umath import __cpu_features__ as f
+        except ImportError:   # NumPy < 2
+            from numpy.core._multiarray_umath import __cpu_features__ as f
+        if all(f.get(k) for k in ("AVX512F", "AVX512CD", "AVX512BW", "AVX512DQ", "AVX512VL")):
+            return "AVX512"
+        return "AVX2" if f.get("AVX2") else "DEFAULT"
+
+
 cudnn = _Cudnn()
 cuda = _Cuda()
 mps = _Mps()
 mkldnn = _Available(False)
+mkl = _Available(False)
 openmp = _Available(False)
+opt_einsum = _OptEinsum(False)
+cpu = _Cpu()
