@@ -146,6 +146,19 @@ def test_embedding_bag(mode):
     same_repr(torch.nn.EmbeddingBag(5, 3, mode=mode), ember.nn.EmbeddingBag(5, 3, mode=mode))
 
 
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_many_bags_and_last_offset(mode):
+    """Thousands of bags (each row added into its bag, no bags x indices matrix), and
+    include_last_offset with the last offset equal to the number of indices."""
+    rng = np.random.default_rng(1)
+    flat = rng.integers(0, 50, 30000)
+    offsets = np.sort(rng.integers(0, 30000, 3000))
+    offsets[0] = 0
+    run_pair(lambda nn: nn.EmbeddingBag(50, 4, mode=mode), None, inputs=[flat, offsets])
+    run_pair(lambda nn: nn.EmbeddingBag(50, 4, mode=mode, include_last_offset=True), None,
+             inputs=[flat, np.append(offsets, 30000)])
+
+
 def test_embedding_bag_per_sample_weights():
     flat = np.array([1, 2, 4, 4, 3, 0, 2])
     offsets = np.array([0, 2, 5])

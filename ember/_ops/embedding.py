@@ -142,11 +142,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
         off = offsets._data.astype(np.int64)
-        if include_last_offset:
-            off = off[:-1]
+        end = idx.shape[0]
+        if include_last_offset:   # the last offset ends the last bag: later indices are unused
+            end, off = min(int(off[-1]), end), off[:-1]
         B = off.shape[0]
-        flat = idx
-        seg = np.searchsorted(off, np.arange(idx.shape[0]), side="right") - 1
+        flat = idx[:end]
+        seg = np.searchsorted(off, np.arange(end), side="right") - 1
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
                          f"{input.dim()}")
@@ -162,12 +163,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         rows = rows * _gather_rows(psw, np.nonzero(keep)[0]).unsqueeze(1)
     if mode == "max":
         return BagMax.apply(rows, seg=seg, n_bags=B)
-    S = np.zeros((B, rows.shape[0]), weight._data.dtype)
-    S[seg, np.arange(rows.shape[0])] = 1
+    out = Tensor._make(np.zeros((B, rows.shape[1]), rows._data.dtype)).index_add(
+        0, Tensor._make(seg), rows)   # each row added into its bag
     if mode == "mean":
-        counts = S.sum(1, keepdims=True)
-        S = S / np.maximum(counts, 1)
-    return Tensor._make(S) @ rows
+        counts = np.bincount(seg, minlength=B).astype(rows._data.dtype)
+        out = out / Tensor._make(np.maximum(counts, 1)[:, None])
+    return out
 
 
 def _gather_rows(t, positions):
