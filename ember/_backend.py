@@ -75,3 +75,12 @@ def scipy_linalg(array=None):
         return linalg
     import scipy.linalg as linalg
     return linalg
+
+
+def scipy_sparse(array=None):
+    """`scipy.sparse`, or `cupyx.scipy.sparse` for a CuPy array; imported on first use."""
+    if array is not None and xp_of(array) is not np:
+        import cupyx.scipy.sparse as sparse
+        return sparse
+    import scipy.sparse as sparse
+    return sparse

@@ -310,6 +310,30 @@ def test_interpolate_errors(call, shape, dtype):
     check_raises(call, [shape], dtype)
 
 
+@pytest.mark.parametrize("mode,shape,size", [
+    ("linear", (1, 2, 200), (450,)), ("bilinear", (1, 2, 30, 200), (7, 450)),
+    ("bicubic", (1, 2, 30, 200), (70, 450)), ("trilinear", (1, 1, 6, 30, 20), (9, 70, 5))])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_interpolate_float32_coordinates_as_torch(mode, shape, size, align_corners):
+    """torch computes float32 source coordinates as one fused multiply-add in float32: far
+    from the origin the weights move by ~1e-5, which a float64 computation misses. (torch's
+    bicubic backward kernel rounds its coordinates differently from its forward: ~3e-5.)"""
+    check(lambda t, x: F(t).interpolate(x, size=size, mode=mode, align_corners=align_corners),
+          [shape], rtol=1e-6, atol=5e-6, grad_rtol=1e-5, grad_atol=5e-5)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, x: F(t).interpolate(x, scale_factor=2.5, mode="linear"),
+    lambda t, x: F(t).interpolate(x, size=30011, mode="nearest"),
+    lambda t, x: F(t).interpolate(x, size=777, mode="area"),
+    lambda t, x: F(t).avg_pool1d(x, 4, 3, 1, count_include_pad=False),
+    lambda t, x: F(t).adaptive_avg_pool1d(x, 4001)])
+def test_resampling_long_signals(call):
+    """Weight matrices past a million entries are sparse (a dense (out, L) matrix for 20k
+    samples upsampled is 4 GB)."""
+    check(call, [(2, 3, 20000)], dtypes="float64")
+
+
 def test_double_backward_interpolate_and_pad():
     rng = np.random.default_rng(2)
     xa = make_array((1, 2, 4, 5), "float64", rng)

@@ -13,13 +13,16 @@ Two building blocks carry everything:
   sampling.py) is linear and separable: along each spatial dim it is one small matrix
   A (out, in). `Separable` applies the matrices with one matmul per dim on a reshaped view (no
   transposes); its gradient applies the transposed matrices. count_include_pad, ceil_mode and
-  divisor_override only change the matrices' entries.
+  divisor_override only change the matrices' entries. Past about a million entries (long
+  signals: 16k audio samples upsampled would need a 2 GB matrix) a matrix is a SciPy sparse
+  matrix, applied in time proportional to its few taps per row.
 """
 import math
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ember._backend import scipy_sparse
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 
@@ -46,6 +49,31 @@ def _float_dtype(dt):
 # ---------------------------------------------------------------------------------------------
 # Linear separable maps: one matrix per trailing spatial dim
 
+_DENSE_MAX = 1 << 20   # entries: a bigger weight matrix is stored sparse
+
+
+def _weights(out, L, rows, cols, vals):
+    """The (out, L) matrix with vals at (rows, cols), repeated positions summed: dense (one
+    BLAS matmul applies it) unless it is large, then a SciPy CSR matrix."""
+    if out * L <= _DENSE_MAX:
+        A = np.zeros((out, L))
+        np.add.at(A, (rows, cols), vals)
+        return A
+    return scipy_sparse().csr_matrix((vals, (rows, cols)), shape=(out, L))
+
+
+def _ranges(out, L, lo, hi, vals):
+    """`_weights` with row o holding vals[o] at columns lo[o] .. hi[o] - 1 (windows)."""
+    lengths = np.maximum(hi - lo, 0)
+    rows = np.repeat(np.arange(out), lengths)
+    starts = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return _weights(out, L, rows, starts + np.arange(rows.size), np.repeat(vals, lengths))
+
+
+def _dense(A):
+    return A if isinstance(A, np.ndarray) else A.toarray()
+
+
 def _apply_mats(x, mats):
     """x (..., *L) with mats[i] (out_i, L_i) applied along the last len(mats) dims."""
     D = len(mats)
@@ -62,6 +90,10 @@ def _apply_mats(x, mats):
 
 def _along(A, x, ax):
     """A (out, L) applied to x along axis ax (one matmul)."""
+    if not isinstance(A, np.ndarray):   # sparse: rows of x along the axis, A @ x
+        y = A @ np.moveaxis(x, ax, 0).reshape(x.shape[ax], -1)
+        y = np.asarray(y).reshape((A.shape[0],) + x.shape[:ax] + x.shape[ax + 1:])
+        return np.moveaxis(y, 0, ax)
     pre, L = x.shape[:ax], x.shape[ax]
     post = math.prod(x.shape[ax + 1:])
     y = np.matmul(A, x.reshape(pre + (L, post))) if post != 1 or ax != x.ndim - 1 else \
@@ -560,15 +592,14 @@ def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, out
 
 def _avg_matrix(L, k, s, p, out, count_include_pad, divisor_override):
     """A (out, L): row o averages input positions [o*s - p, o*s - p + k) inside the input."""
-    A = np.zeros((out, L))
-    for o in range(out):   # a loop over output positions of one dim: O(out) Python steps
-        start = o * s - p
-        end = min(start + k, L + p)
-        size = end - start
-        lo, hi = max(start, 0), min(end, L)
-        div = divisor_override if divisor_override else (size if count_include_pad else hi - lo)
-        A[o, lo:hi] = 1.0 / div if not divisor_override else 1.0
-    return A
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, L + p)
+    lo, hi = np.maximum(start, 0), np.minimum(end, L)
+    if divisor_override:
+        vals = np.ones(out)
+    else:
+        vals = 1.0 / (end - start if count_include_pad else hi - lo)
+    return _ranges(out, L, lo, hi, vals)
 
 
 def _avg_pool(D, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
@@ -616,11 +647,8 @@ def _adaptive_bounds(L, out):
 
 
 def _adaptive_matrix(L, out):
-    A = np.zeros((out, L))
     lo, hi = _adaptive_bounds(L, out)
-    for o in range(out):
-        A[o, lo[o]:hi[o]] = 1.0 / (hi[o] - lo[o])
-    return A
+    return _ranges(out, L, lo, hi, 1.0 / (hi - lo))
 
 
 def _adaptive_size(x, D, output_size, fn):

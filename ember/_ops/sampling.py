@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from ember._ops.conv import _col2im, _cols
-from ember._ops.pooling import Separable, _adaptive_matrix
+from ember._ops.pooling import Separable, _adaptive_matrix, _dense, _weights
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -202,34 +202,35 @@ def _cubic_grad(t, a):
     return dfar(t + 1), dnear(t), -dnear(1 - t), -dfar(2 - t)
 
 
-def _interp_matrix(L, out, mode, align_corners, scale):
-    """A (out, L) with the weights torch's upsample kernels give to each input position."""
+def _interp_matrix(L, out, mode, align_corners, scale, coord=np.float64):
+    """A (out, L) with the weights torch's upsample kernels give to each input position. The
+    source coordinates are computed in `coord`: float32 for all but float64 inputs, as torch's
+    kernels do (far from the origin, that rounding moves the weights by ~1e-4)."""
     dst = np.arange(out, dtype=np.float64)
-    A = np.zeros((out, L))
     rows = np.arange(out)
     if mode in ("nearest", "nearest-exact"):
         # torch computes the nearest index in float32
         s = np.float32(1.0 / scale if scale is not None and scale > 0 else L / out)
         d32 = dst.astype(np.float32) + (np.float32(0.5) if mode == "nearest-exact" else 0)
         src = np.minimum(np.floor(d32 * s).astype(np.int64), L - 1)
-        A[rows, src] = 1.0
-        return A
-    s = _source_scale(L, out, align_corners, scale)
+        return _weights(out, L, rows, src, np.ones(out))
+    s = np.float64(coord(_source_scale(L, out, align_corners, scale)))
+    # scale * (dst + 0.5) - 0.5 rounded once to `coord`: torch's compiled kernels fuse it into
+    # one multiply-add, rounded once (float64 holds the float32 product exactly)
+    src = (dst * s if align_corners else (dst + 0.5) * s - 0.5).astype(coord)
     if mode == "linear":
-        src = dst * s if align_corners else np.maximum((dst + 0.5) * s - 0.5, 0.0)
+        src = np.maximum(src, 0) if not align_corners else src
         i0 = np.minimum(np.floor(src).astype(np.int64), L - 1)
-        lam = src - i0
+        lam = (src - i0).astype(np.float64)
         i1 = np.minimum(i0 + 1, L - 1)
-        np.add.at(A, (rows, i0), 1.0 - lam)
-        np.add.at(A, (rows, i1), lam)
-        return A
+        return _weights(out, L, np.concatenate([rows, rows]), np.concatenate([i0, i1]),
+                        np.concatenate([1.0 - lam, lam]))
     # cubic convolution with A = -0.75; taps at floor(src) - 1 .. + 2, clamped to the edge
-    src = dst * s if align_corners else (dst + 0.5) * s - 0.5
     i = np.floor(src).astype(np.int64)
-    w = _cubic(src - i, -0.75)
-    for k in range(4):
-        np.add.at(A, (rows, np.clip(i - 1 + k, 0, L - 1)), w[k])
-    return A
+    w = _cubic(src - i, coord(-0.75))
+    return _weights(out, L, np.tile(rows, 4),
+                    np.concatenate([np.clip(i - 1 + k, 0, L - 1) for k in range(4)]),
+                    np.concatenate(w))
 
 
 def _aa_filter(kind, x):
@@ -259,9 +260,8 @@ def _aa_matrix(L, out, kind, align_corners, scale):
     w = _aa_filter(kind, (j - centre[:, None] + 0.5) * inv) * (k < (hi - lo)[:, None])
     total = w.sum(1, keepdims=True)
     w = w / np.where(total != 0, total, 1.0)
-    A = np.zeros((out, L + width))                            # room for taps past the end
-    np.put_along_axis(A, j, w, axis=1)
-    return A[:, :L]
+    inside = j < L                                            # (taps past the end weigh 0)
+    return _weights(out, L, np.nonzero(inside)[0], j[inside], w[inside])
 
 
 class ResampleUint8(ArrayFunction):
@@ -272,7 +272,7 @@ class ResampleUint8(ArrayFunction):
     pass runs first and is stored as uint8 before the height pass. Not differentiable."""
 
     def forward(ctx, x, *, mats):
-        for axis, A in ((3, mats[1]), (2, mats[0])):
+        for axis, A in ((3, _dense(mats[1])), (2, _dense(mats[0]))):
             if A.shape[0] == A.shape[1]:
                 continue   # same size: torch skips the pass (the weights are the identity)
             top = A.max()
@@ -388,7 +388,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     else:
         kind = "linear" if mode in ("linear", "bilinear", "trilinear") else \
             "cubic" if mode == "bicubic" else mode
-        mats = [_interp_matrix(S[i], out[i], kind, align_corners, scales[i]) for i in range(D)]
+        coord = np.float64 if input._data.dtype == np.float64 else np.float32
+        mats = [_interp_matrix(S[i], out[i], kind, align_corners, scales[i], coord)
+                for i in range(D)]
         name = {"nearest": f"UpsampleNearest{D}D", "nearest-exact": f"UpsampleNearestExact{D}D",
                 "linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
                 "bicubic": "UpsampleBicubic2D", "trilinear": "UpsampleTrilinear3D"}[mode]
