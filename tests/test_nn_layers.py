@@ -326,6 +326,8 @@ def test_lazy_batchnorm_and_syncbatchnorm():
     assert list(m.state_dict()) == list(torch.nn.BatchNorm2d(3).state_dict())
     same_repr(torch.nn.SyncBatchNorm(3), ember.nn.SyncBatchNorm(3))
     run_pair(lambda nn: nn.SyncBatchNorm(3), [(4, 3, 5)])
+    same_repr(torch.nn.SyncBatchNorm(3, bias=False), ember.nn.SyncBatchNorm(3, bias=False))
+    run_pair(lambda nn: nn.SyncBatchNorm(3, bias=False), [(4, 3, 5)])
     s = ember.nn.SyncBatchNorm.convert_sync_batchnorm(
         ember.nn.Sequential(ember.nn.BatchNorm2d(3)))
     assert type(s[0]) is ember.nn.SyncBatchNorm
