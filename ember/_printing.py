@@ -24,8 +24,9 @@ class _PrintOptions:
         self.linewidth = 80
         self.sci_mode = None
 
-    def __repr__(self):
-        return f"_PrintOptions({get_printoptions()})"
+    def __repr__(self):   # torch's object is a dataclass named __PrinterOptions
+        fields = ", ".join(f"{k}={v!r}" for k, v in get_printoptions().items())
+        return f"__PrinterOptions({fields})"
 
 
 PRINT_OPTS = _PrintOptions()
@@ -48,9 +49,10 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     profile: "default", "short" or "full" (no summarising), applied before the other options;
     sci_mode: True/False forces scientific notation on/off, None lets the formatter decide.
     """
-    if profile is not None and profile in _PROFILES:
-        (PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems,
-         PRINT_OPTS.linewidth) = _PROFILES[profile]
+    for name, values in _PROFILES.items():
+        if profile == name:   # compared, not looked up: any object is accepted and ignored
+            (PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems,
+             PRINT_OPTS.linewidth) = values
     if precision is not None:
         PRINT_OPTS.precision = precision
     if threshold is not None:

@@ -19,7 +19,8 @@ import math
 import numpy as np
 
 from ember import _dtype
-from ember._printing import PRINT_OPTS
+# torch._tensor_str holds the options too; the same objects are reachable from here
+from ember._printing import PRINT_OPTS, get_printoptions, printoptions, set_printoptions  # noqa: F401
 
 __all__ = ["tensor_repr"]
 
@@ -256,7 +257,8 @@ def _sci_mode(shown):
         return bool(PRINT_OPTS.sci_mode)
     mags = np.abs(shown)
     lo, hi = mags.min(), mags.max()
-    return bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+    with np.errstate(over="ignore"):   # max / subnormal min overflows to inf: still "> 1000"
+        return bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
 
 
 def _width(strs, counted):
