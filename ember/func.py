@@ -92,8 +92,8 @@ def _build(it, spec):
     children = [_build(it, c) for c in spec.children]
     if spec.kind is dict:
         return dict(zip(spec.context, children))
-    if spec.kind in (tuple, list):
-        return spec.kind(children)
+    if spec.kind in (tuple, list) or not hasattr(spec.kind, "_make"):
+        return spec.kind(children)   # (torch.return_types take one sequence too)
     return spec.kind(*children)   # a namedtuple
 
 

@@ -126,6 +126,8 @@ def test_vmap_pytree_inputs_and_outputs():
     check(lambda t, F, a: F.vmap(lambda a: (a, a * 2), out_dims=1)(a), X34)
     check(lambda t, F, a: F.vmap(lambda a: a, out_dims=(1,))(a), X34)   # 1-tuple, one output
     check(lambda t, F, a: F.vmap(lambda a: [a, a + 1])(a), X34)
+    check(lambda t, F, a: tuple(F.vmap(lambda a: a.max(0))(a)), X34)   # a torch.return_types
+    assert type(ember.func.vmap(lambda a: a.max(0))(ember.ones(2, 3))).__name__ == "max"
 
 
 def test_vmap_unmapped_outputs_and_arguments():
