@@ -125,6 +125,17 @@ def test_norms_on_long_rows_with_an_offset_mean(dtype):
           inputs=[x[:, :, :, :7].copy()])   # rows of 336 = 3 blocks of 112
 
 
+def test_norm_node_names():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 4, 5)).astype(np.float32)
+    calls = [lambda t, a: t.nn.functional.batch_norm(a, None, None, training=True),
+             lambda t, a: t.nn.functional.batch_norm(a, t.zeros(4), t.ones(4)),
+             lambda t, a: t.nn.functional.layer_norm(a, (5,))]
+    for call in calls:
+        names = [call(t, t.tensor(x, requires_grad=True)).grad_fn.name() for t in (torch, ember)]
+        assert names[1] == names[0]
+
+
 def test_norm_double_backward():
     x = np.random.default_rng(2).standard_normal((4, 3))
     xe = ember.tensor(x).requires_grad_()

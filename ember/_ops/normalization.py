@@ -22,7 +22,8 @@ __all__ = []
 class Normalize(ArrayFunction):
     """forward(x, weight, bias; dims, wshape, mean, invstd, batch_stats)."""
 
-    def forward(ctx, x, w, b, *, dims, wshape, mean, invstd, batch_stats, eps, xhat=None):
+    def forward(ctx, x, w, b, *, dims, wshape, mean, invstd, batch_stats, eps, xhat=None,
+                label=None):
         if xhat is None:   # (the caller may pass it: it has x - mean already)
             xhat = (x - mean) * invstd
         y = xhat
@@ -34,7 +35,11 @@ class Normalize(ArrayFunction):
         ctx.xhat, ctx.mean, ctx.invstd = xhat, mean, invstd
         ctx.dims, ctx.wshape, ctx.batch_stats, ctx.eps = dims, wshape, batch_stats, eps
         ctx.bias_shape = b.shape if b is not None else None
+        ctx.label = label
         return np.asarray(y, x.dtype)
+
+    def name(self):   # torch's node of the public function (NativeBatchNormBackward0...)
+        return self.label or "NormalizeBackward0"
 
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
@@ -130,7 +135,7 @@ def _normalize_grads(ctx, g, w):
             Tensor._make(np.asarray(gb.reshape(ctx.bias_shape), g.dtype)) if needs[2] else None)
 
 
-def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None):
+def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None, label=None):
     """Apply Normalize; statistics from x over dims unless mean/var are given.
     Returns (y, batch_mean, batch_biased_var) (the last two None when given)."""
     a = x._data
@@ -158,7 +163,7 @@ def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None):
         return Tensor._make(np.asarray(y, a.dtype)), (m if batch else None), (
             v if batch else None)
     y = Normalize.apply(x, weight, bias, dims=dims, wshape=wshape, mean=m, invstd=invstd,
-                        batch_stats=batch, eps=eps, xhat=xhat)
+                        batch_stats=batch, eps=eps, xhat=xhat, label=label)
     return y, (m if batch else None), (v if batch else None)
 
 
@@ -190,7 +195,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     wshape = (1, C) + (1,) * (input.dim() - 2)
     if training:
         _verify_batch_size(input.shape)
-        y, m, v = _normalize(input, weight, bias, dims, wshape, eps)
+        y, m, v = _normalize(input, weight, bias, dims, wshape, eps,
+                             label="NativeBatchNormBackward0")
         n = input.numel() // C
         if running_mean is not None:
             _ema(running_mean, m.reshape(C), momentum)
@@ -202,7 +208,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
     rm = running_mean._data.reshape(wshape)
     rv = running_var._data.reshape(wshape)
-    return _normalize(input, weight, bias, dims, wshape, eps, rm, rv)[0]
+    return _normalize(input, weight, bias, dims, wshape, eps, rm, rv,
+                      label="NativeBatchNormBackward0")[0]
 
 
 def _ema(buf, stat, momentum):
@@ -262,7 +269,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                                f"{list(ns)}")
     dims = tuple(range(input.dim() - k, input.dim()))
     wshape = (1,) * (input.dim() - k) + ns
-    return _normalize(input, weight, bias, dims, wshape, eps)[0]
+    return _normalize(input, weight, bias, dims, wshape, eps,
+                      label="NativeLayerNormBackward0")[0]
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
