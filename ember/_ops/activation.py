@@ -38,11 +38,20 @@ def _zero_like(grad):
     return Tensor._make(np.zeros((), grad._data.dtype))
 
 
+def _dtype_name(x):
+    """torch's scalar-type name of a tensor's dtype: Float, Long, Bool ..."""
+    return x.dtype._legacy
+
+
 def _check_float(name, x):
     k = x._data.dtype.kind
     if k not in "fcV":   # torch raises NotImplementedError from its dtype dispatch
-        raise NotImplementedError(f'"{name}" not implemented for '
-                           f"'{x.dtype._legacy.replace('Tensor', '')}'")
+        raise NotImplementedError(f'"{name}" not implemented for \'{_dtype_name(x)}\'')
+
+
+def _check_not_bool(name, x):
+    if x._data.dtype == np.bool_:
+        raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
 
 
 def _apply_inplace(x, result, inplace):
@@ -93,11 +102,11 @@ class Hardtanh(ArrayFunction):
 
 
 class Threshold(ArrayFunction):
-    """x where x > threshold, else value."""
+    """value where x <= threshold, else x (NaN is not <= anything: it passes, as in torch)."""
 
     def forward(ctx, a, *, threshold, value):
         ctx.save_for_backward(a)   # the mask's source (see MaskedGrad)
-        ctx.mask = a > threshold
+        ctx.mask = ~(a <= threshold)
         return np.asarray(np.where(ctx.mask, a, np.asarray(value, a.dtype)))
 
     def backward(ctx, grad):
@@ -342,6 +351,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Bool inputs not supported for hardtanh")
     return _apply_inplace(input, Hardtanh.apply(input, min_val=min_val, max_val=max_val),
                           inplace)
 
@@ -351,6 +362,7 @@ def relu6(input, inplace=False):
 
 
 def threshold(input, threshold, value, inplace=False):
+    _check_not_bool("threshold_cpu", input)
     return _apply_inplace(input, Threshold.apply(input, threshold=threshold, value=value),
                           inplace)
 
@@ -361,9 +373,11 @@ def hardshrink(input, lambd=0.5):
 
 
 def softshrink(input, lambd=0.5):
-    if lambd < 0:
-        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     _check_float("softshrink_check", input)
+    top = float(np.finfo(input._data.dtype).max)
+    if not 0 <= lambd <= top:   # torch prints both bounds as C++ streams print doubles
+        raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
+                           f"{_dtype_name(input)}, but found {lambd:g}")
     return Shrink.apply(input, lambd=lambd, soft=True)
 
 
@@ -395,7 +409,7 @@ def selu(input, inplace=False):
 
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
-        raise RuntimeError("ZeroDivisionError")
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     _check_float("elu_cpu", input)
     return _apply_inplace(input, Elu.apply(input, alpha=alpha, scale=1.0,
                                            input_scale=1.0 / alpha), inplace)
@@ -409,26 +423,27 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    _check_float("silu", input)
+    _check_float("silu_cpu", input)
     return _apply_inplace(input, Silu.apply(input), inplace)
 
 
 def mish(input, inplace=False):
-    _check_float("mish", input)
+    _check_float("mish_cpu", input)
     return _apply_inplace(input, Mish.apply(input), inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    _check_float("softplus", input)
+    _check_float("softplus_cpu", input)
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def logsigmoid(input):
-    _check_float("log_sigmoid_forward", input)
+    _check_float("log_sigmoid_cpu", input)
     return LogSigmoid.apply(input)
 
 
 def softsign(input):
+    _check_not_bool("abs_cpu", input)
     return Softsign.apply(input if input.is_floating_point() else input.float())
 
 
@@ -446,12 +461,15 @@ def tanh(input):
 
 def glu(input, dim=-1):
     """a * sigmoid(b) for the two halves of `dim`."""
+    from ember._tensor import _wrap_dim
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = _wrap_dim(dim, input.dim())
     n = input.shape[dim]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension "
-                           f"{dim % input.dim()} is size {n}")
+                           f"{dim} is size {n}")
+    _check_float("glu_cpu", input)
     a = input.narrow(dim, 0, n // 2)
     b = input.narrow(dim, n // 2, n // 2)
     return a * _sigmoid(b)
@@ -462,8 +480,13 @@ def prelu(input, weight):
     if weight.dim() != 1 and weight.dim() != 0:
         raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
                            f"ndim = {weight.dim()}")
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {_dtype_name(input)} and "
+                           f"{_dtype_name(weight)}")
     n = weight.numel()
     if n != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
         if input.dim() < 2 or input.shape[1] != n:
             channels = input.shape[1] if input.dim() >= 2 else 1
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
@@ -479,6 +502,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     mean."""
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
+    _check_float("rrelu_with_noise_out_cpu", input)
     from ember.nn.init import _rng
     a = input._data
     slopes = _rng().uniform(lower, upper, size=a.shape).astype(a.dtype)
@@ -506,8 +530,16 @@ def _softmax_input(input, dim, dtype, name):
     if dtype is not None:
         input = input.to(dtype)
     elif not (input.is_floating_point() or input.is_complex()):
-        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                           f"'{input.dtype._legacy.replace('Tensor', '')}'")
+        if name == "softmin":   # torch's softmin is softmax(-x): bool fails at the negation
+            if input._data.dtype == np.bool_:
+                raise RuntimeError("Negation, the `-` operator, on a bool tensor is not "
+                                   "supported. If you are trying to invert a mask, use the `~` "
+                                   "or `logical_not()` operator instead.")
+            name = "softmax"
+        kernel = "lastdim_kernel_impl" if dim == input.dim() - 1 or input.dim() == 0 \
+            else "kernel_impl"
+        raise NotImplementedError(f'"{name}_{kernel}" not implemented for '
+                                  f"'{_dtype_name(input)}'")
     return input, dim
 
 

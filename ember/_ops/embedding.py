@@ -16,7 +16,7 @@ def _check_indices(idx, n):
     if idx.dtype.kind not in "iu":
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            "following scalar types: Long, Int; but got "
-                           f"torch.{Tensor._make(idx).dtype._legacy} instead (while checking "
+                           f"{Tensor._make(idx).type()} instead (while checking "
                            "arguments for embedding)")
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError("index out of range in self")

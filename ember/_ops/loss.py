@@ -11,7 +11,8 @@ import warnings
 
 import numpy as np
 
-from ember._ops.activation import LogSigmoid, LogSoftmax, _const, _where
+from ember._ops.activation import (LogSigmoid, _check_float, _const, _where,
+                                   log_softmax as _log_softmax)
 from ember._ops.linalg import pairwise_distance
 from ember._ops.pointwise_unary import Relu
 from ember._tensor import Tensor
@@ -65,6 +66,16 @@ def _size(t):
     return f"torch.Size([{', '.join(map(str, t.shape))}])"
 
 
+def _check_float_pair(name, input, target):
+    """The losses whose kernels take only floating types (torch's NotImplementedError names the
+    promoted dtype)."""
+    if input.is_floating_point() or target.is_floating_point():
+        return
+    from ember._dtype import result_type_of
+    legacy = result_type_of((input, target))._legacy
+    raise NotImplementedError(f'"{name}" not implemented for \'{legacy}\'')
+
+
 class Abs(ArrayFunction):
     """|x|; the gradient at 0 is 0 (sign(0))."""
 
@@ -82,11 +93,6 @@ def _abs(x):
 
 def _relu(x):
     return Relu.apply(x)
-
-
-def _clamp_min(x, m):
-    """max(x, m) with the gradient passing where x > m."""
-    return _relu(x - m) + m if m != 0 else _relu(x)
 
 
 def _tensor_like(value, like):
@@ -111,6 +117,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _warn_size(input, target)
+    _check_float_pair("mse_cpu", input, target)
     d = input - target
     loss = d * d
     if weight is not None:
@@ -157,6 +164,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _warn_size(input, target)
+    _check_float_pair("smooth_l1_cpu", input, target)
     return _reduce(SmoothL1.apply(input, target, beta=beta, huber=False), reduction)
 
 
@@ -165,6 +173,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_size(input, target)
+    _check_float_pair("huber_cpu", input, target)
     loss = SmoothL1.apply(input, target, beta=delta, huber=True)
     if weight is not None:
         loss = loss * weight
@@ -174,34 +183,55 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 # ---------------------------------------------------------------------------------------------
 # Class-index losses
 
-def _check_nll_shapes(input, target):
-    if input.dim() < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if target._data.dtype.kind not in "iu":
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{target.dtype._legacy.replace('Tensor', '')}")
-    if input.dim() == 1:
+def _dims(shape):
+    return f"[{', '.join(map(str, shape))}]"
+
+
+def _type_name(t):
+    return t.dtype._legacy   # torch's scalar-type name: Float, Long ...
+
+
+def _check_nll(input, target, weight):
+    """torch's checks of nll_loss, in its order: batch sizes, then the per-rank shape checks
+    (nll_loss for 1-D/2-D input, nll_loss2d for 4-D, a reshape to 4-D otherwise), then the
+    dtypes (target Long or Byte, a floating input, a weight of the input's dtype)."""
+    nd = input.dim()
+    if nd < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {nd})")
+    if nd != 1 and input.shape[0] != (target.shape[0] if target.dim() else 0):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0] if target.dim() else 0}).")
+    C = input.shape[1] if nd > 1 else input.shape[0]
+    spatial = nd > 2
+    if nd <= 2:
         if target.dim() > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        return
-    if input.shape[0] != target.shape[0] if target.dim() else True:
-        if target.dim() == 0:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                         f"batch_size ({target.shape[0]}).")
-    if input.dim() == 2 and target.dim() != 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    if input.dim() == 3:
-        want = [input.shape[0]] + list(input.shape[2:])
-        if list(target.shape) != want:
-            raise RuntimeError(f"Expected target size {want}, got {list(target.shape)}")
-    elif input.dim() > 3:
-        if target.dim() != input.dim() - 1:
-            raise RuntimeError(f"only batches of spatial targets supported ({input.dim()}D "
-                               f"tensors) but got targets of dimension: {target.dim()}")
+        if weight is not None and (weight.dim() != 1 or weight.numel() != C):
+            raise RuntimeError(f"weight tensor should be defined either for all {C} classes or "
+                               f"no classes but got weight tensor of shape: "
+                               f"{_dims(weight.shape)}")
+    else:
+        if nd != 4 and tuple(target.shape[1:]) != tuple(input.shape[2:]):
+            want = [input.shape[0]] + list(input.shape[2:])
+            raise RuntimeError(f"Expected target size {_dims(want)}, got "
+                               f"{_dims(target.shape)}")
+        if nd == 4 and target.dim() != 3:
+            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got "
+                               f"targets of dimension: {target.dim()}")
+        if weight is not None and weight.numel() != C:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
         if tuple(target.shape[1:]) != tuple(input.shape[2:]):
-            raise RuntimeError(f"size mismatch (got input: {'x'.join(map(str, input.shape))}"
-                               f" , target: {'x'.join(map(str, target.shape))}")
+            raise RuntimeError(f"size mismatch (got input: {_dims(input.shape)} , target: "
+                               f"{_dims(target.shape)}")
+    if target._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_type_name(target)}")
+    if input._data.dtype.kind not in "fV":
+        kernel = "nll_loss2d_forward_out_frame" if spatial else "nll_loss_out_frame"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(input)}\'')
+    if weight is not None and weight._data.dtype != input._data.dtype:
+        raise RuntimeError(f"expected scalar type {_type_name(input)} but found "
+                           f"{_type_name(weight)}")
 
 
 def _class_last(a):
@@ -229,7 +259,7 @@ class NllLoss(ArrayFunction):
         w = w.astype(x.dtype, copy=False)
         rows = np.arange(t.shape[0])
         out = -x[rows, ts] * w
-        ctx.rows, ctx.ts, ctx.w, ctx.shape = rows, ts, w, logp.shape
+        ctx.rows, ctx.ts, ctx.w, ctx.shape, ctx.valid = rows, ts, w, logp.shape, valid
         ctx.reduction = reduction
         if reduction == "none":
             return out.reshape(target.shape)
@@ -256,7 +286,8 @@ class NllGrad(ArrayFunction):
         shape = src.shape
         C = shape[1] if len(shape) > 1 else shape[0]
         out = np.zeros((n, C), grad.dtype)
-        out[src.rows, src.ts] = -src.w * g
+        with np.errstate(invalid="ignore"):   # ignored targets get 0 even when 'mean' is 0/0
+            out[src.rows, src.ts] = np.where(src.valid, -src.w * g, 0)
         if len(shape) == 2:
             return out
         if len(shape) == 1:
@@ -278,11 +309,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """Negative log-likelihood of class-index targets; input holds log-probabilities."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    _check_nll_shapes(input, target)
-    C = input.shape[1] if input.dim() > 1 else input.shape[0]
-    if weight is not None and weight.numel() != C:
-        raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no "
-                           f"classes but got weight tensor of shape: [{', '.join(map(str, weight.shape))}]")
+    _check_nll(input, target, weight)
     return NllLoss.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
 
 
@@ -292,30 +319,33 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     shape are class probabilities. label_smoothing mixes in the uniform distribution."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if not label_smoothing <= 1.0:   # torch bounds it from above only
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    cdim = 1 if input.dim() > 1 else 0
-    logp = LogSoftmax.apply(input, dim=cdim)
+    cdim = 0 if input.dim() == 1 else 1
+    # a target of the input's shape holds class probabilities; any other shape, class indices
+    if tuple(target.shape) == tuple(input.shape):
+        if not target.is_floating_point():
+            raise RuntimeError("Expected floating point type for target with class "
+                               f"probabilities, got {_type_name(target)}")
+        C = input.shape[cdim] if input.dim() > cdim else 1
+        if weight is not None and (weight.dim() != 1 or weight.numel() != C):
+            raise RuntimeError(f"cross_entropy: weight tensor should be defined either for all "
+                               f"{C} classes or no classes but got weight tensor of shape: "
+                               f"{_dims(weight.shape)}")
+    logp = _log_softmax(input, cdim)
     C = input.shape[cdim]
-    if target.is_floating_point():
-        if tuple(target.shape) != tuple(input.shape):
-            if input.dim() == target.dim() + 1:
-                raise RuntimeError("expected scalar type Long but found " +
-                                   target.dtype._legacy.replace("Tensor", ""))
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if tuple(target.shape) == tuple(input.shape):
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / C
         prod = logp * target
         if weight is not None:
             prod = prod * weight.reshape((C,) + (1,) * (input.dim() - cdim - 1))
         loss = -prod.sum(cdim)
-        if reduction == "mean":
-            n = input.shape[0] if input.dim() > 1 else 1
-            n = loss.numel() if input.dim() > 1 else 1
-            return loss.sum() / n
+        if reduction == "mean":   # over the batch and spatial positions
+            return loss.sum() / (loss.numel() if input.dim() > 1 else 1)
         return _reduce(loss, reduction)
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
-    if label_smoothing == 0:
+    if label_smoothing <= 0:   # torch smooths only for a positive value
         return nll
     # the uniform part: -sum_c w_c logp_c / C per counted target
     wshape = (C,) + (1,) * (input.dim() - cdim - 1)
@@ -340,11 +370,29 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 # ---------------------------------------------------------------------------------------------
 # Binary losses
 
+_BCE_EPS = float(np.float32(1e-12))
+
+
+def _infer_size(a, b):
+    """The broadcast of shape b against a, with torch's _infer_size message."""
+    n = max(len(a), len(b))
+    out = []
+    for i in range(-n, 0):
+        x = a[i] if -i <= len(a) else 1
+        y = b[i] if -i <= len(b) else 1
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"Attempting to broadcast a dimension of length {y} at {i}! "
+                               f"Mismatching argument at index 1 had torch.Size({list(b)}); but "
+                               f"expected shape should be broadcastable to {list(a)}")
+        out.append(x if y == 1 else y)
+    return tuple(out)
+
+
 class BinaryCrossEntropy(ArrayFunction):
     """-w (t log x + (1 - t) log(1 - x)) with each log clamped at -100."""
 
     def forward(ctx, x, t, w):
-        if np.any((x < 0) | (x > 1)):
+        if not np.all((x >= 0) & (x <= 1)):   # NaN fails too, as in torch
             raise RuntimeError("all elements of input should be between 0 and 1")
         ctx.save_for_backward(x, t, w)
         with np.errstate(divide="ignore"):
@@ -359,13 +407,14 @@ class BinaryCrossEntropy(ArrayFunction):
         x, t, w = ctx.saved_tensors
         gx = gt = None
         if ctx.needs_input_grad[0]:
-            denom = _const(np.maximum((1 - x._data) * x._data, 1e-12).astype(x._data.dtype))
+            # torch's epsilon is the float 1e-12 in every dtype
+            denom = _const(np.maximum((1 - x._data) * x._data, _BCE_EPS).astype(x._data.dtype))
             gx = grad * (x - t) / denom
             if w is not None:
                 gx = gx * w
         if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore"):
-                d = np.maximum(np.log1p(-x._data), -100) - np.maximum(np.log(x._data), -100)
+            with np.errstate(divide="ignore"):   # unclamped: +-inf at x = 0 or 1, as torch
+                d = np.log1p(-x._data) - np.log(x._data)
             gt = grad * _const(d.astype(x._data.dtype))
             if w is not None:
                 gt = gt * w
@@ -380,8 +429,17 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"Using a target size ({_size(target)}) that is different to the input "
                          f"size ({_size(input)}) is deprecated. Please ensure they have the same "
                          "size.")
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"binary_cross_entropy" not implemented for '
+                                  f"'{_type_name(input)}'")
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Found dtype {_type_name(target)} but expected {_type_name(input)}")
     if weight is not None:
-        weight = weight.expand(input.shape)
+        shape = _infer_size(tuple(target.shape), tuple(weight.shape))
+        if shape != tuple(input.shape):
+            raise RuntimeError(f"output with shape {_dims(input.shape)} doesn't match the "
+                               f"broadcast shape {_dims(shape)}")
+        weight = weight.to(input.dtype).expand(input.shape)
     return _reduce(BinaryCrossEntropy.apply(input, target, weight), reduction)
 
 
@@ -393,6 +451,16 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({_size(target)}) must be the same as input size "
                          f"({_size(input)})")
+    _check_float("log_sigmoid_cpu", input)
+    if not target.is_floating_point():
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_type_name(target)}")
+    # torch's weights take the loss's dtype (a float64 weight keeps a float32 loss float32)
+    from ember._dtype import result_type_of
+    dt = result_type_of((input, target))
+    input, target = input.to(dt), target.to(dt)
+    weight = weight.to(dt) if weight is not None else None
+    pos_weight = pos_weight.to(dt) if pos_weight is not None else None
     ls = LogSigmoid.apply(input)
     if pos_weight is not None:
         coef = (pos_weight - 1) * target + 1
@@ -405,9 +473,16 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """log(1 + exp(-y x))."""
+    """log(1 + exp(-y x)); the loss has the input's dtype and no gradient for the target."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    if not input.is_floating_point():   # the loss is written into a tensor of input's dtype
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_type_name(input)}")
+    if target.requires_grad and _grad_state.enabled:
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect "
+                           "to argument 'target'. This input cannot have requires_grad True.")
+    target = target.to(input.dtype)
     return _reduce(-LogSigmoid.apply(input * target), reduction)
 
 
@@ -510,6 +585,11 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 # ---------------------------------------------------------------------------------------------
 # Margin and embedding losses
 
+def _clamp0(x):
+    """max(x, 0) as torch's clamp_min: the gradient passes at 0 too."""
+    return x.clamp_min(0)
+
+
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                         reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -518,7 +598,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
                            f"but got sizes: input1: {_size(input1)}, input2: {_size(input2)}, "
                            f"target: {_size(target)} ")
-    return _reduce(_relu(-target * (input1 - input2) + margin), reduction)
+    return _reduce(_clamp0(-target * (input1 - input2) + margin), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
@@ -527,7 +607,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     _check_reduction(reduction)
     t = target._data
     zero = input * 0
-    margin_part = _where(_const(t != 1), _relu(-input + margin), zero)
+    margin_part = _where(_const(t != 1), _clamp0(-input + margin), zero)
     self_part = _where(_const(t != -1), input, zero)
     return _reduce(margin_part + self_part, reduction)
 
@@ -540,15 +620,21 @@ def _cosine(x1, x2, dim, eps_sq):
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                           reduction="mean"):
+    """1 - cos where target == 1, max(0, cos - margin) where target == -1 (0 elsewhere);
+    a 1-D target pairs with (N, D) inputs, a 0-D one with (D,) inputs."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    if input1.dim() != input2.dim() or tuple(input1.shape) != tuple(input2.shape):
-        raise RuntimeError(f"cosine_embedding_loss: Input1 and Input2 must have same size, but "
-                           f"got {_size(input1)} and {_size(input2)}")
-    cos = _cosine(input1, input2, input1.dim() - 1, 1e-12)
+    td = target.dim()
+    if td > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.dim() != 2 - (td == 0) or input2.dim() != 2 - (td == 0):
+        raise RuntimeError(f"{td}D target tensor expects {2 - (td == 0)}D input tensors, but "
+                           f"found inputs with sizes {_dims(input1.shape)} and "
+                           f"{_dims(input2.shape)}.")
+    cos = _cosine(input1, input2, td, 1e-12)
     t = target._data
     pos = 1 - cos
-    neg = _relu(cos - margin)
+    neg = _clamp0(cos - margin)
     zero = cos * 0
     loss = _where(_const(t == 1), pos, zero) + _where(_const(t == -1), neg, zero)
     return _reduce(loss, reduction)
@@ -569,40 +655,74 @@ def _sqrt(x):
     return Sqrt.apply(x)
 
 
+def _check_triplet_dims(anchor, positive, negative):
+    a, p, n = anchor.dim(), positive.dim(), negative.dim()
+    if not a == p == n:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {a}D, positive {p}D, "
+                           f"and negative {n}D inputs")
+
+
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    _check_triplet_dims(anchor, positive, negative)
     d_ap = pairwise_distance(anchor, positive, p, eps)
     d_an = pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        d_pn = pairwise_distance(positive, negative, p, eps)
-        use = _const(d_pn._data < d_an._data)
-        d_an = _where(use, d_pn, d_an)
-    return _reduce(_relu(d_ap - d_an + margin), reduction)
+    if swap:   # torch.minimum: a tie splits the gradient
+        d_an = d_an.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce(_clamp0(d_ap - d_an + margin), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
                                       margin=1.0, swap=False, reduction="mean"):
     _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    _check_triplet_dims(anchor, positive, negative)
     dist = distance_function if distance_function is not None else pairwise_distance
     d_ap = dist(anchor, positive)
     d_an = dist(anchor, negative)
     if swap:
-        d_pn = dist(positive, negative)
-        d_an = _where(_const(d_pn._data < d_an._data), d_pn, d_an)
-    return _reduce(_relu(d_ap - d_an + margin), reduction)
+        d_an = d_an.minimum(dist(positive, negative))
+    return _reduce(_clamp0(d_ap - d_an + margin), reduction)
+
+
+def _check_index_target(target):
+    if target._data.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_type_name(target)}")
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
-    """sum over i != y of max(0, margin - x[y] + x[i])^p / C (times weight[y])."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    """sum over i != y of max(0, margin - x[y] + x[i])^p / C (times weight[y]); the gradient
+    is 0 where the hinge is exactly 0 (torch's kernel tests z > 0)."""
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    x = input if input.dim() == 2 else input.reshape(1, -1)
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    nd = input.dim()
+    if not ((input.numel() > 0 and nd <= 1) or (nd == 2 and input.shape[1] > 0)):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, "
+                           f"but got: {_dims(input.shape)}")
+    x = input.reshape(-1, input.shape[-1] if nd else 1)
     N, C = x.shape
+    if target.dim() > 1 or target.numel() != N:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to "
+                           f"the number of input samples (batch size). Expected target size "
+                           f"[{N}], but got {_dims(target.shape)}. Input has shape "
+                           f"{_dims(input.shape)}.")
+    if weight is not None and weight.numel() != C:
+        raise RuntimeError(f"inconsistent weight size, expected {C} but got "
+                           f"{_dims(weight.shape)}")
+    _check_index_target(target)
+    _check_float("multi_margin_loss_cpu_kernel", input)
+    if weight is not None and weight._data.dtype != input._data.dtype:
+        raise RuntimeError(f"expected scalar type {_type_name(input)} but found "
+                           f"{_type_name(weight)}")
     t = target._data.reshape(-1)
     if np.any((t < 0) | (t >= C)):
         raise RuntimeError("target out of range")
@@ -616,29 +736,53 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         h = h * _const(weight._data[t].reshape(N, 1))
     h = h * _const(1 - onehot)
     loss = h.sum(1) / C
-    if input.dim() < 2:
-        loss = loss.reshape(())
+    if nd < 2:   # one sample: the shape of its target (0-D or (1,))
+        loss = loss.reshape(tuple(target.shape))
     return _reduce(loss, reduction)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """sum over target classes j (up to the first -1) and non-target i of
-    max(0, 1 - (x[j] - x[i])) / C."""
+    """sum over target classes j (the entries before the first -1, a repeated class counted
+    each time) and non-target classes i of max(0, 1 - (x[j] - x[i])) / C."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    x = input if input.dim() == 2 else input.reshape(1, -1)
-    N, C = x.shape
+    nd = input.dim()
+    if not ((nd == 2 and input.shape[1] != 0) or (nd == 1 and input.shape[0] != 0) or nd == 0):
+        raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, "
+                           f"but got: {_dims(input.shape)}")
+    C = input.shape[-1] if nd else 1
+    if (nd <= 1 and (target.dim() > 1 or target.numel() != C)) or \
+            (nd == 2 and tuple(target.shape) != tuple(input.shape)):
+        raise RuntimeError(f"inconsistent target size: {_dims(target.shape)} for input of size: "
+                           f"{_dims(input.shape)}")
+    _check_index_target(target)
+    _check_float("multilabel_margin_loss_forward_out_frame", input)
+    x = input.reshape(-1, C)
+    N = x.shape[0]
     t = target._data.reshape(N, C)
+    if np.any((t < -1) | (t >= C)):
+        raise RuntimeError("argument #2 'target' is out of range")
     valid = np.cumprod(t >= 0, axis=1).astype(bool)   # entries before the first -1
-    is_target = np.zeros((N, C), bool)
     rows = np.repeat(np.arange(N), C)[valid.reshape(-1)]
-    is_target[rows, t[valid]] = True
-    pair = (is_target[:, :, None] & ~is_target[:, None, :]).astype(x._data.dtype)
+    count = np.zeros((N, C), x._data.dtype)           # how often each class is listed
+    np.add.at(count, (rows, t[valid]), 1)
+    pair = count[:, :, None] * (count[:, None, :] == 0)
     h = _relu(1 - (x.unsqueeze(2) - x.unsqueeze(1)))
     loss = (h * _const(pair)).sum((1, 2)) / C
-    if input.dim() < 2:
+    if nd < 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction)
+
+
+def _shift(a, k, fill):
+    """a's columns moved k places right (left for k < 0), `fill` shifted in; shape kept."""
+    out = np.full_like(a, fill)
+    w = a.shape[1]
+    if k > 0:
+        out[:, k:] = a[:, :max(w - k, 0)]
+    else:
+        out[:, :max(w + k, 0)] = a[:, -k:]
+    return out
 
 
 class CTCLoss(ArrayFunction):
@@ -664,13 +808,13 @@ class CTCLoss(ArrayFunction):
         a0 = np.full((N, Lp), ninf, lp.dtype)
         e0 = emit(0)
         a0[:, 0] = e0[:, 0]
-        a0[:, 1] = np.where(tgt_lens > 0, e0[:, 1], ninf)
+        if Lp > 1:
+            a0[:, 1] = np.where(tgt_lens > 0, e0[:, 1], ninf)
         alpha[0] = a0
         with np.errstate(invalid="ignore"):
             for t in range(1, T):
                 p = alpha[t - 1]
-                s1 = np.concatenate([np.full((N, 1), ninf, lp.dtype), p[:, :-1]], 1)
-                s2 = np.concatenate([np.full((N, 2), ninf, lp.dtype), p[:, :-2]], 1)
+                s1, s2 = _shift(p, 1, ninf), _shift(p, 2, ninf)
                 s2 = np.where(prev2, s2, ninf)
                 alpha[t] = np.logaddexp(np.logaddexp(p, s1), s2) + emit(t)
             beta = np.full((T, N, Lp), ninf, lp.dtype)
@@ -679,8 +823,7 @@ class CTCLoss(ArrayFunction):
                 e = emit(t)
                 if t < T - 1:
                     nx = beta[t + 1]
-                    s1 = np.concatenate([nx[:, 1:], np.full((N, 1), ninf, lp.dtype)], 1)
-                    s2 = np.concatenate([nx[:, 2:], np.full((N, 2), ninf, lp.dtype)], 1)
+                    s1, s2 = _shift(nx, -1, ninf), _shift(nx, -2, ninf)
                     nxt_skip = np.zeros((N, Lp), bool)
                     nxt_skip[:, :-2] = prev2[:, 2:]
                     s2 = np.where(nxt_skip, s2, ninf)
@@ -697,6 +840,8 @@ class CTCLoss(ArrayFunction):
         end = alpha[in_lens - 1, np.arange(N)]
         ll = end[np.arange(N), ext_len - 1]
         ll = np.where(tgt_lens > 0, np.logaddexp(ll, end[np.arange(N), ext_len - 2]), ll)
+        # no input frames: only the empty target has an alignment
+        ll = np.where(in_lens == 0, np.where(tgt_lens == 0, 0, -np.inf), ll)
         nll = -ll
         ctx.saved = (lp, alpha, beta, labels, in_lens, nll, zero_infinity)
         if zero_infinity:
@@ -722,34 +867,72 @@ class CTCLoss(ArrayFunction):
         return Tensor._make(np.asarray(g, lp.dtype))
 
 
+def _ctc_lengths(x, name):
+    if isinstance(x, Tensor):
+        if x._data.dtype.kind not in "iu":
+            raise RuntimeError(f"{name} must be integral")
+        return x._data.astype(np.int64).reshape(-1)
+    return np.asarray(x, np.int64).reshape(-1)
+
+
+def _ctc_value_check(lens, name, top=None):
+    where = " (while checking arguments for ctc_loss_allocate_outputs)"
+    for v in lens:
+        if v < 0:
+            raise RuntimeError(f"Expected {name} to have value at least 0, but got value {v}"
+                               + where)
+        if top is not None and v > top:
+            raise RuntimeError(f"Expected {name} to have value at most {top}, but got value {v}"
+                               + where)
+
+
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
              zero_infinity=False):
     """CTC loss of log_probs (T, N, C) (or unbatched (T, C)) against padded (N, S) or
-    concatenated 1-D targets; 'mean' divides each loss by its target length first."""
+    concatenated 1-D targets; 'mean' divides each loss by its target length first. Checks
+    run in torch's order: reduction, integral lengths, dtype, ranks, blank, sizes, values."""
     _check_reduction(reduction)
-    unbatched = log_probs.dim() == 2
+    in_lens = _ctc_lengths(input_lengths, "input_lengths")
+    tgt_lens = _ctc_lengths(target_lengths, "target_lengths")
+    _check_float("ctc_loss_cpu", log_probs)
+    unbatched = log_probs.dim() != 3
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    where = " (while checking arguments for ctc_loss_allocate_outputs)"
+    if lp.dim() != 3:
+        raise RuntimeError(f"Expected 3-dimensional tensor, but got {lp.dim()}-dimensional tensor "
+                           "for argument #1 'log_probs'" + where)
+    tg = targets._data.astype(np.int64)   # unbatched: still (S,) concatenated or (1, S)
+    if not 1 <= tg.ndim <= 2:
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {tg.ndim}-dimensional tensor "
+                           "for argument #2 'targets'" + where)
     T, N, C = lp.shape
-
-    def as_array(x):
-        return x._data.astype(np.int64).reshape(-1) if isinstance(x, Tensor) else \
-            np.asarray(x, np.int64).reshape(-1)
-    in_lens, tgt_lens = as_array(input_lengths), as_array(target_lengths)
-    tg = targets._data.astype(np.int64)
-    if unbatched and tg.ndim == 1 and tgt_lens.size == 1:
-        tg = tg.reshape(1, -1)
+    if not 0 <= blank < C:
+        raise RuntimeError("blank must be in label range")
+    if in_lens.size != N:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if tgt_lens.size != N:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    _ctc_value_check(tgt_lens, "target_lengths")
     S = int(tgt_lens.max()) if tgt_lens.size else 0
     if tg.ndim == 2:
-        padded = tg[:, :S] if S else np.zeros((N, 0), np.int64)
+        if tg.shape[0] != N:
+            raise RuntimeError(f"Expected tensor to have size {N} at dimension 0, but got size "
+                               f"{tg.shape[0]} for argument #2 'targets'" + where)
+        if tg.shape[1] < S:
+            raise RuntimeError(f"Expected tensor to have size at least {S} at dimension 1, but "
+                               f"got size {tg.shape[1]} for argument #2 'targets'" + where)
+        padded = tg[:, :S]
     else:   # concatenated targets
-        starts = np.concatenate([[0], np.cumsum(tgt_lens)[:-1]])
+        total = int(tgt_lens.sum())
+        if tg.shape[0] != total:
+            raise RuntimeError(f"Expected tensor to have size {total} at dimension 0, but got "
+                               f"size {tg.shape[0]} for argument #2 'targets'" + where)
+        starts = np.concatenate([[0], np.cumsum(tgt_lens)[:-1]]).astype(np.int64)
         pos = np.arange(S)
         padded = np.where(pos[None, :] < tgt_lens[:, None],
                           tg[np.minimum(starts[:, None] + pos[None, :], max(tg.size - 1, 0))],
                           blank) if tg.size else np.full((N, S), blank)
-    if np.any(in_lens > T):
-        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value "
-                           f"{int(in_lens.max())} (while checking arguments for ctc_loss_cpu)")
+    _ctc_value_check(in_lens, "input_lengths", T)
     labels = np.full((N, 2 * S + 1), blank, np.int64)
     labels[:, 1::2] = np.where(np.arange(S)[None, :] < tgt_lens[:, None], padded, blank)
     loss = CTCLoss.apply(lp, labels=labels, in_lens=in_lens, tgt_lens=tgt_lens, blank=blank,

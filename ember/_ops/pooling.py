@@ -163,6 +163,28 @@ class ScatterFlat(ArrayFunction):
         return GatherFlat.apply(g, idx=ctx.idx)
 
 
+class UnpoolScatter(ArrayFunction):
+    """max_unpool: out (N, C, *plane) zero but for src written at its per-plane flat indices;
+    a repeated index keeps the value written last (torch assigns, it does not add). The
+    gradient gathers at the indices (every writer gets it, as in torch)."""
+
+    def forward(ctx, src, *, idx, plane):
+        ctx.idx, ctx.dims = idx, len(plane)
+        N, C = src.shape[:2]
+        P = math.prod(plane)
+        flat = (np.arange(N * C, dtype=np.int64).reshape(N, C, *([1] * (idx.ndim - 2))) * P
+                + idx).ravel()
+        out = np.zeros(N * C * P, src.dtype)
+        out[flat] = src.ravel()
+        return out.reshape((N, C) + tuple(plane))
+
+    def backward(ctx, g):
+        return GatherFlat.apply(g, idx=ctx.idx)
+
+    def name(self):
+        return f"MaxUnpool{max(self.dims, 2)}DBackward0"
+
+
 class GatherFlat(ArrayFunction):
     """out[n, c, ...] = x[n, c].flat[idx[n, c, ...]] (max pooling's selection); the gradient
     scatters."""
@@ -182,13 +204,20 @@ class GatherFlat(ArrayFunction):
 # ---------------------------------------------------------------------------------------------
 # Geometry and torch's argument checks
 
+_WORDS = {1: "one", 2: "two", 3: "three"}
+
+
 def _tuple(v, D, name, fn):
     if isinstance(v, (list, tuple)):
         if len(v) == 1:
             return (int(v[0]),) * D
         if len(v) != D:
-            raise RuntimeError(f"{fn}: {name} must either be a single int, or a tuple of {D} "
-                               f"ints")
+            if fn == "max_pool1d":
+                raise RuntimeError(f"max_pool1d() {name} must be an int, list of ints or tuple "
+                                   f"of ints of size 1 but got size {len(v)}")
+            either = "" if fn == "avg_pool3d" and name == "kernel_size" else "either "
+            raise RuntimeError(f"{fn}: {name} must {either}be a single int, or a tuple of "
+                               f"{_WORDS[D]} ints")
         return tuple(int(i) for i in v)
     return (int(v),) * D
 
@@ -202,12 +231,27 @@ def _pool_out(L, k, s, p, d, ceil_mode):
 
 
 def _batched(input, D, fn):
+    """(unbatched, 4-D/5-D input) with torch's rank and empty-dim errors, which differ by
+    function: max_pool1d has its own kernel, the 2-D kernels share one message."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
-    if input.dim() not in (D + 1, D + 2) or any(s == 0 for s in input.shape[-D:]) or (
-            input.dim() == D + 2 and input.shape[1] == 0):
+    rank_ok = input.dim() in (D + 1, D + 2)
+    empty = rank_ok and (any(s == 0 for s in input.shape[-D:]) or (
+        input.dim() == D + 2 and input.shape[1] == 0))
+    if not rank_ok or empty:
         kinds = {1: "2D or 3D", 2: "3D or 4D", 3: "4D or 5D"}[D]
+        got = f"tensor with optional 0 dim batch size for input, but got:{list(input.shape)}"
+        if fn == "max_pool1d":
+            raise RuntimeError(f"max_pool1d: Expected {kinds} (batch mode) {got}")
+        if D == 2 and (empty or fn == "avg_pool2d"):
+            raise RuntimeError(f"Expected {kinds} (batch mode) {got}")
+        if D == 3 and empty:   # torch names dimension 0 whichever is empty
+            where = "avg_pool3d" if fn == "avg_pool3d" else \
+                "max_pool3d_with_indices_out_cpu_template"
+            raise RuntimeError(f"{where}(): Expected input's non-batch dimensions to have "
+                               f"positive length, but input has a shape of "
+                               f"{list(input.shape)} and non-batch dimension 0 has length zero!")
         raise RuntimeError(f"non-empty {kinds} (batch mode) tensor expected for input")
     if input.dim() == D + 1:
         return True, input.unsqueeze(0)
@@ -220,24 +264,41 @@ def _geometry(x, D, kernel_size, stride, padding, dilation, ceil_mode, fn):
         _tuple(stride, D, "stride", fn)
     p = _tuple(padding, D, "padding", fn)
     d = _tuple(dilation, D, "dilation", fn)
-    if any(i <= 0 for i in k):
-        raise RuntimeError(f"{fn}: kernel_size must be greater than zero, but got "
-                           f"kernel_size={list(k)}" if False else
-                           "kernel size should be greater than zero, but got " +
-                           " ".join(f"k{n}: {v}" for n, v in zip("dhw"[3 - D:], k)))
+    if fn == "max_pool1d":   # its own kernel, its own messages
+        for what, v, ok in (("kernel_size", k[0], k[0] > 0), ("stride", s[0], s[0] > 0),
+                            ("padding", p[0], p[0] >= 0), ("dilation", d[0], d[0] > 0)):
+            if not ok:
+                rule = "non-negative" if what == "padding" else "greater than zero"
+                raise RuntimeError(f"max_pool1d() {what} must be {rule}, but got {v}")
+        if p[0] > k[0] // 2:
+            raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, "
+                               f"but got padding={p[0]} and kernel_size={k[0]}")
+        out = (_pool_out(x.shape[2], k[0], s[0], p[0], d[0], ceil_mode),)
+        if out[0] <= 0:
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {out[0]}")
+        return k, s, p, d, out
+    names = "THW"[3 - D:]
     if any(i == 0 for i in s):
         raise RuntimeError("stride should not be zero")
+    if any(i <= 0 for i in k):
+        raise RuntimeError("kernel size should be greater than zero, but got " +
+                           " ".join(f"k{n}: {v}" for n, v in zip(names, k)))
     if any(i < 0 for i in s):
-        raise RuntimeError("stride should be greater than zero")
+        raise RuntimeError("stride should be greater than zero, but got " +
+                           " ".join(f"d{n}: {v}" for n, v in zip(names, s)))
     if any(i <= 0 for i in d):
-        raise RuntimeError("dilation should be greater than zero")
+        raise RuntimeError("dilation should be greater than zero, but got " +
+                           " ".join(f"dilation{n}: {v}" for n, v in zip(names, d)))
     for i in range(D):
         if p[i] < 0:
-            raise RuntimeError("pad must be non-negative")
+            raise RuntimeError(f"pad must be non-negative, but got pad: {p[i]}")
         if p[i] * 2 > d[i] * (k[i] - 1) + 1:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
                                f"pad={p[i]}, kernel_size={k[i]} and dilation={d[i]}")
     L = x.shape[2:]
+    if fn == "avg_pool3d" and any(L[i] + 2 * p[i] < k[i] for i in range(D)):
+        raise RuntimeError(f"input image (T: {L[0]} H: {L[1]} W: {L[2]}) smaller than kernel "
+                           f"size (kT: {k[0]} kH: {k[1]} kW: {k[2]})")
     out = tuple(_pool_out(L[i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(D))
     if any(o <= 0 for o in out):
         raise RuntimeError(f"Given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated "
@@ -364,9 +425,15 @@ class WindowScatter(ArrayFunction):
 
 
 def _max_pool(D, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    fn = f"max_pool{D}d"
+    # torch's max_pool1d without indices is a kernel of its own (own messages, floats only)
+    fn = f"max_pool{D}d" if D > 1 or not return_indices else "max_pool1d_with_indices"
     unbatched, x = _batched(input, D, fn)
     k, s, p, d, out = _geometry(x, D, kernel_size, stride, padding, dilation, ceil_mode, fn)
+    if fn == "max_pool1d" and not (x.is_floating_point() or x.is_complex()):
+        raise NotImplementedError(f'"max_pool1d_impl" not implemented for '
+                                  f"'{_scalar_name(x)}'")
+    if x._data.dtype == np.bool_:
+        raise NotImplementedError(f'"max_pool{max(D, 2)}d" not implemented for \'Bool\'')
     name = f"MaxPool{D}DWithIndices" if D > 1 else "MaxPool2DWithIndices"
     vals, idx = MaxPool.apply(x, k=k, s=s, p=p, d=d, out=out, name=name)
     if unbatched:
@@ -607,6 +674,11 @@ def _avg_pool(D, input, kernel_size, stride, padding, ceil_mode, count_include_p
     fn = f"avg_pool{D}d"
     unbatched, x = _batched(input, D, fn)
     k, s, p, _, out = _geometry(x, D, kernel_size, stride, padding, 1, ceil_mode, fn)
+    # torch's kernels: floats and int64 (avg_pool3d: no half types either)
+    dt = x._data.dtype
+    if dt != np.int64 and (dt.kind not in "fV" or (D == 3 and dt.itemsize == 2)):
+        kernel = "avg_pool3d_out_frame" if D == 3 else "avg_pool2d"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_scalar_name(x)}\'')
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     mats = [_avg_matrix(x.shape[2 + i], k[i], s[i], p[i], out[i], count_include_pad,
@@ -619,8 +691,28 @@ def _avg_pool(D, input, kernel_size, stride, padding, ceil_mode, count_include_p
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
-    """Mean over windows of (N, C, L); count_include_pad counts zero padding in the divisor."""
-    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+    """Mean over windows of (N, C, L); count_include_pad counts zero padding in the divisor.
+    Runs as avg_pool2d over (N, C, 1, L), as torch does (so its errors name that shape)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"avg_pool1d(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if input.dim() not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor "
+                           "for argument #1 'self' (while checking arguments for avg_pool1d)")
+
+    def one(v, name):
+        if isinstance(v, (list, tuple)):
+            if len(v) != 1:
+                raise RuntimeError(f"avg_pool1d() argument '{name}' should contain one int (got "
+                                   f"{len(v)})")
+            return int(v[0])
+        return int(v)
+    k = one(kernel_size, "kernel_size")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
+        one(stride, "stride")
+    y = _avg_pool(2, input.unsqueeze(-2), (1, k), (1, s), (0, one(padding, "padding")),
+                  ceil_mode, count_include_pad, None)
+    return y.squeeze(-2)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -652,13 +744,43 @@ def _adaptive_matrix(L, out):
 
 
 def _adaptive_size(x, D, output_size, fn):
-    if isinstance(output_size, (list, tuple)):
-        if len(output_size) != D:
-            raise ValueError(f"{fn}: output_size must be {D}")
-        sizes = output_size
+    """The output size, None entries keeping the input's size (not for the 1-D forms, whose
+    argument is a tuple of ints), with torch's errors."""
+    if D == 1:
+        arg = f"{fn}(): argument 'output_size' (position 2) must be tuple of ints"
+        if isinstance(output_size, (list, tuple)):
+            for i, sz in enumerate(output_size):
+                if not isinstance(sz, int):
+                    raise TypeError(f"{arg}, but found element of type {type(sz).__name__} at "
+                                    f"pos {i}")
+            sizes = output_size
+        elif isinstance(output_size, int):
+            sizes = (output_size,)
+        else:
+            raise TypeError(f"{arg}, not {type(output_size).__name__}")
+        if len(sizes) != 1:
+            raise RuntimeError(f"{fn}() argument 'output_size' should contain one int (got "
+                               f"{len(sizes)})")
     else:
-        sizes = (output_size,) * D
-    return tuple(x.shape[-D + i] if sz is None else int(sz) for i, sz in enumerate(sizes))
+        sizes = output_size if isinstance(output_size, (list, tuple)) else \
+            (output_size,) * D if isinstance(output_size, int) else None
+        if sizes is None:   # torch takes len() of anything but an int
+            raise TypeError(f"object of type '{type(output_size).__name__}' has no len()")
+        if len(sizes) != D:
+            raise RuntimeError(f"{fn}: output_size must be {D}" if "avg" in fn else
+                               f"{fn}(): internal error: output_size.size() must be {D}")
+    out = tuple(x.shape[-D + i] if sz is None else int(sz) for i, sz in enumerate(sizes))
+    if any(o < 0 for o in out):
+        if "avg" in fn:
+            listed = (f"1, {out[0]}" if D == 1 else ", ".join(map(str, out)) if D == 2 else
+                      f"{out[0]}, {out[1]},{out[2]}")   # 1-D runs as 2-D; torch's spacing
+            raise RuntimeError(f"adaptive_avg_pool{max(D, 2)}d: elements of output_size must be "
+                               f"greater than or equal to 0 but received {{{listed}}}")
+        lead = list(x.shape[:-D]) if x.dim() == D + 2 else [1] + list(x.shape[:-D])
+        shape = lead + ([1] if D == 1 else []) + list(out)
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{min(out)}: {shape}")
+    return out
 
 
 def _check_adaptive(input, D, fn):
@@ -666,21 +788,28 @@ def _check_adaptive(input, D, fn):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
     if input.dim() not in (D + 1, D + 2):
-        raise RuntimeError(f"{fn}(): Expected {D + 1}D or {D + 2}D tensor, but got "
+        if D == 1:
+            raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional "
+                               f"tensor for argument #1 'self' (while checking arguments for "
+                               f"{fn})")
+        colon = ":" if "max" in fn else ""
+        raise RuntimeError(f"{fn}(): Expected {D + 1}D or {D + 2}D tensor, but got{colon} "
                            f"{list(input.shape)}")
-    for i in range(1, input.dim()):
+    # torch's adaptive average pools of 1-D/2-D accept empty channels; the others do not
+    first = input.dim() - D if "avg" in fn and D < 3 else 1
+    for i in range(first, input.dim()):
         if input.shape[i] == 0:
             raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch "
                                f"dimensions, but input has sizes {list(input.shape)} with "
                                f"dimension {i} being empty")
     if input.dtype.is_floating_point is False:
-        raise NotImplementedError(f'"{fn}" not implemented for '
+        kernel = fn.replace("1d", "2d") + ("_cpu" if D == 3 else "")
+        raise NotImplementedError(f'"{kernel}" not implemented for '
                                   f"'{_scalar_name(input)}'")
 
 
 def _scalar_name(t):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}.get(str(t.dtype).split(".")[-1], str(t.dtype))
+    return t.dtype._legacy   # torch's scalar-type name: Float, Long, Byte ...
 
 
 def _adaptive_avg(D, input, output_size):
@@ -808,12 +937,17 @@ def _max_unpool(D, input, indices, kernel_size, stride, padding, output_size):
         raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
                            f"({list(x.shape)}) but got indices tensor with shape: "
                            f"{list(idx.shape)}")
+    if not x.dtype.is_floating_point:
+        raise NotImplementedError(f'"max_unpool{max(D, 2)}d" not implemented for '
+                                  f"'{_scalar_name(x)}'")
     ia = idx._data
     P = math.prod(out)
-    if ia.size and (ia.min() < 0 or ia.max() >= P):
-        raise RuntimeError(f"Found an invalid max index: {int(ia.max() if ia.max() >= P else ia.min())} "
-                           f"(output volumes are of size {'x'.join(map(str, out))}")
-    y = ScatterFlat.apply(x, idx=ia, plane=out)
+    bad = (ia < 0) | (ia >= P)
+    if bad.any():   # the first bad index in memory order; 1-D runs as 2-D (L x 1)
+        dims = out + (1,) if D == 1 else out
+        raise RuntimeError(f"Found an invalid max index: {int(ia[bad].reshape(-1)[0])} (output "
+                           f"volumes are of size {'x'.join(map(str, dims))})")
+    y = UnpoolScatter.apply(x, idx=ia, plane=out)
     return y.squeeze(0) if unbatched else y
 
 

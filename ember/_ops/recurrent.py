@@ -194,12 +194,14 @@ class LSTMLayer(ArrayFunction):
                 gc += keep_c
         dgates = dgates.reshape(T, B, 4 * H)
         flat = dgates.reshape(T * B, 4 * H)
-        g_w = (np.matmul(flat.T, ctx.h_in.reshape(T * B, -1)) if ctx.needs_input_grad[3]
+        h_in = ctx.h_in   # explicit widths: a -1 is ambiguous for an empty batch
+        g_w = (np.matmul(flat.T, h_in.reshape(T * B, h_in.shape[-1])) if ctx.needs_input_grad[3]
                else None)
         g_b = flat.sum(0) if b_hh is not None and ctx.needs_input_grad[4] else None
         g_hr = None
         if proj is not None and ctx.needs_input_grad[5]:
-            g_hr = np.matmul(g_out.reshape(T * B, -1).T, (o * tanh_c).reshape(T * B, H))
+            g_hr = np.matmul(g_out.reshape(T * B, g_out.shape[-1]).T,
+                             (o * tanh_c).reshape(T * B, H))
         return tuple(None if a is None else Tensor._make(a)
                      for a in _outputs(ctx, dgates, gh, gc, g_w, g_b, g_hr))
 

@@ -148,17 +148,30 @@ def pad(input, pad, mode="constant", value=None):
             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
     sizes = input.shape[input.dim() - D:]
-    for L, (lo, hi) in zip(sizes, pairs):
+    for i in range(D - 1, -1, -1):   # torch checks the last dim first
+        (lo, hi), L = pairs[i], sizes[i]
         if mode == "reflect" and (lo >= L or hi >= L):
             raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
                                f"input dimension, but got: padding ({lo}, {hi}) at dimension "
-                               f"{input.dim() - D + list(sizes).index(L)} of input "
-                               f"{list(input.shape)}")
+                               f"{input.dim() - D + i} of input {list(input.shape)}")
         if mode == "circular" and (lo > L or hi > L):
             raise RuntimeError("Padding value causes wrapping around more than once.")
-        if lo < 0 or hi < 0:
-            raise NotImplementedError(f"negative padding is not supported in {mode} mode")
-    return ModePad.apply(input, pads=pairs, mode=mode)
+    if mode != "circular" and input._data.dtype == np.bool_:
+        kernel = "reflection" if mode == "reflect" else "replication"
+        raise NotImplementedError(f'"{kernel}_pad{D}d" not implemented for \'Bool\'')
+    if all(lo >= 0 and hi >= 0 for lo, hi in pairs):
+        return ModePad.apply(input, pads=pairs, mode=mode)
+    # negative pads crop: circular wraps what is left after cropping; reflect and replicate
+    # pad the whole input, then crop
+    grow = tuple((max(lo, 0), max(hi, 0)) for lo, hi in pairs)
+    crop = tuple((min(lo, 0), min(hi, 0)) for lo, hi in pairs)
+    if mode == "circular":
+        left = [L + lo + hi for L, (lo, hi) in zip(sizes, crop)]
+        if any(g > n for (lo, hi), n in zip(grow, left) for g in (lo, hi)):
+            # torch reads past the cropped input here (garbage values); refuse instead
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        return ModePad.apply(ConstantPad.apply(input, pads=crop), pads=grow, mode=mode)
+    return ConstantPad.apply(ModePad.apply(input, pads=grow, mode=mode), pads=crop)
 
 
 # dtype names as torch spells them in its "not implemented for" errors
@@ -394,11 +407,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         name = {"nearest": f"UpsampleNearest{D}D", "nearest-exact": f"UpsampleNearestExact{D}D",
                 "linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
                 "bicubic": "UpsampleBicubic2D", "trilinear": "UpsampleTrilinear3D"}[mode]
-    if not input.dtype.is_floating_point and mode not in ("nearest", "nearest-exact"):
-        if str(input.dtype) == "ember.uint8" and mode in ("bilinear", "bicubic"):
+    uint8 = str(input.dtype) == "ember.uint8"
+    if not input.dtype.is_floating_point and not (uint8 and mode in ("nearest",
+                                                                     "nearest-exact")):
+        if uint8 and mode in ("bilinear", "bicubic"):
             return ResampleUint8.apply(input, mats=mats)
-        kernel = {"area": f"adaptive_avg_pool{max(D, 2)}d",
-                  "bicubic": "compute_indices_weights_cubic",
+        nearest = "upsample_nearest2d_channels_last" if D == 2 else \
+            "compute_indices_weights_nearest"
+        kernel = {"area": "adaptive_avg_pool3d_cpu" if D == 3 else "adaptive_avg_pool2d",
+                  "bicubic": "compute_indices_weights_cubic", "nearest": nearest,
+                  "nearest-exact": nearest,
                   "bilinear": "upsample_bilinear2d_channels_last"}.get(
             mode, "compute_indices_weights_linear")
         dt = str(input.dtype).split(".")[-1]
@@ -783,6 +801,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                                f"kernel_size=({k[0]}, {k[1]}), dilation=({d[0]}, {d[1]}), "
                                f"padding=({p[0]}, {p[1]}), calculated shape of the array of "
                                f"sliding blocks is non-positive.")
+    _check_floating(x, "im2col_out_cpu")
     y = Im2Col.apply(x, k=k, d=d, p=p, s=s)
     return y.squeeze(0) if unbatched else y
 
@@ -810,8 +829,16 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                            f"match the calculated number of sliding blocks {blocks[0]} * "
                            f"{blocks[1]} = {blocks[0] * blocks[1]}, but got "
                            f"input.size(2)={x.shape[2]}.")
+    _check_floating(x, "col2im_out_cpu")
     y = Col2Im.apply(x, size=size, k=k, d=d, p=p, s=s)
     return y.squeeze(0) if unbatched else y
+
+
+def _check_floating(x, kernel):
+    """im2col/col2im take floating types (and bool), no integers."""
+    if not x.dtype.is_floating_point and x._data.dtype != np.bool_:
+        dt = str(x.dtype).split(".")[-1]
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TORCH_TYPE.get(dt, dt)}\'')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -864,8 +891,8 @@ def channel_shuffle(input, groups):
         raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
                            f"groups:{g}")
     if input.dim() < 3:
-        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but "
-                           f"got input with sizes {list(input.shape)}")
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
+                           f"sizes {list(input.shape)}")
     N, C, *rest = input.shape
     if C % g:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {C} channels "

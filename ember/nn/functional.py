@@ -83,6 +83,17 @@ def linear(input, weight, bias=None):
         wt = weight.shape
         b = f"{wt[1]}x{wt[0]}" if weight.dim() == 2 else f"{wt[0]}x1"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and {b})")
+    if bias is None and weight.dim() == 2 and a.dtype != w.dtype:   # torch's mm
+        from ember._ops.linalg import _cname
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_cname(input)} != {_cname(weight)}")
+    if bias is not None and weight.dim() == 2:   # torch's addmm
+        if a.dtype != w.dtype:
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                               f"{input.dtype._legacy} and {weight.dtype._legacy}")
+        if bias._data.dtype != w.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                               f"{bias.dtype._legacy} and {weight.dtype._legacy}")
     if weight.dim() == 2 and (input._data.dtype.kind in "fc" or input.is_floating_point()):
         return _linear_op(input, weight, bias)
     out = input @ weight.t() if weight.dim() == 2 else input @ weight
@@ -91,9 +102,13 @@ def linear(input, weight, bias=None):
 
 def bilinear(input1, input2, weight, bias=None):
     """y[..., o] = x1 W[o] x2 + b[o]; weight (out, in1, in2)."""
-    if input1.shape[:-1] != input2.shape[:-1]:
-        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
-                           f"{list(input1.shape[:-1])} and {list(input2.shape[:-1])}")
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and "
+                           f"{input2.dim()}")
+    for i in range(input1.dim() - 1):
+        if input1.shape[i] != input2.shape[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
+                               f"{input1.shape[i]} and {input2.shape[i]}")
     out_f, in1, in2 = weight.shape
     if input1.shape[-1] != in1:
         raise RuntimeError(f"bilinear(): input1 size does not match weight size: got "
@@ -139,19 +154,29 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def _feature_dropout(input, p, training, inplace, min_dim, name):
+    """Zero whole channels: the mask is (N, C, 1, ...). dropout2d reads a 3-D input as
+    (N, C, L) (torch's historical behaviour, with a warning); dropout3d reads a 4-D one as
+    unbatched (C, D, H, W)."""
     _check_p(p)
     nd = input.dim()
     if nd not in (min_dim, min_dim + 1):
-        warnings.warn(f"{name}: Received a {nd}-D input to {name.lower()}, which is deprecated "
+        warnings.warn(f"{name}: Received a {nd}-D input to {name}, which is deprecated "
                       f"and will result in an error in a future release. To retain the behavior "
                       f"and silence this warning, please use dropout instead. Note that "
-                      f"{name.lower()} exists to provide channel-wise dropout on inputs with "
+                      f"{name} exists to provide channel-wise dropout on inputs with "
                       f"{min_dim - 1} spatial dimensions, a channel dimension, and an optional "
                       f"batch dimension (i.e. {min_dim}D or {min_dim + 1}D inputs).",
                       stacklevel=3)
+    if name == "dropout2d" and nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+                      "where C is the channel dim. This behavior will change in a future release "
+                      "to interpret the input as one without a batch dimension, i.e. shape (C, H, "
+                      "W). To maintain the 1D channel-wise dropout behavior, please switch to "
+                      "using dropout1d instead.", stacklevel=3)
     if not training or p == 0:
         return input
-    batched = nd == min_dim + 1
+    batched = nd == min_dim + 1 or name == "dropout2d"
     shape = tuple(input.shape[:2] if batched else input.shape[:1]) + \
         (1,) * (nd - (2 if batched else 1))
     r = input * _const(_keep_mask(shape, p, input._data.dtype))
@@ -164,15 +189,15 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
                            f"{input.dim()}D input. Note that dropout1d exists to provide "
                            "channel-wise dropout on inputs with 1 spatial dimension, a channel "
                            "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
-    return _feature_dropout(input, p, training, inplace, 2, "Dropout1d")
+    return _feature_dropout(input, p, training, inplace, 2, "dropout1d")
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    return _feature_dropout(input, p, training, inplace, 3, "Dropout2d")
+    return _feature_dropout(input, p, training, inplace, 3, "dropout2d")
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    return _feature_dropout(input, p, training, inplace, 4, "Dropout3d")
+    return _feature_dropout(input, p, training, inplace, 4, "dropout3d")
 
 
 _ALPHA_PRIME = -1.7580993408473766   # -selu_scale * selu_alpha
@@ -228,17 +253,6 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     return _const(hard_arr) - y.detach() + y
 
 
-def channel_shuffle(input, groups):
-    n, c = input.shape[0], input.shape[1]
-    if c % groups:
-        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
-                           f"and {groups} groups.")
-    rest = tuple(input.shape[2:])
-    return input.reshape((n, groups, c // groups) + rest).transpose(1, 2).reshape(
-        input.shape)
-
-
-native_channel_shuffle = channel_shuffle
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
@@ -306,6 +320,33 @@ def _mha_mask_to_float(mask, dtype, name):
     return mask
 
 
+def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
+    """Whether the query is batched (3-D) or not (2-D), with torch's errors for the ranks of
+    the other arguments."""
+    if query.dim() not in (2, 3):
+        raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received "
+                             f"{query.dim()}-D query tensor")
+    batched = query.dim() == 3
+    nd = query.dim()
+    kind = "batched (3-D)" if batched else "unbatched (2-D)"
+    if key.dim() != nd or value.dim() != nd:
+        raise AssertionError(f"For {kind} `query`, expected `key` and `value` to be {nd}-D but "
+                             f"found {key.dim()}-D and {value.dim()}-D tensors respectively")
+    if key_padding_mask is not None and key_padding_mask.dim() != nd - 1:
+        raise AssertionError(f"For {kind} `query`, expected `key_padding_mask` to be `None` or "
+                             f"{nd - 1}-D but found {key_padding_mask.dim()}-D tensor instead")
+    if attn_mask is not None:
+        if attn_mask.dim() not in (2, 3):
+            raise AssertionError(f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or "
+                                 f"3-D but found {attn_mask.dim()}-D tensor instead")
+        if not batched and attn_mask.dim() == 3:
+            want = (num_heads, query.shape[0], key.shape[0])
+            if tuple(attn_mask.shape) != want:
+                raise AssertionError(f"Expected `attn_mask` shape to be {want} but got "
+                                     f"{attn_mask.shape}")
+    return batched
+
+
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
                                  in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
                                  dropout_p, out_proj_weight, out_proj_bias, training=True,
@@ -317,7 +358,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     heads, scaled dot products with the masks (bool True = masked out), softmax, dropout,
     merge heads, output projection. Returns (output, weights averaged over heads or None)."""
     from ember.nn.utils.convert_parameters import _cat
-    unbatched = query.dim() == 2
+    unbatched = not _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if unbatched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
@@ -333,6 +374,18 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
                            "Transformer module method `generate_square_subsequent_mask` to "
                            "create this mask.")
+    if use_separate_proj_weight:
+        if key.shape[:2] != value.shape[:2]:
+            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match "
+                                 f"value's {value.shape[:2]}")
+    elif key.shape != value.shape:
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+    src_len = key.shape[0]
+    if attn_mask is not None:
+        want = (tgt_len, src_len) if attn_mask.dim() == 2 else (bsz * num_heads, tgt_len, src_len)
+        if tuple(attn_mask.shape) != want:
+            raise RuntimeError(f"The shape of the {attn_mask.dim()}D attn_mask is "
+                               f"{attn_mask.shape}, but should be {want}.")
     if use_separate_proj_weight:
         wq, wk, wv = q_proj_weight, k_proj_weight, v_proj_weight
     else:
@@ -379,6 +432,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             key_padding_mask = Tensor._make(np.pad(key_padding_mask._data, [(0, 0), (0, 1)]))
     src_len = k.shape[1]
     if key_padding_mask is not None:
+        for i, want in enumerate((bsz, src_len)):
+            if key_padding_mask.shape[i] != want:
+                raise AssertionError(f"Expected key_padded_mask.shape[{i}] to be {want}, but got "
+                                     f"{key_padding_mask.shape[i]}")
         kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(
             bsz, num_heads, 1, src_len).reshape(bsz * num_heads, 1, src_len)
         attn_mask = kpm if attn_mask is None else attn_mask + kpm

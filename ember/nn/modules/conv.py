@@ -178,18 +178,18 @@ class _ConvTransposeNd(_ConvNd):
                              f"output_size must have {num_spatial_dims} or "
                              f"{num_spatial_dims + (2 if has_batch else 1)} elements (got "
                              f"{len(output_size)})")
-        res = []
+        lo, hi = [], []
         for d in range(num_spatial_dims):
             L = input.shape[input.dim() - num_spatial_dims + d]
             dil = 1 if dilation is None else dilation[d]
-            min_size = (L - 1) * stride[d] - 2 * padding[d] + dil * (kernel_size[d] - 1) + 1
-            max_size = min_size + stride[d] - 1
-            if not min_size <= output_size[d] <= max_size:
+            lo.append((L - 1) * stride[d] - 2 * padding[d] + dil * (kernel_size[d] - 1) + 1)
+            hi.append(lo[d] + stride[d] - 1)
+        for d in range(num_spatial_dims):
+            if not lo[d] <= output_size[d] <= hi[d]:
                 raise ValueError(f"requested an output size of {output_size}, but valid sizes "
-                                 f"range from {[min_size]} to {[max_size]} (for an input of "
-                                 f"{list(input.shape[2:])})")
-            res.append(output_size[d] - min_size)
-        return tuple(res)
+                                 f"range from {lo} to {hi} (for an input of "
+                                 f"{input.shape[2:]})")
+        return tuple(output_size[d] - lo[d] for d in range(num_spatial_dims))
 
     def forward(self, input, output_size=None):
         op = self._output_padding(input, output_size, self.stride, self.padding,

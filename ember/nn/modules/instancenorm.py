@@ -33,6 +33,11 @@ class _InstanceNorm(_NormBase):
                           "not used because affine=False", stacklevel=2)
         unbatched = input.dim() == self._get_no_batch_dim()
         x = input.unsqueeze(0) if unbatched else input
+        if self.running_mean is not None and x.shape[1] != self.num_features:
+            # torch repeats the stats per sample and batch-norms (1, N * C, ...)
+            n = x.shape[0]
+            raise RuntimeError(f"running_mean should contain {n * x.shape[1]} elements not "
+                               f"{n * self.num_features}")
         out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                               self.training or not self.track_running_stats,
                               self.momentum if self.momentum is not None else 0.0, self.eps)

@@ -1,7 +1,10 @@
 """Loss modules: hold the options and call nn.functional. `weight` and `pos_weight` are
 buffers (so they appear in state_dict and follow .to()), as in torch."""
+import warnings
+
 from ember._ops.loss import _legacy_reduction
 from ember.nn import functional as F
+from ember.nn.modules.distance import PairwiseDistance
 from ember.nn.modules.module import Module
 
 __all__ = ["L1Loss", "NLLLoss", "NLLLoss2d", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss",
@@ -43,7 +46,15 @@ class NLLLoss(_WeightedLoss):
                           reduction=self.reduction)
 
 
-NLLLoss2d = NLLLoss
+class NLLLoss2d(NLLLoss):
+    """NLLLoss under its deprecated name (a class of its own, so it prints as such)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
+                      "drop-in replacement and see https://pytorch.org/docs/main/nn.html#torch."
+                      "nn.NLLLoss for more details.", FutureWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class PoissonNLLLoss(_Loss):
@@ -220,7 +231,9 @@ class TripletMarginWithDistanceLoss(_Loss):
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
                              f"than 0, got {margin} instead")
-        self.distance_function = distance_function
+        # the default distance is a submodule (it appears in the repr), as in torch
+        self.distance_function = distance_function if distance_function is not None else \
+            PairwiseDistance()
         self.margin = margin
         self.swap = swap
 

@@ -101,13 +101,23 @@ class ReplicationPad3d(_PadNd):
     _D, _mode = 3, "replicate"
 
 
-class CircularPad1d(_PadNd):
-    _D, _mode = 1, "circular"
+class _CircularPadNd(_PadNd):
+    _mode = "circular"
+
+    def forward(self, input):
+        if input.dim() not in (self._D + 1, self._D + 2):
+            raise ValueError(f"expected {self._D + 1}D or {self._D + 2}D input (got "
+                             f"{input.dim()}D input)")
+        return _pad(input, self.padding, "circular")
 
 
-class CircularPad2d(_PadNd):
-    _D, _mode = 2, "circular"
+class CircularPad1d(_CircularPadNd):
+    _D = 1
 
 
-class CircularPad3d(_PadNd):
-    _D, _mode = 3, "circular"
+class CircularPad2d(_CircularPadNd):
+    _D = 2
+
+
+class CircularPad3d(_CircularPadNd):
+    _D = 3

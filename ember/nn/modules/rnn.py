@@ -26,6 +26,19 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
+def _check_hx_dims(batched, h0, c0):
+    """torch's message when hx's rank does not match the input's (3-D batched, 2-D not)."""
+    want = 3 if batched else 2
+    kind = "batched 3-D" if batched else "unbatched 2-D"
+    if c0 is None:
+        if h0.dim() != want:
+            raise RuntimeError(f"For {kind} input, hx should also be {want}-D but got "
+                               f"{h0.dim()}-D tensor")
+    elif h0.dim() != want or c0.dim() != want:
+        raise RuntimeError(f"For {kind} input, hx and cx should also be {want}-D but got "
+                           f"({h0.dim()}-D, {c0.dim()}-D) tensors")
+
+
 def _kw(device, dtype):
     return {k: v for k, v in (("device", device), ("dtype", dtype)) if v is not None}
 
@@ -146,19 +159,13 @@ class RNNBase(Module):
             x = input
             batched = x.dim() == 3
             if x.dim() not in (2, 3):
-                raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
-                                 f"{x.dim()}D instead")
+                name = {"LSTM": "LSTM", "GRU": "GRU"}.get(self.mode, "RNN")
+                tail = " tensor instead" if name == "RNN" else " instead"
+                raise ValueError(f"{name}: Expected input to be 2D or 3D, got {x.dim()}D{tail}")
             if not batched:
                 x = x.unsqueeze(1)
             elif self.batch_first:
                 x = x.transpose(0, 1)
-        if x.shape[-1] != self.input_size:
-            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {x.shape[-1]}")
-        T, B = x.shape[0], x.shape[1]
-        D = 2 if self.bidirectional else 1
-        L, H = self.num_layers, self.hidden_size
-        P = self.proj_size or H
         lstm = self.mode == "LSTM"
         h0 = c0 = None
         if hx is not None:
@@ -168,11 +175,25 @@ class RNNBase(Module):
                 h0, c0 = hx
             else:
                 h0 = hx
+            if not packed:
+                _check_hx_dims(batched, h0, c0)
             if not batched:
                 h0 = h0.unsqueeze(1)
                 c0 = c0.unsqueeze(1) if c0 is not None else None
-            if packed and input.sorted_indices is not None:
-                pass   # torch takes hx in the original batch order, as we do
+        # torch's check_forward_args: dtype, then input size, then hidden sizes
+        w_dt = self.weight_ih_l0.dtype
+        if x.dtype != w_dt:
+            raise ValueError(f"RNN input dtype ({x.dtype}) does not match weight dtype ({w_dt}). "
+                             f"Convert input: input.to({w_dt}), or convert model: "
+                             f"model.to({x.dtype})")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[-1]}")
+        T, B = x.shape[0], x.shape[1]
+        D = 2 if self.bidirectional else 1
+        L, H = self.num_layers, self.hidden_size
+        P = self.proj_size or H
+        if h0 is not None:
             expect = (L * D, B, P)
             if tuple(h0.shape) != expect:
                 raise RuntimeError(f"Expected hidden size {expect}, got {list(h0.shape)}"
@@ -181,6 +202,8 @@ class RNNBase(Module):
             if lstm and tuple(c0.shape) != (L * D, B, H):
                 raise RuntimeError(f"Expected hidden[1] size {(L * D, B, H)}, got "
                                    f"{list(c0.shape)}")
+        if T == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         if h0 is None:
             h0 = ember.zeros(L * D, B, P, dtype=x.dtype)
         if lstm and c0 is None:
@@ -196,10 +219,10 @@ class RNNBase(Module):
             for d in range(D):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
                 # all time steps' input projections in one GEMM
-                xw = layer_in.reshape(T * B, -1).matmul(w_ih.t())
+                xw = layer_in.reshape(T * B, layer_in.shape[-1]).matmul(w_ih.t())
                 if b_ih is not None:
                     xw = xw + b_ih
-                xw = xw.reshape(T, B, -1)
+                xw = xw.reshape(T, B, xw.shape[-1])
                 h = h0[layer * D + d]
                 if lstm:   # each layer and direction: the whole time loop as one op
                     y, h, c = lstm_layer(xw, h, c0[layer * D + d], w_hh, b_hh, w_hr,
@@ -233,6 +256,8 @@ class RNN(RNNBase):
     """Elman RNN: h_t = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
 
     def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         nonlinearity = kwargs.pop("nonlinearity", "tanh")
         if len(args) > 3:
             nonlinearity = args[3]
@@ -257,6 +282,8 @@ class LSTM(RNNBase):
 
 class GRU(RNNBase):
     def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
 
 
@@ -295,21 +322,44 @@ class RNNCellBase(Module):
             s += ", nonlinearity={nonlinearity}"
         return s.format(**self.__dict__)
 
-    def _prep(self, input, hx, name):
+    def _prep(self, input, hx, name, n_states):
+        """torch's cell checks in its order; returns (batched, x W_ih^T + b_ih, states) with
+        the states (zeros when hx is None) batched like the input."""
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D "
                              f"instead")
-        if hx is not None and not isinstance(hx, tuple) and hx.dim() not in (1, 2):
-            raise ValueError(f"{name}: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
+        states = None if hx is None else (list(hx) if n_states > 1 else [hx])
+        for i, h in enumerate(states or ()):
+            if h.dim() not in (1, 2):
+                what = f"hx[{i}]" if n_states > 1 else "hidden"
+                raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {h.dim()}D "
+                                 f"instead")
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
         if x.shape[1] != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {x.shape[1]} expected "
                                f"{self.input_size}")
+        if states is None:
+            states = [self._zeros(x)] * n_states
+        else:
+            states = [h if batched else h.unsqueeze(0) for h in states]
+        for i, h in enumerate(states):
+            if h.shape[0] != x.shape[0]:
+                raise RuntimeError(f"Input batch size {x.shape[0]} doesn't match hidden{i} batch "
+                                   f"size {h.shape[0]}")
+            if h.dim() < 2 or h.shape[1] != self.hidden_size:
+                got = h.shape[1] if h.dim() > 1 else 1
+                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {got}, "
+                                   f"expected {self.hidden_size}")
+        w_dt = self.weight_ih.dtype
+        for t in [x] + states[:1] if self.bias else ():   # torch's addmm for x and h
+            if t.dtype != w_dt:
+                raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                                   f"{t.dtype._legacy} and {w_dt._legacy}")
         xw = x.matmul(self.weight_ih.t())
         if self.bias_ih is not None:
             xw = xw + self.bias_ih
-        return batched, x, xw
+        return batched, xw, states
 
     def _zeros(self, x):
         return ember.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
@@ -324,8 +374,7 @@ class RNNCell(RNNCellBase):
     def forward(self, input, hx=None):
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        batched, x, xw = self._prep(input, hx, "RNNCell")
-        h = self._zeros(x) if hx is None else (hx if batched else hx.unsqueeze(0))
+        batched, xw, (h,) = self._prep(input, hx, "RNNCell", 1)
         out = _rnn_step(xw, h, self.weight_hh, self.bias_hh, self.nonlinearity == "relu")
         return out if batched else out.squeeze(0)
 
@@ -335,11 +384,7 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input, hx=None):
-        batched, x, xw = self._prep(input, hx, "LSTMCell")
-        if hx is None:
-            h = c = self._zeros(x)
-        else:
-            h, c = hx if batched else (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+        batched, xw, (h, c) = self._prep(input, hx, "LSTMCell", 2)
         h, c = _lstm_step(xw, h, c, self.weight_hh, self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
@@ -349,7 +394,6 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input, hx=None):
-        batched, x, xw = self._prep(input, hx, "GRUCell")
-        h = self._zeros(x) if hx is None else (hx if batched else hx.unsqueeze(0))
+        batched, xw, (h,) = self._prep(input, hx, "GRUCell", 1)
         out = _gru_step(xw, h, self.weight_hh, self.bias_hh)
         return out if batched else out.squeeze(0)
