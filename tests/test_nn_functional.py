@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from oracle import check, check_raises
+from oracle import check, check_raises, same_message
 
 ACTS = [
     ("relu", {}), ("relu6", {}), ("leaky_relu", {"negative_slope": 0.2}), ("elu", {"alpha": 0.5}),
@@ -123,6 +123,33 @@ def test_norms_on_long_rows_with_an_offset_mean(dtype):
     check(lambda t, x: t.nn.functional.layer_norm(x, (48, 40)), inputs=[x])
     check(lambda t, x: t.nn.functional.batch_norm(x, None, None, training=True),
           inputs=[x[:, :, :, :7].copy()])   # rows of 336 = 3 blocks of 112
+
+
+@pytest.mark.parametrize("call,shape,dtype", [
+    (lambda t, x: t.nn.functional.batch_norm(x, t.zeros(3), t.ones(4), t.ones(5)), (2, 4, 3),
+     "float32"),   # running_mean is checked first
+    (lambda t, x: t.nn.functional.batch_norm(x, None, None, training=True), (2, 4, 3), "int64"),
+    (lambda t, x: t.nn.functional.instance_norm(x), (2, 4, 3), "int32"),
+    (lambda t, x: t.nn.functional.layer_norm(x, (4,)), (2, 4), "int64"),
+    (lambda t, x: t.nn.functional.layer_norm(x, (4,)), (2, 4), "complex64"),
+    (lambda t, x: t.nn.functional.group_norm(x, 2), (2, 4), "int64"),
+    (lambda t, x: t.nn.functional.group_norm(x, 2, t.ones(3)), (2, 4, 3), "float32"),
+    (lambda t, x: t.nn.functional.rms_norm(x, (3, 4)), (2, 3), "float32"),
+    (lambda t, x: t.nn.functional.local_response_norm(x, 2), (2,), "float32"),
+])
+def test_norm_errors(call, shape, dtype):
+    check_raises(call, [shape], dtypes=dtype)
+    x = np.ones(shape, dtype)
+    errors = []
+    for t in (torch, ember):
+        with pytest.raises(Exception) as e:
+            call(t, t.tensor(x))
+        errors.append(e.value)
+    assert same_message(errors[0], errors[1]), (str(errors[0]), str(errors[1]))
+
+
+def test_linear_with_no_outputs_backward():
+    check(lambda t, x, w, b: t.nn.functional.linear(x, w, b), [(2, 5, 3), (0, 3), (0,)])
 
 
 def test_norm_node_names():

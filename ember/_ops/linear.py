@@ -6,6 +6,8 @@ than BLAS (15x measured for (128, 8, 256) @ (256, 768)). Backward: dx = g W, dW 
 db = sum of g over rows; written in Tensor ops when a graph is being built (double backward),
 in NumPy otherwise.
 """
+import math
+
 import numpy as np
 
 from ember._tensor import Tensor
@@ -41,16 +43,17 @@ class Linear(ArrayFunction):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         n_out = w.shape[0]
+        rows = math.prod(x.shape[:-1])   # (not -1: out_features may be 0)
         need = ctx.needs_input_grad
         if _grad_state.enabled:   # create_graph: Tensor ops so the result is differentiable
-            g2 = grad.reshape(-1, n_out)
-            x2 = x.reshape(-1, x.shape[-1])
+            g2 = grad.reshape(rows, n_out)
+            x2 = x.reshape(rows, x.shape[-1])
             gx = (g2 @ w).reshape(x.shape) if need[0] else None
             gw = g2.t() @ x2 if need[1] else None
             gb = g2.sum(0) if len(need) > 2 and need[2] else None
             return gx, gw, gb
         dt = grad._data.dtype
-        g2 = _wide(grad._data.reshape(-1, n_out))
+        g2 = _wide(grad._data.reshape(rows, n_out))
         gx = gw = gb = None
         if need[0]:
             gx = Tensor._make(np.dot(g2, _wide(w._data)).reshape(x.shape).astype(dt, copy=False))

@@ -170,6 +170,12 @@ def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None, label=No
 # ---------------------------------------------------------------------------------------------
 # Public functions
 
+def _check_floating(input, kernel):
+    """The norms run on floating inputs only: torch's kernels are not built for the others."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{input.dtype._legacy}\'')
+
+
 def _verify_batch_size(size):
     n = size[0]
     for s in size[2:]:
@@ -187,10 +193,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.dim() < 2:
         raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
     C = input.shape[1]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                    ("running_var", running_var)):
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):   # (torch's order)
         if t is not None and t.numel() != C:
             raise RuntimeError(f"{name} should contain {C} elements not {t.numel()}")
+    _check_floating(input, "batch_norm")
     dims = (0,) + tuple(range(2, input.dim()))
     wshape = (1, C) + (1,) * (input.dim() - 2)
     if training:
@@ -226,6 +233,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if input.dim() < 3:
         raise ValueError(f"Expected 3D or higher input (got {input.dim()}D input)")
     N, C = input.shape[0], input.shape[1]
+    _check_floating(input, "batch_norm")   # (torch runs instance norm as a batch norm)
     dims = tuple(range(2, input.dim()))
     wshape = (1, C) + (1,) * (input.dim() - 2)
     if use_input_stats:
@@ -267,6 +275,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
                                f"got {name} of shape {list(t.shape)} and normalized_shape = "
                                f"{list(ns)}")
+    _check_floating(input, "LayerNormKernelImpl")
     dims = tuple(range(input.dim() - k, input.dim()))
     wshape = (1,) * (input.dim() - k) + ns
     return _normalize(input, weight, bias, dims, wshape, eps,
@@ -283,6 +292,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups,"
                            f" but got input of shape {list(input.shape)} and num_groups="
                            f"{num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != C):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(t.shape)} "
+                               f"and input of shape {list(input.shape)}")
+    _check_floating(input, "GroupNormKernelImpl")
     x = input.reshape(N, num_groups, -1)
     y = _normalize(x, None, None, (2,), (1, num_groups, 1), eps)[0].reshape(input.shape)
     wshape = (1, C) + (1,) * (input.dim() - 2)
@@ -299,8 +314,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     k = len(ns)
     if tuple(input.shape[input.dim() - k:]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
-                           f"[*, {', '.join(map(str, ns))}], but got input of size"
-                           f"{list(input.shape)}")
+                           f"[*{', '.join(map(str, ns))}], but got input of size"
+                           f"{list(input.shape)}")   # (torch's "[*3, 4]", no comma)
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(input.dim() - k, input.dim()))
@@ -346,8 +361,9 @@ class LocalResponseNorm(ArrayFunction):
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if input.dim() < 3:
-        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.dim()} "
-                         "dimensions)")
+        # (torch's message keeps a run of spaces from its source line)
+        raise ValueError(f"Expected 3D or higher dimensionality{' ' * 26}input (got "
+                         f"{input.dim()} dimensions)")
     if input.numel() == 0:
         return input
     return LocalResponseNorm.apply(input, size=size, alpha=alpha, beta=beta, k=k)
