@@ -133,6 +133,33 @@ def test_conv_errors(call, shapes):
     check_raises(call, shapes)
 
 
+@pytest.mark.parametrize("xd,wd,bd", [("float32", "float64", None), ("float32", "float64",
+                                      "float32"), ("float32", "float32", "float64"),
+                                      ("int64", "float32", None), ("int64", "float32", "float32"),
+                                      ("int64", "float32", "int64")])
+def test_conv_dtype_mismatch_messages(xd, wd, bd):
+    """torch checks the bias dtype first, then the weight's."""
+    msgs = []
+    for t in (torch, ember):
+        with pytest.raises(RuntimeError) as e:
+            t.nn.functional.conv2d(t.ones(1, 2, 4, 4, dtype=getattr(t, xd)),
+                                   t.ones(3, 2, 3, 3, dtype=getattr(t, wd)),
+                                   None if bd is None else t.ones(3, dtype=getattr(t, bd)))
+        msgs.append(str(e.value))
+    assert msgs[1] == msgs[0]
+
+
+@pytest.mark.parametrize("D", [1, 2, 3])
+def test_conv_transpose_output_padding_message(D):
+    msgs = []
+    for t in (torch, ember):
+        f = getattr(t.nn.functional, f"conv_transpose{D}d")
+        with pytest.raises(RuntimeError) as e:
+            f(t.ones((1, 2) + (4,) * D), t.ones((2, 3) + (3,) * D), stride=2, output_padding=2)
+        msgs.append(str(e.value))
+    assert msgs[1] == msgs[0]
+
+
 # ---------------------------------------------------------------------------------------------
 # Modules
 

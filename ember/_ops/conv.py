@@ -429,14 +429,12 @@ def _check_common(fn, input, weight, bias, D):
                            else f"Expected {D + 2}-dimensional input for {D + 2}-dimensional "
                            f"weight {_shape_str(weight.shape)}, but got {weight.dim()}-"
                            f"dimensional input of size {_shape_str(input.shape)} instead")
-    if input.dtype != weight.dtype:
-        raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found "
-                           f"{_scalar_name(weight)}" if input.dtype.is_floating_point
-                           else f"Input type ({_type_name(input)}) and weight type "
-                           f"({_type_name(weight)}) should be the same")
-    if bias is not None and bias.dtype != input.dtype:
+    if bias is not None and bias.dtype != input.dtype:   # (torch checks the bias first)
         raise RuntimeError(f"Input type ({_type_name(input)}) and bias type ({_type_name(bias)}) "
                            "should be the same")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found "
+                           f"{_scalar_name(weight)}")
 
 
 def _scalar_name(t):
@@ -529,10 +527,12 @@ def _conv_transposend(fn, D, input, weight, bias, stride, padding, output_paddin
     op = _tuple(output_padding, D, "output_padding")
     _check_params(stride, p, dilation)
     if any(o >= s and o >= d for o, s, d in zip(op, stride, dilation)):
-        names = ("depth", "height", "width")[3 - D:] if D <= 3 else [str(i) for i in range(D)]
-        parts = ([f"output_padding_{n}: {o}" for n, o in zip(names, op)]
-                 + [f"stride_{n}: {s}" for n, s in zip(names, stride)]
-                 + [f"dilation_{n}: {d}" for n, d in zip(names, dilation)])
+        # torch runs 1-D as 2-D with a height of 1: its message lists that height too
+        lead = (0,) if D == 1 else ()
+        names = ("depth", "height", "width")[3 - D - len(lead):]
+        parts = ([f"output_padding_{n}: {o}" for n, o in zip(names, lead + op)]
+                 + [f"stride_{n}: {s}" for n, s in zip(names, (1,) * len(lead) + stride)]
+                 + [f"dilation_{n}: {d}" for n, d in zip(names, (1,) * len(lead) + dilation)])
         raise RuntimeError("output padding must be smaller than either stride or dilation, but "
                            "got " + " ".join(parts))
     C = x.shape[1]
