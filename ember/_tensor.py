@@ -137,7 +137,13 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return tuple.__new__(Size, self._data.shape)
-        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+        a = self._data
+        try:
+            return a.shape[_wrap_dim(dim, a.ndim)]
+        except IndexError:
+            if a.ndim == 0:
+                _no_dims(dim)
+            raise
 
     def dim(self):
         return self._data.ndim
@@ -193,7 +199,11 @@ class Tensor:
             st = tuple(reversed(st))
         else:
             st = tuple(s // a.itemsize for s in a.strides)
-        return st if dim is None else st[_wrap_dim(dim, a.ndim)]
+        if dim is None:
+            return st
+        if a.ndim == 0:
+            _no_dims(dim)
+        return st[_wrap_dim(dim, a.ndim)]
 
     def storage_offset(self):
         a = self._data
@@ -327,6 +337,13 @@ class Tensor:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
+
+    def __contains__(self, element):
+        """`element in t`: whether any element equals it (a tensor or a number)."""
+        if isinstance(element, (Tensor, int, float, complex, np.number, np.bool_)):
+            return bool((self == element).any())
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed "
+                           f"in a {type(element)}.")
 
     def __hash__(self):
         return id(self)
@@ -582,9 +599,9 @@ class Tensor:
         if dtype is None:
             return f"torch.{self.dtype._legacy}Tensor"
         if isinstance(dtype, str):
-            dtype = _LEGACY_NAMES.get(dtype.replace("ember.", "torch."))
+            name, dtype = dtype, _LEGACY_NAMES.get(dtype.replace("ember.", "torch."))
             if dtype is None:
-                raise ValueError(f"invalid type: '{dtype}'")
+                raise ValueError(f"invalid type: '{name}'")
         elif isinstance(dtype, type) and hasattr(dtype, "_ember_dtype"):
             dtype = dtype._ember_dtype
         return self.to(dtype)
@@ -698,13 +715,115 @@ def _can_require_grad(array):
 
 def _wrap_dim(dim, ndim):
     """A dim index in range for `ndim` dims, with torch's IndexError text."""
-    if not isinstance(dim, (int, np.integer)):
-        dim = dim.__index__()
+    if type(dim) is not int:
+        dim = _index_arg(dim, "dim")   # (NumPy integers, 1-element int tensors; else TypeError)
     n = ndim if ndim > 0 else 1
     if dim < -n or dim >= n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
     return dim + n if dim < 0 else dim
+
+
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+            "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+            "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}
+_INF = float("inf")
+_F32_MAX = 3.4028234663852886e38
+# the finite range a Python number must fall in to become an element of each dtype, by dtype
+# object (a lookup by name costs more than the check)
+_RANGE = {np.dtype(np.float16): (-65504.0, 65504.0), np.dtype(np.float32): (-_F32_MAX, _F32_MAX),
+          np.dtype(np.complex64): (-_F32_MAX, _F32_MAX),
+          **{np.dtype(t): (-np.iinfo(t).max if np.iinfo(t).min == 0 else int(np.iinfo(t).min),
+                           int(np.iinfo(t).max))
+             for t in (np.uint8, np.uint16, np.uint32, np.uint64, np.int8, np.int16, np.int32,
+                       np.int64)},
+          np.dtype(np.float64): None, np.dtype(np.complex128): None, np.dtype(np.bool_): None}
+
+
+def _check_scalar(value, npd, name=None):
+    """torch's check that a Python number becomes an element of NumPy dtype `npd` without
+    overflow (fill_, masked_fill, full, x[k] = v): integers within range (for unsigned types
+    down to -max as well), no NaN or infinity into integers, finite floats within the float
+    range, complex numbers only into complex types (or with a zero imaginary part); bool takes
+    anything. `name` overrides the C type name in the message."""
+    bounds = _RANGE.get(npd, ())
+    if not bounds:
+        if bounds is None or npd.name != "bfloat16":
+            return   # bool, float64, complex128 take any Python number
+        bounds = (-3.3895313892515355e38, 3.3895313892515355e38)
+    lo, hi = bounds
+    t = type(value)
+    if t is float or t is int:
+        if lo <= value <= hi:
+            return
+        ok = (value in (_INF, -_INF) or value != value) and npd.kind in "fcV"
+    else:
+        ok = True
+        if isinstance(value, (complex, np.complexfloating)):
+            parts = (value.real, value.imag)
+            ok = npd.kind == "c" or value.imag == 0
+        else:
+            parts = (value,)
+        for v in parts:
+            if not (lo <= v <= hi or (v in (_INF, -_INF) or v != v) and npd.kind in "fcV"):
+                ok = False
+    if not ok:
+        raise RuntimeError(f"value cannot be converted to type "
+                           f"{name or _C_NAMES.get(npd.name, npd.name)} without overflow")
+
+
+def _no_dims(dim):
+    """size(dim) / stride(dim) of a 0-d tensor: torch's IndexError (for any dim)."""
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        dim = _index_arg(dim, "dim")
+    raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+
+
+def _index_arg(x, name):
+    """An int from an integer-like argument (NumPy integer, 1-element integer tensor); else
+    torch's TypeError (a float or None where an int is required)."""
+    if not isinstance(x, bool) and hasattr(x, "__index__"):
+        try:
+            return x.__index__()
+        except TypeError:
+            pass
+    raise TypeError(f"argument '{name}' must be int, not {type(x).__name__}")
+
+
+def _int_tuple(args, fn, name="size", pos=1):
+    """An int-list argument given as varargs `f(2, 3)` or one sequence `f((2, 3))`, as a tuple
+    of ints (integer-like elements accepted), with torch's TypeErrors for anything else."""
+    packed = len(args) == 1 and isinstance(args[0], (tuple, list))
+    seq = args[0] if packed else args
+    for s in seq:   # the common case: plain ints
+        if type(s) is not int:
+            break
+    else:
+        return tuple(seq)
+    try:   # (torch takes a bool for an int anywhere but first)
+        return tuple(s if type(s) is int else int(s) if i and type(s) is bool else
+                     _index_arg(s, name) for i, s in enumerate(seq))
+    except TypeError:
+        pass
+    if len(args) == 1 and not packed:
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be tuple of ints, "
+                        f"not {type(args[0]).__name__}") from None
+    i, bad = next((i, s) for i, s in enumerate(seq) if type(s) is not int and not (
+        i and type(s) is bool) and not _is_index(s))
+    if packed and i == 0:
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be tuple of ints, "
+                        f"but found element of type {type(bad).__name__} at pos {i}") from None
+    raise TypeError(f"{fn}(): argument '{name}' failed to unpack the object at pos {i + 1} with "
+                    f"error \"type must be tuple of ints,but got {type(bad).__name__}\"") from None
+
+
+def _is_index(x):
+    try:
+        _index_arg(x, "")
+        return True
+    except TypeError:
+        return False
 
 
 def _root(a):

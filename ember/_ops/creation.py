@@ -10,7 +10,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._device import as_device
-from ember._tensor import Size, Tensor, _cuda_unavailable
+from ember._tensor import Size, Tensor, _check_scalar, _cuda_unavailable, _int_tuple
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full",
            "zeros_like", "ones_like", "empty_like", "full_like", "arange", "range", "linspace",
@@ -58,6 +58,11 @@ def _ragged_error(data, dim=0):
             is_seq = isinstance(item, (list, tuple))
             if first_len is not None and not is_seq:
                 raise TypeError("not a sequence")
+            if first_len is None and is_seq:   # a number first: the rest must be numbers
+                if isinstance(first, (bool, int, np.integer)):
+                    raise TypeError(f"'{type(item).__name__}' object cannot be interpreted as "
+                                    f"an integer")
+                raise TypeError(f"must be real number, not {type(item).__name__}")
             if first_len is not None and len(item) != first_len:
                 raise ValueError(f"expected sequence of length {first_len} at dim {dim + 1} "
                                  f"(got {len(item)})")
@@ -87,13 +92,24 @@ def _from_data(data, dtype):
     if a.dtype == object:
         if isinstance(data, (list, tuple)):
             _ragged_error(data)
+        leaves = [data] if not isinstance(data, (list, tuple)) else list(np.ravel(a))
+        for x in leaves:
+            if not isinstance(x, (int, float, complex, bool, np.generic, Tensor)):
+                raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
         if isinstance(data, int) or any(isinstance(x, int) for x in np.ravel(a)):
             raise ValueError("Overflow when unpacking long long")
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     if a.dtype.kind == "u" and a.dtype.itemsize == 8:
         raise ValueError("Overflow when unpacking long long")
+    if a.dtype.kind in "US":
+        if isinstance(_first_leaf(data), str):   # torch reads a string as one more dim
+            raise ValueError("too many dimensions 'str'")
+        raise TypeError("new(): invalid data type 'str'")
     if a.dtype.kind not in "biufc":
         raise TypeError(f"new(): invalid data type '{a.dtype.name}'")
+    if dtype is not None and a.dtype.kind != "b" and a.size and dtype.np.kind in "iuf" and (
+            dtype.np.kind != "f" or a.dtype.kind == "c") and not np.can_cast(a.dtype, dtype.np):
+        _check_fits(a, dtype)
     if _contains_tensor(data):
         dt = dtype or _dtype.from_numpy_dtype(a.dtype)
     elif dtype is None and isinstance(data, (list, tuple)) and (
@@ -106,6 +122,21 @@ def _from_data(data, dtype):
 
 # what np.array makes of Python numbers alone (anything else means NumPy scalars are inside)
 _PYTHON_KINDS = frozenset(np.dtype(c) for c in ("int64", "float64", "complex128", "bool"))
+
+
+def _check_fits(a, dtype):
+    """torch.tensor(data, dtype=...) of Python numbers: each must fit the integer dtype (for
+    unsigned ones down to -max), and no complex number may become a real one."""
+    if a.dtype.kind == "c":
+        raise TypeError("must be real number, not complex")
+    if dtype.np.kind not in "iu":
+        return
+    info = np.iinfo(dtype.np)
+    lo = -info.max if dtype.np.kind == "u" else info.min
+    bad = ~((a >= lo) & (a <= info.max))   # (NaN fails too)
+    if bad.any():
+        raise RuntimeError(f"value cannot be converted to type {dtype.np.name} without "
+                           f"overflow")
 
 
 def _first_leaf(data):
@@ -148,6 +179,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    if isinstance(s, Tensor) or not isinstance(s, (int, float, complex, np.number, np.bool_)):
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not "
+                        f"{type(s).__name__}")
     dt = dtype or _dtype.get_default_dtype()
     return _finish(np.array(s, dtype=dt.np), requires_grad)
 
@@ -247,24 +281,50 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
 # ---------------------------------------------------------------------------------------------
 # Filled tensors
 
-def _size(size, fn):
-    if len(size) == 1 and isinstance(size[0], (list, tuple, Size)):
-        size = size[0]
-    size = tuple(s.__index__() if not isinstance(s, int) else s for s in size)
-    for s in size:
-        if s < 0:
-            raise RuntimeError(f"{fn}: Dimension size must be non-negative.")
+def _size(size, fn, name="size"):
+    """A shape from varargs or one sequence, with torch's errors (TypeError for a non-int)."""
+    size = _int_tuple(size, fn, name)
+    if size and min(size) < 0:
+        if fn == "zeros":
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
+                           f"{list(size)}")
     return size
 
 
 def _dt(dtype):
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        raise TypeError(f"argument 'dtype' must be torch.dtype, not {type(dtype).__name__}")
     return (dtype or _dtype.get_default_dtype()).np
+
+
+def _check_out(dtype, out):
+    """dtype= and out= together must agree (torch's factory check)."""
+    if out is not None and dtype is not None and dtype is not out.dtype:
+        raise RuntimeError(f"dtype {dtype._legacy} does not match dtype of out parameter "
+                           f"({out.dtype._legacy})")
+
+
+_NUMBER_TYPES = (bool, int, float, complex, np.number, np.bool_, Tensor)
+
+
+def _number(value, fn, name, pos):
+    """A fill value must be a number (a 1-element tensor counts as one)."""
+    if type(value) is float or type(value) is int or isinstance(value, _NUMBER_TYPES):
+        return
+    raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Number, not "
+                    f"{type(value).__name__}")
 
 
 def _filled(fill, fn, size, out, dtype, device, requires_grad):
     _check_device(device)
     shape = _size(size, fn)
+    if isinstance(fill, Tensor):
+        fill = fill.item()
+    if fn.endswith("full"):   # (zeros, ones and empty need no value check)
+        _check_scalar(fill, _dt(dtype if out is None else out.dtype))
     if out is not None:
+        _check_out(dtype, out)
         from ember._ops._helpers import write_out
         src = np.empty(shape, out._data.dtype) if fill is None else np.full(shape, fill,
                                                                              out._data.dtype)
@@ -293,6 +353,17 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
                   pin_memory=False):
     npd = _dt(dtype)
+    size = _int_tuple((size,), "empty_strided", "size")
+    stride = _int_tuple((stride,), "empty_strided", "stride")
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of "
+                           f"strides ({len(stride)})")
+    if size and min(size) < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
+                           f"{list(size)}")
+    if stride and min(stride) < 0:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                           f"strides={list(stride)}")
     n = 1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0
     buf = np.empty(max(n, 1), npd)
     a = np.lib.stride_tricks.as_strided(buf, tuple(size), tuple(s * npd.itemsize for s in stride))
@@ -302,6 +373,10 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     """A tensor of `fill_value`; the dtype is inferred from it (int64, bool, float, complex)."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    _number(fill_value, "full", "fill_value", 2)
     if dtype is None and out is None:
         if isinstance(fill_value, Tensor):
             fill_value = fill_value.item()
@@ -309,8 +384,14 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     return _filled(fill_value, "full", (size,), out, dtype, device, requires_grad)
 
 
-def _like(input, fill, dtype, requires_grad, memory_format=None):
-    npd = dtype.np if dtype is not None else input._data.dtype
+def _like(input, fill, dtype, requires_grad, memory_format=None, fn="empty_like"):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    npd = _dt(dtype) if dtype is not None else input._data.dtype
+    if fill is not None and fill != 0:
+        _number(fill, fn, "fill_value", 2)
+        _check_scalar(fill.item() if isinstance(fill, Tensor) else fill, npd)
     a = input._data
     order = "C" if memory_format is not None and memory_format is _contig() else "K"
     if fill is None:
@@ -332,25 +413,25 @@ def _contig():
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
     _check_device(device)
-    return _like(input, 0, dtype, requires_grad, memory_format)
+    return _like(input, 0, dtype, requires_grad, memory_format, "zeros_like")
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     _check_device(device)
-    return _like(input, 1, dtype, requires_grad, memory_format)
+    return _like(input, 1, dtype, requires_grad, memory_format, "ones_like")
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None):
     _check_device(device)
-    return _like(input, None, dtype, requires_grad, memory_format)
+    return _like(input, None, dtype, requires_grad, memory_format, "empty_like")
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     _check_device(device)
-    return _like(input, fill_value, dtype, requires_grad, memory_format)
+    return _like(input, fill_value, dtype, requires_grad, memory_format, "full_like")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,21 +444,26 @@ def _num(x):
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False, pin_memory=False):
     """Values start, start+step, ... < end. Integer arguments give int64, else the default
-    float dtype. Values are computed as start + i*step in double precision, then cast."""
+    float dtype. Values are computed as start + i*step in double precision, then cast (for an
+    integer dtype, start, end and step are truncated to integers first, as torch does)."""
     _check_device(device)
     if end is None:
         start, end = 0, start
+        _number(end, "arange", "end", 1)
     start, end, step = _num(start), _num(end), _num(step)
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0 and end != start:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    _check_range("arange", start, end, step, dtype, out)
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) or
                      isinstance(v, bool) for v in (start, end, step))
         dtype = _dtype.int64 if is_int else _dtype.get_default_dtype()
+    if dtype.np.kind in "iu":   # torch truncates the arguments to the integer type first
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
     n = max(0, math.ceil((end - start) / step))
-    if dtype.np.kind in "iu" and all(isinstance(v, (int, np.integer)) for v in (start, end, step)):
+    if n >= 1 << 60:
+        raise RuntimeError("invalid size, possible overflow?")
+    if dtype.np.kind in "iu":
         a = np.arange(start, start + n * step, step, dtype=np.int64)[:n].astype(dtype.np)
     else:
         a = (start + np.arange(n, dtype=np.float64) * step).astype(dtype.np)
@@ -385,6 +471,29 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         from ember._ops._helpers import write_out
         return write_out(out, Tensor._make(a))
     return _finish(a, requires_grad)
+
+
+def _check_range(fn, start, end, step, dtype, out):
+    """torch's checks of arange/range arguments: numbers, a non-zero step pointing from start
+    to end, finite bounds, a real non-bool dtype agreeing with out's."""
+    if type(start) is not int or type(end) is not int or type(step) is not int:
+        for name, v in (("start", start), ("end", end), ("step", step)):
+            if not isinstance(v, (bool, int, float, np.number, np.bool_)):
+                raise TypeError(f"{fn}(): argument '{name}' must be Number, not "
+                                f"{type(v).__name__}")
+    if dtype is not None:
+        _dt(dtype)
+        if dtype.is_complex or dtype is _dtype.bool:
+            raise NotImplementedError(f"\"{fn}_cpu\" not implemented for '{dtype._legacy}'")
+        _check_out(dtype, out)
+    if step == 0 or step != step:
+        raise RuntimeError("step must be nonzero")
+    if type(start) is not int and not math.isfinite(start) or (
+            type(end) is not int and not math.isfinite(end)):
+        fmt = (lambda v: f"{v:g}" if isinstance(v, float) else str(v))
+        raise RuntimeError(f"unsupported range: {fmt(start)} -> {fmt(end)}")
+    if (end - start) * step < 0 and end != start:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
 
 
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
@@ -397,6 +506,8 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
                   stacklevel=2)
     if end is None:
         start, end = 0, start
+    start, end, step = _num(start), _num(end), _num(step)
+    _check_range("range", start, end, step, dtype, out)
     dtype = dtype or _dtype.get_default_dtype()
     n = int(math.floor((end - start) / step)) + 1
     a = (start + np.arange(n, dtype=np.float64) * step).astype(dtype.np)
@@ -407,9 +518,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
              requires_grad=False):
     """`steps` evenly spaced values from start to end inclusive (torch fills from both ends)."""
     _check_device(device)
-    start, end = _num(start), _num(end)
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise RuntimeError("linspace(): number of steps must be non-negative")
+    start, end, steps = _space_args("linspace", start, end, steps, dtype, out)
     dtype = dtype or (_dtype.default_complex_dtype() if isinstance(start, complex) or
                       isinstance(end, complex) else _dtype.get_default_dtype())
     a = _linspace_values(start, end, steps, np.complex128 if dtype.is_complex else np.float64)
@@ -420,6 +529,28 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         from ember._ops._helpers import write_out
         return write_out(out, Tensor._make(a))
     return _finish(a, requires_grad)
+
+
+def _space_args(fn, start, end, steps, dtype, out):
+    """linspace/logspace: (start, end, steps) as Python numbers, with torch's checks."""
+    for name, v in (("start", start), ("end", end)):
+        if isinstance(v, Tensor) and v._data.ndim:
+            raise RuntimeError(f"{fn} only supports 0-dimensional start and end tensors, but "
+                               f"got {name} with {v._data.ndim} dimension(s).")
+        if not isinstance(v, (bool, int, float, complex, np.number, np.bool_, Tensor)):
+            raise TypeError(f"{fn}(): argument '{name}' must be Number, not {type(v).__name__}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) and not (
+            isinstance(steps, Tensor) and steps._data.ndim == 0 and
+            steps._data.dtype.kind in "iu"):
+        raise TypeError(f"{fn}(): argument 'steps' must be int, not {type(steps).__name__}")
+    steps = int(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    _dt(dtype)
+    if dtype is _dtype.bool:
+        raise NotImplementedError(f"\"{fn}_cpu\" not implemented for 'Bool'")
+    _check_out(dtype, out)
+    return _num(start), _num(end), steps
 
 
 def _linspace_values(start, end, steps, npd):
@@ -434,8 +565,9 @@ def _linspace_values(start, end, steps, npd):
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     _check_device(device)
+    start, end, steps = _space_args("logspace", start, end, steps, dtype, out)
     dtype = dtype or _dtype.get_default_dtype()
-    a = np.power(base, _linspace_values(_num(start), _num(end), steps, np.float64))
+    a = np.power(base, _linspace_values(start, end, steps, np.float64))
     if dtype.np.kind in "iu":
         a = np.trunc(a)
     return _finish(a.astype(dtype.np), requires_grad)
@@ -444,6 +576,11 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
         pin_memory=False):
     _check_device(device)
+    for name, v, pos in (("n", n, 1), ("m", m, 2)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+            raise TypeError(f"eye(): argument '{name}' (position {pos}) must be int, not "
+                            f"{type(v).__name__}")
+    _check_out(dtype, out)
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
@@ -457,6 +594,10 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
 
 def _tri_indices(fn, row, col, offset, dtype, device, requires_grad, upper):
     _check_device(device)
+    for name, v, pos in (("row", row, 1), ("col", col, 2), ("offset", offset, 3)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be int, not "
+                            f"{type(v).__name__}")
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")
     if col < 0:
@@ -556,6 +697,8 @@ def _legacy_new(dt, args, kwargs):
         return Tensor._make(np.empty(_size(args, "empty"), dt.np))
     if len(args) == 1:
         data = args[0]
+        if not isinstance(data, (list, tuple, np.ndarray, Size)):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
         a = data if isinstance(data, np.ndarray) else _from_data(data, None)
         return Tensor._make(np.array(a, dtype=dt.np, copy=True))
     raise TypeError("new() received an invalid combination of arguments")
@@ -602,13 +745,18 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
 def _new_filled(fill, fn):
     def method(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
                pin_memory=False):
-        return _filled(fill, fn, size, None, dtype or self.dtype, device, requires_grad)
+        return _filled(fill, "new_" + fn, size, None, dtype or self.dtype, device,
+                       requires_grad)
     method.__name__ = "new_" + fn
     return method
 
 
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
               layout=None, pin_memory=False):
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    _number(fill_value, "new_full", "fill_value", 2)
     return _filled(fill_value, "full", (size,), None, dtype or self.dtype, device, requires_grad)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from ember import _dtype
 from ember._ops._helpers import check_inplace, inplace, write, write_out
 from ember._ops.shape import ViewFn
-from ember._tensor import Tensor, _wrap_dim
+from ember._tensor import _C_NAMES, Tensor, _check_scalar, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
 
@@ -46,6 +46,8 @@ def _convert_key(key, shape):
         elif isinstance(k, slice):
             out.append(_convert_slice(k))
         elif k is None or k is Ellipsis:
+            if k is Ellipsis and any(o is Ellipsis for o in out):   # see _one_ellipsis
+                return _convert_key(_one_ellipsis(key, len(shape)), shape)
             out.append(k)
         elif isinstance(k, Tensor):
             a = k._data
@@ -67,12 +69,12 @@ def _convert_key(key, shape):
         elif isinstance(k, (np.integer,)):
             out.append(int(k))
         elif isinstance(k, (list, np.ndarray)) or hasattr(k, "__index__") is False and \
-                hasattr(k, "__len__"):
+                hasattr(k, "__len__") and not isinstance(k, (dict, set, frozenset)):
             a = np.asarray([x.item() if isinstance(x, Tensor) else x for x in k] if isinstance(
                 k, list) else k)
             if a.size == 0 and a.dtype.kind == "f":
                 a = a.astype(np.int64)
-            elif isinstance(k, list) and a.dtype.kind == "f":
+            elif a.dtype.kind == "f":
                 a = a.astype(np.int64)   # torch truncates floats in index lists (legacy)
             if a.dtype.kind == "f" or a.dtype == object:
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
@@ -85,8 +87,26 @@ def _convert_key(key, shape):
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
                              "byte Variables are valid indices (got "
                              f"{type(k).__name__})")
+    if not basic:
+        arrays = [k for k in out if isinstance(k, np.ndarray) and k.ndim]
+        if len(arrays) > 1:
+            _check_broadcast(arrays)
     _check_bounds(out, shape)
     return tuple(out), basic
+
+
+def _one_ellipsis(key, ndim):
+    """torch lets every Ellipsis of a key skip the dims the first one skips; what follows a
+    second one then lies past the last dim. Extra ellipses that skip nothing, or end the key,
+    are dropped; others leave too many indices."""
+    first = next(i for i, k in enumerate(key) if k is Ellipsis)
+    skipped = ndim - sum(1 for k in key if k is not None and k is not Ellipsis and not (
+        isinstance(k, bool)))
+    rest = [k for k in key[first + 1:] if k is not Ellipsis]
+    tail = key[next(i for i, k in enumerate(key) if k is Ellipsis and i > first) + 1:]
+    if skipped > 0 and any(k is not Ellipsis for k in tail):
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    return key[:first + 1] + tuple(rest)
 
 
 def _sequence_as_tuple(key):
@@ -127,10 +147,15 @@ def _split_ints(npkey):
 
 
 def _convert_slice(s):
-    start, stop, step = (x.__index__() if x is not None and not isinstance(x, int) else x
-                         for x in (s.start, s.stop, s.step))
+    try:
+        start, stop, step = (x.__index__() if x is not None and not isinstance(x, int) else x
+                             for x in (s.start, s.stop, s.step))
+    except AttributeError:
+        raise TypeError("slice indices must be integers or None or have an __index__ "
+                        "method") from None
     if step is not None and step <= 0:
-        raise ValueError("step must be greater than zero")
+        raise ValueError("slice step cannot be zero" if step == 0 else
+                         "step must be greater than zero")
     return slice(start, stop, step)
 
 
@@ -172,6 +197,19 @@ def _check_bounds(key, shape):
             dim += k.ndim
             continue
         dim += 1
+
+
+def _check_broadcast(arrays):
+    """Index arrays must broadcast together (torch's wording; a mask counts as its nonzero
+    positions, one 1-D index per dim)."""
+    shapes = []
+    for k in arrays:
+        shapes += [(int(np.count_nonzero(k)),)] * k.ndim if k.dtype == np.bool_ else [k.shape]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together "
+                         f"with shapes {', '.join(str(list(s)) for s in shapes)}") from None
 
 
 def _basic_fn(key):
@@ -298,11 +336,8 @@ def getitem(self, key):
         if not (self._requires_grad and _grad_state.enabled):
             return self._view_of(a[npkey])
         return ViewFn.apply(self, fn=lambda x: x[npkey], name=_view_name(key))
-    if a.ndim == 0 and key is not None and key is not Ellipsis and not (
-            isinstance(key, tuple) and all(k is None or k is Ellipsis for k in key)):
-        if not isinstance(key, (Tensor, bool)):
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
-                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    if a.ndim == 0:
+        _check_0d_key(key)
     npkey, basic = _convert_key(key, a.shape)
     if basic:
         return ViewFn.apply(self, fn=_basic_fn(npkey), name=_view_name(key))
@@ -312,6 +347,22 @@ def getitem(self, key):
     if len(npkey) == 1 and npkey[0].dtype.kind in "iu" and a.ndim:
         return Index.apply(self, key=npkey, checked=True)
     return Index.apply(self, key=npkey)
+
+
+def _check_0d_key(key):
+    """torch's IndexErrors for a key a 0-d tensor cannot take (an int, a slice, or any other
+    index that consumes a dim); None, Ellipsis and bools are fine."""
+    k = key[0] if type(key) is tuple and len(key) == 1 else key
+    if k is None or k is Ellipsis or isinstance(k, (Tensor, bool)) or (
+            type(k) is tuple and all(x is None or x is Ellipsis or isinstance(x, bool)
+                                     for x in k)):
+        return
+    if isinstance(k, (int, np.integer)):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                         "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    if isinstance(k, slice):
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    raise IndexError("too many indices for tensor of dimension 0")
 
 
 class IndexPut(ArrayFunction):
@@ -347,6 +398,13 @@ class IndexFill0(ArrayFunction):
 
 def setitem(self, key, value):
     a = self._data
+    tv = type(value)
+    if tv is float or tv is int:
+        _check_scalar(value, a.dtype)
+    elif tv is not Tensor and not isinstance(value, Tensor):
+        _check_assigned(self, value)
+    if a.ndim == 0:
+        _check_0d_key(key)
     npkey, basic = _convert_key(key, a.shape)
     if not basic:
         if any(type(k) is int for k in npkey):
@@ -362,19 +420,59 @@ def setitem(self, key, value):
     if not record:
         check_inplace(self)
         v = value._data if isinstance(value, Tensor) else np.asarray(value)
-        if not a.flags.writeable:
-            write(self, a)   # raises torch's error for broadcast (overlapping) tensors
+        if not a.flags.writeable:   # an expanded tensor: torch writes unless x[key] overlaps
+            w = _writable_alias(a)
+            if w is None or basic and _overlapping(np.empty(a.shape, np.bool_)[npkey].shape,
+                                                   a[npkey].strides):
+                write(self, a)   # raises torch's error for overlapping memory
+            a = w
         try:
             a[npkey] = v
-        except ValueError as e:
-            raise RuntimeError(_setitem_message(a[npkey].shape, v.shape)) from e
+        except ValueError:
+            _value_shape_error(self, npkey, basic, v.shape)
         self._vc.value += 1
         return
+    if basic and self._requires_grad and self.grad_fn is None and not all(
+            k is Ellipsis or k == slice(None) for k in npkey):   # a write through a view
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
     if not isinstance(value, Tensor):
         value = Tensor._make(np.asarray(value, dtype=a.dtype))
     elif value._data.dtype != a.dtype:
         value = value.to(self.dtype)
+    dst = np.empty(a.shape, np.bool_)[npkey].shape   # (no element read)
+    try:
+        np.broadcast_to(np.empty(value._data.shape, np.bool_), dst)
+    except ValueError:
+        _value_shape_error(self, npkey, basic, value._data.shape)
     inplace(self, IndexPut.apply(self, value, key=npkey))
+
+
+_ASSIGNABLE = (bool, int, float, complex, np.integer, np.bool_)
+_NUMBERS = _ASSIGNABLE + (np.number,)
+
+
+def _check_assigned(self, value):
+    """x[k] = value takes a tensor or a number (torch: no sequences, arrays or NumPy floats
+    other than float64); a number must fit x's dtype."""
+    if not isinstance(value, _ASSIGNABLE):
+        t = type(value)
+        name = t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+        raise TypeError(f"can't assign a {name} to a torch.{self.dtype._legacy}Tensor")
+    _check_scalar(value, self._data.dtype)
+
+
+def _value_shape_error(self, npkey, basic, src_shape):
+    """Raise torch's error for a value that does not broadcast to x[key]: a basic key copies
+    (copy_/expand's wording), an advanced one puts (index_put's wording)."""
+    dst = np.empty(self._data.shape, np.bool_)[npkey].shape
+    if basic:
+        from ember._ops.shape import expand
+        src = tuple(src_shape)
+        while len(src) > len(dst) and src[0] == 1:   # torch drops leading 1s of the value
+            src = src[1:]
+        expand(Tensor._make(np.empty(src, self._data.dtype)), *dst)
+    raise RuntimeError(_setitem_message(dst, src_shape)) from None
 
 
 def _is_single_mask(npkey):
@@ -414,18 +512,13 @@ class CopyFrom(ArrayFunction):
 def copy_(self, src, non_blocking=False):
     """Copy src's values into self (broadcasting, casting); gradients flow to src."""
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
-                        f"{type(src).__name__}")
+        if not isinstance(src, _NUMBERS):
+            raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not "
+                            f"{type(src).__name__}")
+        src = Tensor._make(np.asarray(src))   # torch copies a number as a 0-d tensor
     a = self._data
-    try:
-        np.broadcast_shapes(src._data.shape, a.shape)
-        if len(src._data.shape) > len(a.shape) and np.broadcast_shapes(src._data.shape,
-                                                                         a.shape) != a.shape:
-            raise ValueError
-    except ValueError:
-        raise RuntimeError(f"The size of tensor a ({a.shape[-1] if a.ndim else 1}) must match "
-                           f"the size of tensor b ({src._data.shape[-1]}) at non-singleton "
-                           f"dimension {max(a.ndim - 1, 0)}") from None
+    if src._data.shape != a.shape:
+        _check_inplace_broadcast(a.shape, src._data.shape)
     if _grad_state.enabled and (self._requires_grad or src._requires_grad):
         return inplace(self, CopyFrom.apply(self, src))
     check_inplace(self)
@@ -437,7 +530,16 @@ def copy_(self, src, non_blocking=False):
 
 
 def fill_(self, value):
-    if isinstance(value, Tensor):
+    tv = type(value)
+    if tv is float or tv is int:
+        _check_scalar(value, self._data.dtype)
+    elif not isinstance(value, Tensor):
+        if not isinstance(value, _NUMBERS):
+            raise TypeError(f"fill_() received an invalid combination of arguments - got "
+                            f"({type(value).__name__}), but expected one of: (Tensor value) or "
+                            f"(Number value)")
+        _check_scalar(value, self._data.dtype)
+    else:
         if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value._data.ndim} dimensions.")
@@ -448,9 +550,31 @@ def fill_(self, value):
     if _grad_state.enabled and self._requires_grad:
         from ember._ops.creation import full_like
         return inplace(self, CopyFrom.apply(self, full_like(self, value)))
-    self._data.fill(value) if self._data.flags.writeable else write(self, self._data)
+    a = self._data
+    if not a.flags.writeable:   # an expanded tensor: torch fills it all the same
+        a = _writable_alias(a)
+        if a is None:
+            write(self, self._data)   # raises
+    a.fill(value)
     self._vc.value += 1
     return self
+
+
+def _writable_alias(a):
+    """A writable array over a read-only (expanded) array's memory, with its strides: torch
+    writes through expanded tensors in fill_, masked_fill_ and x[key] = v. None when the
+    memory itself is read-only."""
+    from ember._tensor import _address, _root
+    root = _root(a)
+    if not root.flags.writeable or not root.flags.c_contiguous:
+        return None
+    return np.ndarray(a.shape, a.dtype, buffer=root, offset=_address(a) - _address(root),
+                      strides=a.strides)
+
+
+def _overlapping(shape, strides):
+    from ember._ops.shape import _overlaps
+    return _overlaps(shape, strides)
 
 
 def zero_(self):
@@ -540,6 +664,26 @@ def _value_array(value, dtype):
     return np.asarray(value).astype(dtype)
 
 
+def _scatter_src(src, value, a, fn="scatter"):
+    """scatter's source: `src` (a tensor or a number) or `value=` (a number or a 0-d tensor),
+    with torch's TypeErrors and overflow check."""
+    if src is not None and value is not None:
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got both src "
+                        f"and value")
+    if src is None:
+        if isinstance(value, Tensor) and value._data.ndim:
+            raise TypeError(f"{fn}() received an invalid combination of arguments - got "
+                            f"value=Tensor with {value._data.ndim} dimension(s), but expected "
+                            f"a Number")
+        src = value.item() if isinstance(value, Tensor) else value
+    if not isinstance(src, Tensor):
+        if not isinstance(src, _NUMBERS):
+            raise TypeError(f"{fn}() received an invalid combination of arguments - got "
+                            f"{type(src).__name__} for src, but expected a Tensor or a Number")
+        _check_scalar(src, a.dtype)
+    return src
+
+
 def _flat_at(ufunc, out, key, v):
     """ufunc.at(out, key, v) for a key of non-negative integer arrays (gather/scatter's
     `_along` form): on a C-contiguous `out` the key becomes one array of flat offsets, and
@@ -595,9 +739,8 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
     """out = input with out[i][index[i][j]] = src[i][j] (dim=1), src a tensor or a number.
     Repeated indices: one of the writes wins (torch leaves it unspecified). reduce='add' or
     'multiply' combines instead (no gradient, as in torch)."""
-    if src is None:
-        src = value
     a = input._data
+    src = _scatter_src(src, value, a)
     idx = _index_array(index, "scatter")
     d = _wrap_dim(dim, max(a.ndim, 1))
     is_t = isinstance(src, Tensor)
@@ -636,6 +779,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
 def scatter_add(input, dim, index, src, *, out=None):
     """out = input with src[i][j] added at out[i][index[i][j]] (dim=1); repeats accumulate."""
     a = input._data
+    _tensor_arg(src, "scatter_add", "src", 3)
     idx = _index_array(index, "scatter_add")
     d = _wrap_dim(dim, max(a.ndim, 1))
     if src._data.dtype != a.dtype:
@@ -649,6 +793,7 @@ def scatter_add(input, dim, index, src, *, out=None):
     return r if out is None else write_out(out, r)
 
 
+_REDUCE_ALIASES = {"max": "amax", "min": "amin"}   # (torch takes these spellings too)
 _REDUCE_UFUNC = {"sum": np.add, "prod": np.multiply, "mean": np.add, "amax": np.maximum,
                  "amin": np.minimum}
 
@@ -758,10 +903,12 @@ def _prod_grads(ctx, grad, a, v, out):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
     """Reduce src into input at index along dim: 'sum', 'prod', 'mean' (integer means round
     down), 'amax', 'amin'; include_self=False leaves input's own value out where written."""
+    reduce = _REDUCE_ALIASES.get(reduce, reduce)
     if reduce not in _REDUCE_UFUNC:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
     a = input._data
+    _tensor_arg(src, "scatter_reduce", "src", 3)
     idx = _index_array(index, "scatter_reduce")
     d = _wrap_dim(dim, max(a.ndim, 1))
     if src._data.dtype != a.dtype:
@@ -780,18 +927,36 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
 # ---------------------------------------------------------------------------------------------
 # index_* family: a 1-D index tensor picks whole slices along dim
 
-def _vector_index(index, fn, size):
-    if not isinstance(index, Tensor):
-        raise TypeError(f"{fn}(): argument 'index' must be Tensor, not {type(index).__name__}")
+def _tensor_arg(x, fn, name, pos):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not "
+                        f"{type(x).__name__}")
+
+
+def _vector_index(index, fn, dtype_error=None, vector_error=None, int64_only=False):
+    """index's array (1-D) after torch's type checks: a Tensor of int32/int64 (int64 only with
+    int64_only) of at most one dim; `dtype_error` / `vector_error` make the op's own
+    exception for a failed check (called only then)."""
+    _tensor_arg(index, fn, "index", 2)
     a = index._data
-    if a.dtype.kind not in "iu" or a.dtype.itemsize < 4:
-        raise RuntimeError(f"{fn}(): Expected dtype int32 or int64 for index")
+    if a.dtype != np.int64 and (int64_only or a.dtype != np.int32):
+        raise dtype_error() if dtype_error else RuntimeError(
+            f"{fn}(): Expected dtype int32 or int64 for index")
     if a.ndim > 1:
-        raise IndexError(f"{fn}(): Index is supposed to be a vector")
-    a = a.reshape(-1)
-    if a.size and ((a < -size) | (a >= size)).any():
-        raise IndexError("index out of range in self")
-    return a
+        raise vector_error() if vector_error else IndexError(
+            f"{fn}(): Index is supposed to be a vector")
+    return a.reshape(-1)
+
+
+def _out_of_range(idx, size, negative_ok=False):
+    """The first index outside [0, size) (or [-size, size)), or None (two SIMD reductions;
+    the mask that finds the culprit only on failure)."""
+    if not idx.size:
+        return None
+    lo = -size if negative_ok else 0
+    if idx.min() >= lo and idx.max() < size:
+        return None
+    return int(idx[(idx < lo) | (idx >= size)][0])
 
 
 def _dim_of(input, dim):
@@ -803,10 +968,18 @@ def _slice_key(d, idx):
 
 
 def index_select(input, dim, index, *, out=None):
-    """The slices input[..., index[k], ...] along dim, stacked in index's order (a copy)."""
+    """The slices input[..., index[k], ...] along dim, stacked in index's order (a copy).
+    Negative indices are out of range."""
     d = _dim_of(input, dim)
     a = input._data
-    idx = _vector_index(index, "index_select", a.shape[d] if a.ndim else 1)
+    idx = _vector_index(index, "index_select")
+    size = a.shape[d] if a.ndim else 1
+    bad = _out_of_range(idx, size)
+    if bad is not None:
+        if d == 1 and a.ndim >= 2:   # (torch's kernel for dim 1 words it its own way)
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} "
+                               f"axis_dim={size}")
+        raise IndexError("index out of range in self")
     if a.ndim == 0:
         r = Index.apply(input.reshape(1), key=(idx,), name="IndexSelectBackward0")
         r = r.reshape(()) if index._data.ndim == 0 else r
@@ -815,28 +988,49 @@ def index_select(input, dim, index, *, out=None):
     return r if out is None else write_out(out, r)
 
 
-def _check_source(fn, input, d, idx, source):
+def _check_source(input, d, source):
     a, s = input._data, source._data
     if s.ndim and a.ndim and (s.ndim != a.ndim or any(
             s.shape[k] != a.shape[k] for k in range(a.ndim) if k != d)):
         raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the "
                            f"specified dimension. Got self.shape = {list(a.shape)} "
                            f"source.shape = {list(s.shape)}")
-    n = s.shape[d] if s.ndim else 1
-    if n != idx.size:
-        raise RuntimeError(f"{fn}(): Number of indices ({idx.size}) should be equal to "
-                           f"source.size(dim) ({n})")
 
 
 def index_add(input, dim, index, source, *, alpha=1, out=None):
-    """out = input with alpha * source[k] added to slice index[k] along dim (repeats add)."""
+    """out = input with alpha * source[k] added to slice index[k] along dim (repeats add).
+    Negative indices are out of range."""
     d = _dim_of(input, dim)
     a = input._data
-    idx = _vector_index(index, "index_add", a.shape[d] if a.ndim else 1)
+    _tensor_arg(index, "index_add", "index", 2)
+    _tensor_arg(source, "index_add", "source", 3)
+    ia = index._data
+    idx = _vector_index(index, "index_add", lambda: RuntimeError(
+        f"index_add_(): Expected dtype int32/int64 for index but got: {index.dtype._legacy}"),
+        lambda: IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: "
+                           f"{ia.ndim} with type: {index.dtype._legacy} and size: "
+                           f"{list(ia.shape)}"))
     if source._data.dtype != a.dtype:
         raise RuntimeError(f"index_add_(): self ({_dtype.from_numpy_dtype(a.dtype)._legacy}) "
                            f"and source ({source.dtype._legacy}) must have the same scalar type")
-    _check_source("index_add", input, d, idx, source)
+    n = source._data.shape[d] if source._data.ndim > d else 1
+    if n != idx.size:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to "
+                           f"source.size(dim): ({n}), for dim: {d}")
+    _check_source(input, d, source)
+    if isinstance(alpha, str) or not isinstance(alpha, (bool, int, float, complex, np.number,
+                                                       Tensor)):
+        raise TypeError(f"index_add(): argument 'alpha' must be Number, not "
+                        f"{type(alpha).__name__}")
+    if not isinstance(alpha, Tensor):
+        _check_scalar(alpha, a.dtype)
+    size = a.shape[d] if a.ndim else 1
+    bad = _out_of_range(idx, size)
+    if bad is not None:
+        if ia.dtype == np.int64 and a.ndim:
+            raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size "
+                               f"{size}")
+        raise IndexError("index out of range in self")
     src = source if alpha == 1 else source * alpha
     key = _slice_key(d, idx) if a.ndim else (Ellipsis,)
     r = ScatterAccumulate.apply(input, src, key=key, name="IndexAddBackward0")
@@ -903,15 +1097,41 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
 
 
 def index_copy(input, dim, index, source, *, out=None):
-    """out = input with slice index[k] along dim replaced by source[k]."""
+    """out = input with slice index[k] along dim replaced by source[k] (index int64, no
+    negative indices)."""
     d = _dim_of(input, dim)
     a = input._data
-    idx = _vector_index(index, "index_copy", a.shape[d] if a.ndim else 1)
-    if source._data.dtype != a.dtype:
+    _tensor_arg(index, "index_copy", "index", 2)
+    _tensor_arg(source, "index_copy", "source", 3)
+    ia, s_ = index._data, source._data
+    idx = _vector_index(index, "index_copy", lambda: RuntimeError(
+        f"index_copy_(): Expected a long tensor for index, but got {index.dtype._legacy}"),
+        lambda: IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got "
+                           f"{ia.ndim})"), int64_only=True)
+    if a.ndim and s_.ndim and a.ndim != s_.ndim:
+        raise IndexError(f"index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({s_.ndim}), "
+                         f"destination dimensionality ({a.ndim})")
+    n = s_.shape[d] if s_.ndim else 1
+    if n != idx.size:
+        raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to "
+                         f"source.size(dim) ({n})")
+    dst_slice = a.shape[:d] + a.shape[d + 1:]
+    src_slice = s_.shape[:d] + s_.shape[d + 1:]
+    if a.ndim and dst_slice != src_slice:
+        raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice "
+                           f"shapes. Destination slice shape: {' '.join(map(str, dst_slice))} "
+                           f"at dimension {d} and source slice shape: "
+                           f"{' '.join(map(str, src_slice))} at dimension 0.")
+    if s_.dtype != a.dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
                            f"but got (self) {_dtype.from_numpy_dtype(a.dtype)._legacy} and "
                            f"(source) {source.dtype._legacy}")
-    _check_source("index_copy", input, d, idx, source)
+    size = a.shape[d] if a.ndim else 1
+    bad = _out_of_range(idx, size)
+    if bad is not None:
+        raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {d} with "
+                         f"size {size}")
     key = _slice_key(d, idx) if a.ndim else (Ellipsis,)
     r = IndexPut.apply(input, source, key=key, name="IndexCopyBackward0")
     return r if out is None else write_out(out, r)
@@ -919,12 +1139,21 @@ def index_copy(input, dim, index, source, *, out=None):
 
 def index_fill(input, dim, index, value):
     """out = input with every slice index[k] along dim set to value (a number or 0-d tensor,
-    which then gets the sum of the filled positions' gradient)."""
+    which then gets the sum of the filled positions' gradient). index is int64; negative
+    indices count from the end."""
     d = _dim_of(input, dim)
     a = input._data
+    idx = _vector_index(index, "index_fill", lambda: IndexError(
+        "index_fill_(): Expected dtype int64 for index."),
+        lambda: RuntimeError("Index has to be a vector/scalar"), int64_only=True)
+    size = a.shape[d] if a.ndim else 1
+    bad = _out_of_range(idx, size, negative_ok=True)
+    if bad is not None:
+        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    _check_fill_value(value, a.dtype, "index_fill", "index_fill_(): Converting complex Scalar "
+                      "to non-complex type is not supported")
     # unique: a repeated index fills once, so the value's gradient counts it once
-    idx = np.unique(_vector_index(index, "index_fill", a.shape[d] if a.ndim else 1) % max(
-        a.shape[d] if a.ndim else 1, 1))
+    idx = np.unique(idx % max(size, 1))
     key = _slice_key(d, idx) if a.ndim else (Ellipsis,)
     if isinstance(value, Tensor):
         if value._data.ndim:
@@ -936,11 +1165,38 @@ def index_fill(input, dim, index, value):
                           name="IndexFillBackward0")
 
 
+def _check_fill_value(value, npd, fn, complex_message=None):
+    """A fill value (fill_, masked_fill, index_fill, scatter's value): a number or a tensor;
+    a Python number must fit npd (torch's overflow check); a complex one into a real tensor
+    raises `complex_message` where torch words it so."""
+    tv = type(value)
+    if tv is float or tv is int:
+        _check_scalar(value, npd)
+        return
+    if isinstance(value, Tensor):
+        if value._data.dtype.kind == "c" and npd.kind != "c":
+            raise RuntimeError(complex_message or f"value cannot be converted to type "
+                               f"{_C_NAMES.get(npd.name, npd.name)} without overflow")
+        return
+    if not isinstance(value, _NUMBERS):
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got "
+                        f"{type(value).__name__} for the value, but expected a Number or a "
+                        f"Tensor")
+    if complex_message and isinstance(value, (complex, np.complexfloating)) and \
+            npd.kind != "c":
+        raise RuntimeError(complex_message)
+    _check_scalar(value, npd)
+
+
 def _indices_key(input, indices):
     """A torch indices tuple (tensors or None) as a NumPy key, with getitem's checks."""
     if not isinstance(indices, (tuple, list)):
         raise TypeError("index_put(): argument 'indices' must be tuple of Tensors")
-    key = tuple(slice(None) if i is None else i for i in indices)
+    for i, x in enumerate(indices):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(x).__name__}")
+    key = tuple(indices)
     npkey, _ = _convert_key(key, input._data.shape)
     return npkey
 
@@ -948,6 +1204,7 @@ def _indices_key(input, indices):
 def index_put(input, indices, values, accumulate=False):
     """out = input with out[indices] = values (or += with accumulate=True, where repeated
     indices add up). values broadcast to the indexed shape and must share input's dtype."""
+    _tensor_arg(values, "index_put", "values", 2)
     if values._data.dtype != input._data.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{input.dtype._legacy} for the destination and "
@@ -979,6 +1236,9 @@ def _flat_key(index, shape, fn):
 
 def take(input, index):
     """input viewed as 1-D, read at index; the result has index's shape."""
+    _tensor_arg(index, "take", "index", 1)
+    if input._data.size == 0 and index._data.size:
+        raise IndexError("take(): tried to take from an empty tensor")
     key = _flat_key(index, input._data.shape, "take")
     if input._data.ndim == 0:
         return Index.apply(input.reshape(1), key=(index._data * 0,), name="TakeBackward0")
@@ -987,6 +1247,8 @@ def take(input, index):
 
 def put(input, index, source, accumulate=False):
     """out = input (viewed 1-D) with out[index] = source (+= with accumulate)."""
+    _tensor_arg(index, "put", "index", 1)
+    _tensor_arg(source, "put", "source", 2)
     if source._data.size != index._data.size:
         raise IndexError(f"put_(): Expected source and index to have the same number of "
                          f"elements, but got source.numel() = {source._data.size}, "
@@ -996,6 +1258,8 @@ def put(input, index, source, accumulate=False):
                            f"self.dtype = {input.dtype._legacy} and source.dtype = "
                            f"{source.dtype._legacy}")
     shape = input._data.shape
+    if input._data.size == 0 and index._data.size:
+        raise IndexError("put_(): Tried to put elements into an empty tensor")
     key = _flat_key(index, shape, "put_")
     src = source.reshape(index._data.shape)
     if input._data.ndim == 0:
@@ -1013,9 +1277,9 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     """gather with broadcasting: input and indices broadcast except along dim. dim=None reads
     the flattened input at the flattened indices."""
     idx = indices._data
-    if idx.dtype.kind not in "iu":
-        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be int64 but got "
-                           f"{indices.dtype}")
+    if idx.dtype != np.int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{indices.dtype._legacy}")
     if dim is None:
         r = gather(input.reshape(-1), 0, indices.reshape(-1))
         return r if out is None else write_out(out, r)
@@ -1038,12 +1302,24 @@ def take_along_dim(input, indices, dim=None, *, out=None):
 # ---------------------------------------------------------------------------------------------
 # masked_* and nonzero
 
+_C_TYPE = {"Byte": "unsigned char", "Char": "signed char", "Short": "short int",
+           "Int": "int", "Long": "long int", "Half": "c10::Half", "BFloat16": "c10::BFloat16",
+           "ComplexFloat": "c10::complex<float>", "ComplexDouble": "c10::complex<double>"}
+
+
 def _bool_mask(mask, fn):
     if not isinstance(mask, Tensor):
-        raise TypeError(f"{fn}(): argument 'mask' must be Tensor, not {type(mask).__name__}")
+        raise TypeError(f"{fn.rstrip('_')}(): argument 'mask' (position 1) must be Tensor, not "
+                        f"{type(mask).__name__}")
     if mask._data.dtype != np.bool_:
+        legacy = mask.dtype._legacy
+        if fn == "masked_select":
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        if fn == "masked_scatter_":   # (torch names the dtype its legacy way here)
+            raise RuntimeError(f"{fn} only supports boolean masks, but got mask with dtype "
+                               f"{legacy}")
         raise RuntimeError(f"{fn} only supports boolean masks, but got mask with dtype "
-                           f"{mask.dtype._legacy.lower() if mask.dtype._legacy != 'Byte' else 'unsigned char'}")
+                           f"{_C_TYPE.get(legacy, legacy.lower())}")
     return mask._data
 
 
@@ -1051,7 +1327,7 @@ def _broadcast_pair(input, m, fn):
     try:
         shape = np.broadcast_shapes(input._data.shape, m.shape)
     except ValueError:
-        a, b = input._data.shape, m.shape
+        b, a = input._data.shape, m.shape   # (torch names the mask tensor a)
         nd = max(len(a), len(b))
         pa, pb = (1,) * (nd - len(a)) + a, (1,) * (nd - len(b)) + b
         k = next(k for k in range(nd - 1, -1, -1) if pa[k] != pb[k] and 1 not in (pa[k], pb[k]))
@@ -1067,6 +1343,7 @@ def masked_fill(input, mask, value):
     dtype; a 0-d tensor value gets the sum of the filled positions' gradient)."""
     m = _bool_mask(mask, "masked_fill_")
     x, m = _broadcast_pair(input, m, "masked_fill")
+    _check_fill_value(value, x._data.dtype, "masked_fill")
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
@@ -1079,7 +1356,7 @@ def masked_fill(input, mask, value):
 
 def masked_select(input, mask, *, out=None):
     """The elements of input (broadcast with mask) where mask is True, as a 1-D tensor."""
-    m = _bool_mask(mask, "masked_select:")
+    m = _bool_mask(mask, "masked_select")
     x, m = _broadcast_pair(input, m, "masked_select")
     r = Index.apply(x, key=m, name="MaskedSelectBackward0")
     return r if out is None else write_out(out, r)
@@ -1089,10 +1366,11 @@ def masked_scatter(input, mask, source):
     """out = input with the positions where mask is True filled, in row-major order, by the
     first elements of source."""
     m = _bool_mask(mask, "masked_scatter_")
+    _tensor_arg(source, "masked_scatter", "source", 2)
     x, m = _broadcast_pair(input, m, "masked_scatter")
     if source._data.dtype != x._data.dtype:
-        raise RuntimeError(f"masked_scatter_: expected self and source to have same dtypes but "
-                           f"got {input.dtype._legacy} and {source.dtype._legacy}")
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but "
+                           f"got{input.dtype._legacy} and {source.dtype._legacy}")
     n = int(np.count_nonzero(m))
     if source._data.size < n:
         raise RuntimeError("Number of elements of source < number of ones in mask")
@@ -1153,6 +1431,7 @@ def _masked_fill_(self, mask, value):
     if not (_grad_state.enabled and (self._requires_grad or isinstance(value, Tensor) and
                                      value._requires_grad)):
         m = _bool_mask(mask, "masked_fill_")
+        _check_fill_value(value, self._data.dtype, "masked_fill_")
         if isinstance(value, Tensor):
             if value._data.ndim:
                 raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, "
@@ -1160,28 +1439,37 @@ def _masked_fill_(self, mask, value):
             value = value._data
         a = self._data
         if m.shape != a.shape:
-            try:
-                m = np.broadcast_to(m, a.shape)
-            except ValueError:
-                raise RuntimeError(f"The expanded size of the tensor ({a.shape[-1]}) must match "
-                                   f"the existing size ({m.shape[-1]}) at non-singleton "
-                                   f"dimension {a.ndim - 1}.  Target sizes: {list(a.shape)}.  "
-                                   f"Tensor sizes: {list(m.shape)}") from None
+            _check_inplace_broadcast(a.shape, m.shape)
+            m = np.broadcast_to(m, a.shape)
         check_inplace(self)
-        if not a.flags.writeable:
-            write(self, a)
+        if not a.flags.writeable:   # an expanded tensor: torch writes through it
+            a = _writable_alias(a)
+            if a is None:
+                write(self, self._data)   # raises
         a[m] = value
         self._vc.value += 1
         return self
-    if np.broadcast_shapes(mask._data.shape, self._data.shape) != self._data.shape:
-        raise RuntimeError(f"masked_fill_: mask of shape {list(mask._data.shape)} does not "
-                           f"broadcast to self of shape {list(self._data.shape)}")
+    _check_inplace_broadcast(self._data.shape, _bool_mask(mask, "masked_fill_").shape)
     return inplace(self, masked_fill(self, mask, value))
 
 
+def _check_inplace_broadcast(shape, other):
+    """An in-place op's operand must broadcast to self's shape (torch's two errors)."""
+    try:
+        full = np.broadcast_shapes(shape, other)
+    except ValueError:
+        n = max(len(shape), len(other))
+        pa, pb = (1,) * (n - len(shape)) + tuple(shape), (1,) * (n - len(other)) + tuple(other)
+        k = next(k for k in range(n - 1, -1, -1) if pa[k] != pb[k] and 1 not in (pa[k], pb[k]))
+        raise RuntimeError(f"The size of tensor a ({pa[k]}) must match the size of tensor b "
+                           f"({pb[k]}) at non-singleton dimension {k}") from None
+    if full != tuple(shape):
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(full)}")
+
+
 def _scatter_(self, dim, index, src=None, *, value=None, reduce=None):
-    if src is None:
-        src = value
+    src = _scatter_src(src, value, self._data, "scatter_")
     if not (_grad_state.enabled and (self._requires_grad or isinstance(src, Tensor) and
                                      src._requires_grad)):
         # no graph: write straight into self (the one-hot idiom's hot path)

@@ -87,9 +87,8 @@ def _check_matmul(a, b):
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{da}D and {db}D")
-    if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{_cname(a)} != {_cname(b)}")
+    if a._data.dtype != b._data.dtype or a._data.dtype == np.bool_:
+        _dtype_error(a, b, da, db)
     if da == 1 and db == 1:
         if sa[0] != sb[0]:
             raise RuntimeError(f"inconsistent tensor size, expected tensor [{sa[0]}] and src "
@@ -123,9 +122,32 @@ def _check_matmul(a, b):
                            f"{k_b}].")
 
 
+def _dtype_error(a, b, da, db):
+    """torch's error for operands of two dtypes (or bool ones), worded by the kernel its
+    dispatch picks for these ranks: dot, addmv (matrix @ vector), addmm (matrices), bmm."""
+    la, lb = a.dtype._legacy, b.dtype._legacy
+    kernel = ("dot" if da == 1 and db == 1 else "addmv" if db == 1 else
+              "addmm" if db == 2 and da <= 2 else "bmm")
+    if a._data.dtype == b._data.dtype:   # bool: no kernel takes it
+        name = {"dot": "dot", "addmv": "addmv_impl_cpu", "addmm": "addmm_impl_cpu_",
+                "bmm": "bmm"}[kernel]
+        raise NotImplementedError(f"\"{name}\" not implemented for '{la}'")
+    if kernel == "dot":
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {la} and "
+                           f"{lb}")
+    if kernel == "addmv":
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {lb}, {la}, "
+                           f"and {lb}")
+    if kernel == "addmm":
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_cname(a)} != {_cname(b)}")
+    raise RuntimeError(f"expected scalar type {la} but found {lb}")
+
+
 def _cname(t):
-    return {"Float": "float", "Double": "double", "Int": "int", "Long": "long", "Half": "c10::Half",
-            "BFloat16": "c10::BFloat16", "Short": "short", "Char": "signed char",
+    return {"Float": "float", "Double": "double", "Int": "int", "Long": "long int",
+            "Half": "c10::Half", "BFloat16": "c10::BFloat16", "Short": "short int",
+            "Char": "signed char",
             "Byte": "unsigned char", "Bool": "bool", "ComplexFloat": "c10::complex<float>",
             "ComplexDouble": "c10::complex<double>"}.get(t.dtype._legacy, t.dtype._legacy)
 
@@ -315,10 +337,20 @@ class AddProduct(ArrayFunction):
 
 
 def _add_product(input, a, b, beta, alpha, kind, out):
-    _same_dtype(input, a, "self and mat2 must have the same dtype, but got {} and {}")
+    if kind == "mv":
+        if len({input._data.dtype, a._data.dtype, b._data.dtype}) > 1:
+            raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                               f"{input.dtype._legacy}, {a.dtype._legacy}, and "
+                               f"{b.dtype._legacy}")
+    else:
+        _same_dtype(input, a, "self and mat2 must have the same dtype, but got {} and {}")
     if input._data.dtype.kind in "biu":   # torch truncates float scalars for int tensors
         beta, alpha = int(beta), int(alpha)
-    _check_expand(input, _product_shape(a, b, kind))
+    shape = _product_shape(a, b, kind)
+    if kind == "mv" and input._data.shape not in ((), (1,), shape):
+        raise RuntimeError(f"size mismatch, got input ({_dims_str(input._data.shape)}), mat "
+                           f"({_dims_str(a._data.shape)}), vec ({_dims_str(b._data.shape)})")
+    _check_expand(input, shape)
     r = AddProduct.apply(input, a, b, beta=beta, alpha=alpha, kind=kind)
     if out is not None:
         from ember._ops._helpers import write_out
@@ -371,16 +403,23 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * sum_i batch1[i] @ batch2[i]."""
-    _bmm_checks(batch1, batch2)
+    _bmm_checks(batch1, batch2, summed=True)
     return _add_product(input, batch1, batch2, beta, alpha, "sbmm", out)
 
 
-def _bmm_checks(b1, b2):
+def _bmm_checks(b1, b2, summed=False):
     if b1._data.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if b2._data.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
     sa, sb = b1._data.shape, b2._data.shape
+    if summed:   # addbmm words its checks its own way
+        if sa[0] != sb[0]:
+            raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                               f"{sa[0]} and {sb[0]}")
+        if sa[2] != sb[1]:
+            raise RuntimeError(f"Incompatible matrix sizes for bmm ({sa[1]}x{sa[2]} and "
+                               f"{sb[1]}x{sb[2]})")
     if sb[0] != sa[0] or sb[1] != sa[2]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].")
@@ -574,7 +613,7 @@ def einsum(*args):
         for c, n in zip(t, op._data.shape):
             if c in seen and seen[c] != n:
                 raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but "
-                                   f"the sizes don't match, {seen[c]} != {n}")
+                                   f"the sizes don't match, {n} != {seen[c]}")
             seen[c] = n
             if c not in sizes or sizes[c] == 1:
                 sizes[c] = n
@@ -596,10 +635,17 @@ def tensordot(a, b, dims=2, out=None):
             pass
         elif dims and not isinstance(dims[0], list):
             dims = ([dims[0]], [dims[1]])
+    for name, t, pos in (("a", a, 1), ("b", b, 2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"tensordot(): argument '{name}' (position {pos}) must be Tensor, "
+                            f"not {type(t).__name__}")
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
-        da = list(range(a._data.ndim - dims, a._data.ndim))
+        if dims > a._data.ndim or dims > b._data.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got "
+                               f"dims={dims}")
+        da = list(range(-dims, 0))
         db = list(range(dims))
     else:
         da, db = dims
@@ -607,14 +653,15 @@ def tensordot(a, b, dims=2, out=None):
         db = [db] if isinstance(db, int) else list(db)
     if len(da) != len(db):
         raise RuntimeError("both dimension lists should have same length")
+    given = list(zip(da, db))
     da = [_wrap_dim(d, a._data.ndim) for d in da]
     db = [_wrap_dim(d, b._data.ndim) for d in db]
-    for x, y in zip(da, db):
+    for (x, y), (gx, gy) in zip(zip(da, db), given):
         if a._data.shape[x] != b._data.shape[y]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
-                               f"{a._data.shape[x]} in dim {x} and second has size "
-                               f"{b._data.shape[y]} in dim {y}")
-    _same_dtype(a, b, "expected scalar type {} but found {}")
+                               f"{a._data.shape[x]} in dim {gx} and second has size "
+                               f"{b._data.shape[y]} in dim {gy}")
+    _same_dtype(a, b, "both inputs should have same dtype")
     ta = _LETTERS[:a._data.ndim]
     tb = list(_LETTERS[a._data.ndim:a._data.ndim + b._data.ndim])
     for x, y in zip(da, db):
@@ -631,6 +678,10 @@ def tensordot(a, b, dims=2, out=None):
 
 def kron(input, other, *, out=None):
     """Kronecker product: result dim i has size a.shape[i] * b.shape[i] (ranks padded with 1s)."""
+    for name, t, pos in (("input", input, 1), ("other", other, 2)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"kron(): argument '{name}' (position {pos}) must be Tensor, not "
+                            f"{type(t).__name__}")
     nd = max(input._data.ndim, other._data.ndim)
     a = input.reshape((1,) * (nd - input._data.ndim) + input._data.shape)
     b = other.reshape((1,) * (nd - other._data.ndim) + other._data.shape)
@@ -675,6 +726,9 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if x1._data.shape[-1] != x2._data.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
                            f"{x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
+    if x1._data.dtype != x2._data.dtype and x1._data.dtype.kind == x2._data.dtype.kind == "f":
+        raise RuntimeError(f"expected scalar type {x1.dtype._legacy} but found "
+                           f"{x2.dtype._legacy}")
     if x1._data.dtype.kind != "f" or x2._data.dtype.kind != "f":
         bad = x1 if x1._data.dtype.kind != "f" else x2
         raise RuntimeError(f"cdist only supports floating-point dtypes, "
@@ -710,7 +764,8 @@ def det(input):
 
 def logdet(input):
     """log(det(A)): NaN for a negative determinant, -inf for a singular matrix."""
-    from ember._ops.linalg_decomp import slogdet as _slogdet
+    from ember._ops.linalg_decomp import _check_float, slogdet as _slogdet
+    _check_float(input, "logdet")
     sign, logabs = _slogdet(input)
     if input.is_complex():
         return logabs + sign.log()
@@ -737,9 +792,33 @@ for _n in ("mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "
 def _inplace_variant(fn):
     def method(self, *args, **kwargs):
         from ember._ops._helpers import inplace
-        return inplace(self, fn(self, *args, **kwargs))
+        try:
+            r = fn(self, *args, **kwargs)
+        except RuntimeError as e:
+            if "expand" in str(e) and fn.__name__ != "addmv":   # self is not the product's shape
+                kind = {"addmm": "mm", "addbmm": "sbmm", "baddbmm": "bmm", "addr": "outer"}
+                shape = _product_shape(args[0], args[1], kind[fn.__name__])
+                _inplace_shape_error(fn.__name__, self, shape, *args, broadcasts=False)
+            raise
+        if r._data.shape != self._data.shape:
+            _inplace_shape_error(fn.__name__, self, r._data.shape, *args)
+        return inplace(self, r)
     method.__name__ = fn.__name__ + "_"
     return method
+
+
+def _inplace_shape_error(name, self, shape, a, b, *_, broadcasts=True):
+    """torch's errors for addmm_ & co. whose product has another shape than self (those of
+    baddbmm_/addbmm_ only where self broadcasts to it; else the expand error stands)."""
+    ss, rs = list(self._data.shape), list(shape)
+    if name == "addr":
+        if self._data.ndim != 2:
+            raise RuntimeError(f"2D tensor expected, got {self._data.ndim}D tensor for input")
+        raise RuntimeError(f"size mismatch, input: {ss}, v1: {list(a._data.shape)}, v2: "
+                           f"{list(b._data.shape)}")
+    if broadcasts or name in ("addmm", "addmv"):
+        raise RuntimeError(f"Bad in-place call: input tensor size {ss} and output tensor size "
+                           f"{rs} should match")
 
 
 for _n in ("addmm", "addbmm", "baddbmm", "addmv", "addr"):
@@ -777,6 +856,9 @@ def svd(input, some=True, compute_uv=True, *, out=None):
     gives square U and V; compute_uv=False gives zero-filled (m, m) U and (n, n) V."""
     from ember._ops import linalg_decomp as _ld
     from ember import return_types as _rt
+    if input._data.ndim < 2:
+        raise RuntimeError(f"linalg.svd: input should have at least 2 dimensions, but has "
+                           f"{input._data.ndim} dimensions instead")
     if compute_uv:
         U, S, Vh = _ld.svd(input, full_matrices=not some)
         r = _rt.svd((U, S, Vh.mH))

@@ -41,12 +41,43 @@ linalg_lu_factor_ex = _rt._make("linalg_lu_factor_ex", ("LU", "pivots", "info"))
 # ---------------------------------------------------------------------------------------------
 # argument checks shared by the ops
 
+# How torch rejects dtypes LAPACK has no kernel for, per function: the kernel named in its
+# NotImplementedError for half precision (bfloat16 too), "low" for its "Low precision dtypes"
+# RuntimeError; functions listed in _INT_KERNEL reject integers and bool the first way too.
+_HALF_KERNEL = {"linalg.det": "lu_cpu", "linalg.solve": "lu_cpu", "linalg.cholesky":
+                "cholesky_cpu", "linalg.qr": "geqrf_cpu", "linalg.eig": "linalg_eig_out_cpu",
+                "linalg.eigvals": "linalg_eig_out_cpu", "linalg.eigh": "linalg_eigh_cpu",
+                "linalg.eigvalsh": "linalg_eigh_cpu", "linalg.svd": "linalg_svd_cpu",
+                "linalg.svdvals": "linalg_svd_cpu", "linalg.inv": "low", "linalg.slogdet": "low",
+                "logdet": "low", "linalg.matrix_norm": "low", "linalg.lu_factor": "lu_cpu",
+                "linalg.lu": "lu_cpu"}
+_INT_KERNEL = ("linalg.eigh", "linalg.eigvalsh")
+_FLOAT_DOUBLE_ONLY = ("linalg.matrix_rank", "linalg.lstsq")
+
+
 def _check_float(A, fname, arg="input"):
-    if A._data.dtype.kind not in "fc" or A._data.dtype.itemsize < 4:
-        if A._data.dtype.kind in "fc":   # half precision: LAPACK has none
-            raise RuntimeError(f"\"{fname}_cpu\" not implemented for '{A.dtype._legacy}'")
-        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as {arg}. "
-                           f"Got {A.dtype._legacy}")
+    npd = A._data.dtype
+    if npd.kind in "fc" and npd.itemsize >= 4:
+        return
+    legacy = A.dtype._legacy
+    if fname in _FLOAT_DOUBLE_ONLY:
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    if fname == "linalg.pinv":
+        raise RuntimeError(f"linalg.pinv({legacy}{{{list(A._data.shape)}}}): expected a tensor "
+                           f"with 2 or more dimensions of float, double, cfloat or cdouble types")
+    half = npd.kind in "fcV"   # float16, bfloat16 (NumPy kind V), complex32
+    kernel = _HALF_KERNEL.get(fname) if half else (
+        _HALF_KERNEL[fname] if fname in _INT_KERNEL else None)
+    if kernel == "low":
+        raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {legacy}")
+    if kernel:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{legacy}'")
+    if fname in ("linalg.eig", "linalg.eigvals"):
+        raise RuntimeError(f"Unknown Complex ScalarType for {legacy}")
+    if half:
+        raise NotImplementedError(f"\"{fname}_cpu\" not implemented for '{legacy}'")
+    raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as {arg}. "
+                       f"Got {legacy}")
 
 
 def _check_square(A, fname, name="A"):
@@ -66,6 +97,12 @@ def _square(A, fname, name="A", prefix=True):
 
 
 def _matrix(A, fname, name="A"):
+    if A._data.ndim < 2 and fname in ("linalg.pinv", "linalg.lstsq"):   # their own wording
+        if fname == "linalg.lstsq":
+            raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+        raise RuntimeError(f"linalg.pinv({A.dtype._legacy}{{{list(A._data.shape)}}}): expected "
+                           f"a tensor with 2 or more dimensions of float, double, cfloat or "
+                           f"cdouble types")
     _check_float(A, fname)
     if A._data.ndim < 2:
         raise RuntimeError(f"{fname}: The input tensor {name} must have at least 2 dimensions.")
@@ -112,11 +149,11 @@ def _finite_check(a, fname):
 class Inv(ArrayFunction):
     """A^{-1}; grad -A^{-H} g A^{-H}."""
 
-    def forward(ctx, a):
+    def forward(ctx, a, *, fname="linalg.inv"):
         try:
             r = np.linalg.inv(a)
         except np.linalg.LinAlgError:
-            raise _singular_error(a, "linalg.inv") from None
+            raise _singular_error(a, fname) from None
         ctx.save_for_backward(r)
         return r
 
@@ -138,7 +175,7 @@ def inv(A, *, out=None):
 def inv_ex(A, *, check_errors=False, out=None):
     _check_square(A, "linalg.inv")
     try:
-        r = Inv.apply(A)
+        r = Inv.apply(A, fname="linalg.inv_ex")
         info = np.zeros(A._data.shape[:-2], np.int32)
     except LinAlgError:
         if check_errors:
@@ -271,8 +308,44 @@ def _shp(t):
 
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
-    X = solve(A, B, left=left)
-    return linalg_solve_ex((X, Tensor._make(np.zeros(A._data.shape[:-2], np.int32))))
+    """solve() that reports singular matrices in `info` (LU's first zero pivot, 1-based)
+    instead of raising, unless check_errors; their solutions hold LU's infs and NaNs."""
+    try:
+        X = solve(A, B, left=left)
+        info = np.zeros(np.broadcast_shapes(A._data.shape[:-2], X._data.shape[:-2] if
+                                            X._data.ndim >= 2 else ()), np.int32)
+    except LinAlgError:
+        if check_errors:
+            raise LinAlgError("torch.linalg.solve_ex: The solver failed because the input "
+                              "matrix is singular.") from None
+        X, info = _solve_singular(A._data, B._data, left)
+    return _out(linalg_solve_ex((X, Tensor._make(info))), out)
+
+
+def _solve_singular(a, b, left):
+    """solve_ex's result where some A is singular: LU solves (scipy's getrf/getrs, as torch's
+    LAPACK), each batch element's info from its first zero pivot."""
+    import warnings
+    sla = _scipy_linalg()
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    bm = b[..., None] if vector else b
+    if not left:
+        a, bm = np.swapaxes(a, -1, -2), np.swapaxes(bm, -1, -2)
+    batch = np.broadcast_shapes(a.shape[:-2], bm.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    bm = np.broadcast_to(bm, batch + bm.shape[-2:])
+    x = np.empty(batch + bm.shape[-2:], np.result_type(a, bm))
+    info = np.zeros(batch, np.int32)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for idx in np.ndindex(*batch):
+            lu, piv = sla.lu_factor(a[idx], check_finite=False)
+            zero = np.nonzero(np.diagonal(lu) == 0)[0]
+            info[idx] = zero[0] + 1 if zero.size else 0
+            x[idx] = sla.lu_solve((lu, piv), bm[idx], check_finite=False)
+    if not left:
+        x = np.swapaxes(x, -1, -2)
+    return Tensor._make(x[..., 0] if vector else x), info
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,6 +364,14 @@ class Cholesky(ArrayFunction):
             L = np.linalg.cholesky(h)
         except np.linalg.LinAlgError:
             raise _not_pd_error(h, fname) from None
+        d = np.diagonal(L, 0, -2, -1)
+        if not np.isfinite(d).all():   # NaN pivots: LAPACK (torch) fails where NumPy goes on
+            flat = ~np.isfinite(d.reshape(-1, d.shape[-1]))
+            idx = int(np.nonzero(flat.any(-1))[0][0])
+            raise LinAlgError(f"{fname}: {_batch_prefix(h, idx)}The factorization could not be "
+                              f"completed because the input is not positive-definite (the "
+                              f"leading minor of order {int(np.argmax(flat[idx])) + 1} is not "
+                              f"positive-definite).")
         r = np.ascontiguousarray(np.conj(np.swapaxes(L, -1, -2))) if upper else L
         ctx.save_for_backward(r)
         return r
@@ -322,17 +403,17 @@ def _not_pd_error(a, fname="linalg.cholesky"):
                        f"is not positive-definite.")
 
 
-def cholesky(A, *, upper=False, out=None):
+def cholesky(A, *, upper=False, out=None, _fname="linalg.cholesky"):
     """Cholesky factor of each Hermitian positive-definite matrix (only the lower triangle is
     read, the upper one with upper=True, as torch does)."""
     _check_square(A, "linalg.cholesky")
-    return _out(Cholesky.apply(A, upper=upper), out)
+    return _out(Cholesky.apply(A, upper=upper, fname=_fname), out)
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     _check_square(A, "linalg.cholesky")
     try:
-        L = cholesky(A, upper=upper)
+        L = cholesky(A, upper=upper, _fname="linalg.cholesky_ex")
         info = np.zeros(A._data.shape[:-2], np.int32)
     except LinAlgError:
         if check_errors:
@@ -425,16 +506,21 @@ class Eigh(ArrayFunction):
 def eigh(A, UPLO="L", *, out=None):
     """(eigenvalues ascending, eigenvectors) of Hermitian matrices; UPLO picks the triangle read."""
     _check_square(A, "linalg.eigh")
-    if UPLO not in ("L", "U"):
-        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    UPLO = _uplo(UPLO)
     return _out(linalg_eigh(Eigh.apply(A, UPLO=UPLO)), out)
+
+
+def _uplo(UPLO):
+    """'L' or 'U', either case (torch's check)."""
+    if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO.upper()
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
     """Eigenvalues of Hermitian matrices, ascending (real dtype)."""
     _check_square(A, "linalg.eigvalsh")
-    if UPLO not in ("L", "U"):
-        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    UPLO = _uplo(UPLO)
     return _out(Eigh.apply(A, UPLO=UPLO)[0], out)
 
 
@@ -472,7 +558,8 @@ class Eig(ArrayFunction):
 def eig(A, *, out=None):
     """(eigenvalues, eigenvectors) of square matrices, complex even for real input."""
     _check_square(A, "linalg.eig")
-    _finite_check(A._data, "linalg.eig")
+    if not np.all(np.isfinite(A._data)):
+        raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
     return _out(linalg_eig(Eig.apply(A)), out)
 
 
@@ -550,17 +637,25 @@ class SVD(ArrayFunction):
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """(U, S, Vh) with A = U diag(S) Vh and S descending; full_matrices gives square U, Vh."""
     _matrix(A, "linalg.svd")
+    _no_driver(driver)
     _finite_check(A._data, "linalg.svd")
     return _out(linalg_svd(SVD.apply(A, full_matrices=full_matrices)), out)
 
 
 def svdvals(A, *, driver=None, out=None):
     """Singular values, descending (real dtype); differentiable through the singular vectors."""
-    _matrix(A, "linalg.svdvals")
-    _finite_check(A._data, "linalg.svdvals")
+    _matrix(A, "linalg.svd")
+    _no_driver(driver)
+    _finite_check(A._data, "linalg.svd")
     if A.requires_grad:
         return _out(SVD.apply(A, full_matrices=False)[1], out)
     return _out(Tensor._make(np.asarray(np.linalg.svd(A._data, compute_uv=False))), out)
+
+
+def _no_driver(driver):
+    if driver is not None:
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
+                           "CUDA inputs with cuSOLVER backend.")
 
 
 def _tolerances(A, atol, rtol, smax):
@@ -696,11 +791,11 @@ def multi_dot(tensors, *, out=None):
                                    f"{nd}D")
         elif nd != 2:
             raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {nd}D")
-    for t in tensors[1:]:
+    for i, t in enumerate(tensors[1:], 1):
         if t._data.dtype != tensors[0]._data.dtype:
+            from ember._ops.linalg import _cname
             raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor "
-                               f"0 is {tensors[0].dtype._legacy} and tensor {tensors.index(t)} "
-                               f"is {t.dtype._legacy}")
+                               f"0 is {_cname(tensors[0])} and tensor {i} {_cname(t)}")
     first_vec, last_vec = tensors[0]._data.ndim == 1, tensors[-1]._data.ndim == 1
     ts = [tensors[0].unsqueeze(0) if first_vec else tensors[0]] + tensors[1:-1] + \
         [tensors[-1].unsqueeze(-1) if last_vec else tensors[-1]]
@@ -733,7 +828,11 @@ def _cross(a, b, dim, fname, out=None):
         raise RuntimeError(f"expected scalar type {a.dtype._legacy} but found {b.dtype._legacy}")
     if a._data.ndim != b._data.ndim:
         raise RuntimeError(f"{fname}: inputs must have the same number of dimensions.")
-    shape = np.broadcast_shapes(a._data.shape, b._data.shape)
+    try:
+        shape = np.broadcast_shapes(a._data.shape, b._data.shape)
+    except ValueError as e:
+        from ember.autograd.function import _broadcast_error
+        raise _broadcast_error(e, (a, b)) from None
     d = _wrap_dim(dim, len(shape))
     if a._data.shape[d] != 3 or b._data.shape[d] != 3:
         raise RuntimeError(f"{fname}: inputs dimension {dim} must have length 3. Got "
@@ -826,10 +925,16 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     if x._data.dtype.kind not in "fc" and x.dtype._legacy not in ("Half", "BFloat16"):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {x.dtype._legacy}")
-    if isinstance(ord, complex) or isinstance(ord, str):
+    if isinstance(ord, complex):
         raise RuntimeError(f"linalg.vector_norm: Expected a non-complex scalar as the order of "
                            f"norm.")
+    if isinstance(ord, (str, bytes)) or not isinstance(ord, (int, float, np.number, Tensor)):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not "
+                        f"{type(ord).__name__}")
     if dtype is not None:
+        if not (dtype.is_floating_point or dtype.is_complex):
+            raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, "
+                               f"but got {dtype._legacy}")
         if x.is_complex() and not dtype.is_complex:
             raise RuntimeError(f"linalg.vector_norm: dtype should be complex when input is "
                                f"complex, but got {dtype._legacy}")
@@ -856,7 +961,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if A._data.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
-    _check_float(A, "linalg.matrix_norm")
+    if ord in ("nuc", 2, -2) or A._data.dtype.kind not in "fcV":   # (half types: SVD-free norms)
+        _check_float(A, "linalg.matrix_norm")
     if len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got "
                            f"{' '.join(map(str, dim))}")
@@ -902,13 +1008,15 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
         if len(dim) == 2:
             return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype,
                                out=out)
-        if isinstance(ord, str):
-            raise RuntimeError(f"linalg.norm: If dim is specified, it mut be of length 1 or 2. "
+        if isinstance(ord, str) and len(dim) == 1:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim[0]}")
+        if len(dim) != 1:
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. "
                                f"Got {list(dim)}")
         return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
     if ord is None:
         return vector_norm(A, 2, None, keepdim, dtype=dtype, out=out)
-    if A._data.ndim == 2:
+    if A._data.ndim == 2 or isinstance(ord, str) and A._data.ndim < 2:
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype, out=out)
     if A._data.ndim == 1 and not isinstance(ord, str):
         return vector_norm(A, ord, None, keepdim, dtype=dtype, out=out)
@@ -1164,20 +1272,27 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     """(LU, pivots, info): LU factors packed in one matrix, 1-based int32 pivots and LAPACK's
     info (k > 0: U[k, k] is exactly zero); singular input is no error here."""
     _lu_input(A, "torch.lu_factor", pivot)
-    return _out(linalg_lu_factor_ex(LUFactor.apply(A)), out)
+    r = linalg_lu_factor_ex(LUFactor.apply(A))
+    if check_errors:
+        _lu_check(A, r[2], "torch.linalg.lu_factor_ex")
+    return _out(r, out)
+
+
+def _lu_check(A, info, fname):
+    bad = np.nonzero(info._data.reshape(-1) > 0)[0]
+    if bad.size:
+        i = int(bad[0])
+        k = int(info._data.reshape(-1)[i])
+        raise RuntimeError(f"{fname}: {_batch_prefix(A._data, i)}U[{k},{k}] is zero and using "
+                           f"it on lu_solve would result in a division by zero. If you still "
+                           f"want to perform the factorization, consider calling "
+                           f"linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
 def lu_factor(A, *, pivot=True, out=None):
     """(LU, pivots) as lu_factor_ex, raising when some U has a zero on its diagonal."""
     LU, piv, info = lu_factor_ex(A, pivot=pivot)
-    bad = np.nonzero(info._data.reshape(-1) > 0)[0]
-    if bad.size:
-        i = int(bad[0])
-        k = int(info._data.reshape(-1)[i])
-        raise RuntimeError(f"torch.linalg.lu_factor: {_batch_prefix(A._data, i)}U[{k},{k}] is "
-                           f"zero and using it on lu_solve would result in a division by zero. "
-                           f"If you still want to perform the factorization, consider calling "
-                           f"linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+    _lu_check(A, info, "torch.linalg.lu_factor")
     return _out(linalg_lu_factor((LU, piv)), out)
 
 

@@ -19,7 +19,7 @@ from ember._ops.indexing import Index, IndexFill0, IndexPutAccumulate
 from ember._ops.shape import (_basic_view, _diagonal_view, _is_dense, _overlaps, _select_key,
                               contiguous, diagonal, expand, reshape, view)
 from ember._tensor import _root
-from ember._tensor import Size, Tensor, _wrap_dim
+from ember._tensor import Size, Tensor, _int_tuple, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
 
@@ -34,14 +34,22 @@ __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_sta
            "unsafe_split_with_sizes", "as_strided_scatter"]
 
 
+def _int_arg(x, fn, name, pos):
+    """torch's TypeError for a float (or other non-int) where an int argument goes."""
+    if type(x) is not int and (isinstance(x, bool) or not isinstance(x, (int, np.integer))):
+        raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be int, not "
+                        f"{type(x).__name__}")
+    return x
+
+
 def _tensor_list(tensors, fn):
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
                         f"{type(tensors).__name__}")
-    for t in tensors:
+    for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
-            raise TypeError(f"expected Tensor as element {tensors.index(t)} in argument 0, but "
-                            f"got {type(t).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
     return tensors
 
 
@@ -83,6 +91,9 @@ def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    if out is not None and not _dtype.can_cast(_promoted(tensors), out.dtype):
+        raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                        f"{out.dtype._legacy}")
     skip = [t._data.shape == (0,) for t in tensors]
     ref = next((t for t, s in zip(tensors, skip) if not s), None)
     if ref is None:   # everything is legacy-empty
@@ -106,6 +117,10 @@ def cat(tensors, dim=0, *, out=None):
                                    f"Expected size {ref._data.shape[k]} but got size {sh[k]} "
                                    f"for tensor number {i} in the list.")
     dt = _promoted(tensors)
+    if out is not None and any(np.shares_memory(out._data, t._data) for t in tensors):
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the "
+                           "written-to tensor refer to a single memory location. Please clone() "
+                           "the tensor before performing the operation.")
     r = Cat.apply(*tensors, dim=d, npd=dt.np, skip=skip)
     return r if out is None else write_out(out, r)
 
@@ -183,19 +198,27 @@ def _slices(input, d, bounds, name):
 def split(tensor, split_size_or_sections, dim=0):
     """Views of `split_size` along dim (the last may be smaller), or of the given sizes."""
     a = tensor._data
+    if a.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _wrap_dim(dim, a.ndim)
     n = a.shape[d]
     s = split_size_or_sections
     if isinstance(s, Tensor):
         s = s.tolist()
     if isinstance(s, (list, tuple)):
-        sizes = [int(v) for v in s]
-        if sum(sizes) != n or any(v < 0 for v in sizes):
+        sizes = list(_int_tuple((s,), "split_with_sizes", "split_sizes", 2))
+        if any(v < 0 for v in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sizes}")
+        if sum(sizes) != n:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {d}), but got "
                                f"split_sizes={sizes}")
         bounds = [0] + list(np.cumsum(sizes, dtype=np.int64).tolist())
         return _slices(tensor, d, bounds, "SplitWithSizesBackward0")
+    if type(s) is not int and (isinstance(s, bool) or not isinstance(s, (int, np.integer))):
+        raise TypeError(f"split_with_sizes(): argument 'split_sizes' (position 2) must be tuple "
+                        f"of ints, not {type(s).__name__}")
     s = int(s)
     if s < 0:
         raise RuntimeError(f"split expects split_size be non-negative, but got split_size={s}")
@@ -210,6 +233,11 @@ def split(tensor, split_size_or_sections, dim=0):
 
 def chunk(input, chunks, dim=0):
     """`chunks` views of ceil(n / chunks) along dim (possibly fewer chunks than asked)."""
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)):
+        raise TypeError(f"chunk(): argument 'chunks' (position 1) must be int, not "
+                        f"{type(chunks).__name__}")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input._data.shape[_wrap_dim(dim, input._data.ndim)]
@@ -222,6 +250,9 @@ def tensor_split(input, indices_or_sections, dim=0):
     """Views split into `sections` nearly equal parts (the first n % sections one longer), or
     at the given indices (like Python slices: clamped, possibly empty)."""
     a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "
+                           "tensor with 0 dims")
     d = _wrap_dim(dim, a.ndim)
     n = a.shape[d]
     ios = indices_or_sections
@@ -234,7 +265,13 @@ def tensor_split(input, indices_or_sections, dim=0):
                                f"zero-dimensional or one-dimensional tensor, but got a tensor "
                                f"with {ios._data.ndim} dims")
         ios = int(ios._data) if ios._data.ndim == 0 else ios._data.tolist()
-    if isinstance(ios, (list, tuple)):
+    if isinstance(ios, (list, tuple)) or not isinstance(ios, (int, np.integer)) or isinstance(
+            ios, bool):
+        if not isinstance(ios, (list, tuple)) or not all(
+                isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in ios):
+            raise TypeError(f"tensor_split() received an invalid combination of arguments - got "
+                            f"({type(ios).__name__}), but expected one of: (int sections), "
+                            f"(tuple of ints indices) or (Tensor tensor_indices_or_sections)")
         idx = [min(max(int(i) + n if int(i) < 0 else int(i), 0), n) for i in ios]
         starts = [0] + idx
         stops = idx + [n]
@@ -454,12 +491,14 @@ def _tri(input, diagonal, upper):
 
 def tril(input, diagonal=0, *, out=None):
     """The lower triangle of the last two dims (elements with col - row <= diagonal)."""
+    _int_arg(diagonal, "tril", "diagonal", 1)
     r = _tri(input, diagonal, False)
     return r if out is None else write_out(out, r)
 
 
 def triu(input, diagonal=0, *, out=None):
     """The upper triangle of the last two dims (elements with col - row >= diagonal)."""
+    _int_arg(diagonal, "triu", "diagonal", 1)
     r = _tri(input, diagonal, True)
     return r if out is None else write_out(out, r)
 
@@ -518,6 +557,9 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 def diagflat(input, offset=0):
     """The flattened input on the `offset`-th diagonal of a square matrix."""
+    if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)):
+        raise TypeError(f"diagflat(): argument 'offset' (position 2) must be int, not "
+                        f"{type(offset).__name__}")
     flat = reshape(input, -1)
     n = flat._data.shape[0] + abs(offset)
     return DiagScatter.apply(flat, shape=(n, n), offset=offset, d1=0, d2=1)
@@ -565,9 +607,9 @@ class Repeat(ArrayFunction):
 
 def repeat(self, *sizes):
     """Tile the tensor `sizes[i]` times along each dim (sizes may add leading dims)."""
-    if len(sizes) == 1 and not isinstance(sizes[0], int):
-        sizes = tuple(sizes[0])
-    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    sizes = _int_tuple(sizes, "repeat", "repeats")
     a = self._data
     if len(sizes) < a.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
@@ -641,7 +683,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if r.ndim > 1:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         if r.dtype.kind not in "iu":
-            raise RuntimeError(f"repeats has to be Long or Int tensor")
+            raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for "
+                                      f"'{repeats.dtype._legacy}'")
         r = r.reshape(-1).astype(np.int64)
         if r.size == 1:
             r = np.full(n, r[0], np.int64)
@@ -651,6 +694,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if (r < 0).any():
             raise RuntimeError("repeats can not be negative")
     else:
+        _int_arg(repeats, "repeat_interleave", "repeats", 1)
         if repeats < 0:
             raise RuntimeError("Repeats must be non-negative")
         r = np.full(n, int(repeats), np.int64)
@@ -669,8 +713,7 @@ def broadcast_shapes(*shapes):
         for k, v in enumerate(s):
             j = nd - len(s) + k
             if v < 0:
-                raise RuntimeError(f"Trying to create tensor with negative dimension {v}: "
-                                   f"{list(s)}")
+                raise ValueError("Attempting to broadcast a dimension with negative length!")
             if v != 1 and out[j] != 1 and out[j] != v:
                 raise RuntimeError(f"Attempting to broadcast a dimension of length {v} at "
                                    f"{j - nd}! Mismatching argument at index {i} had {s}; but "
@@ -719,6 +762,14 @@ def _atleast(tensors, fn):
     return tuple(fn(t) for t in tensors)
 
 
+def _check_tensor(t, fn):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got "
+                        f"({type(t).__name__}), but expected one of: (Tensor input) or (tuple "
+                        f"of Tensors tensors)")
+    return t
+
+
 def _at1(t):
     return reshape(t, 1) if t._data.ndim == 0 else t
 
@@ -741,17 +792,17 @@ def _at3(t):
 
 def atleast_1d(*tensors):
     """Each tensor viewed with at least 1 dim (one tensor in, one out; several: a tuple)."""
-    return _atleast(tensors, _at1)
+    return _atleast(tensors, lambda t: _at1(_check_tensor(t, "atleast_1d")))
 
 
 def atleast_2d(*tensors):
     """0-d -> (1, 1); 1-D (n) -> (1, n)."""
-    return _atleast(tensors, _at2)
+    return _atleast(tensors, lambda t: _at2(_check_tensor(t, "atleast_2d")))
 
 
 def atleast_3d(*tensors):
     """0-d -> (1, 1, 1); 1-D (n) -> (1, n, 1); 2-D (m, n) -> (m, n, 1)."""
-    return _atleast(tensors, _at3)
+    return _atleast(tensors, lambda t: _at3(_check_tensor(t, "atleast_3d")))
 
 
 def meshgrid(*tensors, indexing=None):

@@ -11,7 +11,6 @@ Samples are not differentiable functions of their parameters: like torch, a samp
 tensors that require grad records a node (NormalBackward3, BernoulliBackward0, ...) whose
 gradient is zero.
 """
-import operator
 import os
 import struct
 
@@ -20,7 +19,7 @@ import numpy as np
 from ember import _dtype
 from ember._device import as_device
 from ember._ops._helpers import check_inplace, inplace, write
-from ember._tensor import Tensor, _cuda_unavailable
+from ember._tensor import Tensor, _cuda_unavailable, _int_tuple
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
 
@@ -180,18 +179,10 @@ def _shape(sizes, size, fn):
         if sizes:
             raise TypeError(f"{fn}() got multiple values for argument 'size'")
         sizes = (size,)
-    if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
-        sizes = sizes[0]
-    elif not sizes:
+    if not sizes:
         raise TypeError(f"{fn}() received an invalid combination of arguments - got (), but "
                         "expected (tuple of ints size, ...)")
-    try:
-        shape = tuple(map(operator.index, sizes))
-    except TypeError:
-        i, s = next((i, s) for i, s in enumerate(sizes) if not hasattr(s, "__index__"))
-        raise TypeError(f"{fn}(): argument 'size' failed to unpack the object at pos {i + 1} "
-                        f"with error \"type must be tuple of ints,but got "
-                        f"{type(s).__name__}\"") from None
+    shape = _int_tuple(sizes, fn)
     if shape and min(shape) < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
                            f"{list(shape)}")
@@ -389,7 +380,8 @@ def _check_range(low, high, dt):
         if not lo <= high - 1 <= hi:
             raise RuntimeError(f"to - 1 is out of bounds for {_CTYPE[npd.name]}")
     elif dt.is_complex:
-        raise _not_implemented("random_kernel_cpu", dt)
+        raise RuntimeError("check_random_bounds handles only integral, floating-point and "
+                           "boolean types")
     else:   # floats hold every integer only up to 2**mantissa: torch warns beyond it
         m = _MANTISSA[npd.name]
         for what, v in (("from", low), ("to - 1", high - 1)):
@@ -781,7 +773,7 @@ def _random_(self, *args, generator=None, **kwargs):
     if len(args) > 2 or set(kwargs) - {"from", "to"}:
         raise TypeError("random_() received an invalid combination of arguments - expected "
                         "(), (int to) or (int from, int to)")
-    if npd.kind == "c":
+    if npd.kind == "c" and not args and not kwargs:
         raise _not_implemented("random_kernel_cpu", self.dtype)
     label = f"RandomBackward{2 - min(len(args) + len(kwargs), 2)}"   # torch's overload numbers
     if not args and not kwargs:
@@ -802,6 +794,9 @@ def _random_(self, *args, generator=None, **kwargs):
                                 f"argument '{name}' must be int, not {type(v).__name__}")
         low = _int_arg(bounds.get("from", 0), "random_", "from", 1)
         to = bounds.get("to")
+        if to is None and npd.kind == "c":
+            raise RuntimeError("random_from_to_impl handles only integral, floating-point and "
+                               "boolean types")
         high = _full_range(npd) + 1 if to is None else _int_arg(to, "random_", "to", 2)
         _check_range(low, high, self.dtype)
     return _fill(self, _integers(_rng(generator), low, high, self._data.shape, npd), label)

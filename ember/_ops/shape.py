@@ -10,7 +10,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided as _np_as_strided
 
-from ember._tensor import Size, Tensor, _is_contiguous, _root, _address, _wrap_dim
+from ember._tensor import (Size, Tensor, _is_contiguous, _root, _address, _wrap_dim,
+                           _int_tuple)
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
 
@@ -23,12 +24,14 @@ __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose
            "view_as_real_copy", "view_as_complex_copy", "view_copy", "as_strided_"]
 
 
-def _shape_arg(shape):
-    """Sizes given as varargs `view(2, 3)` or one sequence `view((2, 3))`."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)) and not (
-            isinstance(shape[0], Tensor)):
-        shape = shape[0]
-    return tuple(s.__index__() if not isinstance(s, int) else s for s in shape)
+def _shape_arg(shape, fn="view", name="size"):
+    """Sizes given as varargs `view(2, 3)` or one sequence `view((2, 3))`; anything but ints
+    (and integer-likes) is torch's TypeError."""
+    seq = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    for s in seq:
+        if type(s) is not int:
+            return _int_tuple(shape, fn, name)
+    return tuple(seq)
 
 
 def _infer_size(shape, numel):
@@ -37,17 +40,20 @@ def _infer_size(shape, numel):
     infer = None
     known = 1
     for i, s in enumerate(shape):
+        if type(s) is not int:
+            shape = list(_shape_arg(tuple(shape)))   # raises for a float; converts tensors
+            s = shape[i]
         if s == -1:
             if infer is not None:
                 raise RuntimeError("only one dimension can be inferred")
             infer = i
         elif s < 0:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {shape}")
         else:
             known *= s
     if infer is not None:
         if known == 0 or numel % known:
-            if known == 0:
+            if known == 0 and numel == 0:
                 raise RuntimeError(f"cannot reshape tensor of {numel} elements into shape "
                                    f"{list(shape)} because the unspecified dimension size -1 "
                                    f"can be any value and is ambiguous")
@@ -147,9 +153,16 @@ def view(self, *shape):
         if isinstance(shape[0], _dtype_cls()):
             return _view_dtype(self, shape[0])
         shape = _shape_arg(shape)
-    if shape and min(shape) < 0:
+    try:
+        infer = shape and min(shape) < 0
+    except TypeError:   # (None, a string...): torch's TypeError
+        shape = _shape_arg(shape)
+        infer = shape and min(shape) < 0
+    if infer:
         shape = _infer_size(shape, self._data.size)
-    elif math.prod(shape) != self._data.size:
+    elif type(n := math.prod(shape)) is not int:   # a float, a tensor...: parse or raise
+        return view(self, *_shape_arg(shape))
+    elif n != self._data.size:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size "
                            f"{self._data.size}")
     a = self._data
@@ -165,15 +178,37 @@ def _dtype_cls():
 
 def _view_dtype(self, dt):
     a = self._data
-    if dt.itemsize != a.itemsize and a.ndim and a.strides[-1] != a.itemsize:
-        raise RuntimeError("self.stride(-1) must be 1 to view " + f"{self.dtype} as {dt} "
-                           "(different element sizes), but got " + str(self.stride(-1)))
+    if dt.itemsize != a.itemsize:
+        _check_view_dtype(self, dt)
     return self._view_of(a.view(dt.np))
+
+
+def _check_view_dtype(self, dt):
+    """torch's conditions for viewing a tensor as a dtype of another element size."""
+    a = self._data
+    what = f"to view {self.dtype._legacy} as {dt._legacy} (different element sizes)"
+    if a.ndim == 0:
+        raise RuntimeError(f"self.dim() cannot be 0 {what}")
+    if dt.itemsize > a.itemsize:
+        ratio = dt.itemsize // a.itemsize
+        if a.shape[-1] % ratio:
+            raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got "
+                               f"{a.shape[-1]}")
+    if self.stride(-1) != 1:
+        raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {self.stride(-1)}")
+    if dt.itemsize > a.itemsize:
+        if self.storage_offset() % ratio:
+            raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, "
+                               f"but got {self.storage_offset()}")
+        for d, st in enumerate(self.stride()[:-1]):
+            if st % ratio:
+                raise RuntimeError(f"self.stride({d}) must be divisible by {ratio} {what}, "
+                                   f"but got {st}")
 
 
 def reshape(input, *shape):
     """A view when the layout allows it (as `view`), else a copy."""
-    shape = _infer_size(_shape_arg(shape), input._data.size)
+    shape = _infer_size(_shape_arg(shape, "reshape", "shape"), input._data.size)
     a = input._data
     if a.flags.c_contiguous:
         if not (input._requires_grad and _grad_state.enabled):
@@ -194,9 +229,9 @@ def reshape_as(self, other):
 
 def flatten(input, start_dim=0, end_dim=-1):
     nd = input._data.ndim
+    s, e = _wrap_dim(start_dim, nd), _wrap_dim(end_dim, nd)
     if nd == 0:
         return reshape(input, (1,))
-    s, e = _wrap_dim(start_dim, nd), _wrap_dim(end_dim, nd)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if s == e:
@@ -208,7 +243,18 @@ def flatten(input, start_dim=0, end_dim=-1):
 def unflatten(input, dim, sizes):
     shape = input._data.shape
     d = _wrap_dim(dim, len(shape))
-    sizes = _infer_size(tuple(sizes), shape[d]) if -1 in tuple(sizes) else tuple(sizes)
+    sizes = _int_tuple((sizes,), "unflatten", "sizes", 2)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    if not shape:
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but "
+                           "tensor has no dimensions")
+    if -1 in sizes or min(sizes) < 0:
+        try:
+            sizes = _infer_size(sizes, shape[d])
+        except RuntimeError as e:
+            if "is invalid for input" not in str(e):   # (else: the message below)
+                raise RuntimeError(f"unflatten got an unexpected error:\n{e}") from None
     if math.prod(sizes) != shape[d]:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
                            f"size of dim {dim} ({shape[d]}) in the input tensor")
@@ -232,7 +278,10 @@ class Transpose(ArrayFunction):
 
 def transpose(input, dim0, dim1):
     nd = input._data.ndim
-    return Transpose.apply(input, dim0=_wrap_dim(dim0, nd), dim1=_wrap_dim(dim1, nd))
+    d0, d1 = _wrap_dim(dim0, nd), _wrap_dim(dim1, nd)
+    if nd == 0:   # dims 0 / -1 of a 0-d tensor: itself
+        return _alias(input, "TransposeBackward0")
+    return Transpose.apply(input, dim0=d0, dim1=d1)
 
 
 swapaxes = swapdims = transpose
@@ -265,7 +314,7 @@ class Permute(ArrayFunction):
 
 
 def permute(input, *dims):
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "permute", "dims")
     nd = input._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(): number of dimensions in the tensor input does not match "
@@ -285,8 +334,14 @@ def movedim(input, source, destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
                            f"dims) should contain the same number of dims as destination "
                            f"({list(dst)} dims)")
-    src = [_wrap_dim(d, nd) for d in src]
-    dst = [_wrap_dim(d, nd) for d in dst]
+    wsrc = [_wrap_dim(d, nd) for d in src]
+    wdst = [_wrap_dim(d, nd) for d in dst]
+    for what, given, wrapped in (("source", src, wsrc), ("destination", dst, wdst)):
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"movedim: repeated dim in `{what}` ({list(given)})")
+    src, dst = wsrc, wdst
+    if nd == 0:
+        return _alias(input, "PermuteBackward0")
     order = [d for d in range(nd) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -314,10 +369,11 @@ class Expand(ArrayFunction):
 
 
 def expand(self, *sizes):
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(sizes, "expand")
     shape = self._data.shape
     if len(sizes) < len(shape):
-        raise RuntimeError(f"expand(torch.FloatTensor{{[{', '.join(map(str, shape))}]}}, "
+        raise RuntimeError(f"expand(torch.{self.dtype._legacy}Tensor"
+                           f"{{[{', '.join(map(str, shape))}]}}, "
                            f"size=[{', '.join(map(str, sizes))}]): the number of sizes provided "
                            f"({len(sizes)}) must be greater or equal to the number of dimensions "
                            f"in the tensor ({len(shape)})")
@@ -372,6 +428,9 @@ def squeeze(input, dim=None):
         dims = [i for i, s in enumerate(a.shape) if s == 1]
     else:
         dims = [_wrap_dim(d, a.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+        if len(set(dims)) != len(dims):
+            d = next(d for i, d in enumerate(dims) if d in dims[:i])
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
         dims = [d for d in dims if a.ndim and a.shape[d] == 1]
     if not dims:
         return _alias(input, "SqueezeBackward" + ("0" if dim is None else "1"))
@@ -449,13 +508,25 @@ def _basic_view(input, fn, name, overlapping=False):
 
 def narrow(input, dim, start, length):
     a = input._data
+    if a.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, a.ndim)
     if isinstance(start, Tensor):
+        if start._data.ndim or start._data.dtype.kind not in "iu":
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
         start = int(start)
+    for name, v in (("start", start), ("length", length)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"narrow(): argument '{name}' must be int, not {type(v).__name__}")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     size = a.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
     if start < 0:
         start += size
-    if not (0 <= start <= size) or length < 0 or start + length > size:
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({size}).")
     key = (slice(None),) * d + (slice(start, start + length),)
@@ -465,6 +536,9 @@ def narrow(input, dim, start, length):
 def _select_key(a, dim, index):
     """The index tuple of a.select(dim, index), with torch's IndexErrors (the trailing
     Ellipsis keeps a 0-d result a view)."""
+    if type(index) is not int:
+        from ember._tensor import _index_arg
+        index = _index_arg(index, "index")
     if a.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = _wrap_dim(dim, a.ndim)
@@ -483,6 +557,8 @@ def select(input, dim, index):
 def unbind(input, dim=0):
     a = input._data
     d = _wrap_dim(dim, a.ndim)
+    if a.ndim == 0:
+        raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
     return tuple(select(input, d, i) for i in range(a.shape[d]))
 
 
@@ -532,6 +608,8 @@ def unfold(self, dimension, size, step):
     if size > length:
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {length} but size is "
                            f"{size}")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
 
@@ -552,9 +630,15 @@ def as_strided(input, size, stride, storage_offset=None):
     root = _root(a)
     item = a.itemsize
     offset = input.storage_offset() if storage_offset is None else storage_offset
-    size, stride = tuple(size), tuple(stride)
+    size = _int_tuple((size,), "as_strided", "size")
+    stride = _int_tuple((stride,), "as_strided", "stride")
     if len(size) != len(stride):
         raise RuntimeError(f"mismatch in length of strides and shape")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    if size and min(size) < 0:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)} and "
+                           f"strides={list(stride)}")
     if any(s < 0 for s in stride):
         raise RuntimeError("as_strided: Negative strides are not supported at the moment, got "
                            f"strides: {list(stride)}")
