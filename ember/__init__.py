@@ -25,6 +25,7 @@ from ember._ops.scan import *          # noqa: F401,F403
 from ember._ops.statistics import *    # noqa: F401,F403
 from ember._ops.shape import *         # noqa: F401,F403
 from ember._ops.indexing import *      # noqa: F401,F403
+from ember._ops.indexing_ops import *  # noqa: F401,F403
 from ember._ops.linalg import *        # noqa: F401,F403
 from ember._ops.random import *        # noqa: F401,F403
 from ember._ops.manipulation import *  # noqa: F401,F403

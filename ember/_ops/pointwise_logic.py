@@ -94,7 +94,7 @@ def where(condition, input=None, other=None, *, out=None):
     """Elements of input where condition holds, else of other (numbers allowed, promoted the
     torch way). where(condition) alone is nonzero(condition, as_tuple=True)."""
     if input is None and other is None:
-        from ember._ops.indexing import nonzero
+        from ember._ops.indexing_ops import nonzero
         return nonzero(condition, as_tuple=True)
     if input is None or other is None:
         raise TypeError("where() missing required argument: 'input' and 'other' go together")
