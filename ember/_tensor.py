@@ -51,6 +51,11 @@ class Size(tuple):
     def __radd__(self, other):
         return tuple.__new__(Size, tuple(other) + tuple(self))
 
+    def __mul__(self, n):
+        return tuple.__new__(Size, tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
+
     def __reduce__(self):
         return (Size, (tuple(self),))
 
@@ -322,10 +327,12 @@ class Tensor:
         return int(a.reshape(()).item())
 
     def __format__(self, spec):
-        if self._data.ndim == 0:
+        # a 0-d Tensor formats its number; subclasses (Parameter) format as objects do
+        if self._data.ndim == 0 and type(self) is Tensor:
             return self.item().__format__(spec)
         if spec:
-            raise TypeError("unsupported format string passed to Tensor.__format__")
+            raise TypeError(f"unsupported format string passed to {type(self).__name__}."
+                            f"__format__")
         return str(self)
 
     def __len__(self):

@@ -352,3 +352,17 @@ def test_tensor_infers_dtype_from_numpy_scalars_in_sequences():
                  [1, np.int16(3)], [np.uint8(3), np.int8(-1)], [np.complex64(1j)], [1, 2.5],
                  [True, 1], [1.5, 2j]):
         assert dtype_name(ember.tensor(data).dtype) == dtype_name(torch.tensor(data).dtype)
+
+
+def test_size_repetition_and_parameter_format():
+    for t in (torch, ember):
+        s = t.Size([2, 3])
+        assert type(s * 2).__name__ == type(2 * s).__name__ == "Size"
+        assert tuple(s * 2) == (2, 3, 2, 3)
+    outs = []
+    for t in (torch, ember):
+        p = t.nn.Parameter(t.tensor(1.5))
+        with pytest.raises(TypeError) as e:
+            f"{p:.2f}"
+        outs.append((f"{p}".replace("torch", "ember"), str(e.value), f"{t.tensor(1.5):.2f}"))
+    assert outs[1] == outs[0]
