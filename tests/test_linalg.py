@@ -803,6 +803,8 @@ def test_pdist_edges():
 def test_cosine_similarity_pairwise_distance():
     check(lambda t, a, b: t.cosine_similarity(a, b), [(4, 3), (4, 3)], "float64")
     check(lambda t, a, b: t.cosine_similarity(a, b, dim=-1, eps=0.5), [(2, 1, 3), (4, 3)])
+    # broadcasting along dim itself: the norms run over the broadcast inputs
+    check(lambda t, a, b: t.cosine_similarity(a, b, dim=0), [(4, 3), (1, 3)], "float64")
     check(lambda t, a, b: t.cosine_similarity(a * 0, b), [(4, 3), (4, 3)], "float64")
     check(lambda t, a, b: t.cosine_similarity(a, b), [(4, 3), (4, 3)], ("int64", "float64"))
     te, ee = check_raises(lambda t, a, b: t.cosine_similarity(a, b), [(4, 3), (4, 3)], "int64")
@@ -835,3 +837,9 @@ def test_double_backward_legacy(name, fn):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _double_backward(fn, (3, 3))
+
+
+def test_slogdet_return_type():
+    r = [t.slogdet(t.tensor([[2.0, 1.0], [1.0, 3.0]])) for t in (torch, ember)]
+    assert type(r[1]).__name__ == type(r[0]).__name__ == "slogdet"
+    assert repr(r[1]) == repr(r[0]).replace("torch.", "ember.")

@@ -774,8 +774,10 @@ def logdet(input):
 
 
 def slogdet(input):
+    """torch.slogdet: linalg.slogdet's pair as torch.return_types.slogdet."""
+    from ember import return_types
     from ember._ops.linalg_decomp import slogdet as _slogdet
-    return _slogdet(input)
+    return return_types.slogdet(tuple(_slogdet(input)))
 
 
 def pinverse(input, rcond=1e-15):
@@ -983,7 +985,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if not (dt.is_floating_point or dt.is_complex):
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
                            f"{dt._legacy}")
+    from ember._ops.manipulation import broadcast_tensors
     x1, x2 = (x if x.dtype == dt else to_dtype(x, dt) for x in (x1, x2))
+    if x1.shape != x2.shape:   # the norms run along dim of the broadcast inputs
+        x1, x2 = broadcast_tensors(x1, x2)
     n1, n2 = vector_norm(x1, 2, dim, True), vector_norm(x2, 2, dim, True)
     n1 = _where(_const(n1._data > eps), n1, n1 * 0 + eps)
     n2 = _where(_const(n2._data > eps), n2, n2 * 0 + eps)
