@@ -44,8 +44,9 @@ class dtype:
         npd = self._np
         if isinstance(npd, np.dtype):
             return npd
-        if npd is None:
-            raise TypeError(f"{self!r} has no NumPy storage type; ember cannot compute with it")
+        if npd is None:   # torch itself implements few ops for ComplexHalf
+            raise NotImplementedError(f"not implemented for '{self._legacy}': {self!r} has no "
+                                      f"NumPy storage type, so ember cannot compute with it")
         self._np = npd = npd()
         return npd
 

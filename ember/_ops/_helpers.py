@@ -1,4 +1,6 @@
 """Shared plumbing for op families: operand promotion, in-place writes, `out=`, dims."""
+import sys
+
 import numpy as np
 
 from ember import _dtype
@@ -188,6 +190,59 @@ def write_out(out, result):
                            f"{_dtype.from_numpy_dtype(out._data.dtype)._legacy}")
     write(out, rd)
     return out
+
+
+def not_a_tensor(x, name=None, arg="input", pos=1):
+    """torch's TypeError for a non-Tensor passed where a Tensor is required. Raised from an
+    `except AttributeError` around the op's first use of the argument (free until it fires);
+    without `name` the public ember function is found on the stack."""
+    if name is None:
+        f = sys._getframe(1)
+        while f is not None and (f.f_code.co_name.startswith("_") or
+                                 f.f_globals.get("__name__", "").startswith("ember._ops._")):
+            f = f.f_back
+        name = f.f_code.co_name if f is not None else "op"
+    return TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not "
+                     f"{type(x).__name__}")
+
+
+def check_out_same(out, dt):
+    """torch's check for ops whose out= must have exactly the result dtype (abs, floor, neg,
+    clamp... compute without promotion, so nothing casts on the way out)."""
+    if out is not None and out.dtype is not dt:
+        raise RuntimeError(f"Found dtype {out.dtype._legacy} but expected {dt._legacy}")
+
+
+def check_cast_back(t, operands, promote_with_out=True):
+    """torch's error for an in-place op (or out=) whose promoted dtype cannot be written back
+    into `t` (`float16.add_(1j)` is complex); called only once the op has failed, so it costs
+    nothing on the success path."""
+    xs = [x for x in operands if isinstance(x, (Tensor,) + _SCALARS)]
+    if promote_with_out:
+        xs.insert(0, t)
+    try:
+        rd = _dtype.result_type_of(xs)
+    except Exception:   # noqa: BLE001 - operands that do not promote: keep the op's own error
+        return
+    if rd is not None and not _dtype.can_cast(rd, t.dtype):
+        raise RuntimeError(f"result type {rd._legacy} can't be cast to the desired output type "
+                           f"{t.dtype._legacy}")
+
+
+def out_cast_first(fn):
+    """fn with torch's order of checks for out=: an out= tensor the result type cannot be cast
+    to is reported before a dtype the kernel lacks (`erf(complex, out=bool)` is a cast error,
+    not NotImplementedError). Costs nothing unless fn raises NotImplementedError."""
+    def op(*args, out=None, **kwargs):
+        try:
+            return fn(*args, out=out, **kwargs)
+        except NotImplementedError:
+            if out is not None:
+                check_cast_back(out, args, promote_with_out=False)
+            raise
+    op.__name__ = op.__qualname__ = fn.__name__
+    op.__doc__, op.__wrapped__ = fn.__doc__, fn
+    return op
 
 
 def _out_fn_name():

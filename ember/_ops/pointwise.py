@@ -19,7 +19,9 @@ the first argument; floor_divide has no derivative.
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import binary_lane, inplace, is_tensor, promote, write_out
+from ember._ops._helpers import (binary_lane, check_cast_back, check_out_same, inplace,
+                                 is_tensor, not_a_tensor, out_cast_first, promote, to_dtype,
+                                 write_out)
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember._ops.pointwise_logic import where
@@ -34,6 +36,7 @@ __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_d
 
 _asarray = np.asarray
 _py_complex = complex   # the builtin: this module re-exports torch.complex below
+_py_bool = bool
 
 
 def _type_name(dt):
@@ -59,9 +62,7 @@ class ToCopy(ArrayFunction):
 
 
 def _to_dtype(t, dt):
-    if dt.is_complex and dt.np is None:
-        raise TypeError(f"{dt} is not supported by ember")
-    return ToCopy.apply(t, npd=dt.np)
+    return ToCopy.apply(t, npd=dt.np)   # (complex32 has no NumPy type: .np raises)
 
 
 def _float_input(t):
@@ -94,9 +95,23 @@ def _result(r, out):
     return r if out is None else write_out(out, r)
 
 
-def _zero_division_check(b, kind):
-    if kind in "iub" and np.any(_asarray(b) == 0):
+def _zero_division_check(a, b, kind):
+    """torch's error for an integer division by zero, where some element is computed."""
+    if kind in "iub" and np.any(_asarray(b) == 0) and np.broadcast(a, b).size:
         raise RuntimeError("ZeroDivisionError")
+
+
+def _axpy(fn, a, b, alpha):
+    """fn(a, alpha * b) (fn: np.add or np.subtract) in a's dtype, as torch's add/sub with
+    alpha: the product is rounded to the dtype first (half types overflow there, as in torch),
+    bool scales by bool(alpha), integers wrap."""
+    dt = a.dtype
+    b = _asarray(b, dt)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if dt.kind == "b":
+            return _asarray(fn(a, np.logical_and(b, _py_bool(alpha))))
+        scaled = np.multiply(b, alpha).astype(dt, copy=False)
+        return _asarray(fn(a, scaled).astype(dt, copy=False))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,7 +126,7 @@ class Add(ArrayFunction):
         if alpha == 1:
             return _asarray(np.add(a, b))
         ctx.alpha = alpha
-        return _asarray(np.add(a, np.multiply(b, alpha)))
+        return _axpy(np.add, a, b, alpha)
 
     def backward(ctx, grad):
         return grad, grad if ctx.alpha == 1 else grad * _conj(ctx.alpha)
@@ -126,7 +141,7 @@ class Sub(ArrayFunction):
         if alpha == 1:
             return _asarray(np.subtract(a, b))
         ctx.alpha = alpha
-        return _asarray(np.subtract(a, np.multiply(b, alpha)))
+        return _axpy(np.subtract, a, b, alpha)
 
     def backward(ctx, grad):
         return grad, -grad if ctx.alpha == 1 else grad * -_conj(ctx.alpha)
@@ -156,7 +171,7 @@ class Div(ArrayFunction):
             ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
             return _asarray(np.true_divide(a, b))
         kind = np.result_type(a, b).kind
-        _zero_division_check(b, kind)
+        _zero_division_check(a, b, kind)
         if rounding_mode == "floor":
             return _asarray(np.floor_divide(a, b))
         if kind in "iu":
@@ -179,7 +194,7 @@ class FloorDivide(ArrayFunction):
     """Python-style floor division; torch defines no derivative for it."""
 
     def forward(ctx, a, b):
-        _zero_division_check(b, np.result_type(a, b).kind)
+        _zero_division_check(a, b, np.result_type(a, b).kind)
         return _asarray(np.floor_divide(a, b))
 
     def backward(ctx, grad):
@@ -190,7 +205,7 @@ class Remainder(ArrayFunction):
     """a - b * floor(a / b) (the divisor's sign); d/db = -floor(a / b)."""
 
     def forward(ctx, a, b):
-        _zero_division_check(b, np.result_type(a, b).kind)
+        _zero_division_check(a, b, np.result_type(a, b).kind)
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[1] else None)
         return _remainder(a, b)
@@ -205,7 +220,7 @@ def _remainder(a, b):
     """np.remainder, except that a zero result keeps the sign of `a` (torch adjusts fmod's
     result only when it is nonzero; NumPy gives zeros the divisor's sign)."""
     out = _asarray(np.remainder(a, b))
-    if out.dtype.kind == "f":
+    if out.dtype.kind in "fV":
         zero = out == 0
         if zero.any():
             out[zero] = np.copysign(0, np.broadcast_to(a, out.shape)[zero])
@@ -216,7 +231,7 @@ class RemainderScalarSelf(ArrayFunction):
     """remainder(number, tensor): torch defines no derivative for this overload."""
 
     def forward(ctx, a, b):
-        _zero_division_check(b, np.result_type(a, b).kind)
+        _zero_division_check(a, b, np.result_type(a, b).kind)
         return _remainder(a, b)
 
     def backward(ctx, grad):
@@ -227,7 +242,7 @@ class Fmod(ArrayFunction):
     """C's fmod (the dividend's sign); d/db = -trunc(a / b)."""
 
     def forward(ctx, a, b):
-        _zero_division_check(b, np.result_type(a, b).kind)
+        _zero_division_check(a, b, np.result_type(a, b).kind)
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[1] else None)
         return _asarray(np.fmod(a, b))
@@ -242,7 +257,7 @@ class Pow(ArrayFunction):
     """a ** b; d/da = b * a^(b-1), d/db = a^b * log(a) (0 where a == 0 and b >= 0)."""
 
     def forward(ctx, a, b):
-        out = _asarray(np.power(a, b))
+        out = _power(a, b)
         ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
         return out
 
@@ -267,6 +282,30 @@ class Pow(ArrayFunction):
                 la = where(Tensor._make(zero), 0.0, la)
             gb = grad * _conj(out * la)
         return ga, gb
+
+
+def _power(a, b):
+    """np.power with torch's special cases: a number exponent of +-0.5 is sqrt / 1 / sqrt
+    (sqrt(-inf) is NaN, sqrt(-0.0) is -0.0, unlike C's pow; not for float16, which torch
+    computes with pow) and -1 of a complex base is 1 / z; an integer base to a negative
+    integer tensor exponent is C's integer result (1 and -1 stay +-1, anything else is 0)."""
+    k = a.dtype.kind
+    if not isinstance(b, np.ndarray) or b.ndim == 0 and b.dtype.kind != "b":
+        if (b == 0.5 or b == -0.5) and (k == "c" or k in "fV" and a.dtype != np.float16):
+            r = np.sqrt(a)
+            return _asarray(r if b > 0 else np.divide(1, r).astype(a.dtype, copy=False))
+        if b == -1 and k == "c":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return _asarray(np.divide(1, a).astype(a.dtype, copy=False))
+    if isinstance(b, np.ndarray) and k in "iu" and b.dtype.kind in "iu":
+        neg = b < 0
+        if neg.any():
+            with np.errstate(over="ignore"):
+                p = np.power(a, np.where(neg, 0, b).astype(b.dtype, copy=False))
+            odd = (b & 1).astype(bool)
+            inv = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+            return _asarray(np.where(neg, inv, p).astype(p.dtype, copy=False))
+    return _asarray(np.power(a, b))
 
 
 class Neg(ArrayFunction):
@@ -382,10 +421,14 @@ class Lerp(ArrayFunction):
 
     def forward(ctx, start, end, weight):
         ctx.save_for_backward(start, end, weight)
+        dt = start.dtype
+        if dt.itemsize == 2 and dt.kind in "fV":   # half types: float32 opmath, rounded once
+            start, end = start.astype(np.float32), end.astype(np.float32)
+            weight = _asarray(weight).astype(np.float32)
         diff = end - start
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             return _asarray(np.where(np.abs(weight) < 0.5, start + weight * diff,
-                                     end - diff * (1 - weight)))
+                                     end - diff * (1 - weight)).astype(dt, copy=False))
 
     def backward(ctx, grad):
         start, end, weight = ctx.saved_tensors
@@ -424,7 +467,9 @@ class Sinc(ArrayFunction):
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        with np.errstate(invalid="ignore"):   # sinc(inf) is NaN, silently as in torch
+        with np.errstate(all="ignore"):   # sinc(inf) is NaN, silently as in torch
+            if a.dtype.itemsize < 4 and a.dtype.kind in "fV":   # half types: float32 opmath
+                return _asarray(np.sinc(a.astype(np.float32)).astype(a.dtype))
             return _asarray(np.sinc(a))
 
     def backward(ctx, grad):
@@ -439,48 +484,70 @@ class Sinc(ArrayFunction):
 # Public functions
 
 def _alpha_check(dt, alpha):
-    if alpha != 1 and dt is not None:
-        if dt.np.kind in "iu" and isinstance(alpha, float):
-            raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
-                               "point number.")
-        if dt.np.kind == "b" and not isinstance(alpha, bool):
+    """torch's checks of add/sub's alpha against the result dtype (made even when alpha == 1,
+    as torch makes them: add(int, int, alpha=1.0) is an error)."""
+    if isinstance(alpha, (bool, np.bool_)):
+        if dt is not _dtype.bool:
             raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, (_py_complex, np.complexfloating)) and not dt.is_complex:
+        if dt.is_floating_point:
+            raise RuntimeError("For non-complex input tensors, argument alpha must not be a "
+                               "complex number.")
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    elif not (dt.is_floating_point or dt.is_complex or isinstance(alpha, (int, np.integer))):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+
+
+_ONE = 1   # alpha `is _ONE`: the int 1 (CPython caches it), not True or 1.0, which torch checks
+
+
+def _is_bool(x):
+    return type(x) is _py_bool or (is_tensor(x) and x._data.dtype.kind == "b")
 
 
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, with torch's type promotion and broadcasting."""
-    if alpha == 1 and out is None and isinstance(input, Tensor):
+    if alpha is _ONE and out is None and isinstance(input, Tensor):
         return _add_lane(input, other)
     return _add(input, other, alpha, out)
 
 
 def _add(input, other, alpha=1, out=None):
     a, b, rd = promote(input, other)
+    if alpha is not _ONE:
+        _alpha_check(rd or (a if is_tensor(a) else b).dtype, alpha)
     if alpha != 1:
-        _alpha_check(rd or input.dtype, alpha)
-        r = Add.apply(a, b, alpha=alpha) if is_tensor(a) else Add.apply(b * alpha, a)
+        if not is_tensor(a):
+            a = _as_tensor(a, rd or b.dtype)
+        r = Add.apply(a, b, alpha=alpha)
     else:
         r = Add.apply(a, b) if is_tensor(a) else Add.apply(b, a)   # scalar + tensor commutes
     return r if out is None else write_out(out, r)
 
 
 def sub(input, other, *, alpha=1, out=None):
-    if alpha == 1 and out is None and isinstance(input, Tensor):
+    if alpha is _ONE and out is None and isinstance(input, Tensor):
         return _sub_lane(input, other)
     return _sub(input, other, alpha, out)
 
 
 def _sub(input, other, alpha=1, out=None):
-    if (is_tensor(input) and input._data.dtype.kind == "b") or (
-            is_tensor(other) and other._data.dtype.kind == "b"):
-        _bool_sub_error(_dtype.result_type_of((input, other)) is _dtype.bool)
+    ba, bb = _is_bool(input), _is_bool(other)
+    if ba or bb:   # a Python bool counts as a bool tensor here, as in torch
+        _bool_sub_error(ba and bb)
     a, b, rd = promote(input, other)
+    if alpha is not _ONE:
+        _alpha_check(rd or (a if is_tensor(a) else b).dtype, alpha)
     if alpha != 1:
-        _alpha_check(rd or input.dtype, alpha)
-    if is_tensor(a):
+        if not is_tensor(a):
+            a = _as_tensor(a, rd or b.dtype)
         r = Sub.apply(a, b, alpha=alpha)
+    elif is_tensor(a):
+        r = Sub.apply(a, b)
     else:
-        r = Add.apply(Neg.apply(b) if alpha == 1 else b * -alpha, a)
+        r = Add.apply(Neg.apply(b), a)
     return _result(r, out)
 
 
@@ -498,7 +565,12 @@ def _bool_sub_error(both):
 
 def rsub(input, other, *, alpha=1):
     """other - alpha * input."""
-    return sub(other, input, alpha=alpha) if is_tensor(other) else add(-input * alpha, other)
+    if not is_tensor(input):
+        raise TypeError(f"rsub() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(other).__name__}), but expected one "
+                        f"of:\n * (Tensor input, Tensor other, *, Number alpha = 1)\n * (Tensor "
+                        f"input, Number other, Number alpha = 1)")
+    return sub(other, input, alpha=alpha)
 
 
 def mul(input, other, *, out=None):
@@ -520,22 +592,21 @@ multiply = mul
 
 def div(input, other, *, rounding_mode=None, out=None):
     """True division (integers give the default float dtype) or rounded with rounding_mode."""
+    if rounding_mode is None and out is None and isinstance(input, Tensor):
+        return _div_lane(input, other)
     if rounding_mode not in (None, "trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
-    if rounding_mode is None and out is None and isinstance(input, Tensor):
-        return _div_lane(input, other)
-    return _div(input, other, rounding_mode, out)
+    return _div(input, other, rounding_mode, out=out)
 
 
+@out_cast_first
 def _div(input, other, rounding_mode=None, out=None):
-    a, b, rd = promote(input, other)
-    rd = rd or (a if is_tensor(a) else b).dtype
-    if rounding_mode is None and not (rd.is_floating_point or rd.is_complex):
-        rd = _dtype.get_default_dtype()
-        a = _float_input(a) if is_tensor(a) else a
-        b = _float_input(b) if is_tensor(b) else b
-    a = _as_tensor(a, rd)
+    if rounding_mode is None:
+        a, b = _float_operands("div", input, other, True, True)
+        return _result(Div.apply(a, b), out)
+    a, b, rd = _binary_prepared(input, other)
+    _division_kernel_check(f"div_{rounding_mode}_cpu", rd)
     return _result(Div.apply(a, b, rounding_mode=rounding_mode), out)
 
 
@@ -562,42 +633,98 @@ def _binary_prepared(input, other):
     return _as_tensor(a, rd), b, rd
 
 
+def _as_operand(x, rd):
+    """A tensor cast to rd, or a Python number as a 0-d tensor of rd."""
+    return to_dtype(x, rd) if is_tensor(x) else Tensor._make(_asarray(x, rd.np))
+
+
+def _float_operands(name, input, other, int_ok, complex_ok=False):
+    """Both operands in torch's result dtype for a floating function: integer and bool results
+    compute in the default float dtype (a Python number is not cast to the integer dtype on the
+    way: div(uint8, -2) divides by -2). Dtypes the op lacks raise torch's NotImplementedError."""
+    if not (is_tensor(input) or is_tensor(other)):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, {type(other).__name__}), but expected one "
+                        f"of:\n * (Tensor input, Tensor other, *, Tensor out = None)\n * "
+                        f"(Number self, Tensor other, *, Tensor out = None)\n * (Tensor input, "
+                        f"Number other, *, Tensor out = None)")
+    rd = _dtype.result_type_of((input, other))
+    if rd.is_complex and not complex_ok:
+        raise _not_implemented(name, rd)
+    if not (rd.is_floating_point or rd.is_complex):
+        if not int_ok:
+            raise _not_implemented(name, rd)
+        rd = _dtype.get_default_dtype()
+    return _as_operand(input, rd), _as_operand(other, rd)
+
+
+def _division_kernel_check(kernel, rd):
+    """Integer-style division kernels (floor, trunc, remainder, fmod) exist for integers and
+    real floats only."""
+    if rd is _dtype.bool or rd.is_complex:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(rd)}'")
+
+
+@out_cast_first
 def floor_divide(input, other, *, out=None):
     """Python's //: the floor of the exact quotient; integer division by zero raises."""
     a, b, rd = _binary_prepared(input, other)
-    if rd.is_complex:
-        raise RuntimeError("floor_divide is not supported for complex inputs")
+    _division_kernel_check("div_floor_cpu", rd)
     return _result(FloorDivide.apply(a, b), out)
 
 
+@out_cast_first
 def remainder(input, other, *, out=None):
     """Python's %: the result has the divisor's sign."""
     a, b, rd = _binary_prepared(input, other)
-    if rd.is_complex:
-        raise NotImplementedError(f"\"remainder_cpu\" not implemented for '{_type_name(rd)}'")
+    _division_kernel_check("remainder_cpu", rd)
     if not is_tensor(input):
         return _result(RemainderScalarSelf.apply(a, b), out)
     return _result(Remainder.apply(a, b), out)
 
 
+@out_cast_first
 def fmod(input, other, *, out=None):
     """C's fmod: the result has the dividend's sign."""
     if not is_tensor(input):
         raise TypeError(f"fmod(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
     a, b, rd = _binary_prepared(input, other)
-    if rd.is_complex:
-        raise NotImplementedError(f"\"fmod_cpu\" not implemented for '{_type_name(rd)}'")
+    _division_kernel_check("fmod_cpu", rd)
     return _result(Fmod.apply(a, b), out)
 
 
+_C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+            "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+            "float32": "float", "float64": "double"}
+
+
+def _pow_scalar_check(base, exponent):
+    """pow(tensor, number): torch's errors for an integer base with a negative exponent, and
+    for an exponent that does not fit the base's dtype."""
+    rd = _dtype.result_type_of((base, exponent))
+    if rd.np.kind in "iu" and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if rd is base.dtype and isinstance(exponent, (int, float)) and rd.np.kind in "iuf":
+        info = np.iinfo(rd.np) if rd.np.kind in "iu" else np.finfo(rd.np)
+        if np.isfinite(exponent) and not info.min <= exponent <= info.max:
+            name = _C_TYPES[str(rd).split(".")[-1]]
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    return rd
+
+
+@out_cast_first
 def pow(input, exponent, *, out=None):
-    """input ** exponent; integers to negative integer powers raise."""
+    """input ** exponent; integers to negative integer powers raise (number exponents only: a
+    tensor exponent gives C's integer results, 0 for |base| > 1)."""
+    if is_tensor(input) and not is_tensor(exponent) and not isinstance(exponent, _py_complex):
+        rd = _pow_scalar_check(input, exponent)
+        if rd is _dtype.bool:   # bool ** bool: x ** True is x, x ** False is True
+            return _result(input.clone() if exponent else input.logical_not().logical_or(input),
+                           out)
     a, b, rd = _binary_prepared(input, exponent)
-    if rd.np.kind in "iu":
-        neg = (b._data < 0).any() if is_tensor(b) else b < 0
-        if neg:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if rd is _dtype.bool:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     return _result(Pow.apply(a, b), out)
 
 
@@ -607,14 +734,18 @@ def float_power(input, exponent, *, out=None):
                for x in (input, exponent))
     dt = _dtype.complex128 if cplx else _dtype.float64
     if out is not None and out.dtype is not dt:
-        raise RuntimeError(f"the output given to float_power has dtype {out.dtype} but the "
-                           f"operation's result requires dtype {dt}")
+        raise RuntimeError(f"the output given to float_power has dtype {out.dtype._legacy} but "
+                           f"the operation's result requires dtype {dt._legacy}")
     a = _to_dtype(input, dt) if is_tensor(input) else input
     b = _to_dtype(exponent, dt) if is_tensor(exponent) else exponent
     return _result(pow(a, b), out)
 
 
 def neg(input, *, out=None):
+    if not is_tensor(input):
+        raise not_a_tensor(input)
+    if out is not None and input._data.dtype.kind != "b":
+        check_out_same(out, input.dtype)
     return _result(Neg.apply(input), out)
 
 
@@ -628,9 +759,9 @@ def _no_complex(name, rd):
 
 def _selection(cls, name):
     def op(input, other, *, out=None):
-        if not is_tensor(other):
-            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not "
-                            f"{type(other).__name__}")
+        _need_tensors(name, input, other)
+        if input.is_complex() or other.is_complex():
+            raise RuntimeError(f"{name} not implemented for complex tensors.")
         a, b, rd = promote(input, other)
         _no_complex(name, rd or a.dtype)
         return _result(cls.apply(a, b), out)
@@ -644,30 +775,31 @@ fmax = _selection(Fmax, "fmax")
 fmin = _selection(Fmin, "fmin")
 
 
-def _float_binary(cls, name, int_ok):
+def _float_binary(cls, name, int_ok, tensors_only=False):
     def op(input, other, *, out=None):
-        a, b, rd = _binary_prepared(input, other)
-        if rd.is_complex:
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_type_name(rd)}'")
-        if not rd.is_floating_point:
-            if not int_ok:
-                raise NotImplementedError(f"\"{name}_cpu\" not implemented for "
-                                          f"'{_type_name(rd)}'")
-            a = _float_input(a)
-            b = _float_input(b) if is_tensor(b) else b
+        if tensors_only:
+            _need_tensors(name, input, other)
+        elif not is_tensor(input) and name == "copysign":
+            raise TypeError(f"copysign() received an invalid combination of arguments - got "
+                            f"({type(input).__name__}, {type(other).__name__}), but expected "
+                            f"one of:\n * (Tensor input, Tensor other, *, Tensor out)\n * "
+                            f"(Tensor input, Number other, *, Tensor out)")
+        a, b = _float_operands(name, input, other, int_ok)
         return _result(cls.apply(a, b), out)
     op.__name__ = name
-    return op
+    return out_cast_first(op)
 
 
-hypot = _float_binary(Hypot, "hypot", False)
-atan2 = arctan2 = _float_binary(Atan2, "atan2", True)
+hypot = _float_binary(Hypot, "hypot", False, True)
+atan2 = arctan2 = _float_binary(Atan2, "atan2", True, True)
 copysign = _float_binary(Copysign, "copysign", True)
 xlogy = _float_binary(Xlogy, "xlogy", True)
 
 
 def sinc(input, *, out=None):
     """sin(pi x) / (pi x), normalised like NumPy's sinc; 1 at 0."""
+    if not is_tensor(input):
+        raise not_a_tensor(input)
     return _result(Sinc.apply(_float_input(input)), out)
 
 
@@ -676,19 +808,35 @@ def lerp(input, end, weight, *, out=None):
     if input.dtype is not end.dtype:
         raise RuntimeError(f"expected dtype {_c_name(input.dtype)} for `end` but got dtype "
                            f"{_c_name(end.dtype)}")
-    if not (input.is_floating_point() or input.is_complex()):
-        raise NotImplementedError(f"\"lerp_kernel_{'tensor' if is_tensor(weight) else 'scalar'}"
-                                  f"\" not implemented for '{_type_name(input.dtype)}'")
     if is_tensor(weight) and weight.dtype is not input.dtype:
         raise RuntimeError(f"expected dtype {_c_name(input.dtype)} for `weight` but got dtype "
                            f"{_c_name(weight.dtype)}")
+    if not (input.is_floating_point() or input.is_complex()):
+        raise NotImplementedError(f"\"lerp_kernel_{'tensor' if is_tensor(weight) else 'scalar'}"
+                                  f"\" not implemented for '{_type_name(input.dtype)}'")
     w = weight if is_tensor(weight) else _asarray(weight, input._data.dtype)
     return _result(Lerp.apply(input, end, w), out)
 
 
+def _common(*tensors):
+    """The tensors cast to their common torch dtype (promoted over all of them at once); half
+    types go to float32, torch's opmath for them (callers round the result back)."""
+    rd = _dtype.result_type_of(tensors)
+    work = _dtype.float32 if rd in (_dtype.float16, _dtype.bfloat16) else rd
+    return rd, [to_dtype(to_dtype(t, rd), work) for t in tensors]
+
+
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
-    """input + value * tensor1 * tensor2 (composed, so gradients come from mul and add)."""
-    return _result(add(input, mul(tensor1, tensor2), alpha=value), out)
+    """input + value * tensor1 * tensor2 in the dtype the three promote to (composed, so
+    gradients come from mul and add); an integer result truncates a float value, as torch's
+    cast of it does."""
+    rd, (a, t1, t2) = _common(input, tensor1, tensor2)
+    if rd is _dtype.bool:
+        raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
+    if rd.np.kind in "iu" and isinstance(value, float):
+        value = int(value)
+    # torch's order: (value * tensor1) * tensor2 (it decides complex infinities)
+    return _result(to_dtype(add(a, mul(t1 if value == 1 else mul(t1, value), t2)), rd), out)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
@@ -702,7 +850,9 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
                            "inputs and as (input + value * tensor1 / tensor2) for float inputs. "
                            "The future addcdiv behavior is just the latter implementation: "
                            "(input + value * tensor1 / tensor2), for all dtypes.")
-    return _result(add(input, div(tensor1, tensor2), alpha=value), out)
+    rd, (a, t1, t2) = _common(input, tensor1, tensor2)
+    # torch's order: (value * tensor1) / tensor2 (it decides complex infinities)
+    return _result(to_dtype(add(a, div(t1 if value == 1 else mul(t1, value), t2)), rd), out)
 
 
 
@@ -747,7 +897,7 @@ def _complex_logaddexp(a, b):
                            out)
     nan = np.isnan(a) | np.isnan(b)
     if nan.any():
-        out = np.where(nan, complex(np.nan, np.nan), out)
+        out = np.where(nan, _py_complex(np.nan, np.nan), out)
     return _asarray(out.astype(a.dtype, copy=False))
 
 
@@ -865,6 +1015,8 @@ class Nextafter(ArrayFunction):
     def forward(ctx, a, b):
         if ctx.needs_input_grad[0]:
             ctx.moved = _asarray(np.not_equal(a, b))
+        if a.dtype == np.float16:   # other itself where equal (NumPy's float16: input)
+            return _asarray(np.where(a == b, b, np.nextafter(a, b)))
         return _asarray(np.nextafter(a, b))
 
     def backward(ctx, grad):
@@ -960,12 +1112,14 @@ def _promoted(name, input, other, floats, complexes=False, ints=False):
     return a, b
 
 
+@out_cast_first
 def logaddexp(input, other, *, out=None):
     """log(exp(input) + exp(other)), computed without overflow; floating and complex only."""
     a, b = _promoted("logaddexp", input, other, True, complexes=True)
     return _result(Logaddexp.apply(a, b), out)
 
 
+@out_cast_first
 def logaddexp2(input, other, *, out=None):
     """log2(2**input + 2**other), computed without overflow; floating only."""
     a, b = _promoted("logaddexp2", input, other, True)
@@ -990,6 +1144,7 @@ deg2rad = _angle_op(Deg2Rad, "deg2rad")
 rad2deg = _angle_op(Rad2Deg, "rad2deg")
 
 
+@out_cast_first
 def gcd(input, other, *, out=None):
     """Greatest common divisor, elementwise, of integer tensors (never negative except where
     an operand is the dtype's minimum, as in torch)."""
@@ -997,6 +1152,7 @@ def gcd(input, other, *, out=None):
     return _result(Gcd.apply(a, b), out)
 
 
+@out_cast_first
 def lcm(input, other, *, out=None):
     """Least common multiple, elementwise, of integer tensors (wrapping on overflow)."""
     a, b = _promoted("lcm", input, other, False, ints=True)
@@ -1014,6 +1170,7 @@ def heaviside(input, values, *, out=None):
     return _result(Heaviside.apply(input, values), out)
 
 
+@out_cast_first
 def nextafter(input, other, *, out=None):
     """The next floating-point value after input in the direction of other."""
     a, b = _promoted("nextafter", input, other, True)
@@ -1065,6 +1222,7 @@ _C_INT_NAMES = {"int64": "long int", "int16": "short int", "int8": "signed char"
 
 
 def _ldexp_(self, other):
+    _need_tensors("ldexp_", self, other)
     if not (self.is_floating_point() or self.is_complex()):
         raise RuntimeError(f"ldexp can't be cast to the desired output type "
                            f"{_type_name(self.dtype)}")
@@ -1079,7 +1237,12 @@ _ldexp_.__name__ = "ldexp_"
 
 def _inplace_of(fn):
     def method(self, *args, **kwargs):
-        return inplace(self, fn(self, *args, **kwargs))
+        try:
+            r = fn(self, *args, **kwargs)
+        except RuntimeError:   # torch refuses a result it could not write back first
+            check_cast_back(self, args[:1])
+            raise
+        return inplace(self, r)
     method.__name__ = fn.__name__ + "_"
     return method
 
@@ -1108,7 +1271,12 @@ def _rdunder(fn):
 
 def _idunder(fn):
     def method(self, other):
-        return inplace(self, fn(self, other))
+        try:
+            r = fn(self, other)
+        except RuntimeError:
+            check_cast_back(self, (other,))
+            raise
+        return inplace(self, r)
     return method
 
 
@@ -1152,13 +1320,20 @@ for _dn, _fn, _method in (
     setattr(Tensor, f"__i{_dn}__", _idunder(_fn))
 Tensor.__div__, Tensor.__rdiv__, Tensor.__idiv__ = (Tensor.__truediv__, Tensor.__rtruediv__,
                                                     Tensor.__itruediv__)
-Tensor.__neg__ = neg
+def _neg_method(self):   # -x: self is a Tensor, so neg's argument checks are not needed
+    return Neg.apply(self)
+
+
+Tensor.__neg__ = _neg_method
 
 
 def _float_power_(self, exponent):
-    if self.dtype is not (_dtype.complex128 if self.is_complex() else _dtype.float64):
-        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the "
-                           f"operation's result requires dtype {_dtype.float64}")
+    cplx = self.is_complex() or isinstance(exponent, _py_complex) or (
+        is_tensor(exponent) and exponent.is_complex())
+    dt = _dtype.complex128 if cplx else _dtype.float64
+    if self.dtype is not dt:
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype._legacy} but "
+                           f"the operation's result requires dtype {dt._legacy}")
     return inplace(self, float_power(self, exponent))
 
 

@@ -12,7 +12,7 @@ Torch's traps kept here:
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import is_tensor, write_out
+from ember._ops._helpers import check_out_same, is_tensor, not_a_tensor, write_out
 from ember._ops.pointwise_logic import broadcast_errors
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
@@ -111,21 +111,33 @@ class Conj(ArrayFunction):
 
 def real(input):
     """The real part as a view; a real tensor is returned as it is."""
-    if input._data.dtype.kind != "c":
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    if k != "c":
         return input
     return Real.apply(input)
 
 
 def imag(input):
     """The imaginary part as a view (complex tensors only)."""
-    if input._data.dtype.kind != "c":
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    if k != "c":
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
     return Imag.apply(input)
 
 
 def angle(input, *, out=None):
     """Argument in radians; integer inputs give the default float dtype."""
-    if input._data.dtype.kind in "iub":
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    if k in "iub":
         from ember._ops.pointwise import _float_input
         input = _float_input(input)
     return _result(Angle.apply(input), out)
@@ -162,11 +174,14 @@ def view_as_complex(input):
     return ViewAsComplex.apply(input)
 
 
+_HFD = (_dtype.float16, _dtype.float32, _dtype.float64)
+
+
 @broadcast_errors
 def complex(real, imag, *, out=None):
     """A complex tensor from real and imaginary parts of one float dtype (broadcast)."""
     dr, di = real.dtype, imag.dtype
-    if not (dr.is_floating_point and di.is_floating_point):
+    if not (dr in _HFD and di in _HFD):
         raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
                            f"{dr._legacy.replace('Tensor', '')} and "
                            f"{di._legacy.replace('Tensor', '')}")
@@ -182,17 +197,24 @@ def complex(real, imag, *, out=None):
 
 def polar(abs, angle, *, out=None):
     """abs * (cos(angle) + i sin(angle)) (composed, so gradients come from its parts)."""
-    if abs.dtype is not angle.dtype:
-        return complex(abs, angle, out=out)   # raises torch's dtype-mismatch error
+    if abs.dtype is not angle.dtype or abs.dtype not in _HFD:
+        return complex(abs, angle, out=out)   # raises torch's dtype errors
     return complex(abs * angle.cos(), abs * angle.sin(), out=out)
 
 
 def conj(input):
     """Complex conjugate (a copy in ember); real tensors are returned as they are."""
-    return Conj.apply(input) if input._data.dtype.kind == "c" else input
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    return Conj.apply(input) if k == "c" else input
 
 
 def conj_physical(input, *, out=None):
+    if not is_tensor(input):
+        raise not_a_tensor(input)
+    check_out_same(out, input.dtype)
     return _result(conj(input), out)
 
 

@@ -10,7 +10,8 @@ Torch's traps kept here:
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import inplace, is_tensor, promote, write_out
+from ember._ops._helpers import (check_cast_back, check_out_same, inplace, is_tensor,
+                                 not_a_tensor, out_cast_first, promote, write_out)
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 
@@ -101,6 +102,12 @@ def where(condition, input=None, other=None, *, out=None):
     if not is_tensor(condition):
         raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not "
                         f"{type(condition).__name__}")
+    if condition._data.dtype == np.uint8:
+        import warnings
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and "
+                      "will be removed in a future version of PyTorch. Use a boolean condition "
+                      "instead.", UserWarning, stacklevel=2)
+        condition = Tensor._make(condition._data != 0)
     if condition._data.dtype.kind != "b":
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {_type_name(condition.dtype)}")
@@ -121,6 +128,11 @@ def where(condition, input=None, other=None, *, out=None):
 
 def _comparison(ufunc, name, ordered):
     def compare(input, other, *, out=None):
+        if not is_tensor(input):   # torch has no (Number, Tensor) overload
+            raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                            f"({type(input).__name__}, {type(other).__name__}), but expected "
+                            f"one of:\n * (Tensor input, Tensor other, *, Tensor out)\n * "
+                            f"(Tensor input, Number other, *, Tensor out)")
         a, b, rd = promote(input, other)
         if ordered and (rd or (a if is_tensor(a) else b).dtype).is_complex:
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for "
@@ -178,7 +190,7 @@ def _bitwise(ufunc, name, kernel):
         a, b, _ = _integral_operands(input, other, kernel)
         return _result(Tensor._make(_asarray(ufunc(a, b))), out)
     op.__name__ = name
-    return op
+    return out_cast_first(op)
 
 
 bitwise_and = _bitwise(np.bitwise_and, "bitwise_and", "bitwise_and")
@@ -187,6 +199,9 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor", "bitwise_xor")
 
 
 def bitwise_not(input, *, out=None):
+    if not is_tensor(input):
+        raise not_a_tensor(input)
+    check_out_same(out, input.dtype)
     if input._data.dtype.kind not in "iub":
         raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for "
                                   f"'{_type_name(input.dtype)}'")
@@ -209,16 +224,22 @@ def _shift(input, other, left):
     return Tensor._make(_asarray(r.astype(dt.np, copy=False)))
 
 
+@out_cast_first
 def bitwise_left_shift(input, other, *, out=None):
     return _result(_shift(input, other, True), out)
 
 
+@out_cast_first
 def bitwise_right_shift(input, other, *, out=None):
     return _result(_shift(input, other, False), out)
 
 
 def _logical(ufunc, name):
     def op(input, other, *, out=None):
+        for pos, (arg, x) in enumerate((("input", input), ("other", other)), 1):
+            if not is_tensor(x):
+                raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, "
+                                f"not {type(x).__name__}")
         r = Tensor._make(_asarray(ufunc(_data(input), _data(other))))
         return r if out is None else write_out(out, r.to(out.dtype))
     op.__name__ = name
@@ -231,6 +252,8 @@ logical_xor = _logical(np.logical_xor, "logical_xor")
 
 
 def logical_not(input, *, out=None):
+    if not is_tensor(input):
+        raise not_a_tensor(input)
     r = Tensor._make(_asarray(np.logical_not(input._data)))
     return r if out is None else write_out(out, r.to(out.dtype))
 
@@ -239,15 +262,21 @@ def logical_not(input, *, out=None):
 # Predicates
 
 def _predicate(ufunc, name, integral_value):
-    def op(input, *, out=None):
-        a = input._data
+    def op(input):   # (torch's isnan/isinf/isfinite take no out=)
+        try:
+            a = input._data
+        except AttributeError:
+            raise not_a_tensor(input, name) from None
         if a.dtype.kind in "iub":
-            r = np.full(a.shape, integral_value)
-        else:
-            r = _asarray(ufunc(a))
-        return _result(Tensor._make(r), out)
-    op.__name__ = name
+            return Tensor._make(np.full(a.shape, integral_value))
+        return Tensor._make(_asarray(ufunc(a)))
+    op.__name__ = op.__qualname__ = name
     return op
+
+
+def _bool_out(name, out):
+    if out is not None and out.dtype is not _dtype.bool:
+        raise RuntimeError(f"{name} does not support non-boolean outputs.")
 
 
 isnan = _predicate(np.isnan, "isnan", False)
@@ -257,9 +286,13 @@ isfinite = _predicate(np.isfinite, "isfinite", True)
 
 def _signed_inf(name, sign):
     def op(input, *, out=None):
-        a = input._data
+        try:
+            a = input._data
+        except AttributeError:
+            raise not_a_tensor(input, name) from None
         if a.dtype.kind == "c":
             raise RuntimeError(f"{name} does not support complex inputs.")
+        _bool_out(name, out)
         if a.dtype.kind in "iub":
             return _result(Tensor._make(np.zeros(a.shape, bool)), out)
         return _result(Tensor._make(_asarray(a == sign * np.inf)), out)
@@ -273,16 +306,23 @@ isneginf = _signed_inf("isneginf", -1)
 
 def isreal(input):
     """True where the imaginary part is 0 (always for real dtypes)."""
-    a = input._data
+    try:
+        a = input._data
+    except AttributeError:
+        raise not_a_tensor(input) from None
     if a.dtype.kind != "c":
         return Tensor._make(np.ones(a.shape, bool))
     return Tensor._make(_asarray(a.imag == 0))
 
 
 def signbit(input, *, out=None):
-    a = input._data
+    try:
+        a = input._data
+    except AttributeError:
+        raise not_a_tensor(input) from None
     if a.dtype.kind == "c":
         raise NotImplementedError("signbit is not implemented for complex tensors.")
+    _bool_out("signbit", out)
     if a.dtype.kind in "ub":
         return _result(Tensor._make(np.zeros(a.shape, bool)), out)
     return _result(Tensor._make(_asarray(np.signbit(a))), out)
@@ -315,13 +355,23 @@ def _rdunder(fn):
 
 def _idunder(fn):
     def method(self, other):
-        return inplace(self, fn(self, other))
+        try:
+            r = fn(self, other)
+        except RuntimeError:   # torch reports a result it cannot write back first
+            check_cast_back(self, (other,))
+            raise
+        return inplace(self, r)
     return method
 
 
 def _inplace_of(fn):
     def method(self, *args, **kwargs):
-        return inplace(self, fn(self, *args, **kwargs))
+        try:
+            r = fn(self, *args, **kwargs)
+        except RuntimeError:
+            check_cast_back(self, args[:1])
+            raise
+        return inplace(self, r)
     method.__name__ = fn.__name__ + "_"
     return method
 

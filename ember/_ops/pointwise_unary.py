@@ -8,6 +8,11 @@ Torch's traps kept here:
   grad * conj(f'(z)); for a real-valued f of z = x + iy it is grad * (df/dx + i df/dy).
 - kinks: abs'(0) = 0, relu'(0) = 0, clamp passes the gradient at its bounds (min <= x <= max).
 - NumPy returns scalars from 0-d inputs: every forward wraps with np.asarray.
+- out=: ops without promotion (abs, sign, rounding, clamp with number bounds) need exactly the
+  result dtype ("Found dtype Long but expected Int"); float functions cast into any dtype the
+  result may be cast to, and report a cast they cannot make before a dtype they lack.
+- half types (float16, bfloat16) compute in float32 and round once, as torch's opmath does
+  (sigmoid, sinc, round(decimals=)).
 """
 import math
 
@@ -15,7 +20,8 @@ import numpy as np
 
 from ember import _dtype
 from ember._backend import scipy_special
-from ember._ops._helpers import inplace, is_tensor, promote, to_dtype, write_out
+from ember._ops._helpers import (_scalar_for, check_out_same, inplace, is_tensor,
+                                 not_a_tensor, out_cast_first, to_dtype, write_out)
 from ember._tensor import Tensor
 from ember._threads import two_way
 from ember.autograd.function import ArrayFunction
@@ -123,6 +129,8 @@ def _real_sign(a):
     out = _asarray(np.sign(a))
     if a.dtype.kind in "fV":
         out[np.isnan(out)] = 0
+        if a.dtype.kind == "V":
+            out += 0   # -0.0 -> +0.0, as torch's (0 < x) - (x < 0)
     return out
 
 
@@ -159,7 +167,9 @@ class Sqrt(_SavesOutput):
 class Rsqrt(_SavesOutput):
     def forward(ctx, a):
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = _asarray(np.reciprocal(np.sqrt(a)))
+            # 1 / z for complex: NumPy's reciprocal gives NaN at 0, torch (and divide) inf
+            out = _asarray(np.divide(1, np.sqrt(a)).astype(a.dtype, copy=False)
+                           if a.dtype.kind == "c" else np.reciprocal(np.sqrt(a)))
         ctx.save_for_backward(out)
         return out
 
@@ -170,8 +180,10 @@ class Rsqrt(_SavesOutput):
 
 class Reciprocal(_SavesOutput):
     def forward(ctx, a):
-        with np.errstate(divide="ignore"):
-            out = _asarray(np.reciprocal(a))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # 1 / z for complex: NumPy's reciprocal gives NaN at 0, torch (and divide) inf
+            out = _asarray(np.divide(1, a).astype(a.dtype, copy=False) if a.dtype.kind == "c"
+                           else np.reciprocal(a))
         ctx.save_for_backward(out)
         return out
 
@@ -411,7 +423,7 @@ class Relu(ArrayFunction):
     the output is not <= 0 (NaN included), so it is 0 at 0."""
 
     def forward(ctx, a):
-        if a.dtype.kind == "f":
+        if a.dtype.kind in "fV":
             zero = _zeros_for(a) if a.flags.c_contiguous else 0
             out = np.maximum(zero, a) if _zero_first(a.dtype) else np.maximum(a, zero)
         else:
@@ -433,9 +445,8 @@ class Sigmoid(_SavesOutput):
             out = _asarray(1 / (1 + np.exp(-a)))
         elif a.dtype == np.float32 or a.dtype == np.float64:
             out = _asarray(scipy_special(a).expit(a))   # one stable ufunc
-        else:
-            e = np.exp(-np.abs(a))   # never overflows; the branch is picked by sign
-            out = _asarray(np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False))
+        else:   # half types: in float32 as torch's opmath, rounded once
+            out = _asarray(scipy_special(a).expit(a.astype(np.float32)).astype(a.dtype))
         ctx.save_for_backward(out)
         return out
 
@@ -553,6 +564,7 @@ class Mvlgamma(ArrayFunction):
         total = np.full(a.shape, p * (p - 1) / 4 * math.log(math.pi), src.dtype)
         for i in range(p):   # a loop over the order p, not over elements
             total += gammaln(src - np.asarray(i / 2, src.dtype))
+        total[np.isneginf(src)] = np.inf   # torch: lgamma(-inf) = inf (SciPy: -inf)
         return _asarray(total).astype(a.dtype, copy=False)
 
     def backward(ctx, grad):
@@ -610,11 +622,14 @@ class Round(ArrayFunction):
             return a.copy()
         if decimals == 0:
             return _asarray(np.rint(a))
-        if decimals > 0:
-            s = np.asarray(10.0 ** decimals, a.dtype)
-            return _asarray(np.rint(a * s) / s)
-        s = np.asarray(10.0 ** -decimals, a.dtype)
-        return _asarray(np.rint(a / s) * s)
+        w = np.float32 if a.dtype.itemsize < 4 else a.dtype   # half types: float32 opmath
+        x = a.astype(w, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if decimals > 0:
+                s = np.asarray(10.0 ** decimals, w)
+                return _asarray((np.rint(x * s) / s).astype(a.dtype, copy=False))
+            s = np.asarray(10.0 ** -decimals, w)
+            return _asarray((np.rint(x / s) * s).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         return grad * 0
@@ -679,6 +694,12 @@ class NanToNum(ArrayFunction):
         ctx.save_for_backward(a)
         if a.dtype.kind not in "fcV":
             return a.copy()
+        if a.dtype.kind == "V":   # bfloat16: in float32 with bfloat16's extremes
+            import ml_dtypes
+            big = float(ml_dtypes.finfo(a.dtype).max)
+            return _asarray(np.nan_to_num(
+                a.astype(np.float32), nan=nan, posinf=big if posinf is None else posinf,
+                neginf=-big if neginf is None else neginf).astype(a.dtype))
         return _asarray(np.nan_to_num(a, copy=True, nan=nan, posinf=posinf, neginf=neginf))
 
     def backward(ctx, grad):
@@ -696,13 +717,16 @@ def _result(r, out):
 def _float_op(cls, name, kernel=None, real_only=False):
     """torch.<name>(input, *, out=None) for a float function (ints -> default float)."""
     def op(input, *, out=None):
-        x = _float_input(input)
+        try:
+            x = _float_input(input)
+        except AttributeError:
+            raise not_a_tensor(input, name) from None
         if real_only:
             _no_complex(x, kernel or name)
         return _result(cls.apply(x), out)
     op.__name__ = name
     op.__doc__ = f"torch.{name}: elementwise, integer inputs computed in the default float dtype."
-    return op
+    return out_cast_first(op)
 
 
 sqrt = _float_op(Sqrt, "sqrt")
@@ -737,8 +761,15 @@ i0 = _float_op(I0, "i0", "i0_vml_cpu", True)
 
 
 def abs(input, *, out=None):
-    """|x|; keeps integer dtypes, complex gives the matching real dtype; bool is an error."""
-    if input._data.dtype.kind == "b":
+    """|x|; keeps integer dtypes, complex gives the matching real dtype; bool is an error.
+    out= must have the input's dtype (a complex input: any floating dtype, or its own)."""
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    if out is not None and (k != "c" or out.dtype.is_complex):
+        check_out_same(out, input.dtype)
+    if k == "b":
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return _result(Abs.apply(input), out)
 
@@ -748,26 +779,42 @@ absolute = abs
 
 def sign(input, *, out=None):
     """-1, 0 or 1 in the input's dtype; complex inputs need sgn instead (as in torch)."""
-    if input._data.dtype.kind == "c":
-        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. "
-                           "Please use torch.sgn instead.")
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    if k == "c":
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex "
+                                  "numbers. Please use torch.sgn instead.")
+    check_out_same(out, input.dtype)
     return _result(Sign.apply(input), out)
 
 
 def sgn(input, *, out=None):
+    """z / |z| (0 at 0) in the input's dtype; sign for real inputs."""
+    if not is_tensor(input):
+        raise not_a_tensor(input)
+    check_out_same(out, input.dtype)
     return _result(Sgn.apply(input), out)
 
 
 def square(input, *, out=None):
     """x * x; bool squares to int64 (torch's pow(x, 2) promotion)."""
-    if input._data.dtype.kind == "b":
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    if k == "b":
         input = to_dtype(input, _dtype.int64)
     return _result(input * input, out)
 
 
 def relu(input):
     """max(x, 0), keeping the dtype (ints too); the gradient at 0 is 0."""
-    k = input._data.dtype.kind
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
     if k == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
     if k == "c":
@@ -775,23 +822,35 @@ def relu(input):
     return Relu.apply(input)
 
 
+@out_cast_first
 def logit(input, eps=None, *, out=None):
     """log(p / (1 - p)); with eps, p is clamped to [eps, 1 - eps] first."""
+    if not is_tensor(input):
+        raise not_a_tensor(input)
     x = _float_input(input)
     _no_complex(x, "logit_cpu")
     return _result(Logit.apply(x, eps=eps), out)
 
 
+@out_cast_first
 def polygamma(n, input, *, out=None):
+    if not is_tensor(input):
+        raise not_a_tensor(input, "polygamma", pos=2)
     if not isinstance(n, int) or n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     x = _float_input(input)
-    _no_complex(x, "polygamma")
+    _no_complex(x, {0: "digamma", 1: "trigamma"}.get(n, "polygamma"))
     return _result(Polygamma.apply(x, n=n), out)
 
 
 def mvlgamma(input, p, *, out=None):
     """Multivariate log-gamma of order p; every element must exceed (p - 1) / 2."""
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    if k == "b":
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     x = _float_input(input)
@@ -801,11 +860,15 @@ def mvlgamma(input, p, *, out=None):
 
 def _rounding_op(cls, name, kernel):
     def op(input, *, out=None):
-        k = input._data.dtype.kind
-        if k == "b":
-            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+        try:
+            k = input._data.dtype.kind
+        except AttributeError:
+            raise not_a_tensor(input, name) from None
         if k == "c":
             raise NotImplementedError(f"{name} is not supported for complex inputs")
+        check_out_same(out, input.dtype)
+        if k == "b":
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
         return _result(cls.apply(input), out)
     op.__name__ = name
     return op
@@ -819,9 +882,14 @@ fix = trunc
 
 def round(input, *, decimals=0, out=None):
     """Round half to even (0.5 -> 0, 2.5 -> 2); decimals= needs a float input."""
-    k = input._data.dtype.kind
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    check_out_same(out, input.dtype)
     if k == "b" or (k in "iu" and decimals != 0):
-        raise NotImplementedError(f"\"round_cpu\" not implemented for '{_type_name(input)}'")
+        kernel = "round_cpu" if decimals else "round_vml_cpu"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input)}'")
     if k == "c":
         kernel = "round_cpu" if decimals else "round_vml_cpu"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input)}'")
@@ -829,36 +897,60 @@ def round(input, *, decimals=0, out=None):
 
 
 def frac(input, *, out=None):
-    if input._data.dtype.kind in "iubc":
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    check_out_same(out, input.dtype)
+    if k in "iubc":
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_type_name(input)}'")
     return _result(Frac.apply(input), out)
 
 
 def positive(input):
-    if input._data.dtype.kind == "b":
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    if k == "b":
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 
 def clamp(input, min=None, max=None, *, out=None):
     """Clamp to [min, max] (numbers or tensors, broadcast); min > max gives max everywhere.
-    The result dtype promotes input with the bounds (int tensor, float bound -> float)."""
-    k = input._data.dtype.kind
+    The result dtype promotes input with the bounds (int tensor, float bound -> float). With
+    number bounds out= must have exactly that dtype; tensor bounds cast into it."""
+    try:
+        k = input._data.dtype.kind
+    except AttributeError:
+        raise not_a_tensor(input) from None
     if k == "f" and type(min) in _NUMBERS and type(max) in _NUMBERS:
         # the hot path: float tensor, number bounds -> the input's dtype, no promotion
         npd = input._data.dtype
         lo = min if min is None or npd.itemsize >= 4 else _asarray(min, npd)
         hi = max if max is None or npd.itemsize >= 4 else _asarray(max, npd)
         if lo is not None or hi is not None:
+            if out is not None:
+                check_out_same(out, input.dtype)
             return _result(Clamp.apply(input, lo, hi), out)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if input._data.dtype.kind == "c":
+    if k == "c":
         raise NotImplementedError("clamp is not supported for complex types")
     bounds = [b for b in (min, max) if b is not None]
     rd = _dtype.result_type_of([input] + bounds)
-    if rd.np.kind == "b" and input._data.dtype.kind == "b":
-        raise RuntimeError("\"clamp_scalar_cpu\" not implemented for 'Bool'")
+    tensors = [b for b in bounds if is_tensor(b)]
+    if rd.is_complex:
+        if k in "fV" and any(type(b) is complex for b in bounds):
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        raise NotImplementedError("clamp is not supported for complex types")
+    if rd is _dtype.bool and k == "b" and len(tensors) != 1:
+        kernel = ("clamp_cpu" if tensors else "clamp_scalar_cpu" if len(bounds) == 2 else
+                  "clamp_min_scalar_cpu" if min is not None else "clamp_max_scalar_cpu")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+    if not tensors:
+        check_out_same(out, rd)
     x = to_dtype(input, rd)
     lo = _bound(min, rd)
     hi = _bound(max, rd)
@@ -869,11 +961,15 @@ _NUMBERS = (int, float, type(None))
 
 
 def _bound(b, rd):
+    """A bound in the result dtype: tensors cast, numbers as NumPy combines them without
+    widening (integers out of range wrap, as torch's cast of the scalar does)."""
     if b is None:
         return None
     if is_tensor(b):
         return to_dtype(b, rd)
-    return _asarray(b, dtype=rd.np) if rd.np.kind in "iub" or rd.np.itemsize < 4 else b
+    if rd.np.kind in "iub":
+        return _asarray(_scalar_for(b, rd), dtype=rd.np)
+    return _asarray(b, dtype=rd.np) if rd.np.itemsize < 4 else b
 
 
 clip = clamp
@@ -889,6 +985,11 @@ def clamp_max(input, max, *, out=None):
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     """NaN -> nan, inf -> posinf (default: the dtype's max), -inf -> neginf (its lowest)."""
+    if not is_tensor(input):
+        raise not_a_tensor(input)
+    if out is not None and out.dtype is not input.dtype:
+        raise RuntimeError(f"nan_to_num: dtype of out: {out.dtype._legacy} should be same as "
+                           f"input: {input.dtype._legacy}")
     return _result(NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf), out)
 
 
@@ -923,11 +1024,17 @@ _UNARY = {
     "positive": (positive, False),
 }
 
+def _abs_(self):
+    if self._data.dtype.kind == "c":   # |z| is real: it cannot be written back
+        raise RuntimeError("In-place abs is not supported for complex tensors.")
+    return inplace(self, abs(self))
+
+
 for _name, (_fn, _top) in _UNARY.items():
     __all__.append(_name)
     setattr(Tensor, _name, _fn)
     if _name != "positive":
-        _ip = _inplace_of(_fn)
+        _ip = _abs_ if _name in ("abs", "absolute") else _inplace_of(_fn)
         setattr(Tensor, _name + "_", _ip)
         if _top:
             globals()[_name + "_"] = _ip

@@ -4,7 +4,9 @@ trapezoid and friends in statistics.py; both use the plumbing here (dims, out=, 
 
 dim may be None (all dims), an int, or a sequence; keepdim keeps reduced dims as size 1.
 Backward re-expands the gradient over the reduced dims (`_expand_back`). Integer and bool inputs
-sum/prod to int64 as in torch; `mean`/`std`/`var` refuse them.
+sum/prod to int64 as in torch; `mean`/`std`/`var` refuse them. out= without dtype= sets the
+dtype sum/prod/mean/var compute in (torch casts the input to it); the selecting reductions
+(max(dim), amax, argmax, sort...) need out= tensors of exactly their result dtypes.
 """
 import builtins
 
@@ -12,7 +14,7 @@ import numpy as np
 
 from ember import _dtype
 from ember import return_types
-from ember._ops._helpers import dims_of, promote, write_out
+from ember._ops._helpers import dims_of, not_a_tensor, promote, write_out
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -30,7 +32,10 @@ _pysum, _pymax, _pymin, _pyall, _pyany = (builtins.sum, builtins.max, builtins.m
 
 def _dims(input, dim):
     """Reduced dims as a sorted tuple; a 0-d tensor accepts dim 0 / -1 and reduces nothing."""
-    nd = input._data.ndim
+    try:
+        nd = input._data.ndim
+    except AttributeError:
+        raise not_a_tensor(input) from None
     if nd:
         return dims_of(dim, nd)
     if dim is not None:
@@ -43,7 +48,11 @@ def _dim1(input, dim):
     """One dim (int) for ops like max(dim), cumsum; None for a 0-d tensor."""
     if isinstance(dim, (list, tuple)) or dim is None:
         raise TypeError(f"expected an int dim, but got {type(dim).__name__}")
-    d = _wrap_dim(dim, input._data.ndim)
+    try:
+        nd = input._data.ndim
+    except AttributeError:
+        raise not_a_tensor(input) from None
+    d = _wrap_dim(dim, nd)
     return d if input._data.ndim else None
 
 
@@ -112,6 +121,53 @@ def _out(r, out):
             write_out(o, x)
         return type(r)(out) if isinstance(r, return_types._StructSeq) else tuple(out)
     return write_out(out, r)
+
+
+_C_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
+            "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _c_name(dt):
+    """The C++ type name torch's out= dtype errors use ('float', 'long int', 'c10::Half')."""
+    name = str(dt).split(".")[-1]
+    return _C_NAMES.get(name, name)
+
+
+def _expect_out(o, dt):
+    """torch's check of an out= tensor that must have exactly dtype dt (the values and indices
+    of max(dim), sort, topk...; argmax's indices)."""
+    if o is not None and o.dtype is not dt:
+        raise RuntimeError(f"Expected out tensor to have dtype {_c_name(dt)}, but got "
+                           f"{_c_name(o.dtype)} instead")
+
+
+def _expect_pair(out, dt):
+    """(values, indices) out=: values of dtype dt, int64 indices."""
+    if out is not None:
+        _expect_out(out[0], dt)
+        _expect_out(out[1], _dtype.int64)
+
+
+def _out_dtype(dtype, out, fn=None):
+    """The dtype a reduction computes in: dtype=, else out='s (torch casts the input to it)."""
+    if out is None or dtype is not None:
+        return dtype
+    if fn is not None:     # sum(x, out=...) has no overload without dim
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got (Tensor, "
+                        f"out=Tensor), but expected one of:\n * (Tensor input, *, torch.dtype "
+                        f"dtype = None)\n * (Tensor input, tuple of ints dim, bool keepdim = "
+                        f"False, *, torch.dtype dtype = None, Tensor out = None)")
+    return out.dtype
+
+
+def _cast_complex(input, dtype):
+    """A complex input reduced in a real dtype keeps its real part (torch's cast)."""
+    if dtype is not None and input._data.dtype.kind == "c" and not dtype.is_complex:
+        from ember._ops.pointwise import _to_dtype
+        return _to_dtype(input, dtype)
+    return input
 
 
 def _nonempty(input, dims, fn, specify=True):
@@ -286,14 +342,25 @@ class Mean(ArrayFunction):
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """Sum over dim (all dims when None or ()); integer and bool inputs sum to int64."""
+    """Sum over dim (all dims when None or ()); integer and bool inputs sum to int64; out=
+    without dtype= sums in out's dtype."""
+    if out is not None:
+        dtype = _out_dtype(dtype, out, "sum" if dim is None else None)
+        input = _cast_complex(input, dtype)
     r = Sum.apply(input, dims=_dims(input, dim), keepdim=keepdim,
                   npd=_int_to_long(input, dtype))
     return r if out is None else write_out(out, r)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """Arithmetic mean; integer inputs need an explicit floating `dtype=` (as in torch)."""
+    """Arithmetic mean; integer inputs need an explicit floating `dtype=` (as in torch); a
+    floating or complex out= without dtype= gives the dtype to compute in."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    if out is not None and dtype is None and (out.dtype.is_floating_point or out.dtype.is_complex) \
+            and (input.dtype.is_floating_point or input.dtype.is_complex):
+        dtype = out.dtype
+        input = _cast_complex(input, dtype)
     if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
         raise RuntimeError(f"mean(): could not infer output dtype. Optional dtype must be either "
                            f"a floating point or complex dtype. Got: {_name(dtype)}")
@@ -326,6 +393,11 @@ class NanSum(_Labelled):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum with NaNs counted as zero; integer inputs sum to int64."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("nansum on CPU does not support complex inputs")
+    dtype = _out_dtype(dtype, out)
     r = NanSum.apply(input, dims=_dims(input, dim), keepdim=keepdim,
                      npd=_int_to_long(input, dtype))
     return r if out is None else write_out(out, r)
@@ -333,6 +405,10 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean of the non-NaN elements (NaN where a slice has none); floating inputs only."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    if input._data.dtype.kind == "c":
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     _require_float(input, "nanmean", dtype)
     if dtype is not None:
         input = input.to(dtype)
@@ -399,8 +475,13 @@ def _prod_of_others_tensor(a, dim):
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Product of all elements, or along one int dim; integer and bool inputs give int64."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     if isinstance(dim, (list, tuple)):
         raise TypeError("prod(): argument 'dim' must be int, not " + type(dim).__name__)
+    if out is not None:
+        dtype = _out_dtype(dtype, out, "prod" if dim is None else None)
+        input = _cast_complex(input, dtype)
     d = _dim1(input, dim) if dim is not None else None
     if dim is None:
         keepdim = False
@@ -474,8 +555,11 @@ class Var(_Labelled):
 
 
 def _var_prep(input, dim, unbiased, correction, fn):
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input, fn)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise RuntimeError("std and var only support floating point and complex dtypes")
+        raise RuntimeError(f"{fn if fn.endswith('_mean') else 'std and var'} only support "
+                           f"floating point and complex dtypes")
     dim, corr = _correction(dim, unbiased, correction, fn)
     dims = _dims(input, dim)
     n = 1
@@ -489,8 +573,20 @@ def _var_prep(input, dim, unbiased, correction, fn):
     return dims, corr
 
 
+def _var_out_input(input, out):
+    """var/std with a floating out= of another dtype compute in out's dtype (real inputs)."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    if out is not None and out.dtype.is_floating_point:
+        want = out.dtype.to_complex() if input.dtype.is_complex else out.dtype
+        if (input.dtype.is_floating_point or input.dtype.is_complex) and want is not input.dtype:
+            return input.to(want)
+    return input
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Variance over dim with `correction` (default 1, Bessel); `unbiased=False` means 0."""
+    input = _var_out_input(input, out)
     dims, corr = _var_prep(input, dim, unbiased, correction, "var")
     r = Var.apply(input, dims=dims, keepdim=keepdim, correction=corr)
     return r if out is None else write_out(out, r)
@@ -498,6 +594,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Standard deviation; the gradient is zero where the result is zero (torch's rule)."""
+    input = _var_out_input(input, out)
     dims, corr = _var_prep(input, dim, unbiased, correction, "std")
     r = Var.apply(input, dims=dims, keepdim=keepdim, correction=corr, root=True)
     return r if out is None else write_out(out, r)
@@ -572,11 +669,23 @@ class AMax(_Labelled):
         return _expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim) * _const(ctx.weight)
 
 
-def _amax(input, dim, keepdim, fn, name):
+_COMPLEX_KERNELS = {"amax": "max_values_cpu", "amin": "min_values_cpu", "max": "max_all",
+                    "min": "min_all"}
+
+
+def _amax(input, dim, keepdim, fn, name, out=None):
+    if out is not None and out.dtype is not input.dtype:
+        raise RuntimeError(f"Expected the dtype for input and out to match, but got "
+                           f"{_name(input.dtype)} for input's dtype and {_name(out.dtype)} for "
+                           f"out's dtype.")
     dims = _dims(input, dim)
-    _nonempty(input, dims if dim not in (None, (), []) else None, name)
+    if dim in (None, (), []):
+        _nonempty(input, None, name)
+    else:
+        _nonempty(input, dims, name, specify=False)
     if input._data.dtype.kind == "c":
-        raise RuntimeError(f"{name}(): does not support complex input")
+        raise NotImplementedError(f"\"{_COMPLEX_KERNELS[name]}\" not implemented for "
+                                  f"'{_name(input.dtype)}'")
     return AMax.apply(input, dims=dims, keepdim=keepdim, fn=fn, label=_AMAX_LABEL[name])
 
 
@@ -586,12 +695,12 @@ _AMAX_LABEL = {n: n.capitalize() + ("Backward0" if n[0] == "a" else "Backward1")
 
 def amax(input, dim=(), keepdim=False, *, out=None):
     """Maximum over dims (all when ()); NaN propagates; ties share the gradient evenly."""
-    return _out(_amax(input, dim, keepdim, np.max, "amax"), out)
+    return _out(_amax(input, dim, keepdim, np.max, "amax", out), out)
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Minimum over dims (all when ()); NaN propagates; ties share the gradient evenly."""
-    return _out(_amax(input, dim, keepdim, np.min, "amin"), out)
+    return _out(_amax(input, dim, keepdim, np.min, "amin", out), out)
 
 
 class MaxDim(_Labelled):
@@ -621,6 +730,8 @@ _argmax, _argmin = np.argmax, np.argmin
 
 
 def _maxmin(input, dim, keepdim, other, out, name, arg, fn, binary):
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     if isinstance(dim, Tensor):
         dim, other = None, dim
     if other is not None:
@@ -636,6 +747,7 @@ def _maxmin(input, dim, keepdim, other, out, name, arg, fn, binary):
         _nonempty(input, (d,), name, specify=False)
     if input._data.dtype.kind == "c":
         raise RuntimeError(f"{name}(): does not support complex input")
+    _expect_pair(out, input.dtype)
     vals, idx = MaxDim.apply(input, dim=d, keepdim=keepdim, arg=arg,
                              label=name.capitalize() + "Backward0")
     return _out(getattr(return_types, name)((vals, idx)), out)
@@ -693,10 +805,22 @@ def minimum(input, other, *, out=None):
 
 def aminmax(input, *, dim=None, keepdim=False, out=None):
     """(min, max) over dim (all when None) as return_types.aminmax."""
-    if input._data.size == 0 and (dim is None or input._data.shape[_wrap_dim(dim, input.dim())]
-                                  == 0):
-        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
-                           "operation has no identity.")
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    if input._data.size == 0:
+        if dim is None:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                               "operation has no identity.")
+        d = _wrap_dim(dim, input.dim())
+        if input._data.shape[d] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {d} to have non-zero size.")
+    if input._data.dtype.kind == "c":
+        if input._data.ndim == 0 and dim is not None:
+            raise RuntimeError(f"aminmax not implemented for {_name(input.dtype)}")
+        raise NotImplementedError(f"\"aminmax_cpu\" not implemented for '{_name(input.dtype)}'")
+    if out is not None:
+        _expect_out(out[0], input.dtype)
+        _expect_out(out[1], input.dtype)
     dims = _dims(input, dim)
     r = (AMax.apply(input, dims=dims, keepdim=keepdim, fn=np.min, label="AminmaxBackward0"),
          AMax.apply(input, dims=dims, keepdim=keepdim, fn=np.max, label="AminmaxBackward0"))
@@ -704,9 +828,13 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
 
 
 def _arg(input, dim, keepdim, out, name, arg):
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     a = input._data
     if a.dtype == np.bool_:
         raise RuntimeError(f"{name}(): does not support bool input")
+    if a.dtype.kind == "c":
+        raise RuntimeError(f"{name}(): does not support complex input")
     if a.size == 0 and dim is None:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() "
                          f"== 0.")
@@ -724,6 +852,7 @@ def _arg(input, dim, keepdim, out, name, arg):
             r = np.asarray(arg(a, axis=d), np.int64)
             if keepdim:
                 r = np.expand_dims(r, d)
+    _expect_out(out, _dtype.int64)
     return _out(Tensor._make(r), out)
 
 
@@ -741,6 +870,11 @@ def argmin(input, dim=None, keepdim=False, *, out=None):
 # all, any, count_nonzero
 
 def _logical(input, dim, keepdim, out, fn):
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    if out is not None and out.dtype not in (_dtype.bool, _dtype.uint8):
+        raise RuntimeError(f"{fn.__name__} only supports bool tensor for result, got: "
+                           f"{_name(out.dtype)}")
     a = input._data
     dims = _dims(input, dim)
     r = np.asarray(fn(a != 0 if a.dtype != np.bool_ else a, axis=dims, keepdims=keepdim))
@@ -761,6 +895,8 @@ def any(input, dim=None, keepdim=False, *, out=None):
 
 def count_nonzero(input, dim=None):
     """Number of nonzero elements over dim (int or tuple), int64."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     dims = _dims(input, dim)
     return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=dims), np.int64))
 
@@ -776,19 +912,23 @@ class VectorNorm(_Labelled):
         ctx.p, ctx.dims, ctx.keepdim, ctx.shape = p, dims, keepdim, a.shape
         ctx.label = "LinalgVectorNormBackward0"
         ab = np.abs(a)
-        if p == 2:
-            r = np.sqrt(np.sum(ab * ab, axis=dims, keepdims=True))
-        elif p == np.inf:
-            r = np.max(ab, axis=dims, keepdims=True, initial=0)
-        elif p == -np.inf:
-            r = np.min(ab, axis=dims, keepdims=True, initial=np.inf)
-        elif p == 0:
-            r = np.sum(ab != 0, axis=dims, keepdims=True).astype(ab.dtype)
-        elif p == 1:
-            r = np.sum(ab, axis=dims, keepdims=True)
-        else:
-            r = np.power(np.sum(np.power(ab, p), axis=dims, keepdims=True), 1.0 / p)
-        r = np.asarray(r, ab.dtype)
+        dt = ab.dtype
+        if dt.itemsize == 2:   # half types accumulate in float32, as torch's
+            ab = ab.astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if p == 2:
+                r = np.sqrt(np.sum(ab * ab, axis=dims, keepdims=True))
+            elif p == np.inf:
+                r = np.max(ab, axis=dims, keepdims=True, initial=0)
+            elif p == -np.inf:
+                r = np.min(ab, axis=dims, keepdims=True, initial=np.inf)
+            elif p == 0:
+                r = np.sum(ab != 0, axis=dims, keepdims=True).astype(ab.dtype)
+            elif p == 1:
+                r = np.sum(ab, axis=dims, keepdims=True)
+            else:
+                r = np.power(np.sum(np.power(ab, p), axis=dims, keepdims=True), 1.0 / p)
+        r = np.asarray(r, dt)
         ctx.r = r
         ctx.save_for_backward(a)
         return _keep(r, dims, keepdim)
@@ -814,21 +954,30 @@ class VectorNorm(_Labelled):
         return g * _const(w)
 
 
-def _vector_norm(input, p, dims, keepdim, dtype):
+def _vector_norm(input, p, dims, keepdim, dtype, explicit=True):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {_name(input.dtype)}")
     if dtype is not None:
         input = input.to(dtype)
-    if p < 0 and p != -np.inf and input._data.size == 0:
-        raise RuntimeError("linalg.vector_norm cannot compute the {p} norm on an empty tensor "
-                           "because the operation does not have an identity")
+    if (p < 0 or p == np.inf) and input._data.size == 0:   # max/min/1/x have no identity
+        if not explicit:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {float(p):g} norm on an "
+                               f"empty tensor because the operation does not have an identity")
+        for d in dims:
+            if input._data.shape[d] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {float(p):g} norm on "
+                                   f"the dimension {d}because this dimension is empty and the "
+                                   f"operation does not have an identity")
     return VectorNorm.apply(input, p=float(p), dims=dims, keepdim=keepdim)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """torch.norm: a vector p-norm over dim (all dims when None); 'fro' is the 2-norm over the
-    dims; 'nuc' the nuclear norm of a matrix (sum of singular values)."""
+    dims; 'nuc' the nuclear norm of a matrix (sum of singular values). (A non-Tensor input
+    is torch's AttributeError: torch.norm is Python code.)"""
+    if not isinstance(input, Tensor):
+        raise AttributeError(f"'{type(input).__name__}' object has no attribute 'layout'")
     if isinstance(dim, int):
         dim = (dim,)
     if p == "nuc":
@@ -850,7 +999,9 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     elif isinstance(p, str):
         raise RuntimeError(f"norm(): invalid p value {p!r}")
     dims = _dims(input, dim)
-    return _out(_vector_norm(input, p if p is not None else 2, dims, keepdim, dtype), out)
+    r = _vector_norm(input, p if p is not None else 2, dims, keepdim, dtype, dim is not None)
+    _expect_out(out, r.dtype)
+    return _out(r, out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -864,14 +1015,17 @@ class LogSumExp(_Labelled):
 
     def forward(ctx, a, *, dims, keepdim):
         ctx.dims, ctx.keepdim, ctx.shape = dims, keepdim, a.shape
-        if a.size:
-            m = np.max(a.real if a.dtype.kind == "c" else a, axis=dims, keepdims=True)
-            m = np.where(np.isfinite(m), m, 0).astype(a.dtype)   # all -inf / inf slices
-        else:
-            m = np.zeros([1 if i in dims else n for i, n in enumerate(a.shape)], a.dtype)
-        with np.errstate(divide="ignore"):
+        dt = a.dtype
+        if dt.itemsize == 2:   # half types: in float32 (torch's opmath), rounded once
+            a = a.astype(np.float32)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if a.size:
+                m = np.max(a.real if a.dtype.kind == "c" else a, axis=dims, keepdims=True)
+                m = np.where(np.isfinite(m), m, 0).astype(a.dtype)   # all -inf / inf slices
+            else:
+                m = np.zeros([1 if i in dims else n for i, n in enumerate(a.shape)], a.dtype)
             out = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
-        out = _keep(np.asarray(out, a.dtype), dims, keepdim)
+        out = _keep(np.asarray(out, dt), dims, keepdim)
         ctx.save_for_backward(a, out)
         return out
 
@@ -883,6 +1037,11 @@ class LogSumExp(_Labelled):
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
     """log(sum(exp(input))) over dim, computed stably; integer inputs give the default float."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    if out is not None and not (out.dtype.is_floating_point or out.dtype.is_complex):
+        raise RuntimeError(f"logsumexp(): Expected floating point type for result tensor, but "
+                           f"got: {_name(out.dtype)}")
     input = _to_float(input)
     dims = _dims(input, dim)
     return _out(LogSumExp.apply(input, dims=dims, keepdim=keepdim), out)
@@ -899,16 +1058,20 @@ class Softmax(ArrayFunction):
             out = a.copy()
             ctx.save_for_backward(out)
             return out
+        dt = a.dtype
+        if dt.itemsize == 2:   # half types: in float32 (torch's opmath), rounded once
+            a = a.astype(np.float32)
         top = np.max(a, axis=dim, keepdims=True)
         if safe:
             dead = top == -np.inf
             if dead.any():
                 top = np.where(dead, 0, top)   # exp(-inf - 0) = 0 everywhere in the slice
-        e = np.exp(a - top)
-        total = np.sum(e, axis=dim, keepdims=True)
-        if safe:
-            total[total == 0] = 1
-        out = np.asarray(e / total)
+        with np.errstate(invalid="ignore", over="ignore"):
+            e = np.exp(a - top)
+            total = np.sum(e, axis=dim, keepdims=True)
+            if safe:
+                total[total == 0] = 1
+            out = np.asarray(e / total).astype(dt, copy=False)
         ctx.save_for_backward(out)
         return out
 
@@ -927,8 +1090,16 @@ class LogSoftmax(ArrayFunction):
             out = a.copy()
             ctx.save_for_backward(out)
             return out
-        shifted = a - np.max(a, axis=dim, keepdims=True)
-        out = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True)))
+        dt = a.dtype
+        if dt.itemsize == 2:   # half types: in float32 (torch's opmath), rounded once
+            a = a.astype(np.float32)
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            shifted = a - np.max(a, axis=dim, keepdims=True)
+            total = np.sum(np.exp(shifted), axis=dim, keepdims=True)
+            if dt.itemsize == 2:   # torch keeps the sum in the half type before its log
+                total = total.astype(dt).astype(np.float32)
+            out = np.asarray(shifted - np.log(total))
+        out = out.astype(dt, copy=False)
         ctx.save_for_backward(out)
         return out
 
@@ -938,12 +1109,15 @@ class LogSoftmax(ArrayFunction):
 
 
 def _softmax_args(input, dim, dtype, name):
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     d = _wrap_dim(dim, input._data.ndim)
     if dtype is not None:
         input = input.to(dtype)
     dt = input.dtype
     if not dt.is_floating_point:
-        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
+        last = "lastdim_" if input._data.ndim == 0 or d == input._data.ndim - 1 else ""
+        raise NotImplementedError(f'"{name}_{last}kernel_impl" not implemented for '
                                   f"'{_name(dt)}'")
     return input, (d if input._data.ndim else None)
 

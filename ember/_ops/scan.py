@@ -8,14 +8,31 @@ gradient (in Tensor ops under create_graph, so that every order exists).
 import numpy as np
 
 from ember import return_types
-from ember._ops.reduction import (_Labelled, _ScatterAlong, _const, _dim1, _int_to_long, _name,
-                                  _out)
+from ember import _dtype
+from ember._ops.reduction import (_Labelled, _ScatterAlong, _cast_complex, _const, _dim1,
+                                  _int_to_long, _name, _out, _out_dtype)
+from ember._ops._helpers import not_a_tensor
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
 
+# torch's CPU scans accumulate floats one step wider (acc_type): half types in float32,
+# float32 in float64, complex64 in complex128
+_ACC = {np.dtype(np.float16): np.float32, np.dtype(np.float32): np.float64,
+        np.dtype(np.complex64): np.complex128}
+
+
+def _accumulate(ufunc, a, axis, npd):
+    """ufunc.accumulate along axis in npd (the input's dtype when None), through torch's wider
+    accumulator."""
+    dt = np.dtype(npd) if npd is not None else a.dtype
+    acc = _ACC.get(dt) or (np.float32 if dt.kind == "V" else None)
+    if acc is None:
+        return ufunc.accumulate(a, axis=axis, dtype=npd)
+    with np.errstate(over="ignore", invalid="ignore"):   # (cast to dt first, as torch does)
+        return ufunc.accumulate(a.astype(dt, copy=False).astype(acc), axis=axis).astype(dt)
 
 
 class Cumsum(ArrayFunction):
@@ -26,11 +43,11 @@ class Cumsum(ArrayFunction):
         if dim is None:
             return np.array(a, dtype=npd or a.dtype)
         if reverse:
-            out = np.flip(np.add.accumulate(np.flip(a, dim), axis=dim, dtype=npd), dim).copy()
+            out = np.flip(_accumulate(np.add, np.flip(a, dim), dim, npd), dim).copy()
         else:
-            out = np.add.accumulate(a, axis=dim, dtype=npd)
-        if out.dtype.kind in "fc":
-            out += 0.0   # torch's running sum starts from +0: a leading -0 sums to +0
+            out = _accumulate(np.add, a, dim, npd)
+        if out.dtype.kind in "fcV":
+            out += 0   # torch's running sum starts from +0: a leading -0 sums to +0
         return out
 
     def backward(ctx, grad):
@@ -42,8 +59,12 @@ def _scan_dtype(input, dtype):
 
 
 def cumsum(input, dim, *, dtype=None, out=None):
-    """Running sum along dim; integer and bool inputs accumulate in int64."""
+    """Running sum along dim; integer and bool inputs accumulate in int64 (out= without dtype=:
+    in out's dtype)."""
     d = _dim1(input, dim)
+    if out is not None:
+        dtype = _out_dtype(dtype, out)
+        input = _cast_complex(input, dtype)
     return _out(Cumsum.apply(input, dim=d, npd=_scan_dtype(input, dtype)), out)
 
 
@@ -71,8 +92,8 @@ class Cumprod(ArrayFunction):
 
     def forward(ctx, a, *, dim, npd):
         ctx.dim = dim
-        out = np.array(a, dtype=npd or a.dtype) if dim is None else np.multiply.accumulate(
-            a, axis=dim, dtype=npd)
+        out = np.array(a, dtype=npd or a.dtype) if dim is None else _accumulate(
+            np.multiply, a, dim, npd)
         ctx.save_for_backward(a, out)
         return out
 
@@ -90,8 +111,12 @@ class Cumprod(ArrayFunction):
 
 
 def cumprod(input, dim, *, dtype=None, out=None):
-    """Running product along dim; integer and bool inputs accumulate in int64."""
+    """Running product along dim; integer and bool inputs accumulate in int64 (out= without
+    dtype=: in out's dtype)."""
     d = _dim1(input, dim)
+    if out is not None:
+        dtype = _out_dtype(dtype, out)
+        input = _cast_complex(input, dtype)
     return _out(Cumprod.apply(input, dim=d, npd=_scan_dtype(input, dtype)), out)
 
 
@@ -107,12 +132,14 @@ class CumExtreme(_Labelled):
             return a.copy(), np.zeros((), np.int64)
         vals = fn.accumulate(a, axis=dim) if a.size else a.copy()
         rec = a == vals
-        if a.dtype.kind in "fc":
+        if a.dtype.kind in "fcV":
             rec |= np.isnan(a)
         pos = np.arange(a.shape[dim]).reshape([-1 if i == dim else 1 for i in range(a.ndim)])
         idx = np.maximum.accumulate(np.where(rec, pos, 0), axis=dim) if a.size else \
             np.zeros(a.shape, np.int64)
         ctx.idx = idx
+        if a.size:   # the value at the index: of two equal zeros, the later one (torch's >=)
+            vals = np.take_along_axis(a, idx, axis=dim)
         return vals, idx.astype(np.int64, copy=False)
 
     def backward(ctx, grad, _):
@@ -121,8 +148,13 @@ class CumExtreme(_Labelled):
 
 def _cum_extreme(input, dim, out, fn, name):
     d = _dim1(input, dim)
-    if input._data.dtype.kind == "c":
-        raise RuntimeError(f"{name}(): does not support complex input")
+    a = input._data
+    if out is not None:
+        for o, dt in ((out[0], input.dtype), (out[1], _dtype.int64)):
+            if o.dtype is not dt:
+                raise RuntimeError(f"expected scalar_type {_name(dt)} but found {_name(o.dtype)}")
+    if a.dtype.kind == "c" and a.ndim and a.size:   # (torch dispatches only then)
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_name(input.dtype)}'")
     vals, idx = CumExtreme.apply(input, dim=d, fn=fn)
     return _out(getattr(return_types, name)((vals, idx)), out)
 
@@ -246,6 +278,8 @@ def _logcumsumexp_grad_tensors(x, y, g, d):
 
 def logcumsumexp(input, dim, *, out=None):
     """log(cumsum(exp(x))) along dim (floating and complex inputs)."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     d = _dim1(input, dim)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
@@ -259,8 +293,11 @@ for _f in (cumsum, cumprod, cummax, cummin, logcumsumexp):
 
 def _cum_inplace(fn):
     def m(self, dim, *, dtype=None):
+        """In place: the scan runs in self's dtype (bool has no kernel)."""
         from ember._ops._helpers import inplace
-        return inplace(self, fn(self, dim, dtype=dtype))
+        if self._data.dtype.kind == "b" and self._data.ndim and self._data.size:
+            raise NotImplementedError(f"\"{fn.__name__}_out_cpu\" not implemented for 'Bool'")
+        return inplace(self, fn(self, dim, dtype=dtype or self.dtype))
     m.__name__ = fn.__name__ + "_"
     return m
 

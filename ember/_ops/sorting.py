@@ -14,8 +14,9 @@ import numpy as np
 
 from ember import _dtype
 from ember import return_types
-from ember._ops.reduction import (_GatherAlong, _Labelled, _dim1, _nonempty, _out, _ScatterAlong,
-                                  _select_grad)
+from ember._ops.reduction import (_GatherAlong, _Labelled, _dim1, _expect_pair, _name,
+                                  _nonempty, _out, _ScatterAlong, _select_grad)
+from ember._ops._helpers import not_a_tensor
 from ember._tensor import Tensor, _wrap_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
@@ -28,8 +29,22 @@ def _no_complex(input, what="Sort"):
         raise RuntimeError(f" {what} does not support complex dtypes on CPU")
 
 
+def _key(a):
+    """What to order `a` by: bfloat16 as float32 (exact; NumPy orders NaN last only in its own
+    float types)."""
+    return a.astype(np.float32) if a.dtype.kind == "V" else a
+
+
+def _not_implemented(input, kernel, bool_ok=False):
+    """torch's NotImplementedError for the dtypes a sorting kernel lacks (bool, complex)."""
+    k = input._data.dtype.kind
+    if k == "c" or (k == "b" and not bool_ok):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_name(input.dtype)}'")
+
+
 def _argsort(a, dim, descending):
     """Stable argsort along dim; descending keeps ties in their original order too."""
+    a = _key(a)
     if not descending:
         return np.argsort(a, axis=dim, kind="stable")
     n = a.shape[dim]
@@ -59,22 +74,51 @@ class Select(_Labelled):
         return _select_grad(grad, ctx.idx, ctx.dim, ctx.keepdim, ctx.shape)
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
-    """(values, indices) sorted along dim; the sort is always stable here (a valid result for
+_UNSET = object()
+
+
+def _sort_args(fn, input, args, dim, descending, stable):
+    """torch's two overloads: (input, dim=-1, descending=False) and (input, *, stable, dim=-1,
+    descending=False); with stable= given, dim and descending are keyword-only."""
+    if args and (stable is not _UNSET or len(args) > 2 or
+                 (dim is not _UNSET and len(args) >= 1) or
+                 (descending is not _UNSET and len(args) == 2)):
+        got = ", ".join(["Tensor"] + [type(a).__name__ for a in args] +
+                        [f"stable={type(stable).__name__}"] * (stable is not _UNSET))
+        raise TypeError(f"{fn}() received an invalid combination of arguments - got ({got}), "
+                        f"but expected one of:\n * (Tensor input, int dim = -1, bool descending "
+                        f"= False)\n * (Tensor input, *, bool stable, int dim = -1, bool "
+                        f"descending = False)")
+    args = list(args) + [_UNSET] * (2 - len(args))
+    dim = args[0] if args[0] is not _UNSET else dim
+    descending = args[1] if args[1] is not _UNSET else descending
+    if isinstance(dim, bool):
+        raise TypeError(f"{fn}(): argument 'dim' must be int, not bool")
+    return (-1 if dim is _UNSET else dim), (False if descending is _UNSET else descending)
+
+
+def sort(input, *args, dim=_UNSET, descending=_UNSET, stable=_UNSET, out=None):
+    """sort(input, dim=-1, descending=False) or sort(input, *, stable, dim, descending) ->
+    (values, indices) along dim; the sort is always stable here (a valid result for
     stable=False too). NaN sorts last (first when descending)."""
-    if isinstance(dim, bool):     # sort(x, stable=...) is keyword-only in torch; guard typos
-        raise TypeError("sort(): argument 'dim' must be int, not bool")
-    _no_complex(input)
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    dim, descending = _sort_args("sort", input, args, dim, descending, stable)
     d = _dim1(input, dim)
+    _no_complex(input)
+    _expect_pair(out, input.dtype)
     idx = None if d is None else _argsort(input._data, d, descending)
     r = Select.apply(input, dim=d, idx=idx, keepdim=True, label="SortBackward0")
     return _out(return_types.sort(r), out)
 
 
-def argsort(input, dim=-1, descending=False, stable=False):
-    """Indices that sort `input` along dim (int64)."""
-    _no_complex(input)
+def argsort(input, *args, dim=_UNSET, descending=_UNSET, stable=_UNSET):
+    """Indices that sort `input` along dim (int64); the same two overloads as sort."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    dim, descending = _sort_args("argsort", input, args, dim, descending, stable)
     d = _dim1(input, dim)
+    _no_complex(input)
     if d is None:
         return Tensor._make(np.zeros((), np.int64))
     return Tensor._make(_argsort(input._data, d, descending).astype(np.int64, copy=False))
@@ -82,16 +126,23 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 def msort(input, *, out=None):
     """sort(input, dim=0).values."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     return _out(sort(input, 0).values, out)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The k largest (or smallest) elements along dim and their indices, sorted."""
-    _no_complex(input, "topk")
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     d = _dim1(input, dim)
     n = input._data.shape[d] if d is not None else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
+    _no_complex(input, "topk")
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes on CPU")
+    _expect_pair(out, input.dtype)
     if d is None:
         idx = None
     else:
@@ -102,12 +153,19 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The k-th smallest element (1-based) along dim and its index."""
-    _no_complex(input, "kthvalue")
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     d = _dim1(input, dim)
+    if d is not None:
+        _nonempty(input, (d,), "kthvalue", specify=False)
     n = input._data.shape[d] if d is not None else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
                            f"{d if d is not None else 0}")
+    _not_implemented(input, "kthvalue_cpu")
+    if out is not None and out[0].dtype is not input.dtype:
+        raise RuntimeError("output values must be of same type as input")
+    _expect_pair(out, input.dtype)
     idx = None if d is None else np.take(_argsort(input._data, d, False), [k - 1], axis=d)
     r = Select.apply(input, dim=d, idx=idx, keepdim=keepdim, label="KthvalueBackward0")
     return _out(return_types.kthvalue(r), out)
@@ -118,6 +176,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
 
 def _median_idx(a, d, ignore_nan):
     """Index (keepdim layout) of the lower median along d; NaN wins unless ignore_nan."""
+    a = _key(a)
     order = np.argsort(a, axis=d, kind="stable")      # NaNs last
     n = a.shape[d]
     nan = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
@@ -130,11 +189,16 @@ def _median_idx(a, d, ignore_nan):
 
 
 def _median(input, dim, keepdim, out, name, ignore_nan):
-    _no_complex(input, name)
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input, name)
     a = input._data
     if dim is None:
-        if a.size == 0:
-            return _out(Tensor._make(np.array(np.nan, a.dtype)), out)
+        if out is not None:   # torch has no median(input, *, out)
+            raise TypeError(f"{name}() missing 1 required positional arguments: \"dim\"")
+        if a.size == 0:   # NaN, cast as C casts it for integer types
+            with np.errstate(invalid="ignore"):
+                return Tensor._make(np.array(np.nan).astype(a.dtype))
+        _not_implemented(input, "median_cpu")
         flat = input.reshape(-1)
         idx = _median_idx(flat._data, 0, ignore_nan)
         vals, _ = Select.apply(flat, dim=0, idx=idx, keepdim=False,
@@ -142,7 +206,9 @@ def _median(input, dim, keepdim, out, name, ignore_nan):
         return _out(vals, out)
     d = _dim1(input, dim)
     if d is not None:
-        _nonempty(input, (d,), name, specify=False)
+        _nonempty(input, (d,), "median", specify=False)
+    _not_implemented(input, "median_out")
+    _expect_pair(out, input.dtype)
     idx = None if d is None else _median_idx(a, d, ignore_nan)
     r = Select.apply(input, dim=d, idx=idx, keepdim=keepdim,
                      label=name.capitalize() + "Backward1")
@@ -162,16 +228,25 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
 def mode(input, dim=-1, keepdim=False, *, out=None):
     """(values, indices): the most frequent value along dim (the smallest among equally frequent
     ones) and the index of its last occurrence, as torch returns."""
-    _no_complex(input, "mode")
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     d = _dim1(input, dim)
     a = input._data
+    if out is not None and out[0].dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type '{_name(input.dtype)}' but got "
+                           f"'{_name(out[0].dtype)}' for values output")
+    _expect_pair(out, input.dtype)
+    if d is not None and a.size == 0:
+        _nonempty(input, (d,), "mode", specify=False)
+    if d is not None:
+        _not_implemented(input, "mode_cpu", bool_ok=True)
     if d is None:
         idx = None
     elif a.size == 0:
         _nonempty(input, (d,), "mode", specify=False)
         idx = np.zeros([1 if i == d else n for i, n in enumerate(a.shape)], np.int64)
     else:
-        order = np.argsort(a, axis=d, kind="stable")
+        order = np.argsort(_key(a), axis=d, kind="stable")
         s = np.take_along_axis(a, order, axis=d)
         n = a.shape[d]
         shape = [1] * a.ndim
@@ -199,14 +274,17 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input, name)
+    name = "quantile"   # torch's messages say quantile() for nanquantile too
     dt = input.dtype
+    if input._data.size == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
     if dt not in (_dtype.float32, _dtype.float64):
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
                            f"midpoint or nearest, but got {interpolation}")
-    if input._data.size == 0:
-        raise RuntimeError(f"{name}() input tensor must be non-empty")
     if isinstance(q, Tensor):
         if q.dim() > 1:
             raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
@@ -314,12 +392,22 @@ def _wrap_no_grad(inputs, results, label, what):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Sorted unique elements (torch sorts on CPU even for sorted=False); each NaN is unique.
     With dim: unique slices along dim."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    _not_implemented(input, "unique" if dim is None else "unique_dim", bool_ok=True)
     a = input._data
+    if a.dtype.kind == "V":   # NumPy orders bfloat16's NaNs wrongly: in float32 (exact)
+        r = unique(Tensor._make(a.astype(np.float32)), sorted, return_inverse, return_counts, dim)
+        r = list(r) if isinstance(r, tuple) else [r]
+        r[0] = Tensor._make(r[0]._data.astype(a.dtype))
+        return r[0] if len(r) == 1 else tuple(r)
     if dim is None:
         vals, inv, cnt = np.unique(a.reshape(-1), return_inverse=True, return_counts=True,
                                    equal_nan=False)
         inv = inv.reshape(a.shape)
     else:
+        if a.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = _wrap_dim(dim, a.ndim)
         if a.shape[d] == 0:
             vals, inv, cnt = a.copy(), np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -344,6 +432,9 @@ def _unique_result(input, vals, inv, cnt, return_inverse, return_counts, label, 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapse runs of equal consecutive elements (or slices along dim)."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    _not_implemented(input, "unique", bool_ok=True)
     a = input._data
     if dim is None:
         flat = a.reshape(-1)
@@ -373,8 +464,10 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 def bincount(input, weights=None, minlength=0):
     """Counts of each non-negative integer (weighted sums with weights: float weights keep their
     dtype, other weights give float64)."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     a = input._data
-    if a.dtype.kind not in "iu" and a.dtype != np.bool_:
+    if a.dtype.kind not in "iu":
         raise NotImplementedError(f'"bincount_cpu" not implemented for '
                                   f"'{input.dtype._legacy}'")
     if a.ndim != 1 or (a.size and a.min() < 0):
@@ -391,15 +484,28 @@ def bincount(input, weights=None, minlength=0):
     return _wrap_no_grad((weights,), (r,), "NotImplemented", "aten::bincount")[0]
 
 
-def _float_only(input, kernel):
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{input.dtype._legacy}\'')
+_C_INTS = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+           "int64": "int64_t"}
+
+
+def _float_only(input, kernel, bounds=()):
+    """Floating inputs only; torch first casts the bounds to an integer input's dtype."""
+    dt = input.dtype
+    if not dt.is_floating_point:
+        if dt.np.kind in "iu":
+            info = np.iinfo(dt.np)
+            if any(not info.min <= b <= info.max for b in bounds):
+                raise RuntimeError(f"value cannot be converted to type "
+                                   f"{_C_INTS[str(dt).split('.')[-1]]} without overflow")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{dt._legacy}\'')
 
 
 def histc(input, bins=100, min=0, max=0, *, out=None):
     """Histogram of `bins` equal bins over [min, max] (the data's range when both are 0);
     elements outside are ignored."""
-    _float_only(input, "histogram_cpu")
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    _float_only(input, "histogram_cpu", (min, max))
     if bins <= 0:
         raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     a = input._data
@@ -417,7 +523,9 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
 def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
     """(hist, bin_edges): `bins` equal bins over `range` (default the data's), or the bin edges
     given as a tensor; optional weights and density normalisation."""
-    _float_only(input, "histogramdd")
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
+    _float_only(input, "histogramdd", tuple(range) if range is not None else ())
     a = input._data
     w = weight._data if weight is not None else None
     if isinstance(bins, Tensor):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._ops.reduction import _const, _name, _out
+from ember._ops._helpers import not_a_tensor
 from ember._tensor import Tensor, _wrap_dim
 
 __all__ = ["diff", "dist", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid",
@@ -60,6 +61,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
     concatenating prepend and append to the input along dim (with cat's type promotion).
     Bool inputs difference with logical_xor; once dim's size reaches 0 it stays 0. n=0 gives a
     copy of input (without prepend/append)."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     n, dim = _int_arg("diff", "n", n), _int_arg("diff", "dim", dim)
     if input._data.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
@@ -121,6 +124,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     normaliser sum(w) - correction * sum(w * aweights) / sum(w) (N - correction unweighted),
     clamped at 0 with a warning. Integer inputs give the default float dtype; the result is
     squeezed, so one variable gives a 0-d tensor. (n, N) -> (n, n)."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
@@ -168,6 +173,8 @@ def corrcoef(input):
     """Pearson correlation coefficients of input's rows: cov(x) divided by the outer product of
     the standard deviations, clipped to [-1, 1] (real and imaginary parts separately for
     complex). A single variable gives cov / cov (1, or NaN for zero variance)."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but got "
@@ -250,6 +257,8 @@ def trapz(y, x=None, *, dx=None, dim=-1):
 
 
 def _trapezoid(fn, y, x, dx, dim):
+    if not isinstance(y, Tensor):
+        raise not_a_tensor(y, fn, "y")
     dx = _trapz_args(fn, y, x, dx, dim)
     d = _dim_of_nonscalar(y, dim)
     if y._data.shape[d] == 0:       # NumPy's answer: an integral over no samples is 0
@@ -273,6 +282,8 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """Running trapezoidal rule along dim: dim's size shrinks by one (the first partial
     integral is over the first two samples). Spacing, dtypes and errors as trapezoid's."""
     fn = "cumulative_trapezoid"
+    if not isinstance(y, Tensor):
+        raise not_a_tensor(y, fn, "y")
     dx = _trapz_args(fn, y, x, dx, dim)
     if y._data.dtype == np.bool_:
         which = "`y`" if x is None else "`x` or `y`"
@@ -291,6 +302,8 @@ def renorm(input, p, dim, maxnorm, *, out=None):
     """Each slice input.select(dim, i) whose p-norm exceeds maxnorm is scaled by
     maxnorm / (norm + 1e-7); the others are kept. The gradient flows through the norm too.
     Half inputs take their norms in float32."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input)
     dim = _int_arg("renorm", "dim", dim, 3)
     p = _number_arg("renorm", "p", p, 2)
     maxnorm = _number_arg("renorm", "maxnorm", maxnorm, 4)
