@@ -791,3 +791,10 @@ def test_flip_and_tile_methods_take_varargs():
     check(lambda t, x: x.tile((1, 2)), [(2, 3)])
     check_raises(lambda t, x: t.flip(x, 0), [(2, 3)])
     check_raises(lambda t, x: t.tile(x, 2), [(2, 3)])
+
+
+def test_flip_of_a_0d_tensor():
+    for dims in ((0,), (-1,)):
+        check(lambda t, x: t.flip(x, dims), [()], "float64")
+    check(lambda t, x, y: t.dist(x, y, 3), [(), ()], "float64")
+    check_raises(lambda t, x: t.flip(x, (1,)), [()])

@@ -152,6 +152,35 @@ def test_linear_with_no_outputs_backward():
     check(lambda t, x, w, b: t.nn.functional.linear(x, w, b), [(2, 5, 3), (0, 3), (0,)])
 
 
+@pytest.mark.parametrize("name", ["softplus", "logsigmoid", "mish", "gelu", "elu", "celu",
+                                  "selu", "leaky_relu", "hardswish", "hardsigmoid", "relu6",
+                                  "hardtanh", "softshrink", "hardshrink", "glu", "log_softmax",
+                                  "softmax", "softmin", "rrelu", "threshold", "silu", "relu",
+                                  "prelu"])
+def test_activations_on_complex_inputs(name):
+    """torch's activations have no complex kernels but silu's (and clamp's error for relu)."""
+    x = np.array([1 + 1j, -2j, 0.5, 1.0], np.complex64)
+
+    def call(t, a):
+        f = getattr(t.nn.functional, name)
+        if name == "threshold":
+            return f(a, 0.1, 2.0)
+        if name in ("softmax", "log_softmax", "softmin", "glu"):
+            return f(a, 0)
+        return f(a, t.tensor([0.25 + 0j])) if name == "prelu" else f(a)
+    if name == "silu":   # values, and torch's refusal to differentiate them
+        check(call, inputs=[x], grad=False)
+        check_raises(lambda t, a: call(t, a.requires_grad_()), inputs=[x])
+    else:
+        check_raises(call, inputs=[x])
+        msgs = []
+        for t in (torch, ember):
+            with pytest.raises(NotImplementedError) as e:
+                call(t, t.tensor(x))
+            msgs.append(str(e.value))
+        assert msgs[1] == msgs[0]
+
+
 def test_norm_node_names():
     rng = np.random.default_rng(6)
     x = rng.standard_normal((2, 4, 5)).astype(np.float32)

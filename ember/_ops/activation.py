@@ -43,10 +43,16 @@ def _dtype_name(x):
     return x.dtype._legacy
 
 
-def _check_float(name, x):
+def _check_float(name, x, complex_ok=False):
     k = x._data.dtype.kind
-    if k not in "fcV":   # torch raises NotImplementedError from its dtype dispatch
+    if k not in ("fcV" if complex_ok else "fV"):   # torch's dtype dispatch: NotImplementedError
         raise NotImplementedError(f'"{name}" not implemented for \'{_dtype_name(x)}\'')
+
+
+def _check_not_complex_clamp(x):
+    """relu/relu6/hardtanh run torch's clamp kernel, which has no complex version."""
+    if x._data.dtype.kind == "c":
+        raise NotImplementedError("clamp is not supported for complex types")
 
 
 def _check_not_bool(name, x):
@@ -62,6 +68,8 @@ def _apply_inplace(x, result, inplace):
 # Smooth building blocks (also used by losses and normalisation)
 
 def _np_sigmoid(a):
+    if a.dtype.kind == "c":   # (no sign to branch on: the plain formula)
+        return (1 / (1 + np.exp(-a))).astype(a.dtype, copy=False)
     # exp(-|x|) never overflows; pick the branch by sign
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
@@ -353,6 +361,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         raise ValueError("min_val cannot be greater than max_val")
     if input._data.dtype == np.bool_:
         raise RuntimeError("Bool inputs not supported for hardtanh")
+    _check_not_complex_clamp(input)
     return _apply_inplace(input, Hardtanh.apply(input, min_val=min_val, max_val=max_val),
                           inplace)
 
@@ -363,6 +372,8 @@ def relu6(input, inplace=False):
 
 def threshold(input, threshold, value, inplace=False):
     _check_not_bool("threshold_cpu", input)
+    if input._data.dtype.kind == "c":
+        _check_float("threshold_cpu", input)
     return _apply_inplace(input, Threshold.apply(input, threshold=threshold, value=value),
                           inplace)
 
@@ -423,7 +434,10 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    _check_float("silu_cpu", input)
+    _check_float("silu_cpu", input, complex_ok=True)
+    if input._data.dtype.kind == "c" and input.requires_grad and _grad_state.enabled:
+        raise RuntimeError("silu does not support automatic differentiation for outputs with "
+                           "complex dtype.")
     return _apply_inplace(input, Silu.apply(input), inplace)
 
 
@@ -483,6 +497,8 @@ def prelu(input, weight):
     if input._data.dtype != weight._data.dtype:
         raise RuntimeError(f"prelu: Type promoting not supported. Got {_dtype_name(input)} and "
                            f"{_dtype_name(weight)}")
+    if input._data.dtype.kind == "c":
+        _check_float("prelu_cpu", input)
     n = weight.numel()
     if n != 1:
         if input.dim() == 0:
@@ -529,7 +545,7 @@ def _softmax_input(input, dim, dtype, name):
     dim = _wrap_dim(dim, input.dim())
     if dtype is not None:
         input = input.to(dtype)
-    elif not (input.is_floating_point() or input.is_complex()):
+    elif not input.is_floating_point():
         if name == "softmin":   # torch's softmin is softmax(-x): bool fails at the negation
             if input._data.dtype == np.bool_:
                 raise RuntimeError("Negation, the `-` operator, on a bool tensor is not "

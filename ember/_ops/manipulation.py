@@ -401,7 +401,7 @@ class Flip(ArrayFunction):
 def flip(input, dims):
     """Reverse the order along each of dims (a copy, unlike NumPy's view)."""
     ds = _dims_list(dims, input._data.ndim, "flip")
-    if not ds:
+    if not ds or input._data.ndim == 0:   # (a 0-d tensor's dim 0 / -1 is itself)
         return Flip.apply(input, dims=())
     return Flip.apply(input, dims=ds)
 
