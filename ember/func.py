@@ -361,15 +361,9 @@ def vjp(func, *primals, has_aux=False):
     where = "vjp(f, *primals)"
     with _Level() as level:
         flat, spec = _flatten(primals)
-        lifted = [level.lift(t) for t in flat]
-        output, aux = _split_aux(func(*_unflatten(lifted, spec)), has_aux, where)
-        if has_aux:
-            _check_aux(aux)
-        outs, out_spec = _flatten(output)
+        lifted, outs, out_spec, aux = _run_forward(level, func, flat, spec, has_aux, where)
+        output = _unflatten(outs, out_spec)
         for o in outs:
-            if not isinstance(o, Tensor):
-                raise RuntimeError(f"{where}: expected f(*primals) to return only tensors, got "
-                                   f"unsupported type {type(o)}")
             if not _differentiable(o):
                 raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or "
                                    f"complex Tensors, got Tensor with dtype {o.dtype}")
