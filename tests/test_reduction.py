@@ -814,3 +814,12 @@ def test_float32_std_past_the_float32_variance_range():
     check(lambda t, a: t.std(a, 1), inputs=[x])
     check(lambda t, a: t.std(a), inputs=[x[:1]])
     check(lambda t, a: t.var(a, 1), inputs=[x], grad=False)
+
+
+@pytest.mark.parametrize("call", [lambda x: x.sum(), lambda x: x.sum(1), lambda x: x.sum((0, 1)),
+                                  lambda x: x.sum(1, keepdim=True), lambda x: x.mean(),
+                                  lambda x: x.mean(0), lambda x: x.nansum(1)])
+def test_reduction_node_names(call):
+    """torch's overloads with and without dim are different nodes (SumBackward0/1...)."""
+    names = [call(t.ones(2, 3, requires_grad=True)).grad_fn.name() for t in (torch, ember)]
+    assert names[1] == names[0]

@@ -297,8 +297,8 @@ def _fast_sum(a, dims):
 
 
 class Sum(ArrayFunction):
-    def forward(ctx, a, *, dims, keepdim, npd):
-        ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+    def forward(ctx, a, *, dims, keepdim, npd, by_dim=False):
+        ctx.in_shape, ctx.dims, ctx.keepdim, ctx.by_dim = a.shape, dims, keepdim, by_dim
         if npd is None or npd == a.dtype:
             r = _fast_sum(a, dims)
             if r is not None:
@@ -310,13 +310,16 @@ class Sum(ArrayFunction):
     def backward(ctx, grad):
         return _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim)
 
+    def name(self):   # torch's sum(x) and sum(x, dim) are two overloads
+        return "SumBackward1" if self.by_dim else "SumBackward0"
+
 
 _SUM_THEN_DIVIDE = (np.float32, np.float64, np.complex64, np.complex128)
 
 
 class Mean(ArrayFunction):
-    def forward(ctx, a, *, dims, keepdim, npd):
-        ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+    def forward(ctx, a, *, dims, keepdim, npd, by_dim=False):
+        ctx.in_shape, ctx.dims, ctx.keepdim, ctx.by_dim = a.shape, dims, keepdim, by_dim
         n = 1
         for d in dims:
             n *= a.shape[d]
@@ -340,6 +343,9 @@ class Mean(ArrayFunction):
     def backward(ctx, grad):
         return _expand_back(grad / ctx.n, ctx.in_shape, ctx.dims, ctx.keepdim)
 
+    def name(self):
+        return "MeanBackward1" if self.by_dim else "MeanBackward0"
+
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over dim (all dims when None or ()); integer and bool inputs sum to int64; out=
@@ -348,7 +354,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         dtype = _out_dtype(dtype, out, "sum" if dim is None else None)
         input = _cast_complex(input, dtype)
     r = Sum.apply(input, dims=_dims(input, dim), keepdim=keepdim,
-                  npd=_int_to_long(input, dtype))
+                  npd=_int_to_long(input, dtype), by_dim=dim is not None)
     return r if out is None else write_out(out, r)
 
 
@@ -369,7 +375,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {_name(dt)}")
     r = Mean.apply(input, dims=_dims(input, dim), keepdim=keepdim,
-                   npd=dtype.np if dtype is not None else None)
+                   npd=dtype.np if dtype is not None else None, by_dim=dim is not None)
     return r if out is None else write_out(out, r)
 
 
