@@ -963,3 +963,13 @@ def test_binary_special_values_and_signed_zeros():
         np.testing.assert_allclose(ev, tv, rtol=1e-5, atol=1e-6, equal_nan=True, err_msg=name)
         real = ~np.isnan(tv)
         np.testing.assert_array_equal(np.signbit(ev[real]), np.signbit(tv[real]), err_msg=name)
+
+
+def test_clamp_node_names():
+    """torch's clamp overloads: number bounds print ClampBackward1, tensor bounds ClampBackward0."""
+    calls = [lambda t, x: x.clamp(0, 1), lambda t, x: x.clamp(min=0.5),
+             lambda t, x: x.half().clamp(max=0.5), lambda t, x: t.clip(x, 0, 1),
+             lambda t, x: x.clamp(t.zeros(2), t.ones(2)), lambda t, x: x.clamp(min=t.zeros(2))]
+    for call in calls:
+        names = [call(t, t.ones(2, requires_grad=True)).grad_fn.name() for t in (torch, ember)]
+        assert names[1] == names[0]

@@ -651,8 +651,9 @@ class Clamp(ArrayFunction):
     """min(max(x, lo), hi) (all hi where lo > hi). The input's gradient passes where
     lo <= x <= hi (boundaries included); a tensor bound gets it where it is the result."""
 
-    def forward(ctx, a, lo, hi):
+    def forward(ctx, a, lo, hi, *, numbers=False):
         ctx.save_for_backward(a, lo, hi)
+        ctx.numbers = numbers
         out = a
         if lo is not None:
             out = np.maximum(out, lo)
@@ -684,6 +685,9 @@ class Clamp(ArrayFunction):
                 m = m | (hi_d < lo_d)
             g_hi = _where(m, grad, zero)
         return g_a, g_lo, g_hi
+
+    def name(self):   # torch's overloads: Scalar bounds (1) or Tensor bounds (0)
+        return "ClampBackward1" if self.numbers else "ClampBackward0"
 
 
 class NanToNum(ArrayFunction):
@@ -933,7 +937,7 @@ def clamp(input, min=None, max=None, *, out=None):
         if lo is not None or hi is not None:
             if out is not None:
                 check_out_same(out, input.dtype)
-            return _result(Clamp.apply(input, lo, hi), out)
+            return _result(Clamp.apply(input, lo, hi, numbers=True), out)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if k == "c":
@@ -954,7 +958,7 @@ def clamp(input, min=None, max=None, *, out=None):
     x = to_dtype(input, rd)
     lo = _bound(min, rd)
     hi = _bound(max, rd)
-    return _result(Clamp.apply(x, lo, hi), out)
+    return _result(Clamp.apply(x, lo, hi, numbers=not tensors), out)
 
 
 _NUMBERS = (int, float, type(None))
