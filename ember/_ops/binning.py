@@ -8,12 +8,11 @@ import operator
 
 import numpy as np
 
-from ember import _dtype
+from ember import _dtype, return_types
 from ember._ops._helpers import write_out
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
-from ember import return_types
 
 __all__ = ["histogramdd", "segment_reduce"]
 
