@@ -973,3 +973,17 @@ def test_clamp_node_names():
     for call in calls:
         names = [call(t, t.ones(2, requires_grad=True)).grad_fn.name() for t in (torch, ember)]
         assert names[1] == names[0]
+
+
+def test_pow_node_names():
+    """torch's pow overloads: Tensor ** Scalar 0, Tensor ** Tensor 1, Scalar ** Tensor 2;
+    square is pow(x, 2)."""
+    calls = [lambda t, x: x ** 2, lambda t, x: x ** x, lambda t, x: 2 ** x,
+             lambda t, x: x ** t.tensor(2.0), lambda t, x: t.pow(2, x), lambda t, x: x.square(),
+             lambda t, x: t.tensor(2.0) ** x]
+    for call in calls:
+        names = [call(t, t.ones(2, requires_grad=True)).grad_fn.name() for t in (torch, ember)]
+        assert names[1] == names[0]
+    check(lambda t, x: t.square(x), [(3, 4)], "float64")
+    check(lambda t, x: t.square(x), [(3, 4)], "int32", grad=False)
+    check(lambda t, x: t.square(x), [(3,)], "bool", grad=False)

@@ -259,7 +259,13 @@ class Pow(ArrayFunction):
     def forward(ctx, a, b):
         out = _power(a, b)
         ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
+        # torch's overloads: Tensor ** Scalar (0), Tensor ** Tensor (1), Scalar ** Tensor (2,
+        # set by pow(): the base number arrives here as an array)
+        ctx.overload = int(isinstance(b, np.ndarray))
         return out
+
+    def name(self):
+        return f"PowBackward{self.overload}"
 
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
@@ -725,7 +731,10 @@ def pow(input, exponent, *, out=None):
     a, b, rd = _binary_prepared(input, exponent)
     if rd is _dtype.bool:
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-    return _result(Pow.apply(a, b), out)
+    r = Pow.apply(a, b)
+    if r.grad_fn is not None and not is_tensor(input):
+        r.grad_fn.overload = 2   # Scalar ** Tensor
+    return _result(r, out)
 
 
 def float_power(input, exponent, *, out=None):

@@ -803,14 +803,15 @@ def sgn(input, *, out=None):
 
 
 def square(input, *, out=None):
-    """x * x; bool squares to int64 (torch's pow(x, 2) promotion)."""
+    """pow(x, 2), as torch computes it (a PowBackward0 node); bool squares to int64."""
+    from ember._ops.pointwise import pow
     try:
         k = input._data.dtype.kind
     except AttributeError:
         raise not_a_tensor(input) from None
     if k == "b":
         input = to_dtype(input, _dtype.int64)
-    return _result(input * input, out)
+    return _result(pow(input, 2), out)
 
 
 def relu(input):
