@@ -14,18 +14,10 @@ import torch
 import ember
 from ember._printing import PRINT_OPTS, get_printoptions
 
-DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
-          "float64", "complex64", "complex128")
+# the dtypes, and the autouse fixture restoring print options and the default dtype
+from test_printing import DTYPES, _reset_options  # noqa: E402,F401
+
 NAN, INF = float("nan"), float("inf")
-
-
-@pytest.fixture(autouse=True)
-def _reset():
-    yield
-    torch.set_printoptions(profile="default")
-    ember.set_printoptions(profile="default")
-    torch.set_default_dtype(torch.float32)
-    ember.set_default_dtype(ember.float32)
 
 
 # ---------------------------------------------------------------------------------------------
