@@ -668,33 +668,44 @@ class Tensor:
 _new = object.__new__
 
 
-def _dim_order(t, shape, strides, check):
-    """torch's ordering: an insertion sort of the dims, innermost first, where a comparison
-    involving a zero stride is undecided (the dims keep their order); equal strides order by
-    size. Returns outermost first."""
-    def cmp(a, b):   # > 0: dim a lies outside dim b
-        sa, sb = strides[a], strides[b]
-        if sa == 0 or sb == 0:
-            return 0
-        if sa == sb:
-            return 0 if shape[b] >= shape[a] else 1
-        return -1 if sb > sa else 1
-    nd = len(shape)
-    if nd <= 1:
-        return tuple(range(nd))
-    if _is_contiguous(t._data) and not (nd == 4 and _is_channels_last(t._data, _cl())):
-        return tuple(range(nd))
-    perm = list(range(nd - 1, -1, -1))
-    for i in range(1, nd):
+def _outer_first(shape, strides, a, b):
+    """1 when dim a lies outside dim b in memory, -1 inside, 0 undecided (a zero stride, or
+    equal strides with b at least as large): torch's comparison for stride orders."""
+    sa, sb = strides[a], strides[b]
+    if sa == 0 or sb == 0:
+        return 0
+    if sa == sb:
+        return 1 if shape[a] > shape[b] else 0
+    return 1 if sa > sb else -1
+
+
+def _stride_order(shape, strides):
+    """The dims innermost first, as torch orders them: an insertion sort by `_outer_first`
+    from the last dim, where undecided pairs keep their order."""
+    perm = list(range(len(shape) - 1, -1, -1))
+    for i in range(1, len(shape)):
         j = i
         for k in range(i - 1, -1, -1):
-            c = cmp(perm[k], perm[j])
+            c = _outer_first(shape, strides, perm[k], perm[j])
             if c > 0:
                 perm[k], perm[j] = perm[j], perm[k]
                 j = k
             elif c < 0:
                 break
-    if check and any(cmp(perm[i], perm[i + 1]) != -1 for i in range(nd - 1)):
+    return perm
+
+
+def _dim_order(t, shape, strides, check):
+    """torch's dim order (outermost first): `_stride_order`, with `check` raising where it is
+    not unique."""
+    nd = len(shape)
+    if nd <= 1:
+        return tuple(range(nd))
+    if _is_contiguous(t._data) and not (nd == 4 and _is_channels_last(t._data, _cl())):
+        return tuple(range(nd))
+    perm = _stride_order(shape, strides)
+    if check and any(_outer_first(shape, strides, perm[i], perm[i + 1]) != -1
+                     for i in range(nd - 1)):
         raise RuntimeError("The tensor does not have unique dim order.")
     return tuple(reversed(perm))
 

@@ -824,7 +824,7 @@ def meshgrid(*tensors, indexing=None):
         if t._data.ndim > 1:
             raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
                                f"but got: {t}")
-    dt, dev = tensors[0].dtype, tensors[0].device
+    dt = tensors[0].dtype
     for t in tensors[1:]:
         if t.dtype is not dt:
             raise RuntimeError("meshgrid expects all tensors to have the same dtype")

@@ -10,7 +10,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided as _np_as_strided
 
-from ember._tensor import (Size, Tensor, _is_contiguous, _root, _address, _wrap_dim,
+from ember._tensor import (Tensor, _is_contiguous, _root, _address, _wrap_dim,
                            _int_tuple)
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -693,7 +693,7 @@ def clone(input, *, memory_format=None):
 
 
 def contiguous(self, memory_format=None):
-    from ember import channels_last, contiguous_format
+    from ember import channels_last
     if memory_format is channels_last:
         return self if self.is_contiguous(memory_format=channels_last) else _to_channels_last(
             self)

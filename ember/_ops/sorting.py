@@ -12,12 +12,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ember import _dtype
-from ember import return_types
-from ember._ops.reduction import (_GatherAlong, _Labelled, _dim1, _expect_pair, _name,
-                                  _nonempty, _out, _ScatterAlong, _select_grad)
+from ember import _dtype, return_types
 from ember._ops._helpers import not_a_tensor
-from ember._tensor import Tensor, _wrap_dim
+from ember._ops.reduction import (_GatherAlong, _Labelled, _dim1, _expect_pair, _name,
+                                  _nonempty, _out, _select_grad)
+from ember._tensor import Tensor, _stride_order, _wrap_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
            "quantile", "nanquantile", "unique", "unique_consecutive", "bincount", "histc",
@@ -737,28 +736,8 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
 
 def _layout_order(a):
     """The dims of `a`, innermost first, in the memory order torch gives an elementwise result
-    of `a` broadcast against a new last dim: an insertion sort by stride from the innermost
-    dim, where a zero stride (broadcast) leaves the order undecided and equal strides put the
-    larger dim outside."""
-    st, shape = a.strides, a.shape
-    perm = list(range(a.ndim - 1, -1, -1))
-
-    def outer_first(d0, d1):     # 1: d0 belongs outside d1, -1: inside, 0: undecided
-        if st[d0] == 0 or st[d1] == 0:
-            return 0
-        if st[d0] != st[d1]:
-            return 1 if st[d0] > st[d1] else -1
-        return 1 if shape[d0] > shape[d1] else 0
-    for i in range(1, a.ndim):
-        moving = i
-        for j in range(i - 1, -1, -1):
-            c = outer_first(perm[j], perm[moving])
-            if c > 0:
-                perm[j], perm[moving] = perm[moving], perm[j]
-                moving = j
-            elif c < 0:
-                break
-    return perm
+    of `a` broadcast against a new last dim (torch's stride order, `_stride_order`)."""
+    return _stride_order(a.shape, a.strides)
 
 
 def unravel_index(indices: Tensor, shape) -> tuple:
