@@ -405,10 +405,9 @@ def _check_tangents(flat_p, flat_t):
                                f"{list(t.shape)}.")
 
 
-def _run_forward(level, func, flat_p, spec, has_aux, where):
-    """Lift the primals, run func, check its outputs: (lifted, outs, out_spec, aux)."""
-    lifted = [level.lift(p) for p in flat_p]
-    output, aux = _split_aux(func(*_unflatten(lifted, spec)), has_aux, where)
+def _outputs(result, has_aux, where):
+    """func's result split from its aux and checked: (outs, out_spec, aux), outs all tensors."""
+    output, aux = _split_aux(result, has_aux, where)
     if has_aux:
         _check_aux(aux)
     outs, out_spec = _flatten(output)
@@ -416,7 +415,13 @@ def _run_forward(level, func, flat_p, spec, has_aux, where):
         if not isinstance(o, Tensor):
             raise RuntimeError(f"{where}: expected f(*primals) to return only tensors, got "
                                f"unsupported type {type(o)}")
-    return lifted, outs, out_spec, aux
+    return outs, out_spec, aux
+
+
+def _run_forward(level, func, flat_p, spec, has_aux, where):
+    """Lift the primals, run func, check its outputs: (lifted, outs, out_spec, aux)."""
+    lifted = [level.lift(p) for p in flat_p]
+    return (lifted,) + _outputs(func(*_unflatten(lifted, spec)), has_aux, where)
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
@@ -531,14 +536,8 @@ def _jacobian(func, argnums, has_aux, args, kwargs, forward, randomness="differe
         output = func(*args, **kwargs)
         if before is not None and _rng_token() != before:
             raise RuntimeError(_RANDOM_ERROR)
-        output, aux = _split_aux(output, has_aux, where)
-        if has_aux:
-            _check_aux(aux)
-        outs, out_spec = _flatten(output)
+        outs, out_spec, aux = _outputs(output, has_aux, where)
         for o in outs:
-            if not isinstance(o, Tensor):
-                raise RuntimeError(f"{where}: expected f(*primals) to return only tensors, got "
-                                   f"unsupported type {type(o)}")
             if not forward and not _differentiable(o):
                 raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or "
                                    f"complex Tensors, got Tensor with dtype {o.dtype}")
