@@ -1,5 +1,6 @@
 """Pointwise ops against torch: values, dtypes per dtype class, broadcasting, 0-d/empty/
 non-contiguous inputs, gradients (also double backward), in-place and out= forms, errors."""
+import ml_dtypes  # noqa: F401 - registers the name 'bfloat16' for astype("bfloat16") below
 import numpy as np
 import pytest
 import torch
