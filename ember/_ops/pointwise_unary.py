@@ -20,8 +20,9 @@ import numpy as np
 
 from ember import _dtype
 from ember._backend import scipy_special
-from ember._ops._helpers import (_scalar_for, check_out_same, inplace, is_tensor,
-                                 not_a_tensor, out_cast_first, to_dtype, write_out)
+from ember._ops._helpers import (_scalar_for, check_cast_back, check_out_same, inplace,
+                                 is_tensor, not_a_tensor, out_cast_first, to_dtype,
+                                 write_out)
 from ember._tensor import Tensor
 from ember._threads import two_way
 from ember.autograd.function import ArrayFunction
@@ -722,15 +723,22 @@ def _float_op(cls, name, kernel=None, real_only=False):
     """torch.<name>(input, *, out=None) for a float function (ints -> default float)."""
     def op(input, *, out=None):
         try:
-            x = _float_input(input)
+            kind = input._data.dtype.kind
         except AttributeError:
             raise not_a_tensor(input, name) from None
-        if real_only:
-            _no_complex(x, kernel or name)
-        return _result(cls.apply(x), out)
+        x = to_dtype(input, _dtype.get_default_dtype()) if kind in "iub" else input
+        try:
+            if real_only:
+                _no_complex(x, kernel or name)
+            r = cls.apply(x)
+        except NotImplementedError:   # out_cast_first's order of checks, without its frame
+            if out is not None:
+                check_cast_back(out, (input,), promote_with_out=False)
+            raise
+        return r if out is None else write_out(out, r)
     op.__name__ = name
     op.__doc__ = f"torch.{name}: elementwise, integer inputs computed in the default float dtype."
-    return out_cast_first(op)
+    return op
 
 
 sqrt = _float_op(Sqrt, "sqrt")

@@ -348,8 +348,11 @@ class ArrayFunction(FunctionCtx, Node):
                 return tuple(Tensor._make(o) for o in out)
             return Tensor._make(out)
 
-        if len(inputs) <= 2 and not cls._view:
-            return _record_small(ctx, inputs, params)
+        if not cls._view:
+            if len(inputs) == 1:
+                return _record_one(ctx, inputs[0], params)
+            if len(inputs) == 2:
+                return _record_small(ctx, inputs, params)
 
         # Recording: one pass over the inputs gives the edges, what backward needs, metadata.
         arrays, edges, metas = zip(*[_input_edge(x) for x in inputs])
@@ -386,24 +389,55 @@ def _input_edge(x):
     return x, _NO_EDGE, None
 
 
-def _record_small(ctx, inputs, params):
-    """ArrayFunction.apply's recording path for one or two inputs and a non-view result: the
-    general path below without its lists (this is most recorded ops)."""
-    a, ex, mx = _input_edge(inputs[0])
+_ONE_NEEDED = (True,)
+
+
+def _record_one(ctx, x, params):
+    """ArrayFunction.apply's recording path for one input (then a tensor that requires grad)
+    and a non-view result: the general path below without its lists and loops (unary ops and
+    reductions, a good part of every training step)."""
+    a = x._data
+    fn = x.grad_fn
+    ctx.next_functions = ((fn, x._output_nr) if fn is not None else (accumulator_of(x), 0),)
+    ctx._input_meta = ((a.shape, a.dtype),)
+    ctx.needs_input_grad = _ONE_NEEDED
     try:
-        if len(inputs) == 1:
-            ctx.needs_input_grad = (mx is not None,)
-            out = ctx.forward(a, **params) if params else ctx.forward(a)
-            ctx.next_functions = (ex,)
-            ctx._input_meta = (mx,)
-        else:
-            b, ey, my = _input_edge(inputs[1])
-            ctx.needs_input_grad = (mx is not None, my is not None)
-            out = ctx.forward(a, b, **params) if params else ctx.forward(a, b)
-            ctx.next_functions = (ex, ey)
-            ctx._input_meta = (mx, my)
+        out = ctx.forward(a, **params) if params else ctx.forward(a)
+    except ValueError as exc:
+        raise _broadcast_error(exc, (x,)) from None
+    if type(out) is tuple or ctx._non_differentiable:
+        return _attach(ctx, (x,), out, Tensor._make)
+    result = Tensor._make(out, _can_require_grad(out))
+    if result._requires_grad:
+        result.grad_fn = ctx
+    ctx._output_meta = None
+    raw = ctx._raw_saved
+    if not raw:
+        ctx._saved = None
+        return result
+    # _resolve_saved, its two commonest cases first: the input, or the output, saved alone
+    if len(raw) == 1 and raw[0] is a:
+        ctx._saved = [SavedTensor(a, x._vc, x, None)]
+    elif len(raw) == 1 and raw[0] is out and result._requires_grad:
+        ctx._saved = [SavedTensor(out, result._vc, None, 0)]
+    else:
+        ctx._saved = _resolve_saved(raw, (x,), (out,), result)
+    ctx._raw_saved = ()
+    return result
+
+
+def _record_small(ctx, inputs, params):
+    """ArrayFunction.apply's recording path for two inputs and a non-view result: the general
+    path below without its lists (binary ops beyond the operators' own lane)."""
+    a, ex, mx = _input_edge(inputs[0])
+    b, ey, my = _input_edge(inputs[1])
+    ctx.needs_input_grad = (mx is not None, my is not None)
+    try:
+        out = ctx.forward(a, b, **params) if params else ctx.forward(a, b)
     except ValueError as exc:
         raise _broadcast_error(exc, inputs) from None
+    ctx.next_functions = (ex, ey)
+    ctx._input_meta = (mx, my)
     return _attach(ctx, inputs, out, Tensor._make)
 
 
@@ -451,12 +485,18 @@ def record_binary(op, x, y, a, b):
     output that requires grad. _record_small without the cases these operands cannot have
     (the hot path of every training step's arithmetic)."""
     ctx = _new(op)
-    if x._requires_grad:
-        ex, mx = _edge_of(x), (a.shape, a.dtype)
+    if x._requires_grad:   # (_edge_of inlined: this path runs for every recorded + - * /)
+        fn = x.grad_fn
+        ex = (fn, x._output_nr) if fn is not None else (accumulator_of(x), 0)
+        mx = (a.shape, a.dtype)
     else:
         ex, mx = _NO_EDGE, None
-    if b is not y and y._requires_grad:   # b is y exactly when y is a Python number
-        ey, my = _edge_of(y), (b.shape, b.dtype)
+    if y is x:
+        ey, my = ex, mx
+    elif b is not y and y._requires_grad:   # b is y exactly when y is a Python number
+        fn = y.grad_fn
+        ey = (fn, y._output_nr) if fn is not None else (accumulator_of(y), 0)
+        my = (b.shape, b.dtype)
     else:
         ey, my = _NO_EDGE, None
     try:
