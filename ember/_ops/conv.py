@@ -304,11 +304,11 @@ def _conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups, cols=None):
     gyg = gy.reshape(N, groups, O // groups, P)
     colsg = cols.reshape(N, groups, Cg * K, P)
 
-    def part(lo, hi):
-        return np.matmul(gyg[lo:hi], colsg[lo:hi].transpose(0, 1, 3, 2)).sum(0)
+    def part(lo, hi):   # (cols @ gy^T, not gy @ cols^T: measured 2x faster in OpenBLAS)
+        return np.matmul(colsg[lo:hi], gyg[lo:hi].transpose(0, 1, 3, 2)).sum(0)
 
-    g = sum(_over_batch(part, N, cols.size))
-    return g.reshape((O, Cg) + tuple(ksize))
+    g = sum(_over_batch(part, N, cols.size))        # (groups, Cg * K, O / groups)
+    return g.transpose(0, 2, 1).reshape((O, Cg) + tuple(ksize))
 
 
 # ---------------------------------------------------------------------------------------------
