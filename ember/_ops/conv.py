@@ -296,7 +296,7 @@ def _conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups, cols=None):
         if cols is None:
             cols = _cols_last(x, ksize, stride, pads, dilation, gy.shape[2:])
         g_rows = np.moveaxis(gy, 1, -1).reshape(N * P, O)
-        g = np.dot(g_rows.T, cols)                    # (O, K * C)
+        g = np.dot(cols.T, g_rows).T      # (O, K * C); this operand order is faster in BLAS
         return np.moveaxis(g.reshape((O,) + tuple(ksize) + (C,)), -1, 1)
     if cols is None:
         cols, _ = _cols(x, ksize, stride, pads, dilation, gy.shape[2:])
