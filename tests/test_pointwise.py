@@ -988,3 +988,50 @@ def test_pow_node_names():
     check(lambda t, x: t.square(x), [(3, 4)], "float64")
     check(lambda t, x: t.square(x), [(3, 4)], "int32", grad=False)
     check(lambda t, x: t.square(x), [(3,)], "bool", grad=False)
+
+
+# --- reflected operators as torch records them ----------------------------------------------
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "float16", "complex64"])
+def test_number_minus_tensor_is_one_rsub_node(dt):
+    t_r, e_r = check(lambda t, x: 1.5 - x, [(3, 4)], dt)
+    assert e_r.grad_fn.name() == t_r.grad_fn.name() == "RsubBackward1"
+    assert len(e_r.grad_fn.next_functions) == 1
+    t_r, e_r = check(lambda t, x: t.rsub(x, 2, alpha=3), [(5,)], dt)
+    assert e_r.grad_fn.name() == t_r.grad_fn.name()
+
+
+def test_rsub_of_two_tensors():
+    t_r, e_r = check(lambda t, x, y: t.rsub(x, y, alpha=2), [(2, 3), (3,)], "float64")
+    assert e_r.grad_fn.name() == t_r.grad_fn.name() == "RsubBackward0"
+    x = ember.ones(2, requires_grad=True)
+    r = ember.rsub(x, ember.ones(2, requires_grad=True))
+    assert r.grad_fn.next_functions[0][0].variable is x   # torch's order: (input, other)
+    check(lambda t, x, y: t.rsub(x, y), [(3,), (3,)], ["int64", "float32"], grad=False)
+    check_raises(lambda t, x, y: t.rsub(x, y), [(3,), (3,)], "bool")
+    check(lambda t, x: 300 - x, [(4,)], "int8", grad=False)
+
+
+def test_number_over_tensor_is_reciprocal_times_number():
+    x = np.random.default_rng(3).random(4096).astype(np.float32) + 0.3
+    t_r, e_r = check(lambda t, a: 3 / a, inputs=[x], rtol=0, atol=0)   # bit-equal values
+    assert e_r.grad_fn.name() == t_r.grad_fn.name() == "MulBackward0"
+    assert e_r.grad_fn.next_functions[0][0].name() == "ReciprocalBackward0"
+    for dt in ("int64", "int8", "bool", "float16"):
+        check(lambda t, a: 2.5 / a, [(5,)], dt, grad=False, low=1, high=4)
+    check(lambda t, a: 1j / a, [(3,)], "float32")
+
+
+@pytest.mark.parametrize("scalar", [np.float64(2.5), np.float32(0.5), np.int64(3),
+                                    np.complex128(1j)])
+def test_numpy_scalars_take_part_as_python_numbers(scalar):
+    for fn in (lambda t, x: x * scalar, lambda t, x: scalar * x, lambda t, x: x + scalar,
+               lambda t, x: x - scalar, lambda t, x: scalar - x, lambda t, x: x / scalar,
+               lambda t, x: scalar / x):
+        # (float16 with a complex number is complex32, which ember lacks)
+        for dt in ("float32", "int32") if isinstance(scalar, complex) else ("float32", "float16",
+                                                                             "int32"):
+            check(fn, [(4,)], dt, grad=False, low=1, high=3)
+    if not isinstance(scalar, np.complexfloating):
+        check(lambda t, x: x.clamp(scalar, scalar * 2), [(4,)], "float32")
+        check(lambda t, x: x.clamp(min=scalar), [(4,)], "int32", grad=False)

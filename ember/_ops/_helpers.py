@@ -83,11 +83,10 @@ def binary_lane(op, kinds, other_path):
 
 def _scalar_for(s, rd):
     """A Python scalar in a form NumPy combines with an array of dtype rd without widening."""
-    if not isinstance(s, _SCALARS):
-        if isinstance(s, np.generic):
-            s = s.item()
-        else:
-            raise TypeError(f"unsupported operand type: '{type(s).__name__}'")
+    if isinstance(s, np.generic):   # (np.float64 is a float subclass NumPy treats as float64)
+        s = s.item()
+    elif not isinstance(s, _SCALARS):
+        raise TypeError(f"unsupported operand type: '{type(s).__name__}'")
     npd = rd.np
     k = npd.kind
     if k == "f" or k == "c":

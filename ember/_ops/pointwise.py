@@ -147,6 +147,36 @@ class Sub(ArrayFunction):
         return grad, -grad if ctx.alpha == 1 else grad * -_conj(ctx.alpha)
 
 
+class Rsub(ArrayFunction):
+    """other - alpha * input, `other` a Python number: torch's `number - tensor` (one node)."""
+
+    def forward(ctx, b, *, other, alpha=1):
+        ctx.alpha = alpha
+        if alpha == 1:
+            return _asarray(np.subtract(other, b), b.dtype)
+        return _axpy(np.subtract, _asarray(other, b.dtype), b, alpha)
+
+    def backward(ctx, grad):
+        return -grad if ctx.alpha == 1 else grad * -_conj(ctx.alpha)
+
+    def name(self):
+        return "RsubBackward1"
+
+
+class RsubTensors(Sub):
+    """rsub(input, other) = other - alpha * input for two tensors; Sub with the operands
+    swapped, recorded in torch's order (input, other)."""
+
+    def forward(ctx, a, b, *, alpha=1):
+        return Sub.forward(ctx, b, a, alpha=alpha)
+
+    def backward(ctx, grad):
+        return Sub.backward(ctx, grad)[::-1]
+
+    def name(self):
+        return "RsubBackward0"
+
+
 class Mul(ArrayFunction):
     fast = staticmethod(np.multiply)
 
@@ -546,14 +576,12 @@ def _sub(input, other, alpha=1, out=None):
     a, b, rd = promote(input, other)
     if alpha is not _ONE:
         _alpha_check(rd or (a if is_tensor(a) else b).dtype, alpha)
-    if alpha != 1:
-        if not is_tensor(a):
-            a = _as_tensor(a, rd or b.dtype)
+    if not is_tensor(a):
+        r = Rsub.apply(b, other=a, alpha=alpha)   # number - tensor (the reflected `-`)
+    elif alpha != 1:
         r = Sub.apply(a, b, alpha=alpha)
-    elif is_tensor(a):
-        r = Sub.apply(a, b)
     else:
-        r = Add.apply(Neg.apply(b), a)
+        r = Sub.apply(a, b)
     return _result(r, out)
 
 
@@ -576,7 +604,14 @@ def rsub(input, other, *, alpha=1):
                         f"({type(input).__name__}, {type(other).__name__}), but expected one "
                         f"of:\n * (Tensor input, Tensor other, *, Number alpha = 1)\n * (Tensor "
                         f"input, Number other, Number alpha = 1)")
-    return sub(other, input, alpha=alpha)
+    if not is_tensor(other):
+        return sub(other, input, alpha=alpha)
+    if _is_bool(input) or _is_bool(other):
+        _bool_sub_error(_is_bool(input) and _is_bool(other))
+    a, b, rd = promote(input, other)
+    if alpha is not _ONE:
+        _alpha_check(rd or a.dtype, alpha)
+    return RsubTensors.apply(a, b, alpha=alpha)
 
 
 def mul(input, other, *, out=None):
@@ -1327,6 +1362,19 @@ for _dn, _fn, _method in (
     setattr(Tensor, f"__{_dn}__", _method)
     setattr(Tensor, f"__r{_dn}__", _rdunder(_fn))
     setattr(Tensor, f"__i{_dn}__", _idunder(_fn))
+
+
+def _rtruediv(self, other):
+    """number / tensor, computed as torch does: reciprocal(tensor) * number (so the values
+    round as torch's, and the graph is MulBackward0 over ReciprocalBackward0)."""
+    if type(other) in _EXACT_OPERANDS or isinstance(other, _OPERANDS[1:]):
+        if is_tensor(other):
+            return div(other, self)
+        return mul(_unary.reciprocal(self), other)
+    return NotImplemented
+
+
+Tensor.__rtruediv__ = _rtruediv
 Tensor.__div__, Tensor.__rdiv__, Tensor.__idiv__ = (Tensor.__truediv__, Tensor.__rtruediv__,
                                                     Tensor.__itruediv__)
 def _neg_method(self):   # -x: self is a Tensor, so neg's argument checks are not needed

@@ -982,7 +982,7 @@ def _bound(b, rd):
         return to_dtype(b, rd)
     if rd.np.kind in "iub":
         return _asarray(_scalar_for(b, rd), dtype=rd.np)
-    return _asarray(b, dtype=rd.np) if rd.np.itemsize < 4 else b
+    return _asarray(b, dtype=rd.np) if rd.np.itemsize < 4 else _scalar_for(b, rd)
 
 
 clip = clamp
