@@ -1035,3 +1035,17 @@ def test_numpy_scalars_take_part_as_python_numbers(scalar):
     if not isinstance(scalar, np.complexfloating):
         check(lambda t, x: x.clamp(scalar, scalar * 2), [(4,)], "float32")
         check(lambda t, x: x.clamp(min=scalar), [(4,)], "int32", grad=False)
+
+
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv"])
+@pytest.mark.parametrize("dt", ["float64", "float16", "complex128"])
+def test_addcmul_addcdiv_are_one_node(name, dt):
+    fn = lambda t, a, b, c: getattr(t, name)(a, b, c + 2, value=0.5)   # noqa: E731
+    t_r, e_r = check(fn, [(3, 4), (4,), (3, 1)], dt)
+    assert e_r.grad_fn.name() == t_r.grad_fn.name()
+    assert len(e_r.grad_fn.next_functions) == 3
+    if dt == "float64":   # double backward through the node's Tensor-op backward
+        def gg(t, a, b, c):
+            ga, gb, gc = t.autograd.grad(fn(t, a, b, c).sum(), (a, b, c), create_graph=True)
+            return (gb * gc).sum() + (ga * ga).sum()
+        check(gg, [(3, 4), (4,), (3, 1)], dt)

@@ -862,25 +862,61 @@ def lerp(input, end, weight, *, out=None):
     return _result(Lerp.apply(input, end, w), out)
 
 
-def _common(*tensors):
-    """The tensors cast to their common torch dtype (promoted over all of them at once); half
-    types go to float32, torch's opmath for them (callers round the result back)."""
-    rd = _dtype.result_type_of(tensors)
-    work = _dtype.float32 if rd in (_dtype.float16, _dtype.bfloat16) else rd
-    return rd, [to_dtype(to_dtype(t, rd), work) for t in tensors]
+class _AddcOp(ArrayFunction):
+    """input + value * tensor1 (op) tensor2 as one node (torch's AddcmulBackward0 /
+    AddcdivBackward0): the three arrays share the result dtype; half types are computed in
+    float32 (torch's opmath) and rounded once. torch's order: (value * tensor1) op tensor2
+    (it decides complex infinities)."""
+    op = None
+
+    def forward(ctx, a, t1, t2, *, value):
+        ctx.value = value
+        ctx.save_for_backward(t1 if ctx.needs_input_grad[2] else None,
+                              t2 if ctx.needs_input_grad[1] or ctx.needs_input_grad[2] else None)
+        dt = a.dtype
+        work = np.float32 if dt == np.float16 or dt.kind == "V" else None
+        if work is not None:
+            a, t1, t2 = a.astype(work), t1.astype(work), t2.astype(work)
+        r = np.add(a, ctx.op(t1 if value == 1 else np.multiply(t1, value), t2))
+        return _asarray(r.astype(dt, copy=False))
+
+
+class Addcmul(_AddcOp):
+    op = staticmethod(np.multiply)
+
+    def backward(ctx, grad):
+        t1, t2 = ctx.saved_tensors
+        v = _conj(ctx.value)
+        return (grad, grad * _conj(t2 * v) if ctx.needs_input_grad[1] else None,
+                grad * _conj(t1 * v) if ctx.needs_input_grad[2] else None)
+
+
+class Addcdiv(_AddcOp):
+    op = staticmethod(np.true_divide)
+
+    def backward(ctx, grad):
+        t1, t2 = ctx.saved_tensors
+        v = _conj(ctx.value)
+        g1 = grad * v / _conj(t2) if ctx.needs_input_grad[1] else None
+        g2 = -grad * v * _conj(t1) / _conj(t2 * t2) if ctx.needs_input_grad[2] else None
+        return grad, g1, g2
+
+
+def _addc_operands(input, tensor1, tensor2, value):
+    """The three tensors in their common dtype, and value as that dtype takes it (an integer
+    result truncates a float value, as torch's cast of it does)."""
+    rd = _dtype.result_type_of((input, tensor1, tensor2))
+    if rd.np.kind in "iu" and isinstance(value, float):
+        value = int(value)
+    return rd, [to_dtype(t, rd) for t in (input, tensor1, tensor2)], value
 
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
-    """input + value * tensor1 * tensor2 in the dtype the three promote to (composed, so
-    gradients come from mul and add); an integer result truncates a float value, as torch's
-    cast of it does."""
-    rd, (a, t1, t2) = _common(input, tensor1, tensor2)
+    """input + value * tensor1 * tensor2 in the dtype the three promote to."""
+    rd, (a, t1, t2), value = _addc_operands(input, tensor1, tensor2, value)
     if rd is _dtype.bool:
         raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
-    if rd.np.kind in "iu" and isinstance(value, float):
-        value = int(value)
-    # torch's order: (value * tensor1) * tensor2 (it decides complex infinities)
-    return _result(to_dtype(add(a, mul(t1 if value == 1 else mul(t1, value), t2)), rd), out)
+    return _result(Addcmul.apply(a, t1, t2, value=value), out)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
@@ -894,9 +930,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
                            "inputs and as (input + value * tensor1 / tensor2) for float inputs. "
                            "The future addcdiv behavior is just the latter implementation: "
                            "(input + value * tensor1 / tensor2), for all dtypes.")
-    rd, (a, t1, t2) = _common(input, tensor1, tensor2)
-    # torch's order: (value * tensor1) / tensor2 (it decides complex infinities)
-    return _result(to_dtype(add(a, div(t1 if value == 1 else mul(t1, value), t2)), rd), out)
+    rd, (a, t1, t2), value = _addc_operands(input, tensor1, tensor2, value)
+    return _result(Addcdiv.apply(a, t1, t2, value=value), out)
 
 
 
