@@ -634,3 +634,21 @@ def test_index_reduce_in_place_and_0d():
 ])
 def test_index_reduce_errors(call):
     check_raises(call, [(4, 3), (3, 3)])
+
+
+def test_fill_and_zero_nodes_as_torch():
+    def names(t):
+        x = t.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        v = t.tensor(3.0, requires_grad=True)
+        outs = [x.clone().fill_(2.0), x.clone().fill_(v), x.clone().zero_(), t.zeros(3).fill_(v)]
+        w = t.tensor([1.0, 2.0, 3.0])
+        sum(((o * w).sum() for o in outs)).backward()
+        return ([o.grad_fn.name() for o in outs],
+                [[None if n is None else type(n).__name__ for n, _ in o.grad_fn.next_functions]
+                 for o in outs], x.grad.tolist(), v.grad.item(),
+                repr(outs[1].grad_fn.next_functions[1][0]).split(" at ")[0])
+    t_names, e_names = names(torch), names(ember)
+    assert e_names[0] == t_names[0]          # FillBackward2, FillBackward3, ZeroBackward0
+    assert e_names[2:] == t_names[2:]        # gradients, and AccumulateGrad's repr
+    assert [len(n) for n in e_names[1]] == [len(n) for n in t_names[1]]
+    assert e_names[1][3][0] is None and t_names[1][3][0] is None

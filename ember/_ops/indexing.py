@@ -505,6 +505,27 @@ class CopyFrom(ArrayFunction):
         return "CopyBackwards"
 
 
+class FillFrom(CopyFrom):
+    """fill_ with a 0-d tensor: CopyFrom as torch names it."""
+
+    def name(self):
+        return "FillBackward3"
+
+
+class Fill(ArrayFunction):
+    """fill_(number) / zero_() on a tensor that requires grad: the old values get no gradient."""
+
+    def forward(ctx, dst, *, value, label):
+        ctx.label = label
+        return np.full_like(dst, value)
+
+    def backward(ctx, grad):
+        return grad * 0
+
+    def name(self):
+        return self.label
+
+
 def copy_(self, src, non_blocking=False):
     """Copy src's values into self (broadcasting, casting); gradients flow to src."""
     if not isinstance(src, Tensor):
@@ -525,7 +546,7 @@ def copy_(self, src, non_blocking=False):
     return self
 
 
-def fill_(self, value):
+def fill_(self, value, *, _label="FillBackward2"):
     tv = type(value)
     if tv is float or tv is int:
         _check_scalar(value, self._data.dtype)
@@ -540,12 +561,11 @@ def fill_(self, value):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value._data.ndim} dimensions.")
         if _grad_state.enabled and (self._requires_grad or value._requires_grad):
-            return inplace(self, CopyFrom.apply(self, value))
+            return inplace(self, FillFrom.apply(self, value))
         value = value._data
     check_inplace(self)
     if _grad_state.enabled and self._requires_grad:
-        from ember._ops.creation import full_like
-        return inplace(self, CopyFrom.apply(self, full_like(self, value)))
+        return inplace(self, Fill.apply(self, value=value, label=_label))
     a = self._data
     if not a.flags.writeable:   # an expanded tensor: torch fills it all the same
         a = _writable_alias(a)
@@ -574,7 +594,7 @@ def _overlapping(shape, strides):
 
 
 def zero_(self):
-    return fill_(self, 0)
+    return fill_(self, 0, _label="ZeroBackward0")
 
 
 def _flat_at(ufunc, out, key, v):

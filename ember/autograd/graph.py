@@ -125,6 +125,9 @@ class AccumulateGrad(Node):
     def name(self):
         return "torch::autograd::AccumulateGrad"
 
+    def __repr__(self):   # torch prints the class name here, not name()
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
     def _hooked(self, grad):
         """The leaf's gradient after its tensor hooks (each may replace it)."""
         for hook in tuple(self.variable._hooks.values()):
