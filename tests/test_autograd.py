@@ -557,3 +557,19 @@ def test_leaf_hooks_run_for_autograd_grad():
         (x * 3).sum().backward()
         seen[t.__name__] = (log, post, g.tolist(), x.grad.tolist())
     assert seen["torch"] == seen["ember"]
+
+
+def test_custom_function_node_prints_as_torch():
+    def run(t):
+        class Twice(t.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+        y = Twice.apply(t.ones(2, requires_grad=True))
+        return y.grad_fn.name(), repr(y.grad_fn).split(" at ")[0], repr(y)
+    names = run(torch)
+    assert run(ember) == tuple(s.replace("torch.", "ember.") for s in names)

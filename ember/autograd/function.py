@@ -123,6 +123,9 @@ class Function(FunctionCtx, Node):
     def name(self):
         return type(self).__name__ + "Backward"
 
+    def __repr__(self):   # torch's backward classes for user Functions live in this module
+        return f"<ember.autograd.function.{self.name()} object at {hex(id(self))}>"
+
     def __call__(self, *args, **kwargs):
         raise RuntimeError("Legacy autograd function with non-static forward method is "
                            "deprecated. Please use new-style autograd function with static "
