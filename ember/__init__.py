@@ -16,6 +16,11 @@ from ember._dtype import (bfloat16, bool, cdouble, cfloat, chalf, complex32, com
                           set_default_dtype)
 from ember._device import device
 from ember._tensor import Size, Tensor
+
+# print (and pickle) as the public names, as torch's `<class 'torch.Tensor'>` does
+for _cls in (Tensor, Size, dtype, device, finfo, iinfo):
+    _cls.__module__ = "ember"
+del _cls
 from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                       is_inference_mode_enabled, no_grad, set_grad_enabled)
 from ember._ops.creation import *      # noqa: F401,F403

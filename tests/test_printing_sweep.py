@@ -510,3 +510,51 @@ def test_format_operators():
     both(lambda m: f"{m.tensor([1.5])!s:>30}")
     both(lambda m: f"{m.tensor(1.5)!r}")
 
+
+
+_VI = lambda t: (t.empty(0), t.empty(0, dtype=t.long))   # noqa: E731
+_TWO = lambda t: (t.empty(0), t.empty(0))                 # noqa: E731
+_INFO = lambda t: (t.empty(0), t.empty(0, dtype=t.int32))  # noqa: E731
+_THREE = lambda t: (t.empty(0), t.empty(0), t.empty(0))  # noqa: E731
+_OUT_CALLS = {   # name: (the out tuple, the call)
+    "max": (_VI, lambda t, x, o: t.max(x, 1, out=o)),
+    "sort": (_VI, lambda t, x, o: t.sort(x, 1, out=o)),
+    "topk": (_VI, lambda t, x, o: t.topk(x, 2, out=o)),
+    "mode": (_VI, lambda t, x, o: t.mode(x, 1, out=o)),
+    "median": (_VI, lambda t, x, o: t.median(x, 1, out=o)),
+    "cummin": (_VI, lambda t, x, o: t.cummin(x, 1, out=o)),
+    "aminmax": (_TWO, lambda t, x, o: t.aminmax(x, dim=1, out=o)),
+    "histogram": (_TWO, lambda t, x, o: t.histogram(x.flatten(), 3, out=o)),
+    "slogdet": (_TWO, lambda t, x, o: t.linalg.slogdet(x, out=o)),
+    "eigh": (_TWO, lambda t, x, o: t.linalg.eigh(x @ x.T, out=o)),
+    "svd": (_THREE, lambda t, x, o: t.linalg.svd(x, out=o)),
+    "inv_ex": (_INFO, lambda t, x, o: t.linalg.inv_ex(x, out=o)),
+    "cholesky_ex": (_INFO, lambda t, x, o: t.linalg.cholesky_ex(x @ x.T + t.eye(4), out=o)),
+    "lu_factor": (_INFO, lambda t, x, o: t.linalg.lu_factor(x, out=o)),
+    "ldl_factor": (_INFO, lambda t, x, o: t.linalg.ldl_factor(x @ x.T, out=o)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OUT_CALLS))
+def test_out_results_are_the_out_return_types(name):
+    """With out=, torch returns return_types.<name>_out holding the out tensors themselves."""
+    x = np.random.default_rng(0).standard_normal((4, 4)).astype(np.float32)
+    make_out, call = _OUT_CALLS[name]
+    res = []
+    for t in (torch, ember):
+        out = make_out(t)
+        r = call(t, t.tensor(x), out)
+        assert all(o is v for o, v in zip(out, r)) and len(r) == len(out)
+        np.testing.assert_allclose(out[0].numpy(), call(t, t.tensor(x), make_out(t))[0].numpy())
+        res.append((type(r).__name__, repr(r).split("(")[0].replace("torch.", "ember."),
+                    [o.shape for o in out]))
+    assert res[0][:2] == res[1][:2] and [list(s) for s in res[0][2]] == [list(s) for s in res[1][2]]
+
+
+def test_public_classes_print_as_torch():
+    def names(t):
+        x = t.ones(2)
+        return [str(c).replace("torch", "ember") for c in (type(x), type(x.shape), type(x.dtype),
+                                                           type(x.device), t.finfo, t.iinfo)]
+    assert names(ember) == names(torch)
+    assert pickle.loads(pickle.dumps(ember.ones(2))).tolist() == [1.0, 1.0]

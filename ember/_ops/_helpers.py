@@ -191,6 +191,20 @@ def write_out(out, result):
     return out
 
 
+def write_outs(out, result):
+    """`out=` for an op's result, a tensor or a tuple of them (written into out's tensors, in
+    order); a torch.return_types result comes back as its `_out` twin (`max_out`, ...), as
+    torch's does. Without out= the result itself."""
+    if out is None:
+        return result
+    if not isinstance(result, tuple):
+        return write_out(out, result)
+    outs = tuple(write_out(o, x) for o, x in zip(out, result))
+    if type(result) is tuple:
+        return outs
+    return (getattr(type(result), "_out_type", None) or type(result))(outs)
+
+
 def not_a_tensor(x, name=None, arg="input", pos=1):
     """torch's TypeError for a non-Tensor passed where a Tensor is required. Raised from an
     `except AttributeError` around the op's first use of the argument (free until it fires);

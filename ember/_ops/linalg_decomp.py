@@ -182,16 +182,12 @@ def inv_ex(A, *, check_errors=False, out=None):
             raise
         r = Tensor._make(np.full(A._data.shape, np.nan, A._data.dtype))
         info = np.ones(A._data.shape[:-2], np.int32)
-    return linalg_inv_ex((r, Tensor._make(info)))
+    return _out(linalg_inv_ex((r, Tensor._make(info))), out)
 
 
 def _out(r, out):
-    if out is None:
-        return r
-    from ember._ops._helpers import write_out
-    if isinstance(r, tuple):
-        return type(r)(write_out(o, x) for o, x in zip(out, r))
-    return write_out(out, r)
+    from ember._ops._helpers import write_outs
+    return write_outs(out, r)
 
 
 class Det(ArrayFunction):
@@ -420,7 +416,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
             raise
         L = Tensor._make(np.zeros(A._data.shape, A._data.dtype))
         info = np.ones(A._data.shape[:-2], np.int32)
-    return linalg_cholesky_ex((L, Tensor._make(info)))
+    return _out(linalg_cholesky_ex((L, Tensor._make(info))), out)
 
 
 class QR(ArrayFunction):
@@ -747,8 +743,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if driver is None:
         driver = "gelsy"
     if driver not in drivers:
-        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of "
-                           f"(gels, gelsy, gelsd, gelss)")
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
+                           "(gels, gelsy, gelsd, gelss)")
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype,"
                            f" but got input's dtype {A.dtype._legacy} and other's dtype "
@@ -757,7 +753,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     Bm = B.unsqueeze(-1) if vector else B
     m, n = A._data.shape[-2:]
     if Bm._data.shape[-2] != m:
-        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     real = np.zeros((), A._data.dtype).real.dtype
     rtol = np.finfo(real).eps * max(m, n) if rcond is None or rcond < 0 else rcond
     X = pinv(A, rtol=rtol) @ Bm
@@ -926,8 +922,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {x.dtype._legacy}")
     if isinstance(ord, complex):
-        raise RuntimeError(f"linalg.vector_norm: Expected a non-complex scalar as the order of "
-                           f"norm.")
+        raise RuntimeError("linalg.vector_norm: Expected a non-complex scalar as the order of "
+                           "norm.")
     if isinstance(ord, (str, bytes)) or not isinstance(ord, (int, float, np.number, Tensor)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not "
                         f"{type(ord).__name__}")

@@ -14,7 +14,7 @@ import numpy as np
 
 from ember import _dtype
 from ember import return_types
-from ember._ops._helpers import dims_of, not_a_tensor, promote, write_out
+from ember._ops._helpers import dims_of, not_a_tensor, promote, write_out, write_outs
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -114,13 +114,7 @@ def _to_float(input):
 
 
 def _out(r, out):
-    if out is None:
-        return r
-    if isinstance(r, tuple):
-        for o, x in zip(out, r):
-            write_out(o, x)
-        return type(r)(out) if isinstance(r, return_types._StructSeq) else tuple(out)
-    return write_out(out, r)
+    return write_outs(out, r)
 
 
 _C_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
@@ -992,8 +986,8 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
                                f"as input. Got {_name(input.dtype)}")
         if dim is None:
             if input.dim() != 2:
-                raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 "
-                                   f"dimensions.")
+                raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                                   "dimensions.")
             dim = (0, 1)
         import ember
         return _out(ember.linalg.matrix_norm(input, "nuc", dim, keepdim, dtype=dtype), out)
