@@ -1049,3 +1049,17 @@ def test_addcmul_addcdiv_are_one_node(name, dt):
             ga, gb, gc = t.autograd.grad(fn(t, a, b, c).sum(), (a, b, c), create_graph=True)
             return (gb * gc).sum() + (ga * ga).sum()
         check(gg, [(3, 4), (4,), (3, 1)], dt)
+
+
+@pytest.mark.parametrize("dt", ["float16", "bfloat16"])
+@pytest.mark.parametrize("scalar", [0.1, 1 / 3, 3.3, 1e-3, 1e10, -7])
+def test_low_precision_times_number_in_float32(dt, scalar):
+    """torch multiplies/divides a half tensor by a number in float32 (the number unrounded),
+    rounding once: bit-equal results (NumPy alone would round the number to half first)."""
+    x = np.concatenate([np.random.default_rng(5).standard_normal(2048), [0.0, -0.0, 1e-7]])
+    x = x.astype(np.float32).astype(ml_dtypes.bfloat16 if dt == "bfloat16" else dt)
+    for fn in (lambda t, a: a * scalar, lambda t, a: scalar * a, lambda t, a: a / scalar,
+               lambda t, a: t.mul(a, scalar), lambda t, a: a.div(scalar)):
+        t_r, e_r = check(fn, inputs=[x], rtol=0, atol=0, grad=False)
+    t_r, e_r = check(lambda t, a: a * scalar, inputs=[x[:8]], grad_rtol=0, grad_atol=0)
+    assert e_r.grad_fn.name() == t_r.grad_fn.name() == "MulBackward0"

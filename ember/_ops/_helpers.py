@@ -67,7 +67,8 @@ def binary_lane(op, kinds, other_path):
                 return other_path(input, other)
             if (input._requires_grad or other._requires_grad) and _grad_state.enabled:
                 return record_binary(op, input, other, a, b)
-        elif (type(other) is float or type(other) is int) and a.dtype.kind in "fc":
+        elif (type(other) is float or type(other) is int) and a.dtype.kind in "fc" \
+                and a.dtype.itemsize > 2:   # (float16 and a number: torch's float32 opmath)
             if input._requires_grad and _grad_state.enabled:
                 return record_binary(op, input, other, a, other)
             b = other

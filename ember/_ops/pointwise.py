@@ -220,6 +220,29 @@ class Div(ArrayFunction):
         return ga, gb
 
 
+class LowPrecisionScalar(ArrayFunction):
+    """A float16/bfloat16 tensor times (or over) a real Python number, as torch computes it:
+    in float32 with the number unrounded, rounded once at the end (NumPy would round the number
+    to the tensor's dtype first: x * 0.1 differs in a third of the elements)."""
+
+    def forward(ctx, a, *, scalar, div):
+        ctx.scalar, ctx.div = scalar, div
+        fn = np.true_divide if div else np.multiply
+        return _asarray(fn(a.astype(np.float32), scalar).astype(a.dtype))
+
+    def backward(ctx, grad):
+        return grad / ctx.scalar if ctx.div else grad * ctx.scalar
+
+    def name(self):
+        return "DivBackward0" if self.div else "MulBackward0"
+
+
+def _low_precision_scalar(a, b):
+    """Whether a (tensor) op b (number) takes the LowPrecisionScalar route."""
+    return (type(b) is float or type(b) is int) and is_tensor(a) \
+        and a._data.dtype.name in ("float16", "bfloat16")
+
+
 class FloorDivide(ArrayFunction):
     """Python-style floor division; torch defines no derivative for it."""
 
@@ -621,10 +644,15 @@ def mul(input, other, *, out=None):
 
 
 def _mul(input, other, out=None):
-    a, b, _ = promote(input, other)
-    if not is_tensor(a):
-        a, b = b, a
-    r = Mul.apply(a, b)
+    if not is_tensor(input):
+        input, other = other, input
+    if _low_precision_scalar(input, other):
+        r = LowPrecisionScalar.apply(input, scalar=other, div=False)
+    else:
+        a, b, _ = promote(input, other)
+        if not is_tensor(a):
+            a, b = b, a
+        r = Mul.apply(a, b)
     return r if out is None else write_out(out, r)
 
 
@@ -644,6 +672,8 @@ def div(input, other, *, rounding_mode=None, out=None):
 @out_cast_first
 def _div(input, other, rounding_mode=None, out=None):
     if rounding_mode is None:
+        if _low_precision_scalar(input, other):
+            return _result(LowPrecisionScalar.apply(input, scalar=other, div=True), out)
         a, b = _float_operands("div", input, other, True, True)
         return _result(Div.apply(a, b), out)
     a, b, rd = _binary_prepared(input, other)
