@@ -652,3 +652,15 @@ def test_fill_and_zero_nodes_as_torch():
     assert e_names[2:] == t_names[2:]        # gradients, and AccumulateGrad's repr
     assert [len(n) for n in e_names[1]] == [len(n) for n in t_names[1]]
     assert e_names[1][3][0] is None and t_names[1][3][0] is None
+
+
+@pytest.mark.parametrize("key", [0, (Ellipsis, slice(1, None)), (slice(None), 1), "mask",
+                                 ([0, 1], [1, 2])])
+def test_setitem_node_names_as_torch(key):
+    """Writes through basic indexing are CopySlices (printed grad_fn=<CopySlices>), advanced
+    ones IndexPutBackward0."""
+    def run(t):
+        x = t.ones(2, 3, requires_grad=True) * 1
+        x[x > 0.5 if key == "mask" else key] = 2.0
+        return x.grad_fn.name(), repr(x.grad_fn).split(" at ")[0], repr(x)
+    assert run(ember) == tuple(s.replace("torch.", "ember.") for s in run(torch))

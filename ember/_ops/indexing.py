@@ -441,7 +441,10 @@ def setitem(self, key, value):
         np.broadcast_to(np.empty(value._data.shape, np.bool_), dst)
     except ValueError:
         _value_shape_error(self, npkey, basic, value._data.shape)
-    inplace(self, IndexPut.apply(self, value, key=npkey))
+    # (torch records a write through basic indexing as CopySlices, advanced as IndexPut)
+    inplace(self, IndexPut.apply(self, value, key=npkey,
+                                 name="torch::autograd::CopySlices" if basic else
+                                 "IndexPutBackward0"))
 
 
 _ASSIGNABLE = (bool, int, float, complex, np.integer, np.bool_)

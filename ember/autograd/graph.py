@@ -75,8 +75,8 @@ class Node:
     def name(self):
         return type(self).__name__
 
-    def __repr__(self):
-        return f"<{self.name()} object at {hex(id(self))}>"
+    def __repr__(self):   # (torch's C++ node names print without their namespace)
+        return f"<{self.name().rsplit('::', 1)[-1]} object at {hex(id(self))}>"
 
     @property
     def metadata(self):
@@ -124,9 +124,6 @@ class AccumulateGrad(Node):
 
     def name(self):
         return "torch::autograd::AccumulateGrad"
-
-    def __repr__(self):   # torch prints the class name here, not name()
-        return f"<AccumulateGrad object at {hex(id(self))}>"
 
     def _hooked(self, grad):
         """The leaf's gradient after its tensor hooks (each may replace it)."""
