@@ -1,8 +1,11 @@
 """Loss functions (nn.functional's losses), as ArrayFunctions or compositions of stable pieces.
 
-Reductions: 'none' | 'mean' | 'sum' ('batchmean' for kl_div); anything else is torch's
-ValueError. Class-index losses (nll, cross entropy) skip `ignore_index` targets and, with
-'mean', divide by the summed weights of the counted targets (NaN when all are ignored).
+Where torch has a loss kernel of its own (mse, smooth L1, huber, BCE, BCE with logits, soft
+margin, nll), the loss is one node with torch's name (MseLossBackward0 ...) whose edges lead
+straight to the input and target, the reduction done inside it; the rest are compositions, as
+in torch. Reductions: 'none' | 'mean' | 'sum' ('batchmean' for kl_div); anything else is
+torch's ValueError. Class-index losses (nll, cross entropy) skip `ignore_index` targets and,
+with 'mean', divide by the summed weights of the counted targets (NaN when all are ignored).
 Stable forms: cross entropy is log_softmax + nll; BCE-with-logits uses log-sigmoid; BCE clamps
 each log at -100 as torch does.
 """
@@ -11,9 +14,10 @@ import warnings
 
 import numpy as np
 
-from ember._ops.activation import (LogSigmoid, _check_float, _const, _where,
+from ember._ops.activation import (LogSigmoid, _check_float, _const, _sigmoid, _where,
                                    log_softmax as _log_softmax)
 from ember._ops.linalg import pairwise_distance
+from ember._ops.manipulation import broadcast_tensors
 from ember._ops.pointwise_unary import Relu
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
@@ -100,84 +104,206 @@ def _tensor_like(value, like):
         np.asarray(value, like._data.dtype))
 
 
+def _result_type(a, b):
+    """torch's promoted dtype of two tensors (an ember dtype; `.np` is NumPy's)."""
+    from ember._dtype import result_type_of
+    return result_type_of((a, b))
+
+
+def _not_differentiable(fn, arg, t):
+    """torch's autograd refuses a gradient for this argument before its kernel runs."""
+    if t is not None and t._requires_grad and _grad_state.enabled:
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
+                           f"'{arg}'. This input cannot have requires_grad True.")
+
+
+def _broadcast_pair(input, target):
+    """torch.broadcast_tensors(input, target) as torch's Python losses call it: a tensor
+    already of the common shape passes as is, the other becomes an expand (view)."""
+    if input._data.shape == target._data.shape:
+        return input, target
+    return broadcast_tensors(input, target)
+
+
+def _broadcast_shape(a, b):
+    """The broadcast of shapes a and b, with torch's message where they don't broadcast."""
+    n = max(len(a), len(b))
+    pa = (1,) * (n - len(a)) + tuple(a)
+    pb = (1,) * (n - len(b)) + tuple(b)
+    for i in range(n - 1, -1, -1):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b "
+                               f"({pb[i]}) at non-singleton dimension {i}")
+    return tuple(np.broadcast_shapes(pa, pb))
+
+
+def _check_inplace(shape, other):
+    """torch's kernel writes a value of shape `other` in place into a tensor of `shape`: the
+    two must broadcast, to `shape` itself."""
+    full = _broadcast_shape(shape, other)
+    if full != tuple(shape):
+        raise RuntimeError(f"output with shape {_dims(shape)} doesn't match the broadcast shape "
+                           f"{_dims(full)}")
+
+
+def _reduced(out, reduction):
+    """An elementwise loss array reduced as `reduction` says; the mean of nothing is NaN."""
+    if reduction == "none":
+        return out if type(out) is np.ndarray else np.asarray(out)   # 0-d: no NumPy scalar
+    s = out.sum(dtype=out.dtype)
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = s / out.size
+    return np.asarray(s, out.dtype)
+
+
+def _per_element(grad, ctx):
+    """The upstream gradient of a reduced loss node, per element: 'mean' spreads it over n."""
+    return grad / ctx.n if ctx.reduction == "mean" and ctx.n else grad
+
+
+def _weighted(loss, weight, input, reduction, by_weight):
+    """torch's Python path for a per-element weight: loss * weight, then a 'mean' over the
+    summed weights (mse, l1) or over the elements (huber)."""
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', "
+                         "'sum'.")
+    loss = loss * weight
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if not by_weight:
+        return loss.mean()
+    with np.errstate(invalid="ignore", divide="ignore"):   # 0/0 for empty inputs: NaN, quietly
+        return loss.sum() / weight.sum()
+
+
+def _check_weight_size(weight, input):
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+
+
 # ---------------------------------------------------------------------------------------------
 # Regression losses
+#
+# torch's order: the size warning, the legacy flags, broadcast_tensors (its shape error), then
+# either the weighted composition or the fused kernel with its own dtype checks.
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
+    """|input - target|, a composition in torch too (AbsBackward0 under the reduction)."""
     _warn_size(input, target)
-    loss = _abs(input - target)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
-
-
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    _check_reduction(reduction)
-    _warn_size(input, target)
-    _check_float_pair("mse_cpu", input, target)
-    d = input - target
-    loss = d * d
+    x, y = _broadcast_pair(input, target)
     if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+        _check_weight_size(weight, input)
+        return _weighted(_abs(x - y), weight, input, reduction, by_weight=True)
+    _check_reduction(reduction)
+    return _reduce(_abs(x - y), reduction)
 
 
-class SmoothL1(ArrayFunction):
-    """Quadratic inside |d| < beta, linear outside; huber=True scales the linear part by beta
-    (= delta) instead of dividing the quadratic part by it."""
+class MseLoss(ArrayFunction):
+    """(x - t)^2, reduced inside the node; the gradient is 2 (x - t) (/ n for 'mean')."""
 
-    def forward(ctx, a, b, *, beta, huber):
-        d = a - b
-        ad = np.abs(d)
-        inside = ad < beta
+    def forward(ctx, a, b, *, reduction, dtype):
         ctx.save_for_backward(a, b)
-        ctx.inside, ctx.sign, ctx.beta, ctx.huber = inside, np.sign(d), beta, huber
-        dt = d.dtype
-        if huber:
-            out = np.where(inside, 0.5 * d * d, beta * (ad - 0.5 * beta))
-        elif beta == 0:
-            out = ad
-        else:
-            out = np.where(inside, 0.5 * d * d / beta, ad - 0.5 * beta)
-        return np.asarray(out, dt)
+        ctx.reduction, ctx.n = reduction, a.size
+        d = a.astype(dtype, copy=False) - b.astype(dtype, copy=False)
+        return _reduced(d * d, reduction)
 
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        d = a - b
-        if ctx.huber:
-            lin = _const(ctx.sign * ctx.beta)
-            g = _where(_const(ctx.inside), d, lin.to(d.dtype))
-        else:
-            lin = _const(ctx.sign.astype(d._data.dtype))
-            g = _where(_const(ctx.inside), d / ctx.beta, lin) if ctx.beta else lin
-        g = grad * g
+        x, t = ctx.saved_tensors
+        g = _per_element(grad, ctx) * ((x - t) * 2)
         return (g if ctx.needs_input_grad[0] else None,
                 -g if ctx.needs_input_grad[1] else None)
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _warn_size(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    x, y = _broadcast_pair(input, target)
+    if weight is not None:
+        _check_weight_size(weight, input)
+        return _weighted((x - y).pow(2), weight, input, reduction, by_weight=True)
     _check_reduction(reduction)
+    _check_float_pair("mse_cpu", x, y)
+    return MseLoss.apply(x, y, reduction=reduction, dtype=_result_type(x, y).np)
+
+
+class SmoothL1Loss(ArrayFunction):
+    """0.5 d^2 / beta inside |d| < beta, |d| - 0.5 beta outside (d = x - t); the gradient is
+    d / beta inside, sign(d) outside (the two meet at |d| = beta)."""
+
+    huber = False
+
+    def forward(ctx, a, b, *, beta, reduction, dtype, out_dtype):
+        ctx.save_for_backward(a, b)
+        ctx.beta, ctx.reduction, ctx.n = beta, reduction, a.size
+        d = a.astype(dtype, copy=False) - b.astype(dtype, copy=False)
+        ad = np.abs(d)
+        if ctx.huber:
+            out = np.where(ad < beta, 0.5 * d * d, beta * (ad - 0.5 * beta))
+        else:
+            out = np.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta)
+        return _reduced(out.astype(out_dtype, copy=False), reduction)
+
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        d = x - t
+        dd = d._data
+        inside = _const(np.abs(dd) < ctx.beta)
+        if ctx.huber:   # d inside, +-delta outside
+            g = _where(inside, d, _const((np.sign(dd) * ctx.beta).astype(dd.dtype)))
+        else:
+            g = _where(inside, d / ctx.beta, _const(np.sign(dd)))
+        g = _per_element(grad, ctx) * g
+        return (g if ctx.needs_input_grad[0] else None,
+                -g if ctx.needs_input_grad[1] else None)
+
+
+class HuberLoss(SmoothL1Loss):
+    """beta (= delta) times smooth L1: 0.5 d^2 inside |d| < delta, delta (|d| - 0.5 delta)
+    outside; the gradient is d inside, delta sign(d) outside."""
+
+    huber = True
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _warn_size(input, target)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x, y = _broadcast_pair(input, target)
+    _check_reduction(reduction)
+    if beta == 0:   # torch runs l1_loss then
+        return _reduce(_abs(x - y), reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    _warn_size(input, target)
-    _check_float_pair("smooth_l1_cpu", input, target)
-    return _reduce(SmoothL1.apply(input, target, beta=beta, huber=False), reduction)
+    _check_float_pair("smooth_l1_cpu", x, y)
+    dt = _result_type(x, y).np
+    return SmoothL1Loss.apply(x, y, beta=beta, reduction=reduction, dtype=dt, out_dtype=dt)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """The loss has the input's dtype (torch's kernel writes into a tensor like the input)."""
+    _warn_size(input, target)
+    x, y = _broadcast_pair(input, target)
+    if weight is not None:
+        _check_weight_size(weight, input)
+        return _weighted(_huber(x, y, "none", delta), weight, input, reduction,
+                         by_weight=False)
     _check_reduction(reduction)
+    return _huber(x, y, reduction, delta)
+
+
+def _huber(x, y, reduction, delta):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    _warn_size(input, target)
-    _check_float_pair("huber_cpu", input, target)
-    loss = SmoothL1.apply(input, target, beta=delta, huber=True)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    _check_float_pair("huber_cpu", x, y)
+    rt = _result_type(x, y)
+    if not x.is_floating_point():
+        raise RuntimeError(f"result type {rt._legacy} can't be cast to the desired output type "
+                           f"{_type_name(x)}")
+    return HuberLoss.apply(x, y, beta=delta, reduction=reduction, dtype=rt.np,
+                           out_dtype=x._data.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,6 +327,7 @@ def _check_nll(input, target, weight):
     if nd != 1 and input.shape[0] != (target.shape[0] if target.dim() else 0):
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                          f"batch_size ({target.shape[0] if target.dim() else 0}).")
+    _not_differentiable("nll_loss_forward", "weight", weight)
     C = input.shape[1] if nd > 1 else input.shape[0]
     spatial = nd > 2
     if nd <= 2:
@@ -244,9 +371,10 @@ def _class_last(a):
 
 
 class NllLoss(ArrayFunction):
-    """-weight[t] * x[t] per target; 'mean' divides by the counted weights."""
+    """-weight[t] * x[t] per target; 'mean' divides by the counted weights. Target and weight
+    are arrays, not inputs: as in torch the node's one edge leads to the log-probabilities."""
 
-    def forward(ctx, logp, target, weight, *, ignore_index, reduction):
+    def forward(ctx, logp, *, target, weight, ignore_index, reduction):
         C = logp.shape[1] if logp.ndim > 1 else logp.shape[0]
         x = _class_last(logp)
         t = target.reshape(-1).astype(np.int64, copy=False)
@@ -272,8 +400,13 @@ class NllLoss(ArrayFunction):
 
     def backward(ctx, grad):
         if ctx.reduction == "mean":
-            grad = grad / Tensor._make(np.asarray(ctx.total, ctx.w.dtype))
-        return NllGrad.apply(grad, src=ctx), None, None
+            with np.errstate(divide="ignore", invalid="ignore"):   # nothing counted: 0 weight
+                grad = grad / Tensor._make(np.asarray(ctx.total, ctx.w.dtype))
+        return NllGrad.apply(grad, src=ctx)
+
+
+class NllLoss2D(NllLoss):
+    """nll_loss of (N, C, H, W) input and (N, H, W) targets: torch's 2-D kernel and name."""
 
 
 class NllGrad(ArrayFunction):
@@ -310,7 +443,20 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_nll(input, target, weight)
-    return NllLoss.apply(input, target, weight, ignore_index=ignore_index, reduction=reduction)
+    w = weight._data if weight is not None else None
+    nd = input.dim()
+    if nd < 3:
+        return NllLoss.apply(input, target=target._data, weight=w, ignore_index=ignore_index,
+                             reduction=reduction)
+    t = target._data
+    if nd != 4:   # torch views other ranks as (N, C, 1, -1) for its 2-D kernel, then back
+        n, c = input.shape[:2]
+        input = input.contiguous().view(n, c, 1, -1) if input.numel() else \
+            input.contiguous().view(n, c, 0, 0)
+        t = t.reshape(n, 1, -1) if t.size else t.reshape(n, 0, 0)
+    out = NllLoss2D.apply(input, target=t, weight=w, ignore_index=ignore_index,
+                          reduction=reduction)
+    return out.view(tuple(target.shape)) if nd != 4 and reduction == "none" else out
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -340,10 +486,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         prod = logp * target
         if weight is not None:
             prod = prod * weight.reshape((C,) + (1,) * (input.dim() - cdim - 1))
-        loss = -prod.sum(cdim)
-        if reduction == "mean":   # over the batch and spatial positions
-            return loss.sum() / (loss.numel() if input.dim() > 1 else 1)
-        return _reduce(loss, reduction)
+        if reduction == "none":
+            return -prod.sum(cdim)
+        total = -prod.sum()   # torch's order: negate the sum, then divide (NegBackward0 first)
+        if reduction == "sum":
+            return total
+        # 'mean' is over the batch and spatial positions
+        rows = math.prod(n for i, n in enumerate(input.shape) if i != cdim)
+        return total / (rows if input.dim() > 1 else 1)
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing <= 0:   # torch smooths only for a positive value
         return nll
@@ -389,36 +539,35 @@ def _infer_size(a, b):
 
 
 class BinaryCrossEntropy(ArrayFunction):
-    """-w (t log x + (1 - t) log(1 - x)) with each log clamped at -100."""
+    """-w (t log x + (1 - t) log(1 - x)) with each log clamped at -100, reduced inside the node.
+    d/dx = w (x - t) / max(x (1 - x), 1e-12); d/dt = w (log(1 - x) - log x), unclamped (+-inf at
+    x = 0 or 1, as torch). The weight is an array: torch gives it no gradient."""
 
-    def forward(ctx, x, t, w):
+    def forward(ctx, x, t, *, weight, reduction):
         if not np.all((x >= 0) & (x <= 1)):   # NaN fails too, as in torch
             raise RuntimeError("all elements of input should be between 0 and 1")
-        ctx.save_for_backward(x, t, w)
+        ctx.save_for_backward(x, t)
+        ctx.weight, ctx.reduction, ctx.n = weight, reduction, x.size
         with np.errstate(divide="ignore"):
             lx = np.maximum(np.log(x), -100)
             l1x = np.maximum(np.log1p(-x), -100)
         out = -(t * lx + (1 - t) * l1x)
-        if w is not None:
-            out = out * w
-        return np.asarray(out, x.dtype)
+        if weight is not None:
+            out = out * weight
+        return _reduced(np.asarray(out, x.dtype), reduction)
 
     def backward(ctx, grad):
-        x, t, w = ctx.saved_tensors
+        x, t = ctx.saved_tensors
+        g = _per_element(grad, ctx)
+        if ctx.weight is not None:
+            g = g * _const(ctx.weight)
         gx = gt = None
         if ctx.needs_input_grad[0]:
-            # torch's epsilon is the float 1e-12 in every dtype
-            denom = _const(np.maximum((1 - x._data) * x._data, _BCE_EPS).astype(x._data.dtype))
-            gx = grad * (x - t) / denom
-            if w is not None:
-                gx = gx * w
+            gx = g * (x - t) / ((1 - x) * x).clamp_min(_BCE_EPS)
         if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore"):   # unclamped: +-inf at x = 0 or 1, as torch
-                d = np.log1p(-x._data) - np.log(x._data)
-            gt = grad * _const(d.astype(x._data.dtype))
-            if w is not None:
-                gt = gt * w
-        return gx, gt, None
+            with np.errstate(divide="ignore"):   # log 0 = -inf here, quietly as in torch
+                gt = g * ((-x).log1p() - x.log())
+        return gx, gt
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
@@ -429,61 +578,119 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"Using a target size ({_size(target)}) that is different to the input "
                          f"size ({_size(input)}) is deprecated. Please ensure they have the same "
                          "size.")
-    if not input.is_floating_point():
-        raise NotImplementedError(f'"binary_cross_entropy" not implemented for '
-                                  f"'{_type_name(input)}'")
-    if target._data.dtype != input._data.dtype:
-        raise RuntimeError(f"Found dtype {_type_name(target)} but expected {_type_name(input)}")
     if weight is not None:
         shape = _infer_size(tuple(target.shape), tuple(weight.shape))
         if shape != tuple(input.shape):
             raise RuntimeError(f"output with shape {_dims(input.shape)} doesn't match the "
                                f"broadcast shape {_dims(shape)}")
-        weight = weight.to(input.dtype).expand(input.shape)
-    return _reduce(BinaryCrossEntropy.apply(input, target, weight), reduction)
+    _not_differentiable("binary_cross_entropy", "weight", weight)
+    if target._data.dtype != input._data.dtype:   # the kernel checks this before the dtype
+        raise RuntimeError(f"Found dtype {_type_name(target)} but expected {_type_name(input)}")
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"binary_cross_entropy" not implemented for '
+                                  f"'{_type_name(input)}'")
+    w = None
+    if weight is not None:
+        w = np.broadcast_to(weight._data.astype(input._data.dtype, copy=False), input.shape)
+    return BinaryCrossEntropy.apply(input, target, weight=w, reduction=reduction)
+
+
+class BinaryCrossEntropyWithLogits(ArrayFunction):
+    """(1 - t) x - c log sigmoid(x) with c = 1 + (pw - 1) t (c = 1 without pos_weight), times
+    the weight: stable for any x. d/dx = c sigmoid(x) - pw t (sigmoid(x) - t without pw);
+    d/dt = -x - (pw - 1) log sigmoid(x). Weights are arrays: torch gives them no gradient."""
+
+    def forward(ctx, x, t, *, weight, pos_weight, reduction, dtype, out_dtype):
+        ctx.save_for_backward(x, t)
+        ctx.weight, ctx.pos_weight, ctx.reduction, ctx.n = weight, pos_weight, reduction, x.size
+        xc, tc = x.astype(dtype, copy=False), t.astype(dtype, copy=False)
+        ls = np.minimum(xc, 0) - np.log1p(np.exp(-np.abs(xc)))
+        if pos_weight is not None:
+            ls = ls * ((pos_weight - 1) * tc + 1)
+        out = (1 - tc) * xc - ls
+        if weight is not None:
+            out = out * weight
+        return _reduced(np.asarray(out, out_dtype), reduction)
+
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        g = _per_element(grad, ctx)
+        if ctx.weight is not None:
+            g = g * _const(ctx.weight)
+        pw = _const(ctx.pos_weight) if ctx.pos_weight is not None else None
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            s = _sigmoid(x)
+            gx = g * (s - t if pw is None else ((pw - 1) * t + 1) * s - pw * t)
+        if ctx.needs_input_grad[1]:
+            gt = g * (-x if pw is None else -x - (pw - 1) * LogSigmoid.apply(x))
+        return gx, gt
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
                                      reduce=None, reduction="mean", pos_weight=None):
-    """(1 - t) x - (1 + (pw - 1) t) log sigmoid(x): stable for any x."""
+    """Checks in the order of torch's composite kernel: log_sigmoid(input), pos_weight times
+    target, (1 - target) times input in place (the loss takes the target's dtype), then the
+    weight in place."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({_size(target)}) must be the same as input size "
                          f"({_size(input)})")
+    fn = "binary_cross_entropy_with_logits"
+    _not_differentiable(fn, "weight", weight)
+    _not_differentiable(fn, "pos_weight", pos_weight)
     _check_float("log_sigmoid_cpu", input)
-    if not target.is_floating_point():
-        raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{_type_name(target)}")
-    # torch's weights take the loss's dtype (a float64 weight keeps a float32 loss float32)
-    from ember._dtype import result_type_of
-    dt = result_type_of((input, target))
-    input, target = input.to(dt), target.to(dt)
-    weight = weight.to(dt) if weight is not None else None
-    pos_weight = pos_weight.to(dt) if pos_weight is not None else None
-    ls = LogSigmoid.apply(input)
     if pos_weight is not None:
-        coef = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input - coef * ls
-    else:
-        loss = (1 - target) * input - ls
+        _check_inplace(tuple(input.shape),
+                       _broadcast_shape(tuple(pos_weight.shape), tuple(target.shape)))
+    if target._data.dtype == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if not target.is_floating_point():
+        raise RuntimeError(f"result type {_type_name(input)} can't be cast to the desired "
+                           f"output type {_type_name(target)}")
     if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+        _check_inplace(tuple(input.shape), tuple(weight.shape))
+    dt = _result_type(input, target).np
+    w = weight._data.astype(dt, copy=False) if weight is not None else None
+    pw = pos_weight._data.astype(dt, copy=False) if pos_weight is not None else None
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight=w, pos_weight=pw,
+                                              reduction=reduction, dtype=dt,
+                                              out_dtype=target._data.dtype)
+
+
+class SoftMarginLoss(ArrayFunction):
+    """log(1 + exp(-y x)) = -log sigmoid(y x); d/dx = -y sigmoid(-y x). The target is an array
+    of the input's dtype: torch gives it no gradient."""
+
+    def forward(ctx, x, *, y, reduction):
+        ctx.save_for_backward(x)
+        ctx.y, ctx.reduction, ctx.n = y, reduction, x.size
+        v = x * y
+        out = np.log1p(np.exp(-np.abs(v))) - np.minimum(v, 0)
+        return _reduced(np.asarray(out, x.dtype), reduction)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        ny = _const(-ctx.y)
+        return _per_element(grad, ctx) * ny * _sigmoid(ny * x)
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-y x)); the loss has the input's dtype and no gradient for the target."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    _not_differentiable("soft_margin_loss", "target", target)
+    if input._data.dtype == np.bool_:
+        input.neg()   # raises torch's error for negating a bool tensor
+    _check_inplace(tuple(input.shape), tuple(target.shape))
     if not input.is_floating_point():   # the loss is written into a tensor of input's dtype
-        raise RuntimeError(f"result type Float can't be cast to the desired output type "
-                           f"{_type_name(input)}")
-    if target.requires_grad and _grad_state.enabled:
-        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect "
-                           "to argument 'target'. This input cannot have requires_grad True.")
-    target = target.to(input.dtype)
-    return _reduce(-LogSigmoid.apply(input * target), reduction)
+        rt = _result_type(input, target)
+        raise RuntimeError(f"result type {rt._legacy if rt.is_floating_point else 'Float'} "
+                           f"can't be cast to the desired output type {_type_name(input)}")
+    y = target._data.astype(input._data.dtype, copy=False)
+    return SoftMarginLoss.apply(input, y=y, reduction=reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
@@ -501,7 +708,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 # ---------------------------------------------------------------------------------------------
 # Distribution losses
 
-class XlogY(ArrayFunction):
+class Xlogy(ArrayFunction):
     """x * log(y) with 0 where x == 0 (the xlogy convention kl_div relies on)."""
 
     def forward(ctx, x, y):
@@ -533,7 +740,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        loss = XlogY.apply(target, target) - target * input
+        loss = Xlogy.apply(target, target) - target * input
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.dim() else loss.sum()
     _check_reduction(reduction)
@@ -585,9 +792,20 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 # ---------------------------------------------------------------------------------------------
 # Margin and embedding losses
 
+class ClampMin(ArrayFunction):
+    """max(x, 0), the node torch's margin losses end in (clamp_min(0)); the gradient passes
+    where x >= 0, at 0 too (NaN gets none)."""
+
+    def forward(ctx, a):
+        ctx.keep = a >= 0
+        return np.asarray(np.maximum(a, 0), a.dtype)
+
+    def backward(ctx, grad):
+        return _where(_const(ctx.keep), grad, grad * 0)
+
+
 def _clamp0(x):
-    """max(x, 0) as torch's clamp_min: the gradient passes at 0 too."""
-    return x.clamp_min(0)
+    return ClampMin.apply(x)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
@@ -672,7 +890,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:   # torch.minimum: a tie splits the gradient
         d_an = d_an.minimum(pairwise_distance(positive, negative, p, eps))
-    return _reduce(_clamp0(d_ap - d_an + margin), reduction)
+    return _reduce(_clamp0(margin + d_ap - d_an), reduction)   # torch's order
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
@@ -686,7 +904,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     d_an = dist(anchor, negative)
     if swap:
         d_an = d_an.minimum(dist(positive, negative))
-    return _reduce(_clamp0(d_ap - d_an + margin), reduction)
+    return _reduce(_clamp0(margin + d_ap - d_an), reduction)
 
 
 def _check_index_target(target):
