@@ -161,11 +161,13 @@ def matmul(input, other, *, out=None):
         name = "DotBackward0"
     elif da == 2 and db == 1:
         name = "MvBackward0"
-    elif da <= 2 and db == 2:
+    elif da == 2 and db == 2:
         name = "MmBackward0"
-    elif da == db == 3 and input._data.shape[0] == other._data.shape[0]:
-        name = "BmmBackward0"
-    else:
+    elif da == 1 and db == 2:   # torch: unsqueeze(0).mm(other).squeeze_(0)
+        name = "SqueezeBackward4"
+    elif da == 2 and input._requires_grad and r.grad_fn is not None:
+        name = _matrix_by_batch_name(r._data)
+    else:   # a batched product (or a folded mm / mv) viewed to the result's shape
         name = "UnsafeViewBackward0"
     if r.grad_fn is not None:
         r.grad_fn._name = name
@@ -173,6 +175,15 @@ def matmul(input, other, *, out=None):
         from ember._ops._helpers import write_out
         return write_out(out, r)
     return r
+
+
+def _matrix_by_batch_name(out):
+    """matrix @ batch where the matrix requires grad: torch folds the batch into one mm on
+    other.mT, so its result is (...).mT.contiguous(): a copy unless that transpose is already
+    contiguous (a size-1 or empty result), which leaves the transpose's node."""
+    if out.size == 0 or out.shape[-1] == 1 or out.shape[-2] == 1:
+        return "TransposeBackward0"
+    return "CloneBackward0"
 
 
 Tensor.matmul = matmul
@@ -623,7 +634,46 @@ def einsum(*args):
     ops = [op.expand(*[sizes[c] for c in t]) if any(sizes[c] != n for c, n in
                                                      zip(t, op._data.shape)) else op
            for t, op in zip(new_terms, ops)]
-    return Einsum.apply(*ops, eq=",".join(new_terms) + "->" + rhs)
+    eq = ",".join(new_terms) + "->" + rhs
+    summed = any(c not in rhs for t in new_terms for c in t)
+    if len(ops) == 1:
+        return _EinsumSum.apply(ops[0], eq=eq) if summed else _einsum_view(ops[0],
+                                                                           new_terms[0], rhs)
+    return (_EinsumView if summed else _EinsumMul).apply(*ops, eq=eq)
+
+
+# torch's einsum permutes its operands, multiplies them pairwise (bmm where a label is summed
+# over, mul where none is) and views the result to the output's shape; a single operand is
+# summed or only permuted. ember computes it in one node, named after the last one torch's
+# decomposition leaves.
+
+class _EinsumView(Einsum):
+    def name(self):
+        return "ViewBackward0"
+
+
+class _EinsumMul(Einsum):
+    def name(self):
+        return "MulBackward0"
+
+
+class _EinsumSum(Einsum):
+    def name(self):
+        return "SumBackward1"
+
+
+def _einsum_view(op, term, rhs):
+    """A single operand with nothing summed: its diagonals (repeated labels) permuted into the
+    output's order, a view of it as in torch."""
+    labels = list(term)
+    for c in rhs:
+        while labels.count(c) > 1:   # the diagonal of the first two dims labelled c goes last
+            i = labels.index(c)
+            j = labels.index(c, i + 1)
+            op = op.diagonal(0, i, j)
+            del labels[j], labels[i]
+            labels.append(c)
+    return op.permute([labels.index(c) for c in rhs])
 
 
 def tensordot(a, b, dims=2, out=None):

@@ -24,20 +24,29 @@ def _wide(a):
 
 
 class Linear(ArrayFunction):
+    """One node whatever the input's rank; it carries the name of the node torch's `linear`
+    leaves last (see _node_name)."""
+
+    _name = "AddmmBackward0"   # 2-D input with a bias, the common case
+
     def forward(ctx, x, w, b):
+        if ctx.needs_input_grad and (b is None or x.ndim != 2):   # (empty when not recording)
+            ctx._name = _node_name(x, b)
         dt = x.dtype
         half = dt.itemsize == 2
         if half:
             x, w, b = _wide(x), _wide(w), None if b is None else _wide(b)
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         out = np.dot(x2, w.T)
-        if b is not None:
+        if b is not None and b.ndim <= 1:
             out += b
         if ctx.needs_input_grad:   # recording: keep what backward needs
             ctx.x2 = x2
             ctx.save_for_backward(x, w)
         if x.ndim != 2:
             out = out.reshape(x.shape[:-1] + (w.shape[0],))
+        if b is not None and b.ndim > 1:   # a bias of the output's trailing shape (rare)
+            out += b
         return out.astype(dt) if half else out
 
     def backward(ctx, grad):
@@ -50,7 +59,9 @@ class Linear(ArrayFunction):
             x2 = x.reshape(rows, x.shape[-1])
             gx = (g2 @ w).reshape(x.shape) if need[0] else None
             gw = g2.t() @ x2 if need[1] else None
-            gb = g2.sum(0) if len(need) > 2 and need[2] else None
+            gb = None
+            if len(need) > 2 and need[2]:   # (the engine sums a >1-D bias's broadcast away)
+                gb = g2.sum(0) if len(ctx._input_meta[2][0]) <= 1 else grad
             return gx, gw, gb
         dt = grad._data.dtype
         g2 = _wide(grad._data.reshape(rows, n_out))
@@ -60,11 +71,23 @@ class Linear(ArrayFunction):
         if need[1]:
             gw = Tensor._make(np.dot(g2.T, ctx.x2).astype(dt, copy=False))
         if len(need) > 2 and need[2]:
-            gb = Tensor._make(g2.sum(0).astype(dt, copy=False))
+            gb = (Tensor._make(g2.sum(0).astype(dt, copy=False))
+                  if len(ctx._input_meta[2][0]) <= 1 else grad)
         return gx, gw, gb
 
     def name(self):
-        return "AddmmBackward0"
+        return self._name
+
+
+def _node_name(x, b):
+    """The last node torch's linear records, by its dispatch: mm / addmm for a matrix input;
+    otherwise matmul (unsqueeze-mm-squeeze_ for a vector, mm then _unsafe_view for more dims)
+    and an in-place add of the bias, except that a contiguous input with a 1-D bias is flattened
+    to a matrix for one addmm whose result is viewed back."""
+    if b is None:
+        return ("SqueezeBackward4", "MmBackward0")[x.ndim - 1] if x.ndim <= 2 \
+            else "UnsafeViewBackward0"
+    return "ViewBackward0" if b.ndim == 1 and x.flags.c_contiguous else "AddBackward0"
 
 
 def linear(input, weight, bias=None):

@@ -515,6 +515,24 @@ class DiagScatter(ArrayFunction):
     def backward(ctx, grad):
         return diagonal(grad, ctx.offset, ctx.d1, ctx.d2)
 
+    def name(self):
+        return "DiagEmbedBackward0"   # diag, diag_embed and diagflat all record torch's diag_embed
+
+
+class DiagonalCopy(ArrayFunction):
+    """A fresh contiguous copy of a matrix's `offset`-th diagonal (torch's diagonal_copy, one
+    node); backward puts the gradient on that diagonal of zeros."""
+
+    def forward(ctx, a, *, offset):
+        ctx.shape, ctx.offset = a.shape, offset
+        return np.diagonal(a, offset).copy()
+
+    def backward(ctx, grad):
+        return DiagScatter.apply(grad, shape=ctx.shape, offset=ctx.offset, d1=0, d2=1)
+
+    def name(self):
+        return "DiagonalBackward0_copy"
+
 
 def diag(input, diagonal=0, *, out=None):
     """1-D input: a square matrix with it on the `diagonal`-th diagonal. 2-D input: a copy of
@@ -524,20 +542,10 @@ def diag(input, diagonal=0, *, out=None):
         n = a.shape[0] + abs(diagonal)
         r = DiagScatter.apply(input, shape=(n, n), offset=diagonal, d1=0, d2=1)
     elif a.ndim == 2:
-        from ember._ops.shape import clone
-        r = clone(_diag_of(input, diagonal), memory_format=_contig())
+        r = DiagonalCopy.apply(input, offset=diagonal)
     else:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {a.ndim}D")
     return r if out is None else write_out(out, r)
-
-
-def _contig():
-    from ember import contiguous_format
-    return contiguous_format
-
-
-def _diag_of(input, offset):
-    return diagonal(input, offset, 0, 1)
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):

@@ -554,12 +554,27 @@ def select(input, dim, index):
     return _basic_view(input, lambda x: x[key], "SelectBackward0")
 
 
+class Unbind(ArrayFunction):
+    """The slices along dim, views of the input and all outputs of this one node (as torch
+    records them). Backward stacks the gradients, zeros standing in for outputs unused."""
+    _view = True
+
+    def forward(ctx, a, *, dim):
+        ctx.dim = dim
+        lead = (slice(None),) * dim   # (the trailing Ellipsis keeps a 0-d slice a view)
+        return tuple(a[lead + (i, Ellipsis)] for i in range(a.shape[dim]))
+
+    def backward(ctx, *grads):
+        from ember._ops.manipulation import stack
+        return stack(grads, ctx.dim)
+
+
 def unbind(input, dim=0):
     a = input._data
     d = _wrap_dim(dim, a.ndim)
     if a.ndim == 0:
         raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
-    return tuple(select(input, d, i) for i in range(a.shape[d]))
+    return Unbind.apply(input, dim=d)
 
 
 def _diagonal_view(x, offset, d1, d2):

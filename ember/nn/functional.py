@@ -16,7 +16,7 @@ from ember._ops.conv import *       # noqa: F401,F403
 from ember._ops.pooling import *    # noqa: F401,F403
 from ember._ops.sampling import *   # noqa: F401,F403
 from ember._ops.embedding import embedding, embedding_bag, one_hot
-from ember.backends import _check_sdp_backends
+from ember.backends import _check_sdp_backends, _sdp_enabled
 from ember._ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
                              cosine_embedding_loss, cross_entropy, ctc_loss, gaussian_nll_loss,
                              hinge_embedding_loss, huber_loss, kl_div, l1_loss,
@@ -83,6 +83,9 @@ def linear(input, weight, bias=None):
         wt = weight.shape
         b = f"{wt[1]}x{wt[0]}" if weight.dim() == 2 else f"{wt[0]}x1"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and {b})")
+    if bias is not None and weight.dim() == 1 and (input.dim() == 2 or bias.dim() == 1 and
+                                                   input.is_contiguous()):
+        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")   # torch's addmm
     if bias is None and weight.dim() == 2 and a.dtype != w.dtype:   # torch's mm
         from ember._ops.linalg import _cname
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
@@ -260,8 +263,15 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(q k^T * scale + mask) v. A bool mask keeps True positions; a float mask is
     added. is_causal masks the upper triangle (query i sees keys <= i)."""
     _check_sdp_backends()   # torch's error when sdpa_kernel / the flags leave no CPU kernel
+    flash = None   # whether torch would run its CPU flash kernel: only asked when it matters
+    if not _sdp_enabled["math"]:
+        flash = _takes_flash(query, key, value, attn_mask, dropout_p, enable_gqa)
+        if not flash:
+            raise RuntimeError("No available kernel.  Aborting execution.")
+    q_in, k_in, v_in = query, key, value
     L, S = query.shape[-2], key.shape[-2]
-    scale_factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    E = query.shape[-1]   # (E = 0: the scores are all 0 whatever the scale, as in torch)
+    scale_factor = (1 / math.sqrt(E) if E else 1.0) if scale is None else scale
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
                            "when is_causal=True")
@@ -282,7 +292,44 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     attn = _Softmax.apply(scores, dim=scores.dim() - 1, safe=True)
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, True)
-    return attn @ value
+    out = attn @ value
+    node = out.grad_fn
+    if node is not None:
+        # torch's math kernel ends in this same matmul; its flash kernel is one node, and
+        # empty inputs take a shortcut ending in an add
+        if out._data.size == 0 or S == 0:
+            node._name = "AddBackward0"
+        elif flash or flash is None and _takes_flash(q_in, k_in, v_in, attn_mask, dropout_p,
+                                                     enable_gqa):
+            node._name = "ScaledDotProductFlashAttentionForCpuBackward0"
+    return out
+
+
+def _takes_flash(q, k, v, mask, dropout_p, enable_gqa):
+    """Whether torch's SDPA runs its CPU flash kernel on these inputs (else the math one): when
+    it is enabled, for 4-D (batch, heads, L, E) floating q, k, v with one batch size, one head
+    dim, the same heads (or a multiple of them in q with enable_gqa), unit last-dim strides, no
+    dropout, and no mask that requires grad or is not 2-D / 4-D broadcastable to the scores."""
+    if not _sdp_enabled["flash"] or dropout_p > 0.0 or not q.is_floating_point():
+        return False
+    a, b, c = q._data, k._data, v._data
+    if a.ndim != 4 or b.ndim != 4 or c.ndim != 4:
+        return False
+    B, H, L, E = a.shape
+    if b.shape[0] != B or c.shape[0] != B or b.shape[3] != E or c.shape[3] != E:
+        return False
+    hk = b.shape[1]
+    if c.shape[1] != hk or not (hk == H or enable_gqa and hk and H % hk == 0):
+        return False
+    if not (a.strides[3] == b.strides[3] == c.strides[3] == a.itemsize):
+        return False
+    if mask is not None:
+        m = mask._data.shape
+        if mask.requires_grad or len(m) not in (2, 4) or m[-2] not in (L, 1) or \
+                m[-1] not in (b.shape[2], 1) or len(m) == 4 and (m[0] not in (B, 1) or
+                                                                  m[1] not in (H, 1)):
+            return False
+    return True
 
 
 def _repeat_heads(t, rep):
