@@ -664,3 +664,20 @@ def test_setitem_node_names_as_torch(key):
         x[x > 0.5 if key == "mask" else key] = 2.0
         return x.grad_fn.name(), repr(x.grad_fn).split(" at ")[0], repr(x)
     assert run(ember) == tuple(s.replace("torch.", "ember.") for s in run(torch))
+
+
+@pytest.mark.parametrize("write", ["mul_", "zero_", "iadd", "mixed"])
+def test_inplace_through_a_view_is_copyslices(write):
+    def run(t):
+        x = t.ones(2, 3, requires_grad=True) * 1
+        if write == "mul_":
+            x[0].mul_(2)
+        elif write == "zero_":
+            x[:, 1].zero_()
+        elif write == "iadd":
+            x[0] += 1
+        else:
+            x[0, [1]] = 2.0
+        x.backward(t.arange(6.0).reshape(2, 3))
+        return x.grad_fn.name(), repr(x)
+    assert run(ember) == tuple(s.replace("torch.", "ember.") for s in run(torch))

@@ -900,6 +900,9 @@ class CopySlices(ArrayFunction):
         ctx.idx = idx
         return base
 
+    def name(self):
+        return "torch::autograd::CopySlices"
+
     def backward(ctx, grad):
         return (MaskFlat.apply(grad, idx=ctx.idx) if ctx.needs_input_grad[0] else None,
                 TakeFlat.apply(grad, idx=ctx.idx)
