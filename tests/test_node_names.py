@@ -468,3 +468,21 @@ def test_sdpa_double_backward(kw, shapes):
                 return _sdpa(**kw)(t, q, k, v) ** 2
         return _sdpa(**kw)(t, q, k, v) ** 2
     check_double_backward(fn, shapes)
+
+
+def test_linear_edges_in_addmm_order():
+    """The 60-minute blitz walks loss.grad_fn.next_functions[0][0] twice: MseLossBackward0,
+    AddmmBackward0, then the bias's AccumulateGrad (torch's addmm takes the bias first)."""
+    def walk(t):
+        layer = t.nn.Linear(3, 2)
+        h = t.relu(t.ones(4, 3, requires_grad=True) * 2)
+        loss = t.nn.functional.mse_loss(layer(h), t.zeros(4, 2))
+        node = loss.grad_fn
+        names = [node.name()]
+        for _ in range(2):
+            node = node.next_functions[0][0]
+            names.append(node.name())
+        edges = [n.name() if n is not None else None
+                 for n, _ in loss.grad_fn.next_functions[0][0].next_functions]
+        return names, node.variable is layer.bias, edges[:2]
+    assert walk(ember) == walk(torch)

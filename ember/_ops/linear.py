@@ -25,11 +25,13 @@ def _wide(a):
 
 class Linear(ArrayFunction):
     """One node whatever the input's rank; it carries the name of the node torch's `linear`
-    leaves last (see _node_name)."""
+    leaves last (see _node_name). With a bias its inputs are (b, x, W), torch's addmm order,
+    so that `grad_fn.next_functions[0]` is the bias's edge as in torch; else (x, W)."""
 
     _name = "AddmmBackward0"   # 2-D input with a bias, the common case
 
-    def forward(ctx, x, w, b):
+    def forward(ctx, *arrays):
+        b, x, w = arrays if len(arrays) == 3 else (None,) + arrays
         if ctx.needs_input_grad and (b is None or x.ndim != 2):   # (empty when not recording)
             ctx._name = _node_name(x, b)
         dt = x.dtype
@@ -54,26 +56,28 @@ class Linear(ArrayFunction):
         n_out = w.shape[0]
         rows = math.prod(x.shape[:-1])   # (not -1: out_features may be 0)
         need = ctx.needs_input_grad
+        biased = len(need) == 3
+        need_b, need_x, need_w = need if biased else (False,) + tuple(need)
+        # (the engine sums a >1-D bias's broadcast away: its gradient is grad itself)
+        flat_bias = need_b and len(ctx._input_meta[0][0]) <= 1
         if _grad_state.enabled:   # create_graph: Tensor ops so the result is differentiable
             g2 = grad.reshape(rows, n_out)
             x2 = x.reshape(rows, x.shape[-1])
-            gx = (g2 @ w).reshape(x.shape) if need[0] else None
-            gw = g2.t() @ x2 if need[1] else None
-            gb = None
-            if len(need) > 2 and need[2]:   # (the engine sums a >1-D bias's broadcast away)
-                gb = g2.sum(0) if len(ctx._input_meta[2][0]) <= 1 else grad
-            return gx, gw, gb
-        dt = grad._data.dtype
-        g2 = _wide(grad._data.reshape(rows, n_out))
-        gx = gw = gb = None
-        if need[0]:
-            gx = Tensor._make(np.dot(g2, _wide(w._data)).reshape(x.shape).astype(dt, copy=False))
-        if need[1]:
-            gw = Tensor._make(np.dot(g2.T, ctx.x2).astype(dt, copy=False))
-        if len(need) > 2 and need[2]:
-            gb = (Tensor._make(g2.sum(0).astype(dt, copy=False))
-                  if len(ctx._input_meta[2][0]) <= 1 else grad)
-        return gx, gw, gb
+            gx = (g2 @ w).reshape(x.shape) if need_x else None
+            gw = g2.t() @ x2 if need_w else None
+            gb = (g2.sum(0) if flat_bias else grad) if need_b else None
+        else:
+            dt = grad._data.dtype
+            g2 = _wide(grad._data.reshape(rows, n_out))
+            gx = gw = gb = None
+            if need_x:
+                gx = Tensor._make(np.dot(g2, _wide(w._data)).reshape(x.shape)
+                                  .astype(dt, copy=False))
+            if need_w:
+                gw = Tensor._make(np.dot(g2.T, ctx.x2).astype(dt, copy=False))
+            if need_b:
+                gb = Tensor._make(g2.sum(0).astype(dt, copy=False)) if flat_bias else grad
+        return (gb, gx, gw) if biased else (gx, gw)
 
     def name(self):
         return self._name
@@ -98,7 +102,7 @@ def linear(input, weight, bias=None):
         bad = next(d for d in dts if d != dts[0])
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_c_name(dts[0])} != {_c_name(bad)}")
-    return Linear.apply(input, weight, bias)
+    return Linear.apply(input, weight) if bias is None else Linear.apply(bias, input, weight)
 
 
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",

@@ -73,7 +73,9 @@ def linear(input, weight, bias=None):
     a, w = input._data, weight._data
     if (w.ndim == 2 and a.ndim and a.shape[-1] == w.shape[1] and a.dtype == w.dtype
             and (bias is None or bias._data.dtype == a.dtype) and a.dtype.kind != "c"):
-        return _Linear.apply(input, weight, bias)   # the common case, checked cheaply
+        # the common case, checked cheaply (inputs in torch's addmm order: bias first)
+        return _Linear.apply(input, weight) if bias is None else _Linear.apply(bias, input,
+                                                                               weight)
     if input.dim() == 0 or weight.dim() not in (1, 2):
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
                            f"{input.dim()}D and {weight.dim()}D")
