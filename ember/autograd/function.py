@@ -400,8 +400,7 @@ def _record_one(ctx, x, params):
     and a non-view result: the general path below without its lists and loops (unary ops and
     reductions, a good part of every training step)."""
     a = x._data
-    fn = x.grad_fn
-    ctx.next_functions = ((fn, x._output_nr) if fn is not None else (accumulator_of(x), 0),)
+    ctx.next_functions = (_edge_of(x),)
     ctx._input_meta = ((a.shape, a.dtype),)
     ctx.needs_input_grad = _ONE_NEEDED
     try:
@@ -488,18 +487,14 @@ def record_binary(op, x, y, a, b):
     output that requires grad. _record_small without the cases these operands cannot have
     (the hot path of every training step's arithmetic)."""
     ctx = _new(op)
-    if x._requires_grad:   # (_edge_of inlined: this path runs for every recorded + - * /)
-        fn = x.grad_fn
-        ex = (fn, x._output_nr) if fn is not None else (accumulator_of(x), 0)
-        mx = (a.shape, a.dtype)
+    if x._requires_grad:
+        ex, mx = _edge_of(x), (a.shape, a.dtype)
     else:
         ex, mx = _NO_EDGE, None
-    if y is x:
+    if y is x:   # x * x: one edge, looked up once
         ey, my = ex, mx
     elif b is not y and y._requires_grad:   # b is y exactly when y is a Python number
-        fn = y.grad_fn
-        ey = (fn, y._output_nr) if fn is not None else (accumulator_of(y), 0)
-        my = (b.shape, b.dtype)
+        ey, my = _edge_of(y), (b.shape, b.dtype)
     else:
         ey, my = _NO_EDGE, None
     try:
