@@ -17,13 +17,7 @@ from oracle import assert_close, check_raises, make_array, to_ember, to_torch
 E, H, FF = 8, 2, 16
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """torch's tiny-op thread hand-offs cost ~15x on a busy 2-core machine; restored after."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # (conftest.py)
 
 S, T, N = 5, 4, 3
 
