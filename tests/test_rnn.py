@@ -155,3 +155,16 @@ def test_fused_rnn_half_dtypes(dtype, name):
                     [p.grad.float().numpy() for p in m.parameters()])
     for t, e in zip(*outs):
         np.testing.assert_allclose(e, t, rtol=5e-2, atol=5e-2)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_output_node_names_as_torch(mode, dtype):
+    """torch's CPU LSTM output comes from oneDNN's layer in float32 (MkldnnRnnLayerBackward0),
+    else from stacking the steps (StackBackward0), as GRU's and RNN's do."""
+    def names(t):
+        m = getattr(t.nn, mode)(3, 4).to(getattr(t, dtype))
+        out, h = m(t.ones(5, 2, 3, dtype=getattr(t, dtype)))
+        h = h[0] if mode == "LSTM" else h
+        return out.grad_fn.name(), h.grad_fn.name()
+    assert names(ember) == names(torch)

@@ -259,9 +259,6 @@ def test_sequence_models(program):
     run_both(program)
 
 
-@pytest.mark.xfail(strict=True, reason="gap in ember/_ops/recurrent.py: nn.LSTM's output "
-                   "prints grad_fn=<LstmBackward0>; torch's CPU LSTM prints "
-                   "grad_fn=<MkldnnRnnLayerBackward0>")
 def test_sequence_models_lstm_grad_fn():
     run_both(lstm_grad_fn_names)
 

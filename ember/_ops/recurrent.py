@@ -121,6 +121,7 @@ class LSTMLayer(ArrayFunction):
 
     def forward(ctx, xw, h0, c0, w_hh, b_hh=None, w_hr=None, *, reverse=False, masks=None):
         ctx.save_for_backward(xw, h0, c0, w_hh, b_hh, w_hr)
+        ctx.onednn = xw.dtype == np.float32   # (the kernel torch's CPU LSTM runs, see name)
         (xw, h0, c0, w_hh, b_hh, w_hr), masks = _computed(ctx, (xw, h0, c0, w_hh, b_hh, w_hr),
                                                           masks)
         T, B, H4 = xw.shape
@@ -205,8 +206,8 @@ class LSTMLayer(ArrayFunction):
         return tuple(None if a is None else Tensor._make(a)
                      for a in _outputs(ctx, dgates, gh, gc, g_w, g_b, g_hr))
 
-    def name(self):
-        return "LstmBackward0"
+    def name(self):   # torch's CPU LSTM runs oneDNN's layer in float32, else stacks the steps
+        return "MkldnnRnnLayerBackward0" if self.onednn else "StackBackward0"
 
 
 def _replay_grads(ctx, grads, args):
@@ -297,8 +298,8 @@ class RNNLayer(ArrayFunction):
         return tuple(None if a is None else Tensor._make(a)
                      for a in _outputs(ctx, *(dpre, gh, g_w, g_b)))
 
-    def name(self):
-        return "RnnTanhBackward0" if not self.relu else "RnnReluBackward0"
+    def name(self):   # torch's output: the stacked steps
+        return "StackBackward0"
 
 
 def rnn_layer(xw, h0, w_hh, b_hh=None, reverse=False, masks=None, relu=False):
@@ -405,8 +406,8 @@ class GRULayer(ArrayFunction):
         return tuple(None if a is None else Tensor._make(a)
                      for a in _outputs(ctx, *(dxw.reshape(T, B, 3 * H), gh, g_w, g_b)))
 
-    def name(self):
-        return "GruBackward0"
+    def name(self):   # torch's output: the stacked steps
+        return "StackBackward0"
 
 
 def gru_layer(xw, h0, w_hh, b_hh=None, reverse=False, masks=None):
