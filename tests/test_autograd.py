@@ -573,3 +573,24 @@ def test_custom_function_node_prints_as_torch():
         return y.grad_fn.name(), repr(y.grad_fn).split(" at ")[0], repr(y)
     names = run(torch)
     assert run(ember) == tuple(s.replace("torch.", "ember.") for s in names)
+
+
+def test_saved_tensor_attributes_as_torch():
+    """grad_fn._saved_self / _saved_other / _saved_result, and torch's error once freed."""
+    def probe(t):
+        x = t.tensor([1.0, 2.0], requires_grad=True)
+        y = t.tensor([3.0, 4.0], requires_grad=True)
+        z, e, s = x * y, x.exp(), x.sin()
+        found = [z.grad_fn._saved_self is x, z.grad_fn._saved_other is y,
+                 e.grad_fn._saved_result.tolist() == e.tolist(), s.grad_fn._saved_self is x]
+        try:
+            s.grad_fn._saved_other
+        except AttributeError:
+            found.append("AttributeError")
+        e.sum().backward()
+        try:
+            e.grad_fn._saved_result
+        except RuntimeError as exc:
+            found.append(str(exc)[:60])
+        return found
+    assert probe(ember) == probe(torch)

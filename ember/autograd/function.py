@@ -368,6 +368,13 @@ class ArrayFunction(FunctionCtx, Node):
         ctx._input_meta = metas
         return _attach(ctx, inputs, out, inputs[0]._view_of if cls._view else Tensor._make)
 
+    def __getattr__(self, name):
+        """torch's `_saved_self`, `_saved_other` and `_saved_result` (only looked up when
+        ordinary attribute lookup fails: no cost to the ops)."""
+        if name in ("_saved_self", "_saved_other", "_saved_result"):
+            return _saved_attribute(self, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
     def _apply(self, grads):
         if self._output_meta is not None and self._materialize_grads:
             from ember._backend import np
@@ -377,6 +384,28 @@ class ArrayFunction(FunctionCtx, Node):
 
 
 _NO_EDGE = (None, 0)
+
+
+def _saved_attribute(node, name):
+    """The value a node saved as its first input (`_saved_self`), second (`_saved_other`) or
+    its output (`_saved_result`), found by the edge it came in on; torch's error once the
+    graph's saved values were freed."""
+    saved = node._saved
+    if saved is _FREED:
+        raise RuntimeError(_FREED_MESSAGE)
+    for s in saved or ():
+        if type(s) is not SavedTensor:
+            continue
+        if name == "_saved_result":
+            if s.output_nr is not None:
+                return s.unpack(node)
+            continue
+        i = 0 if name == "_saved_self" else 1
+        x = s.tensor
+        if (x is not None and x._requires_grad and i < len(node.next_functions)
+                and _edge_of(x) == node.next_functions[i]):
+            return s.unpack(node)
+    raise AttributeError(f"'{node.name()}' object has no attribute '{name}'")
 
 
 def _input_edge(x):
