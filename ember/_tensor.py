@@ -510,7 +510,7 @@ class Tensor:
     def map_(self, tensor, callable):
         """Replace each element x by callable(x, y), y from `tensor` broadcast to self."""
         if not isinstance(tensor, Tensor) or tensor.dtype is not self.dtype:
-            raise TypeError(f"map_: expected {self.type()} for 'other' (got "
+            raise TypeError(f"map_: expected {_type_name(self)} for 'other' (got "
                             f"{tensor.type() if isinstance(tensor, Tensor) else type(tensor)})")
         self._elementwise_python("map_", callable, np.broadcast_to(tensor._data, self.shape))
         return self
@@ -520,7 +520,7 @@ class Tensor:
         for t, name in ((x, "x"), (y, "y")):
             if not isinstance(t, Tensor) or t.dtype is not self.dtype:
                 got = t.type() if isinstance(t, Tensor) else type(t).__name__
-                raise TypeError(f"map2_: expected {self.type()} for argument '{name}' (got "
+                raise TypeError(f"map2_: expected {_type_name(self)} for argument '{name}' (got "
                                 f"{got})")
         if x._requires_grad or y._requires_grad:
             raise RuntimeError("Can't call map2_() on Variable that requires grad. Use "
@@ -535,11 +535,18 @@ class Tensor:
             raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use "
                                f"var.detach().{name}() instead.")
         a = self._data
+        if not a.flags.writeable:   # an expanded tensor: torch calls fn element after element,
+            from ember._ops.indexing import _writable_alias   # each seeing the last one's write
+            w = _writable_alias(a)
+            if w is not None:
+                for idx in np.ndindex(a.shape):
+                    w[idx] = fn(w[idx].item(), *(o[idx].item() for o in others))
+                return
         py = np.frompyfunc(fn, 1 + len(others), 1)
         # values pass through Python numbers (item()), and come back cast to self's dtype
         a[...] = np.asarray(py(a.astype(object), *(o.astype(object) for o in others)),
                             dtype=object).astype(a.dtype) if a.size else a
-        self._vc.value += 1
+        # (torch's apply_/map_/map2_ write behind autograd's back: the version stays)
 
     @property
     def output_nr(self):
@@ -558,8 +565,14 @@ class Tensor:
         return t
 
     def detach_(self):
-        if self._base is not None and self._base.grad_fn is not None:
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are "
+                               "using DistributedDataParallel (DDP) for training, and "
+                               "gradient_as_bucket_view is set as True, gradients are views of "
+                               "DDP buckets, and hence detach_() cannot be called on these "
+                               "gradients. To fix this error, please refer to the "
+                               "Optimizer.zero_grad() function in torch/optim/optimizer.py as the "
+                               "solution.")
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -668,6 +681,14 @@ class Tensor:
 _new = object.__new__
 
 
+def _type_name(t):
+    """The name torch's legacy type checks give a tensor's type ('torch.FloatTensor'; bool and
+    complex tensors have no such class: 'CPUBoolType')."""
+    if t._data.dtype.kind in "bc":
+        return f"CPU{t.dtype._legacy}Type"
+    return t.type()
+
+
 def _outer_first(shape, strides, a, b):
     """1 when dim a lies outside dim b in memory, -1 inside, 0 undecided (a zero stride, or
     equal strides with b at least as large): torch's comparison for stride orders."""
@@ -762,9 +783,9 @@ _RANGE = {np.dtype(np.float16): (-65504.0, 65504.0), np.dtype(np.float32): (-_F3
 def _check_scalar(value, npd, name=None):
     """torch's check that a Python number becomes an element of NumPy dtype `npd` without
     overflow (fill_, masked_fill, full, x[k] = v): integers within range (for unsigned types
-    down to -max as well), no NaN or infinity into integers, finite floats within the float
-    range, complex numbers only into complex types (or with a zero imaginary part); bool takes
-    anything. `name` overrides the C type name in the message."""
+    down to -max as well, floats from 0), no NaN or infinity into integers, finite floats
+    within the float range, complex numbers only into complex types (or with a zero imaginary
+    part); bool takes anything. `name` overrides the C type name in the message."""
     bounds = _RANGE.get(npd, ())
     if not bounds:
         if bounds is None or npd.name != "bfloat16":
@@ -772,6 +793,8 @@ def _check_scalar(value, npd, name=None):
         bounds = (-3.3895313892515355e38, 3.3895313892515355e38)
     lo, hi = bounds
     t = type(value)
+    if npd.kind == "u" and isinstance(value, (float, np.floating)):
+        lo = 0   # (a float goes into an unsigned type only from [0, max]; an int from -max)
     if t is float or t is int:
         if lo <= value <= hi:
             return

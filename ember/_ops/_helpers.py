@@ -6,7 +6,7 @@ import numpy as np
 from ember import _dtype
 from ember._tensor import Tensor, _wrap_dim
 from ember._threads import _ELEMENTWISE_MIN as _BIG, elementwise
-from ember.autograd.function import _broadcast_error, record_binary
+from ember.autograd.function import ArrayFunction, _broadcast_error, record_binary
 from ember.autograd.grad_mode import state as _grad_state
 
 _SCALARS = (int, float, bool, complex)
@@ -122,6 +122,8 @@ def inplace(t, result):
     check_inplace(t)
     rd = result._data
     if rd.dtype != t._data.dtype and not _can_cast_result(rd.dtype, t._data.dtype):
+        if not t._data.flags.writeable:   # (torch checks the memory before the dtypes)
+            write(t, rd)
         raise RuntimeError(f"result type {_dtype.from_numpy_dtype(rd.dtype)._legacy} can't be "
                            f"cast to the desired output type "
                            f"{_dtype.from_numpy_dtype(t._data.dtype)._legacy}")
@@ -129,7 +131,11 @@ def inplace(t, result):
         raise RuntimeError(f"output with shape {list(t._data.shape)} doesn't match the broadcast "
                            f"shape {list(rd.shape)}")
     if result._requires_grad:
-        _save_original(t, result.grad_fn)
+        node = result.grad_fn
+        _save_original(t, node)
+        what = getattr(node, "what", None)
+        if isinstance(what, str) and what.startswith("aten::"):   # a node without derivative
+            node.what = what + "_"   # (torch names the in-place kernel: aten::floor_divide_)
         from ember._ops.shape import rebase_history
         rebase_history(t, result)
     write(t, rd)
@@ -167,40 +173,138 @@ def _can_cast_result(src, dst):
     return _dtype.can_cast(s, d)
 
 
-def write_out(out, result):
-    """The `out=` argument: resize `out` if needed, copy the result in, return `out`."""
-    if _grad_state.enabled and (result._requires_grad or out._requires_grad):
-        raise RuntimeError(f"{_out_fn_name()}(): functions with out=... arguments don't support "
-                           "automatic differentiation, but one of the arguments requires grad.")
+C_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+           "int32": "int", "int64": "long int", "uint16": "short unsigned int",
+           "uint32": "unsigned int", "uint64": "long unsigned int", "float16": "c10::Half",
+           "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+           "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def c_name(dt):
+    """The C++ type name torch's kernel messages use for a dtype ('float', 'long int',
+    'c10::Half'); dt an ember dtype or a NumPy one."""
+    name = dt.name if isinstance(dt, np.dtype) else str(dt).split(".")[-1]
+    return C_NAMES.get(name, name)
+
+
+_EXACT = "Expected out tensor to have dtype {want_c}, but got {got_c} instead"
+
+
+def check_out_exact(out, dt, msg=_EXACT):
+    """torch's check of an out= tensor that must have exactly dtype dt (structured kernels:
+    mm, gather, sort's values and indices, the linear-algebra solvers...: nothing casts on the
+    way out). `msg` is the op's own wording, formatted with the wanted and the given dtype's
+    names: {want}/{got} as torch's legacy names (Float), {want_c}/{got_c} as C++ ones (float)."""
+    if out is None:
+        return
+    want = dt if isinstance(dt, np.dtype) else dt.np
+    got = out._data.dtype
+    if got != want:
+        w, g = _dtype.from_numpy_dtype(want), _dtype.from_numpy_dtype(got)
+        raise RuntimeError(msg.format(want=w._legacy, got=g._legacy, want_c=c_name(want),
+                                      got_c=c_name(got)))
+
+
+def check_out_castable(out, dt, fn, what="result"):
+    """torch's linear-algebra check of an out= tensor the result's dtype must cast to safely
+    (`cholesky: Expected result to be safely castable from Float dtype, but got result with
+    dtype Int`)."""
+    if out is not None and not _can_cast_result(dt if isinstance(dt, np.dtype) else dt.np,
+                                                out._data.dtype):
+        src = _dtype.from_numpy_dtype(dt) if isinstance(dt, np.dtype) else dt
+        raise RuntimeError(f"{fn}: Expected {what} to be safely castable from {src._legacy} "
+                           f"dtype, but got {what} with dtype {out.dtype._legacy}")
+
+
+def write_out(out, result, exact=False, warn=True, grad=True):
+    """The `out=` argument: resize `out` if needed, copy the result in, return `out`.
+
+    exact: out must have the result's dtype (check_out_exact; a string is the op's own message
+    for it), else the result casts into out's dtype where torch's promotion allows.
+    warn=False: a wrong non-empty shape is resized silently (kernels that resize with resize_,
+    not resize_output). grad: True for torch's
+    autograd check (no out= while an input or out requires grad); False for ops torch has no
+    derivative for (nothing checked, nothing recorded); "copy" for torch's composite ops, which
+    compute out of place and then `out.copy_(result)` (so out joins the graph, and a leaf out that
+    requires grad is refused as in-place); "aten::<name>" for kernels without a derivative for
+    out=: out that requires grad is refused, inputs that do give out a NotImplemented node.
+    """
     rd = result._data
+    if _grad_state.enabled and (result._requires_grad or out._requires_grad):
+        if grad is True or (out._requires_grad and isinstance(grad, str) and grad != "copy"):
+            raise out_grad_error(_out_fn_name(grad))
+    if exact:
+        check_out_exact(out, rd.dtype, exact if isinstance(exact, str) else _EXACT)
     if out._data.shape != rd.shape:
-        if out._data.size != 0:
-            import warnings
-            warnings.warn(f"An output with one or more elements was resized since it had shape "
-                          f"{list(out._data.shape)}, which does not match the required output "
-                          f"shape {list(rd.shape)}. This behavior is deprecated, and in a future "
-                          f"PyTorch release outputs will not be resized unless they have zero "
-                          f"elements. You can explicitly reuse an out tensor t by resizing it, "
-                          f"inplace, to zero elements with t.resize_(0).", UserWarning,
-                          stacklevel=3)
+        if warn and out._data.size != 0:
+            resize_warning(out._data.shape, rd.shape)
         out._data = np.empty(rd.shape, out._data.dtype)
     if not _can_cast_result(rd.dtype, out._data.dtype):
         raise RuntimeError(f"result type {_dtype.from_numpy_dtype(rd.dtype)._legacy} can't be "
                            f"cast to the desired output type "
                            f"{_dtype.from_numpy_dtype(out._data.dtype)._legacy}")
+    if result._requires_grad and _grad_state.enabled and isinstance(grad, str):
+        if grad == "copy":
+            return out.copy_(result)
+        write(out, rd)
+        from ember._ops.shape import rebase_history
+        rebase_history(out, NotImplementedNode.apply(result, what=grad))
+        return out
+    if grad == "copy" and out._requires_grad and _grad_state.enabled:
+        check_inplace(out)
     write(out, rd)
     return out
 
 
-def write_outs(out, result):
+def check_no_overlap(out, *inputs):
+    """torch's error for an out= that shares memory with an input of a kernel that reads
+    inputs after it has started writing (cross, index_select)."""
+    for x in inputs:
+        if isinstance(x, Tensor) and np.shares_memory(out._data, x._data):
+            raise RuntimeError("unsupported operation: some elements of the input tensor and the "
+                               "written-to tensor refer to a single memory location. Please "
+                               "clone() the tensor before performing the operation.")
+
+
+def out_grad_error(name):
+    return RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                        f"differentiation, but one of the arguments requires grad.")
+
+
+def resize_warning(old, new):
+    import warnings
+    warnings.warn(f"An output with one or more elements was resized since it had shape "
+                  f"{list(old)}, which does not match the required output shape {list(new)}. "
+                  f"This behavior is deprecated, and in a future PyTorch release outputs will "
+                  f"not be resized unless they have zero elements. You can explicitly reuse an "
+                  f"out tensor t by resizing it, inplace, to zero elements with t.resize_(0).",
+                  UserWarning, stacklevel=4)
+
+
+class NotImplementedNode(ArrayFunction):
+    """torch's node for an op without a derivative (`out=` of t_copy, floor_divide...): the
+    values pass through; backward raises."""
+
+    def forward(ctx, a, *, what):
+        ctx.what = what
+        return a
+
+    def backward(ctx, grad):
+        raise RuntimeError(f"derivative for {ctx.what} is not implemented")
+
+    def name(self):
+        return "torch::autograd::NotImplemented"
+
+
+def write_outs(out, result, **kw):
     """`out=` for an op's result, a tensor or a tuple of them (written into out's tensors, in
     order); a torch.return_types result comes back as its `_out` twin (`max_out`, ...), as
-    torch's does. Without out= the result itself."""
+    torch's does. Without out= the result itself. Keywords as write_out's."""
     if out is None:
         return result
     if not isinstance(result, tuple):
-        return write_out(out, result)
-    outs = tuple(write_out(o, x) for o, x in zip(out, result))
+        return write_out(out, result, **kw)
+    outs = tuple(write_out(o, x, **kw) for o, x in zip(out, result))
     if type(result) is tuple:
         return outs
     return (getattr(type(result), "_out_type", None) or type(result))(outs)
@@ -259,8 +363,16 @@ def out_cast_first(fn):
     return op
 
 
-def _out_fn_name():
-    return "op"
+def _out_fn_name(kernel=None):
+    """The op torch names in its out= autograd error: the kernel's (`aten::t_copy`), else the
+    public ember function's found on the stack."""
+    if isinstance(kernel, str) and kernel != "copy":
+        return kernel
+    f = sys._getframe(2)
+    while f is not None and (f.f_code.co_name.startswith("_") or
+                             f.f_globals.get("__name__", "").startswith("ember._ops._")):
+        f = f.f_back
+    return f.f_code.co_name if f is not None else "op"
 
 
 def dims_of(dim, ndim):

@@ -428,7 +428,7 @@ def celu(input, alpha=1.0, inplace=False):
 
 def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh.")
+        raise RuntimeError("approximate argument must be either none or tanh.")
     _check_float("GeluKernelImpl", input)
     return Gelu.apply(input, approximate=approximate)
 

@@ -9,7 +9,6 @@ import operator
 import numpy as np
 
 from ember import _dtype, return_types
-from ember._ops._helpers import write_out
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -285,7 +284,7 @@ def _lengths_from(lengths, offsets):
 
 
 def segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, axis=0,
-                   unsafe=False, initial=None, out=None):
+                   unsafe=False, initial=None):
     """Reduce consecutive segments of data along axis. lengths (or offsets, one more than the
     segments) has data's leading dims up to axis, then one entry per segment. reduce: 'sum',
     'mean', 'max' ('amax'), 'min' ('amin'), 'prod'; initial joins every segment's reduction
@@ -337,4 +336,4 @@ def segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, ax
     init = None if initial is None else float(initial)
     r = SegmentReduce.apply(data, rows=rows, pos=pos, seg=seg, lens=lens2, n_seg=n_seg,
                             reduce=reduce, initial=init, axis=ax)
-    return r if out is None else write_out(out, r)
+    return r   # (torch.segment_reduce takes no out=)

@@ -425,7 +425,7 @@ def _check_common(fn, input, weight, bias, D):
         raise RuntimeError(f"Expected {D + 1}D (unbatched) or {D + 2}D (batched) input to {fn}, "
                            f"but got input of size: {_shape_str(input.shape)}")
     if weight.dim() != D + 2:
-        raise RuntimeError(f"weight should have at least three dimensions" if weight.dim() < 3
+        raise RuntimeError("weight should have at least three dimensions" if weight.dim() < 3
                            else f"Expected {D + 2}-dimensional input for {D + 2}-dimensional "
                            f"weight {_shape_str(weight.shape)}, but got {weight.dim()}-"
                            f"dimensional input of size {_shape_str(input.shape)} instead")

@@ -11,6 +11,7 @@ import numpy as np
 from ember import _dtype
 from ember._device import as_device
 from ember._tensor import Size, Tensor, _check_scalar, _cuda_unavailable, _int_tuple
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full",
            "zeros_like", "ones_like", "empty_like", "full_like", "arange", "range", "linspace",
@@ -305,6 +306,26 @@ def _check_out(dtype, out):
                            f"({out.dtype._legacy})")
 
 
+def _out_or_finish(a, out, requires_grad, flat=None):
+    """A factory's result: into out= (whose dtype it was computed in; torch's factories
+    resize out= silently), else a new tensor. flat: a 1-D range (arange, range, linspace,
+    logspace) fills an out= with as many elements in its own shape; "arange" also warns when
+    it resizes one of another size."""
+    if out is None:
+        return _finish(a, requires_grad)
+    if flat is not None and out._data.size == a.size:
+        a = a.reshape(out._data.shape)
+    elif flat == "arange" and out._data.size:
+        import warnings
+        warnings.warn(f"The number of elements in the out tensor of shape "
+                      f"{list(out._data.shape)} is {out._data.size} which does not match the "
+                      f"computed number of elements {a.size}. Note that this may occur as a "
+                      f"result of rounding error. The out tensor will be resized to a tensor of "
+                      f"shape ({a.size},).", UserWarning, stacklevel=3)
+    from ember._ops._helpers import write_out
+    return write_out(out, Tensor._make(a), warn=False)
+
+
 _NUMBER_TYPES = (bool, int, float, complex, np.number, np.bool_, Tensor)
 
 
@@ -325,10 +346,11 @@ def _filled(fill, fn, size, out, dtype, device, requires_grad):
         _check_scalar(fill, _dt(dtype if out is None else out.dtype))
     if out is not None:
         _check_out(dtype, out)
-        from ember._ops._helpers import write_out
+        if fill is None and out._requires_grad and _grad_state.enabled:
+            raise RuntimeError("cannot resize variables that require grad")   # (empty's resize_)
         src = np.empty(shape, out._data.dtype) if fill is None else np.full(shape, fill,
                                                                              out._data.dtype)
-        return write_out(out, Tensor._make(src))
+        return _out_or_finish(src, out, requires_grad)
     npd = _dt(dtype)
     a = np.empty(shape, npd) if fill is None else (np.zeros(shape, npd) if fill == 0 else
                                                     np.full(shape, fill, npd))
@@ -451,6 +473,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         start, end = 0, start
         _number(end, "arange", "end", 1)
     start, end, step = _num(start), _num(end), _num(step)
+    dtype = dtype or (out.dtype if out is not None else None)
     _check_range("arange", start, end, step, dtype, out)
     if dtype is None:
         is_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) or
@@ -467,10 +490,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         a = np.arange(start, start + n * step, step, dtype=np.int64)[:n].astype(dtype.np)
     else:
         a = (start + np.arange(n, dtype=np.float64) * step).astype(dtype.np)
-    if out is not None:
-        from ember._ops._helpers import write_out
-        return write_out(out, Tensor._make(a))
-    return _finish(a, requires_grad)
+    return _out_or_finish(a, out, requires_grad, "arange")
 
 
 def _check_range(fn, start, end, step, dtype, out):
@@ -507,28 +527,25 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     if end is None:
         start, end = 0, start
     start, end, step = _num(start), _num(end), _num(step)
+    dtype = dtype or (out.dtype if out is not None else _dtype.get_default_dtype())
     _check_range("range", start, end, step, dtype, out)
-    dtype = dtype or _dtype.get_default_dtype()
     n = int(math.floor((end - start) / step)) + 1
     a = (start + np.arange(n, dtype=np.float64) * step).astype(dtype.np)
-    return _finish(a, requires_grad)
+    return _out_or_finish(a, out, requires_grad, "range")
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     """`steps` evenly spaced values from start to end inclusive (torch fills from both ends)."""
     _check_device(device)
+    dtype = dtype or (out.dtype if out is not None else None)
     start, end, steps = _space_args("linspace", start, end, steps, dtype, out)
     dtype = dtype or (_dtype.default_complex_dtype() if isinstance(start, complex) or
                       isinstance(end, complex) else _dtype.get_default_dtype())
     a = _linspace_values(start, end, steps, np.complex128 if dtype.is_complex else np.float64)
     if dtype.np.kind in "iu":
         a = np.trunc(a)
-    a = a.astype(dtype.np)
-    if out is not None:
-        from ember._ops._helpers import write_out
-        return write_out(out, Tensor._make(a))
-    return _finish(a, requires_grad)
+    return _out_or_finish(a.astype(dtype.np), out, requires_grad, "linspace")
 
 
 def _space_args(fn, start, end, steps, dtype, out):
@@ -565,12 +582,12 @@ def _linspace_values(start, end, steps, npd):
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     _check_device(device)
+    dtype = dtype or (out.dtype if out is not None else _dtype.get_default_dtype())
     start, end, steps = _space_args("logspace", start, end, steps, dtype, out)
-    dtype = dtype or _dtype.get_default_dtype()
     a = np.power(base, _linspace_values(start, end, steps, np.float64))
     if dtype.np.kind in "iu":
         a = np.trunc(a)
-    return _finish(a.astype(dtype.np), requires_grad)
+    return _out_or_finish(a.astype(dtype.np), out, requires_grad, "logspace")
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
@@ -585,11 +602,9 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")
     if m is not None and m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
-    a = np.eye(n, n if m is None else m, dtype=_dt(dtype))
-    if out is not None:
-        from ember._ops._helpers import write_out
-        return write_out(out, Tensor._make(a))
-    return _finish(a, requires_grad)
+    a = np.eye(n, n if m is None else m, dtype=_dt(dtype or (out.dtype if out is not None
+                                                              else None)))
+    return _out_or_finish(a, out, requires_grad)
 
 
 def _tri_indices(fn, row, col, offset, dtype, device, requires_grad, upper):

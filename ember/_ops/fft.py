@@ -171,7 +171,7 @@ def _resize(x, dims, s):
     return Resize.apply(x, sizes=sizes) if sizes else x
 
 
-def _finish(r, out, fname=None):
+def _finish(r, out, fname=None, grad=True):
     """Write `r` into `out` when given. `fname` names the transform in torch's error for an
     `out` of the wrong kind: complex results need a complex `out`, real ones a floating one."""
     if out is None:
@@ -185,7 +185,7 @@ def _finish(r, out, fname=None):
             raise RuntimeError(f"{fname} expects a floating point output tensor, but got "
                                f"{out.dtype._legacy}")
     from ember._ops._helpers import write_out
-    return write_out(out, r)
+    return write_out(out, r, grad=grad)
 
 
 def _one(n, dim):
@@ -223,7 +223,11 @@ def fft(input, n=None, dim=-1, norm=None, *, out=None):
 def ifft(input, n=None, dim=-1, norm=None, *, out=None):
     """1-D inverse DFT along `dim`."""
     s, d = _one(n, dim)
-    return _c2c(input, s, d, norm, False, out, "ifft")
+    if out is None:
+        return _c2c(input, s, d, norm, False, out, "ifft")
+    # (torch's 1-D inverse writes out= through conj_physical, which has no derivative)
+    return _finish(_c2c(input, s, d, norm, False, None, "ifft"), out, "ifft",
+                   grad="aten::conj_physical")
 
 
 def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
@@ -331,7 +335,7 @@ def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
     x = _float_input(input, complex_ok=False, fname="ihfft")
     s, d = _one(n, dim)
     r = _r2c(x, s, d, _DUAL[_norm(norm)], "ihfft").conj()
-    return _finish(r.resolve_conj(), out, "ihfft")
+    return _finish(r.resolve_conj(), out, "ihfft", grad="aten::conj_physical")
 
 
 def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
@@ -341,22 +345,30 @@ def ihfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
 # ---------------------------------------------------------------------------------------------
 # helpers: sample frequencies and shifts
 
-def _freq(values, dtype, requires_grad, out):
+def _freq(values, dtype, requires_grad, out, fname):
+    if out is not None:   # torch: arange(n, out=out) (its checks, resize and warning), scaled
+        if not (out.dtype.is_floating_point or out.dtype.is_complex):
+            raise RuntimeError(f"{fname} requires a floating point or complex dtype")
+        from ember._ops.creation import arange
+        from ember._ops._helpers import write
+        arange(len(values), out=out)
+        write(out, np.asarray(values, out._data.dtype).reshape(out._data.shape))
+        return out
     dt = dtype if dtype is not None else _dtype.get_default_dtype()
     r = Tensor._make(np.asarray(values, dt.np))
     if requires_grad:
         r.requires_grad_(True)
-    return _finish(r, out)
+    return r
 
 
 def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Sample frequencies [0, 1, ..., n/2 - 1, -n/2, ..., -1] / (d * n) of an n-point DFT."""
-    return _freq(np.fft.fftfreq(n, d), dtype, requires_grad, out)
+    return _freq(np.fft.fftfreq(n, d), dtype, requires_grad, out, "fftfreq")
 
 
 def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Non-negative sample frequencies [0, 1, ..., n//2] / (d * n) of an n-point rfft."""
-    return _freq(np.fft.rfftfreq(n, d), dtype, requires_grad, out)
+    return _freq(np.fft.rfftfreq(n, d), dtype, requires_grad, out, "rfftfreq")
 
 
 def _shift(input, dim, sign):

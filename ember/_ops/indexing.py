@@ -497,7 +497,8 @@ class CopyFrom(ArrayFunction):
 
     def forward(ctx, dst, src):
         out = np.empty_like(dst)
-        np.copyto(out, src, casting="unsafe")
+        np.copyto(out, src.real if src.dtype.kind == "c" and dst.dtype.kind != "c" else src,
+                  casting="unsafe")
         return out
 
     def backward(ctx, grad):
@@ -529,6 +530,18 @@ class Fill(ArrayFunction):
         return self.label
 
 
+_warned = set()
+
+
+def _complex_to_real_warning():
+    """torch warns once per process (TORCH_WARN_ONCE) when copy_ drops imaginary parts."""
+    if "complex" not in _warned:
+        _warned.add("complex")
+        import warnings
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
+                      stacklevel=3)
+
+
 def copy_(self, src, non_blocking=False):
     """Copy src's values into self (broadcasting, casting); gradients flow to src."""
     if not isinstance(src, Tensor):
@@ -539,12 +552,16 @@ def copy_(self, src, non_blocking=False):
     a = self._data
     if src._data.shape != a.shape:
         _check_inplace_broadcast(a.shape, src._data.shape)
+    b = src._data
+    if b.dtype.kind == "c" and a.dtype.kind != "c":
+        _complex_to_real_warning()
+        b = b.real
     if _grad_state.enabled and (self._requires_grad or src._requires_grad):
         return inplace(self, CopyFrom.apply(self, src))
     check_inplace(self)
     if not a.flags.writeable:
         write(self, a)
-    np.copyto(a, src._data, casting="unsafe")
+    np.copyto(a, b, casting="unsafe")
     self._vc.value += 1
     return self
 
@@ -570,7 +587,9 @@ def fill_(self, value, *, _label="FillBackward2"):
     if _grad_state.enabled and self._requires_grad:
         return inplace(self, Fill.apply(self, value=value, label=_label))
     a = self._data
-    if not a.flags.writeable:   # an expanded tensor: torch fills it all the same
+    if not a.flags.writeable:   # an expanded tensor: torch fills it with a number all the same
+        if isinstance(value, np.ndarray):
+            write(self, a)   # (but not with a tensor: torch's copy refuses the overlap)
         a = _writable_alias(a)
         if a is None:
             write(self, self._data)   # raises

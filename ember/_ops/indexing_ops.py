@@ -8,7 +8,8 @@ import math
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import check_inplace, inplace, write, write_out
+from ember._ops._helpers import (check_inplace, check_no_overlap, check_out_exact, inplace, write,
+                                 write_out)
 from ember._ops.indexing import (Index, IndexFill0, IndexPut, _NUMBERS, _check_inplace_broadcast,
                                  _convert_key, _flat_at, _setitem_message, _writable_alias)
 from ember._tensor import _C_NAMES, Tensor, _check_scalar, _wrap_dim
@@ -56,9 +57,12 @@ def _check_along(fn, a_shape, idx, dim, src_shape=None, self_name="input"):
                            f"{self_name} tensor")
     for k in range(idx.ndim):
         if k != dim and idx.shape[k] > a_shape[k]:
-            if src_shape is None:
+            if src_shape is None and fn == "gather":
                 raise RuntimeError(f"Size does not match at dimension {k} expected index "
                                    f"{list(idx.shape)} to be no larger than self "
+                                   f"{list(a_shape)} apart from dimension {dim}")
+            if src_shape is None:   # (scatter of a value)
+                raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self "
                                    f"{list(a_shape)} apart from dimension {dim}")
         if src_shape is not None and (k != dim and idx.shape[k] > a_shape[k] or
                                       idx.shape[k] > src_shape[k]):
@@ -86,7 +90,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         r = Index.apply(input.reshape(1), key=(idx,), name="GatherBackward0")
     else:
         r = Index.apply(input, key=_along(idx, d, a.ndim), name="GatherBackward0", along=True)
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=True)
 
 
 def _src_for(src, idx):
@@ -171,7 +175,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
     if a.ndim == 0:   # a 0-d tensor acts as a 1-element vector
         r = scatter(input.reshape(1), 0, index.reshape(-1), src.reshape(-1) if is_t else src,
                     reduce=reduce).reshape(())
-        return r if out is None else write_out(out, r)
+        return r if out is None else write_out(out, r, exact=True)
     key = _along(idx, d, a.ndim)
     v = _src_for(src, idx) if is_t else _value_array(src, a.dtype)
     if reduce is not None:
@@ -193,7 +197,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
     else:
         r = IndexPut.apply(input, v, key=key, name="ScatterBackward0" if is_t else
                            "ScatterBackward1")
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=True)
 
 
 def scatter_add(input, dim, index, src, *, out=None):
@@ -210,7 +214,7 @@ def scatter_add(input, dim, index, src, *, out=None):
     else:
         r = ScatterAccumulate.apply(input, _src_for(src, idx), key=_along(idx, d, a.ndim),
                                     along=True)
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=True)
 
 
 _REDUCE_ALIASES = {"max": "amax", "min": "amin"}   # (torch takes these spellings too)
@@ -338,10 +342,10 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     if a.ndim == 0:   # a 0-d tensor acts as a 1-element vector
         r = scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
                            include_self=include_self).reshape(())
-        return r if out is None else write_out(out, r)
+        return r if out is None else write_out(out, r, exact=True)
     r = ScatterReduce.apply(input, _src_for(src, idx), key=_along(idx, d, a.ndim),
                             reduce=reduce, include_self=include_self)
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,6 +396,10 @@ def index_select(input, dim, index, *, out=None):
     Negative indices are out of range."""
     d = _dim_of(input, dim)
     a = input._data
+    if out is not None:
+        check_no_overlap(out, input)
+        check_out_exact(out, input.dtype, "index_select(): self and result must have the same "
+                        "scalar type")
     idx = _vector_index(index, "index_select")
     size = a.shape[d] if a.ndim else 1
     bad = _out_of_range(idx, size)
@@ -454,7 +462,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
     src = source if alpha == 1 else source * alpha
     key = _slice_key(d, idx) if a.ndim else (Ellipsis,)
     r = ScatterAccumulate.apply(input, src, key=key, name="IndexAddBackward0")
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=True)
 
 
 _INDEX_REDUCE_WARNED = []
@@ -510,10 +518,10 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
     if a.ndim == 0:   # a 0-d tensor acts as a 1-element vector
         r = index_reduce(input.reshape(1), 0, index.reshape(-1), source.reshape(1), reduce,
                          include_self=include_self).reshape(())
-        return r if out is None else write_out(out, r)
+        return r if out is None else write_out(out, r, exact=True)
     r = ScatterReduce.apply(input, source, key=_slice_key(d, idx), reduce=reduce,
                             include_self=include_self, name="IndexReduceBackward0")
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=True)
 
 
 def index_copy(input, dim, index, source, *, out=None):
@@ -554,13 +562,23 @@ def index_copy(input, dim, index, source, *, out=None):
                          f"size {size}")
     key = _slice_key(d, idx) if a.ndim else (Ellipsis,)
     r = IndexPut.apply(input, source, key=key, name="IndexCopyBackward0")
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=True)
 
 
 def index_fill(input, dim, index, value):
     """out = input with every slice index[k] along dim set to value (a number or 0-d tensor,
     which then gets the sum of the filled positions' gradient). index is int64; negative
     indices count from the end."""
+    key = _index_fill_key(input, dim, index, value)
+    a = input._data
+    if isinstance(value, Tensor):
+        v = value if value._data.dtype == a.dtype else value.to(input.dtype)
+        return IndexPut.apply(input, v, key=key, name="IndexFillBackward1")
+    return IndexPut.apply(input, _value_array(value, a.dtype), key=key,
+                          name="IndexFillBackward0")
+
+
+def _index_fill_key(input, dim, index, value):
     d = _dim_of(input, dim)
     a = input._data
     idx = _vector_index(index, "index_fill", lambda: IndexError(
@@ -574,15 +592,10 @@ def index_fill(input, dim, index, value):
                       "to non-complex type is not supported")
     # unique: a repeated index fills once, so the value's gradient counts it once
     idx = np.unique(idx % max(size, 1))
-    key = _slice_key(d, idx) if a.ndim else (Ellipsis,)
-    if isinstance(value, Tensor):
-        if value._data.ndim:
-            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
-                               f"tensor with {value._data.ndim} dimension(s).")
-        v = value if value._data.dtype == a.dtype else value.to(input.dtype)
-        return IndexPut.apply(input, v, key=key, name="IndexFillBackward1")
-    return IndexPut.apply(input, _value_array(value, a.dtype), key=key,
-                          name="IndexFillBackward0")
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value._data.ndim} dimension(s).")
+    return _slice_key(d, idx) if a.ndim else (Ellipsis,)
 
 
 def _check_fill_value(value, npd, fn, complex_message=None):
@@ -597,6 +610,8 @@ def _check_fill_value(value, npd, fn, complex_message=None):
         if value._data.dtype.kind == "c" and npd.kind != "c":
             raise RuntimeError(complex_message or f"value cannot be converted to type "
                                f"{_C_NAMES.get(npd.name, npd.name)} without overflow")
+        if value._data.ndim == 0 and value._data.dtype.kind in "iuf":   # (torch's item())
+            _check_scalar(value.item(), npd)
         return
     if not isinstance(value, _NUMBERS):
         raise TypeError(f"{fn}() received an invalid combination of arguments - got "
@@ -654,15 +669,19 @@ def _flat_key(index, shape, fn):
     return np.unravel_index(np.where(a < 0, a + n, a), shape)
 
 
-def take(input, index):
+def take(input, index, *, out=None):
     """input viewed as 1-D, read at index; the result has index's shape."""
     _tensor_arg(index, "take", "index", 1)
     if input._data.size == 0 and index._data.size:
         raise IndexError("take(): tried to take from an empty tensor")
     key = _flat_key(index, input._data.shape, "take")
     if input._data.ndim == 0:
-        return Index.apply(input.reshape(1), key=(index._data * 0,), name="TakeBackward0")
-    return Index.apply(input, key=key, name="TakeBackward0")
+        r = Index.apply(input.reshape(1), key=(index._data * 0,), name="TakeBackward0")
+    else:
+        r = Index.apply(input, key=key, name="TakeBackward0")
+    return r if out is None else write_out(
+        out, r, exact="take(): self and out expected to have the same dtype, but got self.dtype "
+        "= {want} and out.dtype = {got}")
 
 
 def put(input, index, source, accumulate=False):
@@ -702,7 +721,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
                            f"{indices.dtype._legacy}")
     if dim is None:
         r = gather(input.reshape(-1), 0, indices.reshape(-1))
-        return r if out is None else write_out(out, r)
+        return r if out is None else write_out(out, r, exact=True)
     a = input._data
     if a.ndim != idx.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
@@ -716,7 +735,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     x = input if list(a.shape) == in_shape else input.expand(*in_shape)
     ix = indices if list(idx.shape) == ix_shape else indices.expand(*ix_shape)
     r = gather(x, d, ix)
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -779,7 +798,8 @@ def masked_select(input, mask, *, out=None):
     m = _bool_mask(mask, "masked_select")
     x, m = _broadcast_pair(input, m, "masked_select")
     r = Index.apply(x, key=m, name="MaskedSelectBackward0")
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(
+        out, r, exact="masked_select(): self and result must have the same scalar type")
 
 
 def masked_scatter(input, mask, source):
@@ -811,7 +831,9 @@ def nonzero(input, *, out=None, as_tuple=False):
         r = Tensor._make(np.zeros((1 if a else 0, 0), np.int64))
     else:
         r = Tensor._make(np.argwhere(a).astype(np.int64, copy=False))
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(
+        out, r, exact="nonzero: Expected out tensor to have scalar type Long but got scalar type"
+        "{got}")
 
 
 def argwhere(input):
@@ -833,11 +855,20 @@ def nonzero_static(input, *, size, fill_value=-1, out=None):
     k = min(size, found.shape[0])
     r[:k] = found[:k]
     r = Tensor._make(r)
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(
+        out, r, exact="nonzero_static: Expected out tensor to have scalar type Long but got "
+        "scalar type{got}")
 
 
 # ---------------------------------------------------------------------------------------------
 # In-place variants: compute out of place, then write into self (recording history)
+
+def _expanded_warning(fn, example="tensor[mask] = scalar"):
+    import warnings
+    warnings.warn(f"Use of {fn} on expanded tensors is deprecated. Please clone() the tensor "
+                  f"before performing this operation. This also applies to advanced indexing e.g. "
+                  f"{example}", UserWarning, stacklevel=3)
+
 
 def _make_inplace(fn):
     def method(self, *args, **kwargs):
@@ -863,6 +894,7 @@ def _masked_fill_(self, mask, value):
             m = np.broadcast_to(m, a.shape)
         check_inplace(self)
         if not a.flags.writeable:   # an expanded tensor: torch writes through it
+            _expanded_warning("masked_fill_")
             a = _writable_alias(a)
             if a is None:
                 write(self, self._data)   # raises
@@ -905,8 +937,41 @@ Tensor.scatter_reduce, Tensor.scatter_reduce_ = scatter_reduce, _make_inplace(sc
 Tensor.index_select, Tensor.index_add, Tensor.index_add_ = (index_select, index_add,
                                                            _make_inplace(index_add))
 Tensor.index_copy, Tensor.index_copy_ = index_copy, _make_inplace(index_copy)
-Tensor.index_fill, Tensor.index_fill_ = index_fill, _make_inplace(index_fill)
-Tensor.index_put, Tensor.index_put_ = index_put, _make_inplace(index_put)
+def _index_fill_(self, dim, index, value):
+    if self._data.flags.writeable or _grad_state.enabled and self._requires_grad:
+        return inplace(self, index_fill(self, dim, index, value))
+    key = _index_fill_key(self, dim, index, value)
+    return _expanded_write(self, "index_fill_", key, value._data if isinstance(
+        value, Tensor) else _value_array(value, self._data.dtype))
+
+
+def _index_put_(self, indices, values, accumulate=False):
+    if self._data.flags.writeable or _grad_state.enabled and self._requires_grad:
+        return inplace(self, index_put(self, indices, values, accumulate))
+    index_put(self, indices, values, accumulate)   # (its checks)
+    return _expanded_write(self, "index_put_", _indices_key(self, indices), values._data,
+                           accumulate)
+
+
+def _expanded_write(self, fn, key, values, accumulate=False):
+    """index_fill_/index_put_ on an expanded tensor: torch warns, then writes (or adds, one
+    element after another) through the shared memory."""
+    check_inplace(self)
+    _expanded_warning(fn, "tensor[indices] = tensor" if fn == "index_put_" else
+                      "tensor[mask] = scalar")
+    a = _writable_alias(self._data)
+    if a is None:
+        write(self, self._data)   # raises
+    if accumulate:
+        np.add.at(a, key, np.broadcast_to(values, a[key].shape))
+    else:
+        a[key] = values
+    self._vc.value += 1
+    return self
+
+
+Tensor.index_fill, Tensor.index_fill_ = index_fill, _index_fill_
+Tensor.index_put, Tensor.index_put_ = index_put, _index_put_
 Tensor.put, Tensor.put_, Tensor.take = put, _make_inplace(put), take
 Tensor.take_along_dim = take_along_dim
 Tensor.masked_fill, Tensor.masked_fill_ = masked_fill, _masked_fill_

@@ -8,6 +8,7 @@ The decompositions (`ember.linalg`, and `inverse det logdet slogdet pinverse` he
 """
 import numpy as np
 
+from ember._ops._helpers import c_name, write_out
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 
@@ -172,9 +173,21 @@ def matmul(input, other, *, out=None):
     if r.grad_fn is not None:
         r.grad_fn._name = name
     if out is not None:
-        from ember._ops._helpers import write_out
-        return write_out(out, r)
+        if da == 1 and db == 1:
+            _dot_out_check(out, input)
+        elif db == 1 and da > 2:   # torch folds the batch into one addmv with out as self
+            if out.dtype is not input.dtype:
+                raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                                   f"{out.dtype._legacy}, {input.dtype._legacy}, and "
+                                   f"{other.dtype._legacy}")
+        return write_out(out, r, exact=True)
     return r
+
+
+def _dot_out_check(out, input):
+    if out is not None and out.dtype is not input.dtype:
+        raise RuntimeError(f"result dtype {out.dtype._legacy} does not match input dtype "
+                           f"{input.dtype._legacy}")
 
 
 def _matrix_by_batch_name(out):
@@ -201,12 +214,11 @@ def _same_dtype(a, b, msg):
         raise RuntimeError(msg.format(a.dtype._legacy, b.dtype._legacy))
 
 
-def _named(r, name, out):
+def _named(r, name, out, **kw):
     if r.grad_fn is not None:
         r.grad_fn._name = name
     if out is not None:
-        from ember._ops._helpers import write_out
-        return write_out(out, r)
+        return write_out(out, r, **kw)
     return r
 
 
@@ -217,7 +229,7 @@ def mm(input, mat2, *, out=None):
     if mat2._data.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
     _check_matmul(input, mat2)
-    return _named(Matmul.apply(input, mat2), "MmBackward0", out)
+    return _named(Matmul.apply(input, mat2), "MmBackward0", out, exact=True)
 
 
 def bmm(input, mat2, *, out=None):
@@ -231,7 +243,7 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{sa[0]}, {sa[2]}] but got: [{sb[0]}, {sb[1]}].")
     _check_matmul(input, mat2)
-    return _named(Matmul.apply(input, mat2), "BmmBackward0", out)
+    return _named(Matmul.apply(input, mat2), "BmmBackward0", out, exact=True)
 
 
 def mv(input, vec, *, out=None):
@@ -240,7 +252,11 @@ def mv(input, vec, *, out=None):
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, "
                            f"{vec._data.ndim}")
     _check_matmul(input, vec)
-    return _named(Matmul.apply(input, vec), "MvBackward0", out)
+    if out is not None and out._data.shape == input._data.shape[:1] and \
+            out.dtype is not input.dtype:   # (an out= that fits becomes addmv's self)
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{out.dtype._legacy}, {input.dtype._legacy}, and {vec.dtype._legacy}")
+    return _named(Matmul.apply(input, vec), "MvBackward0", out, exact=True)
 
 
 def _check_vectors(a, b):
@@ -255,12 +271,14 @@ def _check_vectors(a, b):
 def dot(input, tensor, *, out=None):
     """Inner product of two 1-D tensors of the same dtype (no conjugation; see vdot)."""
     _check_vectors(input, tensor)
+    _dot_out_check(out, input)
     return _named(Matmul.apply(input, tensor), "DotBackward0", out)
 
 
 def vdot(input, other, *, out=None):
     """sum(conj(input) * other) of two 1-D tensors: the first argument is conjugated."""
     _check_vectors(input, other)
+    _dot_out_check(out, input)
     a = input.conj() if input.is_complex() else input
     return _named(Matmul.apply(a, other), "VdotBackward0", out)
 
@@ -276,7 +294,8 @@ def inner(input, other, *, out=None):
                                f"but got shapes {list(input._data.shape)} and "
                                f"{list(other._data.shape)}")
         r = tensordot(input, other, dims=([-1], [-1]))
-    return _named(r, r.grad_fn.name() if r.grad_fn is not None else "", out)
+        _tensordot_out_check(out, r)
+    return _named(r, r.grad_fn.name() if r.grad_fn is not None else "", out, grad="copy")
 
 
 def outer(input, vec2, *, out=None):
@@ -289,7 +308,13 @@ def outer(input, vec2, *, out=None):
     return _named(r, "MulBackward0", out)
 
 
-ger = outer
+def ger(input, vec2, *, out=None):
+    """Deprecated alias of outer (torch warns on every call with out=, never without)."""
+    if out is not None:
+        import warnings
+        warnings.warn("torch.ger is deprecated and will be removed in a future PyTorch release. "
+                      "Use torch.outer instead.", UserWarning, stacklevel=2)
+    return outer(input, vec2, out=out)
 
 
 class AddProduct(ArrayFunction):
@@ -353,6 +378,14 @@ def _add_product(input, a, b, beta, alpha, kind, out):
             raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
                                f"{input.dtype._legacy}, {a.dtype._legacy}, and "
                                f"{b.dtype._legacy}")
+    elif kind == "bmm" and len({input._data.dtype, a._data.dtype, b._data.dtype}) > 1:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {c_name(input.dtype)}, "
+                           f"batch1: {c_name(a.dtype)}, batch2: {c_name(b.dtype)}")
+    elif kind == "outer":   # (addr promotes, as pointwise ops do)
+        from ember._ops._helpers import to_dtype
+        from ember._dtype import result_type_of
+        rd = result_type_of((input, a))
+        input, a, b = to_dtype(input, rd), to_dtype(a, rd), to_dtype(b, rd)
     else:
         _same_dtype(input, a, "self and mat2 must have the same dtype, but got {} and {}")
     if input._data.dtype.kind in "biu":   # torch truncates float scalars for int tensors
@@ -362,10 +395,13 @@ def _add_product(input, a, b, beta, alpha, kind, out):
         raise RuntimeError(f"size mismatch, got input ({_dims_str(input._data.shape)}), mat "
                            f"({_dims_str(a._data.shape)}), vec ({_dims_str(b._data.shape)})")
     _check_expand(input, shape)
+    if out is not None and kind == "sbmm" and out.dtype is not a.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{out.dtype._legacy} and {a.dtype._legacy}")
     r = AddProduct.apply(input, a, b, beta=beta, alpha=alpha, kind=kind)
-    if out is not None:
-        from ember._ops._helpers import write_out
-        return write_out(out, r)
+    if out is not None:   # (addr casts; the fused matrix products write their dtype only;
+        # addbmm's kernel resizes out silently)
+        return write_out(out, r, exact=kind != "outer", warn=kind != "sbmm")
     return r
 
 
@@ -459,6 +495,10 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
 def chain_matmul(*matrices, out=None):
     """Deprecated alias of linalg.multi_dot for 2-D matrices."""
     from ember._ops.linalg_decomp import multi_dot
+    _deprecated("chain_matmul", "torch.chain_matmul is "
+                "deprecated and will be removed in a future PyTorch release. Use "
+                "torch.linalg.multi_dot instead, which accepts a list of two or more tensors "
+                "rather than multiple parameters.", out)
     if len(matrices) == 1:
         return matrices[0].clone()
     return multi_dot(matrices, out=out)
@@ -721,9 +761,16 @@ def tensordot(a, b, dims=2, out=None):
         "".join(c for i, c in enumerate(tb) if i not in db)
     r = Einsum.apply(a, b, eq=f"{ta},{tb}->{rhs}")
     if out is not None:
-        from ember._ops._helpers import write_out
-        return write_out(out, r)
+        _tensordot_out_check(out, r)
+        return write_out(out, r, grad="copy")
     return r
+
+
+def _tensordot_out_check(out, r):
+    if out is not None and out.dtype is not r.dtype:
+        raise RuntimeError(f"tensordot: Expected the output tensor to have dtype "
+                           f"{r.dtype._legacy}, but got an output tensor with dtype "
+                           f"{out.dtype._legacy}")
 
 
 def kron(input, other, *, out=None):
@@ -740,7 +787,6 @@ def kron(input, other, *, out=None):
     r = (a.reshape(ia) * b.reshape(ib)).reshape([x * y for x, y in zip(a._data.shape,
                                                                            b._data.shape)])
     if out is not None:
-        from ember._ops._helpers import write_out
         return write_out(out, r)
     return r
 
@@ -823,11 +869,11 @@ def logdet(input):
     return where(sign < 0, float("nan"), logabs)   # torch: NaN (and a zero gradient) for det < 0
 
 
-def slogdet(input):
+def slogdet(input, *, out=None):
     """torch.slogdet: linalg.slogdet's pair as torch.return_types.slogdet."""
     from ember import return_types
-    from ember._ops.linalg_decomp import slogdet as _slogdet
-    return return_types.slogdet(tuple(_slogdet(input)))
+    from ember._ops.linalg_decomp import _out, slogdet as _slogdet
+    return _out(return_types.slogdet(tuple(_slogdet(input))), out)
 
 
 def pinverse(input, rcond=1e-15):
@@ -853,7 +899,10 @@ def _inplace_variant(fn):
                 _inplace_shape_error(fn.__name__, self, shape, *args, broadcasts=False)
             raise
         if r._data.shape != self._data.shape:
-            _inplace_shape_error(fn.__name__, self, r._data.shape, *args)
+            if fn.__name__ == "addbmm":   # (torch's addbmm_ resizes self to the product)
+                self._data = np.empty(r._data.shape, self._data.dtype)
+            else:
+                _inplace_shape_error(fn.__name__, self, r._data.shape, *args)
         return inplace(self, r)
     method.__name__ = fn.__name__ + "_"
     return method
@@ -884,8 +933,11 @@ Tensor.tensordot = lambda self, other, dims=2: tensordot(self, other, dims)
 _warned = set()
 
 
-def _deprecated(name, message):
-    """torch warns once per process (TORCH_WARN_ONCE) for each legacy function."""
+def _deprecated(name, message, out=None):
+    """torch warns once per process (TORCH_WARN_ONCE) for each legacy function (and, for most,
+    once more for its out= variant, a kernel of its own)."""
+    if out is not None:
+        name += "_out"
     if name not in _warned:
         _warned.add(name)
         import warnings
@@ -923,6 +975,10 @@ def svd(input, some=True, compute_uv=True, *, out=None):
         dt = input._data.dtype
         r = _rt.svd((Tensor._make(np.zeros(batch + (m, m), dt)), S,
                      Tensor._make(np.zeros(batch + (n, n), dt))))
+    if out is not None:   # (torch.svd copies into out=: a leaf that requires grad is refused)
+        from ember._ops._helpers import check_inplace
+        for o in out:
+            check_inplace(o)
     return _ld._out(r, out)
 
 
@@ -931,7 +987,7 @@ def qr(input, some=True, *, out=None):
     _deprecated("qr", "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in "
                 "a future PyTorch release.\nThe boolean parameter 'some' has been replaced with "
                 "a string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
-                "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
+                "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')", out)
     from ember._ops import linalg_decomp as _ld
     from ember import return_types as _rt
     Q, R = _ld.qr(input, "reduced" if some else "complete")
@@ -945,11 +1001,11 @@ def cholesky(input, upper=False, *, out=None):
                 "replaced with\nL = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, "
                 "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\nThis "
                 "transform will produce equivalent results for all valid (symmetric positive "
-                "definite) inputs.")
+                "definite) inputs.", out)
     from ember._ops import linalg_decomp as _ld
     _ld._square(input, "cholesky")
     _ld._kernel_dtype(input, "cholesky_cpu")
-    return _ld._out(_ld.Cholesky.apply(input, upper=upper, fname="cholesky"), out)
+    return _ld._out(_ld.Cholesky.apply(input, upper=upper, fname="cholesky"), out, "cholesky")
 
 
 def cholesky_solve(input, input2, upper=False, *, out=None):
@@ -1002,7 +1058,11 @@ def lu(A, pivot=True, get_infos=False, out=None):
     from ember._ops import linalg_decomp as _ld
     r = tuple(_ld.lu_factor_ex(A, pivot=pivot))
     r = r if get_infos else r[:2]
-    return _ld._out(r, out)
+    if out is None:
+        return r
+    for o, x in zip(out, r):   # (torch.lu resizes and copies: any dtype, no warning)
+        o.resize_as_(x).copy_(x)
+    return out
 
 
 def lu_solve(b, LU_data, LU_pivots, *, out=None):
@@ -1010,7 +1070,7 @@ def lu_solve(b, LU_data, LU_pivots, *, out=None):
     _deprecated("lu_solve", "torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand "
                 "will be removed in a future PyTorch release.\nNote that torch.linalg.lu_solve "
                 "has its arguments reversed.\nX = torch.lu_solve(B, LU, pivots)\nshould be "
-                "replaced with\nX = torch.linalg.lu_solve(LU, pivots, B)")
+                "replaced with\nX = torch.linalg.lu_solve(LU, pivots, B)", out)
     from ember._ops.linalg_decomp import lu_solve as _ls
     return _ls(LU_data, LU_pivots, b, out=out)
 
@@ -1152,13 +1212,13 @@ def cond(A, p=None, *, out=None):
     if named:
         _ld._square(A, where, prefix=True)
     if A._data.size == 0:
-        return _ld._out(_zeros_real(A), out)
+        return _ld._out(_zeros_real(A), out, "linalg.cond", grad="copy")
     if p in svd_orders and not named:
         _svd_input(A)
         s = _ld.svdvals(A)
         with np.errstate(all="ignore"):   # 0 / 0 for a zero matrix: NaN, as torch
             r = s[..., :1] / s[..., -1:] if p != -2 else s[..., -1:] / s[..., :1]
-        return _ld._out(r.squeeze(-1), out)
+        return _ld._out(r.squeeze(-1), out, "linalg.cond", grad="copy")
     if not named:
         _ld._square(A, f"linalg.cond(ord={_ord_str(p)})")
     if p == "nuc":
@@ -1169,7 +1229,7 @@ def cond(A, p=None, *, out=None):
     else:
         _ld._check_float(A, "linalg.inv")
     with np.errstate(all="ignore"):   # inf and NaN are expected results here
-        return _ld._out(_cond_by_inverse(A, p), out)
+        return _ld._out(_cond_by_inverse(A, p), out, "linalg.cond", grad="copy")
 
 
 def _cond_by_inverse(A, p):
@@ -1218,7 +1278,7 @@ def tensorinv(A, ind=2, *, out=None):
         r = _ld.inv(A.reshape(rows, cols))
     except _ld.LinAlgError as exc:   # torch names the op `inv` here
         raise _ld.LinAlgError(str(exc).replace("linalg.inv:", "inv:", 1)) from None
-    return _ld._out(r.reshape(shape[ind:] + shape[:ind]), out)
+    return _ld._out(r.reshape(shape[ind:] + shape[:ind]), out, "tensorinv", grad="copy")
 
 
 def tensorsolve(A, B, dims=None, *, out=None):
@@ -1239,7 +1299,7 @@ def tensorsolve(A, B, dims=None, *, out=None):
                            f"prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "
                            f"but got {n} != {B._data.size}")
     X = _ld.solve(A.reshape(n, n), B.reshape(n))
-    return _ld._out(X.reshape(rest), out)
+    return _ld._out(X.reshape(rest), out, "tensorsolve", grad="copy")
 
 
 def linalg_vander(x, *, N=None):
@@ -1274,15 +1334,15 @@ def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
     (dim, dim))."""
     _deprecated("nuclear_norm", "at::nuclear_norm is deprecated and it is just left for JIT "
                 "compatibility. It will be removed in a future PyTorch release. Please use "
-                "`linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead")
-    from ember._ops.linalg_decomp import matrix_norm, _out
+                "`linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead", out)
+    from ember._ops.linalg_decomp import matrix_norm, _out, _MATRIX_NORM_OUT
     if isinstance(dim, bool):
         dim, keepdim = None, dim
     if dim is None:
         dim = (-2, -1)
     elif isinstance(dim, (int, np.integer)):
         dim = (int(dim), int(dim))
-    return _out(matrix_norm(input, "nuc", tuple(dim), keepdim), out)
+    return _out(matrix_norm(input, "nuc", tuple(dim), keepdim), out, **_MATRIX_NORM_OUT)
 
 
 def frobenius_norm(input, dim, keepdim=False, *, out=None):
@@ -1290,7 +1350,7 @@ def frobenius_norm(input, dim, keepdim=False, *, out=None):
     dims for an empty dim)."""
     _deprecated("frobenius_norm", "at::frobenius_norm is deprecated and it is just left for "
                 "JIT compatibility. It will be removed in a future PyTorch release. Please use "
-                "`linalg.vector_norm(A, 2., dim, keepdim)` instead")
+                "`linalg.vector_norm(A, 2., dim, keepdim)` instead", out)
     from ember._ops.linalg_decomp import vector_norm, _out
     dim = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     if len(dim) > 2:

@@ -185,9 +185,22 @@ def inv_ex(A, *, check_errors=False, out=None):
     return _out(linalg_inv_ex((r, Tensor._make(info))), out)
 
 
-def _out(r, out):
-    from ember._ops._helpers import write_outs
-    return write_outs(out, r)
+def _out(r, out, castable=None, what="result", msg=None, **kw):
+    """write_outs with torch's out= dtype checks for linear algebra: by default the result's
+    dtype exactly; castable="fn": any dtype it casts to safely (torch's "fn: Expected {what}
+    to be safely castable..." error; `what` one name or one per result); msg: exact, in the
+    op's own words (see check_out_exact)."""
+    from ember._ops._helpers import check_out_castable, check_out_exact, write_outs
+    if out is not None and (castable or msg):
+        rs, outs = (r, out) if isinstance(r, tuple) else ((r,), (out,))
+        for i, (x, o) in enumerate(zip(rs, outs)):
+            if castable:
+                check_out_castable(o, x._data.dtype, castable,
+                                   what[i] if isinstance(what, tuple) else what)
+            if msg:
+                check_out_exact(o, x._data.dtype, msg)
+    kw.setdefault("exact", castable is None and msg is None)
+    return write_outs(out, r, **kw)
 
 
 class Det(ArrayFunction):
@@ -556,14 +569,16 @@ def eig(A, *, out=None):
     _check_square(A, "linalg.eig")
     if not np.all(np.isfinite(A._data)):
         raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
-    return _out(linalg_eig(Eig.apply(A)), out)
+    return _out(linalg_eig(Eig.apply(A)), out, "torch.linalg.eig",
+                ("eigenvalues", "eigenvectors"))
 
 
 def eigvals(A, *, out=None):
     """Eigenvalues of square matrices, complex."""
     _check_square(A, "linalg.eigvals")
     _finite_check(A._data, "linalg.eigvals")
-    return _out(Eig.apply(A)[0], out)
+    return _out(Eig.apply(A)[0], out, "torch.linalg.eigvals", "eigenvalues",
+                grad="aten::linalg_eigvals")
 
 
 class SVD(ArrayFunction):
@@ -680,13 +695,13 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
         keep = Tensor._make(a._data > _tolerances(A, atol, rtol, smax))
         winv = w.masked_fill(~keep, 1).reciprocal().masked_fill(~keep, 0)
         winv = winv.to(V.dtype) if V.is_complex() else winv
-        return _out((V * winv.unsqueeze(-2)) @ V.mH, out)
+        return _out((V * winv.unsqueeze(-2)) @ V.mH, out, "linalg.pinv")
     U, S, Vh = svd(A, full_matrices=False)
     smax = S[..., :1]._data if S.shape[-1] else np.zeros(S.shape[:-1] + (1,), S._data.dtype)
     keep = Tensor._make(S._data > _tolerances(A, atol, rtol, smax))
     sinv = S.masked_fill(~keep, 1).reciprocal().masked_fill(~keep, 0)
     sinv = sinv.to(U.dtype) if U.is_complex() else sinv
-    return _out((Vh.mH * sinv.unsqueeze(-2)) @ U.mH, out)
+    return _out((Vh.mH * sinv.unsqueeze(-2)) @ U.mH, out, "linalg.pinv")
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None):
@@ -702,7 +717,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None)
         s = np.linalg.svd(a, compute_uv=False)
     smax = s[..., :1] if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
     r = np.asarray(np.sum(s > _tolerances(A, atol, rtol, smax), axis=-1), np.int64)
-    return _out(Tensor._make(r), out)
+    return _out(Tensor._make(r), out, "torch.linalg.matrix_rank")
 
 
 def matrix_power(A, n, *, out=None):
@@ -718,7 +733,8 @@ def matrix_power(A, n, *, out=None):
     if n == 0:
         # identities that stay in the graph with a zero gradient (as torch's do)
         eye = Tensor._make(np.eye(A._data.shape[-1], dtype=bool))
-        return _out(A.masked_fill(eye, 1).masked_fill(~eye, 0), out)
+        return _out(A.masked_fill(eye, 1).masked_fill(~eye, 0), out, "matrix_power",
+                    exact=True)
     if n < 0:
         A = inv(A)
         n = -n
@@ -731,10 +747,10 @@ def matrix_power(A, n, *, out=None):
             base = base @ base
     if result is A:
         result = A.clone()
-    return _out(result, out)
+    return _out(result, out, "matrix_power", exact=True)
 
 
-def lstsq(A, B, rcond=None, *, driver=None):
+def lstsq(A, B, rcond=None, *, driver=None, out=None):
     """Least-squares solution of A X = B, with torch's result fields: residuals (for m > n,
     full-rank inputs and drivers other than gelsy), rank (not for gels), singular_values (gelsd
     and gelss). The solution is pinv(A) @ B (what gelsy computes for the rank found)."""
@@ -770,7 +786,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
             r = A @ X - Bm
             res = (r.abs() ** 2 if r.is_complex() else r * r).sum(-2)
             res = res.squeeze(-1) if vector else res
-    return linalg_lstsq((X.squeeze(-1) if vector else X, res, rank, sv))
+    return _out(linalg_lstsq((X.squeeze(-1) if vector else X, res, rank, sv)), out,
+                "torch.linalg.lstsq", ("solution", "solution", "rank", "singular_values"))
 
 
 def multi_dot(tensors, *, out=None):
@@ -807,7 +824,8 @@ def multi_dot(tensors, *, out=None):
         r = r.squeeze(0)
     if last_vec:
         r = r.squeeze(-1)
-    return _out(r, out)
+    return _out(r, out, msg="multi_dot(): expected out tensor to have dtype {want_c} but got "
+                "{got_c}")
 
 
 def vecdot(x, y, *, dim=-1, out=None):
@@ -816,7 +834,8 @@ def vecdot(x, y, *, dim=-1, out=None):
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x "
                            f"of type {x.dtype._legacy} and y of type {y.dtype._legacy} instead")
     xc = x.conj() if x.is_complex() else x
-    return _out((xc * y).sum(dim), out)
+    return _out((xc * y).sum(dim), out,
+                msg="linalg.vecdot: Expected out of dtype{want} but found {got}")
 
 
 def _cross(a, b, dim, fname, out=None):
@@ -834,6 +853,9 @@ def _cross(a, b, dim, fname, out=None):
         raise RuntimeError(f"{fname}: inputs dimension {dim} must have length 3. Got "
                            f"{a._data.shape[d]} and {b._data.shape[d]}")
     # c_i = a_{i+1} b_{i+2} - a_{i+2} b_{i+1}: rolling left by 1 and 2 lines these up
+    if out is not None:
+        from ember._ops._helpers import check_no_overlap
+        check_no_overlap(out, a, b)
     c = a.roll(-1, d) * b.roll(-2, d) - a.roll(-2, d) * b.roll(-1, d)
     return _out(c, out)
 
@@ -970,7 +992,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         from ember._ops._helpers import to_dtype
         A = to_dtype(A, dtype)
     if ord == "fro":
-        return _out(vector_norm(A, 2, (d0, d1), keepdim), out)
+        return _out(vector_norm(A, 2, (d0, d1), keepdim), out, **_MATRIX_NORM_OUT)
     if ord in ("nuc", 2, -2):
         s = svdvals(A.movedim((d0, d1), (-2, -1)))
         if ord == "nuc":
@@ -982,7 +1004,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         if keepdim:
             for d in sorted((d0, d1)):
                 r = r.unsqueeze(d)
-        return _out(r, out)
+        return _out(r, out, **_MATRIX_NORM_OUT)
     if isinstance(ord, str) or ord not in (1, -1, np.inf, -np.inf):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     # 1-norms sum down columns (over d0) then take max over d1; inf-norms the other way
@@ -991,12 +1013,23 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     r = s.amax(red_dim, keepdim=True) if ord > 0 else s.amin(red_dim, keepdim=True)
     if not keepdim:
         r = r.squeeze((d0, d1))
-    return _out(r, out)
+    return _out(r, out, **_MATRIX_NORM_OUT)
+
+
+# (torch's matrix_norm and norm compute out of place, then copy into out=)
+_MATRIX_NORM_OUT = dict(msg="linalg.matrix_norm expected out tensor dtype {want} but got: {got}",
+                        grad="copy")
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """Vector or matrix norm: a string ord or a 2-tuple dim means a matrix norm; ord=None is the
     2-norm of the flattened input (or Frobenius over a 2-tuple dim)."""
+    r = _norm(A, ord, dim, keepdim, dtype)
+    return _out(r, out, msg="linalg.norm expected out tensor dtype {want} but got: {got}",
+                grad="copy")
+
+
+def _norm(A, ord, dim, keepdim, dtype, out=None):
     if isinstance(dim, int):
         dim = (dim,)
     if dim is not None:
@@ -1114,7 +1147,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     _check_batches(A, B, fname, eq)
     A, B = _promote(A, B)
     _kernel_dtype(A, "triangular_solve_cpu")
-    return _out(_tri_solve(A, B, upper, unitriangular, left), out)
+    return _out(_tri_solve(A, B, upper, unitriangular, left), out,
+                msg="expected scalar type {want} but found {got}")
 
 
 class CholeskySolve(ArrayFunction):
@@ -1164,7 +1198,7 @@ def cholesky_solve(B, L, upper=False, *, out=None):
                            f"by {n} but each b matrix is {B._data.shape[-2]} by "
                            f"{B._data.shape[-1]}")
     _kernel_dtype(L, "cholesky_solve_cpu")
-    return _out(CholeskySolve.apply(B, L, upper=upper), out)
+    return _out(CholeskySolve.apply(B, L, upper=upper), out, "cholesky_solve")
 
 
 class CholeskyInverse(ArrayFunction):
@@ -1195,7 +1229,7 @@ def cholesky_inverse(L, upper=False, *, out=None):
     """Inverse of A = L L^H (U^H U with upper=True) from its Cholesky factor."""
     _square(L, "cholesky_inverse")
     _kernel_dtype(L, "cholesky_inverse_out_cpu")
-    return _out(CholeskyInverse.apply(L, upper=upper), out)
+    return _out(CholeskyInverse.apply(L, upper=upper), out, "cholesky_inverse")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,9 +28,9 @@ def _lapack(real_name, complex_name, a):
     return scipy_linalg().get_lapack_funcs(name, (a,))
 
 
-def _out(r, out):
+def _out(r, out, *args, **kw):
     from ember._ops.linalg_decomp import _out as out_
-    return out_(r, out)
+    return out_(r, out, *args, **kw)
 
 
 def _kernel_dtype(A, kernel):
@@ -72,7 +72,7 @@ def geqrf(input, *, out=None):
     if input._data.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
     _kernel_dtype(input, "geqrf_cpu")
-    return _out(_rt.geqrf(Geqrf.apply(input)), out)
+    return _out(_rt.geqrf(Geqrf.apply(input)), out, "torch.geqrf", ("a", "tau"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def householder_product(A, tau, *, out=None):
         raise RuntimeError(f"{fname}: tau dtype {tau.dtype._legacy} does not match input dtype "
                            f"{A.dtype._legacy}")
     _kernel_dtype(A, "orgqr_cpu")
-    return _out(HouseholderProduct.apply(A, tau), out)
+    return _out(HouseholderProduct.apply(A, tau), out, "torch.linalg.householder_product")
 
 
 def orgqr(input, tau, *, out=None):
@@ -249,7 +249,9 @@ def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
                                f"input has dtype{input.dtype._legacy} and {name} has dtype "
                                f"{t.dtype._legacy}")
     _kernel_dtype(input, "ormqr_cpu")
-    return _out(Ormqr.apply(input, tau, other, left=bool(left), transpose=bool(transpose)), out)
+    return _out(Ormqr.apply(input, tau, other, left=bool(left), transpose=bool(transpose)), out,
+                msg="torch.ormqr: Expected input and result to have the same dtype, but input "
+                "has dtype{want} and result has dtype {got}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,7 +303,7 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False, out=None):
     r = linalg_ldl_factor_ex(LDLFactor.apply(A, hermitian=bool(hermitian)))
     if check_errors:
         _raise_info(r.info, fname)
-    return _out(r, out)
+    return _out(r, out, grad="aten::linalg_ldl_factor_ex")
 
 
 def _raise_info(info, fname):
@@ -319,7 +321,7 @@ def ldl_factor(A, *, hermitian=False, out=None):
     """(LD, pivots) of ldl_factor_ex, raising RuntimeError for a singular A."""
     LD, piv, info = ldl_factor_ex(A, hermitian=hermitian)
     _raise_info(info, "torch.linalg.ldl_factor")
-    return _out(linalg_ldl_factor((LD, piv)), out)
+    return _out(linalg_ldl_factor((LD, piv)), out, grad="aten::linalg_ldl_factor_ex")
 
 
 class LDLSolve(ArrayFunction):
@@ -376,7 +378,8 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
         raise RuntimeError(f"{fname}: the batch dimensions of LD {list(LD._data.shape[:-2])} "
                            f"and B {list(B._data.shape[:-2])} do not broadcast") from None
     piv = Tensor._make(pivots._data.astype(np.int32, copy=False))
-    return _out(LDLSolve.apply(LD, piv, B, hermitian=bool(hermitian)), out)
+    return _out(LDLSolve.apply(LD, piv, B, hermitian=bool(hermitian)), out,
+                grad="aten::linalg_ldl_solve")
 
 
 Tensor.geqrf = geqrf

@@ -91,9 +91,7 @@ def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    if out is not None and not _dtype.can_cast(_promoted(tensors), out.dtype):
-        raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
-                        f"{out.dtype._legacy}")
+    _cat_out_check(tensors, out)
     skip = [t._data.shape == (0,) for t in tensors]
     ref = next((t for t, s in zip(tensors, skip) if not s), None)
     if ref is None:   # everything is legacy-empty
@@ -125,6 +123,13 @@ def cat(tensors, dim=0, *, out=None):
     return r if out is None else write_out(out, r)
 
 
+def _cat_out_check(tensors, out):
+    """cat's (and stack's, which torch runs as a cat) check that the inputs cast into out=."""
+    if out is not None and not _dtype.can_cast(_promoted(tensors), out.dtype):
+        raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                        f"{out.dtype._legacy}")
+
+
 def concat(tensors, dim=0, *, out=None):
     return cat(tensors, dim, out=out)
 
@@ -153,6 +158,7 @@ def stack(tensors, dim=0, *, out=None):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(sh)} at entry 0 and {list(t._data.shape)} at entry {i}")
     d = _wrap_dim(dim, len(sh) + 1)
+    _cat_out_check(tensors, out)
     r = Stack.apply(*tensors, dim=d, npd=_promoted(tensors).np)
     return r if out is None else write_out(out, r)
 
@@ -493,14 +499,14 @@ def tril(input, diagonal=0, *, out=None):
     """The lower triangle of the last two dims (elements with col - row <= diagonal)."""
     _int_arg(diagonal, "tril", "diagonal", 1)
     r = _tri(input, diagonal, False)
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=True)
 
 
 def triu(input, diagonal=0, *, out=None):
     """The upper triangle of the last two dims (elements with col - row >= diagonal)."""
     _int_arg(diagonal, "triu", "diagonal", 1)
     r = _tri(input, diagonal, True)
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=True)
 
 
 class DiagScatter(ArrayFunction):
@@ -545,7 +551,14 @@ def diag(input, diagonal=0, *, out=None):
         r = DiagonalCopy.apply(input, offset=diagonal)
     else:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {a.ndim}D")
-    return r if out is None else write_out(out, r)
+    if out is None:
+        return r
+    if a.ndim == 1 and not _dtype.can_cast(r.dtype, out.dtype):
+        raise RuntimeError(f"diag: result type {r.dtype._legacy} can't be cast to the desired "
+                           f"out= type {out.dtype._legacy}")
+    # (torch's out= kernels: diag_embed for a vector, diagonal_copy for a matrix)
+    return write_out(out, r, exact=True,
+                     grad="aten::diag_embed" if a.ndim == 1 else "aten::diagonal_copy")
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
@@ -1067,7 +1080,7 @@ def select_scatter(input, src, dim, index):
     return _scatter(input, src, lambda x: x[key], "select_scatter")
 
 
-def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1, *, out=None):
     """input with input[..., start:end:step, ...] (along dim; bounds clamp as Python's do)
     replaced by src."""
     _tensor_arg(input, "slice_scatter", "input", 1)
@@ -1081,7 +1094,8 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     start = None if start is None else start.__index__()
     end = None if end is None else end.__index__()
     key = (slice(None),) * d + (slice(start, end, step),)
-    return _scatter(input, src, lambda x: x[key], "slice_scatter")
+    r = _scatter(input, src, lambda x: x[key], "slice_scatter")
+    return r if out is None else write_out(out, r, exact=True, grad="aten::slice_scatter")
 
 
 class AsStridedScatter(ArrayFunction):
@@ -1243,16 +1257,22 @@ def fill_diagonal_(self, fill_value, wrap=False):
             key = (np.arange(min(rows, cols)),) * 2
     else:
         key = (np.arange(a.shape[0]),) * nd
+    # (torch fills the wrapped part of a tall matrix with a second write)
+    extra = int(wrap and nd == 2 and a.shape[0] > a.shape[1] + 1)
     if _grad_state.enabled and self._requires_grad:
         if self.grad_fn is None:   # torch fills through a view, hence its wording
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
                                "an in-place operation.")
+        self._vc.value += extra
         return inplace(self, FillDiagonal.apply(self, key=key, value=value))
     check_inplace(self)
-    if not a.flags.writeable:
-        write(self, a)   # raises torch's error for overlapping memory
+    if not a.flags.writeable:   # an expanded tensor: torch fills through its diagonal view
+        from ember._ops.indexing import _writable_alias
+        a = _writable_alias(a)
+        if a is None:
+            write(self, self._data)   # raises torch's error for overlapping memory
     a[key] = value
-    self._vc.value += 1
+    self._vc.value += 1 + extra
     return self
 
 

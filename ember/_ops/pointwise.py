@@ -19,9 +19,9 @@ the first argument; floor_divide has no derivative.
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import (binary_lane, check_cast_back, check_out_same, inplace,
-                                 is_tensor, not_a_tensor, out_cast_first, promote, to_dtype,
-                                 write_out)
+from ember._ops._helpers import (binary_lane, c_name as _c_name, check_cast_back, check_out_same,
+                                 inplace, is_tensor, not_a_tensor, out_cast_first, promote,
+                                 to_dtype, write_out)
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember._ops.pointwise_logic import where
@@ -82,13 +82,6 @@ def _conj(x):
 def _as_tensor(x, dt):
     """A Python number as a 0-d tensor of dtype dt (for ops whose forward needs two arrays)."""
     return x if is_tensor(x) else Tensor._make(_asarray(x, dt.np))
-
-
-def _c_name(dt):
-    """The C++ scalar name torch's dtype-mismatch messages use (float, double, c10::Half)."""
-    return {"float32": "float", "float64": "double", "float16": "c10::Half",
-            "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
-            "complex128": "c10::complex<double>"}.get(str(dt).split(".")[-1], str(dt))
 
 
 def _result(r, out):
@@ -245,13 +238,14 @@ def _low_precision_scalar(a, b):
 
 class FloorDivide(ArrayFunction):
     """Python-style floor division; torch defines no derivative for it."""
+    what = "aten::floor_divide"   # (the in-place form names its own kernel: see inplace())
 
     def forward(ctx, a, b):
         _zero_division_check(a, b, np.result_type(a, b).kind)
         return _asarray(np.floor_divide(a, b))
 
     def backward(ctx, grad):
-        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+        raise RuntimeError(f"derivative for {ctx.what} is not implemented")
 
 
 class Remainder(ArrayFunction):
@@ -741,7 +735,8 @@ def floor_divide(input, other, *, out=None):
     """Python's //: the floor of the exact quotient; integer division by zero raises."""
     a, b, rd = _binary_prepared(input, other)
     _division_kernel_check("div_floor_cpu", rd)
-    return _result(FloorDivide.apply(a, b), out)
+    r = FloorDivide.apply(a, b)
+    return r if out is None else write_out(out, r, grad="aten::floor_divide")
 
 
 @out_cast_first
@@ -888,7 +883,11 @@ def lerp(input, end, weight, *, out=None):
     if not (input.is_floating_point() or input.is_complex()):
         raise NotImplementedError(f"\"lerp_kernel_{'tensor' if is_tensor(weight) else 'scalar'}"
                                   f"\" not implemented for '{_type_name(input.dtype)}'")
-    w = weight if is_tensor(weight) else _asarray(weight, input._data.dtype)
+    if is_tensor(weight):   # (the tensor-weight kernel writes out= in the inputs' dtype only)
+        check_out_same(out, input.dtype)
+        w = weight
+    else:
+        w = _asarray(weight, input._data.dtype)
     return _result(Lerp.apply(input, end, w), out)
 
 
@@ -1107,11 +1106,13 @@ class Heaviside(ArrayFunction):
     """0 where input < 0, `values` where input == 0 (-0.0 included), 1 where input > 0; NaN
     gives 0 (torch tests input > 0). torch defines no derivative: backward raises."""
 
+    what = "aten::heaviside"
+
     def forward(ctx, a, v):
         return _asarray(np.where(a == 0, v, (a > 0).astype(a.dtype)).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
-        raise RuntimeError("derivative for aten::heaviside is not implemented")
+        raise RuntimeError(f"derivative for {ctx.what} is not implemented")
 
     def name(self):
         return "torch::autograd::NotImplemented"
@@ -1272,11 +1273,12 @@ def heaviside(input, values, *, out=None):
     """Step function: 0 below zero, `values` at zero, 1 above; input, values (and out) must
     share one non-complex dtype."""
     _need_tensors("heaviside", input, values, "values")
-    if input.is_complex() or values.is_complex():
+    if input.is_complex() or values.is_complex() or out is not None and out.is_complex():
         raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     if input.dtype is not values.dtype or (out is not None and out.dtype is not input.dtype):
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
-    return _result(Heaviside.apply(input, values), out)
+    r = Heaviside.apply(input, values)
+    return r if out is None else write_out(out, r, grad="aten::heaviside")
 
 
 @out_cast_first
@@ -1317,17 +1319,12 @@ def frexp(input, *, out=None):
             raise RuntimeError(f"torch.frexp() expects mantissa to have dtype "
                                f"{_c_name(input.dtype)} but got {_c_name(out[0].dtype)}")
         if out[1].dtype is not _dtype.int32:
-            got = str(out[1].dtype).split(".")[-1]
             raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got "
-                               f"{_C_INT_NAMES.get(got, _c_name(out[1].dtype))}")
+                               f"{_c_name(out[1].dtype)}")
     m, e = Frexp.apply(input)
     if out is None:
         return return_types.frexp((m, e))
     return return_types.frexp_out((write_out(out[0], m), write_out(out[1], e)))
-
-
-_C_INT_NAMES = {"int64": "long int", "int16": "short int", "int8": "signed char",
-                "uint8": "unsigned char", "bool": "bool"}
 
 
 def _ldexp_(self, other):
@@ -1348,12 +1345,21 @@ def _inplace_of(fn):
     def method(self, *args, **kwargs):
         try:
             r = fn(self, *args, **kwargs)
-        except RuntimeError:   # torch refuses a result it could not write back first
-            check_cast_back(self, args[:1])
+        except RuntimeError as exc:   # torch refuses a result it could not write back first
+            _cast_back_first(self, args[:1], exc)
             raise
         return inplace(self, r)
     method.__name__ = fn.__name__ + "_"
     return method
+
+
+# (the argument checks torch makes before it looks at the result type)
+_OWN_ERRORS = ("Subtraction, the `-` operator", "Integers to negative integer powers")
+
+
+def _cast_back_first(self, operands, exc):
+    if not str(exc).startswith(_OWN_ERRORS):
+        check_cast_back(self, operands)
 
 
 _OPERANDS = (Tensor, int, float, bool, _py_complex, np.generic)
@@ -1382,8 +1388,8 @@ def _idunder(fn):
     def method(self, other):
         try:
             r = fn(self, other)
-        except RuntimeError:
-            check_cast_back(self, (other,))
+        except RuntimeError as exc:
+            _cast_back_first(self, (other,), exc)
             raise
         return inplace(self, r)
     return method
@@ -1411,8 +1417,10 @@ for _name, _fn in (("add", add), ("sub", sub), ("subtract", sub), ("mul", mul),
                    ("rad2deg", rad2deg), ("gcd", gcd), ("lcm", lcm), ("heaviside", heaviside),
                    ("nextafter", nextafter), ("ldexp", ldexp), ("frexp", frexp)):
     setattr(Tensor, _name, _fn)
-    if _name not in ("maximum", "minimum", "fmax", "fmin", "logaddexp", "logaddexp2", "frexp",
-                     "ldexp"):
+    if _name in ("lerp", "heaviside"):   # (their own dtype checks come before the cast back)
+        setattr(Tensor, _name + "_", lambda self, *a, _fn=_fn: inplace(self, _fn(self, *a)))
+    elif _name not in ("maximum", "minimum", "fmax", "fmin", "logaddexp", "logaddexp2",
+                       "frexp", "ldexp"):
         setattr(Tensor, _name + "_", _inplace_of(_fn))
 
 # `+ - * /` are their lanes, falling back on the full functions' dunder forms

@@ -192,7 +192,10 @@ def complex(real, imag, *, out=None):
     if dr.np not in (np.float32, np.float64):
         raise NotImplementedError(f"complex of {dr} tensors needs complex32, which ember does not "
                                   f"support")
-    return _result(Complex.apply(real, imag), out)
+    r = Complex.apply(real, imag)
+    return r if out is None else write_out(
+        out, r, exact="Expected object of scalar type {want} but got scalar type {got} for "
+        "argument 'out'")
 
 
 def polar(abs, angle, *, out=None):
@@ -215,13 +218,16 @@ def conj_physical(input, *, out=None):
     if not is_tensor(input):
         raise not_a_tensor(input)
     check_out_same(out, input.dtype)
-    return _result(conj(input), out)
+    r = conj(input)
+    return r if out is None else write_out(out, r, grad="aten::conj_physical")
 
 
 def conj_physical_(input):
+    from ember._ops._helpers import check_inplace, inplace
     if input._data.dtype.kind == "c":
-        from ember._ops._helpers import inplace
-        inplace(input, Conj.apply(input))
+        return inplace(input, Conj.apply(input))
+    check_inplace(input)   # (a real tensor is its own conjugate, but torch still "writes" it)
+    input._vc.value += 1
     return input
 
 

@@ -11,9 +11,10 @@ import numpy as np
 
 from ember import _dtype
 from ember._ops._helpers import (check_cast_back, check_out_same, inplace, is_tensor,
-                                 not_a_tensor, out_cast_first, promote, write_out)
+                                 not_a_tensor, out_cast_first, promote, write, write_out)
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["where", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
            "less_equal", "not_equal", "isclose", "allclose", "equal", "bitwise_and",
@@ -108,6 +109,11 @@ def where(condition, input=None, other=None, *, out=None):
                       "will be removed in a future version of PyTorch. Use a boolean condition "
                       "instead.", UserWarning, stacklevel=2)
         condition = Tensor._make(condition._data != 0)
+    if out is not None:   # (only where(Tensor, Tensor, Tensor) takes out=)
+        for name, pos, v in (("input", 2, input), ("other", 3, other)):
+            if not is_tensor(v):
+                raise TypeError(f"where(): argument '{name}' (position {pos}) must be Tensor, "
+                                f"not {type(v).__name__}")
     if condition._data.dtype.kind != "b":
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {_type_name(condition.dtype)}")
@@ -120,7 +126,9 @@ def where(condition, input=None, other=None, *, out=None):
             a = _asarray(a, (rd or b.dtype).np)
         if not is_tensor(b):
             b = _asarray(b, (rd or a.dtype).np)
-    return _result(Where.apply(condition, a, b), out)
+    r = Where.apply(condition, a, b)
+    return r if out is None else write_out(out, r,
+                                           exact="Expected out type to be {want} but got {got}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,10 +384,41 @@ def _inplace_of(fn):
     return method
 
 
-def _cmp_inplace(fn):
+class _Compared(ArrayFunction):
+    """The 0/1 result of an in-place comparison (x.lt_(y)) on a tensor that requires grad:
+    torch records it (LtBackward1...) with zero gradients for both operands."""
+
+    def forward(ctx, a, *others, values, label):
+        ctx.label = label
+        return values
+
+    def backward(ctx, grad):
+        zero = grad * 0
+        return (zero,) * len(ctx.needs_input_grad)
+
+    def name(self):
+        return self.label
+
+
+def _cmp_inplace(fn, label):
     """x.lt_(y): the comparison's bools written back in x's own dtype."""
     def method(self, other):
-        return inplace(self, fn(self, other).to(self.dtype))
+        r = fn(self, other).to(self.dtype)
+        if self._requires_grad and _grad_state.enabled:
+            others = (other,) if is_tensor(other) else ()
+            r = _Compared.apply(self, *others, values=r._data,
+                                label=f"{label}Backward{1 if others else 0}")
+        return inplace(self, r)
+    return method
+
+
+def _logical_inplace(fn):
+    """x.logical_and_(y): torch's composite writes the result without autograd (no leaf
+    check, x keeps its history)."""
+    def method(self, *other):
+        r = fn(self, *other)
+        write(self, r._data)
+        return self
     return method
 
 
@@ -387,13 +426,12 @@ for _name, _fn in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), (
                    ("greater", gt), ("greater_equal", ge), ("less", lt), ("less_equal", le),
                    ("not_equal", ne)):
     setattr(Tensor, _name, _fn)
-    setattr(Tensor, _name + "_", _cmp_inplace(_fn))
+    setattr(Tensor, _name + "_", _cmp_inplace(_fn, _fn.__name__.capitalize()))
 
 for _name, _fn in (("logical_and", logical_and), ("logical_or", logical_or),
                    ("logical_xor", logical_xor), ("logical_not", logical_not)):
     setattr(Tensor, _name, _fn)
-    setattr(Tensor, _name + "_", _cmp_inplace(_fn) if _name != "logical_not" else
-            (lambda self: inplace(self, logical_not(self).to(self.dtype))))
+    setattr(Tensor, _name + "_", _logical_inplace(_fn))
 
 for _name, _fn in (("bitwise_and", bitwise_and), ("bitwise_or", bitwise_or),
                    ("bitwise_xor", bitwise_xor), ("bitwise_not", bitwise_not),

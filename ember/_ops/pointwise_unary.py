@@ -20,12 +20,13 @@ import numpy as np
 
 from ember import _dtype
 from ember._backend import scipy_special
-from ember._ops._helpers import (_scalar_for, check_cast_back, check_out_same, inplace,
-                                 is_tensor, not_a_tensor, out_cast_first, to_dtype,
-                                 write_out)
+from ember._ops._helpers import (_scalar_for, c_name, check_cast_back, check_inplace,
+                                 check_out_same, inplace, is_tensor, not_a_tensor,
+                                 out_cast_first, to_dtype, write_out)
 from ember._tensor import Tensor
 from ember._threads import two_way
 from ember.autograd.function import ArrayFunction
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = []
 
@@ -867,8 +868,24 @@ def mvlgamma(input, p, *, out=None):
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     x = _float_input(input)
-    _no_complex(x, "mvlgamma")
-    return _result(Mvlgamma.apply(x, p=p), out)
+    _no_complex(x, "arange_cpu")   # (torch sums lgamma over an arange in x's dtype)
+    r = Mvlgamma.apply(x, p=p)
+    if out is not None:
+        _mvlgamma_cast(input, r, out)
+    return _result(r, out)
+
+
+def _mvlgamma_cast(input, r, dst):
+    """torch's own (oddly worded) check that the result casts into out= or in-place `input`."""
+    if not _dtype.can_cast(r.dtype, dst.dtype):
+        raise RuntimeError(f"mvlgamma: result type {input.dtype._legacy} can't be cast to the "
+                           f"desired output type {r.dtype._legacy}")
+
+
+def _mvlgamma_(self, p):
+    r = mvlgamma(self, p)
+    _mvlgamma_cast(self, r, self)
+    return inplace(self, r)
 
 
 def _rounding_op(cls, name, kernel):
@@ -1016,6 +1033,45 @@ def _inplace_of(fn):
     return method
 
 
+def _no_inplace_derivative(fn, base):
+    """torch has no derivative for the in-place acosh_, asinh_, atanh_: it refuses them on a
+    tensor that requires grad (after the leaf checks)."""
+    def method(self):
+        if self._requires_grad and _grad_state.enabled:
+            check_inplace(self)
+            raise NotImplementedError(f"the derivative for 'inplace version of {base}' is not "
+                                      f"implemented.")
+        return inplace(self, fn(self))
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+def _clamp_inplace(fn, complex_kernel=None):
+    """clamp_ and friends: the promoted result must cast back into self (with number bounds
+    torch's own check, before the memory's, naming self's dtype in C++); with a tensor bound
+    clamp_min_/clamp_max_ run torch's maximum/minimum kernels (no complex version)."""
+    def method(self, *args, **kwargs):
+        if complex_kernel and self._data.dtype.kind == "c" and _any_tensor(args, kwargs):
+            raise NotImplementedError(f"\"{complex_kernel}\" not implemented for "
+                                      f"'{self.dtype._legacy}'")
+        r = fn(self, *args, **kwargs)
+        if r._data.dtype != self._data.dtype and not _dtype.can_cast(r.dtype, self.dtype) \
+                and not _any_tensor(args, kwargs):
+            raise RuntimeError(f"result type {r.dtype._legacy} can't be cast to the desired "
+                               f"output type {c_name(self.dtype)}")
+        return inplace(self, r)
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+def _any_tensor(args, kwargs):
+    return any(is_tensor(b) for b in args) or any(is_tensor(b) for b in kwargs.values())
+
+
+_SPECIAL_INPLACE = {"acosh": "acosh", "arccosh": "acosh", "asinh": "asinh", "arcsinh": "asinh",
+                    "atanh": "atanh", "arctanh": "atanh"}
+
+
 # name: (function, torch has torch.<name>_)
 _UNARY = {
     "abs": (abs, True), "absolute": (absolute, False), "sign": (sign, False),
@@ -1047,7 +1103,15 @@ for _name, (_fn, _top) in _UNARY.items():
     __all__.append(_name)
     setattr(Tensor, _name, _fn)
     if _name != "positive":
-        _ip = _abs_ if _name in ("abs", "absolute") else _inplace_of(_fn)
+        if _name in ("abs", "absolute"):
+            _ip = _abs_
+        elif _name in _SPECIAL_INPLACE:
+            _ip = _no_inplace_derivative(_fn, _SPECIAL_INPLACE[_name])
+        elif _name.startswith(("clamp", "clip")):
+            _ip = _clamp_inplace(_fn, {"clamp_min": "maximum_cpu",
+                                       "clamp_max": "minimum_cpu"}.get(_name))
+        else:
+            _ip = _inplace_of(_fn)
         setattr(Tensor, _name + "_", _ip)
         if _top:
             globals()[_name + "_"] = _ip
@@ -1063,6 +1127,6 @@ def _polygamma_method(self, n):
 Tensor.polygamma = _polygamma_method
 Tensor.polygamma_ = lambda self, n: inplace(self, polygamma(n, self))
 Tensor.mvlgamma = mvlgamma
-Tensor.mvlgamma_ = lambda self, p: inplace(self, mvlgamma(self, p))
+Tensor.mvlgamma_ = _mvlgamma_
 Tensor.__abs__ = abs
 Tensor.__pos__ = positive

@@ -225,6 +225,8 @@ def _factory(a, out, requires_grad, device, fn="rand"):
         _cuda_unavailable(device)
     if out is not None:
         if _grad_state.enabled and out._requires_grad:
+            if fn == "randn":   # (torch's randn resizes out= first)
+                raise RuntimeError("cannot resize variables that require grad")
             raise RuntimeError(f"aten::{fn}(): functions with out=... arguments don't support "
                                "automatic differentiation, but one of the arguments requires "
                                "grad.")
@@ -353,7 +355,8 @@ def randn(*sizes, size=None, generator=None, out=None, dtype=None, layout=None, 
 _CTYPE = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
           "int32": "int", "int64": "long int", "uint16": "short unsigned int",
           "uint32": "unsigned int", "uint64": "long unsigned int", "float16": "c10::Half",
-          "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
+          "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
+          "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
 def _int_arg(x, fn, name, pos):
@@ -556,10 +559,14 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         _check_std_tensor(std)
         mean = _num(mean)
         shape, npd, label = std._data.shape, std._data.dtype, "NormalBackward2"
-    if out is not None and out._data.size and out._data.shape != shape:
-        _broadcast(shape, out._data.shape)
-        raise RuntimeError(f"output with shape {list(out._data.shape)} doesn't match the "
-                           f"broadcast shape {list(shape)}")
+    if out is not None:   # (normal(Tensor, float) samples into out= as it is: no resize)
+        if out._data.shape != shape and (out._data.size or label == "NormalBackward1"):
+            _broadcast(shape, out._data.shape)
+            raise RuntimeError(f"output with shape {list(out._data.shape)} doesn't match the "
+                               f"broadcast shape {list(shape)}")
+        if not (_is_float(out._data.dtype) or out.dtype.is_complex):
+            raise _not_implemented("normal_kernel_cpu", out.dtype)
+        _no_grad_out("normal", mean, std)
     # mean + std * z, computed in float32/float64 (complex: the parts of z have variance 1/2)
     work = npd if npd.kind == "c" else _work_float(npd)
     z = _normal(rng, shape, work)
@@ -573,6 +580,13 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     if out is not None:
         return _factory(a, out, False, None, "normal")
     return _sampled(a, label, *(x for x in (mean, std) if isinstance(x, Tensor)))
+
+
+def _no_grad_out(fn, *inputs):
+    """torch's autograd error for out= with inputs that require grad."""
+    if _grad_state.enabled and any(isinstance(x, Tensor) and x._requires_grad for x in inputs):
+        from ember._ops._helpers import out_grad_error
+        raise out_grad_error(fn)
 
 
 def _check_probabilities(p):
@@ -604,6 +618,9 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
         _check_p(p)
         hits, label = _bernoulli_scalar(rng, a.shape, p), "NotImplemented"
     if out is not None:
+        if out.dtype.is_complex:
+            raise _not_implemented("bernoulli_tensor_cpu_self_", out.dtype)
+        _no_grad_out("bernoulli", input)
         return _factory(hits.astype(out._data.dtype), out, False, None, "bernoulli")
     return _sampled(hits.astype(a.dtype), label, input)
 

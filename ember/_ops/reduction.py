@@ -14,7 +14,8 @@ import numpy as np
 
 from ember import _dtype
 from ember import return_types
-from ember._ops._helpers import dims_of, not_a_tensor, promote, write_out, write_outs
+from ember._ops._helpers import (check_out_exact, dims_of, not_a_tensor, promote, write_out,
+                                 write_outs)
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -113,28 +114,16 @@ def _to_float(input):
     return input
 
 
-def _out(r, out):
-    return write_outs(out, r)
+def _out(r, out, msg=None, **kw):
+    """write_outs; msg: out= must have the result's dtype, in the op's words (check_out_exact)."""
+    if msg is not None and out is not None:
+        for o, x in zip(out, r) if isinstance(r, tuple) else ((out, r),):
+            check_out_exact(o, x._data.dtype, msg)
+    return write_outs(out, r, **kw)
 
 
-_C_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
-            "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
-            "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double",
-            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
-
-
-def _c_name(dt):
-    """The C++ type name torch's out= dtype errors use ('float', 'long int', 'c10::Half')."""
-    name = str(dt).split(".")[-1]
-    return _C_NAMES.get(name, name)
-
-
-def _expect_out(o, dt):
-    """torch's check of an out= tensor that must have exactly dtype dt (the values and indices
-    of max(dim), sort, topk...; argmax's indices)."""
-    if o is not None and o.dtype is not dt:
-        raise RuntimeError(f"Expected out tensor to have dtype {_c_name(dt)}, but got "
-                           f"{_c_name(o.dtype)} instead")
+# (the values and indices of max(dim), sort, topk...; argmax's indices)
+_expect_out = check_out_exact
 
 
 def _expect_pair(out, dt):
@@ -349,7 +338,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         input = _cast_complex(input, dtype)
     r = Sum.apply(input, dims=_dims(input, dim), keepdim=keepdim,
                   npd=_int_to_long(input, dtype), by_dim=dim is not None)
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=True)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -370,7 +359,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
                            f"floating point or complex dtype. Got: {_name(dt)}")
     r = Mean.apply(input, dims=_dims(input, dim), keepdim=keepdim,
                    npd=dtype.np if dtype is not None else None, by_dim=dim is not None)
-    return r if out is None else write_out(out, r)
+    return r if out is None else write_out(out, r, exact=dtype is not None)
 
 
 class NanSum(_Labelled):
@@ -398,9 +387,16 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if input._data.dtype.kind == "c":
         raise RuntimeError("nansum on CPU does not support complex inputs")
     dtype = _out_dtype(dtype, out)
+    _nansum_kernel(input, dtype)
     r = NanSum.apply(input, dims=_dims(input, dim), keepdim=keepdim,
                      npd=_int_to_long(input, dtype))
     return r if out is None else write_out(out, r)
+
+
+def _nansum_kernel(input, dtype):
+    """torch sums a floating input in the dtype asked for (or out='s): not in integers."""
+    if dtype is not None and input._data.dtype.kind == "f" and dtype.np.kind != "f":
+        raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{_name(dtype)}'")
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -410,6 +406,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if input._data.dtype.kind == "c":
         raise RuntimeError("nansum on CPU does not support complex inputs")
     _require_float(input, "nanmean", dtype)
+    _nansum_kernel(input, _out_dtype(dtype, out))
     if dtype is not None:
         input = input.to(dtype)
     dims = _dims(input, dim)
@@ -577,6 +574,8 @@ def _var_out_input(input, out):
     """var/std with a floating out= of another dtype compute in out's dtype (real inputs)."""
     if not isinstance(input, Tensor):
         raise not_a_tensor(input)
+    if out is not None and out.dtype.is_complex and not input.dtype.is_complex:
+        raise NotImplementedError(f"\"std_cpu\" not implemented for '{_name(out.dtype)}'")
     if out is not None and out.dtype.is_floating_point:
         want = out.dtype.to_complex() if input.dtype.is_complex else out.dtype
         if (input.dtype.is_floating_point or input.dtype.is_complex) and want is not input.dtype:
@@ -600,20 +599,18 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     return r if out is None else write_out(out, r)
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """(var, mean) over the same dims, as a tuple."""
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over the same dims, as a tuple (torch's Python binding takes no out=)."""
     dims, corr = _var_prep(input, dim, unbiased, correction, "var_mean")
-    r = (Var.apply(input, dims=dims, keepdim=keepdim, correction=corr),
-         Mean.apply(input, dims=dims, keepdim=keepdim, npd=None))
-    return _out(r, out)
+    return (Var.apply(input, dims=dims, keepdim=keepdim, correction=corr),
+            Mean.apply(input, dims=dims, keepdim=keepdim, npd=None))
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """(std, mean) over the same dims, as a tuple."""
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over the same dims, as a tuple (torch's Python binding takes no out=)."""
     dims, corr = _var_prep(input, dim, unbiased, correction, "std_mean")
-    r = (Var.apply(input, dims=dims, keepdim=keepdim, correction=corr, root=True),
-         Mean.apply(input, dims=dims, keepdim=keepdim, npd=None))
-    return _out(r, out)
+    return (Var.apply(input, dims=dims, keepdim=keepdim, correction=corr, root=True),
+            Mean.apply(input, dims=dims, keepdim=keepdim, npd=None))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -738,6 +735,11 @@ def _maxmin(input, dim, keepdim, other, out, name, arg, fn, binary):
         return binary(input, other, out=out)
     if dim is None:
         _nonempty(input, None, name)
+        if out is not None and not _dtype.can_cast(input.dtype, out.dtype):
+            raise RuntimeError("Expected canCast( typeMetaToScalarType(self.dtype()), "
+                               "typeMetaToScalarType(out.dtype())) to be true, but got false.  "
+                               "(Could this error message be improved?  If so, please report an "
+                               "enhancement request to PyTorch.)")
         return _out(_amax(input, None, False, fn, name), out)
     if isinstance(dim, (list, tuple)):
         raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
@@ -1122,17 +1124,18 @@ def _softmax_args(input, dim, dtype, name):
     return input, (d if input._data.ndim else None)
 
 
-def softmax(input, dim, dtype=None):
+def softmax(input, dim, dtype=None, *, out=None):
     """exp(x) / sum(exp(x)) along dim (stable form); `dtype=` casts the input first.
-    Integer inputs need dtype= (torch raises NotImplementedError otherwise)."""
+    Integer inputs need dtype= (torch raises NotImplementedError otherwise). out= must have the
+    result's dtype; torch has no derivative for it."""
     x, d = _softmax_args(input, dim, dtype, "softmax")
-    return Softmax.apply(x, dim=d)
+    return _out(Softmax.apply(x, dim=d), out, exact=True, grad="aten::softmax")
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input, dim, dtype=None, *, out=None):
     """log(softmax(x)) along dim, computed as x - logsumexp(x) (stable)."""
     x, d = _softmax_args(input, dim, dtype, "log_softmax")
-    return LogSoftmax.apply(x, dim=d)
+    return _out(LogSoftmax.apply(x, dim=d), out, exact=True, grad="aten::log_softmax")
 
 
 # ---------------------------------------------------------------------------------------------

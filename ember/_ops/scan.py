@@ -58,14 +58,22 @@ def _scan_dtype(input, dtype):
     return _int_to_long(input, dtype)
 
 
+def _bool_scan(input, dtype, fn):
+    """torch has no bool scan kernel (for a scan with more than one element)."""
+    if dtype is _dtype.bool and input._data.ndim and input._data.size:
+        raise NotImplementedError(f"\"{fn}_out_cpu\" not implemented for 'Bool'")
+
+
 def cumsum(input, dim, *, dtype=None, out=None):
     """Running sum along dim; integer and bool inputs accumulate in int64 (out= without dtype=:
     in out's dtype)."""
     d = _dim1(input, dim)
+    exact = dtype is not None   # (dtype= given: out= must have it; else out= gives the dtype)
     if out is not None:
         dtype = _out_dtype(dtype, out)
         input = _cast_complex(input, dtype)
-    return _out(Cumsum.apply(input, dim=d, npd=_scan_dtype(input, dtype)), out)
+        _bool_scan(input, dtype, "cumsum")
+    return _out(Cumsum.apply(input, dim=d, npd=_scan_dtype(input, dtype)), out, exact=exact)
 
 
 def _cumprod_grad(a, y, g, dim):
@@ -114,10 +122,12 @@ def cumprod(input, dim, *, dtype=None, out=None):
     """Running product along dim; integer and bool inputs accumulate in int64 (out= without
     dtype=: in out's dtype)."""
     d = _dim1(input, dim)
+    exact = dtype is not None   # (dtype= given: out= must have it; else out= gives the dtype)
     if out is not None:
         dtype = _out_dtype(dtype, out)
         input = _cast_complex(input, dtype)
-    return _out(Cumprod.apply(input, dim=d, npd=_scan_dtype(input, dtype)), out)
+        _bool_scan(input, dtype, "cumprod")
+    return _out(Cumprod.apply(input, dim=d, npd=_scan_dtype(input, dtype)), out, exact=exact)
 
 
 class CumExtreme(_Labelled):
@@ -284,7 +294,8 @@ def logcumsumexp(input, dim, *, out=None):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
                                   f"'{_name(input.dtype)}'")
-    return _out(LogCumSumExp.apply(input, dim=d), out)
+    return _out(LogCumSumExp.apply(input, dim=d), out,
+                msg="expected scalar_type {want} but found {got}")
 
 
 for _f in (cumsum, cumprod, cummax, cummin, logcumsumexp):
@@ -295,8 +306,7 @@ def _cum_inplace(fn):
     def m(self, dim, *, dtype=None):
         """In place: the scan runs in self's dtype (bool has no kernel)."""
         from ember._ops._helpers import inplace
-        if self._data.dtype.kind == "b" and self._data.ndim and self._data.size:
-            raise NotImplementedError(f"\"{fn.__name__}_out_cpu\" not implemented for 'Bool'")
+        _bool_scan(self, self.dtype, fn.__name__)
         return inplace(self, fn(self, dim, dtype=dtype or self.dtype))
     m.__name__ = fn.__name__ + "_"
     return m

@@ -648,7 +648,7 @@ def as_strided(input, size, stride, storage_offset=None):
     size = _int_tuple((size,), "as_strided", "size")
     stride = _int_tuple((stride,), "as_strided", "stride")
     if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape")
+        raise RuntimeError("mismatch in length of strides and shape")
     if offset < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
     if size and min(size) < 0:
@@ -742,28 +742,51 @@ class CopyOf(ArrayFunction):
         return self._name
 
 
-def _copy_variant(fn_name, node, view):
+def _copy_variant(fn_name, node, view, **out_kw):
     """torch.<fn_name>(input, *args, out=None): view(input, *args) copied; `node` is the
-    recorded name (a callable of the arguments where it depends on them)."""
+    recorded name (a callable of the arguments where it depends on them). out= must have the
+    result's dtype; `out_kw` are write_out's options where torch differs (by default no
+    derivative for out=: inputs that require grad give out a NotImplemented node)."""
+    out_kw = dict(dict(exact=True, grad="aten::" + fn_name), **out_kw)
+
     def fn(input, *args, out=None, **kwargs):
-        v = view()(input, *args, **kwargs)
+        if out is not None and fn_name == "view_as_complex_copy":
+            from ember._ops.pointwise_complex import view_as_complex
+            v = view_as_complex(input)   # (out= has no autograd to refuse)
+        else:
+            v = view()(input, *args, **kwargs)
         name = node(*args, **kwargs) if callable(node) else node
         if isinstance(v, tuple):
             r = tuple(CopyOf.apply(x, name=name) for x in v)
-            if out is not None:
-                from ember._ops._helpers import write_out
-                for o, x in zip(out, r):
-                    write_out(o, x)
-            return r
+            if out is None:
+                return r
+            _copies_out(fn_name, out, r)
+            return None   # (torch's multi-output copies return None with out=)
         r = CopyOf.apply(v, name=name)
         if out is None:
             return r
         from ember._ops._helpers import write_out
-        return write_out(out, r)
+        return write_out(out, r, **out_kw)
     fn.__name__ = fn.__qualname__ = fn_name
     fn.__doc__ = (f"torch.{fn_name}: {fn_name[:-5]}() as a fresh contiguous tensor (no memory "
                   f"shared with input); gradients as {fn_name[:-5]}'s.")
     return fn
+
+
+def _copies_out(fn_name, out, r):
+    """out= of split_copy (copy_ into each out as it is: broadcast and cast, no resize),
+    split_with_sizes_copy and unbind_copy (resized, of the result's dtype); none of them records
+    autograd history, and only unbind_copy refuses out= tensors that require grad."""
+    from ember._ops._helpers import out_grad_error, write_out
+    if fn_name == "unbind_copy" and _grad_state.enabled and any(o._requires_grad for o in out):
+        raise out_grad_error(fn_name)
+    for o, x in zip(out, r):
+        if fn_name == "split_copy":
+            from ember.autograd.grad_mode import no_grad
+            with no_grad():
+                o.copy_(x)
+        else:
+            write_out(o, x.detach(), exact=True, grad=False)
 
 
 def _manip(name):
@@ -810,7 +833,10 @@ as_strided_copy = _copy_variant("as_strided_copy", "AsStridedBackward0_copy",
                                 lambda: as_strided)
 diagonal_copy = _copy_variant("diagonal_copy", "DiagonalBackward0_copy", lambda: diagonal)
 expand_copy = _copy_variant("expand_copy", "ExpandBackward0_copy", lambda: expand)
-narrow_copy = _copy_variant("narrow_copy", "NarrowCopyBackward0", lambda: narrow)
+narrow_copy = _copy_variant(
+    "narrow_copy", "NarrowCopyBackward0", lambda: narrow, warn=False, grad=True,
+    exact="Expected self.dtype() == output.dtype() to be true, but got false.  (Could this error "
+    "message be improved?  If so, please report an enhancement request to PyTorch.)")
 permute_copy = _copy_variant("permute_copy", "PermuteBackward0_copy", lambda: permute)
 select_copy = _copy_variant("select_copy", "SelectBackward0_copy", lambda: select)
 slice_copy = _copy_variant("slice_copy", "SliceBackward0_copy", lambda: _slice_view)
@@ -849,7 +875,7 @@ def detach_copy(input, *, out=None):
     if out is None:
         return r
     from ember._ops._helpers import write_out
-    return write_out(out, r)
+    return write_out(out, r, exact=True, grad="aten::detach_copy")
 
 
 def as_strided_(self, size, stride, storage_offset=None):
@@ -976,23 +1002,29 @@ Tensor.narrow_copy, Tensor.as_strided_ = narrow_copy, as_strided_
 
 
 def _t_inplace(self):
-    return _inplace_view(self, t(self))
+    return _inplace_view(self, t(self), True)
 
 
 def _transpose_inplace(self, d0, d1):
-    return _inplace_view(self, transpose(self, d0, d1))
+    return _inplace_view(self, transpose(self, d0, d1), True)
 
 
 def _squeeze_inplace(self, dim=None):
-    return _inplace_view(self, squeeze(self, dim))
+    return _inplace_view(self, squeeze(self, dim), True)
 
 
 def _unsqueeze_inplace(self, dim):
-    return _inplace_view(self, unsqueeze(self, dim))
+    return _inplace_view(self, unsqueeze(self, dim), True)
 
 
-def _inplace_view(self, v):
-    """t_(), squeeze_() ...: self takes the view's geometry (its data stays where it is)."""
+def _inplace_view(self, v, write=False):
+    """t_(), squeeze_() ...: self takes the view's geometry (its data stays where it is).
+    write: torch counts it as a write (t_, transpose_, squeeze_, unsqueeze_): a leaf that
+    requires grad (or a view of one) is refused and the version goes up."""
+    if write:
+        from ember._ops._helpers import check_inplace
+        check_inplace(self)
+        self._vc.value += 1
     self._data = v._data
     if v.grad_fn is not None:
         self.grad_fn = v.grad_fn

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from ember import _dtype, return_types
-from ember._ops._helpers import not_a_tensor
-from ember._ops.reduction import (_GatherAlong, _Labelled, _dim1, _expect_pair, _name,
-                                  _nonempty, _out, _select_grad)
-from ember._tensor import Tensor, _stride_order, _wrap_dim
+from ember._ops._helpers import check_out_exact, not_a_tensor, out_grad_error, resize_warning
+from ember._ops.reduction import (_GatherAlong, _Labelled, _dim1, _expect_out, _expect_pair,
+                                  _name, _nonempty, _out, _select_grad)
+from ember.autograd.grad_mode import state as _grad_state
+from ember._tensor import Tensor, _stride_order, _type_name, _wrap_dim
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
            "quantile", "nanquantile", "unique", "unique_consecutive", "bincount", "histc",
@@ -111,23 +112,39 @@ def sort(input, *args, dim=_UNSET, descending=_UNSET, stable=_UNSET, out=None):
     return _out(return_types.sort(r), out)
 
 
-def argsort(input, *args, dim=_UNSET, descending=_UNSET, stable=_UNSET):
-    """Indices that sort `input` along dim (int64); the same two overloads as sort."""
+def argsort(input, *args, dim=_UNSET, descending=_UNSET, stable=_UNSET, out=None):
+    """Indices that sort `input` along dim (int64); the same two overloads as sort (only the
+    one with `stable` takes out=, which must be int64)."""
     if not isinstance(input, Tensor):
         raise not_a_tensor(input)
+    if out is not None and (stable is _UNSET or args):
+        got = ", ".join(["Tensor"] + [type(a).__name__ for a in args] + ["out=Tensor"] + [
+            f"{k}={type(v).__name__}" for k, v in (("dim", dim), ("descending", descending))
+            if v is not _UNSET])
+        bad = ", ".join(["out"] + [k for k, v in (("dim", dim), ("descending", descending))
+                                   if v is not _UNSET])
+        raise TypeError(f"argsort() received an invalid combination of arguments - got ({got}), "
+                        f"but expected one of:\n * (Tensor input, *, bool stable, int dim = -1, "
+                        f"bool descending = False, Tensor out = None)\n * (Tensor input, int dim "
+                        f"= -1, bool descending = False)\n      didn't match because some of the "
+                        f"keywords were incorrect: {bad}\n")
     dim, descending = _sort_args("argsort", input, args, dim, descending, stable)
     d = _dim1(input, dim)
     _no_complex(input)
+    _expect_out(out, _dtype.int64)
+    if out is not None and input._requires_grad and _grad_state.enabled:
+        raise out_grad_error("sort")   # (torch's argsort out= is sort's)
     if d is None:
-        return Tensor._make(np.zeros((), np.int64))
-    return Tensor._make(_argsort(input._data, d, descending).astype(np.int64, copy=False))
+        return _out(Tensor._make(np.zeros((), np.int64)), out)
+    return _out(Tensor._make(_argsort(input._data, d, descending).astype(np.int64, copy=False)),
+                out)
 
 
 def msort(input, *, out=None):
     """sort(input, dim=0).values."""
     if not isinstance(input, Tensor):
         raise not_a_tensor(input)
-    return _out(sort(input, 0).values, out)
+    return _out(sort(input, 0).values, out, exact=True)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
@@ -164,10 +181,12 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     _not_implemented(input, "kthvalue_cpu")
     if out is not None and out[0].dtype is not input.dtype:
         raise RuntimeError("output values must be of same type as input")
-    _expect_pair(out, input.dtype)
+    if out is not None and out[1].dtype is not _dtype.int64:
+        raise RuntimeError("output indices must be of scalar type Long")
     idx = None if d is None else np.take(_argsort(input._data, d, False), [k - 1], axis=d)
     r = Select.apply(input, dim=d, idx=idx, keepdim=keepdim, label="KthvalueBackward0")
-    return _out(return_types.kthvalue(r), out)
+    _keepdim_resize_warning(out, input, d, keepdim)
+    return _out(return_types.kthvalue(r), out, warn=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,11 +226,23 @@ def _median(input, dim, keepdim, out, name, ignore_nan):
     if d is not None:
         _nonempty(input, (d,), "median", specify=False)
     _not_implemented(input, "median_out")
-    _expect_pair(out, input.dtype)
+    if out is not None:
+        _median_out_check(out, input)
     idx = None if d is None else _median_idx(a, d, ignore_nan)
     r = Select.apply(input, dim=d, idx=idx, keepdim=keepdim,
                      label=name.capitalize() + "Backward1")
     return _out(getattr(return_types, name)(r), out)
+
+
+def _median_out_check(out, input):
+    if out[0].dtype is not input.dtype:
+        raise RuntimeError(f"Expected tensor for 'values' to have the same type as tensor for "
+                           f"argument #2 'self'; but type {_type_name(out[0])} does not equal "
+                           f"{_type_name(input)} (while checking arguments for median)")
+    if out[1].dtype is not _dtype.int64:
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have scalar type Long; "
+                           f"but got {_type_name(out[1])} instead (while checking arguments for "
+                           f"median)")
 
 
 def median(input, dim=None, keepdim=False, *, out=None):
@@ -231,10 +262,12 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
         raise not_a_tensor(input)
     d = _dim1(input, dim)
     a = input._data
-    if out is not None and out[0].dtype is not input.dtype:
-        raise RuntimeError(f"expected scalar type '{_name(input.dtype)}' but got "
-                           f"'{_name(out[0].dtype)}' for values output")
-    _expect_pair(out, input.dtype)
+    for o, dt, what in ((out, input.dtype, "values"), (out, _dtype.int64, "indices")) \
+            if out is not None else ():
+        o = o[0] if what == "values" else o[1]
+        if o.dtype is not dt:
+            raise RuntimeError(f"expected scalar type '{_name(dt)}' but got '{_name(o.dtype)}' "
+                               f"for {what} output")
     if d is not None and a.size == 0:
         _nonempty(input, (d,), "mode", specify=False)
     if d is not None:
@@ -263,7 +296,22 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
         # the end of the first longest run: the smallest mode, at its last (stable) occurrence
         idx = np.take_along_axis(order, end, axis=d)
     r = Select.apply(input, dim=d, idx=idx, keepdim=keepdim, label="ModeBackward0")
-    return _out(return_types.mode(r), out)
+    _keepdim_resize_warning(out, input, d, keepdim)
+    return _out(return_types.mode(r), out, warn=False)
+
+
+def _keepdim_resize_warning(out, input, d, keepdim):
+    """mode and kthvalue resize their out= tensors with the reduced dim kept (an out= of the
+    result's rank gets that dim back first), which is what torch's resize warning names."""
+    if out is None or d is None:
+        return
+    want = tuple(1 if i == d else n for i, n in enumerate(input._data.shape))
+    for o in out:
+        shape = o._data.shape
+        if not keepdim and len(shape) == len(want) - 1:
+            shape = shape[:d] + (1,) + shape[d:]
+        if o._data.size and shape != want:
+            resize_warning(shape, want)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,12 +403,17 @@ def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """q-th quantiles along dim (flattened when None); q a float or a 0-D/1-D tensor (a 1-D q
     adds a leading dim). NaN where a slice has a NaN."""
-    return _out(_quantile(input, q, dim, keepdim, interpolation, "quantile", False), out)
+    return _out(_quantile(input, q, dim, keepdim, interpolation, "quantile", False), out,
+                msg=_QUANTILE_OUT, grad="copy")
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """quantile ignoring NaNs (NaN only where a slice is all NaN)."""
-    return _out(_quantile(input, q, dim, keepdim, interpolation, "nanquantile", True), out)
+    return _out(_quantile(input, q, dim, keepdim, interpolation, "nanquantile", True), out,
+                msg=_QUANTILE_OUT, grad="copy")
+
+
+_QUANTILE_OUT = "quantile() out tensor must be same dtype as the input tensor"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,7 +569,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     hist, _ = np.histogram(a[~np.isnan(a)], bins=bins, range=(lo, hi))
-    return _out(Tensor._make(hist.astype(a.dtype)), out)
+    return _out(Tensor._make(hist.astype(a.dtype)), out, msg=_HIST_OUT[0], grad=False)
 
 
 def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
@@ -544,9 +597,19 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
         if rng[0] == rng[1]:
             rng = (rng[0] - 0.5, rng[1] + 0.5)
         hist, edges = np.histogram(a, bins=bins, range=rng, weights=w, density=density)
-    hist = _wrap_no_grad((weight,), (hist.astype(a.dtype),), "NotImplemented", "aten::histogram")[0]
-    r = return_types.histogram((hist, Tensor._make(np.asarray(edges).astype(a.dtype))))
-    return _out(r, out)
+    r = return_types.histogram(_wrap_no_grad(
+        [x for x in (input, weight) if x is not None],
+        (hist.astype(a.dtype), np.asarray(edges).astype(a.dtype)), "NotImplemented",
+        "aten::histogram"))
+    if out is not None:
+        for o, m in zip(out, _HIST_OUT):
+            check_out_exact(o, a.dtype, m)
+    return _out(r, out, grad="aten::histogram")
+
+
+_HIST_OUT = tuple(f"torch.histogram: input tensor and {w} tensor should have the same dtype, but "
+                  f"got input {{want_c}} and {w} {{got_c}}{e}"
+                  for w, e in (("hist", ""), ("bin_edges", " for dimension 0")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -721,9 +784,7 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     common, (e, t) = _search_dtype(elements, test_elements)
     if all(isinstance(a, Tensor) for a in args) and common in _dtype._BIG_UNSIGNED:
         raise NotImplementedError(f"\"isin_default_cpu\" not implemented for '{common._legacy}'")
-    if out is not None and out.dtype is not _dtype.bool:
-        raise RuntimeError(f"Expected out tensor to have dtype bool, but got {out.dtype._legacy} "
-                           f"instead")
+    _expect_out(out, _dtype.bool)
     if isinstance(test_elements, Tensor) and test_elements.dtype is common and \
             t.size < int(10 * e.size ** 0.145) and not _flat_viewable(test_elements._data):
         # torch's brute-force path (few test elements) views them as 1-D without copying

@@ -62,8 +62,8 @@ def _float_dtype(dt, kernel):
 
 
 def _finish(array, out):
-    r = Tensor._make(array)
-    return r if out is None else write_out(out, r)
+    r = Tensor._make(array)   # (no derivative in torch: out= is not checked for autograd)
+    return r if out is None else write_out(out, r, grad=False)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from ember import _dtype
 from ember._ops.reduction import _const, _name, _out
 from ember._ops._helpers import not_a_tensor
 from ember._tensor import Tensor, _wrap_dim
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["diff", "dist", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid",
            "renorm"]
@@ -249,8 +250,8 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
 def trapz(y, x=None, *, dx=None, dim=-1):
     """Alias of trapezoid; dx is converted to float (so bool dx is 1.0, complex refused)."""
     if isinstance(dx, (complex, np.complexfloating)):
-        raise TypeError(f"trapz() received an invalid combination of arguments - got (Tensor, "
-                        f"dx=complex)")
+        raise TypeError("trapz() received an invalid combination of arguments - got (Tensor, "
+                        "dx=complex)")
     if isinstance(dx, (bool, np.bool_)):
         dx = float(dx)
     return _trapezoid("trapz", y, x, dx, dim)
@@ -326,7 +327,7 @@ def renorm(input, p, dim, maxnorm, *, out=None):
     factor = ember.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
     if acc is not None:
         factor = factor.to(input.dtype)
-    return _out(input * factor, out)
+    return _out(input * factor, out, exact=True)
 
 
 for _f in (diff, dist, cov, corrcoef, renorm):
@@ -336,7 +337,10 @@ for _f in (diff, dist, cov, corrcoef, renorm):
 def _renorm_(self, p, dim, maxnorm):
     """In-place renorm."""
     from ember._ops._helpers import inplace
-    return inplace(self, renorm(self, p, dim, maxnorm))
+    # (renorm's graph saves its input in several nodes: compute from a copy when recording, so
+    # that overwriting self leaves them intact)
+    src = self.clone() if self._requires_grad and _grad_state.enabled else self
+    return inplace(self, renorm(src, p, dim, maxnorm))
 
 
 _renorm_.__name__ = "renorm_"

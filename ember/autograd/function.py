@@ -297,6 +297,7 @@ class ArrayFunction(FunctionCtx, Node):
 
     _materialize_grads = True
     _view = False   # True for ops whose output is a view of input 0 (shares its version counter)
+    what = None     # a node without derivative: the aten kernel its backward error names
     # Optional: a NumPy function equal to forward for one or two inputs when no node is recorded
     # and no keyword parameters are given (np.add for Add). It skips creating the node.
     fast = None
