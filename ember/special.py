@@ -181,14 +181,16 @@ def _no_half(x, kernel):
                                   f"'{x.dtype._legacy.replace('Tensor', '')}'")
 
 
-def _unary(cls, name, kernel, half=True):
+def _unary(cls, name, kernel, half=True, composite=False):
+    """torch.special.<name>; `composite`: torch computes it out of place and copies into out=
+    (so out joins the graph, as ndtr's does)."""
     def op(input, *, out=None):
         x = _float_input(input)
         _no_complex(x, kernel)
         if not half:
             _no_half(x, kernel)
         r = cls.apply(x)
-        return r if out is None else write_out(out, r)
+        return r if out is None else write_out(out, r, grad="copy" if composite else True)
     op.__name__ = name
     op.__doc__ = f"torch.special.{name} (SciPy's {name}); integers give the default float dtype."
     return op
@@ -198,7 +200,7 @@ erfcx = _unary(Erfcx, "erfcx", "erfcx_cpu", half=False)
 i0e = _unary(I0e, "i0e", "i0e_cpu")
 i1 = _unary(I1, "i1", "i1_cpu")
 i1e = _unary(I1e, "i1e", "i1e_cpu")
-ndtr = _unary(Ndtr, "ndtr", "ndtr_cpu")
+ndtr = _unary(Ndtr, "ndtr", "ndtr_cpu", composite=True)
 ndtri = _unary(Ndtri, "ndtri", "ndtri_cpu", half=False)
 log_ndtr = _unary(LogNdtr, "log_ndtr", "log_ndtr_cpu", half=False)
 entr = _unary(Entr, "entr", "entr_cpu")

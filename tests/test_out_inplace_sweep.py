@@ -1092,10 +1092,6 @@ _OUTSIDE = "the function lives in {}, outside the files this sweep may change"
 _EXPANDED = ("torch writes through an expanded self element after element (each row sees the "
              "last one's writes); ember computes out of place and refuses the overlapping write")
 XFAIL = {
-    ("special.ndtr", "grad"): "torch's ndtr is composite: it copies into out= (a leaf out that "
-                              "requires grad is refused as an in-place write, inputs that do "
-                              "give out a CopyBackwards node); " + _OUTSIDE.format(
-                                  "ember/special.py"),
     **{(n, k): "no out= in ember: " + _OUTSIDE.format("ember/_nn_aliases.py")
        for n in ("threshold", "hardshrink", "native_batch_norm")
        for k in ("values", "dtypes", "grad")},
