@@ -200,15 +200,23 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
     return r if out is None else write_out(out, r, exact=True)
 
 
-def scatter_add(input, dim, index, src, *, out=None):
-    """out = input with src[i][j] added at out[i][index[i][j]] (dim=1); repeats accumulate."""
+def _scatter_src_args(fn, input, dim, index, src):
+    """(index array, dim) of scatter_add / scatter_reduce, after torch's checks of src (a
+    tensor of input's dtype) and of the index against both shapes."""
     a = input._data
-    _tensor_arg(src, "scatter_add", "src", 3)
-    idx = _index_array(index, "scatter_add")
+    _tensor_arg(src, fn, "src", 3)
+    idx = _index_array(index, fn)
     d = _wrap_dim(dim, max(a.ndim, 1))
     if src._data.dtype != a.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    _check_along("scatter_add", a.shape if a.ndim else (1,), idx, d, src._data.shape, "self")
+    _check_along(fn, a.shape if a.ndim else (1,), idx, d, src._data.shape, "self")
+    return idx, d
+
+
+def scatter_add(input, dim, index, src, *, out=None):
+    """out = input with src[i][j] added at out[i][index[i][j]] (dim=1); repeats accumulate."""
+    a = input._data
+    idx, d = _scatter_src_args("scatter_add", input, dim, index, src)
     if a.ndim == 0:   # a 0-d tensor acts as a 1-element vector
         r = scatter_add(input.reshape(1), 0, index.reshape(-1), src.reshape(-1)).reshape(())
     else:
@@ -332,13 +340,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
     a = input._data
-    _tensor_arg(src, "scatter_reduce", "src", 3)
-    idx = _index_array(index, "scatter_reduce")
-    d = _wrap_dim(dim, max(a.ndim, 1))
-    if src._data.dtype != a.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    _check_along("scatter_reduce", a.shape if a.ndim else (1,), idx, d, src._data.shape,
-                 "self")
+    idx, d = _scatter_src_args("scatter_reduce", input, dim, index, src)
     if a.ndim == 0:   # a 0-d tensor acts as a 1-element vector
         r = scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
                            include_self=include_self).reshape(())

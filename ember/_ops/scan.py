@@ -64,16 +64,21 @@ def _bool_scan(input, dtype, fn):
         raise NotImplementedError(f"\"{fn}_out_cpu\" not implemented for 'Bool'")
 
 
-def cumsum(input, dim, *, dtype=None, out=None):
-    """Running sum along dim; integer and bool inputs accumulate in int64 (out= without dtype=:
-    in out's dtype)."""
+def _accumulating_scan(cls, name, input, dim, dtype, out):
+    """cumsum/cumprod: integer and bool inputs accumulate in int64; out= without dtype= gives
+    the dtype to accumulate in, with dtype= it must have it."""
     d = _dim1(input, dim)
-    exact = dtype is not None   # (dtype= given: out= must have it; else out= gives the dtype)
+    exact = dtype is not None
     if out is not None:
         dtype = _out_dtype(dtype, out)
         input = _cast_complex(input, dtype)
-        _bool_scan(input, dtype, "cumsum")
-    return _out(Cumsum.apply(input, dim=d, npd=_scan_dtype(input, dtype)), out, exact=exact)
+        _bool_scan(input, dtype, name)
+    return _out(cls.apply(input, dim=d, npd=_scan_dtype(input, dtype)), out, exact=exact)
+
+
+def cumsum(input, dim, *, dtype=None, out=None):
+    """Running sum along dim (see _accumulating_scan for dtypes)."""
+    return _accumulating_scan(Cumsum, "cumsum", input, dim, dtype, out)
 
 
 def _cumprod_grad(a, y, g, dim):
@@ -119,15 +124,8 @@ class Cumprod(ArrayFunction):
 
 
 def cumprod(input, dim, *, dtype=None, out=None):
-    """Running product along dim; integer and bool inputs accumulate in int64 (out= without
-    dtype=: in out's dtype)."""
-    d = _dim1(input, dim)
-    exact = dtype is not None   # (dtype= given: out= must have it; else out= gives the dtype)
-    if out is not None:
-        dtype = _out_dtype(dtype, out)
-        input = _cast_complex(input, dtype)
-        _bool_scan(input, dtype, "cumprod")
-    return _out(Cumprod.apply(input, dim=d, npd=_scan_dtype(input, dtype)), out, exact=exact)
+    """Running product along dim (see _accumulating_scan for dtypes)."""
+    return _accumulating_scan(Cumprod, "cumprod", input, dim, dtype, out)
 
 
 class CumExtreme(_Labelled):
