@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import ember
+from oracle import assert_raised_alike
 
 
 def A(t, *shape, dtype=None):
@@ -51,10 +52,7 @@ def _same_kind(t_exc, e_exc):
 
 def assert_raises_alike(fn, key=None):
     t_exc, e_exc = _run(fn, torch), _run(fn, ember)
-    assert t_exc is not None, "torch did not raise"
-    assert e_exc is not None, f"ember did not raise (torch: {type(t_exc).__name__}: {t_exc})"
-    assert _same_kind(t_exc, e_exc), (f"ember raised {type(e_exc).__name__}: {e_exc}; torch "
-                                      f"raised {type(t_exc).__name__}: {t_exc}")
+    assert_raised_alike(t_exc, e_exc, _same_kind)
     if key is not None:
         assert key in str(t_exc), f"the case's key {key!r} is not in torch's message {t_exc}"
         assert key in str(e_exc).replace("ember.", "torch."), \

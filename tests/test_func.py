@@ -7,7 +7,7 @@ import torch.func
 
 import ember
 import ember.func
-from oracle import assert_close, same_message
+from oracle import assert_close, assert_raised_alike, same_message
 
 LIBS = ((torch, torch.func), (ember, ember.func))
 
@@ -65,10 +65,7 @@ def raises(fn, *arrs, message=True):
         else:
             excs.append(None)
     t_exc, e_exc = excs
-    assert t_exc is not None, "torch did not raise"
-    assert e_exc is not None, f"ember did not raise (torch: {type(t_exc).__name__}: {t_exc})"
-    assert type(e_exc) is type(t_exc), \
-        f"ember raised {type(e_exc).__name__}: {e_exc}; torch {type(t_exc).__name__}: {t_exc}"
+    assert_raised_alike(t_exc, e_exc, lambda t, e: type(e) is type(t))
     if message:
         assert same_message(t_exc, e_exc), f"message {str(e_exc)!r} != torch {str(t_exc)!r}"
     return t_exc, e_exc

@@ -15,7 +15,7 @@ import torch
 
 import ember
 from nn_helpers import copy_state, same_repr
-from oracle import assert_close, compare_outputs, to_ember, to_torch
+from oracle import assert_close, assert_raised_alike, compare_outputs, to_ember, to_torch
 
 
 # =============================================================================================
@@ -117,10 +117,7 @@ def raises_like_torch(ctor, inputs=(), call=None, *, train=True):
         else:
             excs.append(None)
     t_exc, e_exc = excs
-    assert t_exc is not None, "torch did not raise"
-    assert e_exc is not None, f"ember did not raise; torch: {type(t_exc).__name__}: {t_exc}"
-    assert isinstance(e_exc, type(t_exc)), \
-        f"ember raised {type(e_exc).__name__}: {e_exc}; torch {type(t_exc).__name__}: {t_exc}"
+    assert_raised_alike(t_exc, e_exc)
     assert _message(e_exc) in (_message(t_exc), _message(t_exc).replace("torch.", "ember.")), \
         f"\nember: {_message(e_exc)}\ntorch: {_message(t_exc)}"
 

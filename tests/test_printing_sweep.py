@@ -15,7 +15,7 @@ import ember
 from ember._printing import PRINT_OPTS, get_printoptions
 
 # the dtypes, and the autouse fixture restoring print options and the default dtype
-from test_printing import DTYPES, _reset_options  # noqa: E402,F401
+from test_printing import DTYPES, _reset_options, pair  # noqa: E402,F401
 
 NAN, INF = float("nan"), float("inf")
 
@@ -44,15 +44,6 @@ def as_dtype(values, dtype):
     np_dtype = ml_dtypes.bfloat16 if dtype == "bfloat16" else dtype
     with np.errstate(over="ignore", invalid="ignore"):
         return np.asarray(a.astype(np_dtype))
-
-
-def pair(a):
-    """The NumPy array `a` as a torch and an ember tensor."""
-    if a.dtype == ml_dtypes.bfloat16:
-        t = torch.from_numpy(a.astype(np.float32)).to(torch.bfloat16)
-    else:
-        t = torch.from_numpy(a.copy())
-    return t, ember.tensor(a.copy())
 
 
 def same(expected, actual):
