@@ -221,7 +221,7 @@ class LowPrecisionScalar(ArrayFunction):
     def forward(ctx, a, *, scalar, div):
         ctx.scalar, ctx.div = scalar, div
         fn = np.true_divide if div else np.multiply
-        return _asarray(fn(a.astype(np.float32), scalar).astype(a.dtype))
+        return _in_float32(lambda x: fn(x, scalar), a)
 
     def backward(ctx, grad):
         return grad / ctx.scalar if ctx.div else grad * ctx.scalar
@@ -233,7 +233,7 @@ class LowPrecisionScalar(ArrayFunction):
 def _low_precision_scalar(a, b):
     """Whether a (tensor) op b (number) takes the LowPrecisionScalar route."""
     return (type(b) is float or type(b) is int) and is_tensor(a) \
-        and a._data.dtype.name in ("float16", "bfloat16")
+        and (a._data.dtype == np.float16 or _is_bf16(a._data.dtype))
 
 
 class FloorDivide(ArrayFunction):
@@ -902,12 +902,9 @@ class _AddcOp(ArrayFunction):
         ctx.value = value
         ctx.save_for_backward(t1 if ctx.needs_input_grad[2] else None,
                               t2 if ctx.needs_input_grad[1] or ctx.needs_input_grad[2] else None)
-        dt = a.dtype
-        work = np.float32 if dt == np.float16 or dt.kind == "V" else None
-        if work is not None:
-            a, t1, t2 = a.astype(work), t1.astype(work), t2.astype(work)
-        r = np.add(a, ctx.op(t1 if value == 1 else np.multiply(t1, value), t2))
-        return _asarray(r.astype(dt, copy=False))
+        op = ctx.op
+        return _in_float32(lambda a, t1, t2: np.add(a, op(t1 if value == 1 else
+                                                          np.multiply(t1, value), t2)), a, t1, t2)
 
 
 class Addcmul(_AddcOp):
