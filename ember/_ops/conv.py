@@ -9,10 +9,10 @@ Three array kernels do all the work, for any number of spatial dims:
   GEMM, see `_channels_last`).
 - `_conv_input_grad(gy, w)`: the GEMM `w^T @ gy` gives column gradients, then col2im adds them
   back with one strided slice-add per kernel position (a loop over kernel positions, never over
-  elements): channels-last when strided with groups == 1, on the flattened padded grid (one
-  long add per tap) at stride 1; at stride 1 with C >= O/2 it runs as a full correlation (a
-  convolution of gy with the flipped kernel) instead. This is also the forward of the
-  transposed convolution.
+  elements): channels-last when strided with groups == 1; at stride 1 on the flattened padded
+  grid, with the last dim's taps folded into the GEMM (one long add per remaining tap); at
+  stride 1 with C >= O/2 it runs as a full correlation (a convolution of gy with the flipped
+  kernel) instead. This is also the forward of the transposed convolution.
 - `_conv_weight_grad(x, gy)`: `gy @ cols^T` batched over N, summed over N (one GEMM over all
   N * P rows when cols are channels-last).
 
@@ -151,9 +151,10 @@ def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
     window reaches get zero. Four routes, by measured cost. Stride 1 with at least half as
     many input as output channels: a full correlation with the flipped kernel
     (`_full_correlation`, a plain convolution whose im2col has O*K columns). Otherwise a GEMM
-    into column gradients (C*K rows) scattered back by one add per kernel position: on the
-    flattened padded grid at stride 1 (`_input_grad_shifted`), channels-last for strided
-    convolutions with groups == 1 (`_input_grad_last`), else per group in NCHW (`_col2im`)."""
+    into column gradients scattered back by strided adds: on the flattened padded grid at
+    stride 1 (`_input_grad_shifted`, one add per tap of the leading dims), channels-last for
+    strided convolutions with groups == 1 (`_input_grad_last`), else per group in NCHW
+    (`_col2im`), one add per kernel position."""
     N, O = gy.shape[:2]
     C = w.shape[1] * groups
     strided = any(s != 1 for s in stride)
@@ -177,39 +178,55 @@ _SHIFT_BLOCK = 16   # samples per GEMM + scatter block: their column gradients s
 
 
 def _input_grad_shifted(gy, w, in_spatial, pads, dilation, groups):
-    """Stride-1 col2im without short rows. gy is laid on the padded input's grid (each output
-    row padded to the padded width, zeros beyond), so the column gradient of kernel tap k is
-    one flat run of L = out_0 * (row stride) values, to be added at offset
-    sum_i k_i d_i stride_i of the flattened padded input: one long contiguous add per tap,
-    where NCHW col2im adds rows of out_-1 values. The extra positions read zeros and land
-    in the padding or past the end (cropped). Blocks of samples keep the column gradients in
-    cache, the two halves of the batch run on two threads."""
+    """Stride-1 col2im on the flattened padded input grid. gy is laid on that grid (each
+    output row padded to the padded width, zeros beyond), so output position p and kernel tap
+    (k_0, ..., k_last) touch input position p + sum_i k_i d_i row_i: a shift of the flat index.
+    The taps of the last spatial dim go into the GEMM: `shifts` holds gy shifted by each of
+    them ((O * k_last) rows, one contiguous copy), and the kernel matrix (C * K_outer,
+    O * k_last) turns them into one partial gradient per outer tap (kernel positions of the
+    leading dims), each added back with one long contiguous add at its offset. That is K/k_last
+    adds instead of one per tap, and a GEMM with k_last times the inner dimension. Positions
+    beyond the input read zeros and land in the padding or past the end (cropped). Blocks of
+    samples keep the partial gradients in cache, the two halves of the batch run on two
+    threads."""
     N, O = gy.shape[:2]
-    C = w.shape[1] * groups
+    Cg = w.shape[1]
+    C = Cg * groups
     D = len(in_spatial)
     ksize, out = w.shape[2:], gy.shape[2:]
     padded = tuple(in_spatial[i] + pads[i][0] + pads[i][1] for i in range(D))
     row = [math.prod(padded[i + 1:]) for i in range(D)]
-    L = out[0] * row[0]
-    offsets = [sum(k[i] * dilation[i] * row[i] for i in range(D)) for k in np.ndindex(*ksize)]
+    k_last, d_last = ksize[-1], dilation[-1]
+    reach = (k_last - 1) * d_last        # the last dim's taps shift by 0..reach
+    L = out[0] * row[0] + reach          # flat length of one partial gradient
+    outer = [sum(k[i] * dilation[i] * row[i] for i in range(D - 1))
+             for k in np.ndindex(*ksize[:-1])]
     total = math.prod(padded)
-    gye = np.zeros((N, O, out[0]) + padded[1:], gy.dtype)
-    gye[(slice(None),) * 3 + tuple(slice(0, n) for n in out[1:])] = gy
-    gye = gye.reshape(N, groups, O // groups, L)
-    CgK = w.shape[1] * math.prod(ksize)
-    wt = np.ascontiguousarray(w.reshape(groups, O // groups, CgK).transpose(0, 2, 1))
-    gx = np.zeros((N, C, max(total, offsets[-1] + L)), gy.dtype)
+    # gy on the padded grid, flattened, between `reach` zeros either side
+    flat = np.zeros((N, O, 2 * reach + out[0] * row[0]), gy.dtype)
+    grid = flat[:, :, reach:reach + out[0] * row[0]].reshape((N, O, out[0]) + padded[1:])
+    grid[(slice(None),) * 3 + tuple(slice(0, n) for n in out[1:])] = gy
+    # kernel matrix: rows (group, c, outer tap), columns (o, last tap reversed), matching the
+    # shifts below (shift j reads gy shifted right by (k_last - 1 - j) * d_last)
+    Og = O // groups
+    wk = w.reshape((groups, Og, Cg, len(outer), k_last))[..., ::-1]
+    wk = np.ascontiguousarray(wk.transpose(0, 2, 3, 1, 4)).reshape(groups, Cg * len(outer),
+                                                                   Og * k_last)
+    gx = np.zeros((N, C, max(total, outer[-1] + L)), gy.dtype)
+    st = flat.strides
 
     def part(lo, hi):
-        buf = np.empty((min(_SHIFT_BLOCK, hi - lo), groups, CgK, L), gy.dtype)
         for s in range(lo, hi, _SHIFT_BLOCK):
             e = min(s + _SHIFT_BLOCK, hi)
-            cols = np.matmul(wt, gye[s:e], out=buf[:e - s]).reshape(e - s, C, len(offsets), L)
+            shifts = as_strided(flat[s:e], (e - s, O, k_last, L),
+                                (st[0], st[1], st[2] * d_last, st[2]), writeable=False)
+            shifts = np.ascontiguousarray(shifts).reshape(e - s, groups, Og * k_last, L)
+            part_grads = np.matmul(wk, shifts).reshape(e - s, C, len(outer), L)
             dst = gx[s:e]
-            for k, off in enumerate(offsets):
-                dst[:, :, off:off + L] += cols[:, :, k]
+            for j, off in enumerate(outer):
+                dst[:, :, off:off + L] += part_grads[:, :, j]
 
-    _over_batch(part, N, N * C * len(offsets) * L)
+    _over_batch(part, N, N * C * len(outer) * L)
     gx = gx[:, :, :total].reshape((N, C) + padded)
     return gx[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for (lo, _), n
                                                   in zip(pads, in_spatial))]
