@@ -22,6 +22,8 @@ CONV = [
     ("conv2d", (2, 4, 9, 9), (4, 1, 3, 3), dict(groups=4, padding=(1, 0))),   # depthwise
     ("conv2d", (1, 3, 6, 6), (2, 3, 1, 1), dict(padding="valid")),
     ("conv2d", (3, 6, 6), (2, 3, 2, 2), dict(stride=(2, 1))),                 # unbatched
+    ("conv2d", (2, 3, 7, 8), (5, 3, 1, 1), dict(stride=2)),     # strided 1x1 (a shortcut)
+    ("conv3d", (2, 3, 5, 4, 4), (2, 3, 1, 1, 1), dict(stride=(2, 1, 3), padding=1)),
     ("conv3d", (2, 3, 5, 6, 4), (5, 3, 2, 3, 3), dict(stride=(1, 2, 1), padding=1)),
     ("conv3d", (1, 4, 4, 5, 5), (4, 2, 3, 2, 2), dict(groups=2, dilation=(1, 2, 2))),
     # stride 1 (input gradient as a full correlation): padding wider than the kernel's reach

@@ -153,14 +153,15 @@ def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
     (`_full_correlation`, a plain convolution whose im2col has O*K columns). Otherwise a GEMM
     into column gradients scattered back by strided adds: on the flattened padded grid at
     stride 1 (`_input_grad_shifted`, one add per tap of the leading dims), channels-last for
-    strided convolutions with groups == 1 (`_input_grad_last`), else per group in NCHW
-    (`_col2im`), one add per kernel position."""
+    strided convolutions with groups == 1 and a kernel wider than 1x1 (`_input_grad_last`),
+    else per group in NCHW (`_col2im`), one add per kernel position (a strided 1x1 kernel:
+    one strided write, where going channels-last and back would cost 3x more)."""
     N, O = gy.shape[:2]
     C = w.shape[1] * groups
     strided = any(s != 1 for s in stride)
     if not strided and 2 * C > O:
         return _full_correlation(gy, w, in_spatial, pads, dilation, groups)
-    if strided and groups == 1:
+    if strided and groups == 1 and math.prod(w.shape[2:]) > 1:
         return _input_grad_last(gy, w, in_spatial, stride, pads, dilation)
     if not strided:
         return _input_grad_shifted(gy, w, in_spatial, pads, dilation, groups)
