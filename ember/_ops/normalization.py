@@ -19,20 +19,40 @@ from ember.autograd.grad_mode import state as _grad_state
 __all__ = []
 
 
-class Normalize(ArrayFunction):
-    """forward(x, weight, bias; dims, wshape, mean, invstd, batch_stats)."""
+def _affine_normalize(x, w, b, wshape, mean, invstd, xc=None):
+    """(x - mean) invstd w + b. With one mean/invstd per channel (batch norm, whose
+    statistics have the weight's shape) as y = x alpha + beta for alpha = invstd w, beta =
+    b - mean alpha, as torch's kernel computes it: two passes over x (in float32 for the half
+    types, as torch's opmath, where x alpha and mean alpha would cancel at half precision).
+    Otherwise (layer/group/instance norm: statistics per row) step by step, from xc = x - mean
+    if the caller has it."""
+    if invstd.shape == wshape:
+        if x.dtype.itemsize == 2:
+            x, mean, invstd = (a.astype(np.float32) for a in (x, mean, invstd))
+        alpha = invstd if w is None else invstd * w.reshape(wshape)
+        beta = -mean * alpha
+        if b is not None:
+            beta = beta + b.reshape(wshape)
+        y = x * alpha
+        return np.add(y, beta, out=y if y.dtype == np.result_type(y, beta) else None)
+    y = (x - mean if xc is None else xc) * invstd
+    if w is not None:
+        y = y * w.reshape(wshape)
+    if b is not None:
+        y = np.add(y, b.reshape(wshape), out=y if y.dtype == np.result_type(y, b) else None)
+    return y
 
-    def forward(ctx, x, w, b, *, dims, wshape, mean, invstd, batch_stats, eps, xhat=None,
+
+class Normalize(ArrayFunction):
+    """forward(x, weight, bias; dims, wshape, mean, invstd, batch_stats). The centred input
+    xc = x - mean is kept for backward when the caller computed it (batch statistics); the
+    gradients take invstd out of their sums where it is one per channel."""
+
+    def forward(ctx, x, w, b, *, dims, wshape, mean, invstd, batch_stats, eps, xc=None,
                 label=None):
-        if xhat is None:   # (the caller may pass it: it has x - mean already)
-            xhat = (x - mean) * invstd
-        y = xhat
-        if w is not None:
-            y = y * w.reshape(wshape)
-        if b is not None:   # (in place when y is already a fresh array, not xhat)
-            y = y + b.reshape(wshape) if y is xhat else np.add(y, b.reshape(wshape), out=y)
+        y = _affine_normalize(x, w, b, wshape, mean, invstd, xc)
         ctx.save_for_backward(x, w)
-        ctx.xhat, ctx.mean, ctx.invstd = xhat, mean, invstd
+        ctx.xc, ctx.mean, ctx.invstd = xc, mean, invstd
         ctx.dims, ctx.wshape, ctx.batch_stats, ctx.eps = dims, wshape, batch_stats, eps
         ctx.bias_shape = b.shape if b is not None else None
         ctx.label = label
@@ -45,7 +65,8 @@ class Normalize(ArrayFunction):
         x, w = ctx.saved_tensors
         dims = ctx.dims
         if not _grad_state.enabled:
-            return _normalize_grads(ctx, grad._data, None if w is None else w._data)
+            return _normalize_grads(ctx, grad._data, None if w is None else w._data,
+                                    x._data)
         if ctx.batch_stats:
             # create_graph: rebuild the statistics from x so second derivatives are exact
             mean = x.mean(dims, keepdim=True)
@@ -55,7 +76,7 @@ class Normalize(ArrayFunction):
             xhat = xc * invstd
         else:
             invstd = _const(ctx.invstd)
-            xhat = _const(ctx.xhat) if not _grad_state.enabled else (x - _const(ctx.mean)) * invstd
+            xhat = (x - _const(ctx.mean)) * invstd
         gx = gw = gb = None
         red = tuple(i for i, s in enumerate(ctx.wshape) if s == 1) if w is not None or \
             ctx.needs_input_grad[2] else ()
@@ -99,29 +120,37 @@ def _sum_over(a, dims, b=None):
     return r.reshape((1,) * lead + r.shape + (1,) * (nd - k))
 
 
-def _normalize_grads(ctx, g, w):
+def _normalize_grads(ctx, g, w, x):
     """Normalize's first-order gradients in NumPy (no graph to build). With batch statistics,
     gx = invstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) for dxhat = g w; when the
     statistics run over the dims the weight is broadcast over (batch norm), those means are
-    the bias and weight gradients over n, so gx = w invstd (g - gb/n - xhat gw/n)."""
-    xhat, invstd, dims, wshape = ctx.xhat, ctx.invstd, ctx.dims, ctx.wshape
+    the bias and weight gradients over n, so gx = w invstd (g - gb/n - xhat gw/n). xhat =
+    (x - mean) invstd; with one invstd per channel it is taken out of the sums (sum(g xhat) =
+    invstd sum(g xc)), so xhat itself is never formed."""
+    invstd, dims, wshape = ctx.invstd, ctx.dims, ctx.wshape
+    xc = ctx.xc if ctx.xc is not None else x - ctx.mean
     needs = ctx.needs_input_grad
     red = tuple(i for i, s in enumerate(wshape) if s == 1)   # the dims weight is broadcast over
-    per_channel = ctx.batch_stats and dims == red
-    gb = _sum_over(g, red) if needs[2] or (per_channel and needs[0]) else None
-    gw = (_sum_over(g, red, xhat)
-          if (w is not None and needs[1]) or (per_channel and needs[0]) else None)
+    per_channel = invstd.shape == wshape
+    xhat = None if per_channel else xc * invstd
+    batch_channel = ctx.batch_stats and dims == red
+    gb = _sum_over(g, red) if needs[2] or (batch_channel and needs[0]) else None
+    gw = None
+    if (w is not None and needs[1]) or (batch_channel and needs[0]):
+        gw = _sum_over(g, red, xc) * invstd if per_channel else _sum_over(g, red, xhat)
     gx = None
     if needs[0]:
         wb = None if w is None else w.reshape(wshape)
-        if per_channel:
+        if batch_channel:
             n = math.prod(g.shape[d] for d in dims)
             scale = invstd if wb is None else invstd * wb
             gx = g * scale   # = scale * (g - gb/n - xhat gw/n), with per-channel factors first
-            gx -= xhat * (gw * (scale / n))
+            gx -= xc * (gw * (scale * invstd / n))
             gx -= gb * (scale / n)
         elif ctx.batch_stats:   # layer/group norm: statistics over other dims
             n = math.prod(g.shape[d] for d in dims)
+            if xhat is None:   # (one instance: its statistics have the weight's shape)
+                xhat = xc * invstd
             dxhat = g if wb is None else g * wb
             sg = _sum_over(dxhat, dims)
             sgx = _sum_over(dxhat, dims, xhat)
@@ -149,21 +178,16 @@ def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None, label=No
         m, v = mean, var
     invstd = (1.0 / np.sqrt(v + eps)).astype(a.dtype, copy=False)
     m = np.asarray(m, a.dtype)
-    xhat = None
-    if batch and xc.dtype == a.dtype:
-        xc *= invstd   # x - mean is at hand: normalise it in place
-        xhat = xc
+    wshape = tuple(wshape)
     if not (_grad_state.enabled and any(isinstance(t, Tensor) and t.requires_grad
                                         for t in (x, weight, bias))):
-        y = (a - m) * invstd if xhat is None else xhat
-        if weight is not None:
-            y = y * weight._data.reshape(wshape)
-        if bias is not None:
-            y = y + bias._data.reshape(wshape)
+        y = _affine_normalize(a, None if weight is None else weight._data,
+                              None if bias is None else bias._data, wshape, m, invstd,
+                              xc if batch else None)
         return Tensor._make(np.asarray(y, a.dtype)), (m if batch else None), (
             v if batch else None)
     y = Normalize.apply(x, weight, bias, dims=dims, wshape=wshape, mean=m, invstd=invstd,
-                        batch_stats=batch, eps=eps, xhat=xhat, label=label)
+                        batch_stats=batch, eps=eps, xc=xc if batch else None, label=label)
     return y, (m if batch else None), (v if batch else None)
 
 
