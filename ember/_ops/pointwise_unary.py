@@ -435,8 +435,8 @@ class Relu(ArrayFunction):
         return out
 
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return _mask_grad(grad, ~(y._data <= 0), y)
+        (y,) = ctx.saved_tensors   # (y >= 0 or NaN: y != 0 is torch's "not y <= 0")
+        return _mask_grad(grad, y._data != 0, y)
 
 
 class Sigmoid(_SavesOutput):
