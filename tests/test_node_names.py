@@ -486,3 +486,43 @@ def test_linear_edges_in_addmm_order():
                  for n, _ in loss.grad_fn.next_functions[0][0].next_functions]
         return names, node.variable is layer.bias, edges[:2]
     assert walk(ember) == walk(torch)
+
+
+# in-place view ops record torch's in-place overloads (TransposeBackward1, SqueezeBackward3...)
+INPLACE_VIEWS = [
+    ("t_", lambda y: y.t_(), (2, 3)),
+    ("transpose_", lambda y: y.transpose_(0, 2), (2, 1, 3)),
+    ("swapdims_", lambda y: y.swapdims_(1, 0), (2, 3)),
+    ("swapaxes_", lambda y: y.swapaxes_(-1, 0), (2, 3)),
+    ("squeeze_()", lambda y: y.squeeze_(), (2, 1, 3)),
+    ("squeeze_(dim)", lambda y: y.squeeze_(1), (2, 1, 3)),
+    ("squeeze_(dims)", lambda y: y.squeeze_((1, 2)), (2, 1, 1)),
+    ("squeeze_ no-op", lambda y: y.squeeze_(0), (2, 1, 3)),
+    ("unsqueeze_", lambda y: y.unsqueeze_(1), (2, 3)),
+    ("as_strided_", lambda y: y.as_strided_((3, 2), (1, 3)), (2, 3)),
+]
+
+
+@pytest.mark.parametrize("name,op,shape", INPLACE_VIEWS, ids=[c[0] for c in INPLACE_VIEWS])
+def test_inplace_view_nodes(name, op, shape):
+    def fn(t, x):
+        y = x * 2
+        r = op(y)
+        assert r is y
+        return y * 1, y.grad_fn.name()
+    x = make_array(shape, "float64")
+    outs = {}
+    for lib in (torch, ember):
+        xt = lib.tensor(x, requires_grad=True)
+        out, node = fn(lib, xt)
+        g = make_array(tuple(out.shape), "float64", np.random.default_rng(1))
+        out.backward(lib.tensor(g))
+        outs[lib] = (node, out.detach(), xt.grad)
+    assert outs[ember][0] == outs[torch][0]
+    assert_close(outs[torch][1], outs[ember][1])
+    assert_close(outs[torch][2], outs[ember][2], what="grad")
+
+
+@pytest.mark.parametrize("dim", [None, 1, (0, 1)])
+def test_squeeze_overload_nodes(dim):
+    check_nodes(lambda t, x: x.squeeze() if dim is None else x.squeeze(dim), [(1, 1, 3)])

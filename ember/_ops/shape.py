@@ -432,11 +432,14 @@ def squeeze(input, dim=None):
             d = next(d for i, d in enumerate(dims) if d in dims[:i])
             raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
         dims = [d for d in dims if a.ndim and a.shape[d] == 1]
+    # torch's overloads: squeeze(), squeeze(dim), squeeze(dims)
+    name = "SqueezeBackward" + ("0" if dim is None else "2" if isinstance(dim, (tuple, list))
+                                else "1")
     if not dims:
-        return _alias(input, "SqueezeBackward" + ("0" if dim is None else "1"))
+        return _alias(input, name)
     keep = [i for i in range(a.ndim) if i not in dims]
     r = _reshape_view(input, tuple(a.shape[i] for i in keep), tuple(a.strides[i] for i in keep))
-    _set_name(r, "SqueezeBackward" + ("0" if dim is None else "1"))
+    _set_name(r, name)
     return r
 
 
@@ -883,8 +886,6 @@ def as_strided_(self, size, stride, storage_offset=None):
     from ember._ops._helpers import check_inplace
     check_inplace(self)
     _inplace_view(self, as_strided(self, size, stride, storage_offset))
-    if self.grad_fn is not None and self.grad_fn.name() == "AsStridedBackward0":
-        self.grad_fn._name = "AsStridedBackward1"
     self._vc.value += 1
     return self
 
@@ -1017,17 +1018,29 @@ def _unsqueeze_inplace(self, dim):
     return _inplace_view(self, unsqueeze(self, dim), True)
 
 
+# the in-place overloads' nodes in torch: the out-of-place node's name, numbered after it
+_INPLACE_NODE = {"TBackward0": "TBackward1", "TransposeBackward0": "TransposeBackward1",
+                 "SqueezeBackward0": "SqueezeBackward3", "SqueezeBackward1": "SqueezeBackward4",
+                 "SqueezeBackward2": "SqueezeBackward5", "UnsqueezeBackward0": "UnsqueezeBackward1",
+                 "AsStridedBackward0": "AsStridedBackward1"}
+
+
 def _inplace_view(self, v, write=False):
-    """t_(), squeeze_() ...: self takes the view's geometry (its data stays where it is).
-    write: torch counts it as a write (t_, transpose_, squeeze_, unsqueeze_): a leaf that
-    requires grad (or a view of one) is refused and the version goes up."""
+    """t_(), squeeze_() ...: self takes the view's geometry (its data stays where it is) and
+    the view's node, named as torch's in-place overload. write: torch counts it as a write
+    (t_, transpose_, squeeze_, unsqueeze_): a leaf that requires grad (or a view of one) is
+    refused and the version goes up."""
     if write:
         from ember._ops._helpers import check_inplace
         check_inplace(self)
         self._vc.value += 1
     self._data = v._data
-    if v.grad_fn is not None:
-        self.grad_fn = v.grad_fn
+    node = v.grad_fn
+    if node is not None:
+        name = _INPLACE_NODE.get(node.name())
+        if name is not None:
+            node._name = name
+        self.grad_fn = node
     return self
 
 
