@@ -554,7 +554,5 @@ def autograd_saved_tensors(torch, print):
     return {"grad": x.grad}
 
 
-@pytest.mark.xfail(strict=True, reason="gap in ember/autograd: nodes have no _saved_self / "
-                   "_saved_result, and torch.autograd.graph.saved_tensors_hooks is missing")
 def test_autograd_mechanics_saved_tensors():
     run_both(autograd_saved_tensors)

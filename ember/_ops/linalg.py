@@ -52,12 +52,12 @@ class Matmul(ArrayFunction):
 
     def forward(ctx, a, b):
         ctx.a_vector, ctx.b_vector = a.ndim == 1, b.ndim == 1
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                              b if ctx.needs_input_grad[0] else None)
+        ctx.save_for_backward(b if ctx.needs_input_grad[0] else None,   # (torch's order)
+                              a if ctx.needs_input_grad[1] else None)
         return np.asarray(_matmul(a, b))
 
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         if ctx.a_vector and ctx.b_vector:   # dot product: grad is 0-d
             return (grad * b.conj() if ctx.needs_input_grad[0] else None,
                     grad * a.conj() if ctx.needs_input_grad[1] else None)

@@ -173,13 +173,13 @@ class RsubTensors(Sub):
 class Mul(ArrayFunction):
     fast = staticmethod(np.multiply)
 
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                              b if ctx.needs_input_grad[0] else None)
+    def forward(ctx, a, b):   # (other first, as torch saves them)
+        ctx.save_for_backward(b if ctx.needs_input_grad[0] else None,
+                              a if ctx.needs_input_grad[1] else None)
         return _asarray(np.multiply(a, b))
 
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
                 grad * _conj(a) if ctx.needs_input_grad[1] else None)
 
@@ -191,7 +191,7 @@ class Div(ArrayFunction):
     def forward(ctx, a, b, *, rounding_mode=None):
         ctx.rounding_mode = rounding_mode
         if rounding_mode is None:
-            ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+            ctx.save_for_backward(b, a if ctx.needs_input_grad[1] else None)   # (torch's order)
             return _asarray(np.true_divide(a, b))
         kind = np.result_type(a, b).kind
         _zero_division_check(a, b, kind)
@@ -207,7 +207,7 @@ class Div(ArrayFunction):
     def backward(ctx, grad):
         if ctx.rounding_mode is not None:
             return grad * 0, None if not ctx.needs_input_grad[1] else grad * 0
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
         ga = grad / _conj(b) if ctx.needs_input_grad[0] else None
         gb = -grad * _conj(a) / _conj(b * b) if ctx.needs_input_grad[1] else None
         return ga, gb

@@ -16,7 +16,7 @@ Variable = Tensor   # the legacy name: Variable(t) is t
 
 
 def _tensors(x):
-    return (x,) if isinstance(x, Tensor) else tuple(x)
+    return (x,) if isinstance(x, (Tensor, graph.GradientEdge)) else tuple(x)
 
 
 def _make_grads(outputs, grads, create_graph):
@@ -77,10 +77,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
          only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of `outputs` with respect to `inputs`, returned (nothing accumulates)."""
     outputs, grad_outputs = _normalize(outputs, grad_outputs)
-    single = isinstance(inputs, Tensor)
+    single = isinstance(inputs, (Tensor, graph.GradientEdge))
     inputs = _tensors(inputs)
     if allow_unused is None:
         allow_unused = materialize_grads
+    if materialize_grads and any(isinstance(i, graph.GradientEdge) for i in inputs):
+        raise RuntimeError("materialize_grads cannot be used when the given input is a "
+                           "GradientEdge")
     if retain_graph is None:
         retain_graph = create_graph
     grads = _make_grads(outputs, grad_outputs, create_graph)

@@ -14,7 +14,8 @@ import functools
 from ember._backend import np
 from ember._tensor import Tensor, _can_require_grad
 from ember.autograd.grad_mode import state as _grad_state
-from ember.autograd.graph import _FREED, _FREED_MESSAGE, Node, accumulator_of
+from ember.autograd.graph import (_FREED, _FREED_MESSAGE, Node, _hooks_entered, _saved_hooks,
+                                  accumulator_of)
 
 __all__ = ["Function", "ArrayFunction", "FunctionCtx", "once_differentiable", "InplaceFunction"]
 
@@ -55,6 +56,55 @@ class SavedTensor:
             t.grad_fn = node
             t._output_nr = self.output_nr
         return t
+
+
+class PackedSaved:
+    """A saved tensor that went through saved_tensors_hooks' pack hook when it was saved:
+    only what the hook returned is kept, and the unpack hook gives the tensor back on each
+    read. `edge` (the input's graph edge) and `output_nr` (for an output) tell `_saved_self`,
+    `_saved_other` and `_saved_result` which saved value is which."""
+
+    __slots__ = ("packed", "unpack_hook", "edge", "output_nr")
+
+    def __init__(self, packed, unpack_hook, edge, output_nr):
+        self.packed = packed
+        self.unpack_hook = unpack_hook
+        self.edge = edge
+        self.output_nr = output_nr
+
+    def unpack(self, node):
+        t = self.unpack_hook(self.packed)
+        if not isinstance(t, Tensor):
+            raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got "
+                            f"result of type {type(t).__name__}")
+        return t
+
+
+_SAVED_TYPES = (SavedTensor, PackedSaved)
+
+
+def _pack_saved(ctx, result):
+    """The values a node just recorded saved, handed to the innermost saved_tensors_hooks'
+    pack hook (in this thread; none: kept as they are): inputs as the input tensors, outputs
+    as the output tensors, as torch hands them over."""
+    if not _saved_hooks.stack:
+        return
+    pack, unpack = _saved_hooks.stack[-1]
+    packed = []
+    for s in ctx._saved:
+        if type(s) is not SavedTensor:
+            packed.append(s)
+            continue
+        edge = None
+        if s.output_nr is not None:
+            t = result[s.output_nr] if isinstance(result, (tuple, list)) else result
+        elif s.tensor is not None:
+            t = s.tensor
+            edge = _edge_of(t) if t._requires_grad else None
+        else:
+            t = Tensor._make(s.data)
+        packed.append(PackedSaved(pack(t), unpack, edge, s.output_nr))
+    ctx._saved = packed
 
 
 def _raise_modified(saved, node):
@@ -99,7 +149,7 @@ class FunctionCtx:
             raise RuntimeError(_FREED_MESSAGE)
         if saved is None:
             return tuple(self._raw_saved)   # not recorded (e.g. under no_grad)
-        return tuple([s.unpack(self) if type(s) is SavedTensor else s for s in saved])
+        return tuple([s.unpack(self) if type(s) in _SAVED_TYPES else s for s in saved])
 
     saved_variables = saved_tensors
 
@@ -262,6 +312,8 @@ def _record_outputs(ctx, outputs):
                 saved.append(SavedTensor(s._data, s._vc, s, None))
         ctx._saved = saved
         ctx._raw_saved = ()
+        if _hooks_entered[0]:
+            _pack_saved(ctx, outputs)
 
 
 def once_differentiable(fn):
@@ -395,16 +447,19 @@ def _saved_attribute(node, name):
     if saved is _FREED:
         raise RuntimeError(_FREED_MESSAGE)
     for s in saved or ():
-        if type(s) is not SavedTensor:
+        if type(s) not in _SAVED_TYPES:
             continue
         if name == "_saved_result":
             if s.output_nr is not None:
                 return s.unpack(node)
             continue
         i = 0 if name == "_saved_self" else 1
-        x = s.tensor
-        if (x is not None and x._requires_grad and i < len(node.next_functions)
-                and _edge_of(x) == node.next_functions[i]):
+        if type(s) is PackedSaved:
+            edge = s.edge
+        else:
+            x = s.tensor
+            edge = _edge_of(x) if x is not None and x._requires_grad else None
+        if edge is not None and i < len(node.next_functions) and edge == node.next_functions[i]:
             return s.unpack(node)
     raise AttributeError(f"'{node.name()}' object has no attribute '{name}'")
 
@@ -455,6 +510,8 @@ def _record_one(ctx, x, params):
     else:
         ctx._saved = _resolve_saved(raw, (x,), (out,), result)
     ctx._raw_saved = ()
+    if _hooks_entered[0]:
+        _pack_saved(ctx, result)
     return result
 
 
@@ -500,6 +557,8 @@ def _attach(ctx, inputs, out, wrap):
     if raw:
         ctx._saved = _resolve_saved(raw, inputs, out_arrays, result)
         ctx._raw_saved = ()
+        if _hooks_entered[0]:
+            _pack_saved(ctx, result)
     else:
         ctx._saved = None
     return result
@@ -546,6 +605,8 @@ def record_binary(op, x, y, a, b):
     if raw:
         ctx._saved = _resolve_saved(raw, (x, y), (out,), result)
         ctx._raw_saved = ()
+        if _hooks_entered[0]:
+            _pack_saved(ctx, result)
     else:
         ctx._saved = None
     return result

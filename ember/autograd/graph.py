@@ -8,14 +8,19 @@ The engine (`run_backward`) is iterative: it counts each node's incoming edges, 
 whose count has dropped to zero, accumulating gradients per output in a buffer. No recursion, so
 a chain of 100,000 ops backpropagates.
 """
+import contextlib
 import itertools
+import threading
 import weakref
+from typing import NamedTuple
 
 import numpy as np
 
 from ember.autograd.grad_mode import state as _grad_state
 
-__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "run_backward"]
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "run_backward", "GradientEdge",
+           "get_gradient_edge", "increment_version", "saved_tensors_hooks", "save_on_cpu",
+           "disable_saved_tensors_hooks"]
 
 _FREED = object()   # stands in for saved tensors released after backward
 
@@ -202,6 +207,106 @@ def retain_grad_hook(tensor):
 
 
 # ---------------------------------------------------------------------------------------------
+# Edges and versions as values
+
+class GradientEdge(NamedTuple):
+    """One edge of the graph: the node a tensor's gradient flows into, and which of its
+    outputs the tensor is. `autograd.grad` takes one in place of a tensor input."""
+    node: "Node"
+    output_nr: int
+    ownership_token: object = None
+
+
+def get_gradient_edge(tensor):
+    """The GradientEdge of a tensor that requires grad: its grad_fn (or a leaf's
+    AccumulateGrad) and its output number."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does "
+                           "not require gradients")
+    if tensor.grad_fn is not None:
+        return GradientEdge(tensor.grad_fn, tensor._output_nr)
+    return GradientEdge(accumulator_of(tensor), 0)
+
+
+def increment_version(tensor):
+    """Count a write autograd did not see (data changed behind its back): each tensor's
+    version goes up by one, so backward through a node that saved it raises."""
+    from ember._tensor import Tensor
+    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+        t._vc.value += 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Saved-tensor hooks
+
+class _SavedHooks(threading.local):
+    """Per thread, as torch's: the (pack, unpack) pairs of the saved_tensors_hooks entered
+    (the innermost applies) and the messages of the disable_saved_tensors_hooks entered."""
+
+    def __init__(self):
+        self.stack = []
+        self.disabled = []
+
+
+_saved_hooks = _SavedHooks()
+_hooks_entered = [0]   # saved_tensors_hooks active in any thread: the recording paths' cheap check
+
+
+class saved_tensors_hooks:
+    """While active, each tensor an op saves for backward is handed to `pack_hook(tensor)`
+    and only what it returns is kept; `unpack_hook(packed)` must give a tensor back each time
+    backward (or a `_saved_*` attribute) reads it. The innermost pair applies. A packed tensor
+    is not checked for in-place changes, as in torch: the hooks own what is kept."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if _saved_hooks.disabled:
+            raise RuntimeError(_saved_hooks.disabled[-1])
+        _saved_hooks.stack.append((self.pack_hook, self.unpack_hook))
+        _hooks_entered[0] += 1
+
+    def __exit__(self, *exc):
+        _saved_hooks.stack.pop()
+        _hooks_entered[0] -= 1
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors are kept on the CPU (a copy where pin_memory is asked for) and moved
+    back to their device when backward reads them."""
+
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        def pack_to_cpu(tensor):
+            if not pin_memory:
+                return tensor.device, tensor.cpu()
+            from ember._ops.creation import empty_strided
+            packed = empty_strided(tensor.size(), tensor.stride(), dtype=tensor.dtype)
+            packed.copy_(tensor)
+            return tensor.device, packed
+
+        def unpack_from_cpu(packed):
+            device, tensor = packed
+            return tensor.to(device, non_blocking=pin_memory)
+
+        super().__init__(pack_to_cpu, unpack_from_cpu)
+
+
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message):
+    """Within it saved_tensors_hooks cannot be entered: doing so (or entering this while
+    hooks are active) raises RuntimeError(error_message). Also a decorator."""
+    if _saved_hooks.stack:
+        raise RuntimeError(error_message)
+    _saved_hooks.disabled.append(error_message)
+    try:
+        yield
+    finally:
+        _saved_hooks.disabled.pop()
+
+
+# ---------------------------------------------------------------------------------------------
 # The engine
 
 def _edge_of(tensor, i):
@@ -273,7 +378,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     capture = {}
     if inputs is not None:
         for i, t in enumerate(inputs):
-            if t.grad_fn is not None:
+            if type(t) is GradientEdge:
+                capture[(t.node, t.output_nr)] = i
+            elif t.grad_fn is not None:
                 capture[(t.grad_fn, t._output_nr)] = i
             elif t._requires_grad:
                 capture[(accumulator_of(t), 0)] = i
@@ -342,14 +449,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     if inputs is not None and accumulate:
         for t, g in zip(inputs, captured):   # non-leaf inputs of backward(inputs=) get .grad
-            if t.grad_fn is not None and g is not None:
+            if type(t) is not GradientEdge and t.grad_fn is not None and g is not None:
                 t._grad = g if create_graph else _fresh(g)
     if inputs is not None and not accumulate:
         for i, (t, g) in enumerate(zip(inputs, captured)):
             if g is None and not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
-                                   "desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
+                                   f"been used in the graph. Set allow_unused=True if this is "
+                                   f"the desired behavior.")
         return captured
     return None
 

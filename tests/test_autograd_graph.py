@@ -1,0 +1,252 @@
+"""torch.autograd.graph: saved-tensor hooks (saved_tensors_hooks, save_on_cpu,
+disable_saved_tensors_hooks), gradient edges (GradientEdge, get_gradient_edge, autograd.grad
+with an edge as input) and increment_version, each compared with torch."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from oracle import assert_close, assert_raised_alike
+
+X = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+G = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
+
+# ops whose saved tensors are the ones torch saves (shapes in torch's order)
+SAVING = {
+    "exp (saves its output)": lambda t, x: x.exp(),
+    "sin (saves its input)": lambda t, x: x.sin(),
+    "x * x": lambda t, x: x * x,
+    "x * 2 (saves nothing)": lambda t, x: x * 2,
+    "x + x": lambda t, x: x + x,
+    "relu": lambda t, x: t.relu(x),
+    "sigmoid": lambda t, x: x.sigmoid(),
+    "tanh": lambda t, x: x.tanh(),
+    "log of abs": lambda t, x: x.abs().log(),
+    "division": lambda t, x: x / (x * x + 1),
+    "pow": lambda t, x: x ** 2,
+    "sqrt": lambda t, x: (x * x).sqrt(),
+    "sum": lambda t, x: x.sum(),
+    "softmax": lambda t, x: x.softmax(1),
+    "log_softmax": lambda t, x: x.log_softmax(1),
+    "mse_loss": lambda t, x: t.nn.functional.mse_loss(x, x.detach() * 0),
+    "gelu": lambda t, x: t.nn.functional.gelu(x),
+    "views and cat": lambda t, x: t.cat([x[1:3], x.view(2, 6)[:, :3]]),
+}
+
+
+def _run_with_hooks(lib, fn, unpack_scale=1.0):
+    """fn(x) under hooks that log what is packed and scale what is unpacked; then backward."""
+    x = lib.tensor(X, requires_grad=True)
+    log = []
+
+    def pack(t):
+        log.append(("pack", tuple(t.shape), t is x))
+        return t
+
+    def unpack(t):
+        log.append(("unpack", tuple(t.shape)))
+        return t * unpack_scale
+
+    with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+        y = fn(lib, x)
+    y.backward(lib.ones_like(y))
+    return log, x.grad
+
+
+@pytest.mark.parametrize("name", list(SAVING))
+def test_pack_and_unpack_calls_as_torch(name):
+    t_log, t_grad = _run_with_hooks(torch, SAVING[name])
+    e_log, e_grad = _run_with_hooks(ember, SAVING[name])
+    assert e_log == t_log
+    assert_close(t_grad, e_grad, what="grad")
+
+
+@pytest.mark.parametrize("name", ["exp (saves its output)", "x * x", "division", "softmax"])
+def test_unpacked_values_are_what_backward_uses(name):
+    """An unpack hook that changes the value changes the gradient, as in torch."""
+    t_log, t_grad = _run_with_hooks(torch, SAVING[name], unpack_scale=2.0)
+    e_log, e_grad = _run_with_hooks(ember, SAVING[name], unpack_scale=2.0)
+    assert e_log == t_log
+    assert_close(t_grad, e_grad, what="grad")
+
+
+def _custom_function(lib):
+    class Square(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * g * x
+    return Square
+
+
+@pytest.mark.parametrize("lib", [torch, ember], ids=["torch", "ember"])
+def test_hooks_reach_custom_functions_and_each_read_unpacks(lib):
+    x = lib.tensor(X, requires_grad=True)
+    packed, unpacked = [], []
+
+    def pack(t):
+        packed.append(t.shape)
+        return t.detach().numpy().copy()        # the hook may keep anything at all
+
+    def unpack(a):
+        unpacked.append(a.shape)
+        return lib.from_numpy(a)
+
+    with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+        y = _custom_function(lib).apply(x).exp()
+    y.sum().backward(retain_graph=True)
+    y.sum().backward()
+    assert [tuple(s) for s in packed] == [(4, 3), (4, 3)]
+    assert len(unpacked) == 4                   # two saved tensors, read by two backwards
+    np.testing.assert_allclose(x.grad.numpy(), 2 * 2 * X * np.exp(X * X), rtol=1e-5)
+
+
+def test_hooks_apply_only_while_recording_and_innermost_wins():
+    for lib in (torch, ember):
+        x = lib.tensor(X, requires_grad=True)
+        order = []
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: order.append("outer") or t,
+                                                    lambda t: t):
+            with lib.autograd.graph.saved_tensors_hooks(lambda t: order.append("inner") or t,
+                                                        lambda t: t):
+                x.sin()
+                with lib.no_grad():
+                    x.sin()
+                lib.tensor(X).sin()              # nothing requires grad: nothing is saved
+            x.cos()
+        assert order == ["inner", "outer"], lib.__name__
+
+
+def test_packed_tensors_skip_the_version_check():
+    """torch keeps only what the hook returned: an in-place change after packing is not
+    detected (without hooks it raises)."""
+    for lib in (torch, ember):
+        a = lib.tensor(X, requires_grad=True)
+        b = a * 1
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: t.clone(), lambda t: t):
+            c = b.sin()
+        b.add_(1)
+        c.sum().backward()
+        assert_close(torch.tensor(np.cos(X)), ember.tensor(a.grad.numpy()), what=lib.__name__)
+
+
+def test_unpack_hook_must_return_a_tensor():
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: 1, lambda t: t):
+            y = x.sin()
+        y.sum().backward()
+    assert_raised_alike(lambda: run(torch), lambda: run(ember))
+
+
+def test_saved_attributes_go_through_the_hooks():
+    out = {}
+    for lib in (torch, ember):
+        x = lib.tensor(X, requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t * 3):
+            y = x.exp()
+            z = x.sin()
+        out[lib] = (y.grad_fn._saved_result, z.grad_fn._saved_self)
+    for t, e in zip(out[torch], out[ember]):
+        assert_close(t, e)
+
+
+def test_disable_saved_tensors_hooks():
+    for lib in (torch, ember):
+        graph = lib.autograd.graph
+        with graph.disable_saved_tensors_hooks("no hooks in here"):
+            with pytest.raises(RuntimeError, match="no hooks in here"):
+                with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                    pass
+            with graph.disable_saved_tensors_hooks("inner"):
+                pass
+            with pytest.raises(RuntimeError, match="no hooks in here"):   # still disabled
+                with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                    pass
+        with graph.saved_tensors_hooks(lambda t: t, lambda t: t):         # enabled again
+            with pytest.raises(RuntimeError, match="hooks are on"):
+                with graph.disable_saved_tensors_hooks("hooks are on"):
+                    pass
+
+        @graph.disable_saved_tensors_hooks("as a decorator")
+        def f():
+            with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                pass
+        with pytest.raises(RuntimeError, match="as a decorator"):
+            f()
+
+
+@pytest.mark.parametrize("pin_memory", [False, True])
+def test_save_on_cpu(pin_memory):
+    grads = {}
+    for lib in (torch, ember):
+        x = lib.tensor(X, requires_grad=True)
+        with lib.autograd.graph.save_on_cpu(pin_memory=pin_memory):
+            y = (x.exp() * x).tanh()
+        y.backward(lib.tensor(G))
+        grads[lib] = x.grad
+    assert_close(grads[torch], grads[ember], what="grad")
+
+
+def test_gradient_edges():
+    def edges(lib):
+        x = lib.tensor(X, requires_grad=True)
+        y = x * 2
+        ex, ey = lib.autograd.graph.get_gradient_edge(x), lib.autograd.graph.get_gradient_edge(y)
+        return (type(ex).__name__, ex.node.name(), ex.output_nr, ey.node.name(), ey.output_nr,
+                ey.node is y.grad_fn, ex.ownership_token, len(ey), type(ey)._fields)
+    assert edges(ember) == edges(torch)
+    assert_raised_alike(lambda: torch.autograd.graph.get_gradient_edge(torch.tensor(X)),
+                        lambda: ember.autograd.graph.get_gradient_edge(ember.tensor(X)))
+
+
+def test_autograd_grad_with_gradient_edge_inputs():
+    out = {}
+    for lib in (torch, ember):
+        x = lib.tensor(X, requires_grad=True)
+        y = x.sin()
+        z = (y * y).sum()
+        edge = lib.autograd.graph.get_gradient_edge(y)
+        single = lib.autograd.grad(z, edge, retain_graph=True)
+        both = lib.autograd.grad(z, [edge, x])
+        out[lib] = (single, both)
+    (ts, tb), (es, eb) = out[torch], out[ember]
+    assert len(es) == len(ts) == 1 and len(eb) == len(tb) == 2
+    for t, e in zip(ts + tb, es + eb):
+        assert_close(t, e, what="grad")
+
+
+def test_gradient_edge_errors():
+    def unused(lib):
+        x = lib.tensor(X, requires_grad=True)
+        w = lib.tensor(X, requires_grad=True)
+        return lib.autograd.grad((w * 3).sum(), [w, lib.autograd.graph.get_gradient_edge(x * 2)])
+
+    def materialize(lib):
+        x = lib.tensor(X, requires_grad=True)
+        return lib.autograd.grad((x * 3).sum(), lib.autograd.graph.get_gradient_edge(x * 2),
+                                 materialize_grads=True)
+    for case in (unused, materialize):
+        with pytest.raises(RuntimeError) as t_err:
+            case(torch)
+        with pytest.raises(RuntimeError) as e_err:
+            case(ember)
+        assert str(e_err.value) == str(t_err.value)
+
+
+def test_increment_version():
+    for lib in (torch, ember):
+        a = lib.tensor(X, requires_grad=True)
+        b = a * 1
+        c = b.sin()
+        lib.autograd.graph.increment_version(b)
+        assert b._version == 1
+        lib.autograd.graph.increment_version([b, b])
+        assert b._version == 3
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            c.sum().backward()
