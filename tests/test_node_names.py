@@ -526,3 +526,41 @@ def test_inplace_view_nodes(name, op, shape):
 @pytest.mark.parametrize("dim", [None, 1, (0, 1)])
 def test_squeeze_overload_nodes(dim):
     check_nodes(lambda t, x: x.squeeze() if dim is None else x.squeeze(dim), [(1, 1, 3)])
+
+
+def _edge_tree(node, depth=2):
+    """(name, [subtrees of next_functions]) down to `depth` levels."""
+    if node is None:
+        return None
+    name = node.name().rsplit("::", 1)[-1]
+    if depth == 0:
+        return name
+    return (name, [_edge_tree(n, depth - 1) for n, _ in node.next_functions])
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("case", ["leaf weight", "frozen weight", "non-leaf weight", "3-D input"])
+def test_linear_weight_edge_through_t(case, bias):
+    """torch's linear takes weight.t(): the weight's edge goes through a TBackward0 node
+    (unless the weight needs no gradient); gradients (and double backward) as torch's."""
+    x = make_array((2, 4, 3) if case == "3-D input" else (4, 3), "float64")
+    w = make_array((2, 3), "float64", np.random.default_rng(1))
+    b = make_array((2,), "float64", np.random.default_rng(2))
+    out = {}
+    for lib in (torch, ember):
+        xt = lib.tensor(x, requires_grad=True)
+        wt = lib.tensor(w, requires_grad=case != "frozen weight")
+        weight = wt * 1 if case == "non-leaf weight" else wt
+        y = lib.nn.functional.linear(xt, weight, lib.tensor(b, requires_grad=True) if bias
+                                     else None)
+        # (a 3-D input: torch's view / addmm / view chain is one ember node: its name only)
+        tree = _edge_tree(y.grad_fn, 0 if case == "3-D input" else 3)
+        loss = (y * y).sum()
+        grads = lib.autograd.grad(loss, [xt] + ([wt] if wt.requires_grad else []),
+                                  create_graph=True)
+        penalty = sum((g * g).sum() for g in grads)
+        penalty.backward()
+        out[lib] = (tree, grads, xt.grad)
+    assert out[ember][0] == out[torch][0]
+    for t, e in zip(out[torch][1] + (out[torch][2],), out[ember][1] + (out[ember][2],)):
+        assert_close(t, e, what="grad")

@@ -888,8 +888,6 @@ def blitz_linear_edges(torch, print):
     print(out.grad_fn.next_functions[2][0].next_functions)
 
 
-@pytest.mark.xfail(strict=True, reason="gap in ember/_ops/linear.py: AddmmBackward0's weight "
-                   "edge goes straight to AccumulateGrad; torch's goes through TBackward0")
 def test_sixty_minute_blitz_linear_edges():
     run_both(blitz_linear_edges)
 

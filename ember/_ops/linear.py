@@ -11,8 +11,11 @@ import math
 import numpy as np
 
 from ember._tensor import Tensor
-from ember.autograd.function import ArrayFunction
+from ember.autograd.function import ArrayFunction, _edge_of
 from ember.autograd.grad_mode import state as _grad_state
+from ember.autograd.graph import Node
+
+_new = object.__new__
 
 __all__ = []
 
@@ -25,35 +28,38 @@ def _wide(a):
 
 class Linear(ArrayFunction):
     """One node whatever the input's rank; it carries the name of the node torch's `linear`
-    leaves last (see _node_name). With a bias its inputs are (b, x, W), torch's addmm order,
-    so that `grad_fn.next_functions[0]` is the bias's edge as in torch; else (x, W)."""
+    leaves last (see _node_name). Its inputs are torch's addmm's: (b, x, W^T) with a bias
+    (so that `grad_fn.next_functions[0]` is the bias's edge), else (x, W^T); W^T is
+    `weight.t()`, a TBackward0 node between this one and the weight's AccumulateGrad when the
+    weight requires grad, as in torch's graph."""
 
     _name = "AddmmBackward0"   # 2-D input with a bias, the common case
 
     def forward(ctx, *arrays):
-        b, x, w = arrays if len(arrays) == 3 else (None,) + arrays
+        b, x, wt = arrays if len(arrays) == 3 else (None,) + arrays
         if ctx.needs_input_grad and (b is None or x.ndim != 2):   # (empty when not recording)
             ctx._name = _node_name(x, b)
         dt = x.dtype
         half = dt.itemsize == 2
         if half:
-            x, w, b = _wide(x), _wide(w), None if b is None else _wide(b)
+            x, wt, b = _wide(x), _wide(wt), None if b is None else _wide(b)
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        out = np.dot(x2, w.T)
+        out = np.dot(x2, wt)
         if b is not None and b.ndim <= 1:
             out += b
         if ctx.needs_input_grad:   # recording: keep what backward needs
             ctx.x2 = x2
-            ctx.save_for_backward(x, w)
+            ctx.save_for_backward(x, wt)
         if x.ndim != 2:
-            out = out.reshape(x.shape[:-1] + (w.shape[0],))
+            out = out.reshape(x.shape[:-1] + wt.shape[1:])
         if b is not None and b.ndim > 1:   # a bias of the output's trailing shape (rare)
             out += b
         return out.astype(dt) if half else out
 
     def backward(ctx, grad):
-        x, w = ctx.saved_tensors
-        n_out = w.shape[0]
+        x, wt = ctx.saved_tensors
+        wa = wt._data
+        n_out = wa.shape[-1] if wa.ndim == 2 else 1
         rows = math.prod(x.shape[:-1])   # (not -1: out_features may be 0)
         need = ctx.needs_input_grad
         biased = len(need) == 3
@@ -63,18 +69,20 @@ class Linear(ArrayFunction):
         if _grad_state.enabled:   # create_graph: Tensor ops so the result is differentiable
             g2 = grad.reshape(rows, n_out)
             x2 = x.reshape(rows, x.shape[-1])
+            w = wt.reshape(wa.shape[0], n_out).t()
             gx = (g2 @ w).reshape(x.shape) if need_x else None
-            gw = g2.t() @ x2 if need_w else None
+            gw = (g2.t() @ x2).t().reshape(wa.shape) if need_w else None
             gb = (g2.sum(0) if flat_bias else grad) if need_b else None
         else:
             dt = grad._data.dtype
             g2 = _wide(grad._data.reshape(rows, n_out))
+            w = wa.reshape(wa.shape[0], n_out).T
             gx = gw = gb = None
             if need_x:
-                gx = Tensor._make(np.dot(g2, _wide(w._data)).reshape(x.shape)
-                                  .astype(dt, copy=False))
-            if need_w:
-                gw = Tensor._make(np.dot(g2.T, ctx.x2).astype(dt, copy=False))
+                gx = Tensor._make(np.dot(g2, _wide(w)).reshape(x.shape).astype(dt, copy=False))
+            if need_w:   # (W's gradient, contiguous, seen transposed: TBackward0 turns it back)
+                gw = np.dot(g2.T, ctx.x2).astype(dt, copy=False).T
+                gw = Tensor._make(gw if gw.ndim == wa.ndim else gw.reshape(wa.shape))
             if need_b:
                 gb = Tensor._make(g2.sum(0).astype(dt, copy=False)) if flat_bias else grad
         return (gb, gx, gw) if biased else (gx, gw)
@@ -102,7 +110,51 @@ def linear(input, weight, bias=None):
         bad = next(d for d in dts if d != dts[0])
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_c_name(dts[0])} != {_c_name(bad)}")
-    return Linear.apply(input, weight) if bias is None else Linear.apply(bias, input, weight)
+    return apply_linear(input, weight, bias)
+
+
+class _WeightT(Node):
+    """weight.t() as linear records it: the TBackward0 node between Linear and the weight's
+    AccumulateGrad, built directly (it is on every layer's path, and holds nothing)."""
+
+    __slots__ = ()
+
+    def name(self):
+        return "TBackward0"
+
+    def _apply(self, grads):
+        g = grads[0]
+        if not _grad_state.enabled:
+            return (Tensor._make(g._data.T),)
+        return (g.t(),)
+
+
+def _transposed_weight(weight):
+    """weight.t(): a transposed view sharing weight's version, recorded as a _WeightT node."""
+    wt = weight._view_of(weight._data.T)
+    node = _new(_WeightT)
+    node.next_functions = (_edge_of(weight),)
+    a = weight._data
+    node._input_meta = ((a.shape, a.dtype),)
+    node._output_meta = None
+    node._saved = None
+    wt._requires_grad = True
+    wt.grad_fn = node
+    return wt
+
+
+def apply_linear(input, weight, bias):
+    """The Linear node on checked arguments, the weight entering as weight.t() (torch's addmm
+    and mm take it so): through a TBackward0 node when the weight requires grad, else a plain
+    transposed view (sharing the weight's version, for backward's check), or its bare array
+    when nothing is recorded."""
+    if not _grad_state.enabled:
+        wt = weight._data.T
+    elif weight._requires_grad and weight._data.ndim == 2:
+        wt = _transposed_weight(weight)
+    else:
+        wt = weight._view_of(weight._data.T)
+    return Linear.apply(input, wt) if bias is None else Linear.apply(bias, input, wt)
 
 
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half",

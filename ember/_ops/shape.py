@@ -270,6 +270,8 @@ class Transpose(ArrayFunction):
         return np.swapaxes(a, dim0, dim1)
 
     def backward(ctx, grad):
+        if not _grad_state.enabled:   # first order: the swapped view, no op to dispatch
+            return Tensor._make(np.swapaxes(grad._data, *ctx.dims))
         return grad.transpose(*ctx.dims)
 
     def name(self):

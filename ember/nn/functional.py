@@ -26,7 +26,7 @@ from ember._ops.loss import (binary_cross_entropy, binary_cross_entropy_with_log
                              soft_margin_loss, triplet_margin_loss,
                              triplet_margin_with_distance_loss)
 from ember._ops.loss import _sqrt
-from ember._ops.linear import Linear as _Linear, linear as _linear_op
+from ember._ops.linear import apply_linear as _apply_linear, linear as _linear_op
 from ember._ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,
                                       local_response_norm, normalize, rms_norm)
 from ember._ops._helpers import inplace as _write_inplace
@@ -74,8 +74,7 @@ def linear(input, weight, bias=None):
     if (w.ndim == 2 and a.ndim and a.shape[-1] == w.shape[1] and a.dtype == w.dtype
             and (bias is None or bias._data.dtype == a.dtype) and a.dtype.kind != "c"):
         # the common case, checked cheaply (inputs in torch's addmm order: bias first)
-        return _Linear.apply(input, weight) if bias is None else _Linear.apply(bias, input,
-                                                                               weight)
+        return _apply_linear(input, weight, bias)
     if input.dim() == 0 or weight.dim() not in (1, 2):
         raise RuntimeError("both arguments to linear need to be at least 1D, but they are "
                            f"{input.dim()}D and {weight.dim()}D")
