@@ -564,3 +564,39 @@ def test_linear_weight_edge_through_t(case, bias):
     assert out[ember][0] == out[torch][0]
     for t, e in zip(out[torch][1] + (out[torch][2],), out[ember][1] + (out[ember][2],)):
         assert_close(t, e, what="grad")
+
+
+def test_node_types_are_named_as_torch():
+    """type(node).__name__ is the node's name, as torch's node classes (graph walkers such as
+    torchviz label nodes by their type): every node of a small CNN's loss graph."""
+    def walk(t):
+        t.manual_seed(0)
+        nn = t.nn
+        model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 10))
+        x = t.tensor(make_array((2, 1, 8, 8), "float32"))
+        y = t.tensor([1, 2])
+        out = model(x)
+        loss = (t.nn.functional.cross_entropy(out, y) + (out ** 2).mean() + out.sum(1).mean()
+                + out.t().sum() + out[0].t().sum() + t.nn.functional.linear(out, out[:3]).sum())
+        names, seen, stack = [], set(), [loss.grad_fn]
+        while stack:
+            node = stack.pop()
+            if node is None or id(node) in seen:
+                continue
+            seen.add(id(node))
+            names.append((type(node).__name__, node.name().rsplit("::", 1)[-1]))
+            stack.extend(n for n, _ in node.next_functions)
+        return sorted(names)
+    e_names, t_names = walk(ember), walk(torch)
+    assert e_names == t_names
+    assert {"SumBackward0", "SumBackward1", "TBackward0", "NativeBatchNormBackward0",
+            "MaxPool2DWithIndicesBackward0", "AddmmBackward0"} <= {n for n, _ in t_names}
+
+
+@pytest.mark.parametrize("shape", [(3,), ()])
+def test_t_of_a_vector_is_a_recorded_view(shape):
+    for lib in (torch, ember):
+        x = lib.tensor(make_array(shape, "float64"), requires_grad=True)
+        y = x.t()
+        assert y is not x and y._base is x and y.grad_fn.name() == "TBackward0"

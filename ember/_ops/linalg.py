@@ -10,7 +10,7 @@ import numpy as np
 
 from ember._ops._helpers import c_name, write_out
 from ember._tensor import Tensor, _wrap_dim
-from ember.autograd.function import ArrayFunction
+from ember.autograd.function import ArrayFunction, rename_node
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
            "addbmm", "baddbmm", "addmv", "addr", "einsum", "tensordot", "kron", "cross", "cdist",
@@ -171,7 +171,7 @@ def matmul(input, other, *, out=None):
     else:   # a batched product (or a folded mm / mv) viewed to the result's shape
         name = "UnsafeViewBackward0"
     if r.grad_fn is not None:
-        r.grad_fn._name = name
+        rename_node(r.grad_fn, name)
     if out is not None:
         if da == 1 and db == 1:
             _dot_out_check(out, input)
@@ -216,7 +216,7 @@ def _same_dtype(a, b, msg):
 
 def _named(r, name, out, **kw):
     if r.grad_fn is not None:
-        r.grad_fn._name = name
+        rename_node(r.grad_fn, name)
     if out is not None:
         return write_out(out, r, **kw)
     return r

@@ -129,6 +129,9 @@ class _WeightT(Node):
         return (g.t(),)
 
 
+_WeightT.__name__ = _WeightT.__qualname__ = "TBackward0"   # (type(node).__name__, as torch)
+
+
 def _transposed_weight(weight):
     """weight.t(): a transposed view sharing weight's version, recorded as a _WeightT node."""
     wt = weight._view_of(weight._data.T)

@@ -172,7 +172,7 @@ class _Labelled(ArrayFunction):
     label = None
 
     def name(self):
-        return self.label or type(self).__name__ + "Backward0"
+        return self.label or type(self).__name__   # (the class is named XBackward0)
 
 
 # ---------------------------------------------------------------------------------------------

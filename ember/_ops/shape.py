@@ -12,7 +12,7 @@ from numpy.lib.stride_tricks import as_strided as _np_as_strided
 
 from ember._tensor import (Tensor, _is_contiguous, _root, _address, _wrap_dim,
                            _int_tuple)
-from ember.autograd.function import ArrayFunction
+from ember.autograd.function import ArrayFunction, rename_node
 from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes",
@@ -293,11 +293,11 @@ def t(input):
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
-    if nd < 2:
-        return input
+    if nd < 2:   # a view of the same shape, recorded as torch's t()
+        return _alias(input, "TBackward0")
     r = Transpose.apply(input, dim0=0, dim1=1)
     if r.grad_fn is not None:
-        r.grad_fn._name = "TBackward0"
+        rename_node(r.grad_fn, "TBackward0")
     return r
 
 
@@ -461,7 +461,7 @@ def _reshape_view(input, shape, strides):
 
 def _set_name(t, name):
     if t.grad_fn is not None:
-        t.grad_fn._name = name
+        rename_node(t.grad_fn, name)
 
 
 def _alias(input, name):
@@ -1041,7 +1041,7 @@ def _inplace_view(self, v, write=False):
     if node is not None:
         name = _INPLACE_NODE.get(node.name())
         if name is not None:
-            node._name = name
+            rename_node(node, name)
         self.grad_fn = node
     return self
 

@@ -527,7 +527,7 @@ class Igammac(Igamma):
     upper = True
 
 
-def _gamma_op(name, cls, api_name):
+def _gamma_op(name, cls, api_name, kernel):
     @broadcast_errors
     def op(input, other, *, out=None):
         for pos, (arg, v) in enumerate((("input", input), ("other", other)), 1):
@@ -537,22 +537,22 @@ def _gamma_op(name, cls, api_name):
         a, x, rd = promote(input, other)
         rd = rd or a.dtype
         if not rd.is_floating_point:
-            raise _not_implemented(cls.__name__.lower(), rd)
+            raise _not_implemented(kernel, rd)
         r = cls.apply(a, x)
         return r if out is None else write_out(out, r)
     op.__name__ = op.__qualname__ = name
     return op
 
 
-gammainc = _gamma_op("gammainc", Igamma, "special_gammainc")
+gammainc = _gamma_op("gammainc", Igamma, "special_gammainc", "igamma")
 gammainc.__doc__ = ("The regularized lower incomplete gamma function P(input, other); gradient "
                     "for other only (as in torch). Both arguments must be tensors.")
-gammaincc = _gamma_op("gammaincc", Igammac, "special_gammaincc")
+gammaincc = _gamma_op("gammaincc", Igammac, "special_gammaincc", "igammac")
 gammaincc.__doc__ = ("The regularized upper incomplete gamma function Q(input, other) = 1 - P; "
                      "gradient for other only (as in torch).")
-igamma = _gamma_op("igamma", Igamma, "igamma")
+igamma = _gamma_op("igamma", Igamma, "igamma", "igamma")
 igamma.__doc__ = "torch.igamma: an alias of torch.special.gammainc."
-igammac = _gamma_op("igammac", Igammac, "igammac")
+igammac = _gamma_op("igammac", Igammac, "igammac", "igammac")
 igammac.__doc__ = "torch.igammac: an alias of torch.special.gammaincc."
 
 

@@ -17,7 +17,8 @@ from ember.autograd.grad_mode import state as _grad_state
 from ember.autograd.graph import (_FREED, _FREED_MESSAGE, Node, _hooks_entered, _saved_hooks,
                                   accumulator_of)
 
-__all__ = ["Function", "ArrayFunction", "FunctionCtx", "once_differentiable", "InplaceFunction"]
+__all__ = ["Function", "ArrayFunction", "FunctionCtx", "once_differentiable", "InplaceFunction",
+           "rename_node"]
 
 _new = object.__new__
 
@@ -105,6 +106,39 @@ def _pack_saved(ctx, result):
             t = Tensor._make(s.data)
         packed.append(PackedSaved(pack(t), unpack, edge, s.output_nr))
     ctx._saved = packed
+
+
+def _rename_class(cls, name):
+    cls.__qualname__ = cls.__qualname__[:-len(cls.__name__)] + name
+    cls.__name__ = name
+
+
+_NAMED = {}   # (node class, name) -> its subclass of that name
+
+
+def _named_class(cls, name):
+    """cls's subclass called `name` (made once): the class a node of cls whose name() is
+    `name` moves to, so that type(node).__name__ is its name as in torch."""
+    sub = _NAMED.get((cls, name))
+    if sub is None:
+        sub = _NAMED[(cls, name)] = type(cls)(name, (cls,), {
+            "__module__": cls.__module__, "__qualname__": name, "_named_from": cls})
+    return sub
+
+
+def _match_class(node):
+    """Move a dynamically named node to the class named as it is (see _named_class)."""
+    name = node.name()
+    cls = type(node)
+    if name != cls.__name__ and type(name) is str:
+        node.__class__ = _named_class(cls.__dict__.get("_named_from", cls), name)
+
+
+def rename_node(node, name):
+    """Give a recorded node (with a `_name` slot for its name()) the name torch's dispatch
+    records, and the class of that name."""
+    node._name = name
+    _match_class(node)
 
 
 def _raise_modified(saved, node):
@@ -348,6 +382,7 @@ class ArrayFunction(FunctionCtx, Node):
     """
 
     _materialize_grads = True
+    _dynamic_name = False   # name() depends on the call (see __init_subclass__)
     _view = False   # True for ops whose output is a view of input 0 (shares its version counter)
     what = None     # a node without derivative: the aten kernel its backward error names
     # Optional: a NumPy function equal to forward for one or two inputs when no node is recorded
@@ -359,7 +394,27 @@ class ArrayFunction(FunctionCtx, Node):
     stateless = False
 
     def name(self):
-        return type(self).__name__ + "Backward0"
+        return type(self).__name__
+
+    def __init_subclass__(cls, **kwargs):
+        """The class takes the name of the node it records, as torch's node classes have it
+        (`type(y.grad_fn).__name__` is 'MulBackward0' for class Mul; graph walkers such as
+        torchviz name nodes by their type): name()'s answer for a bare instance where it has
+        one (a class default: Linear's AddmmBackward0), else the class name + 'Backward0'.
+        Classes that override name() are `_dynamic_name`: a node whose name() differs from its
+        class's once recorded (or renamed) moves to a subclass of that name (`_named_class`)."""
+        super().__init_subclass__(**kwargs)
+        if "_named_from" in cls.__dict__:   # a subclass made by _named_class: named already
+            return
+        cls._dynamic_name = cls.name is not ArrayFunction.name
+        _rename_class(cls, cls.__name__ + "Backward0")
+        if cls._dynamic_name:
+            try:
+                default = cls.name(_new(cls))
+            except Exception:   # a name built from what forward stores
+                return
+            if type(default) is str and default.isidentifier():
+                _rename_class(cls, default)
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -497,6 +552,8 @@ def _record_one(ctx, x, params):
     result = Tensor._make(out, _can_require_grad(out))
     if result._requires_grad:
         result.grad_fn = ctx
+    if ctx._dynamic_name:
+        _match_class(ctx)
     ctx._output_meta = None
     raw = ctx._raw_saved
     if not raw:
@@ -533,6 +590,8 @@ def _record_small(ctx, inputs, params):
 def _attach(ctx, inputs, out, wrap):
     """forward's array(s) wrapped as Tensors (by `wrap`), each one that can require grad
     attached to this node under its output number; the values forward saved resolved."""
+    if ctx._dynamic_name:
+        _match_class(ctx)
     non_diff = ctx._non_differentiable
     if type(out) is tuple:
         outs = []
@@ -599,6 +658,8 @@ def record_binary(op, x, y, a, b):
     ctx.next_functions = (ex, ey)
     ctx._input_meta = (mx, my)
     ctx._output_meta = None
+    if ctx._dynamic_name:
+        _match_class(ctx)
     result = Tensor._make(out, True)
     result.grad_fn = ctx
     raw = ctx._raw_saved

@@ -16,6 +16,7 @@ from ember._ops.conv import *       # noqa: F401,F403
 from ember._ops.pooling import *    # noqa: F401,F403
 from ember._ops.sampling import *   # noqa: F401,F403
 from ember._ops.embedding import embedding, embedding_bag, one_hot
+from ember.autograd.function import rename_node
 from ember.backends import _check_sdp_backends, _sdp_enabled
 from ember._ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
                              cosine_embedding_loss, cross_entropy, ctc_loss, gaussian_nll_loss,
@@ -299,10 +300,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         # torch's math kernel ends in this same matmul; its flash kernel is one node, and
         # empty inputs take a shortcut ending in an add
         if out._data.size == 0 or S == 0:
-            node._name = "AddBackward0"
+            rename_node(node, "AddBackward0")
         elif flash or flash is None and _takes_flash(q_in, k_in, v_in, attn_mask, dropout_p,
                                                      enable_gqa):
-            node._name = "ScaledDotProductFlashAttentionForCpuBackward0"
+            rename_node(node, "ScaledDotProductFlashAttentionForCpuBackward0")
     return out
 
 
