@@ -45,10 +45,28 @@ def _same(name):
 
 for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
               "conv_transpose3d", "avg_pool1d", "adaptive_avg_pool1d", "bilinear", "celu",
-              "celu_", "selu", "selu_", "threshold", "threshold_", "rrelu", "rrelu_",
-              "hardshrink", "prelu", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
-              "native_channel_shuffle", "layer_norm", "group_norm", "rms_norm"):
+              "celu_", "selu", "selu_", "threshold_", "rrelu", "rrelu_", "prelu",
+              "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
+              "layer_norm", "group_norm", "rms_norm"):
     globals()[_name] = _same(_name)
+
+
+def threshold(input, threshold, value, *, out=None):
+    """torch.threshold: nn.functional.threshold; out= takes any dtype the result casts to."""
+    r = _F().threshold(input, threshold, value)
+    if out is None:
+        return r
+    from ember._ops._helpers import write_out
+    return write_out(out, r)
+
+
+def hardshrink(input, lambd=0.5, *, out=None):
+    """torch.hardshrink: nn.functional.hardshrink; out= must have the result's dtype."""
+    r = _F().hardshrink(input, lambd)
+    if out is None:
+        return r
+    from ember._ops._helpers import write_out
+    return write_out(out, r, exact="Found dtype {got} but expected {want}")
 
 
 # --- native signatures ----------------------------------------------------------------------
@@ -301,18 +319,25 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
     return out, mean, rstd
 
 
-def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
+def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+                      *, out=None):
     """(out, save_mean, save_invstd): the batch statistics per channel when training (running
-    stats updated in place), empty tensors otherwise."""
+    stats updated in place), empty tensors otherwise. out=: three tensors of the input's
+    dtype, written (and resized) in order."""
     from ember._tensor import Tensor
-    out = _F().batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
-                          eps)
+    y = _F().batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                        eps)
     if not training:
         empty = np.zeros(0, input._data.dtype)
-        return out, Tensor._make(empty), Tensor._make(empty.copy())
-    axes = (0,) + tuple(range(2, input.dim()))
-    mean, rstd = _stats(input._data, axes, eps, input._data.dtype)
-    return out, mean.reshape(-1), rstd.reshape(-1)
+        result = (y, Tensor._make(empty), Tensor._make(empty.copy()))
+    else:
+        axes = (0,) + tuple(range(2, input.dim()))
+        mean, rstd = _stats(input._data, axes, eps, input._data.dtype)
+        result = (y, mean.reshape(-1), rstd.reshape(-1))
+    if out is None:
+        return result
+    from ember._ops._helpers import write_outs
+    return write_outs(tuple(out), result, exact="expected scalar type {want} but found {got}")
 
 
 def native_group_norm(input, weight, bias, N, C, HxW, group, eps):

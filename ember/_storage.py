@@ -535,9 +535,9 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
         new = np.empty(0, a.dtype)
     elif isinstance(source, Tensor):
         if source._data.dtype != a.dtype:
-            raise RuntimeError(f"Could not set tensor of type "
-                               f"{_C_NAMES.get(a.dtype.name, a.dtype.name)} to a tensor of "
-                               f"type {_C_NAMES.get(source._data.dtype.name, '?')}")
+            raise RuntimeError(f"Could not set tensor of type "   # (source's type first)
+                               f"{_C_NAMES.get(source._data.dtype.name, '?')} to a tensor of "
+                               f"type {_C_NAMES.get(a.dtype.name, a.dtype.name)}")
         if size is None:
             new = source._data
         else:
@@ -583,7 +583,7 @@ def _set_node():
                 return array
 
             def backward(ctx, grad):
-                raise RuntimeError("derivative for aten::set_ is not implemented")
+                raise RuntimeError("derivative for set_ is not implemented")
 
             def name(self):
                 return "NotImplemented"

@@ -1088,21 +1088,13 @@ def _base(label):
 
 
 # Where ember still differs from torch: {(case id, kind): reason}
-_OUTSIDE = "the function lives in {}, outside the files this sweep may change"
 _EXPANDED = ("torch writes through an expanded self element after element (each row sees the "
              "last one's writes); ember computes out of place and refuses the overlapping write")
 XFAIL = {
-    **{(n, k): "no out= in ember: " + _OUTSIDE.format("ember/_nn_aliases.py")
-       for n in ("threshold", "hardshrink", "native_batch_norm")
-       for k in ("values", "dtypes", "grad")},
     **{(n, "expanded"): _EXPANDED for n in ("baddbmm_", "addmv_", "tril_", "triu_")},
     ("resize_", "expanded"): "resize_ cannot grow a view's storage in ember (ember/_storage.py)",
     ("resize_as_", "expanded"): "resize_ cannot grow a view's storage in ember "
                                 "(ember/_storage.py)",
-    ("set_", "dtypes"): "set_'s dtype error names the two dtypes the other way round "
-                        "(ember/_storage.py)",
-    ("set_", "autograd"): "set_'s backward error says 'aten::set_', torch's 'set_' "
-                          "(ember/_storage.py)",
 }
 
 
