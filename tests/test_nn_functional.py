@@ -192,6 +192,23 @@ def test_norm_node_names():
         assert names[1] == names[0]
 
 
+@pytest.mark.parametrize("norm", ["layer_norm", "group_norm", "batch_norm", "instance_norm"])
+def test_norm_output_written_in_place_leaves_gradients_alone(norm):
+    """Without weight and bias the output is still a fresh array: writing into it in place
+    cannot reach what backward kept (torch's norms save input and statistics, so the
+    gradients are as if nothing happened)."""
+    call = {"layer_norm": lambda t, a: t.nn.functional.layer_norm(a, (5,)),
+            "group_norm": lambda t, a: t.nn.functional.group_norm(a, 2),
+            "batch_norm": lambda t, a: t.nn.functional.batch_norm(a, None, None, training=True),
+            "instance_norm": lambda t, a: t.nn.functional.instance_norm(a)}[norm]
+
+    def fn(t, a):
+        y = call(t, a)
+        y.mul_(3).add_(1)
+        return y
+    check(fn, [(2, 4, 5)], "float64")
+
+
 def test_norm_double_backward():
     x = np.random.default_rng(2).standard_normal((4, 3))
     xe = ember.tensor(x).requires_grad_()

@@ -19,13 +19,13 @@ from ember.autograd.grad_mode import state as _grad_state
 __all__ = []
 
 
-def _affine_normalize(x, w, b, wshape, mean, invstd, xc=None):
-    """(x - mean) invstd w + b. With one mean/invstd per channel (batch norm, whose
-    statistics have the weight's shape) as y = x alpha + beta for alpha = invstd w, beta =
-    b - mean alpha, as torch's kernel computes it: two passes over x (in float32 for the half
-    types, as torch's opmath, where x alpha and mean alpha would cancel at half precision).
-    Otherwise (layer/group/instance norm: statistics per row) step by step, from xc = x - mean
-    if the caller has it."""
+def _affine_normalize(x, w, b, wshape, mean, invstd, xhat=None):
+    """(x - mean) invstd w + b, a fresh array. With one mean/invstd per channel (batch norm,
+    whose statistics have the weight's shape) as y = x alpha + beta for alpha = invstd w,
+    beta = b - mean alpha, as torch's kernel computes it: two passes over x (in float32 for the
+    half types, as torch's opmath, where x alpha and mean alpha would cancel at half
+    precision). Otherwise (layer/group/instance norm: statistics per row) step by step, from
+    xhat = (x - mean) invstd if the caller has it (it is not written)."""
     if invstd.shape == wshape:
         if x.dtype.itemsize == 2:
             x, mean, invstd = (a.astype(np.float32) for a in (x, mean, invstd))
@@ -35,24 +35,27 @@ def _affine_normalize(x, w, b, wshape, mean, invstd, xc=None):
             beta = beta + b.reshape(wshape)
         y = x * alpha
         return np.add(y, beta, out=y if y.dtype == np.result_type(y, beta) else None)
-    y = (x - mean if xc is None else xc) * invstd
+    y = (x - mean) * invstd if xhat is None else xhat
     if w is not None:
-        y = y * w.reshape(wshape)
+        w = w.reshape(wshape)
+        y = y * w if y is xhat or y.dtype != np.result_type(y, w) else np.multiply(y, w, out=y)
     if b is not None:
-        y = np.add(y, b.reshape(wshape), out=y if y.dtype == np.result_type(y, b) else None)
-    return y
+        b = b.reshape(wshape)
+        y = y + b if y is xhat or y.dtype != np.result_type(y, b) else np.add(y, b, out=y)
+    return y.copy() if y is xhat else y
 
 
 class Normalize(ArrayFunction):
-    """forward(x, weight, bias; dims, wshape, mean, invstd, batch_stats). The centred input
-    xc = x - mean is kept for backward when the caller computed it (batch statistics); the
-    gradients take invstd out of their sums where it is one per channel."""
+    """forward(x, weight, bias; dims, wshape, mean, invstd, batch_stats). What the caller
+    computed of batch statistics is kept for backward: the centred input xc = x - mean with
+    one invstd per channel (the gradients take invstd out of their sums), else the normalised
+    xhat."""
 
     def forward(ctx, x, w, b, *, dims, wshape, mean, invstd, batch_stats, eps, xc=None,
-                label=None):
-        y = _affine_normalize(x, w, b, wshape, mean, invstd, xc)
+                xhat=None, label=None):
+        y = _affine_normalize(x, w, b, wshape, mean, invstd, xhat)
         ctx.save_for_backward(x, w)
-        ctx.xc, ctx.mean, ctx.invstd = xc, mean, invstd
+        ctx.xc, ctx.xhat, ctx.mean, ctx.invstd = xc, xhat, mean, invstd
         ctx.dims, ctx.wshape, ctx.batch_stats, ctx.eps = dims, wshape, batch_stats, eps
         ctx.bias_shape = b.shape if b is not None else None
         ctx.label = label
@@ -128,11 +131,14 @@ def _normalize_grads(ctx, g, w, x):
     (x - mean) invstd; with one invstd per channel it is taken out of the sums (sum(g xhat) =
     invstd sum(g xc)), so xhat itself is never formed."""
     invstd, dims, wshape = ctx.invstd, ctx.dims, ctx.wshape
-    xc = ctx.xc if ctx.xc is not None else x - ctx.mean
     needs = ctx.needs_input_grad
     red = tuple(i for i, s in enumerate(wshape) if s == 1)   # the dims weight is broadcast over
     per_channel = invstd.shape == wshape
-    xhat = None if per_channel else xc * invstd
+    xc = xhat = None
+    if per_channel:
+        xc = ctx.xc if ctx.xc is not None else x - ctx.mean
+    else:
+        xhat = ctx.xhat if ctx.xhat is not None else (x - ctx.mean) * invstd
     batch_channel = ctx.batch_stats and dims == red
     gb = _sum_over(g, red) if needs[2] or (batch_channel and needs[0]) else None
     gw = None
@@ -179,15 +185,19 @@ def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None, label=No
     invstd = (1.0 / np.sqrt(v + eps)).astype(a.dtype, copy=False)
     m = np.asarray(m, a.dtype)
     wshape = tuple(wshape)
+    xhat = None
+    if batch and invstd.shape != wshape and xc.dtype == a.dtype:
+        xc *= invstd   # statistics per row: x - mean is at hand, normalise it in place
+        xhat, xc = xc, None
     if not (_grad_state.enabled and any(isinstance(t, Tensor) and t.requires_grad
                                         for t in (x, weight, bias))):
         y = _affine_normalize(a, None if weight is None else weight._data,
-                              None if bias is None else bias._data, wshape, m, invstd,
-                              xc if batch else None)
+                              None if bias is None else bias._data, wshape, m, invstd, xhat)
         return Tensor._make(np.asarray(y, a.dtype)), (m if batch else None), (
             v if batch else None)
     y = Normalize.apply(x, weight, bias, dims=dims, wshape=wshape, mean=m, invstd=invstd,
-                        batch_stats=batch, eps=eps, xc=xc if batch else None, label=label)
+                        batch_stats=batch, eps=eps, xc=xc if batch else None, xhat=xhat,
+                        label=label)
     return y, (m if batch else None), (v if batch else None)
 
 
