@@ -19,13 +19,14 @@ from ember.autograd.grad_mode import state as _grad_state
 __all__ = []
 
 
-def _affine_normalize(x, w, b, wshape, mean, invstd, xhat=None):
+def _affine_normalize(x, w, b, wshape, mean, invstd, xhat=None, own=False):
     """(x - mean) invstd w + b, a fresh array. With one mean/invstd per channel (batch norm,
     whose statistics have the weight's shape) as y = x alpha + beta for alpha = invstd w,
     beta = b - mean alpha, as torch's kernel computes it: two passes over x (in float32 for the
     half types, as torch's opmath, where x alpha and mean alpha would cancel at half
     precision). Otherwise (layer/group/instance norm: statistics per row) step by step, from
-    xhat = (x - mean) invstd if the caller has it (it is not written)."""
+    xhat = (x - mean) invstd if the caller has it: not written (it is kept for backward) unless
+    `own` (the caller's scratch, then the result itself)."""
     if invstd.shape == wshape:
         if x.dtype.itemsize == 2:
             x, mean, invstd = (a.astype(np.float32) for a in (x, mean, invstd))
@@ -36,6 +37,8 @@ def _affine_normalize(x, w, b, wshape, mean, invstd, xhat=None):
         y = x * alpha
         return np.add(y, beta, out=y if y.dtype == np.result_type(y, beta) else None)
     y = (x - mean) * invstd if xhat is None else xhat
+    if own:
+        xhat = None   # (y may be written and returned)
     if w is not None:
         w = w.reshape(wshape)
         y = y * w if y is xhat or y.dtype != np.result_type(y, w) else np.multiply(y, w, out=y)
@@ -192,7 +195,8 @@ def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None, label=No
     if not (_grad_state.enabled and any(isinstance(t, Tensor) and t.requires_grad
                                         for t in (x, weight, bias))):
         y = _affine_normalize(a, None if weight is None else weight._data,
-                              None if bias is None else bias._data, wshape, m, invstd, xhat)
+                              None if bias is None else bias._data, wshape, m, invstd, xhat,
+                              own=True)
         return Tensor._make(np.asarray(y, a.dtype)), (m if batch else None), (
             v if batch else None)
     y = Normalize.apply(x, weight, bias, dims=dims, wshape=wshape, mean=m, invstd=invstd,

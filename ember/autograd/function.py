@@ -135,7 +135,7 @@ def _match_class(node):
 
 
 def rename_node(node, name):
-    """Give a recorded node (with a `_name` slot for its name()) the name torch's dispatch
+    """Give a recorded node whose name() answers its `_name` the name torch's dispatch
     records, and the class of that name."""
     node._name = name
     _match_class(node)
