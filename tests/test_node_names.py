@@ -600,3 +600,27 @@ def test_t_of_a_vector_is_a_recorded_view(shape):
         x = lib.tensor(make_array(shape, "float64"), requires_grad=True)
         y = x.t()
         assert y is not x and y._base is x and y.grad_fn.name() == "TBackward0"
+
+
+def test_every_node_type_is_named_as_its_name():
+    """Across a graph of many kinds of op (overloads chosen after recording included, such
+    as Scalar ** Tensor), each node's class carries the name its name() gives."""
+    x = ember.tensor(make_array((3, 4), "float64"), requires_grad=True)
+    w = ember.tensor(make_array((5, 4), "float64"), requires_grad=True)
+    F = ember.nn.functional
+    outs = [2 ** x, x ** 2, (x.abs() + 1) ** x, x.sum(), x.sum(0), x.mean(1), x.amax(1), x.max(1)[0],
+            x.t(), x.T, x.transpose(0, 1), x.view(12), x.reshape(2, 6), x[1:], x[:, 0], x[[0, 2]],
+            x.squeeze(), x.unsqueeze(0), F.linear(x, w), F.linear(x[0], w), x @ x.t(), x.exp(),
+            F.softmax(x, 1), F.layer_norm(x, (4,)), F.gelu(x), F.relu(x), x.clamp(0, 1),
+            x.cumsum(1), x.sort(1)[0], x.norm(), ember.cat([x, x]), ember.stack([x, x]),
+            1 - x, 2 / x, x.abs(), x.diag(), ember.einsum("ij,kj->ik", x, w)]
+    seen, stack, bad = set(), [o.grad_fn for o in outs], []
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node).__name__ != node.name().rsplit("::", 1)[-1]:
+            bad.append((type(node).__name__, node.name()))
+        stack.extend(n for n, _ in node.next_functions)
+    assert len(seen) > 30 and not bad, bad

@@ -23,7 +23,7 @@ from ember._ops._helpers import (binary_lane, c_name as _c_name, check_cast_back
                                  inplace, is_tensor, not_a_tensor, out_cast_first, promote,
                                  to_dtype, write_out)
 from ember._tensor import Tensor
-from ember.autograd.function import ArrayFunction
+from ember.autograd.function import ArrayFunction, match_class
 from ember._ops.pointwise_logic import where
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
@@ -794,6 +794,7 @@ def pow(input, exponent, *, out=None):
     r = Pow.apply(a, b)
     if r.grad_fn is not None and not is_tensor(input):
         r.grad_fn.overload = 2   # Scalar ** Tensor
+        match_class(r.grad_fn)
     return _result(r, out)
 
 

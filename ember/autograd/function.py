@@ -18,7 +18,7 @@ from ember.autograd.graph import (_FREED, _FREED_MESSAGE, Node, _hooks_entered, 
                                   accumulator_of)
 
 __all__ = ["Function", "ArrayFunction", "FunctionCtx", "once_differentiable", "InplaceFunction",
-           "rename_node"]
+           "rename_node", "match_class"]
 
 _new = object.__new__
 
@@ -126,8 +126,9 @@ def _named_class(cls, name):
     return sub
 
 
-def _match_class(node):
-    """Move a dynamically named node to the class named as it is (see _named_class)."""
+def match_class(node):
+    """Move a dynamically named node to the class named as it is (see _named_class): on
+    recording, and after anything its name() reads is changed."""
     name = node.name()
     cls = type(node)
     if name != cls.__name__ and type(name) is str:
@@ -138,7 +139,7 @@ def rename_node(node, name):
     """Give a recorded node whose name() answers its `_name` the name torch's dispatch
     records, and the class of that name."""
     node._name = name
-    _match_class(node)
+    match_class(node)
 
 
 def _raise_modified(saved, node):
@@ -553,7 +554,7 @@ def _record_one(ctx, x, params):
     if result._requires_grad:
         result.grad_fn = ctx
     if ctx._dynamic_name:
-        _match_class(ctx)
+        match_class(ctx)
     ctx._output_meta = None
     raw = ctx._raw_saved
     if not raw:
@@ -591,7 +592,7 @@ def _attach(ctx, inputs, out, wrap):
     """forward's array(s) wrapped as Tensors (by `wrap`), each one that can require grad
     attached to this node under its output number; the values forward saved resolved."""
     if ctx._dynamic_name:
-        _match_class(ctx)
+        match_class(ctx)
     non_diff = ctx._non_differentiable
     if type(out) is tuple:
         outs = []
@@ -659,7 +660,7 @@ def record_binary(op, x, y, a, b):
     ctx._input_meta = (mx, my)
     ctx._output_meta = None
     if ctx._dynamic_name:
-        _match_class(ctx)
+        match_class(ctx)
     result = Tensor._make(out, True)
     result.grad_fn = ctx
     raw = ctx._raw_saved
