@@ -163,7 +163,11 @@ def _normalize_grads(ctx, g, w, x):
             dxhat = g if wb is None else g * wb
             sg = _sum_over(dxhat, dims)
             sgx = _sum_over(dxhat, dims, xhat)
-            gx = (dxhat - sg / n - xhat * (sgx / n)) * invstd
+            # gx = (dxhat - sg/n - xhat sgx/n) invstd, in place on one fresh array
+            gx = xhat * (sgx / n)
+            gx += sg / n
+            np.subtract(dxhat, gx, out=gx)
+            gx *= invstd
         else:                   # given statistics (eval): y is affine in x
             gx = g * (invstd if wb is None else invstd * wb)
         gx = Tensor._make(np.asarray(gx, g.dtype))
