@@ -163,10 +163,9 @@ def _normalize_grads(ctx, g, w, x):
             dxhat = g if wb is None else g * wb
             sg = _sum_over(dxhat, dims)
             sgx = _sum_over(dxhat, dims, xhat)
-            # gx = (dxhat - sg/n - xhat sgx/n) invstd, in place on one fresh array
-            gx = xhat * (sgx / n)
-            gx += sg / n
-            np.subtract(dxhat, gx, out=gx)
+            # gx = (dxhat - sg/n - xhat sgx/n) invstd, in that order, on one fresh array
+            gx = dxhat - sg / n
+            gx -= xhat * (sgx / n)
             gx *= invstd
         else:                   # given statistics (eval): y is affine in x
             gx = g * (invstd if wb is None else invstd * wb)
