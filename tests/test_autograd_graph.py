@@ -31,6 +31,9 @@ SAVING = {
     "mse_loss": lambda t, x: t.nn.functional.mse_loss(x, x.detach() * 0),
     "gelu": lambda t, x: t.nn.functional.gelu(x),
     "views and cat": lambda t, x: t.cat([x[1:3], x.view(2, 6)[:, :3]]),
+    "max(dim) (saves its indices)": lambda t, x: x.max(1)[0],
+    "min(dim, keepdim)": lambda t, x: x.min(0, keepdim=True)[0],
+    "linear (saves input and weight.t())": lambda t, x: t.nn.functional.linear(x, x[:2] * 1),
 }
 
 
@@ -45,7 +48,7 @@ def _run_with_hooks(lib, fn, unpack_scale=1.0):
 
     def unpack(t):
         log.append(("unpack", tuple(t.shape)))
-        return t * unpack_scale
+        return t * unpack_scale if unpack_scale != 1.0 else t
 
     with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
         y = fn(lib, x)
@@ -237,6 +240,16 @@ def test_gradient_edge_errors():
         with pytest.raises(RuntimeError) as e_err:
             case(ember)
         assert str(e_err.value) == str(t_err.value)
+
+
+def test_writing_into_max_indices_is_caught():
+    """max(dim)'s returned indices are what its backward saved, as in torch."""
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        values, indices = x.max(1)
+        indices.zero_()
+        values.sum().backward()
+    assert_raised_alike(lambda: run(torch), lambda: run(ember))
 
 
 def test_increment_version():

@@ -47,9 +47,9 @@ class Linear(ArrayFunction):
         out = np.dot(x2, wt)
         if b is not None and b.ndim <= 1:
             out += b
-        if ctx.needs_input_grad:   # recording: keep what backward needs
-            ctx.x2 = x2
-            ctx.save_for_backward(x, wt)
+        if ctx.needs_input_grad:   # recording: keep what backward needs (in torch's order:
+            ctx.x2 = x2            # addmm saves mat1 then mat2, mm mat2 then mat1)
+            ctx.save_for_backward(*((x, wt) if b is not None else (wt, x)))
         if x.ndim != 2:
             out = out.reshape(x.shape[:-1] + wt.shape[1:])
         if b is not None and b.ndim > 1:   # a bias of the output's trailing shape (rare)
@@ -57,7 +57,8 @@ class Linear(ArrayFunction):
         return out.astype(dt) if half else out
 
     def backward(ctx, grad):
-        x, wt = ctx.saved_tensors
+        saved = ctx.saved_tensors   # (x, W^T) with a bias, else (W^T, x): see forward
+        x, wt = saved if len(ctx.needs_input_grad) == 3 else saved[::-1]
         wa = wt._data
         n_out = wa.shape[-1] if wa.ndim == 2 else 1
         rows = math.prod(x.shape[:-1])   # (not -1: out_features may be 0)

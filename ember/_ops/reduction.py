@@ -706,23 +706,29 @@ def amin(input, dim=(), keepdim=False, *, out=None):
 
 class MaxDim(_Labelled):
     """max/min along one dim -> (values, indices); the gradient goes to the returned index
-    (the first extreme, or the first NaN)."""
+    (the first extreme, or the first NaN). The returned indices are what backward saves, as
+    in torch (saved-tensor hooks see them; writing into them is caught)."""
 
     def forward(ctx, a, *, dim, keepdim, arg, label):
         ctx.label = label
         ctx.dim, ctx.keepdim, ctx.shape = dim, keepdim, a.shape
         if dim is None:
-            ctx.idx = None
             return a.copy(), np.zeros((), np.int64)
         idx = np.expand_dims(arg(a, axis=dim), dim)
-        ctx.idx = idx
         vals = np.take_along_axis(a, idx, axis=dim)
         if not keepdim:
             vals, idx = vals.squeeze(dim), idx.squeeze(dim)
-        return vals, idx.astype(np.int64, copy=False)
+        idx = idx.astype(np.int64, copy=False)
+        ctx.save_for_backward(idx)
+        return vals, idx
 
     def backward(ctx, grad, _):
-        return _select_grad(grad, ctx.idx, ctx.dim, ctx.keepdim, ctx.shape)
+        if ctx.dim is None:
+            return _select_grad(grad, None, None, ctx.keepdim, ctx.shape)
+        idx = ctx.saved_tensors[0]._data
+        if not ctx.keepdim:
+            idx = np.expand_dims(idx, ctx.dim)
+        return _select_grad(grad, idx, ctx.dim, ctx.keepdim, ctx.shape)
 
 
 # NumPy's argmax/argmin return the first NaN where there is one (for half, bfloat16 and
