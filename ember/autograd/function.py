@@ -379,7 +379,8 @@ class ArrayFunction(FunctionCtx, Node):
     `apply` runs forward, wraps the result, and records this node only when grad mode is on and
     some input requires grad. The engine sums each returned gradient to its input's shape, so
     backward never undoes broadcasting itself. Outputs of integer or bool dtype never require
-    grad. Names: `Mul` prints as `MulBackward0`.
+    grad. Names: `class Mul` is renamed `MulBackward0` when defined (see __init_subclass__),
+    so its nodes print and type-name as torch's.
     """
 
     _materialize_grads = True
