@@ -249,22 +249,28 @@ def _normal_cdf_block(x, out, z, t, p):
     np.add(p, z, out=out)
 
 
+def _in_blocks(n, n_scratch, body):
+    """body(s, e, *scratch) for the blocks [s, e) of range(n), each thread with its own
+    float32 scratch arrays (cut to the block), the two halves of a large n on two threads."""
+    def run(lo, hi):
+        scratch = [np.empty(min(_BLOCK, hi - lo), np.float32) for _ in range(n_scratch)]
+        for s in range(lo, hi, _BLOCK):
+            e = min(s + _BLOCK, hi)
+            body(s, e, *(b[:e - s] for b in scratch))
+    two_way(run, n, n, _SPLIT_MIN)
+
+
 def _gelu_f32(a):
-    """(x * Phi(x), Phi(x)) for a float32 array, in blocks, the two halves of a large one on
-    two threads."""
+    """(x * Phi(x), Phi(x)) for a float32 array, in blocks on two threads."""
     flat = np.ascontiguousarray(a).reshape(-1)
     cdf = np.empty_like(flat)
     y = np.empty_like(flat)
 
-    def run(lo, hi):
-        n = min(_BLOCK, hi - lo)
-        z, t, p = np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n, np.float32)
-        for s in range(lo, hi, _BLOCK):
-            e = min(s + _BLOCK, hi)
-            x = flat[s:e]
-            _normal_cdf_block(x, cdf[s:e], z[:e - s], t[:e - s], p[:e - s])
-            np.multiply(x, cdf[s:e], out=y[s:e])
-    two_way(run, flat.size, flat.size, _SPLIT_MIN)
+    def block(s, e, z, t, p):
+        x = flat[s:e]
+        _normal_cdf_block(x, cdf[s:e], z, t, p)
+        np.multiply(x, cdf[s:e], out=y[s:e])
+    _in_blocks(flat.size, 3, block)
     return y.reshape(a.shape), cdf.reshape(a.shape)
 
 
@@ -277,19 +283,16 @@ def _gelu_grad_f32(g, a, cdf):
     gf, xf, cf = (np.ascontiguousarray(v).reshape(-1) for v in (g, a, cdf))
     out = np.empty_like(xf)
 
-    def run(lo, hi):
-        t = np.empty(min(_BLOCK, hi - lo), np.float32)
-        for s in range(lo, hi, _BLOCK):
-            e = min(s + _BLOCK, hi)
-            x, u = xf[s:e], t[:e - s]
-            np.multiply(x, x, out=u)
-            u *= np.float32(-0.5)
-            u -= _LOG_SQRT_2PI
-            np.exp(u, out=u)                 # phi(x)
-            u *= x
-            u += cf[s:e]
-            np.multiply(u, gf[s:e], out=out[s:e])
-    two_way(run, xf.size, xf.size, _SPLIT_MIN)
+    def block(s, e, u):
+        x = xf[s:e]
+        np.multiply(x, x, out=u)
+        u *= np.float32(-0.5)
+        u -= _LOG_SQRT_2PI
+        np.exp(u, out=u)                 # phi(x)
+        u *= x
+        u += cf[s:e]
+        np.multiply(u, gf[s:e], out=out[s:e])
+    _in_blocks(xf.size, 1, block)
     return out.reshape(a.shape)
 
 
