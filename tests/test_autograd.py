@@ -594,3 +594,67 @@ def test_saved_tensor_attributes_as_torch():
             found.append(str(exc)[:60])
         return found
     assert probe(ember) == probe(torch)
+
+
+# --- .grad's memory: the engine's gradient is kept when nothing else holds it -----------------
+
+def _grad_sharing_cases(lib):
+    """Scenarios where one gradient array could reach two places: each returns the tensors
+    whose values must be independent after the leaves' .grad are written in place."""
+    gen = np.random.default_rng(7)
+    arr = lambda *s: lib.tensor(gen.standard_normal(s).astype(np.float32))
+    out = {}
+    a, b, g = arr(3, 4).requires_grad_(), arr(3, 4).requires_grad_(), arr(3, 4)
+    (a + b).backward(g)                        # one gradient tensor for both leaves
+    out["add"] = (a, b, g)
+    a, g = arr(3, 4).requires_grad_(), arr(3, 4)
+    a.clone().backward(g)                      # the caller's own gradient passes through
+    out["clone"] = (a, None, g)
+    a, b = arr(4, 3).requires_grad_(), arr(3, 4).requires_grad_()
+    ((a.t() + b) * 2).sum().backward()         # a view of the shared gradient reaches a
+    out["transposed"] = (a, b, None)
+    a, stored = arr(5).requires_grad_(), []
+    a.register_hook(lambda grad: stored.append(grad))
+    (a * 3).sum().backward()                   # a hook keeps the gradient it saw
+    out["hook"] = (a, None, stored[0])
+    a, b = arr(5).requires_grad_(), arr(5).requires_grad_()
+    mid = a * b
+    mid.sum().backward(inputs=[mid, a])        # a captured gradient given to the caller
+    out["inputs"] = (a, None, mid.grad)
+    return out
+
+
+def test_leaf_grad_never_shares_memory_with_other_gradients():
+    """Writing into a leaf's .grad (as optimizers and clip_grad_norm_ do) changes nothing
+    else: not another leaf's .grad, the caller's gradient, a hook's or a captured gradient."""
+    t_cases, e_cases = _grad_sharing_cases(torch), _grad_sharing_cases(ember)
+    for name in t_cases:
+        for a, other, _ in (t_cases[name], e_cases[name]):
+            a.grad.add_(100.0)
+            if other is not None:
+                other.grad.mul_(-1.0)
+        (ta, tother, tseen), (ea, eother, eseen) = t_cases[name], e_cases[name]
+        assert_close(ta.grad, ea.grad)
+        if tother is not None:
+            assert_close(tother.grad, eother.grad)
+        if tseen is not None:
+            assert_close(tseen, eseen)
+
+
+def test_leaf_grad_keeps_the_engines_gradient_and_accumulates_in_place(monkeypatch):
+    """A gradient nothing else holds becomes .grad without a copy (torch steals it too): a
+    linear layer's backward copies none of its parameters' gradients. A second backward adds
+    into that same buffer."""
+    from ember.autograd import graph
+    copies = []
+    fresh = graph._fresh
+    monkeypatch.setattr(graph, "_fresh", lambda g: copies.append(g) or fresh(g))
+    layer = ember.nn.Linear(6, 4)
+    x = ember.randn(8, 6, requires_grad=True)
+    layer(x).tanh().sum().backward()
+    assert copies == []
+    w_grad = layer.weight.grad
+    first = w_grad.clone()
+    layer(x).tanh().sum().backward()
+    assert layer.weight.grad is w_grad
+    assert_close(w_grad, first * 2)

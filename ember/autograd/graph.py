@@ -10,6 +10,7 @@ a chain of 100,000 ops backpropagates.
 """
 import contextlib
 import itertools
+import sys
 import threading
 import weakref
 from typing import NamedTuple
@@ -146,8 +147,14 @@ class AccumulateGrad(Node):
             grad = self._hooked(grad)
         old = var._grad
         if old is None:
-            # A fresh buffer: the incoming gradient may be shared by other leaves or the caller.
-            var._grad = grad if create_graph else _fresh(grad)
+            # The incoming gradient becomes .grad itself when nothing but the engine holds it
+            # (torch "steals" it too); else a copy, as other leaves, a hook or the caller may
+            # hold it and write into it (or see .grad written into).
+            if create_graph or (not hooks and _holders(grad) == _ENGINE_HOLDERS
+                                and _owns_memory(grad)):
+                var._grad = grad
+            else:
+                var._grad = _fresh(grad)
         elif create_graph or _grad_state.enabled:
             var._grad = old + grad
         else:
@@ -172,6 +179,46 @@ class PostAccumulateGradHook:
 def _fresh(grad):
     from ember._tensor import Tensor
     return Tensor._make(np.array(grad._data, copy=True, order="K"))
+
+
+_refcount = sys.getrefcount
+
+
+def _holders(grad):
+    """(references to a gradient tensor, references to its array), this call's included."""
+    return _refcount(grad), _refcount(grad._data)
+
+
+def _engine_holders():
+    """What `_holders` counts, called from `AccumulateGrad._accumulate`, for a gradient that
+    only the engine holds: its buffer's list, the parameter of `_accumulate`, and the tensor
+    its array. Counted, not assumed, since Python versions differ in the references a call
+    takes."""
+    class Probe:   # (a tensor's stand-in: counts depend on the frames, not the type)
+        __slots__ = ("_data",)
+
+    def accumulate(grad):   # (the same frames as AccumulateGrad._accumulate's call)
+        return _holders(grad)
+    probe = Probe()
+    probe._data = np.empty(1)
+    buffer = [probe]
+    del probe
+    return accumulate(buffer[0])
+
+
+_ENGINE_HOLDERS = _engine_holders()
+
+
+def _owns_memory(grad):
+    """Whether nothing but a gradient tensor reaches its array's memory: a plain writable
+    array (not a read-only broadcast) that owns its memory, or views an array that nothing
+    else references (the reshaped or transposed result of a kernel)."""
+    a = grad._data
+    if type(a) is not np.ndarray or not a.flags.writeable or grad._base is not None \
+            or grad.grad_fn is not None:
+        return False
+    return a.base is None or (type(a.base) is np.ndarray and a.base.base is None
+                              and _refcount(a.base) == _ENGINE_HOLDERS[1])
 
 
 def accumulator_of(tensor):
@@ -444,6 +491,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 deps[nxt] -= 1
                 if deps[nxt] == 0:
                     ready.append(nxt)
+            input_grads = g = None   # (held here, a gradient could not become .grad uncopied)
     finally:
         _grad_state.enabled = prev_mode
 
