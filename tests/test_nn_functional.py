@@ -109,6 +109,22 @@ def test_norm_functions():
     check(lambda t, x: t.nn.functional.normalize(x), inputs=[np.zeros((2, 3), np.float32)])
 
 
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_batch_norm_with_short_channel_runs(contiguous):
+    """Several samples with short per-channel runs: the per-channel scales and shifts go
+    through one spread row per op (channel_op); a transposed input through broadcasting."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 5, 7, 9)).astype(np.float32)
+    if not contiguous:
+        x = x.transpose(0, 1, 3, 2)
+    w, b = rng.standard_normal(5).astype(np.float32), rng.standard_normal(5).astype(np.float32)
+    rm, rv = rng.standard_normal(5).astype(np.float32), rng.random(5).astype(np.float32) + 0.5
+    for training in (True, False):
+        check(lambda t, x, w, b: t.nn.functional.batch_norm(
+            x, t.tensor(rm), t.tensor(rv), w, b, training=training), inputs=[x, w, b])
+    check(lambda t, x: t.nn.functional.batch_norm(x, None, None, training=True), inputs=[x])
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_norms_on_long_rows_with_an_offset_mean(dtype):
     """Statistics over long contiguous rows take the BLAS row-sum path (blocks of 128 summed

@@ -396,3 +396,24 @@ def wrap_scalar(x, like=None):
         return x
     dt = like if like is not None else _dtype.scalar_dtype(x)
     return Tensor._make(np.array(x, dtype=dt.np))
+
+
+_CHANNEL_RUN_MAX = 4096   # per-channel runs up to this long: NumPy's broadcast loop is slow
+
+
+def channel_op(ufunc, x, v, out=None):
+    """ufunc(x, v) for an array x (N, C, *spatial) and v one value per channel (C values, in
+    any shape), broadcast over the other dims, as batch norm's and conv's per-channel scales,
+    shifts and biases. NumPy broadcasts v as (1, C, 1, ...) with an inner loop only one
+    channel's run of S spatial values long; for short runs its per-run cost makes that 1.5-2.5x
+    slower than a plain elementwise op (measured for S = 16 to 4096). So for a C-contiguous x
+    with several samples, v is spread to one row of C * S values (each repeated S times, 1/N
+    of x's size) and combined with x as (N, C * S): N long runs."""
+    N, C = x.shape[0], x.shape[1]
+    S = x.size // (N * C) if N * C else 0
+    if (N >= 4 and 1 < S <= _CHANNEL_RUN_MAX and x.flags.c_contiguous
+            and (out is None or out.flags.c_contiguous)):
+        row = np.repeat(np.asarray(v).reshape(C), S)
+        y = ufunc(x.reshape(N, C * S), row, out=None if out is None else out.reshape(N, C * S))
+        return y.reshape(x.shape)
+    return ufunc(x, np.asarray(v).reshape((1, C) + (1,) * (x.ndim - 2)), out=out)

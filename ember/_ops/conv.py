@@ -29,6 +29,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ember._ops._helpers import channel_op
 from ember._tensor import Tensor
 from ember._threads import two_way
 from ember.autograd.function import ArrayFunction
@@ -356,7 +357,7 @@ class Convolution(ArrayFunction):
             if ctx.needs_input_grad[1] and cdt == dt:
                 ctx.cols = cols   # reused by the weight gradient (saves a second im2col)
         if b is not None:
-            y += b.astype(cdt, copy=False).reshape((-1,) + (1,) * (y.ndim - 2))
+            channel_op(np.add, y, b.astype(cdt, copy=False), out=y)
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
         ctx.x_spatial = x.shape[2:]

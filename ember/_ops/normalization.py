@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ember._ops._helpers import channel_op
 from ember._ops.activation import _const, _where
 from ember._ops.reduction import _BLAS_FLOATS, _row_sums
 from ember._tensor import Tensor
@@ -17,6 +18,11 @@ from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = []
+
+
+def _channel_shape(wshape):
+    """Whether statistics or weights of this shape hold one value per channel (dim 1)."""
+    return len(wshape) > 2 and wshape[0] == 1 and all(n == 1 for n in wshape[2:])
 
 
 def _affine_normalize(x, w, b, wshape, mean, invstd, xhat=None, own=False):
@@ -34,8 +40,11 @@ def _affine_normalize(x, w, b, wshape, mean, invstd, xhat=None, own=False):
         beta = -mean * alpha
         if b is not None:
             beta = beta + b.reshape(wshape)
-        y = x * alpha
-        return np.add(y, beta, out=y if y.dtype == np.result_type(y, beta) else None)
+        if not _channel_shape(wshape):
+            y = x * alpha
+            return np.add(y, beta, out=y if y.dtype == np.result_type(y, beta) else None)
+        y = channel_op(np.multiply, x, alpha)
+        return channel_op(np.add, y, beta, out=y if y.dtype == np.result_type(y, beta) else None)
     y = (x - mean) * invstd if xhat is None else xhat
     if own:
         xhat = None   # (y may be written and returned)
@@ -153,9 +162,10 @@ def _normalize_grads(ctx, g, w, x):
         if batch_channel:
             n = math.prod(g.shape[d] for d in dims)
             scale = invstd if wb is None else invstd * wb
-            gx = g * scale   # = scale * (g - gb/n - xhat gw/n), with per-channel factors first
-            gx -= xc * (gw * (scale * invstd / n))
-            gx -= gb * (scale / n)
+            # gx = scale * (g - gb/n - xhat gw/n), with per-channel factors first
+            gx = channel_op(np.multiply, g, scale)
+            gx -= channel_op(np.multiply, xc, gw * (scale * invstd / n))
+            channel_op(np.subtract, gx, gb * (scale / n), out=gx)
         elif ctx.batch_stats:   # layer/group norm: statistics over other dims
             n = math.prod(g.shape[d] for d in dims)
             if xhat is None:   # (one instance: its statistics have the weight's shape)
@@ -184,7 +194,7 @@ def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None, label=No
     if batch:
         n = math.prod(a.shape[d] for d in dims)
         m = _sum_over(a, dims) / n
-        xc = a - m
+        xc = channel_op(np.subtract, a, m) if _channel_shape(m.shape) else a - m
         v = _sum_over(xc, dims, xc) / n
     else:
         m, v = mean, var
