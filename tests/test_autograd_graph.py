@@ -1,6 +1,7 @@
 """torch.autograd.graph: saved-tensor hooks (saved_tensors_hooks, save_on_cpu,
 disable_saved_tensors_hooks), gradient edges (GradientEdge, get_gradient_edge, autograd.grad
-with an edge as input) and increment_version, each compared with torch."""
+with an edge as input), increment_version and register_multi_grad_hook, each compared with
+torch."""
 import numpy as np
 import pytest
 import torch
@@ -263,3 +264,63 @@ def test_increment_version():
         assert b._version == 3
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             c.sum().backward()
+
+
+def _multi_hook_log(lib, mode):
+    """What a multi-grad hook sees over several backward passes (torch's documented example
+    and more): for each call, which gradients it got and their values."""
+    gen = np.random.default_rng(3)
+    a = lib.tensor(gen.standard_normal((2, 3)).astype(np.float32), requires_grad=True)
+    b = lib.tensor(gen.standard_normal((2, 3)).astype(np.float32), requires_grad=True)
+    c = a * b
+    d = a * b
+    e = (c * 2).sin()
+    log = []
+
+    def fn(grads):
+        if mode == "all":
+            log.append(("all", [None if g is None else g.detach().clone() for g in grads]))
+        else:
+            log.append(("any", grads.detach().clone()))
+    handle = lib.autograd.graph.register_multi_grad_hook((a, b, c, d), fn, mode=mode)
+    c.sum().backward(retain_graph=True)                 # d is not in this graph
+    c.sum().backward(inputs=(a,), retain_graph=True)    # b's gradient is not computed
+    e.sum().backward(retain_graph=True)                 # through c again, to a and b
+    (c.sum() + d.sum()).backward(retain_graph=True)     # all four
+    handle.remove()
+    c.sum().backward(retain_graph=True)                 # removed: no call
+    # autograd.grad (torch takes only non-leaf tensors there): c's gradient, not d's
+    lib.autograd.graph.register_multi_grad_hook((c, d), fn, mode=mode)
+    lib.autograd.grad(e.sum(), (b,))
+    return log
+
+
+@pytest.mark.parametrize("mode", ["all", "any"])
+def test_register_multi_grad_hook(mode):
+    t_log, e_log = _multi_hook_log(torch, mode), _multi_hook_log(ember, mode)
+    assert len(e_log) == len(t_log) == 5
+    for (_, t_got), (_, e_got) in zip(t_log, e_log):
+        if mode == "any":
+            assert_close(t_got, e_got)
+            continue
+        assert [g is None for g in e_got] == [g is None for g in t_got]
+        for t_g, e_g in zip(t_got, e_got):
+            if t_g is not None:
+                assert_close(t_g, e_g)
+
+
+def test_register_multi_grad_hook_errors():
+    for lib in (torch, ember):
+        x = lib.ones(2, requires_grad=True)
+        with pytest.raises(ValueError, match="Expects mode to be one of"):
+            lib.autograd.graph.register_multi_grad_hook((x,), print, mode="some")
+        with pytest.raises(AssertionError, match="Expected gradient function to be set"):
+            lib.autograd.graph.register_multi_grad_hook((x, lib.ones(2)), print)
+        # mode="any" skips tensors that do not require grad
+        lib.autograd.graph.register_multi_grad_hook((x, lib.ones(2)), print, mode="any").remove()
+
+
+def test_allow_mutation_on_saved_tensors_says_it_is_missing():
+    with pytest.raises(NotImplementedError, match="allow_mutation_on_saved_tensors"):
+        with ember.autograd.graph.allow_mutation_on_saved_tensors():
+            pass

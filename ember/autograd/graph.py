@@ -21,7 +21,8 @@ from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "run_backward", "GradientEdge",
            "get_gradient_edge", "increment_version", "saved_tensors_hooks", "save_on_cpu",
-           "disable_saved_tensors_hooks"]
+           "disable_saved_tensors_hooks", "register_multi_grad_hook",
+           "allow_mutation_on_saved_tensors"]
 
 _FREED = object()   # stands in for saved tensors released after backward
 
@@ -284,6 +285,108 @@ def increment_version(tensor):
 
 
 # ---------------------------------------------------------------------------------------------
+# Hooks over several tensors
+
+class _GraphTasks(threading.local):
+    """Per thread, the backward passes running (innermost last), each a `_GraphTask`."""
+
+    def __init__(self):
+        self.stack = []
+
+
+class _GraphTask:
+    """One backward pass: the nodes the engine will run (what `register_multi_grad_hook`
+    waits for). Weakly referenceable, so state kept per pass goes with it."""
+
+    __slots__ = ("nodes", "__weakref__")
+
+    def __init__(self, nodes):
+        self.nodes = nodes
+
+
+_graph_tasks = _GraphTasks()
+
+
+def _current_task():
+    if not _graph_tasks.stack:
+        raise AssertionError("expected this hook to be called inside a backward call")
+    return _graph_tasks.stack[-1]
+
+
+class _MultiHandle(RemovableHandle):
+    """The handle of a hook registered on several tensors: remove() removes it from all."""
+
+    __slots__ = ("handles",)
+
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self):
+        for handle in self.handles:
+            handle.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """A hook over several tensors, once per backward pass. mode="all": `fn(grads)` once
+    the gradient of every tensor this pass computes has been computed, with a list holding
+    them in order (None for tensors whose gradient the pass does not compute: not in its
+    graph, or not needed for its `inputs`). mode="any": `fn(grad)` with the first of their
+    gradients the pass computes. Returns a handle whose remove() removes it."""
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    lock = threading.Lock()
+    if mode == "any":
+        ran = weakref.WeakKeyDictionary()   # graph task -> whether fn ran in it
+
+        def first_only(grad):
+            task = _current_task()
+            with lock:
+                if ran.get(task):
+                    return
+                ran[task] = True
+            fn(grad)
+        return _MultiHandle(tuple(t.register_hook(first_only) for t in tensors
+                                  if t.requires_grad))
+
+    # where each tensor's gradient comes from: its grad_fn, or a leaf's accumulator (held
+    # here, so the leaf's graphs keep using this one)
+    sources = [t.grad_fn if t.grad_fn is not None else accumulator_of(t) if t.requires_grad
+               else None for t in tensors]
+    if None in sources:   # (torch's check, before any hook is registered)
+        raise AssertionError("Expected gradient function to be set")
+    pending = weakref.WeakKeyDictionary()   # graph task -> [gradients, how many still to come]
+
+    def hook_for(i):
+        def hook(grad):
+            task = _current_task()
+            with lock:
+                state = pending.get(task)
+                if state is None:
+                    expected = sum(1 for n in sources if n in task.nodes)
+                    state = pending[task] = [[None] * len(tensors), expected]
+                state[0][i] = grad
+                state[1] -= 1
+                done = state[1] == 0
+                if done:
+                    del pending[task]
+            if done:
+                fn(state[0])
+        return hook
+    return _MultiHandle(tuple(t.register_hook(hook_for(i)) for i, t in enumerate(tensors)))
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors():
+    """Not supported: it needs every in-place op to clone a saved tensor before writing it,
+    and ember's in-place ops have no common pre-write step to do that in."""
+    raise NotImplementedError("ember does not support torch.autograd.graph."
+                              "allow_mutation_on_saved_tensors: modifying a tensor saved for "
+                              "backward in place still raises at backward")
+    yield
+
+
+# ---------------------------------------------------------------------------------------------
 # Saved-tensor hooks
 
 class _SavedHooks(threading.local):
@@ -454,6 +557,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
+    tasks = _graph_tasks.stack
+    tasks.append(_GraphTask(deps))
     try:
         while ready:
             node = ready.pop()
@@ -494,6 +599,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             input_grads = g = None   # (held here, a gradient could not become .grad uncopied)
     finally:
         _grad_state.enabled = prev_mode
+        tasks.pop()
 
     if inputs is not None and accumulate:
         for t, g in zip(inputs, captured):   # non-leaf inputs of backward(inputs=) get .grad
