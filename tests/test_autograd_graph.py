@@ -324,3 +324,20 @@ def test_allow_mutation_on_saved_tensors_says_it_is_missing():
     with pytest.raises(NotImplementedError, match="allow_mutation_on_saved_tensors"):
         with ember.autograd.graph.allow_mutation_on_saved_tensors():
             pass
+
+
+def test_compile_and_stream_settings():
+    """The compile-only budget refuses eager use with torch's checks and errors; the stream
+    settings are accepted (ember has no device streams for them to act on)."""
+    for lib in (torch, ember):
+        g = lib.autograd.graph
+        with pytest.raises(TypeError, match="expects a float, got bool"):
+            g.region_activation_memory_budget(True)
+        with pytest.raises(ValueError, match=r"must be in \[0, 1\], got 1.5"):
+            g.region_activation_memory_budget(1.5)
+        with pytest.raises(RuntimeError, match="inside a torch.compile region"):
+            g.region_activation_memory_budget(0.5)
+        assert g.set_warn_on_accumulate_grad_stream_mismatch(False) is None
+        assert g.set_override_stale_capture_stream(True) is None
+        g.set_warn_on_accumulate_grad_stream_mismatch(True)
+        g.set_override_stale_capture_stream(False)

@@ -22,7 +22,8 @@ from ember.autograd.grad_mode import state as _grad_state
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "run_backward", "GradientEdge",
            "get_gradient_edge", "increment_version", "saved_tensors_hooks", "save_on_cpu",
            "disable_saved_tensors_hooks", "register_multi_grad_hook",
-           "allow_mutation_on_saved_tensors"]
+           "allow_mutation_on_saved_tensors", "region_activation_memory_budget",
+           "set_warn_on_accumulate_grad_stream_mismatch", "set_override_stale_capture_stream"]
 
 _FREED = object()   # stands in for saved tensors released after backward
 
@@ -384,6 +385,36 @@ def allow_mutation_on_saved_tensors():
                               "allow_mutation_on_saved_tensors: modifying a tensor saved for "
                               "backward in place still raises at backward")
     yield
+
+
+def region_activation_memory_budget(budget):
+    """A budget for the activations a compiled region saves: torch.compile's partitioner
+    reads it. ember runs eagerly (its `compile` returns the function as it is), where torch
+    refuses it: the same checks and error."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)):
+        raise TypeError(f"torch.autograd.graph.region_activation_memory_budget: expects a "
+                        f"float, got {type(budget).__name__}")
+    if not 0.0 <= budget <= 1.0:
+        raise ValueError(f"torch.autograd.graph.region_activation_memory_budget: must be in "
+                         f"[0, 1], got {budget}")
+    raise RuntimeError("torch.autograd.graph.region_activation_memory_budget can only be used "
+                       "inside a torch.compile region; it has no effect in eager mode.")
+
+
+_stream_flags = {"warn_on_accumulate_grad_stream_mismatch": True,
+                 "override_stale_capture_stream": False}
+
+
+def set_warn_on_accumulate_grad_stream_mismatch(enabled):
+    """Whether to warn when a leaf's gradient arrives on another device stream than its
+    AccumulateGrad's: kept, but ember's CPU tensors have no streams to mismatch."""
+    _stream_flags["warn_on_accumulate_grad_stream_mismatch"] = bool(enabled)
+
+
+def set_override_stale_capture_stream(enabled):
+    """How autograd treats a stale stream during CUDA graph capture: kept, but ember
+    captures no CUDA graphs."""
+    _stream_flags["override_stale_capture_stream"] = bool(enabled)
 
 
 # ---------------------------------------------------------------------------------------------
