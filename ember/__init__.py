@@ -79,8 +79,8 @@ channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 
 def set_num_threads(n):
-    """The intra-op thread count: 1 keeps ember's own work on one thread (NumPy's BLAS picks
-    its thread count at start-up)."""
+    """The intra-op thread count: of ember's own splitting and of OpenBLAS's GEMMs (when
+    NumPy's BLAS is OpenBLAS); 1 keeps all work on one thread."""
     if not isinstance(n, _builtins.int) or n < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
     _threads.set_num_threads(n)
