@@ -7,7 +7,6 @@ for it costs tens of microseconds, so callers only split work above a size they 
 `ember.set_num_threads(1)` turns splitting off.
 """
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -29,13 +28,7 @@ def set_num_threads(n):
     count covers all of its kernels)."""
     global _num_threads
     _num_threads = n
-    controls = _blas_controls()
-    if controls is not None:
-        with _blas_lock:
-            if _blas_state["splits"]:
-                _blas_state["threads"] = n   # (set once the splits under way end)
-            else:
-                controls[0](n)
+    set_blas_num_threads(n)
 
 
 def helper():
@@ -58,11 +51,13 @@ if hasattr(os, "register_at_fork"):
 
 
 # --- OpenBLAS's own threads ---------------------------------------------------------------------
-# OpenBLAS splits each large GEMM over its own threads. While ember runs two halves of a job
-# on two threads, GEMMs inside them must run single-threaded, or four threads share two cores
-# (measured: a conv's batched GEMMs 15% slower). NumPy loads OpenBLAS under one of a few
-# symbol prefixes; the library is found among the process's loaded ones, on first use. With
-# another BLAS (MKL, Accelerate) or none found, nothing is changed.
+# OpenBLAS splits each large GEMM over its own threads, as many as it found cores at start-up.
+# `set_num_threads` sets that count too, so that `ember.set_num_threads(1)` keeps every kernel
+# on one thread, as torch's does. NumPy loads OpenBLAS under one of a few symbol prefixes;
+# the library is found among the process's loaded ones, on first use. With another BLAS
+# (MKL, Accelerate) or none found, nothing is changed. (Dropping OpenBLAS to one thread only
+# while two_way runs two halves made those halves 15% faster, but the next threaded GEMM
+# then waited ~1-2 ms for OpenBLAS's sleeping threads: a training step got slower.)
 
 _BLAS_SYMBOLS = (("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
                  ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
@@ -115,44 +110,16 @@ def set_blas_num_threads(n):
 def two_way(fn, n, work, min_work):
     """[fn(0, n)], or [fn(0, h), fn(h, n)] with the second half run on the helper thread when
     `work` (the caller's measure of the job's size) reaches `min_work` and two threads are
-    allowed; OpenBLAS runs single-threaded meanwhile. Returns the results in order; an error
-    in either half is raised here."""
+    allowed. Returns the results in order; an error in either half is raised here."""
     if n < 2 or work < min_work or _num_threads < 2:
         return [fn(0, n)]
     h = n // 2
-    _blas_single(True)
+    second = helper().submit(fn, h, n)
     try:
-        second = helper().submit(fn, h, n)
-        try:
-            first = fn(0, h)
-        finally:
-            rest = second.result()
+        first = fn(0, h)
     finally:
-        _blas_single(False)
+        rest = second.result()
     return [first, rest]
-
-
-_blas_state = {"splits": 0, "threads": None}   # two_way calls under way; OpenBLAS's own count
-_blas_lock = threading.Lock()
-
-
-def _blas_single(enter):
-    """OpenBLAS single-threaded from the first two_way under way (in any thread) until the
-    last one ends, then its own count again."""
-    controls = _blas_controls()
-    if controls is None:
-        return
-    with _blas_lock:
-        st = _blas_state
-        if enter:
-            st["splits"] += 1
-            if st["splits"] == 1:
-                st["threads"] = controls[1]()
-                controls[0](1)
-        else:
-            st["splits"] -= 1
-            if st["splits"] == 0:
-                controls[0](st["threads"])
 
 
 _ELEMENTWISE_MIN = 1 << 21   # measured: two threads win on a 4M-element add, break even at ~1M

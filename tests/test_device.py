@@ -89,25 +89,20 @@ def test_threads():
         ember.set_num_threads(0)
 
 
-def test_openblas_threads_follow_ember():
-    """set_num_threads sets OpenBLAS's count too; while ember splits a job over two threads,
-    OpenBLAS runs single-threaded (in every thread), and gets its count back after."""
+def test_openblas_threads_follow_set_num_threads():
+    """set_num_threads sets OpenBLAS's count too (one thread for every kernel, as torch)."""
     from ember import _threads
     if _threads.blas_num_threads() is None:
         pytest.skip("NumPy's BLAS is not OpenBLAS")
-    n = ember.get_num_threads()
+    n, blas = ember.get_num_threads(), _threads.blas_num_threads()
     try:
         ember.set_num_threads(1)
         assert _threads.blas_num_threads() == 1
         ember.set_num_threads(2)
         assert _threads.blas_num_threads() == 2
-        seen = _threads.two_way(lambda lo, hi: _threads.blas_num_threads(), 4, 1, 0)
-        assert seen == [1, 1] and _threads.blas_num_threads() == 2
-        with pytest.raises(ZeroDivisionError):   # restored after an error too
-            _threads.two_way(lambda lo, hi: 1 / 0, 4, 1, 0)
-        assert _threads.blas_num_threads() == 2
     finally:
         ember.set_num_threads(n)
+        _threads.set_blas_num_threads(blas)
 
 
 def test_global_settings_and_small_namespace_functions():
