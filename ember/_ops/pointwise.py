@@ -23,7 +23,9 @@ from ember._ops._helpers import (binary_lane, c_name as _c_name, check_cast_back
                                  inplace, is_tensor, not_a_tensor, out_cast_first, promote,
                                  to_dtype, write_out)
 from ember._tensor import Tensor
+from ember._threads import _ELEMENTWISE_MIN as _BIG, elementwise
 from ember.autograd.function import ArrayFunction, match_class
+from ember.autograd.grad_mode import state as _grad_state
 from ember._ops.pointwise_logic import where
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
@@ -180,8 +182,24 @@ class Mul(ArrayFunction):
 
     def backward(ctx, grad):
         b, a = ctx.saved_tensors
+        if not _grad_state.enabled and grad._data.dtype.kind == "f":   # first order: arrays
+            return (_times(grad, b) if ctx.needs_input_grad[0] else None,
+                    _times(grad, a) if ctx.needs_input_grad[1] else None)
         return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
                 grad * _conj(a) if ctx.needs_input_grad[1] else None)
+
+
+def _times(grad, x):
+    """grad * x (x saved: tensor or number) on arrays if that keeps the dtype, else Tensor ops."""
+    if isinstance(x, Tensor):
+        if x._data.dtype != grad._data.dtype:
+            return grad * x
+        x = x._data
+    elif type(x) is not float and type(x) is not int:
+        return grad * _conj(x)
+    g = grad._data
+    return Tensor._make(np.asarray(np.multiply(g, x) if g.size < _BIG
+                                   else elementwise(np.multiply, g, x)))
 
 
 class Div(ArrayFunction):

@@ -620,12 +620,16 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if not retain_graph:
                 node._release()
             for (nxt, nr), g in zip(node.next_functions, input_grads):
-                if nxt is None or nxt not in deps:
+                left = deps.get(nxt)   # (None for no edge, or a node no gradient needs)
+                if left is None:
                     continue
                 if g is not None:
-                    _add_to_buffer(buffers, nxt, nr, g)
-                deps[nxt] -= 1
-                if deps[nxt] == 0:
+                    if nr == 0 and nxt not in buffers:   # (the common case, inline)
+                        buffers[nxt] = [g]
+                    else:
+                        _add_to_buffer(buffers, nxt, nr, g)
+                deps[nxt] = left - 1
+                if left == 1:
                     ready.append(nxt)
             input_grads = g = None   # (held here, a gradient could not become .grad uncopied)
     finally:
