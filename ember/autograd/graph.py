@@ -617,8 +617,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 input_grads = (None,) * len(node.next_functions)
             if _anomaly.enabled:
                 _check_nan(node, input_grads)
-            if not retain_graph:
-                node._release()
+            if not retain_graph and node._saved is not None:
+                node._saved = _FREED   # (Node._release, inline: once per node)
             for (nxt, nr), g in zip(node.next_functions, input_grads):
                 left = deps.get(nxt)   # (None for no edge, or a node no gradient needs)
                 if left is None:
@@ -695,19 +695,19 @@ def _call(node, grads):
         else:
             raise RuntimeError(f"function {node.name()} returned an incorrect number of "
                                f"gradients (expected {n_in}, got {len(input_grads)})")
-    metas = node._input_meta
-    out = []
-    for g, meta in zip(input_grads, metas):
-        if g is not None and meta is not None:
-            shape, dt = meta
+    out = list(input_grads)
+    for i, meta in enumerate(node._input_meta):
+        g = out[i]
+        if g is None or meta is None:
+            continue
+        shape, dt = meta
+        gd = g._data
+        if gd.shape != shape:
+            g = out[i] = g.sum_to_size(shape) if _broadcastable_to(gd.shape, shape) else \
+                _bad_shape(node, g, shape)
             gd = g._data
-            if gd.shape != shape:
-                g = g.sum_to_size(shape) if _broadcastable_to(gd.shape, shape) else _bad_shape(
-                    node, g, shape)
-            gdt = g._data.dtype
-            if gdt is not dt and gdt != dt:   # (identity first: NumPy's != is slower)
-                g = g.to(_dtype_of(dt))
-        out.append(g)
+        if gd.dtype is not dt and gd.dtype != dt:   # (identity first: NumPy's != is slower)
+            out[i] = g.to(_dtype_of(dt))
     hooks = node._hooks
     if hooks:
         for fn in tuple(hooks.values()):
