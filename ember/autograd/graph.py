@@ -114,11 +114,6 @@ class Node:
             d = hooks[output_nr] = _HookDict()
         return RemovableHandle(d, fn)
 
-    def _release(self):
-        """Drop saved tensors once backward has used them (unless retain_graph)."""
-        if self._saved is not None:
-            self._saved = _FREED
-
 
 class AccumulateGrad(Node):
     """The sink for a leaf tensor: adds the incoming gradient into `variable.grad`."""
@@ -618,7 +613,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if _anomaly.enabled:
                 _check_nan(node, input_grads)
             if not retain_graph and node._saved is not None:
-                node._saved = _FREED   # (Node._release, inline: once per node)
+                node._saved = _FREED   # drop what it saved once it ran
             for (nxt, nr), g in zip(node.next_functions, input_grads):
                 left = deps.get(nxt)   # (None for no edge, or a node no gradient needs)
                 if left is None:
