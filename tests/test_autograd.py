@@ -1,13 +1,12 @@
 """The autograd engine, grad modes, hooks, custom Functions and errors, against torch."""
 import threading
-import warnings
 
 import numpy as np
 import pytest
 import torch
 
 import ember
-from oracle import assert_close, check, check_raises, to_ember, to_torch
+from oracle import assert_close, check, check_raises
 
 
 def both(fn):
@@ -300,7 +299,7 @@ def test_saved_tensor_modified_inplace():
     def f(t, x):
         x.requires_grad_()
         y = x * 1
-        z = y.exp()
+        y.exp()
         y.add_(1)   # exp saved its output, not y: allowed
         w = y * y
         y.mul_(2)   # y was saved by the second mul: backward must refuse
