@@ -53,34 +53,29 @@ if hasattr(os, "register_at_fork"):
 # --- OpenBLAS's own threads ---------------------------------------------------------------------
 # OpenBLAS splits each large GEMM over its own threads, as many as it found cores at start-up.
 # `set_num_threads` sets that count too, so that `ember.set_num_threads(1)` keeps every kernel
-# on one thread, as torch's does. NumPy loads OpenBLAS under one of a few symbol prefixes;
-# the library is found among the process's loaded ones, on first use. With another BLAS
-# (MKL, Accelerate) or none found, nothing is changed. (Dropping OpenBLAS to one thread only
-# while two_way runs two halves made those halves 15% faster, but the next threaded GEMM
-# then waited ~1-2 ms for OpenBLAS's sleeping threads: a training step got slower.)
+# on one thread, as torch's does. NumPy (and SciPy, with a copy of its own) load OpenBLAS under
+# one of a few symbol prefixes; each copy is found among the process's loaded libraries, when
+# first asked for. With another BLAS (MKL, Accelerate) nothing is changed. (Dropping OpenBLAS
+# to one thread only while two_way runs two halves made those halves 15% faster, but the next
+# threaded GEMM then waited ~1-2 ms for OpenBLAS's sleeping threads: a training step got
+# slower.)
 
 _BLAS_SYMBOLS = (("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
                  ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
                  ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
                  ("openblas_set_num_threads", "openblas_get_num_threads"))
-_blas = []   # [] until looked up, then [(set, get)] or [None]
 
 
 def _blas_controls():
-    """(set_num_threads, get_num_threads) of the OpenBLAS NumPy uses, or None."""
-    if not _blas:
-        _blas.append(_find_openblas())
-    return _blas[0]
-
-
-def _find_openblas():
+    """[(set_num_threads, get_num_threads)] of each OpenBLAS loaded, NumPy's first."""
     import ctypes
     try:
         with open("/proc/self/maps") as f:
             paths = {line.split()[-1] for line in f if "openblas" in line.lower()}
     except OSError:   # (not Linux)
-        return None
-    for path in sorted(paths):
+        return []
+    found = []
+    for path in sorted(paths, key=lambda p: "numpy" not in p):
         try:
             lib = ctypes.CDLL(path)   # (the library already loaded: no second copy)
         except OSError:
@@ -90,21 +85,21 @@ def _find_openblas():
             if setter is not None and getter is not None:
                 setter.argtypes, setter.restype = [ctypes.c_int], None
                 getter.argtypes, getter.restype = [], ctypes.c_int
-                return setter, getter
-    return None
+                found.append((setter, getter))
+                break
+    return found
 
 
 def blas_num_threads():
-    """How many threads OpenBLAS gives a GEMM (None if NumPy's BLAS is not OpenBLAS)."""
+    """How many threads NumPy's OpenBLAS gives a GEMM (None if it uses another BLAS)."""
     controls = _blas_controls()
-    return None if controls is None else controls[1]()
+    return controls[0][1]() if controls else None
 
 
 def set_blas_num_threads(n):
-    """Sets OpenBLAS's thread count (nothing without OpenBLAS)."""
-    controls = _blas_controls()
-    if controls is not None:
-        controls[0](n)
+    """Sets the thread count of every OpenBLAS loaded (NumPy's, SciPy's)."""
+    for setter, _ in _blas_controls():
+        setter(n)
 
 
 def two_way(fn, n, work, min_work):
