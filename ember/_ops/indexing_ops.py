@@ -71,8 +71,9 @@ def _check_along(fn, a_shape, idx, dim, src_shape=None, self_name="input"):
                                f"larger size than src {list(src_shape)}")
     if idx.size:
         size = a_shape[dim] if nd else 1
-        if idx.max() < size and (idx.dtype.kind == "u" or idx.min() >= 0):
-            return   # (two SIMD reductions; the mask below only finds the culprit)
+        # one SIMD reduction: seen unsigned, a negative index is larger than any size
+        if idx.view(f"u{idx.dtype.itemsize}").max() < size:
+            return   # (the mask below only finds the culprit)
         bad = idx[(idx < 0) | (idx >= size)]
         if bad.size:
             raise RuntimeError(f"index {bad.flat[0]} is out of bounds for dimension {dim} with "
