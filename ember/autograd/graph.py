@@ -494,19 +494,21 @@ def _edge_of(tensor, i):
                        f"grad_fn")
 
 
-def _collect(roots):
-    """Every node reachable from roots, in discovery order (iterative DFS)."""
-    seen = set(roots)
-    order = list(roots)
+def _dependencies(roots):
+    """Every node reachable from roots (in discovery order: iterative DFS) -> the number of
+    edges into it from nodes reachable from roots."""
+    deps = dict.fromkeys(roots, 0)
     stack = list(roots)
     while stack:
-        node = stack.pop()
-        for nxt, _ in node.next_functions:
-            if nxt is not None and nxt not in seen:
-                seen.add(nxt)
-                order.append(nxt)
-                stack.append(nxt)
-    return order
+        for nxt, _ in stack.pop().next_functions:
+            if nxt is not None:
+                d = deps.get(nxt)
+                if d is None:
+                    deps[nxt] = 1
+                    stack.append(nxt)
+                else:
+                    deps[nxt] = d + 1
+    return deps
 
 
 def _needed(order, targets):
@@ -548,7 +550,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         node, nr = _edge_of(t, i)
         roots.append((node, nr, g))
     root_nodes = list(dict.fromkeys(n for n, _, _ in roots))
-    order = _collect(root_nodes)
+    deps = _dependencies(root_nodes)
 
     # Where gradients are captured: (node, output_nr) -> index into inputs
     capture = {}
@@ -562,16 +564,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 capture[(accumulator_of(t), 0)] = i
             else:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
-        needed = _needed(order, {node for node, _ in capture})
-        order = [n for n in order if n in needed]
+        needed = _needed(list(deps), {node for node, _ in capture})
+        deps = dict.fromkeys((n for n in deps if n in needed), 0)   # recounted among those
+        for node in deps:
+            for nxt, _ in node.next_functions:
+                if nxt in deps:
+                    deps[nxt] += 1
     else:
         needed = None
-
-    deps = dict.fromkeys(order, 0)
-    for node in order:
-        for nxt, _ in node.next_functions:
-            if nxt is not None and nxt in deps:
-                deps[nxt] += 1
 
     buffers = {}
     for node, nr, g in roots:
@@ -606,7 +606,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 continue
             if needed is not None and not any(n in deps for n, _ in node.next_functions):
                 continue   # a captured non-leaf input whose producers lead nowhere needed
-            if grads.count(None) < len(grads):   # some gradient reached this node
+            if any(g is not None for g in grads):   # some gradient reached this node
                 input_grads = _call(node, grads)
             else:   # no gradient reached this node: nothing flows on, as in torch
                 input_grads = (None,) * len(node.next_functions)
