@@ -657,3 +657,23 @@ def test_leaf_grad_keeps_the_engines_gradient_and_accumulates_in_place(monkeypat
     layer(x).tanh().sum().backward()
     assert layer.weight.grad is w_grad
     assert_close(w_grad, first * 2)
+
+
+def test_leaf_grad_has_the_leafs_layout():
+    """.grad is laid out as its leaf (torch's contract), whatever layout the gradient arrives
+    in: a contiguous leaf reached through a transpose, a transposed leaf reached contiguously
+    or through a transpose, and a strided slice (whose gradient is compact)."""
+    def grads(lib):
+        gen = np.random.default_rng(11)
+        arr = lambda *s: lib.tensor(gen.standard_normal(s).astype(np.float32))
+        w, x = arr(3, 4).requires_grad_(), arr(4, 3)
+        (w.t() * x).sum().backward()
+        wt = arr(4, 3).t().detach().requires_grad_()
+        (wt * 2).sum().backward()
+        y = arr(4, 3).t().detach().requires_grad_()
+        (y.t() * x).sum().backward()
+        s = arr(6, 8)[::2, ::2].detach().requires_grad_()
+        (s * 2).sum().backward()
+        return [t.grad for t in (w, wt, y, s)]
+    for t_g, e_g in zip(grads(torch), grads(ember)):
+        assert_close(t_g, e_g, check_stride=True)

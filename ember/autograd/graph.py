@@ -147,11 +147,12 @@ class AccumulateGrad(Node):
             # The incoming gradient becomes .grad itself when nothing but the engine holds it
             # (torch "steals" it too); else a copy, as other leaves, a hook or the caller may
             # hold it and write into it (or see .grad written into).
+            # Either way .grad has the leaf's memory layout, as torch's contract for it says.
             if create_graph or (not hooks and _holders(grad) == _ENGINE_HOLDERS
-                                and _owns_memory(grad)):
+                                and _owns_memory(grad) and _same_layout(grad._data, var._data)):
                 var._grad = grad
             else:
-                var._grad = _fresh(grad)
+                var._grad = _fresh_like(grad, var)
         elif create_graph or _grad_state.enabled:
             var._grad = old + grad
         else:
@@ -176,6 +177,22 @@ class PostAccumulateGradHook:
 def _fresh(grad):
     from ember._tensor import Tensor
     return Tensor._make(np.array(grad._data, copy=True, order="K"))
+
+
+def _fresh_like(grad, var):
+    """A copy of a leaf's incoming gradient laid out in memory as the leaf is (NumPy's
+    empty_like keeps a dense array's strides, and makes others compact in the same order)."""
+    from ember._tensor import Tensor
+    out = np.empty_like(var._data, dtype=grad._data.dtype)
+    np.copyto(out, grad._data)
+    return Tensor._make(out)
+
+
+def _same_layout(a, b):
+    """Whether arrays of one shape have the same strides, ignoring dims of size 1."""
+    if a.flags.c_contiguous and b.flags.c_contiguous:
+        return True
+    return all(sa == sb for sa, sb, n in zip(a.strides, b.strides, a.shape) if n > 1)
 
 
 _refcount = sys.getrefcount
