@@ -41,6 +41,12 @@ CONV = [
     ("conv1d", (3, 64, 9), (4, 64, 3), dict(stride=2, dilation=2)),
     ("conv3d", (1, 8, 4, 5, 4), (3, 8, 3, 3, 3), dict(padding=(1, 0, 2))),
     ("conv2d", (16, 4, 4), (2, 16, 3, 3), dict(padding=4, dilation=2)),      # unbatched, wide pad
+    # strided, few input channels: the input gradient as one stride-1 gradient per phase
+    # (kernel 2 < stride 3: one phase gets no tap; 11 - 2 + 2 not a multiple of 3: uncovered
+    # positions at the end)
+    ("conv2d", (2, 4, 11, 10), (3, 4, 2, 2), dict(stride=3, padding=1)),
+    ("conv1d", (3, 2, 12), (5, 2, 5), dict(stride=2, padding=2)),
+    ("conv3d", (1, 3, 6, 5, 7), (2, 3, 3, 2, 3), dict(stride=(2, 3, 2), padding=(1, 0, 1))),
 ]
 
 
