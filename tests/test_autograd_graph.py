@@ -65,7 +65,8 @@ def test_pack_and_unpack_calls_as_torch(name):
     assert_close(t_grad, e_grad, what="grad")
 
 
-@pytest.mark.parametrize("name", ["exp (saves its output)", "x * x", "division", "softmax"])
+@pytest.mark.parametrize("name", ["exp (saves its output)", "x * x", "division", "softmax",
+                                  "linear (saves input and weight.t())"])
 def test_unpacked_values_are_what_backward_uses(name):
     """An unpack hook that changes the value changes the gradient, as in torch."""
     t_log, t_grad = _run_with_hooks(torch, SAVING[name], unpack_scale=2.0)

@@ -48,7 +48,7 @@ class Linear(ArrayFunction):
         if b is not None and b.ndim <= 1:
             out += b
         if ctx.needs_input_grad:   # recording: keep what backward needs (in torch's order:
-            ctx.x2 = x2            # addmm saves mat1 then mat2, mm mat2 then mat1)
+            ctx.x2 = (x, x2)       # addmm saves mat1 then mat2, mm mat2 then mat1)
             ctx.save_for_backward(*((x, wt) if b is not None else (wt, x)))
         if x.ndim != 2:
             out = out.reshape(x.shape[:-1] + wt.shape[1:])
@@ -82,7 +82,10 @@ class Linear(ArrayFunction):
             if need_x:
                 gx = Tensor._make(np.dot(g2, _wide(w)).reshape(x.shape).astype(dt, copy=False))
             if need_w:   # (W's gradient, contiguous, seen transposed: TBackward0 turns it back)
-                gw = np.dot(g2.T, ctx.x2).astype(dt, copy=False).T
+                xa, x2 = ctx.x2
+                if x._data is not xa:   # (saved-tensor hooks gave another tensor back)
+                    x2 = _wide(x._data).reshape(rows, x.shape[-1])
+                gw = np.dot(g2.T, x2).astype(dt, copy=False).T
                 gw = Tensor._make(gw if gw.ndim == wa.ndim else gw.reshape(wa.shape))
             if need_b:
                 gb = Tensor._make(g2.sum(0).astype(dt, copy=False)) if flat_bias else grad
