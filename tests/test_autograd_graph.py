@@ -1,7 +1,7 @@
 """torch.autograd.graph: saved-tensor hooks (saved_tensors_hooks, save_on_cpu,
 disable_saved_tensors_hooks), gradient edges (GradientEdge, get_gradient_edge, autograd.grad
-with an edge as input), increment_version and register_multi_grad_hook, each compared with
-torch."""
+with an edge as input), increment_version, register_multi_grad_hook and
+allow_mutation_on_saved_tensors, each compared with torch."""
 import numpy as np
 import pytest
 import torch
@@ -321,10 +321,66 @@ def test_register_multi_grad_hook_errors():
         lib.autograd.graph.register_multi_grad_hook((x, lib.ones(2)), print, mode="any").remove()
 
 
-def test_allow_mutation_on_saved_tensors_says_it_is_missing():
-    with pytest.raises(NotImplementedError, match="allow_mutation_on_saved_tensors"):
-        with ember.autograd.graph.allow_mutation_on_saved_tensors():
-            pass
+def _mutations_after_saving(lib):
+    """Gradients through tensors modified in place after ops saved them, inside
+    allow_mutation_on_saved_tensors (torch's documented example and more)."""
+    gen = np.random.default_rng(9)
+    arr = lambda *s: lib.tensor(gen.standard_normal(s).astype(np.float32))
+    grads = []
+    with lib.autograd.graph.allow_mutation_on_saved_tensors() as block:
+        assert type(block).__name__ == "_AllowMutationOnSavedContext"
+        a = arr(2, 3).requires_grad_()
+        b = a.clone()
+        out = (b ** 2).sum()
+        b.sin_()                                  # pow saved b
+        out.backward()
+        grads.append(a.grad)
+        a = arr(4).requires_grad_()
+        b = a * 1
+        c = b * b
+        b[:2].mul_(3)                             # a view of what mul saved
+        c.sum().backward()
+        grads.append(a.grad)
+        a = arr(4).requires_grad_()
+        c = (a * 1).exp()
+        c.mul_(2)                                 # exp saved its result: c itself
+        c.sum().backward()
+        grads.append(a.grad)
+        a = arr(3).requires_grad_()
+        y = a * a * a
+        a.data.mul_(5)                            # (behind autograd's back, through .data)
+        (g,) = lib.autograd.grad(y.sum(), a, create_graph=True)
+        g.sum().backward()                        # double backward through the copies
+        grads += [g, a.grad]
+        w, x = arr(2, 3).requires_grad_(), arr(4, 3)
+        h = lib.nn.functional.linear(x, w)
+        x.add_(1)                                 # linear saved its input
+        h.sum().backward()
+        grads.append(w.grad)
+    return grads
+
+
+def test_allow_mutation_on_saved_tensors():
+    for t_g, e_g in zip(_mutations_after_saving(torch), _mutations_after_saving(ember)):
+        assert_close(t_g, e_g)
+
+
+def test_allow_mutation_on_saved_tensors_errors():
+    for lib in (torch, ember):
+        allow = lib.autograd.graph.allow_mutation_on_saved_tensors
+        with allow():
+            a = lib.ones(2, requires_grad=True)
+            c = (a * 2).exp()
+        with pytest.raises(AssertionError, match="backward outside of the 'allow_mutation_on_"):
+            c.sum().backward()
+        with pytest.raises(RuntimeError, match="contexts cannot be nested"):
+            with allow():
+                with allow():
+                    pass
+        with lib.autograd.graph.disable_saved_tensors_hooks("no hooks here"):
+            with pytest.raises(RuntimeError, match="no hooks here"):
+                with allow():
+                    pass
 
 
 def test_compile_and_stream_settings():

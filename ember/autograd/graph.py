@@ -389,14 +389,56 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
     return _MultiHandle(tuple(t.register_hook(hook_for(i)) for i, t in enumerate(tensors)))
 
 
+class _AllowMutationOnSavedContext:
+    """One allow_mutation_on_saved_tensors block: `cloned` holds, for each handle its pack
+    hook gave out, the copy of the tensor saved (weakly by handle: it goes with the graph)."""
+
+    def __init__(self):
+        self.cloned = weakref.WeakKeyDictionary()
+
+    def clear(self):
+        self.cloned.clear()
+
+
+class _SavedHandle:
+    __slots__ = ("__weakref__",)
+
+
+_mutation_block = []   # the open allow_mutation_on_saved_tensors block (in any thread), if any
+_OUTSIDE_BLOCK = ("Trying to backward outside of the 'allow_mutation_on_saved_tensors' context"
+                  "in which the graph was originally recorded.")
+
+
 @contextlib.contextmanager
 def allow_mutation_on_saved_tensors():
-    """Not supported: it needs every in-place op to clone a saved tensor before writing it,
-    and ember's in-place ops have no common pre-write step to do that in."""
-    raise NotImplementedError("ember does not support torch.autograd.graph."
-                              "allow_mutation_on_saved_tensors: modifying a tensor saved for "
-                              "backward in place still raises at backward")
-    yield
+    """Within it, a tensor saved for backward may be modified in place afterwards: backward
+    uses its values from when it was saved, where it would otherwise raise. Forward and
+    backward must both run inside (backward outside raises AssertionError), and blocks do not
+    nest. ember copies each tensor when it is saved (torch copies it when it is first
+    modified): the same gradients, for the memory of the copies while the graph lives. The
+    copy is recorded (clone), so a double backward still reaches the tensor."""
+    block = _AllowMutationOnSavedContext()
+
+    def pack(tensor):
+        handle = _SavedHandle()
+        block.cloned[handle] = tensor.clone()
+        return handle
+
+    def unpack(handle):
+        if not _mutation_block or handle not in block.cloned:
+            raise AssertionError(_OUTSIDE_BLOCK)
+        return block.cloned[handle]
+
+    with saved_tensors_hooks(pack, unpack):
+        try:
+            if _mutation_block:
+                raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+            _mutation_block.append(block)
+            yield block
+        finally:
+            block.clear()
+            if _mutation_block and _mutation_block[-1] is block:
+                _mutation_block.pop()
 
 
 def region_activation_memory_budget(budget):
