@@ -190,7 +190,8 @@ class Mul(ArrayFunction):
 
 
 def _times(grad, x):
-    """grad * x (x saved: tensor or number) on arrays if that keeps the dtype, else Tensor ops."""
+    """grad * x for a real floating grad and a saved operand x (tensor or Python number): on
+    arrays where NumPy's product keeps grad's dtype, else through Tensor ops (torch's rules)."""
     if isinstance(x, Tensor):
         if x._data.dtype != grad._data.dtype:
             return grad * x
