@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from oracle import check, check_raises, same_message
+from oracle import assert_close, check, check_raises, same_message
 
 ACTS = [
     ("relu", {}), ("relu6", {}), ("leaky_relu", {"negative_slope": 0.2}), ("elu", {"alpha": 0.5}),
@@ -123,6 +123,61 @@ def test_batch_norm_with_short_channel_runs(contiguous):
         check(lambda t, x, w, b: t.nn.functional.batch_norm(
             x, t.tensor(rm), t.tensor(rv), w, b, training=training), inputs=[x, w, b])
     check(lambda t, x: t.nn.functional.batch_norm(x, None, None, training=True), inputs=[x])
+
+
+@pytest.mark.parametrize("shape,groups", [((6, 8, 5, 7), 4), ((3, 6, 10), 3), ((5, 4), 2),
+                                          ((0, 4, 3), 2), ((2, 4, 0), 2)])
+def test_group_norm_one_node(shape, groups):
+    """group_norm is one NativeGroupNormBackward0 node with edges to input, weight and bias
+    (or none for those missing), packs what torch packs, and matches torch's values and
+    first and second derivatives, for contiguous and transposed inputs."""
+    rng = np.random.default_rng(6)
+    x = (3 + rng.standard_normal(shape)).astype(np.float64)
+    C = shape[1]
+    w, b = rng.standard_normal(C), rng.standard_normal(C)
+    check(lambda t, x, w, b: t.nn.functional.group_norm(x, groups, w, b), inputs=[x, w, b])
+    check(lambda t, x: t.nn.functional.group_norm(x, groups), inputs=[x])
+    if len(shape) == 4:
+        xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
+        check(lambda t, x, w: t.nn.functional.group_norm(x, groups, w), inputs=[xt, w])
+    if 0 in shape:
+        return
+    for lib in (torch, ember):
+        xs = lib.tensor(x, requires_grad=True)
+        ws = lib.tensor(w, requires_grad=True)
+        packed = []
+
+        def pack(t):
+            packed.append(tuple(t.shape))
+            return t
+        with lib.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            y = lib.nn.functional.group_norm(xs, groups, ws)
+        assert y.grad_fn.name() == "NativeGroupNormBackward0"
+        assert [e[0] is None for e in y.grad_fn.next_functions] == [False, False, True]
+        if lib is torch:
+            t_packed = packed
+        else:
+            assert packed == t_packed
+    # second derivatives (create_graph) against torch
+    def second(lib):
+        xs = lib.tensor(x, requires_grad=True)
+        ws = lib.tensor(w, requires_grad=True)
+        bs = lib.tensor(b, requires_grad=True)
+        y = lib.nn.functional.group_norm(xs, groups, ws, bs)
+        g = lib.tensor(np.linspace(-1, 1, y.numel()).reshape(y.shape))
+        gx, gw = lib.autograd.grad((y * g).sum() + (y * y).sum(), (xs, ws), create_graph=True)
+        (gx.square().sum() + gw.sum()).backward()
+        return xs.grad, ws.grad, bs.grad
+    for t_g, e_g in zip(second(torch), second(ember)):
+        assert_close(t_g, e_g)
+
+
+def test_group_norm_half():
+    """float16 is computed in float32 and rounded once."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((4, 6, 3, 3)).astype(np.float16)
+    w = rng.standard_normal(6).astype(np.float16)
+    check(lambda t, x, w: t.nn.functional.group_norm(x, 3, w), inputs=[x, w])
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -338,7 +338,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{input.dim()}")
-    N, C = input.shape[0], input.shape[1]
+    C = input.shape[1]
     if C % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups,"
                            f" but got input of shape {list(input.shape)} and num_groups="
@@ -349,14 +349,84 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                                f"channels in input, but got {name} of shape {list(t.shape)} "
                                f"and input of shape {list(input.shape)}")
     _check_floating(input, "GroupNormKernelImpl")
-    x = input.reshape(N, num_groups, -1)
-    y = _normalize(x, None, None, (2,), (1, num_groups, 1), eps)[0].reshape(input.shape)
-    wshape = (1, C) + (1,) * (input.dim() - 2)
-    if weight is not None:
-        y = y * weight.reshape(wshape)
-    if bias is not None:
-        y = y + bias.reshape(wshape)
-    return y
+    return GroupNorm.apply(input, weight, bias, groups=num_groups, eps=eps)
+
+
+class GroupNorm(ArrayFunction):
+    """y = (x - mean) invstd w + b, the statistics per (sample, group) over the group's
+    channels and positions, w and b per channel: one node, as torch's native_group_norm
+    (NativeGroupNormBackward0, edges to x, weight, bias). Saves x, weight and the (N, G) mean
+    and invstd, as torch does; keeps the normalised xhat for the first-order gradients, which
+    run on arrays: with dxhat = g w, per group row gx = (dxhat - mean(dxhat) - xhat
+    mean(dxhat xhat)) invstd, and per channel gw = sum(g xhat), gb = sum(g). Half types are
+    computed in float32 and rounded once."""
+
+    def forward(ctx, x, w, b, *, groups, eps):
+        dt = x.dtype
+        if dt.itemsize == 2:
+            x, w, b = (None if a is None else a.astype(np.float32) for a in (x, w, b))
+        N = x.shape[0]
+        L = math.prod(x.shape[1:]) // groups   # (not -1: N or L may be 0)
+        x3 = x.reshape(N, groups, L)
+        with np.errstate(invalid="ignore", divide="ignore"):   # (L = 0: NaN statistics)
+            mean = _sum_over(x3, (2,)) / L
+            xhat = x3 - mean
+            invstd = (1.0 / np.sqrt(_sum_over(xhat, (2,), xhat) / L + eps)).astype(x.dtype)
+        xhat *= invstd
+        xhat = xhat.reshape(x.shape)
+        y = xhat if w is None else channel_op(np.multiply, xhat, w)
+        if b is not None:
+            y = channel_op(np.add, y, b, out=None if y is xhat else y)
+        ctx.xhat, ctx.groups, ctx.eps = xhat, groups, eps
+        ctx.save_for_backward(x, w, mean.reshape(N, groups), invstd.reshape(N, groups))
+        return (y.copy() if y is xhat else y).astype(dt, copy=False)
+
+    def name(self):
+        return "NativeGroupNormBackward0"
+
+    def backward(ctx, grad):
+        x, w, mean, invstd = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        red = (0,) + tuple(range(2, grad.dim()))   # a per-channel sum
+        N, G = mean.shape
+        L = math.prod(x.shape[1:]) // G
+        if _grad_state.enabled:   # create_graph: the same formulas in Tensor ops
+            x3 = x.reshape(N, G, L)
+            m = x3.mean(2, keepdim=True)
+            xc = x3 - m
+            inv = ((xc * xc).mean(2, keepdim=True) + ctx.eps).pow(-0.5)
+            xhat = (xc * inv).reshape(x.shape)
+            wshape = (1, -1) + (1,) * (grad.dim() - 2)
+            gb = grad.sum(red) if needs[2] else None
+            gw = (grad * xhat).sum(red) if needs[1] else None
+            gx = None
+            if needs[0]:
+                d3 = (grad if w is None else grad * w.reshape(wshape)).reshape(N, G, L)
+                xh3 = xhat.reshape(N, G, L)
+                gx = (inv * (d3 - d3.mean(2, keepdim=True)
+                             - xh3 * (d3 * xh3).mean(2, keepdim=True))).reshape(x.shape)
+            return gx, gw, gb
+        dt = grad._data.dtype
+        g = grad._data.astype(np.float32) if dt.itemsize == 2 else grad._data
+        xhat = ctx.xhat
+        gx = gw = gb = None
+        if needs[2]:
+            gb = Tensor._make(_sum_over(g, red).reshape(-1).astype(dt, copy=False))
+        if needs[1]:
+            gw = _sum_over(g, red, xhat).reshape(-1)
+            if L == 0 and N:   # (torch's kernel multiplies by the NaN statistics even then)
+                gw = np.full_like(gw, np.nan)
+            gw = Tensor._make(gw.astype(dt, copy=False))
+        if needs[0]:
+            d3 = (g if w is None else channel_op(np.multiply, g, w._data)).reshape(N, G, L)
+            xh3 = xhat.reshape(N, G, L)
+            # gx = (dxhat - sg/L - xhat sgx/L) invstd, in that order, on one fresh array
+            with np.errstate(invalid="ignore", divide="ignore"):   # (L = 0)
+                gx = d3 - _sum_over(d3, (2,)) / L
+                gx -= xh3 * (_sum_over(d3, (2,), xh3) / L)
+            gx *= invstd._data.reshape(N, G, 1)
+            gx = Tensor._make(gx.reshape(g.shape).astype(dt, copy=False))
+        return gx, gw, gb
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
