@@ -356,30 +356,38 @@ class GroupNorm(ArrayFunction):
     """y = (x - mean) invstd w + b, the statistics per (sample, group) over the group's
     channels and positions, w and b per channel: one node, as torch's native_group_norm
     (NativeGroupNormBackward0, edges to x, weight, bias). Saves x, weight and the (N, G) mean
-    and invstd, as torch does; keeps the normalised xhat for the first-order gradients, which
-    run on arrays: with dxhat = g w, per group row gx = (dxhat - mean(dxhat) - xhat
-    mean(dxhat xhat)) invstd, and per channel gw = sum(g xhat), gb = sum(g). Half types are
-    computed in float32 and rounded once."""
+    and invstd, as torch does. Half types are computed in float32 and rounded once.
+
+    On arrays each full pass over x costs as much as all the small ones together, so both
+    directions are written with as few as NumPy allows, with per-(sample, channel) factors:
+    forward y = (x - mean) (invstd w) + b (five passes); backward, from the per-(n, c) sums
+    db = sum(g) and ds = sum(g x) (torch's kernel uses the same two), gb = sum_n db,
+    gw = sum_n (ds - mean db) invstd, and gx = (g w - mean(g w) - xhat mean(g w xhat)) invstd
+    = g (w invstd) + x B + C for per-(n, group) B and C (six passes)."""
 
     def forward(ctx, x, w, b, *, groups, eps):
         dt = x.dtype
         if dt.itemsize == 2:
             x, w, b = (None if a is None else a.astype(np.float32) for a in (x, w, b))
-        N = x.shape[0]
+        N, C = x.shape[:2]
         L = math.prod(x.shape[1:]) // groups   # (not -1: N or L may be 0)
         x3 = x.reshape(N, groups, L)
         with np.errstate(invalid="ignore", divide="ignore"):   # (L = 0: NaN statistics)
             mean = _sum_over(x3, (2,)) / L
-            xhat = x3 - mean
-            invstd = (1.0 / np.sqrt(_sum_over(xhat, (2,), xhat) / L + eps)).astype(x.dtype)
-        xhat *= invstd
-        xhat = xhat.reshape(x.shape)
-        y = xhat if w is None else channel_op(np.multiply, xhat, w)
+            y = x3 - mean                                   # centred, then scaled in place
+            invstd = (1.0 / np.sqrt(_sum_over(y, (2,), y) / L + eps)).astype(x.dtype)
+        if w is None:
+            y *= invstd
+        else:   # one factor per (sample, channel): invstd of its group times its weight
+            scale = (invstd * w.reshape(1, groups, C // groups)).reshape(N, C, 1)
+            y4 = y.reshape(N, C, math.prod(x.shape[2:]))
+            y4 *= scale
+        y = y.reshape(x.shape)
         if b is not None:
-            y = channel_op(np.add, y, b, out=None if y is xhat else y)
-        ctx.xhat, ctx.groups, ctx.eps = xhat, groups, eps
+            channel_op(np.add, y, b, out=y)
+        ctx.groups, ctx.eps = groups, eps
         ctx.save_for_backward(x, w, mean.reshape(N, groups), invstd.reshape(N, groups))
-        return (y.copy() if y is xhat else y).astype(dt, copy=False)
+        return y.astype(dt, copy=False)
 
     def name(self):
         return "NativeGroupNormBackward0"
@@ -407,24 +415,32 @@ class GroupNorm(ArrayFunction):
                              - xh3 * (d3 * xh3).mean(2, keepdim=True))).reshape(x.shape)
             return gx, gw, gb
         dt = grad._data.dtype
-        g = grad._data.astype(np.float32) if dt.itemsize == 2 else grad._data
-        xhat = ctx.xhat
+        wide = np.float32 if dt.itemsize == 2 else dt
+        g, xa = grad._data.astype(wide, copy=False), x._data
+        C = g.shape[1]
+        Cg = C // G
+        S = math.prod(g.shape[2:])
+        g4, x4 = g.reshape(N, C, S), xa.reshape(N, C, S)
+        db = _sum_over(g4, (2,)).reshape(N, G, Cg)        # per (n, c): sum of g
+        ds = _sum_over(g4, (2,), x4).reshape(N, G, Cg)    # per (n, c): sum of g x
+        m, inv = mean._data.reshape(N, G, 1), invstd._data.reshape(N, G, 1)
+        with np.errstate(invalid="ignore"):   # (L = 0: the NaN statistics make NaNs)
+            gxhat = (ds - m * db) * inv   # per (n, c): sum of g xhat
         gx = gw = gb = None
         if needs[2]:
-            gb = Tensor._make(_sum_over(g, red).reshape(-1).astype(dt, copy=False))
+            gb = Tensor._make(db.sum(0).reshape(C).astype(dt, copy=False))
         if needs[1]:
-            gw = _sum_over(g, red, xhat).reshape(-1)
-            if L == 0 and N:   # (torch's kernel multiplies by the NaN statistics even then)
-                gw = np.full_like(gw, np.nan)
-            gw = Tensor._make(gw.astype(dt, copy=False))
+            gw = Tensor._make(gxhat.sum(0).reshape(C).astype(dt, copy=False))
         if needs[0]:
-            d3 = (g if w is None else channel_op(np.multiply, g, w._data)).reshape(N, G, L)
-            xh3 = xhat.reshape(N, G, L)
-            # gx = (dxhat - sg/L - xhat sgx/L) invstd, in that order, on one fresh array
+            wv = np.ones((1, G, Cg), wide) if w is None else w._data.reshape(1, G, Cg)
             with np.errstate(invalid="ignore", divide="ignore"):   # (L = 0)
-                gx = d3 - _sum_over(d3, (2,)) / L
-                gx -= xh3 * (_sum_over(d3, (2,), xh3) / L)
-            gx *= invstd._data.reshape(N, G, 1)
+                sg = (db * wv).sum(2, keepdims=True) / L      # mean of g w over the group
+                sgx = (gxhat * wv).sum(2, keepdims=True) / L  # mean of g w xhat
+            B = -sgx * inv * inv
+            gx = g4 * (wv * inv).reshape(N, C, 1)
+            gx3 = gx.reshape(N, G, L)
+            gx3 += xa.reshape(N, G, L) * B
+            gx3 += (m * sgx * inv - sg) * inv
             gx = Tensor._make(gx.reshape(g.shape).astype(dt, copy=False))
         return gx, gw, gb
 
