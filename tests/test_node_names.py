@@ -624,3 +624,40 @@ def test_every_node_type_is_named_as_its_name():
             bad.append((type(node).__name__, node.name()))
         stack.extend(n for n, _ in node.next_functions)
     assert len(seen) > 30 and not bad, bad
+
+
+FUNCTIONAL_NODES = [
+    ("celu", lambda t, x: t.nn.functional.celu(x, 0.7), "CeluBackward0"),
+    ("celu_", lambda t, x: t.nn.functional.celu(x * 1, inplace=True), "CeluBackward1"),
+    ("elu_", lambda t, x: t.nn.functional.elu(x * 1, inplace=True), "EluBackward1"),
+    ("selu_", lambda t, x: t.nn.functional.selu(x * 1, inplace=True), "EluBackward1"),
+    ("pairwise_distance", lambda t, x: t.nn.functional.pairwise_distance(x, x.detach() + 1),
+     "NormBackward1"),
+    ("pairwise_distance p=1 keepdim", lambda t, x: t.nn.functional.pairwise_distance(
+        x, x.detach() * 2, p=1, keepdim=True), "NormBackward1"),
+    ("max_pool1d", lambda t, x: t.nn.functional.max_pool1d(x, 2), "SqueezeBackward1"),
+    ("max_pool1d indices", lambda t, x: t.nn.functional.max_pool1d(x, 3, 2, 1,
+                                                                   return_indices=True)[0],
+     "SqueezeBackward1"),
+    ("adaptive_avg_pool1d", lambda t, x: t.nn.functional.adaptive_avg_pool1d(x, 3),
+     "SqueezeBackward1"),
+    ("adaptive_max_pool1d", lambda t, x: t.nn.functional.adaptive_max_pool1d(x, 3),
+     "SqueezeBackward1"),
+]
+
+
+@pytest.mark.parametrize("name,fn,expect", FUNCTIONAL_NODES, ids=[c[0] for c in FUNCTIONAL_NODES])
+def test_functional_nodes(name, fn, expect):
+    """Nodes torch records through its C++ decompositions: celu's own node, the in-place
+    *Backward1 overloads, pairwise_distance's norm, and 1-d pooling run as the 2-d kernel
+    between an unsqueeze and a squeeze (the graph walked three nodes deep)."""
+    check_nodes(fn, [(2, 3, 8)], expect=expect)
+    walks = []
+    for lib in (torch, ember):
+        x = lib.tensor(np.linspace(-2, 2, 48).reshape(2, 3, 8), requires_grad=True)
+        node, names = fn(lib, x).grad_fn, []
+        while node is not None and len(names) < 3:
+            names.append(node.name())
+            node = next((f for f, _ in node.next_functions if f is not None), None)
+        walks.append(names)
+    assert walks[1] == walks[0]

@@ -15,7 +15,7 @@ from ember._ops.pointwise_unary import Erf, Sigmoid, Tanh, _mask_grad, _scipy, r
 from ember._ops.reduction import LogSoftmax, Softmax
 from ember._tensor import Tensor
 from ember._threads import two_way
-from ember.autograd.function import ArrayFunction
+from ember.autograd.function import ArrayFunction, rename_node
 from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["selu", "celu", "rrelu", "threshold", "prelu", "hardshrink"]
@@ -173,9 +173,11 @@ class Hardswish(ArrayFunction):
 class Elu(ArrayFunction):
     """scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1)) (elu, selu, celu)."""
 
-    def forward(ctx, a, *, alpha, scale, input_scale):
+    def forward(ctx, a, *, alpha, scale, input_scale, grad_input_scale=None):
         ctx.save_for_backward(a)
-        ctx.params = (alpha, scale, input_scale)
+        # (celu's derivative in torch takes 1 / alpha from alpha rounded to float32)
+        ctx.params = (alpha, scale, input_scale if grad_input_scale is None else
+                      grad_input_scale)
         dt = a.dtype
         neg = np.asarray(alpha, dt) * np.expm1(np.minimum(a, 0) * np.asarray(input_scale, dt))
         return np.asarray((np.where(a > 0, a, neg) * np.asarray(scale, dt)).astype(dt, copy=False))
@@ -185,6 +187,19 @@ class Elu(ArrayFunction):
         alpha, scale, input_scale = ctx.params
         neg = grad * (alpha * scale * input_scale) * (a * input_scale).exp()
         return _where(_const(a._data > 0), grad * scale, neg)
+
+    _name = "EluBackward0"
+
+    def name(self):   # (celu's node is torch's CeluBackward; in place, the *Backward1 overload)
+        return self._name
+
+
+def _elu_family(input, kind, inplace, **params):
+    """elu, selu or celu (kind 'Elu' or 'Celu': the node torch records) as one Elu op."""
+    y = Elu.apply(input, **params)
+    if y.grad_fn is not None and (inplace or kind != "Elu"):
+        rename_node(y.grad_fn, f"{kind}Backward{1 if inplace else 0}")
+    return _apply_inplace(input, y, inplace)
 
 
 class Softplus(ArrayFunction):
@@ -443,8 +458,7 @@ def hardswish(input, inplace=False):
 
 def elu(input, alpha=1.0, inplace=False):
     _check_float("elu_cpu", input)
-    return _apply_inplace(input, Elu.apply(input, alpha=alpha, scale=1.0, input_scale=1.0),
-                          inplace)
+    return _elu_family(input, "Elu", inplace, alpha=alpha, scale=1.0, input_scale=1.0)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -453,16 +467,16 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input, inplace=False):
     _check_float("elu_cpu", input)
-    return _apply_inplace(input, Elu.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE,
-                                           input_scale=1.0), inplace)
+    return _elu_family(input, "Elu", inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE,
+                       input_scale=1.0)
 
 
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     _check_float("elu_cpu", input)
-    return _apply_inplace(input, Elu.apply(input, alpha=alpha, scale=1.0,
-                                           input_scale=1.0 / alpha), inplace)
+    return _elu_family(input, "Celu", inplace, alpha=alpha, scale=1.0, input_scale=1.0 / alpha,
+                       grad_input_scale=1.0 / float(np.float32(alpha)))
 
 
 def gelu(input, approximate="none"):

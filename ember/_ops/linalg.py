@@ -1108,7 +1108,13 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """||x1 - x2 + eps||_p over the last dim (batch dims broadcast)."""
     from ember._ops.linalg_decomp import vector_norm
-    return vector_norm(x1 - x2 + eps, p, -1, keepdim)
+    d = x1 - x2 + eps
+    r = vector_norm(d, p, -1, keepdim)
+    if r.grad_fn is not None:   # torch's C++ nodes: add(Tensor, Scalar), norm(x, p, dim)
+        if d.grad_fn is not None:
+            rename_node(d.grad_fn, "AddBackward1")
+        rename_node(r.grad_fn, "NormBackward1")
+    return r
 
 
 class PdistNorm(ArrayFunction):

@@ -931,8 +931,10 @@ class VectorNorm(ArrayFunction):
             return (x.sgn() * x.abs().masked_fill(at0, 1).pow(p - 1) * scale).masked_fill(at0, 0)
         return x.sgn() * x.abs().pow(p - 1) * scale
 
-    def name(self):
-        return "LinalgVectorNormBackward0"
+    _name = "LinalgVectorNormBackward0"
+
+    def name(self):   # (pairwise_distance's is torch's NormBackward1: see rename_node)
+        return self._name
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):

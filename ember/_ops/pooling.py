@@ -434,8 +434,12 @@ def _max_pool(D, input, kernel_size, stride, padding, dilation, ceil_mode, retur
                                   f"'{_scalar_name(x)}'")
     if x._data.dtype == np.bool_:
         raise NotImplementedError(f'"max_pool{max(D, 2)}d" not implemented for \'Bool\'')
-    name = f"MaxPool{D}DWithIndices" if D > 1 else "MaxPool2DWithIndices"
-    vals, idx = MaxPool.apply(x, k=k, s=s, p=p, d=d, out=out, name=name)
+    if D == 1:   # as torch: the 2-D kernel over (N, C, 1, L), between unsqueeze and squeeze
+        vals, idx = MaxPool.apply(x.unsqueeze(-2), k=(1,) + k, s=(1,) + s, p=(0,) + p,
+                                  d=(1,) + d, out=(1,) + out, name="MaxPool2DWithIndices")
+        vals, idx = vals.squeeze(-2), idx.squeeze(-2)
+    else:
+        vals, idx = MaxPool.apply(x, k=k, s=s, p=p, d=d, out=out, name=f"MaxPool{D}DWithIndices")
     if unbatched:
         vals, idx = vals.squeeze(0), idx.squeeze(0)
     return (vals, idx) if return_indices else vals
@@ -817,7 +821,10 @@ def _adaptive_avg(D, input, output_size):
     _check_adaptive(input, D, fn)
     out = _adaptive_size(input, D, output_size, fn)
     mats = [_adaptive_matrix(input.shape[-D + i], out[i]) for i in range(D)]
-    return Separable.apply(input, mats=mats, name=f"AdaptiveAvgPool{max(D, 2)}D")
+    if D == 1:   # as torch: the 2-D kernel over (.., 1, L), between unsqueeze and squeeze
+        return Separable.apply(input.unsqueeze(-2), mats=[None] + mats,
+                               name="AdaptiveAvgPool2D").squeeze(-2)
+    return Separable.apply(input, mats=mats, name=f"AdaptiveAvgPool{D}D")
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -881,7 +888,12 @@ def _adaptive_max(D, input, output_size, return_indices):
     out = _adaptive_size(input, D, output_size, fn)
     unbatched = input.dim() == D + 1
     x = input.unsqueeze(0) if unbatched else input
-    vals, idx = AdaptiveMaxPool.apply(x, out=out, name=f"AdaptiveMaxPool{max(D, 2)}D")
+    if D == 1:   # as torch: the 2-D kernel over (N, C, 1, L), between unsqueeze and squeeze
+        vals, idx = AdaptiveMaxPool.apply(x.unsqueeze(-2), out=(1,) + tuple(out),
+                                          name="AdaptiveMaxPool2D")
+        vals, idx = vals.squeeze(-2), idx.squeeze(-2)
+    else:
+        vals, idx = AdaptiveMaxPool.apply(x, out=out, name=f"AdaptiveMaxPool{D}D")
     if unbatched:
         vals, idx = vals.squeeze(0), idx.squeeze(0)
     return (vals, idx) if return_indices else vals

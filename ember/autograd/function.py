@@ -136,10 +136,14 @@ def match_class(node):
 
 
 def rename_node(node, name):
-    """Give a recorded node whose name() answers its `_name` the name torch's dispatch
-    records, and the class of that name."""
-    node._name = name
-    match_class(node)
+    """Give a recorded node the name torch's dispatch records for this call, and the class of
+    that name (kept in its `_name` where its name() reads one)."""
+    if type(node)._dynamic_name:
+        node._name = name
+        match_class(node)
+    else:
+        cls = type(node)
+        node.__class__ = _named_class(cls.__dict__.get("_named_from", cls), name)
 
 
 def _raise_modified(saved, node):
