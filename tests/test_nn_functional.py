@@ -596,3 +596,27 @@ def test_shrink_nan_and_inf(name):
     so does the gradient; infinities too."""
     x = np.array([np.nan, 0.3, -0.7, 0.9, np.inf, -np.inf, 0.5, -0.5], np.float32)
     check(lambda t, v: getattr(t.nn.functional, name)(v, 0.5), inputs=[x])
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_instance_norm_running_stats(momentum):
+    """InstanceNorm with running statistics: three training steps (the statistics are the
+    mean of the N per-sample updates), then eval; outputs, gradients and buffers as torch."""
+    rng = np.random.default_rng(12)
+    xs = [(2 + rng.standard_normal((4, 3, 5, 6))).astype(np.float32) for _ in range(3)]
+    results = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        m = lib.nn.InstanceNorm2d(3, affine=True, track_running_stats=True, momentum=momentum)
+        outs = []
+        for a in xs:
+            x = lib.tensor(a, requires_grad=True)
+            y = m(x)
+            (y * lib.tensor(a)).sum().backward()
+            outs += [y, x.grad]
+        m.eval()
+        outs += [m(lib.tensor(xs[0])), m.running_mean, m.running_var, m.weight.grad,
+                 m.bias.grad, m.num_batches_tracked]
+        results.append(outs)
+    for t_v, e_v in zip(*results):
+        assert_close(t_v, e_v, rtol=1e-4, atol=1e-5)

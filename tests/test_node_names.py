@@ -643,20 +643,33 @@ FUNCTIONAL_NODES = [
      "SqueezeBackward1"),
     ("adaptive_max_pool1d", lambda t, x: t.nn.functional.adaptive_max_pool1d(x, 3),
      "SqueezeBackward1"),
+    ("glu", lambda t, x: t.nn.functional.glu(x), "GluBackward0"),
+    ("glu dim 1", lambda t, x: t.nn.functional.glu(x[:, :2], 1), "GluBackward0"),
+    ("prelu per channel", lambda t, x: t.nn.functional.prelu(
+        x, t.tensor([0.1, 0.2, 0.3], dtype=x.dtype, requires_grad=True)), "PreluKernelBackward0"),
+    ("prelu scalar", lambda t, x: t.nn.functional.prelu(
+        x, t.tensor(0.25, dtype=x.dtype, requires_grad=True)), "PreluKernelBackward0"),
+    ("softsign", lambda t, x: t.nn.functional.softsign(x), "DivBackward0"),
+    ("instance_norm", lambda t, x: t.nn.functional.instance_norm(
+        x, t.zeros(3, dtype=x.dtype), t.ones(3, dtype=x.dtype),
+        t.linspace(0.5, 1.5, 3, dtype=x.dtype, requires_grad=True), None), "ViewBackward0"),
 ]
 
 
 @pytest.mark.parametrize("name,fn,expect", FUNCTIONAL_NODES, ids=[c[0] for c in FUNCTIONAL_NODES])
 def test_functional_nodes(name, fn, expect):
     """Nodes torch records through its C++ decompositions: celu's own node, the in-place
-    *Backward1 overloads, pairwise_distance's norm, and 1-d pooling run as the 2-d kernel
-    between an unsqueeze and a squeeze (the graph walked three nodes deep)."""
+    *Backward1 overloads, pairwise_distance's norm, 1-d pooling run as the 2-d kernel
+    between an unsqueeze and a squeeze, glu's and prelu's own nodes, softsign composed, and
+    instance norm as a batch norm of a view (each graph walked three nodes deep, and every
+    edge of the output's node)."""
     check_nodes(fn, [(2, 3, 8)], expect=expect)
     walks = []
     for lib in (torch, ember):
         x = lib.tensor(np.linspace(-2, 2, 48).reshape(2, 3, 8), requires_grad=True)
         node, names = fn(lib, x).grad_fn, []
-        while node is not None and len(names) < 3:
+        names.append([f.name() if f is not None else None for f, _ in node.next_functions])
+        while node is not None and len(names) < 4:
             names.append(node.name())
             node = next((f for f, _ in node.next_functions if f is not None), None)
         walks.append(names)

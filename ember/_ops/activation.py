@@ -386,18 +386,6 @@ class LogSigmoid(ArrayFunction):
         return grad * _sigmoid(-a)
 
 
-class Softsign(ArrayFunction):
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.asarray((a / (1 + np.abs(a))).astype(a.dtype, copy=False))
-
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        absx = a * _const(np.sign(a._data).astype(a._data.dtype))
-        d = absx + 1
-        return grad / (d * d)
-
-
 # ---------------------------------------------------------------------------------------------
 # Public functions (torch.* spellings that nn.functional re-exports)
 
@@ -510,8 +498,10 @@ def logsigmoid(input):
 
 
 def softsign(input):
+    """x / (|x| + 1), composed as torch's softsign is (its graph: DivBackward0, AddBackward0,
+    AbsBackward0)."""
     _check_not_bool("abs_cpu", input)
-    return Softsign.apply(input if input.is_floating_point() else input.float())
+    return input / (input.abs() + 1)
 
 
 def tanhshrink(input):
@@ -537,9 +527,27 @@ def glu(input, dim=-1):
         raise RuntimeError(f"Halving dimension must be even, but dimension "
                            f"{dim} is size {n}")
     _check_float("glu_cpu", input)
-    a = input.narrow(dim, 0, n // 2)
-    b = input.narrow(dim, n // 2, n // 2)
-    return a * _sigmoid(b)
+    return Glu.apply(input, dim=dim)
+
+
+class Glu(ArrayFunction):
+    """a sigmoid(b) for the halves a, b of `dim`: one node with one edge (GluBackward0), as
+    torch. Gradients g sigmoid(b) for a and g a sigmoid(b) (1 - sigmoid(b)) for b, side by
+    side. Half types are computed in float32 and rounded once."""
+
+    def forward(ctx, x, *, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(x)
+        xc = x.astype(np.float32) if x.dtype.itemsize == 2 else x
+        a, b = np.split(xc, 2, axis=dim)
+        return np.asarray((a * _np_sigmoid(b)).astype(x.dtype, copy=False))
+
+    def backward(ctx, grad):
+        from ember._ops.manipulation import cat
+        (x,) = ctx.saved_tensors
+        h = x.shape[ctx.dim] // 2
+        a, s = x.narrow(ctx.dim, 0, h), _sigmoid(x.narrow(ctx.dim, h, h))
+        return cat([grad * s, grad * a * s * (1 - s)], ctx.dim)
 
 
 def prelu(input, weight):
@@ -560,10 +568,34 @@ def prelu(input, weight):
             channels = input.shape[1] if input.dim() >= 2 else 1
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
                                f"parameter numbers = {n} and channel size = {channels}.")
-        w = weight.reshape((n,) + (1,) * (input.dim() - 2))
+        wshape = (n,) + (1,) * (input.dim() - 2)
     else:
-        w = weight.reshape(())
-    return _where(_const(input._data > 0), input, w * input)
+        wshape = ()
+    # (torch views the weight first: the ViewBackward0 on its edge)
+    return PreluKernel.apply(input, weight.view(-1), wshape=wshape)
+
+
+class PreluKernel(ArrayFunction):
+    """x where x > 0 else w x, w one value or one per channel (dim 1): one node with edges
+    to input and weight (PreluKernelBackward0), as torch. Gradients: g where x > 0 else w g;
+    for w, the sum of x g where x <= 0 (per channel)."""
+
+    def forward(ctx, x, w, *, wshape):
+        ctx.wshape = wshape
+        ctx.save_for_backward(x, w)
+        return np.asarray(np.where(x > 0, x, w.reshape(wshape) * x).astype(x.dtype, copy=False))
+
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        pos = _const(x._data > 0)
+        gx = gw = None
+        if ctx.needs_input_grad[0]:
+            gx = _where(pos, grad, w.reshape(ctx.wshape) * grad)
+        if ctx.needs_input_grad[1]:
+            per = _where(pos, _const(np.zeros((), x._data.dtype)), x * grad)
+            dims = tuple(i for i in range(per.dim()) if not (ctx.wshape and i == 1))
+            gw = per.sum(dims).reshape(w.shape) if dims else per.reshape(w.shape)
+        return gx, gw
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):

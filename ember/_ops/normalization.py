@@ -280,31 +280,32 @@ def _ema(buf, stat, momentum):
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
-    """Normalise each (sample, channel) over its spatial dims."""
+    """Normalise each (sample, channel) over its spatial dims. As torch runs it: a batch norm
+    of the input viewed as one sample of N*C channels, weight, bias and running statistics
+    repeated N times, the result viewed back (its graph: ViewBackward0, NativeBatchNorm...);
+    the running statistics then take the mean of their N updated copies."""
     if input.dim() < 3:
         raise ValueError(f"Expected 3D or higher input (got {input.dim()}D input)")
     N, C = input.shape[0], input.shape[1]
     _check_floating(input, "batch_norm")   # (torch runs instance norm as a batch norm)
-    dims = tuple(range(2, input.dim()))
-    wshape = (1, C) + (1,) * (input.dim() - 2)
     if use_input_stats:
-        n = 1
-        for s in input.shape[2:]:
-            n *= s
-        if n == 1:
+        if math.prod(input.shape[2:]) == 1:
             raise ValueError(f"Expected more than 1 spatial element when training, got input "
                              f"size torch.Size([{', '.join(map(str, input.shape))}])")
-        y, m, v = _normalize(input, weight, bias, dims, wshape, eps)
-        if running_mean is not None:
-            _ema(running_mean, m.reshape(N, C).mean(0), momentum)
-        if running_var is not None:
-            _ema(running_var, (v * (n / (n - 1))).reshape(N, C).mean(0), momentum)
-        return y
-    if running_mean is None or running_var is None:
+    elif running_mean is None or running_var is None:
         raise RuntimeError("Expected running_mean and running_var to be defined when "
                            "use_input_stats is false")
-    return _normalize(input, weight, bias, dims, wshape, eps,
-                      running_mean._data.reshape(wshape), running_var._data.reshape(wshape))[0]
+    rm, rv = (None if t is None else Tensor._make(np.tile(t._data, N))
+              for t in (running_mean, running_var))
+    y = batch_norm(input.contiguous().view((1, N * C) + tuple(input.shape[2:])), rm, rv,
+                   None if weight is None else weight.repeat(N),
+                   None if bias is None else bias.repeat(N), use_input_stats, momentum, eps)
+    if use_input_stats:
+        for t, copies in ((running_mean, rm), (running_var, rv)):
+            if t is not None:
+                t._data[...] = copies._data.reshape(N, C).mean(0)
+                t._vc.value += 1
+    return y.view(input.shape)
 
 
 def _shape_list(normalized_shape):
