@@ -650,6 +650,15 @@ FUNCTIONAL_NODES = [
     ("prelu scalar", lambda t, x: t.nn.functional.prelu(
         x, t.tensor(0.25, dtype=x.dtype, requires_grad=True)), "PreluKernelBackward0"),
     ("softsign", lambda t, x: t.nn.functional.softsign(x), "DivBackward0"),
+    ("hardshrink", lambda t, x: t.nn.functional.hardshrink(x, 0.3), "HardshrinkBackward0"),
+    ("softshrink", lambda t, x: t.nn.functional.softshrink(x, 0.3), "SoftshrinkBackward0"),
+    ("rrelu eval", lambda t, x: t.nn.functional.rrelu(x), "RreluWithNoiseBackward0"),
+    ("rrelu_ eval", lambda t, x: t.nn.functional.rrelu(x * 1, inplace=True),
+     "RreluWithNoiseBackward1"),
+    ("leaky_relu_", lambda t, x: t.nn.functional.leaky_relu(x * 1, 0.2, inplace=True),
+     "LeakyReluBackward1"),
+    ("threshold_", lambda t, x: t.nn.functional.threshold(x * 1, 0.1, 2.0, inplace=True),
+     "ThresholdBackward1"),
     ("instance_norm", lambda t, x: t.nn.functional.instance_norm(
         x, t.zeros(3, dtype=x.dtype), t.ones(3, dtype=x.dtype),
         t.linspace(0.5, 1.5, 3, dtype=x.dtype, requires_grad=True), None), "ViewBackward0"),

@@ -197,8 +197,8 @@ class Elu(ArrayFunction):
 def _elu_family(input, kind, inplace, **params):
     """elu, selu or celu (kind 'Elu' or 'Celu': the node torch records) as one Elu op."""
     y = Elu.apply(input, **params)
-    if y.grad_fn is not None and (inplace or kind != "Elu"):
-        rename_node(y.grad_fn, f"{kind}Backward{1 if inplace else 0}")
+    if inplace or kind != "Elu":
+        _named(y, f"{kind}Backward{1 if inplace else 0}")
     return _apply_inplace(input, y, inplace)
 
 
@@ -395,7 +395,8 @@ def relu(input, inplace=False):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _check_float("leaky_relu_cpu", input)
-    return _apply_inplace(input, LeakyRelu.apply(input, negative_slope=negative_slope), inplace)
+    y = LeakyRelu.apply(input, negative_slope=negative_slope)
+    return _apply_inplace(input, _named(y, "LeakyReluBackward1") if inplace else y, inplace)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -416,13 +417,13 @@ def threshold(input, threshold, value, inplace=False):
     _check_not_bool("threshold_cpu", input)
     if input._data.dtype.kind == "c":
         _check_float("threshold_cpu", input)
-    return _apply_inplace(input, Threshold.apply(input, threshold=threshold, value=value),
-                          inplace)
+    y = Threshold.apply(input, threshold=threshold, value=value)
+    return _apply_inplace(input, _named(y, "ThresholdBackward1") if inplace else y, inplace)
 
 
 def hardshrink(input, lambd=0.5):
     _check_float("hardshrink_cpu", input)
-    return Shrink.apply(input, lambd=lambd, soft=False)
+    return _named(Shrink.apply(input, lambd=lambd, soft=False), "HardshrinkBackward0")
 
 
 def softshrink(input, lambd=0.5):
@@ -431,7 +432,7 @@ def softshrink(input, lambd=0.5):
     if not 0 <= lambd <= top:   # torch prints both bounds as C++ streams print doubles
         raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
                            f"{_dtype_name(input)}, but found {lambd:g}")
-    return Shrink.apply(input, lambd=lambd, soft=True)
+    return _named(Shrink.apply(input, lambd=lambd, soft=True), "SoftshrinkBackward0")
 
 
 def hardsigmoid(input, inplace=False):
@@ -601,14 +602,23 @@ class PreluKernel(ArrayFunction):
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomised leaky relu: slopes ~ U(lower, upper) on negatives in training, else their
     mean."""
+    node = f"RreluWithNoiseBackward{1 if inplace else 0}"   # (torch's node either way)
     if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
+        return _apply_inplace(input, _named(leaky_relu(input, (lower + upper) / 2), node),
+                              inplace)
     _check_float("rrelu_with_noise_out_cpu", input)
     from ember.nn.init import _rng
     a = input._data
     slopes = _rng().uniform(lower, upper, size=a.shape).astype(a.dtype)
     slopes = np.where(a >= 0, 1, slopes).astype(a.dtype)
-    return _apply_inplace(input, input * _const(slopes), inplace)
+    return _apply_inplace(input, _named(input * _const(slopes), node), inplace)
+
+
+def _named(y, name):
+    """y, its node (when one was recorded) given torch's name for this call."""
+    if y.grad_fn is not None:
+        rename_node(y.grad_fn, name)
+    return y
 
 
 # ---------------------------------------------------------------------------------------------
