@@ -185,6 +185,11 @@ class Tensor:
     is_meta = False
     is_mkldnn = False
     is_nested = False
+    # the other backends' predicates, answered for a CPU tensor (code written for them runs)
+    is_sparse_csr = is_mps = is_xpu = is_ipu = is_xla = is_vulkan = is_mtia = is_maia = False
+
+    def is_distributed(self):
+        return False
 
     @property
     def layout(self):

@@ -41,6 +41,11 @@ def test_metadata():
         assert e.is_leaf and not e.requires_grad and e.grad_fn is None
         assert e.layout is ember.strided and e.get_device() == -1 and not e.is_cuda
         assert e.type() == t.type() == "torch.FloatTensor"
+        for name in ("is_cpu", "is_sparse", "is_sparse_csr", "is_quantized", "is_meta",
+                     "is_mkldnn", "is_nested", "is_mps", "is_xpu", "is_ipu", "is_xla",
+                     "is_vulkan", "is_mtia", "is_maia"):   # every backend's predicate
+            assert getattr(e, name) == getattr(t, name), name
+        assert e.is_distributed() == t.is_distributed()
     x = ember.zeros(3, 4)
     assert x.data_ptr() == x.numpy().__array_interface__["data"][0]
     assert x[1].data_ptr() == x.data_ptr() + 16
