@@ -485,6 +485,18 @@ class Tensor:
             self._hooks = {}
         return RemovableHandle(self._hooks, PostAccumulateGradHook(hook))
 
+    def as_subclass(self, cls):
+        """This tensor as an instance of `cls`, a Tensor subclass (its __init__ is not called):
+        an alias sharing the memory and version, attached to the graph through an
+        AliasBackward0 node when it requires grad, as torch."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError("Creating a Tensor subclass from a class that does not inherit from "
+                            "Tensor is not possible. Make sure your class inherits from Tensor.")
+        from ember._ops.shape import _alias
+        out = _new(cls)
+        _init_from(out, _alias(self, "AliasBackward0"))
+        return out
+
     def new(self, *args):
         """The legacy constructor, in this tensor's dtype: new() is empty, new(2, 3) or
         new(Size) uninitialised of that shape, new(sequence) the data, new(tensor) an alias

@@ -371,3 +371,25 @@ def test_size_repetition_and_parameter_format():
             f"{p:.2f}"
         outs.append((f"{p}".replace("torch", "ember"), str(e.value), f"{t.tensor(1.5):.2f}"))
     assert outs[1] == outs[0]
+
+
+def test_as_subclass():
+    """as_subclass gives an instance of the subclass over the same memory and version, on the
+    graph through AliasBackward0 (a leaf's alias is not a leaf); other classes are an error."""
+    for lib in (torch, ember):
+        class Marked(lib.Tensor):
+            pass
+        x = lib.ones(2, requires_grad=True)
+        y = x.as_subclass(Marked)
+        assert type(y) is Marked and y.requires_grad and not y.is_leaf
+        assert y.grad_fn.name() == "AliasBackward0"
+        assert [type(f).__name__ for f, _ in y.grad_fn.next_functions] == ["AccumulateGrad"]
+        (y * lib.tensor([3.0, 4.0])).sum().backward()
+        assert x.grad.tolist() == [3.0, 4.0]
+        plain = lib.ones(2)
+        z = plain.as_subclass(Marked)
+        assert z.grad_fn is None and not z.requires_grad and z.data_ptr() == plain.data_ptr()
+        z.add_(1)
+        assert plain.tolist() == [2.0, 2.0] and plain._version == z._version == 1
+        with pytest.raises(TypeError, match="does not inherit from Tensor"):
+            plain.as_subclass(int)
