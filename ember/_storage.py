@@ -334,18 +334,30 @@ def _typed_storage(self):
     return TypedStorage._wrap(untyped_storage(self), self.dtype)
 
 
-def storage(self):
+def _warn_typed_storage():
     warnings.warn("TypedStorage is deprecated. It will be removed in the future and "
                   "UntypedStorage will be the only storage class. This should only matter to "
                   "you if you are using storages directly.  To access UntypedStorage directly, "
                   "use tensor.untyped_storage() instead of tensor.storage()",
-                  UserWarning, stacklevel=2)
+                  UserWarning, stacklevel=3)
+
+
+def storage(self):
+    _warn_typed_storage()
     return _typed_storage(self)
+
+
+def storage_type(self):
+    """The legacy storage class of this tensor's dtype (FloatStorage...), with storage()'s
+    deprecation warning."""
+    _warn_typed_storage()
+    return LEGACY_CLASSES[_LEGACY_NAME[self.dtype]]
 
 
 Tensor.untyped_storage = untyped_storage
 Tensor._typed_storage = _typed_storage
 Tensor.storage = storage
+Tensor.storage_type = storage_type
 
 
 

@@ -192,6 +192,13 @@ class Tensor:
         return False
 
     @property
+    def volatile(self):
+        """Removed from torch long ago: always False, with torch's warning."""
+        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning,
+                      stacklevel=2)
+        return False
+
+    @property
     def layout(self):
         from ember import strided
         return strided

@@ -1,6 +1,6 @@
 """Tensor metadata, conversion to Python/NumPy, creation functions, against torch."""
-import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -393,3 +393,16 @@ def test_as_subclass():
         assert plain.tolist() == [2.0, 2.0] and plain._version == z._version == 1
         with pytest.raises(TypeError, match="does not inherit from Tensor"):
             plain.as_subclass(int)
+
+
+def test_storage_type_and_volatile():
+    for dt in ("float32", "float64", "int64", "bool", "complex64"):
+        t, e = torch.ones(2, dtype=getattr(torch, dt)), ember.ones(2, dtype=getattr(ember, dt))
+        with warnings.catch_warnings():   # (torch warns once per process)
+            warnings.simplefilter("ignore")
+            t_cls = t.storage_type()
+        with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+            e_cls = e.storage_type()
+        assert e_cls.__name__ == t_cls.__name__ and e_cls is getattr(ember, t_cls.__name__)
+    with pytest.warns(UserWarning, match="volatile was removed"):
+        assert ember.ones(2).volatile is False
