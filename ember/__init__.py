@@ -21,6 +21,8 @@ from ember._tensor import Size, Tensor
 for _cls in (Tensor, Size, dtype, device, finfo, iinfo):
     _cls.__module__ = "ember"
 del _cls
+from ember.autograd.anomaly_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
+                                         set_anomaly_enabled)
 from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                       is_inference_mode_enabled, no_grad, set_grad_enabled)
 from ember._ops.creation import *      # noqa: F401,F403
@@ -163,7 +165,8 @@ def is_inference(input):
 
 # Global settings scripts touch. ember's kernels are deterministic and compute float32 matmuls
 # in float32, so these flags are kept (and reported back) but change nothing.
-_settings = {"deterministic": False, "warn_only": False, "matmul_precision": "highest"}
+_settings = {"deterministic": False, "warn_only": False, "matmul_precision": "highest",
+             "warn_always": False}
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):
@@ -193,6 +196,103 @@ def set_float32_matmul_precision(precision):
 
 def get_float32_matmul_precision():
     return _settings["matmul_precision"]
+
+
+_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
+
+
+def set_deterministic_debug_mode(debug_mode):
+    """use_deterministic_algorithms as one setting: 'default' (0) off, 'warn' (1) warn only,
+    'error' (2) on."""
+    if isinstance(debug_mode, str):
+        if debug_mode not in _DEBUG_MODES:
+            raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, "
+                               f"`warn`, `error`, but got {debug_mode}")
+        debug_mode = _DEBUG_MODES[debug_mode]
+    elif not isinstance(debug_mode, _builtins.int):
+        raise TypeError(f"debug_mode must be str or int, but got {type(debug_mode)}")
+    elif debug_mode not in (0, 1, 2):
+        raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got "
+                           f"{debug_mode}")
+    use_deterministic_algorithms(debug_mode != 0, warn_only=debug_mode == 1)
+
+
+def get_deterministic_debug_mode():
+    if not _settings["deterministic"]:
+        return 0
+    return 1 if _settings["warn_only"] else 2
+
+
+def set_warn_always(b):
+    """Whether warnings torch gives once per process are given every time (kept: ember's
+    warnings are given every time)."""
+    _settings["warn_always"] = _builtins.bool(b)
+
+
+def is_warn_always_enabled():
+    return _settings["warn_always"]
+
+
+def get_device(input):
+    return input.get_device()
+
+
+def is_distributed(input):
+    return False
+
+
+def is_vulkan_available():
+    return False
+
+
+def init_num_threads():
+    """Sets up intra-op threads for the calling thread: ember's helper thread starts when
+    first used, so there is nothing to do."""
+
+
+def get_device_module(device_=None):
+    """The module of a device type: ember.cpu (the current accelerator, as none exists, when
+    device_ is None), ember.cuda for 'cuda'."""
+    kind = "cpu" if device_ is None else device(device_).type
+    import importlib
+    try:
+        return importlib.import_module(f"ember.{kind}")
+    except ModuleNotFoundError:
+        raise RuntimeError(f"Device '{kind}' does not have a corresponding module registered "
+                           f"as 'torch.{kind}'.") from None
+
+
+def detach_(input):
+    return input.detach_()
+
+
+def addmv_(input, mat, vec, *, beta=1, alpha=1):
+    return input.addmv_(mat, vec, beta=beta, alpha=alpha)
+
+
+def index_put_(input, indices, values, accumulate=False):
+    return input.index_put_(indices, values, accumulate)
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
+                   requires_grad=False, pin_memory=False):
+    """An uninitialised tensor of `size` laid out in memory in the order `physical_layout`
+    gives (outermost dim first): dense, strides permuted accordingly."""
+    size, order = tuple(size), tuple(physical_layout)
+    if len(size) != len(order):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the "
+                           f"physical_layout; i.e. len(size) = {len(size)} is not equal to "
+                           f"len(physical_layout) = {len(order)}")
+    for i, d in enumerate(order):
+        if not 0 <= d < len(size):
+            raise RuntimeError(f"Dimension out of range (expected to be between 0 and "
+                               f"{len(size) - 1}, but got {d} at index {i}).  NB: negative "
+                               f"dims not currently supported; file an issue if you want it.")
+    if len(set(order)) != len(order):
+        raise RuntimeError("Duplicate dim not allowed")
+    t = empty([size[d] for d in order], dtype=dtype, device=device)
+    inverse = sorted(_builtins.range(len(order)), key=order.__getitem__)
+    return t.permute(inverse).detach().requires_grad_(requires_grad)
 
 
 def get_default_device():

@@ -175,3 +175,50 @@ def test_backend_availability_flags():
         assert ember.backends.cpu.get_cpu_capability() == torch.backends.cpu.get_cpu_capability()
     assert ember.set_flush_denormal(True) is False   # unsupported: no mode change
     assert float(ember.tensor([1e-40]).item()) != 0.0
+
+
+def test_more_namespace_settings_and_functions():
+    """set/get_deterministic_debug_mode (names and numbers, torch's errors), anomaly mode's
+    flags, warn_always, device predicates and modules, empty_permuted's layout and errors, and
+    the in-place functions detach_/addmv_/index_put_, each as torch answers on a CPU."""
+    for t in (torch, ember):
+        assert t.get_deterministic_debug_mode() == 0
+        t.set_deterministic_debug_mode("warn")
+        assert t.get_deterministic_debug_mode() == 1 and t.is_deterministic_algorithms_warn_only_enabled()
+        t.set_deterministic_debug_mode(2)
+        assert t.get_deterministic_debug_mode() == 2 and t.are_deterministic_algorithms_enabled()
+        t.set_deterministic_debug_mode("default")
+        assert not t.are_deterministic_algorithms_enabled()
+        with pytest.raises(RuntimeError, match="expected one of `default`, `warn`, `error`"):
+            t.set_deterministic_debug_mode("loud")
+        with pytest.raises(RuntimeError, match="expected 0, 1, or 2, but got 3"):
+            t.set_deterministic_debug_mode(3)
+        assert not t.is_anomaly_enabled() and t.is_anomaly_check_nan_enabled()
+        t.set_anomaly_enabled(True, False)
+        assert t.is_anomaly_enabled() and not t.is_anomaly_check_nan_enabled()
+        t.set_anomaly_enabled(False)
+        with t.autograd.detect_anomaly(check_nan=False):
+            assert t.is_anomaly_enabled() and not t.is_anomaly_check_nan_enabled()
+        assert not t.is_anomaly_enabled() and t.is_anomaly_check_nan_enabled()
+        assert not t.is_warn_always_enabled()
+        t.set_warn_always(True)
+        assert t.is_warn_always_enabled()
+        t.set_warn_always(False)
+        x = t.ones(2)
+        assert t.get_device(x) == -1 and not t.is_distributed(x) and not t.is_vulkan_available()
+        assert t.get_device_module().__name__.endswith(".cpu")
+        assert t.get_device_module("cuda").__name__.endswith(".cuda")
+        assert t.init_num_threads() is None
+        e = t.empty_permuted((2, 3, 4), (2, 0, 1), dtype=t.float64, requires_grad=True)
+        assert e.shape == (2, 3, 4) and e.stride() == (3, 1, 6) and e.is_leaf and e.requires_grad
+        for size, order, msg in (((2, 3), (0,), "len\\(size\\) = 2 is not equal"),
+                                 ((2, 3), (0, 0), "Duplicate dim"),
+                                 ((2, 3), (1, 2), "expected to be between 0 and 1, but got 2")):
+            with pytest.raises(RuntimeError, match=msg):
+                t.empty_permuted(size, order)
+        y = t.ones(3, requires_grad=True) * 1
+        assert t.detach_(y) is y and not y.requires_grad
+        v = t.zeros(2)
+        assert t.addmv_(v, t.ones(2, 3), t.ones(3), alpha=2) is v and v.tolist() == [6.0, 6.0]
+        assert t.index_put_(v, (t.tensor([1]),), t.tensor(1.0), True) is v
+        assert v.tolist() == [6.0, 7.0]

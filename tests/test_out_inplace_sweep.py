@@ -879,6 +879,7 @@ NO_OUT_KERNELS = [
                                                 False, [0], 1, out=o())),
     O("embedding", lambda t, o: t.embedding(R(t, 5, 3), I(t, [1]), out=o())),
     O("empty_like", lambda t, o: t.empty_like(R(t, *_X), out=o())),
+    O("empty_permuted", lambda t, o: t.empty_permuted((2, 3), (1, 0), out=o())),
     O("empty_strided", lambda t, o: t.empty_strided((2,), (1,), out=o())),
     O("full_like", lambda t, o: t.full_like(R(t, *_X), 1.0, out=o())),
     O("ones_like", lambda t, o: t.ones_like(R(t, *_X), out=o())),

@@ -669,7 +669,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 input_grads = _call(node, grads)
             else:   # no gradient reached this node: nothing flows on, as in torch
                 input_grads = (None,) * len(node.next_functions)
-            if _anomaly.enabled:
+            if _anomaly.checking:
                 _check_nan(node, input_grads)
             if not retain_graph and node._saved is not None:
                 node._saved = _FREED   # drop what it saved once it ran
