@@ -492,6 +492,19 @@ class Tensor:
             self._hooks = {}
         return RemovableHandle(self._hooks, PostAccumulateGradHook(hook))
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """The DLPack capsule of this tensor's memory (what from_dlpack of torch, NumPy or
+        JAX reads, sharing it)."""
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use "
+                              "tensor.detach()")
+        kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
+                                    ("copy", copy)) if v is not None}
+        return self._data.__dlpack__(stream=stream, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
     def as_subclass(self, cls):
         """This tensor as an instance of `cls`, a Tensor subclass (its __init__ is not called):
         an alias sharing the memory and version, attached to the graph through an

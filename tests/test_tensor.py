@@ -406,3 +406,32 @@ def test_storage_type_and_volatile():
         assert e_cls.__name__ == t_cls.__name__ and e_cls is getattr(ember, t_cls.__name__)
     with pytest.warns(UserWarning, match="volatile was removed"):
         assert ember.ones(2).volatile is False
+
+
+def test_dlpack_both_ways():
+    """DLPack: torch and NumPy read ember tensors without a copy and ember reads theirs (an
+    object with __dlpack__, or a capsule, consumed once); strides and dtypes carry over; a
+    tensor that requires grad is refused as torch refuses it."""
+    e = ember.arange(6.0).reshape(2, 3)
+    t = torch.from_dlpack(e)
+    t[0, 0] = 50
+    assert e[0, 0].item() == 50 and t.dtype == torch.float32
+    source = torch.arange(12, dtype=torch.int64).reshape(3, 4)[:, 1:]
+    back = ember.from_dlpack(source)
+    back[1, 1] = -1
+    assert source[1, 1].item() == -1 and back.stride() == source.stride()
+    assert back.dtype == ember.int64
+    capsule = torch.utils.dlpack.to_dlpack(torch.ones(3, dtype=torch.bool))
+    assert ember.from_dlpack(capsule).tolist() == [True, True, True]
+    for lib, used in ((torch, torch.utils.dlpack.to_dlpack(torch.ones(2))),
+                      (ember, ember.to_dlpack(ember.ones(2)))):
+        lib.from_dlpack(used)
+        with pytest.raises(RuntimeError, match="capsules can be consumed only once"):
+            lib.from_dlpack(used)
+    arr = np.from_dlpack(e)
+    arr[1, 2] = 7
+    assert e[1, 2].item() == 7
+    assert tuple(e.__dlpack_device__()) == tuple(torch.ones(1).__dlpack_device__()) == (1, 0)
+    for lib in (torch, ember):
+        with pytest.raises(BufferError, match="require gradient"):
+            lib.ones(2, requires_grad=True).__dlpack__()

@@ -13,7 +13,7 @@ from ember._device import as_device
 from ember._tensor import Size, Tensor, _check_scalar, _cuda_unavailable, _int_tuple
 from ember.autograd.grad_mode import state as _grad_state
 
-__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "empty", "full",
+__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "to_dlpack", "zeros", "ones", "empty", "full",
            "zeros_like", "ones_like", "empty_like", "full_like", "arange", "range", "linspace",
            "logspace", "eye", "tril_indices", "triu_indices", "empty_strided", "scalar_tensor",
            "frombuffer", "bartlett_window",
@@ -238,6 +238,41 @@ def from_numpy(ndarray):
     from ember._storage import _mark_not_resizable
     _mark_not_resizable(ndarray)   # torch's storage over NumPy memory cannot be resized
     return Tensor._make(ndarray)
+
+
+class _Capsule:
+    """A bare DLPack capsule (torch.utils.dlpack.to_dlpack's) as the producer NumPy reads."""
+
+    def __init__(self, capsule):
+        self.capsule = capsule
+
+    def __dlpack__(self, **kwargs):
+        return self.capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)   # (kDLCPU, 0): a capsule of another device fails when it is read
+
+
+def from_dlpack(ext_tensor):
+    """A tensor sharing memory with another library's CPU array or tensor through DLPack: an
+    object with __dlpack__ (torch, NumPy, JAX...) or a DLPack capsule (used up once read)."""
+    producer = ext_tensor if hasattr(ext_tensor, "__dlpack__") else _Capsule(ext_tensor)
+    try:
+        array = np.from_dlpack(producer)
+    except (TypeError, ValueError):
+        if producer is ext_tensor:
+            raise
+        raise RuntimeError("from_dlpack received an invalid capsule. Note that DLTensor "
+                           "capsules can be consumed only once, so you might have already "
+                           "constructed a tensor from it once.") from None
+    from ember._storage import _mark_not_resizable
+    _mark_not_resizable(array)   # (the memory belongs to the producer)
+    return Tensor._make(array)
+
+
+def to_dlpack(tensor):
+    """A DLPack capsule of the tensor's memory, for another library's from_dlpack."""
+    return tensor._data.__dlpack__()
 
 
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
