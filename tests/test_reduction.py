@@ -433,6 +433,38 @@ def test_diff(n, dim):
     check(lambda t, x: t.diff(x.t(), n, dim), [(5, 4)])   # non-contiguous
 
 
+_COORDS = np.array([0.0, 0.5, 1.5, 3.0, 3.25])
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"edge_order": 2}, {"dim": 1}, {"dim": -1, "edge_order": 2}, {"dim": (0, 1)},
+    {"spacing": 2.5}, {"spacing": [0.5, 3.0]}, {"spacing": [0.5], "dim": 0},
+    {"coords": True}, {"coords": True, "edge_order": 2}], ids=lambda kw: str(kw))
+def test_gradient(kw):
+    """torch.gradient (NumPy's formulas): values and gradients (it is linear in the input),
+    even and uneven spacing, both edge orders, one or several dims; an int input gives the
+    default float dtype (or the coordinates')."""
+    kw = dict(kw)
+    if kw.pop("coords", False):
+        def fn(t, x):
+            return t.gradient(x, spacing=(t.tensor(_COORDS),), dim=1, **kw)
+    else:
+        def fn(t, x):
+            return t.gradient(x, **kw)
+    check(fn, [(4, 5)], dtypes="float64")
+    check(fn, [(4, 5)], dtypes="int64")
+
+
+def test_gradient_errors():
+    for call in (lambda t, x: t.gradient(x, edge_order=3),
+                 lambda t, x: t.gradient(x[:1], dim=0),
+                 lambda t, x: t.gradient(x[:2], dim=0, edge_order=2),
+                 lambda t, x: t.gradient(x, spacing=[1.0]),
+                 lambda t, x: t.gradient(x, spacing=[1.0], dim=(0, 1)),
+                 lambda t, x: t.gradient(x, spacing=[t.tensor(2.0)], dim=0)):
+        check_raises(call, [(4, 5)], dtypes="float64")
+
+
 @pytest.mark.parametrize("dtype", NUMERIC + ("float16", "complex64"))
 def test_diff_dtypes(dtype):
     check(lambda t, x: t.diff(x), [(3, 6)], dtypes=dtype)

@@ -1,4 +1,4 @@
-"""Statistics and finite differences: diff, dist, cov, corrcoef, trapezoid (trapz),
+"""Statistics and finite differences: diff, gradient, dist, cov, corrcoef, trapezoid (trapz),
 cumulative_trapezoid, renorm.
 
 Each is a composition of differentiable Tensor ops (as torch writes them), so every order of
@@ -13,8 +13,8 @@ from ember._ops._helpers import not_a_tensor
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.grad_mode import state as _grad_state
 
-__all__ = ["diff", "dist", "cov", "corrcoef", "trapezoid", "trapz", "cumulative_trapezoid",
-           "renorm"]
+__all__ = ["diff", "gradient", "dist", "cov", "corrcoef", "trapezoid", "trapz",
+           "cumulative_trapezoid", "renorm"]
 
 
 # comes from the ops they are built of.
@@ -345,3 +345,77 @@ def _renorm_(self, p, dim, maxnorm):
 
 _renorm_.__name__ = "renorm_"
 Tensor.renorm_ = _renorm_
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient: numerical derivatives along dims (NumPy's formulas, in Tensor ops: differentiable)
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Estimates of d input / d x_k along each dim k, one tensor per dim: central differences
+    inside, one-sided ones (first or second order: edge_order) at the ends. spacing: one
+    number for all dims, one per dim, or one 1-D tensor of coordinates per dim (uneven
+    steps use the second-order formula for uneven grids, as NumPy's gradient)."""
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    nd = input.dim()
+    given = dim is not None
+    dims = (list(range(nd)) if dim is None else [dim] if isinstance(dim, int) else list(dim))
+    dims = [_wrap_dim(d, nd) for d in dims]
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(dims):
+            if given:
+                raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a "
+                                   f"scalar or it's spacing and dim arguments to have the same "
+                                   f"length, but got a spacing argument of length "
+                                   f"{len(spacing)} and a dim argument of length {len(dims)}.")
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar, "
+                               f"or a list of length equal to 'self.dim() = {nd}', since dim "
+                               f"argument was not given, but got a list of length "
+                               f"{len(spacing)}")
+        for s in spacing:
+            if isinstance(s, Tensor) and s.dim() != 1:
+                raise RuntimeError(f"torch.gradient expected each element of spacing to have "
+                                   f"one dimension, but got an element with {s.dim()} "
+                                   f"dimensions!")
+        steps = list(spacing)
+    else:
+        steps = [spacing] * len(dims)
+    for d in dims:
+        if input.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                               "edge_order+1")
+    # (no cast up front: integer inputs become the default float dtype, or the coordinates'
+    # dtype, through the arithmetic's promotion, as in torch)
+    return tuple(_gradient_along(input, d, s, edge_order) for d, s in zip(dims, steps))
+
+
+def _gradient_along(f, d, step, edge_order):
+    from ember._ops.manipulation import cat
+    n = f.shape[d]
+    at = lambda i, k=1: f.narrow(d, i % n, k)   # (k slices from index i, negative from the end)
+    if not isinstance(step, Tensor):   # an even step h
+        h = step
+        inner = (at(2, n - 2) - at(0, n - 2)) / (2 * h)
+        if edge_order == 1:
+            first, last = (at(1) - at(0)) / h, (at(-1) - at(-2)) / h
+        else:
+            first = (at(0) * -1.5 + at(1) * 2 - at(2) * 0.5) / h
+            last = (at(-3) * 0.5 - at(-2) * 2 + at(-1) * 1.5) / h
+        return cat([first, inner, last], d)
+    shape = [1] * f.dim()
+    shape[d] = -1
+    dx = step[1:] - step[:-1]
+    col = lambda v: v.reshape(shape)   # coefficients along d, broadcast over the other dims
+    h1, h2 = dx[:-1], dx[1:]
+    inner = (at(0, n - 2) * col(-h2 / (h1 * (h1 + h2))) + at(1, n - 2) * col((h2 - h1) / (h1 * h2))
+             + at(2, n - 2) * col(h1 / (h2 * (h1 + h2))))
+    if edge_order == 1:
+        first, last = (at(1) - at(0)) / col(dx[:1]), (at(-1) - at(-2)) / col(dx[-1:])
+    else:
+        a, b = dx[:1], dx[1:2]
+        first = (at(0) * col(-(2 * a + b) / (a * (a + b))) + at(1) * col((a + b) / (a * b))
+                 + at(2) * col(-a / (b * (a + b))))
+        a, b = dx[-2:-1], dx[-1:]
+        last = (at(-3) * col(b / (a * (a + b))) + at(-2) * col(-(a + b) / (a * b))
+                + at(-1) * col((2 * b + a) / (b * (a + b))))
+    return cat([first, inner, last], d)
