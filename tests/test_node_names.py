@@ -650,6 +650,8 @@ FUNCTIONAL_NODES = [
     ("prelu scalar", lambda t, x: t.nn.functional.prelu(
         x, t.tensor(0.25, dtype=x.dtype, requires_grad=True)), "PreluKernelBackward0"),
     ("softsign", lambda t, x: t.nn.functional.softsign(x), "DivBackward0"),
+    ("rot90", lambda t, x: t.rot90(x, 1, (1, 2)), "Rot90Backward0"),
+    ("rot90 k=2", lambda t, x: t.rot90(x, -2, (2, 0)), "Rot90Backward0"),
     ("hardshrink", lambda t, x: t.nn.functional.hardshrink(x, 0.3), "HardshrinkBackward0"),
     ("softshrink", lambda t, x: t.nn.functional.softshrink(x, 0.3), "SoftshrinkBackward0"),
     ("rrelu eval", lambda t, x: t.nn.functional.rrelu(x), "RreluWithNoiseBackward0"),

@@ -464,13 +464,23 @@ def rot90(input, k=1, dims=(0, 1)):
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
                            f"dim1 = {d1}")
-    # torch composes flip and transpose, so odd k give a transposed (non-contiguous) result
-    k %= 4
-    if k == 0:
-        return input.clone()
-    if k == 2:
-        return flip(input, (d0, d1))
-    return flip(input, (d1,) if k == 1 else (d0,)).transpose(d0, d1)
+    return Rot90.apply(input, k=k % 4, dims=(d0, d1))
+
+
+class Rot90(ArrayFunction):
+    """rot90 as one node (Rot90Backward0), as torch. The result is a flipped copy, transposed
+    for odd k, so that its strides are torch's (a transposed, non-contiguous result); the
+    gradient rotates back."""
+
+    def forward(ctx, a, *, k, dims):
+        ctx.k, ctx.dims = k, dims
+        d0, d1 = dims
+        if k % 2 == 0:
+            return np.flip(a, dims).copy() if k else a.copy()
+        return np.flip(a, d1 if k == 1 else d0).copy().swapaxes(d0, d1)
+
+    def backward(ctx, grad):
+        return Rot90.apply(grad, k=-ctx.k % 4, dims=ctx.dims)
 
 
 # ---------------------------------------------------------------------------------------------
