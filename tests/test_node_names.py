@@ -685,3 +685,16 @@ def test_functional_nodes(name, fn, expect):
             node = next((f for f, _ in node.next_functions if f is not None), None)
         walks.append(names)
     assert walks[1] == walks[0]
+
+
+@pytest.mark.parametrize("fn_name", ["var_mean", "std_mean"])
+@pytest.mark.parametrize("kw", [{}, {"dim": 1}, {"dim": (0, 2), "keepdim": True, "correction": 0}],
+                         ids=str)
+def test_var_mean_is_one_node(fn_name, kw):
+    """var_mean / std_mean: one node (VarMeanBackward0 / StdMeanBackward0) whose two outputs
+    are the spread and the mean; values, gradients through either or both, and double
+    backward as torch's."""
+    check_nodes(lambda t, x: getattr(t, fn_name)(x, **kw), [(3, 4, 5)])
+    check(lambda t, x: getattr(t, fn_name)(x, **kw)[1], [(3, 4, 5)], dtypes="float64")
+    check_double_backward(lambda t, x: getattr(t, fn_name)(x, **kw)[0] * 2
+                          + getattr(t, fn_name)(x, **kw)[1], [(3, 4, 5)])

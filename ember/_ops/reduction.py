@@ -603,18 +603,32 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     return r if out is None else write_out(out, r)
 
 
+class VarMean(_Labelled):
+    """(var, mean), or (std, mean) with root=True, as one node with two outputs
+    (VarMeanBackward0 / StdMeanBackward0), as torch: Var's and Mean's forward on the same
+    input, and the sum of their gradients."""
+
+    def forward(ctx, a, *, dims, keepdim, correction, root=False):
+        spread = Var.forward(ctx, a, dims=dims, keepdim=keepdim, correction=correction,
+                             root=root)
+        mean = Mean.forward(ctx, a, dims=dims, keepdim=keepdim, npd=None)
+        ctx.label = "StdMeanBackward0" if root else "VarMeanBackward0"
+        return spread, mean
+
+    def backward(ctx, g_spread, g_mean):
+        return Var.backward(ctx, g_spread) + Mean.backward(ctx, g_mean)
+
+
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(var, mean) over the same dims, as a tuple (torch's Python binding takes no out=)."""
     dims, corr = _var_prep(input, dim, unbiased, correction, "var_mean")
-    return (Var.apply(input, dims=dims, keepdim=keepdim, correction=corr),
-            Mean.apply(input, dims=dims, keepdim=keepdim, npd=None))
+    return VarMean.apply(input, dims=dims, keepdim=keepdim, correction=corr)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """(std, mean) over the same dims, as a tuple (torch's Python binding takes no out=)."""
     dims, corr = _var_prep(input, dim, unbiased, correction, "std_mean")
-    return (Var.apply(input, dims=dims, keepdim=keepdim, correction=corr, root=True),
-            Mean.apply(input, dims=dims, keepdim=keepdim, npd=None))
+    return VarMean.apply(input, dims=dims, keepdim=keepdim, correction=corr, root=True)
 
 
 # ---------------------------------------------------------------------------------------------
