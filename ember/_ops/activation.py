@@ -15,7 +15,7 @@ from ember._ops.pointwise_unary import Erf, Sigmoid, Tanh, _mask_grad, _scipy, r
 from ember._ops.reduction import LogSoftmax, Softmax
 from ember._tensor import Tensor
 from ember._threads import two_way
-from ember.autograd.function import ArrayFunction, rename_node
+from ember.autograd.function import ArrayFunction, rename_result
 from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["selu", "celu", "rrelu", "threshold", "prelu", "hardshrink"]
@@ -188,17 +188,13 @@ class Elu(ArrayFunction):
         neg = grad * (alpha * scale * input_scale) * (a * input_scale).exp()
         return _where(_const(a._data > 0), grad * scale, neg)
 
-    _name = "EluBackward0"
-
-    def name(self):   # (celu's node is torch's CeluBackward; in place, the *Backward1 overload)
-        return self._name
-
 
 def _elu_family(input, kind, inplace, **params):
-    """elu, selu or celu (kind 'Elu' or 'Celu': the node torch records) as one Elu op."""
+    """elu, selu or celu as one Elu op, its node named as torch's (kind 'Elu' or 'Celu'; in
+    place, the *Backward1 overload)."""
     y = Elu.apply(input, **params)
     if inplace or kind != "Elu":
-        _named(y, f"{kind}Backward{1 if inplace else 0}")
+        rename_result(y, f"{kind}Backward{1 if inplace else 0}")
     return _apply_inplace(input, y, inplace)
 
 
@@ -396,7 +392,7 @@ def relu(input, inplace=False):
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _check_float("leaky_relu_cpu", input)
     y = LeakyRelu.apply(input, negative_slope=negative_slope)
-    return _apply_inplace(input, _named(y, "LeakyReluBackward1") if inplace else y, inplace)
+    return _apply_inplace(input, rename_result(y, "LeakyReluBackward1") if inplace else y, inplace)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -418,12 +414,12 @@ def threshold(input, threshold, value, inplace=False):
     if input._data.dtype.kind == "c":
         _check_float("threshold_cpu", input)
     y = Threshold.apply(input, threshold=threshold, value=value)
-    return _apply_inplace(input, _named(y, "ThresholdBackward1") if inplace else y, inplace)
+    return _apply_inplace(input, rename_result(y, "ThresholdBackward1") if inplace else y, inplace)
 
 
 def hardshrink(input, lambd=0.5):
     _check_float("hardshrink_cpu", input)
-    return _named(Shrink.apply(input, lambd=lambd, soft=False), "HardshrinkBackward0")
+    return rename_result(Shrink.apply(input, lambd=lambd, soft=False), "HardshrinkBackward0")
 
 
 def softshrink(input, lambd=0.5):
@@ -432,7 +428,7 @@ def softshrink(input, lambd=0.5):
     if not 0 <= lambd <= top:   # torch prints both bounds as C++ streams print doubles
         raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
                            f"{_dtype_name(input)}, but found {lambd:g}")
-    return _named(Shrink.apply(input, lambd=lambd, soft=True), "SoftshrinkBackward0")
+    return rename_result(Shrink.apply(input, lambd=lambd, soft=True), "SoftshrinkBackward0")
 
 
 def hardsigmoid(input, inplace=False):
@@ -604,21 +600,14 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     mean."""
     node = f"RreluWithNoiseBackward{1 if inplace else 0}"   # (torch's node either way)
     if not training:
-        return _apply_inplace(input, _named(leaky_relu(input, (lower + upper) / 2), node),
+        return _apply_inplace(input, rename_result(leaky_relu(input, (lower + upper) / 2), node),
                               inplace)
     _check_float("rrelu_with_noise_out_cpu", input)
     from ember.nn.init import _rng
     a = input._data
     slopes = _rng().uniform(lower, upper, size=a.shape).astype(a.dtype)
     slopes = np.where(a >= 0, 1, slopes).astype(a.dtype)
-    return _apply_inplace(input, _named(input * _const(slopes), node), inplace)
-
-
-def _named(y, name):
-    """y, its node (when one was recorded) given torch's name for this call."""
-    if y.grad_fn is not None:
-        rename_node(y.grad_fn, name)
-    return y
+    return _apply_inplace(input, rename_result(input * _const(slopes), node), inplace)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from ember._device import as_device
 from ember._tensor import Size, Tensor, _check_scalar, _cuda_unavailable, _int_tuple
 from ember.autograd.grad_mode import state as _grad_state
 
-__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "to_dlpack", "zeros", "ones", "empty", "full",
+__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "to_dlpack",
+           "zeros", "ones", "empty", "full",
            "zeros_like", "ones_like", "empty_like", "full_like", "arange", "range", "linspace",
            "logspace", "eye", "tril_indices", "triu_indices", "empty_strided", "scalar_tensor",
            "frombuffer", "bartlett_window",

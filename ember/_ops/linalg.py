@@ -10,7 +10,7 @@ import numpy as np
 
 from ember._ops._helpers import c_name, write_out
 from ember._tensor import Tensor, _wrap_dim
-from ember.autograd.function import ArrayFunction, rename_node
+from ember.autograd.function import ArrayFunction, rename_result
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
            "addbmm", "baddbmm", "addmv", "addr", "einsum", "tensordot", "kron", "cross", "cdist",
@@ -170,8 +170,7 @@ def matmul(input, other, *, out=None):
         name = _matrix_by_batch_name(r._data)
     else:   # a batched product (or a folded mm / mv) viewed to the result's shape
         name = "UnsafeViewBackward0"
-    if r.grad_fn is not None:
-        rename_node(r.grad_fn, name)
+    rename_result(r, name)
     if out is not None:
         if da == 1 and db == 1:
             _dot_out_check(out, input)
@@ -215,8 +214,7 @@ def _same_dtype(a, b, msg):
 
 
 def _named(r, name, out, **kw):
-    if r.grad_fn is not None:
-        rename_node(r.grad_fn, name)
+    rename_result(r, name)
     if out is not None:
         return write_out(out, r, **kw)
     return r
@@ -1108,13 +1106,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """||x1 - x2 + eps||_p over the last dim (batch dims broadcast)."""
     from ember._ops.linalg_decomp import vector_norm
-    d = x1 - x2 + eps
-    r = vector_norm(d, p, -1, keepdim)
-    if r.grad_fn is not None:   # torch's C++ nodes: add(Tensor, Scalar), norm(x, p, dim)
-        if d.grad_fn is not None:
-            rename_node(d.grad_fn, "AddBackward1")
-        rename_node(r.grad_fn, "NormBackward1")
-    return r
+    # (torch's C++ nodes: add(Tensor, Scalar), norm(x, p, dim))
+    d = rename_result(x1 - x2 + eps, "AddBackward1")
+    return rename_result(vector_norm(d, p, -1, keepdim), "NormBackward1")
 
 
 class PdistNorm(ArrayFunction):

@@ -879,7 +879,7 @@ def matmul(input, other, *, out=None):
 
 def _pnorm(x, ord, dims, keepdim=False):
     """(sum |x|^ord)^(1/ord) over dims on arrays, with the special orders 0 (count of
-    nonzeros), 1, 2 and +-inf; a real result (for complex x too). VectorNorm and pdist share
+    nonzeros), 1, 2 and +-inf; a real result (for complex x too). LinalgVectorNorm and pdist share
     it; their backwards differ in the subgradients torch picks."""
     a = np.abs(x)
     if ord == 2:
@@ -897,7 +897,7 @@ def _pnorm(x, ord, dims, keepdim=False):
     return np.asarray(r, a.dtype)
 
 
-class VectorNorm(ArrayFunction):
+class LinalgVectorNorm(ArrayFunction):
     """(sum |x|^p)^(1/p) over dims. Subgradients as torch's: 0 where the norm is 0 (p=2 and
     general p), ties of the inf/-inf norm share the gradient evenly, ord=0 has zero gradient."""
 
@@ -930,11 +930,6 @@ class VectorNorm(ArrayFunction):
             at0 = x == 0
             return (x.sgn() * x.abs().masked_fill(at0, 1).pow(p - 1) * scale).masked_fill(at0, 0)
         return x.sgn() * x.abs().pow(p - 1) * scale
-
-    _name = "LinalgVectorNormBackward0"
-
-    def name(self):   # (pairwise_distance's is torch's NormBackward1: see rename_node)
-        return self._name
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -973,7 +968,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
             raise RuntimeError(f"linalg.vector_norm cannot compute the {ord:g} norm on an empty "
                                f"tensor because the operation does not have an identity"
                                .replace("inf norm", "inf norm"))
-    return _out(VectorNorm.apply(x, ord=ord, dims=dims, keepdim=keepdim), out)
+    return _out(LinalgVectorNorm.apply(x, ord=ord, dims=dims, keepdim=keepdim), out)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):

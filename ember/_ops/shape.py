@@ -12,7 +12,7 @@ from numpy.lib.stride_tricks import as_strided as _np_as_strided
 
 from ember._tensor import (Tensor, _is_contiguous, _root, _address, _wrap_dim,
                            _int_tuple)
-from ember.autograd.function import ArrayFunction, rename_node
+from ember.autograd.function import ArrayFunction, rename_node, rename_result
 from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes",
@@ -295,10 +295,7 @@ def t(input):
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
     if nd < 2:   # a view of the same shape, recorded as torch's t()
         return _alias(input, "TBackward0")
-    r = Transpose.apply(input, dim0=0, dim1=1)
-    if r.grad_fn is not None:
-        rename_node(r.grad_fn, "TBackward0")
-    return r
+    return rename_result(Transpose.apply(input, dim0=0, dim1=1), "TBackward0")
 
 
 class Permute(ArrayFunction):
@@ -441,7 +438,7 @@ def squeeze(input, dim=None):
         return _alias(input, name)
     keep = [i for i in range(a.ndim) if i not in dims]
     r = _reshape_view(input, tuple(a.shape[i] for i in keep), tuple(a.strides[i] for i in keep))
-    _set_name(r, name)
+    rename_result(r, name)
     return r
 
 
@@ -451,7 +448,7 @@ def unsqueeze(input, dim):
     stride = a.itemsize if d >= a.ndim else a.shape[d] * a.strides[d]
     r = _reshape_view(input, a.shape[:d] + (1,) + a.shape[d:],
                       a.strides[:d] + (stride,) + a.strides[d:])
-    _set_name(r, "UnsqueezeBackward0")
+    rename_result(r, "UnsqueezeBackward0")
     return r
 
 
@@ -459,15 +456,10 @@ def _reshape_view(input, shape, strides):
     return Reshape.apply(input, shape=shape, strides=strides)
 
 
-def _set_name(t, name):
-    if t.grad_fn is not None:
-        rename_node(t.grad_fn, name)
-
-
 def _alias(input, name):
     if input._requires_grad:
         r = Reshape.apply(input, shape=input._data.shape, strides=input._data.strides)
-        _set_name(r, name)
+        rename_result(r, name)
         return r
     return input._view_of(input._data)
 

@@ -18,7 +18,7 @@ from ember.autograd.graph import (_FREED, _FREED_MESSAGE, Node, _hooks_entered, 
                                   accumulator_of)
 
 __all__ = ["Function", "ArrayFunction", "FunctionCtx", "once_differentiable", "InplaceFunction",
-           "rename_node", "match_class"]
+           "rename_node", "rename_result", "match_class"]
 
 _new = object.__new__
 
@@ -144,6 +144,13 @@ def rename_node(node, name):
     else:
         cls = type(node)
         node.__class__ = _named_class(cls.__dict__.get("_named_from", cls), name)
+
+
+def rename_result(t, name):
+    """t, its node (when one was recorded) given the name torch's dispatch records."""
+    if t.grad_fn is not None:
+        rename_node(t.grad_fn, name)
+    return t
 
 
 def _raise_modified(saved, node):

@@ -152,7 +152,7 @@ class AccumulateGrad(Node):
                                 and _owns_memory(grad) and _same_layout(grad._data, var._data)):
                 var._grad = grad
             else:
-                var._grad = _fresh_like(grad, var)
+                var._grad = _fresh(grad, var)
         elif create_graph or _grad_state.enabled:
             var._grad = old + grad
         else:
@@ -174,16 +174,12 @@ class PostAccumulateGradHook:
         self.fn = fn
 
 
-def _fresh(grad):
+def _fresh(grad, like=None):
+    """A copy of a gradient laid out in memory as `like` (a leaf; else the gradient itself)
+    is: NumPy's empty_like keeps a dense array's strides and makes others compact in the same
+    order."""
     from ember._tensor import Tensor
-    return Tensor._make(np.array(grad._data, copy=True, order="K"))
-
-
-def _fresh_like(grad, var):
-    """A copy of a leaf's incoming gradient laid out in memory as the leaf is (NumPy's
-    empty_like keeps a dense array's strides, and makes others compact in the same order)."""
-    from ember._tensor import Tensor
-    out = np.empty_like(var._data, dtype=grad._data.dtype)
+    out = np.empty_like((grad if like is None else like)._data, dtype=grad._data.dtype)
     np.copyto(out, grad._data)
     return Tensor._make(out)
 
