@@ -22,6 +22,9 @@ The autograd ops are closed under differentiation, so double backward works: `Co
 into two `Convolution`s. Both forward and transposed convolutions print as
 `ConvolutionBackward0`, as in torch.
 
+Both cores come from OpenBLAS, which threads each of these GEMMs itself: splitting the batch
+over two Python threads as well oversubscribes the cores (measured slower in training steps).
+
 Half precision (float16, bfloat16) is computed in float32 and rounded once at the end, as
 torch's CPU kernels accumulate in float32.
 """
@@ -32,7 +35,6 @@ from numpy.lib.stride_tricks import as_strided
 
 from ember._ops._helpers import channel_op
 from ember._tensor import Tensor
-from ember._threads import two_way
 from ember.autograd.function import ArrayFunction
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -81,16 +83,6 @@ def _cols(x, ksize, stride, pads, dilation, out=None):
     return np.ascontiguousarray(view), out
 
 
-_MIN_SPLIT = 1 << 18   # below ~256k column elements a thread hand-off costs more than it saves
-
-
-def _over_batch(fn, N, work):
-    """Runs fn(lo, hi) on batch slices covering range(N): two halves on two threads when the
-    batch and the work are big enough (NumPy releases the GIL in copies and matmul, and
-    OpenBLAS does not thread GEMMs this small), else one call. Returns the results."""
-    return two_way(fn, N, work, _MIN_SPLIT)
-
-
 def _channels_last(C, ksize, groups):
     """Whether im2col should lay windows out channels-last: rows of (N * P) output positions
     by (K * C) taps, one plain GEMM with the weights. It needs a transposed copy of the input
@@ -101,7 +93,9 @@ def _channels_last(C, ksize, groups):
 
 def _cols_last(x, ksize, stride, pads, dilation, out):
     """Channels-last im2col: a contiguous (N * P, K * C) matrix, row = output position,
-    column = (kernel position, channel)."""
+    column = (kernel position, channel). Without dilation in the last dim a window row's taps
+    and channels are one contiguous run of k_last * C values of the channels-last input, so the
+    copy moves runs that long instead of C values at a time."""
     D = len(ksize)
     N, C = x.shape[:2]
     spatial = x.shape[2:]
@@ -110,10 +104,13 @@ def _cols_last(x, ksize, stride, pads, dilation, out):
     inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(pads, spatial))
     xl[(slice(None),) + inner] = np.moveaxis(x, 1, -1)
     st = xl.strides
-    view = as_strided(xl, (N,) + tuple(out) + tuple(ksize) + (C,),
-                      (st[0],) + tuple(st[1 + i] * stride[i] for i in range(D))
-                      + tuple(st[1 + i] * dilation[i] for i in range(D)) + (st[-1],),
-                      writeable=False)
+    shape = (N,) + tuple(out) + tuple(ksize) + (C,)
+    strides = ((st[0],) + tuple(st[1 + i] * stride[i] for i in range(D))
+               + tuple(st[1 + i] * dilation[i] for i in range(D)) + (st[-1],))
+    if dilation[-1] == 1:   # merge the last tap dim with the channels
+        shape = shape[:-2] + (ksize[-1] * C,)
+        strides = strides[:-2] + (st[-1],)
+    view = as_strided(xl, shape, strides, writeable=False)
     return np.ascontiguousarray(view).reshape(N * math.prod(out), math.prod(ksize) * C)
 
 
@@ -134,17 +131,10 @@ def _conv_fwd(x, w, stride, pads, dilation, groups, out=None):
         y = np.moveaxis(y.reshape((N,) + tuple(out) + (O,)), -1, 1)
         return np.ascontiguousarray(y), cols
     view, out = _cols_view(x, ksize, stride, pads, dilation, out)
-    cols = np.empty(view.shape, x.dtype)
+    cols = np.ascontiguousarray(view)
     P = math.prod(out)
     CgK = (C // groups) * math.prod(ksize)
-    y = np.empty((N, groups, O // groups, P), np.result_type(x, w))
-    wm = w.reshape(groups, O // groups, CgK)
-
-    def part(lo, hi):
-        np.copyto(cols[lo:hi], view[lo:hi])
-        np.matmul(wm, cols[lo:hi].reshape(hi - lo, groups, CgK, P), out=y[lo:hi])
-
-    _over_batch(part, N, cols.size)
+    y = np.matmul(w.reshape(groups, O // groups, CgK), cols.reshape(N, groups, CgK, P))
     return y.reshape((N, O) + out), cols
 
 
@@ -193,8 +183,7 @@ def _input_grad_shifted(gy, w, in_spatial, pads, dilation, groups):
     leading dims), each added back with one long contiguous add at its offset. That is K/k_last
     adds instead of one per tap, and a GEMM with k_last times the inner dimension. Positions
     beyond the input read zeros and land in the padding or past the end (cropped). Blocks of
-    samples keep the partial gradients in cache, the two halves of the batch run on two
-    threads."""
+    samples keep the partial gradients in cache."""
     N, O = gy.shape[:2]
     Cg = w.shape[1]
     C = Cg * groups
@@ -221,18 +210,15 @@ def _input_grad_shifted(gy, w, in_spatial, pads, dilation, groups):
     gx = np.zeros((N, C, max(total, outer[-1] + L)), gy.dtype)
     st = flat.strides
 
-    def part(lo, hi):
-        for s in range(lo, hi, _SHIFT_BLOCK):
-            e = min(s + _SHIFT_BLOCK, hi)
-            shifts = as_strided(flat[s:e], (e - s, O, k_last, L),
-                                (st[0], st[1], st[2] * d_last, st[2]), writeable=False)
-            shifts = np.ascontiguousarray(shifts).reshape(e - s, groups, Og * k_last, L)
-            part_grads = np.matmul(wk, shifts).reshape(e - s, C, len(outer), L)
-            dst = gx[s:e]
-            for j, off in enumerate(outer):
-                dst[:, :, off:off + L] += part_grads[:, :, j]
-
-    _over_batch(part, N, N * C * len(outer) * L)
+    for s in range(0, N, _SHIFT_BLOCK):
+        e = min(s + _SHIFT_BLOCK, N)
+        shifts = as_strided(flat[s:e], (e - s, O, k_last, L),
+                            (st[0], st[1], st[2] * d_last, st[2]), writeable=False)
+        shifts = np.ascontiguousarray(shifts).reshape(e - s, groups, Og * k_last, L)
+        part_grads = np.matmul(wk, shifts).reshape(e - s, C, len(outer), L)
+        dst = gx[s:e]
+        for j, off in enumerate(outer):
+            dst[:, :, off:off + L] += part_grads[:, :, j]
     gx = gx[:, :, :total].reshape((N, C) + padded)
     return gx[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for (lo, _), n
                                                   in zip(pads, in_spatial))]
@@ -353,10 +339,8 @@ def _conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups, cols=None):
     gyg = gy.reshape(N, groups, O // groups, P)
     colsg = cols.reshape(N, groups, Cg * K, P)
 
-    def part(lo, hi):   # (cols @ gy^T, not gy @ cols^T: measured 2x faster in OpenBLAS)
-        return np.matmul(colsg[lo:hi], gyg[lo:hi].transpose(0, 1, 3, 2)).sum(0)
-
-    g = sum(_over_batch(part, N, cols.size))        # (groups, Cg * K, O / groups)
+    # (cols @ gy^T, not gy @ cols^T: measured 2x faster in OpenBLAS)
+    g = np.matmul(colsg, gyg.transpose(0, 1, 3, 2)).sum(0)     # (groups, Cg * K, O / groups)
     return g.transpose(0, 2, 1).reshape((O, Cg) + tuple(ksize))
 
 
