@@ -2,13 +2,15 @@
 
 Two building blocks carry everything:
 
-- Max pooling picks one input element per output: forward copies the strided windows
-  (N, C, *out, K) once and takes argmax (first maximum wins ties; NaN wins, as in torch), and
-  records flat indices into each (h*W + w) plane - torch's `return_indices`. The gradient is a
-  scatter-add by flat index (`ScatterFlat`, one `bincount`), whose gradient is a gather by flat
-  index (`GatherFlat`): closed under double backward. `max_unpool` is the same scatter, and
-  fractional max pooling (windows at pseudo-random starts) gathers per kernel position and
-  shares that gradient.
+- Max pooling picks one input element per output: forward scans the kernel positions over
+  strided views of the windows (no copy; first maximum wins ties, NaN wins, as in torch) and
+  keeps each window's chosen kernel position; flat indices into each (h*W + w) plane - torch's
+  `return_indices` - are built from those only when asked for. The gradient writes each output
+  gradient back at its window's chosen position (`WindowScatter`, one masked pass per kernel
+  position), whose gradient is a gather by flat index (`GatherFlat`): closed under double
+  backward. `max_unpool` scatters by flat index (`UnpoolScatter`), adaptive and fractional
+  max pooling (windows of varying sizes or at pseudo-random starts) gather by flat index and
+  scatter their gradient back with one `bincount` (`ScatterFlat`).
 - Average pooling (and adaptive average pooling, and the separable interpolation modes in
   sampling.py) is linear and separable: along each spatial dim it is one small matrix
   A (out, in). `Separable` applies the matrices with one matmul per dim on a reshaped view (no
@@ -330,28 +332,34 @@ def _window_max(x, k, s, p, d, out):
     """Window maxima (N, C, *out) and the kernel position (0..K-1, row-major) of each, as
     torch picks it: the first maximum wins ties, a NaN wins (the last NaN, as torch's
     `val > max || isnan(val)` scan). One pass per kernel position over output-sized strided
-    views - never a copy of the (N, C, *out, K) windows."""
+    views - never a copy of the (N, C, *out, K) windows. The scan's last update is its largest
+    position, so the index is a running maximum of j where tap j updates (no masked writes).
+    NaN-aware updates cost two more passes per tap: they run only when a maximum is NaN."""
     fill = -np.inf if x.dtype.kind == "f" or x.dtype.name == "bfloat16" else (
         np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)
     pads = _pool_pads(x.shape[2:], k, s, p, d, out)
     xp = np.pad(x, ((0, 0), (0, 0)) + pads, constant_values=fill) if any(map(any, pads)) else x
     win = _window_view(xp, k, s, d, out)
-    floating = x.dtype.kind == "f" or x.dtype.name == "bfloat16"
-    K = math.prod(k)
-    kdt = np.int8 if K <= 127 else np.int32
-    best = kidx = None
-    for j, kpos in enumerate(np.ndindex(*k)):
-        v = win[(Ellipsis,) + kpos]
-        if best is None:
-            best, kidx = v.copy(), np.zeros(v.shape, kdt)
-            continue
-        upd = v > best
-        if floating:
-            upd |= np.isnan(v)
-        np.maximum(best, v, out=best)   # NaN propagates, as the scan keeps a NaN
-        # kidx = where(upd, j, kidx) as bit operations (np.where stalls on random masks):
-        # -upd is all ones where upd holds, so the XOR swaps kidx for j exactly there
-        kidx ^= (kidx ^ kdt(j)) & -upd.view(np.int8).astype(kdt, copy=False)
+    kdt = np.int8 if math.prod(k) <= 127 else np.int32
+
+    def scan(nan_aware):
+        best = kidx = upd = None
+        for j, kpos in enumerate(np.ndindex(*k)):
+            v = win[(Ellipsis,) + kpos]
+            if best is None:
+                best, kidx, upd = v.copy(), np.zeros(v.shape, kdt), np.empty(v.shape, kdt)
+                continue
+            np.greater(v, best, out=upd)
+            if nan_aware:
+                upd |= np.isnan(v)
+            np.maximum(best, v, out=best)   # NaN propagates, as the scan keeps a NaN
+            upd *= kdt(j)
+            np.maximum(kidx, upd, out=kidx)
+        return best, kidx
+
+    best, kidx = scan(False)
+    if (x.dtype.kind == "f" or x.dtype.name == "bfloat16") and np.isnan(best).any():
+        best, kidx = scan(True)
     return best, kidx
 
 
@@ -372,19 +380,22 @@ def _flat_indices(kidx, plane, k, s, p, d):
 
 
 class MaxPool(ArrayFunction):
-    """Values and flat indices of window maxima; the gradient puts each output gradient back
-    at its window's maximum (`WindowScatter`)."""
+    """Window maxima, and their flat indices when asked for (`indices`, torch's
+    return_indices); the gradient puts each output gradient back at its window's maximum
+    (`WindowScatter`)."""
 
-    def forward(ctx, x, *, k, s, p, d, out, name):
+    def forward(ctx, x, *, k, s, p, d, out, name, indices):
         vals, kidx = _window_max(x, k, s, p, d, out)
-        idx = _flat_indices(kidx, x.shape[2:], k, s, p, d)
-        ctx.geom, ctx.kidx, ctx.idx = (k, s, p, d, x.shape[2:]), kidx, idx
+        ctx.geom, ctx.kidx = (k, s, p, d, x.shape[2:]), kidx
         ctx.op_name = name
+        if not indices:
+            return vals
+        idx = _flat_indices(kidx, x.shape[2:], k, s, p, d)
         ctx.mark_non_differentiable(idx)
         return vals, idx
 
-    def backward(ctx, g, _):
-        return WindowScatter.apply(g, kidx=ctx.kidx, idx=ctx.idx, geom=ctx.geom)
+    def backward(ctx, g, _=None):
+        return WindowScatter.apply(g, kidx=ctx.kidx, geom=ctx.geom)
 
     def name(self):
         return self.op_name + "Backward0"
@@ -393,11 +404,11 @@ class MaxPool(ArrayFunction):
 class WindowScatter(ArrayFunction):
     """gx: each g[n, c, o] added at its window's kernel position kidx[n, c, o] - one masked add
     per kernel position into strided views of the padded gradient (windows may overlap). The
-    gradient is a gather at the same flat indices."""
+    gradient is a gather at the same positions, as flat indices."""
 
-    def forward(ctx, g, *, kidx, idx, geom):
+    def forward(ctx, g, *, kidx, geom):
         k, s, p, d, plane = geom
-        ctx.idx = idx
+        ctx.kidx, ctx.geom = kidx, geom
         out = g.shape[2:]
         acc = _float_dtype(g.dtype)   # half types accumulate overlapping windows in float32
         gc = g.astype(acc, copy=False)
@@ -421,7 +432,8 @@ class WindowScatter(ArrayFunction):
         return np.ascontiguousarray(gx).astype(g.dtype, copy=False)
 
     def backward(ctx, gg):
-        return GatherFlat.apply(gg, idx=ctx.idx)
+        k, s, p, d, plane = ctx.geom
+        return GatherFlat.apply(gg, idx=_flat_indices(ctx.kidx, plane, k, s, p, d))
 
 
 def _max_pool(D, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -435,14 +447,15 @@ def _max_pool(D, input, kernel_size, stride, padding, dilation, ceil_mode, retur
     if x._data.dtype == np.bool_:
         raise NotImplementedError(f'"max_pool{max(D, 2)}d" not implemented for \'Bool\'')
     if D == 1:   # as torch: the 2-D kernel over (N, C, 1, L), between unsqueeze and squeeze
-        vals, idx = MaxPool.apply(x.unsqueeze(-2), k=(1,) + k, s=(1,) + s, p=(0,) + p,
-                                  d=(1,) + d, out=(1,) + out, name="MaxPool2DWithIndices")
-        vals, idx = vals.squeeze(-2), idx.squeeze(-2)
+        res = MaxPool.apply(x.unsqueeze(-2), k=(1,) + k, s=(1,) + s, p=(0,) + p, d=(1,) + d,
+                            out=(1,) + out, name="MaxPool2DWithIndices", indices=return_indices)
+        res = tuple(r.squeeze(-2) for r in res) if return_indices else res.squeeze(-2)
     else:
-        vals, idx = MaxPool.apply(x, k=k, s=s, p=p, d=d, out=out, name=f"MaxPool{D}DWithIndices")
+        res = MaxPool.apply(x, k=k, s=s, p=p, d=d, out=out, name=f"MaxPool{D}DWithIndices",
+                            indices=return_indices)
     if unbatched:
-        vals, idx = vals.squeeze(0), idx.squeeze(0)
-    return (vals, idx) if return_indices else vals
+        res = tuple(r.squeeze(0) for r in res) if return_indices else res.squeeze(0)
+    return res
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
