@@ -142,7 +142,8 @@ def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
     """The gradient of `_conv_fwd` with respect to x (spatial size `in_spatial`). Positions no
     window reaches get zero. Five routes, by measured cost. Stride 1 with at least half as
     many input as output channels: a full correlation with the flipped kernel
-    (`_full_correlation`, a plain convolution whose im2col has O*K columns). Otherwise a GEMM
+    (`_full_correlation`, a plain convolution whose im2col has O*K columns), when that im2col
+    is channels-last or grouped (16 channels 3x3 run 1.2x faster shifted). Otherwise a GEMM
     into column gradients scattered back by strided adds: on the flattened padded grid at
     stride 1 (`_input_grad_shifted`, one add per tap of the leading dims), channels-last for
     strided convolutions with groups == 1 and a kernel wider than 1x1 (`_input_grad_last`;
@@ -152,7 +153,7 @@ def _conv_input_grad(gy, w, in_spatial, stride, pads, dilation, groups):
     N, O = gy.shape[:2]
     C = w.shape[1] * groups
     strided = any(s != 1 for s in stride)
-    if not strided and 2 * C > O:
+    if not strided and 2 * C > O and (groups > 1 or _channels_last(O, w.shape[2:], groups)):
         return _full_correlation(gy, w, in_spatial, pads, dilation, groups)
     if strided and groups == 1 and math.prod(w.shape[2:]) > 1:
         if C <= _PHASES_MAX_C and all(d == 1 for d in dilation):
