@@ -6,6 +6,7 @@ bottom-up: `_backend` (NumPy/CuPy/SciPy), `_dtype`/`_device`, `_tensor`, `autogr
 """
 import builtins as _builtins   # the names below shadow max, min, sum, int, float, bool...
 import warnings as _warnings
+from math import e, inf, nan, pi   # torch.e, torch.inf, torch.nan, torch.pi: Python floats
 
 from ember import _dtype, _threads
 from ember._dtype import (bfloat16, bool, cdouble, cfloat, chalf, complex32, complex64, complex128,
@@ -48,6 +49,8 @@ from ember import _storage
 from ember import autograd, backends, cuda, accelerator, version
 from ember._printing import set_printoptions
 from ember.version import __version__
+
+newaxis = None   # torch.newaxis, as NumPy's: x[:, ember.newaxis]
 
 # NumPy warns on inf/nan arithmetic (log(0), 0/0); torch computes the same values silently.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.")

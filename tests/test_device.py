@@ -222,3 +222,14 @@ def test_more_namespace_settings_and_functions():
         assert t.addmv_(v, t.ones(2, 3), t.ones(3), alpha=2) is v and v.tolist() == [6.0, 6.0]
         assert t.index_put_(v, (t.tensor([1]),), t.tensor(1.0), True) is v
         assert v.tolist() == [6.0, 7.0]
+
+
+def test_numeric_constants_as_torch():
+    import math
+    for name in ("e", "pi", "inf"):
+        assert type(getattr(ember, name)) is type(getattr(torch, name)) is float
+        assert getattr(ember, name) == getattr(torch, name)
+    assert math.isnan(ember.nan) and math.isnan(torch.nan) and type(ember.nan) is float
+    assert ember.newaxis is torch.newaxis is None
+    x = ember.arange(3)
+    assert x[:, ember.newaxis].shape == torch.arange(3)[:, torch.newaxis].shape == (3, 1)
