@@ -23,7 +23,7 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "native_channel_shuffle", "constant_pad_nd", "kl_div",
            "binary_cross_entropy_with_logits", "ctc_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
            "triplet_margin_loss", "poisson_nll_loss", "embedding_bag", "rnn_tanh_cell",
-           "rnn_relu_cell", "lstm_cell", "gru_cell", "native_layer_norm", "native_batch_norm",
+           "rnn_relu_cell", "lstm_cell", "gru_cell", "lstm", "gru", "rnn_tanh", "rnn_relu", "native_layer_norm", "native_batch_norm",
            "native_dropout", "native_group_norm", "convolution", "grid_sampler",
            "grid_sampler_2d", "grid_sampler_3d", "affine_grid_generator"]
 
@@ -291,6 +291,73 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     from ember._ops.recurrent import gru_step
     return gru_step(_xw(input, hx, w_ih, b_ih, 3), hx, w_hh, b_hh)
+
+
+def _recurrent(mode, args):
+    """torch.lstm / gru / rnn_tanh / rnn_relu, the kernels nn.LSTM and friends run, in both of
+    torch's overloads: (input, hx, params, has_biases, num_layers, dropout, train,
+    bidirectional, batch_first) over a padded batch, or (data, batch_sizes, hx, params,
+    has_biases, num_layers, dropout, train, bidirectional) over a packed one. hx is [h0, c0]
+    for an LSTM, else h0; params is the flat weight list (`module._flat_weights`). Returns
+    (output, h_n[, c_n]); a packed input gives packed output data."""
+    from ember._tensor import Tensor
+    from ember.nn.modules.rnn import _stack, _step_masks
+    from ember.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+    name = mode.lower()
+    if len(args) != 9:
+        raise TypeError(f"{name}() takes 9 positional arguments but {len(args)} were given")
+    lstm = mode == "LSTM"
+    packed = isinstance(args[1], Tensor) and (lstm or isinstance(args[2], Tensor))
+    if packed:
+        data, batch_sizes, hx, params, has_biases, layers, dropout, train, bidir = args
+        x, lengths = pad_packed_sequence(PackedSequence(data, batch_sizes))
+        masks = _step_masks(lengths.numpy(), x.shape[0], x._data.dtype)
+        batch_first = False
+    else:
+        x, hx, params, has_biases, layers, dropout, train, bidir, batch_first = args
+        masks = None
+        if x.dim() < 3:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-max(x.dim(), 1)}, {max(x.dim(), 1) - 1}], but got {x.dim()})")
+        if x.dim() > 3:
+            raise RuntimeError(f"{name}: expected a 3-D input, got {x.dim()}-D")
+        if batch_first:
+            x = x.transpose(0, 1)
+    if lstm:
+        if len(hx) != 2:
+            raise RuntimeError("lstm expects two hidden states")
+        h0, c0 = hx
+    else:
+        h0, c0 = hx, None
+    if h0.shape[0] < layers * (2 if bidir else 1):
+        raise RuntimeError("Expected more hidden states in stacked_rnn")
+    out, h_n, c_n = _stack(mode, x, h0, c0, list(params), has_biases, layers, dropout, train,
+                           bidir, masks)
+    if packed:
+        out = pack_padded_sequence(out, lengths).data
+    elif batch_first:
+        out = out.transpose(0, 1)
+    return (out, h_n, c_n) if lstm else (out, h_n)
+
+
+def lstm(*args):
+    """torch.lstm: (output, h_n, c_n); see `_recurrent` for the two argument lists."""
+    return _recurrent("LSTM", args)
+
+
+def gru(*args):
+    """torch.gru: (output, h_n); see `_recurrent` for the two argument lists."""
+    return _recurrent("GRU", args)
+
+
+def rnn_tanh(*args):
+    """torch.rnn_tanh: (output, h_n) of an Elman RNN with tanh; see `_recurrent`."""
+    return _recurrent("RNN_TANH", args)
+
+
+def rnn_relu(*args):
+    """torch.rnn_relu: (output, h_n) of an Elman RNN with ReLU; see `_recurrent`."""
+    return _recurrent("RNN_RELU", args)
 
 
 # --- native normalisation and dropout: the result plus saved statistics ----------------------

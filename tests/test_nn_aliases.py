@@ -211,6 +211,70 @@ def test_rnn_cells(bias):
                  inputs=[x, h, w(1, 4), w(1, 5)])
 
 
+# --- whole recurrent layers: torch.lstm / gru / rnn_tanh / rnn_relu -------------------------
+
+def _flat_rnn_weights(rng, mode, inp, hid, layers, bidir, bias, proj=0):
+    """Random weights in torch's flat order: per layer and direction w_ih, w_hh[, b_ih, b_hh]
+    [, w_hr]."""
+    g = {"lstm": 4, "gru": 3}.get(mode, 1) * hid
+    D = 2 if bidir else 1
+    out = proj or hid
+    ws = []
+    for layer in range(layers):
+        for _ in range(D):
+            ws += [rng.standard_normal((g, inp if layer == 0 else out * D)) * 0.4,
+                   rng.standard_normal((g, out)) * 0.4]
+            if bias:
+                ws += [rng.standard_normal(g) * 0.4, rng.standard_normal(g) * 0.4]
+            if proj:
+                ws.append(rng.standard_normal((proj, hid)) * 0.4)
+    return ws
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.parametrize("layers,bidir,bias,batch_first", [
+    (1, False, True, False), (2, True, True, False), (2, False, False, True),
+    (1, True, False, True)])
+def test_recurrent_layer_functions(mode, layers, bidir, bias, batch_first):
+    rng = np.random.default_rng(layers + 2 * bidir + 4 * bias)
+    D = 2 if bidir else 1
+    x = rng.standard_normal((3, 5, 4) if batch_first else (5, 3, 4))
+    h, c = rng.standard_normal((2, layers * D, 3, 6))
+    ws = _flat_rnn_weights(rng, mode, 4, 6, layers, bidir, bias)
+    if mode == "lstm":
+        check(lambda t, x, h, c, *w: t.lstm(x, [h, c], list(w), bias, layers, 0.0, False, bidir,
+                                            batch_first), inputs=[x, h, c] + ws)
+    else:
+        check(lambda t, x, h, *w: getattr(t, mode)(x, h, list(w), bias, layers, 0.0, True, bidir,
+                                                   batch_first), inputs=[x, h] + ws)
+
+
+def test_lstm_function_with_projections_and_packed_data():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 3, 4))
+    h, c = rng.standard_normal((2, 3, 2)), rng.standard_normal((2, 3, 6))
+    ws = _flat_rnn_weights(rng, "lstm", 4, 6, 1, True, True, proj=2)
+    check(lambda t, x, h, c, *w: t.lstm(x, (h, c), w, True, 1, 0.0, False, True, False),
+          inputs=[x, h, c] + ws)
+
+    def packed(t, x, h, *w):    # the data overload: sequences of lengths 5, 3, 2
+        p = t.nn.utils.rnn.pack_padded_sequence(x, [5, 3, 2])
+        return t.gru(p.data, p.batch_sizes, h, list(w), True, 1, 0.0, False, False)
+    check(packed, inputs=[x, rng.standard_normal((1, 3, 6))]
+          + _flat_rnn_weights(rng, "gru", 4, 6, 1, False, True))
+
+
+def test_recurrent_layer_function_errors():
+    rng = np.random.default_rng(6)
+    x, h = rng.standard_normal((5, 3, 4)), rng.standard_normal((1, 3, 6))
+    ws = _flat_rnn_weights(rng, "lstm", 4, 6, 1, False, True)
+    check_raises(lambda t, x, h, *w: t.lstm(x, [h], list(w), True, 1, 0.0, False, False, False),
+                 inputs=[x, h] + ws)
+    gw = _flat_rnn_weights(rng, "gru", 4, 6, 2, False, True)
+    check_raises(lambda t, x, h, *w: t.gru(x, h, list(w), True, 2, 0.0, False, False, False),
+                 inputs=[x, h] + gw)
+
+
 # --- native normalisation and dropout ---------------------------------------------------------
 
 def test_native_layer_norm():

@@ -46,6 +46,60 @@ def _kw(device, dtype):
 # ---------------------------------------------------------------------------------------------
 # One step of each cell (h: (B, H); xw: x @ W_ih^T + b_ih already computed)
 
+def _step_masks(lengths, T, dtype):
+    """(T, B, 1) of 0/1 in `dtype`: which time steps each sequence of a packed batch has."""
+    steps = np.arange(T)[:, None] < np.asarray(lengths)[None, :]
+    return steps[:, :, None].astype(dtype)
+
+
+def _stack(mode, x, h0, c0, params, has_biases, num_layers, dropout, train, bidirectional,
+           masks=None):
+    """The layers of an RNN over x (T, B, in) from states h0 (and c0) (layers * directions,
+    B, *): (output (T, B, directions * P), h_n, c_n or None). `params` is torch's flat weight
+    list, per layer and direction w_ih, w_hh[, b_ih, b_hh][, w_hr] (an LSTM's projection
+    weight w_hr is there when the list is long enough for it). Dropout goes between layers
+    when training."""
+    D = 2 if bidirectional else 1
+    lstm = mode == "LSTM"
+    per = 2 + 2 * bool(has_biases)
+    if lstm and len(params) == num_layers * D * (per + 1):
+        per += 1
+    if len(params) != num_layers * D * per:
+        raise RuntimeError(f"{mode.lower()}: expected {num_layers * D * per} weights "
+                           f"({num_layers} layers, {D} directions, {per} each), got {len(params)}")
+    T, B = x.shape[0], x.shape[1]
+    h_n, c_n = [], []
+    layer_in = x
+    for layer in range(num_layers):
+        outs = []
+        for d in range(D):
+            w = params[(layer * D + d) * per:(layer * D + d + 1) * per]
+            w_ih, w_hh = w[0], w[1]
+            b_ih, b_hh = (w[2], w[3]) if has_biases else (None, None)
+            w_hr = w[-1] if per in (3, 5) else None
+            # all time steps' input projections in one GEMM
+            xw = layer_in.reshape(T * B, layer_in.shape[-1]).matmul(w_ih.t())
+            if b_ih is not None:
+                xw = xw + b_ih
+            xw = xw.reshape(T, B, xw.shape[-1])
+            h = h0[layer * D + d]
+            if lstm:   # each layer and direction: the whole time loop as one op
+                y, h, c = lstm_layer(xw, h, c0[layer * D + d], w_hh, b_hh, w_hr,
+                                     reverse=bool(d), masks=masks)
+                c_n.append(c)
+            elif mode == "GRU":
+                y, h = gru_layer(xw, h, w_hh, b_hh, reverse=bool(d), masks=masks)
+            else:
+                y, h = rnn_layer(xw, h, w_hh, b_hh, reverse=bool(d), masks=masks,
+                                 relu=mode == "RNN_RELU")
+            outs.append(y)
+            h_n.append(h)
+        layer_in = outs[0] if D == 1 else ember.cat(outs, 2)
+        if dropout and train and layer < num_layers - 1:
+            layer_in = F.dropout(layer_in, dropout, True)
+    return layer_in, ember.stack(h_n, 0), ember.stack(c_n, 0) if lstm else None
+
+
 class RNNBase(Module):
     """Parameters weight_ih_l{k}[_reverse], weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k} (and
     weight_hr_l{k} for an LSTM with proj_size > 0), all U(-1/sqrt(hidden), 1/sqrt(hidden))."""
@@ -138,14 +192,6 @@ class RNNBase(Module):
             s += ", bidirectional={bidirectional}"
         return s.format(**self.__dict__)
 
-    def _weights(self, layer, d):
-        sfx = f"_l{layer}" + ("_reverse" if d else "")
-        b = (getattr(self, f"bias_ih{sfx}"), getattr(self, f"bias_hh{sfx}")) if self.bias else \
-            (None, None)
-        w_hr = getattr(self, f"weight_hr{sfx}") if self.proj_size else None
-        return (getattr(self, f"weight_ih{sfx}"), getattr(self, f"weight_hh{sfx}"), b[0], b[1],
-                w_hr)
-
     def forward(self, input, hx=None):
         from ember.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
         packed = isinstance(input, PackedSequence)
@@ -210,37 +256,9 @@ class RNNBase(Module):
             c0 = ember.zeros(L * D, B, H, dtype=x.dtype)
         masks = None   # (T, B, 1) of 0/1 for a packed batch: which steps each sequence has
         if lengths is not None:
-            steps = np.arange(T)[:, None] < np.asarray(lengths)[None, :]   # (T, B)
-            masks = steps[:, :, None].astype(x._data.dtype)
-        h_n, c_n = [], []
-        layer_in = x
-        for layer in range(L):
-            outs = []
-            for d in range(D):
-                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
-                # all time steps' input projections in one GEMM
-                xw = layer_in.reshape(T * B, layer_in.shape[-1]).matmul(w_ih.t())
-                if b_ih is not None:
-                    xw = xw + b_ih
-                xw = xw.reshape(T, B, xw.shape[-1])
-                h = h0[layer * D + d]
-                if lstm:   # each layer and direction: the whole time loop as one op
-                    y, h, c = lstm_layer(xw, h, c0[layer * D + d], w_hh, b_hh, w_hr,
-                                         reverse=bool(d), masks=masks)
-                    c_n.append(c)
-                elif self.mode == "GRU":
-                    y, h = gru_layer(xw, h, w_hh, b_hh, reverse=bool(d), masks=masks)
-                else:
-                    y, h = rnn_layer(xw, h, w_hh, b_hh, reverse=bool(d), masks=masks,
-                                     relu=self.mode == "RNN_RELU")
-                outs.append(y)
-                h_n.append(h)
-            layer_in = outs[0] if D == 1 else ember.cat(outs, 2)
-            if self.dropout and self.training and layer < L - 1:
-                layer_in = F.dropout(layer_in, self.dropout, True)
-        out = layer_in
-        h_n = ember.stack(h_n, 0)
-        c_n = ember.stack(c_n, 0) if lstm else None
+            masks = _step_masks(lengths, T, x._data.dtype)
+        out, h_n, c_n = _stack(self.mode, x, h0, c0, self._flat_weights, self.bias, L,
+                               self.dropout, self.training, self.bidirectional, masks)
         if packed:
             out = pack_padded_sequence(out, lengths_t, enforce_sorted=sorted_indices is None)
         elif not batched:
