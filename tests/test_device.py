@@ -233,3 +233,35 @@ def test_numeric_constants_as_torch():
     assert ember.newaxis is torch.newaxis is None
     x = ember.arange(3)
     assert x[:, ember.newaxis].shape == torch.arange(3)[:, torch.newaxis].shape == (3, 1)
+
+
+@pytest.mark.parametrize("mod", ["xpu", "mps"])
+def test_other_accelerator_namespaces_answer_as_torch_without_them(mod):
+    """Every function both namespaces have, called as device-selection code calls them:
+    the same result, or the same exception type and message."""
+    e_mod, t_mod = getattr(ember, mod), getattr(torch, mod)
+    calls = {"is_available": (), "device_count": (), "is_initialized": (), "manual_seed": (0,),
+             "manual_seed_all": (0,), "seed": (), "seed_all": (), "empty_cache": (),
+             "synchronize": (), "current_device": (), "get_device_name": (0,),
+             "get_device_properties": (0,), "get_device_capability": (), "set_device": (0,),
+             "init": (), "initial_seed": (), "get_rng_state": (), "get_rng_state_all": (),
+             "memory_allocated": (), "max_memory_allocated": (), "memory_reserved": (),
+             "max_memory_reserved": (), "memory_stats": (), "memory_snapshot": (),
+             "get_arch_list": (), "get_gencode_flags": (), "is_bf16_supported": (),
+             "is_tf32_supported": (), "current_allocated_memory": (),
+             "driver_allocated_memory": (), "recommended_max_memory": (),
+             "set_per_process_memory_fraction": (0.5,)}
+    tried = 0
+    for name, args in calls.items():
+        if not hasattr(t_mod, name):
+            assert not hasattr(e_mod, name), f"{mod}.{name} is not torch's"
+            continue
+        tried += 1
+        results = []
+        for fn in (getattr(t_mod, name), getattr(e_mod, name)):
+            try:
+                results.append(("ok", fn(*args)))
+            except Exception as exc:   # noqa: BLE001 - compared below
+                results.append((type(exc), str(exc)))
+        assert results[0] == results[1], f"{mod}.{name}: torch {results[0]}, ember {results[1]}"
+    assert tried >= (25 if mod == "xpu" else 10)
