@@ -330,7 +330,7 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
 # Subpackages and heavier modules load on first use, so `import ember` stays fast.
 _LAZY_MODULES = {"nn", "optim", "utils", "linalg", "fft", "special", "serialization",
                  "safetensors", "distributions", "amp", "testing", "compat", "random",
-                 "return_types", "func", "cpu", "xpu", "mps", "jit"}
+                 "return_types", "func", "cpu", "xpu", "mps", "jit", "signal"}
 _LAZY_FUNCTIONS = {"save": "ember.serialization", "load": "ember.serialization",
                    "vmap": "ember.func"}
 
