@@ -23,7 +23,7 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "native_channel_shuffle", "constant_pad_nd", "kl_div",
            "binary_cross_entropy_with_logits", "ctc_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
            "triplet_margin_loss", "poisson_nll_loss", "embedding_bag", "rnn_tanh_cell",
-           "rnn_relu_cell", "lstm_cell", "gru_cell", "lstm", "gru", "rnn_tanh", "rnn_relu", "native_layer_norm", "native_batch_norm",
+           "rnn_relu_cell", "lstm_cell", "gru_cell", "lstm", "gru", "rnn_tanh", "rnn_relu", "conv_tbc", "norm_except_dim", "native_layer_norm", "native_batch_norm",
            "native_dropout", "native_group_norm", "convolution", "grid_sampler",
            "grid_sampler_2d", "grid_sampler_3d", "affine_grid_generator"]
 
@@ -291,6 +291,35 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     from ember._ops.recurrent import gru_step
     return gru_step(_xw(input, hx, w_ih, b_ih, 3), hx, w_hh, b_hh)
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """torch.conv_tbc: a 1-D convolution of input (time, batch, channel)."""
+    from ember._ops.conv import conv_tbc as fn
+    return fn(input, weight, bias, pad)
+
+
+def norm_except_dim(v, pow=2, dim=0):
+    """The p-norm of each slice of v along `dim` (over all other dims), shaped to broadcast
+    against v (the magnitude weight_norm keeps); dim=-1 means the norm of all of v, 0-d. The
+    norms are ATen's norm nodes (NormBackward0/1), as torch records them."""
+    from ember.autograd.function import rename_result
+    if dim == -1:
+        return rename_result(v.norm(pow), "NormBackward0")
+    if v.dim() == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = dim + v.dim() if dim < 0 else dim
+    if not 0 <= d < v.dim():
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-v.dim()}, "
+                         f"{v.dim() - 1}], but got {dim})")
+    ones = [1] * (v.dim() - 1)
+    if d == 0:
+        n = rename_result(v.contiguous().view(v.shape[0], -1).norm(pow, dim=1), "NormBackward1")
+        return n.view(-1, *ones)
+    if d == v.dim() - 1:
+        n = rename_result(v.contiguous().view(-1, v.shape[-1]).norm(pow, dim=0), "NormBackward1")
+        return n.view(*ones, -1)
+    return norm_except_dim(v.transpose(0, d), pow, 0).transpose(0, d)
 
 
 def _recurrent(mode, args):

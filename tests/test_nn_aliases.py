@@ -376,3 +376,67 @@ def test_affine_grid_generator():
         check(lambda t, th: t.affine_grid_generator(th, (2, 3, 4, 5), align), inputs=[th])
     th3 = np.random.default_rng(1).standard_normal((1, 3, 4))
     check(lambda t, th: t.affine_grid_generator(th, [1, 2, 3, 4, 5], False), inputs=[th3])
+
+
+# --- conv_tbc and norm_except_dim ---------------------------------------------------------------
+
+def _node_names(fn, depth=3):
+    names = []
+    for _ in range(depth):
+        if fn is None:
+            break
+        names.append(fn.name() if hasattr(fn, "name") else type(fn).__name__)
+        fn = next((f for f, _ in fn.next_functions if f is not None), None)
+    return [n.replace("torch::autograd::", "") for n in names]
+
+
+@pytest.mark.parametrize("shapes,pad", [([(7, 2, 3), (3, 3, 4), (4,)], 1),
+                                        ([(5, 1, 2), (2, 2, 3), (3,)], 0),
+                                        ([(4, 3, 2), (5, 2, 2), (2,)], 2)])
+def test_conv_tbc(shapes, pad):
+    check(lambda t, x, w, b: t.conv_tbc(x, w, b, pad), shapes, dtypes="float64")
+    check(lambda t, x, w, b: t.conv_tbc(x, w, b, pad), shapes, dtypes="float32", atol=1e-5)
+    xs = [np.random.default_rng(1).standard_normal(s) for s in shapes]
+    names = [_node_names(lib.conv_tbc(*(lib.tensor(a, requires_grad=True) for a in xs), pad)
+                         .grad_fn) for lib in (torch, ember)]
+    assert names[0] == names[1]
+
+
+def test_conv_tbc_double_backward():
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(s) for s in ((6, 2, 3), (3, 3, 4), (4,))]
+    res = []
+    for lib in (torch, ember):
+        x, w, b = (lib.tensor(a, requires_grad=True) for a in arrays)
+        y = lib.conv_tbc(x, w, b, 1)
+        gx, gw = lib.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+        ((gx * gx).sum() + (gw ** 3).sum()).backward()
+        res.append([v.detach().numpy() for v in (gx, gw, x.grad, w.grad, b.grad)])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("shapes", [
+    [(6, 2, 3), (3, 3, 4), (3,)],        # bias size
+    [(6, 3), (3, 3, 4), (4,)],           # input dims
+    [(6, 2, 3), (3, 2, 4), (4,)],        # channels
+    [(6, 2, 3), (3, 4), (4,)],           # weight dims
+    [(1, 2, 3), (3, 3, 4), (4,)],        # negative length
+])
+def test_conv_tbc_errors(shapes):
+    check_raises(lambda t, x, w, b: t.conv_tbc(x, w, b, 0), shapes)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -2])
+@pytest.mark.parametrize("p", [2, 3])
+def test_norm_except_dim(dim, p):
+    check(lambda t, v: t.norm_except_dim(v, p, dim), [(3, 4, 5)], dtypes="float64")
+    v = np.random.default_rng(3).standard_normal((3, 4, 5))
+    names = [_node_names(lib.norm_except_dim(lib.tensor(v, requires_grad=True), p, dim).grad_fn)
+             for lib in (torch, ember)]
+    assert names[0] == names[1]
+
+
+def test_norm_except_dim_errors():
+    check_raises(lambda t, v: t.norm_except_dim(v, 2, 3), [(3, 4, 5)])
+    check_raises(lambda t, v: t.norm_except_dim(v[0, 0, 0], 2, 0), [(3, 4, 5)])

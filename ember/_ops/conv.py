@@ -431,6 +431,60 @@ class ConvWeight(ArrayFunction):
         return gx, ggy
 
 
+class ConvTbc(ArrayFunction):
+    """torch.conv_tbc: a 1-D convolution laid out time, batch, channel (fairseq's layout):
+    y (T + 2 pad - K + 1, B, O) from x (T, B, C), w (K, C, O), bias (O). Forward is the NCL
+    convolution on transposed views; the gradients are convolutions in Tensor ops (so they
+    differentiate again): gx the transposed convolution of gy, gw a convolution of x by gy with
+    the batch as the contracted channel axis."""
+
+    def forward(ctx, x, w, b, *, pad):
+        ctx.pad = pad
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              w if ctx.needs_input_grad[0] else None)
+        dt = np.result_type(x, w)
+        cdt = _compute_dtype(dt)
+        y, _ = _conv_fwd(x.transpose(1, 2, 0).astype(cdt), w.transpose(2, 1, 0).astype(cdt),
+                         (1,), ((pad, pad),), (1,), 1)
+        y = np.ascontiguousarray(y.transpose(2, 0, 1))
+        y += b.astype(cdt, copy=False)
+        return y.astype(dt, copy=False)
+
+    def backward(ctx, gy):
+        x, w = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        g_ncl = gy.permute(1, 2, 0)                      # (B, O, T')
+        gx = gw = gb = None
+        if needs[0]:
+            gx = conv_transpose1d(g_ncl, w.permute(2, 1, 0), padding=ctx.pad).permute(2, 0, 1)
+        if needs[1]:   # gw[k, c, o] = sum over t, b of x_pad[t + k, b, c] gy[t, b, o]
+            gw = conv1d(x.permute(2, 1, 0), gy.permute(2, 1, 0), padding=ctx.pad)
+            gw = gw.permute(2, 0, 1)
+        if needs[2]:
+            gb = gy.sum((0, 1))
+        return gx, gw, gb
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """torch.conv_tbc(input (T, B, C), weight (K, C, O), bias (O), pad=0) -> (T', B, O)."""
+    if input.dim() != 3:
+        raise RuntimeError("Input must have 3 dims: time, batch, in_channel")
+    if weight.dim() != 3:
+        raise RuntimeError("Weight tensor must have 3 dims: kernel_width, in_channels, "
+                           "out_channels.")
+    if bias.dim() != 1:
+        raise RuntimeError("Bias must be 1-D")
+    if input.shape[2] != weight.shape[1]:
+        raise RuntimeError("Input dim 2 (input channels) is not == dim 1 in the weight tensor")
+    if weight.shape[2] != bias.shape[0]:
+        raise RuntimeError("Bias size must equal dim 2 in the weight tensor (output channels).")
+    T = input.shape[0] + 2 * pad - weight.shape[0] + 1
+    if T < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {T}: "
+                           f"[{T}, {input.shape[1]}, {weight.shape[2]}]")
+    return ConvTbc.apply(input, weight, bias, pad=int(pad))
+
+
 # ---------------------------------------------------------------------------------------------
 # Argument parsing and torch's errors
 

@@ -167,12 +167,13 @@ def _nonempty(input, dims, fn, specify=True):
 
 
 class _Labelled(ArrayFunction):
-    """A node that prints under the name torch gives it (one class can serve amax and amin)."""
+    """A node that prints under the name torch gives it (one class can serve amax and amin);
+    a caller's `rename_node` (kept in `_name`) overrides the label."""
 
-    label = None
+    label = _name = None
 
     def name(self):
-        return self.label or type(self).__name__   # (the class is named XBackward0)
+        return self._name or self.label or type(self).__name__   # (the class: XBackward0)
 
 
 # ---------------------------------------------------------------------------------------------
