@@ -702,6 +702,10 @@ class Tensor:
     def cdouble(self, memory_format=None):
         return self.to(_dtype.complex128)
 
+    def chalf(self, memory_format=None):
+        """complex32: NumPy has no such type, so this raises ember's NotImplementedError."""
+        return self.to(_dtype.complex32)
+
     def pin_memory(self, device=None):
         return self
 

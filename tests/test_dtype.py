@@ -162,3 +162,9 @@ def test_dtype_pickles_by_name():
     import pickle
     assert pickle.loads(pickle.dumps(ember.float64)) is ember.float64
     assert pickle.loads(pickle.dumps(ember.Size([2, 3]))) == ember.Size([2, 3])
+
+
+def test_chalf_converts_in_torch_and_says_why_not_in_ember():
+    assert torch.ones(2).chalf().dtype == torch.complex32
+    with pytest.raises(NotImplementedError, match="complex32 has no NumPy storage type"):
+        ember.ones(2).chalf()
