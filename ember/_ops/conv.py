@@ -444,8 +444,8 @@ class ConvTbc(ArrayFunction):
                               w if ctx.needs_input_grad[0] else None)
         dt = np.result_type(x, w)
         cdt = _compute_dtype(dt)
-        y, _ = _conv_fwd(x.transpose(1, 2, 0).astype(cdt), w.transpose(2, 1, 0).astype(cdt),
-                         (1,), ((pad, pad),), (1,), 1)
+        y, _ = _conv_fwd(x.transpose(1, 2, 0).astype(cdt, copy=False),
+                         w.transpose(2, 1, 0).astype(cdt, copy=False), (1,), ((pad, pad),), (1,), 1)
         y = np.ascontiguousarray(y.transpose(2, 0, 1))
         y += b.astype(cdt, copy=False)
         return y.astype(dt, copy=False)
