@@ -64,8 +64,8 @@ class layout:
     def __init__(self, name):
         self._name = name
 
-    def __repr__(self):
-        return "torch." + self._name
+    def __repr__(self):   # as the dtypes print: ember.strided, ember.channels_last
+        return "ember." + self._name
 
     def __reduce__(self):
         return self._name
@@ -82,6 +82,7 @@ contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
+
 
 def set_num_threads(n):
     """The intra-op thread count: of ember's own splitting and of OpenBLAS's GEMMs (when
