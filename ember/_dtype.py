@@ -144,6 +144,26 @@ def from_numpy_dtype(npd):
                     "uint64, uint32, uint16, uint8, and bool.")
 
 
+_F16, _F64 = np.dtype(np.float16), np.dtype(np.float64)
+
+
+def cast(a, npd, copy=True):
+    """a.astype(npd), converting as torch does: float64 becomes float16 through float32 (torch
+    builds a half from a float). The two roundings differ from NumPy's single one for about
+    one value in 10,000."""
+    if npd == _F16 and a.dtype == _F64:
+        return a.astype(np.float32).astype(npd)
+    return a.astype(npd, copy=copy)
+
+
+def scalar_as(value, npd):
+    """A Python number about to fill or be stored in an array of `npd`, as torch converts it
+    (a float for float16 goes through float32, see `cast`)."""
+    if npd == _F16 and type(value) is _builtins.float:   # (this module shadows float)
+        return np.float32(value)
+    return value
+
+
 # ---------------------------------------------------------------------------------------------
 # Default dtype (process-wide, as in torch)
 

@@ -877,6 +877,7 @@ NO_OUT_KERNELS = [
     O("constant_pad_nd", lambda t, o: t.constant_pad_nd(R(t, *_X), (1, 1), out=o())),
     O("convolution", lambda t, o: t.convolution(R(t, *_X), R(t, 2, 3, 1), None, [1], [0], [1],
                                                 False, [0], 1, out=o())),
+    O("conv_tbc", lambda t, o: t.conv_tbc(R(t, 4, 2, 3), R(t, 2, 3, 4), R(t, 4), 0, out=o())),
     O("embedding", lambda t, o: t.embedding(R(t, 5, 3), I(t, [1]), out=o())),
     O("empty_like", lambda t, o: t.empty_like(R(t, *_X), out=o())),
     O("empty_permuted", lambda t, o: t.empty_permuted((2, 3), (1, 0), out=o())),

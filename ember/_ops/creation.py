@@ -76,12 +76,12 @@ def _from_data(data, dtype):
     """A NumPy array holding `data` with torch's dtype (copying)."""
     if isinstance(data, Tensor):
         a = data._data
-        return np.array(a, dtype=dtype.np if dtype else None, copy=True)
+        return np.array(a, copy=True) if dtype is None else _dtype.cast(a, dtype.np)
     if isinstance(data, (np.ndarray, np.generic)):
         a = np.array(data, copy=True)
         if dtype is None:
             _dtype.from_numpy_dtype(a.dtype)   # rejects types torch has no name for
-        return a if dtype is None else a.astype(dtype.np)
+        return a if dtype is None else _dtype.cast(a, dtype.np)
     if isinstance(data, str):
         raise TypeError("new(): invalid data type 'str'")
     try:
@@ -119,7 +119,7 @@ def _from_data(data, dtype):
         dt = _element_dtype(data)   # NumPy scalars inside: each keeps its own dtype
     else:
         dt = dtype or _infer_dtype(a)
-    return a.astype(dt.np, copy=False)
+    return _dtype.cast(a, dt.np, copy=False)
 
 
 # what np.array makes of Python numbers alone (anything else means NumPy scalars are inside)
@@ -185,7 +185,7 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
         raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not "
                         f"{type(s).__name__}")
     dt = dtype or _dtype.get_default_dtype()
-    return _finish(np.array(s, dtype=dt.np), requires_grad)
+    return _finish(np.array(_dtype.scalar_as(s, dt.np), dtype=dt.np), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -384,12 +384,14 @@ def _filled(fill, fn, size, out, dtype, device, requires_grad):
         _check_out(dtype, out)
         if fill is None and out._requires_grad and _grad_state.enabled:
             raise RuntimeError("cannot resize variables that require grad")   # (empty's resize_)
-        src = np.empty(shape, out._data.dtype) if fill is None else np.full(shape, fill,
-                                                                             out._data.dtype)
+        npd = out._data.dtype
+        src = np.empty(shape, npd) if fill is None else np.full(shape,
+                                                                 _dtype.scalar_as(fill, npd), npd)
         return _out_or_finish(src, out, requires_grad)
     npd = _dt(dtype)
     a = np.empty(shape, npd) if fill is None else (np.zeros(shape, npd) if fill == 0 else
-                                                    np.full(shape, fill, npd))
+                                                    np.full(shape, _dtype.scalar_as(fill, npd),
+                                                            npd))
     return _finish(a, requires_grad)
 
 
@@ -457,7 +459,7 @@ def _like(input, fill, dtype, requires_grad, memory_format=None, fn="empty_like"
     elif fill == 0:
         r = np.zeros_like(a, dtype=npd, order=order)
     else:
-        r = np.full_like(a, fill, dtype=npd, order=order)
+        r = np.full_like(a, _dtype.scalar_as(fill, npd), dtype=npd, order=order)
     if not r.flags.writeable or r.strides != a.strides and order == "K" and 0 in a.strides:
         r = np.array(r, copy=True)   # broadcast inputs give plain dense results
     return _finish(r, requires_grad)

@@ -497,8 +497,8 @@ class CopyFrom(ArrayFunction):
 
     def forward(ctx, dst, src):
         out = np.empty_like(dst)
-        np.copyto(out, src.real if src.dtype.kind == "c" and dst.dtype.kind != "c" else src,
-                  casting="unsafe")
+        src = src.real if src.dtype.kind == "c" and dst.dtype.kind != "c" else src
+        np.copyto(out, _dtype.cast(src, dst.dtype, copy=False), casting="unsafe")
         return out
 
     def backward(ctx, grad):
@@ -521,7 +521,7 @@ class Fill(ArrayFunction):
 
     def forward(ctx, dst, *, value, label):
         ctx.label = label
-        return np.full_like(dst, value)
+        return np.full_like(dst, _dtype.scalar_as(value, dst.dtype))
 
     def backward(ctx, grad):
         return grad * 0
@@ -561,7 +561,7 @@ def copy_(self, src, non_blocking=False):
     check_inplace(self)
     if not a.flags.writeable:
         write(self, a)
-    np.copyto(a, b, casting="unsafe")
+    np.copyto(a, _dtype.cast(b, a.dtype, copy=False), casting="unsafe")
     self._vc.value += 1
     return self
 
@@ -593,7 +593,7 @@ def fill_(self, value, *, _label="FillBackward2"):
         a = _writable_alias(a)
         if a is None:
             write(self, self._data)   # raises
-    a.fill(value)
+    a.fill(_dtype.scalar_as(value, a.dtype))
     self._vc.value += 1
     return self
 

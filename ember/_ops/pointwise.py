@@ -54,7 +54,7 @@ class ToCopy(ArrayFunction):
     def forward(ctx, a, *, npd):
         if a.dtype.kind == "c" and npd.kind != "c":
             a = a.real   # complex -> real keeps the real part (NumPy would warn)
-        return a.astype(npd)
+        return _dtype.cast(a, npd)
 
     def backward(ctx, grad):
         return grad
