@@ -7,6 +7,8 @@ torch's promotion differs from NumPy's in ways that programs notice:
 - Python scalars and 0-d tensors take part by category only: `int32_tensor + 2.5` is the default
   float dtype, `float16_tensor + float64_0d` stays float16.
 """
+import math
+
 import numpy as np
 
 __all__ = [
@@ -297,17 +299,21 @@ class finfo:
             raise TypeError("torch.finfo() requires a floating point input type. "
                             "Use torch.iinfo to handle 'torch.finfo'")
         real = type.to_real()
-        if real.np.kind == "V":   # bfloat16 / float8: NumPy's finfo does not know them
+        if real.np not in (np.float16, np.float32, np.float64):   # bfloat16, float8s: NumPy's
+            # finfo does not know them (one float8 even has NumPy's kind "f")
             import ml_dtypes
             info = ml_dtypes.finfo(real.np)
         else:
             info = np.finfo(real.np)
         self.bits = real.itemsize * 8
-        self.eps = builtins_float(info.eps)
+        # torch's epsilon for float8_e5m2fnuz is 2^-3 where ml_dtypes (and the format's two
+        # mantissa bits) say 2^-2; ember answers as torch does
+        self.eps = 0.125 if real._name == "float8_e5m2fnuz" else builtins_float(info.eps)
         self.max = builtins_float(info.max)
         self.min = builtins_float(info.min)
         self.tiny = self.smallest_normal = builtins_float(info.smallest_normal)
-        self.resolution = 10.0 ** -info.precision
+        # 10^-(decimal digits the mantissa holds), from the format's own epsilon
+        self.resolution = 10.0 ** -math.floor(-math.log10(builtins_float(info.eps)))
         self.dtype = real._name
 
     def __repr__(self):

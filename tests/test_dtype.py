@@ -135,7 +135,8 @@ def test_default_dtype():
 
 
 @pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64", "complex64",
-                                  "complex128", None])
+                                  "complex128", None, "float8_e4m3fn", "float8_e5m2",
+                                  "float8_e4m3fnuz", "float8_e5m2fnuz"])
 def test_finfo(name):
     e = ember.finfo(getattr(ember, name)) if name else ember.finfo()
     t = torch.finfo(getattr(torch, name)) if name else torch.finfo()
