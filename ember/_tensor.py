@@ -639,7 +639,7 @@ class Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other)`; self when nothing changes."""
         dev, dt, copy = _parse_to(args, kwargs)
         if dev is not None and dev.type != "cpu":
-            _cuda_unavailable(dev)
+            _device_unavailable(dev)
         if dt is None or dt.np == self._data.dtype:
             return self.clone() if copy else self
         from ember._ops.pointwise import _to_dtype
@@ -649,7 +649,7 @@ class Tensor:
         return self
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        _cuda_unavailable(device)
+        _device_unavailable(device)
 
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); else a cast."""
@@ -957,8 +957,25 @@ def _is_channels_last(a, memory_format):
     return True
 
 
-def _cuda_unavailable(dev=None):
-    raise AssertionError("Torch not compiled with CUDA enabled")
+_NOT_COMPILED = {"cuda": "CUDA", "xpu": "XPU"}
+_BACKEND_NAMES = {"mps": "MPS", "vulkan": "Vulkan", "ipu": "IPU", "xla": "XLA", "lazy": "Lazy"}
+
+
+def _device_unavailable(dev=None, creating=False):
+    """torch's error, on a CPU-only build, for a tensor put on (`creating` one) or moved to
+    another device: CUDA and XPU are "not compiled", MPS and other backends not linked (or
+    without the creation kernel). A bare int or None means CUDA, as `.cuda()` reads it. torch
+    has meta tensors (shapes without data); ember always holds data, so it says that."""
+    kind = "cuda" if dev is None or isinstance(dev, int) else as_device(dev).type
+    if kind in _NOT_COMPILED:
+        raise AssertionError(f"Torch not compiled with {_NOT_COMPILED[kind]} enabled")
+    if kind == "meta":
+        raise NotImplementedError("ember has no 'meta' device: every ember tensor holds its "
+                                  "data in CPU memory")
+    if creating or kind not in _BACKEND_NAMES:
+        raise NotImplementedError(f"Could not run 'aten::empty.memory_format' with arguments "
+                                  f"from the '{_BACKEND_NAMES.get(kind, kind)}' backend.")
+    raise RuntimeError(f"PyTorch is not linked with support for {kind} devices")
 
 
 def _parse_to(args, kwargs):

@@ -265,3 +265,24 @@ def test_other_accelerator_namespaces_answer_as_torch_without_them(mod):
                 results.append((type(exc), str(exc)))
         assert results[0] == results[1], f"{mod}.{name}: torch {results[0]}, ember {results[1]}"
     assert tried >= (25 if mod == "xpu" else 10)
+
+
+@pytest.mark.parametrize("dev", ["cuda", "cuda:1", "mps", "xpu", "vulkan", "xla"])
+@pytest.mark.parametrize("call", [
+    lambda t, d: t.empty(2, device=d), lambda t, d: t.zeros(2, 3, device=d),
+    lambda t, d: t.rand(2, device=d), lambda t, d: t.ones(2).to(d),
+    lambda t, d: t.nn.Linear(2, 2).to(d)])
+def test_devices_a_cpu_build_lacks_raise_torchs_error(dev, call):
+    got = []
+    for lib in (torch, ember):
+        with pytest.raises(Exception) as info:
+            call(lib, dev)
+        got.append((type(info.value), str(info.value).split(" This could be")[0]))
+    assert got[0] == got[1]
+
+
+def test_meta_tensors_are_refused_with_a_reason():
+    assert torch.empty(2, device="meta").is_meta    # torch has them; ember holds data always
+    for call in (lambda: ember.empty(2, device="meta"), lambda: ember.ones(2).to("meta")):
+        with pytest.raises(NotImplementedError, match="no 'meta' device"):
+            call()

@@ -10,7 +10,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._device import as_device
-from ember._tensor import Size, Tensor, _check_scalar, _cuda_unavailable, _int_tuple
+from ember._tensor import Size, Tensor, _check_scalar, _device_unavailable, _int_tuple
 from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "to_dlpack",
@@ -27,7 +27,7 @@ _builtin_range = range
 
 def _check_device(device):
     if device is not None and as_device(device).type != "cpu":
-        _cuda_unavailable(device)
+        _device_unavailable(device, creating=True)
 
 
 def _finish(array, requires_grad):

@@ -19,7 +19,7 @@ import numpy as np
 from ember import _dtype
 from ember._device import as_device
 from ember._ops._helpers import check_inplace, inplace, write
-from ember._tensor import Tensor, _cuda_unavailable, _int_tuple
+from ember._tensor import Tensor, _device_unavailable, _int_tuple
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
 
@@ -222,7 +222,7 @@ def _out_dtype(dtype, out, default):
 def _factory(a, out, requires_grad, device, fn="rand"):
     """Wrap a fresh sample as a factory result: into `out` (resized) or a new tensor."""
     if device is not None and as_device(device).type != "cpu":
-        _cuda_unavailable(device)
+        _device_unavailable(device, creating=True)
     if out is not None:
         if _grad_state.enabled and out._requires_grad:
             if fn == "randn":   # (torch's randn resizes out= first)

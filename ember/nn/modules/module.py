@@ -560,8 +560,8 @@ class Module:
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dt}")
         if dev is not None and dev.type != "cpu":
-            from ember._tensor import _cuda_unavailable
-            _cuda_unavailable(dev)
+            from ember._tensor import _device_unavailable
+            _device_unavailable(dev)
 
         def convert(t):
             if dt is not None and (t.is_floating_point() or t.is_complex()):
@@ -578,8 +578,8 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        from ember._tensor import _cuda_unavailable
-        _cuda_unavailable(device)
+        from ember._tensor import _device_unavailable
+        _device_unavailable(device)
 
     def type(self, dst_type):
         return self._apply(lambda t: t.type(dst_type))
