@@ -166,8 +166,26 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if a.dtype.kind == "b":
         return Tensor._make(_asarray(a == b))
     with np.errstate(invalid="ignore", over="ignore"):
+        if a.dtype.itemsize == 2 and a.dtype.kind != "i" and a.dtype.kind != "u":
+            return Tensor._make(_isclose_half(a, b, rtol, atol, equal_nan))
         return Tensor._make(_asarray(np.isclose(a, b, rtol=rtol, atol=atol,
                                                 equal_nan=equal_nan)))
+
+
+def _isclose_half(a, b, rtol, atol, equal_nan):
+    """isclose for float16/bfloat16 as torch computes it: each step of atol + |rtol * b| and
+    |a - b| in float32 and rounded back to the half type, as its half kernels do. The two
+    scalars enter differently: torch's mul takes rtol as a float, its add casts atol to the
+    half type first (a number wrapped as a tensor of the common dtype)."""
+    dt, f32 = a.dtype, np.float32
+    a32, b32 = a.astype(f32), b.astype(f32)
+    allowed = np.abs((f32(rtol) * b32).astype(dt)).astype(f32)
+    allowed = (np.asarray(atol, dt).astype(f32) + allowed).astype(dt)
+    actual = np.abs((a32 - b32).astype(dt))
+    close = (a == b) | (np.isfinite(actual) & (actual <= allowed))
+    if equal_nan:
+        close |= np.isnan(a32) & np.isnan(b32)
+    return close
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
