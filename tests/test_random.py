@@ -270,6 +270,13 @@ INPLACE_ERROR_CASES = [
     lambda x: x.uniform_(5, 2),
     lambda x: x.uniform_(0, float("inf")),
     lambda x: x.double().uniform_(-1e308, 1e308),
+    lambda x: x.uniform_(-3.4e38, 3.4e38),          # to - from past float32's max
+    lambda x: x.uniform_(0, 1e39),                  # a bound past the dtype's range
+    lambda x: x.half().uniform_(-4e4, 4e4),
+    lambda x: x.half().uniform_(-7e4, 0),
+    lambda x: x.bfloat16().uniform_(-3.4e38, 3.4e38),
+    lambda x: x.cfloat().uniform_(-3.4e38, 3.4e38),
+    lambda x: x.cfloat().uniform_(-1e308, 1e308),
     lambda x: x.long().uniform_(),
     lambda x: x.normal_(1, -2),
     lambda x: x.int().normal_(),

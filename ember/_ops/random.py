@@ -760,12 +760,15 @@ def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs):
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={_fmt(low)} > to={_fmt(high)}")
+    real = self.dtype.to_real()   # (complex draws each part in its real type)
+    big = _dtype.finfo(real).max
     for name, v in (("from", low), ("to", high)):
-        if not np.isfinite(v):
-            raise RuntimeError(f"{name} is out of bounds for {_CTYPE.get(npd.name, npd.name)}")
-    if not np.isfinite(high - low):
+        if not np.isfinite(v) or abs(v) > big:
+            raise RuntimeError(f"{name} is out of bounds for "
+                               f"{_CTYPE.get(real.np.name, real.np.name)}")
+    if high - low > big:
         raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<"
-                           f"{self.dtype._legacy}>::max(), but found to={_fmt(high)} and "
+                           f"{real._legacy}>::max(), but found to={_fmt(high)} and "
                            f"from={_fmt(low)} which result in to-from to exceed the limit")
     a = _uniform(_rng(generator), self._data.shape, npd, low, high)
     return _fill(self, a, "UniformBackward0")
