@@ -4,6 +4,11 @@ a device would be needed. Device-selection code (`if torch.xpu.is_available(): .
 unchanged."""
 from collections import OrderedDict
 
+# what answers the same for every absent device (no devices, nothing to seed, no memory used)
+from ember.cuda import (device_count, empty_cache, is_available, is_bf16_supported,
+                        is_initialized, manual_seed, manual_seed_all, max_memory_allocated,
+                        max_memory_reserved, memory_allocated, memory_reserved, seed, seed_all)
+
 __all__ = ["is_available", "device_count", "is_initialized", "is_bf16_supported",
            "is_tf32_supported", "current_device", "get_device_name", "get_device_properties",
            "get_device_capability", "synchronize", "set_device", "init", "empty_cache",
@@ -16,22 +21,6 @@ __all__ = ["is_available", "device_count", "is_initialized", "is_bf16_supported"
 
 def _not_compiled(*args, **kwargs):
     raise AssertionError("Torch not compiled with XPU enabled")
-
-
-def is_available():
-    return False
-
-
-def device_count():
-    return 0
-
-
-def is_initialized():
-    return False
-
-
-def is_bf16_supported(including_emulation=True):
-    return False
 
 
 def is_tf32_supported():
@@ -47,33 +36,8 @@ def set_rng_state(new_state, device="xpu"):
     """torch queues the call until XPU initialises, which never happens here."""
 
 
-def manual_seed(seed):
-    """Seeds XPU generators lazily in torch; without a device there is nothing to seed."""
-
-
-manual_seed_all = manual_seed
-
-
-def seed():
-    pass
-
-
-seed_all = seed
-
-
-def empty_cache():
-    pass
-
-
 def get_rng_state_all():
     return []
-
-
-def memory_allocated(device=None):
-    return 0
-
-
-max_memory_allocated = memory_reserved = max_memory_reserved = memory_allocated
 
 
 def memory_stats(device=None):
