@@ -1,16 +1,20 @@
-"""Linear algebra: matmul and its family, einsum, tensordot, kron, cross, cdist, pdist, and the
-torch.* forms of decompositions (the legacy svd, qr, cholesky, triangular_solve, lu...).
+"""Linear algebra: matmul and its family, einsum, tensordot, kron, cross, pdist (cdist lives
+beside dist in statistics.py), and the torch.* forms of decompositions (the legacy svd, qr,
+cholesky, triangular_solve, lu...).
 
 matmul follows torch's dimension rules: 1-D operands are promoted to matrices and the added dim
 removed afterwards; batch dims broadcast. Unlike arithmetic, matmul never promotes dtypes.
 The decompositions (`ember.linalg`, and `inverse det logdet slogdet pinverse` here) live in
 `linalg_decomp.py`.
 """
+import math
+
 import numpy as np
 
 from ember._ops._helpers import c_name, write_out
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction, rename_result
+from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
            "addbmm", "baddbmm", "addmv", "addr", "einsum", "tensordot", "kron", "cross", "cdist",
@@ -733,35 +737,80 @@ def tensordot(a, b, dims=2, out=None):
         if dims > a._data.ndim or dims > b._data.ndim:
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got "
                                f"dims={dims}")
-        da = list(range(-dims, 0))
-        db = list(range(dims))
+        ga = list(range(-dims, 0))
+        gb = list(range(dims))
     else:
-        da, db = dims
-        da = [da] if isinstance(da, int) else list(da)
-        db = [db] if isinstance(db, int) else list(db)
-    if len(da) != len(db):
+        ga, gb = dims
+        ga = [ga] if isinstance(ga, int) else list(ga)
+        gb = [gb] if isinstance(gb, int) else list(gb)
+    if len(ga) != len(gb):
         raise RuntimeError("both dimension lists should have same length")
-    given = list(zip(da, db))
-    da = [_wrap_dim(d, a._data.ndim) for d in da]
-    db = [_wrap_dim(d, b._data.ndim) for d in db]
-    for (x, y), (gx, gy) in zip(zip(da, db), given):
-        if a._data.shape[x] != b._data.shape[y]:
+    da = [_wrap_dim(d, a._data.ndim) for d in ga]
+    db = [_wrap_dim(d, b._data.ndim) for d in gb]
+    # a contracted dim of size 1 on one side broadcasts: the other side is summed over it
+    # (torch sums `a` where both are 1)
+    sum_a = [x for x, y in zip(da, db) if b._data.shape[y] == 1]
+    sum_b = [y for x, y in zip(da, db) if b._data.shape[y] != 1 and a._data.shape[x] == 1]
+    for x, y, gx, gy in zip(da, db, ga, gb):
+        if a._data.shape[x] != b._data.shape[y] and 1 not in (a._data.shape[x],
+                                                              b._data.shape[y]):
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a._data.shape[x]} in dim {gx} and second has size "
                                f"{b._data.shape[y]} in dim {gy}")
     _same_dtype(a, b, "both inputs should have same dtype")
-    ta = _LETTERS[:a._data.ndim]
-    tb = list(_LETTERS[a._data.ndim:a._data.ndim + b._data.ndim])
-    for x, y in zip(da, db):
-        tb[y] = ta[x]
-    tb = "".join(tb)
-    rhs = "".join(c for i, c in enumerate(ta) if i not in da) + \
-        "".join(c for i, c in enumerate(tb) if i not in db)
-    r = Einsum.apply(a, b, eq=f"{ta},{tb}->{rhs}")
-    if out is not None:
-        _tensordot_out_check(out, r)
-        return write_out(out, r, grad="copy")
-    return r
+    # torch's graph: (those sums,) permute each operand to (free, contracted) / (contracted,
+    # free), reshape to matrices, mm (for a one-element result: dot of the flattened operands,
+    # or sum of the squeezed operands' product where one is not contiguous), view to the
+    # result's shape
+    fa = [i for i in range(a._data.ndim) if i not in da]
+    fb = [i for i in range(b._data.ndim) if i not in db]
+    csize = math.prod(a._data.shape[x] for x in da if x not in sum_a)
+    sa = [a._data.shape[i] for i in fa]
+    sb = [b._data.shape[i] for i in fb]
+    if a._data.dtype != np.bool_ and not (_grad_state.enabled and (a._requires_grad or
+                                                                   b._requires_grad)):
+        # nothing to record: the same product straight from NumPy
+        am, bm = a._data, b._data
+        if sum_a:
+            am = am.sum(tuple(sum_a), keepdims=True, dtype=am.dtype)
+        if sum_b:
+            bm = bm.sum(tuple(sum_b), keepdims=True, dtype=bm.dtype)
+        am = np.transpose(am, fa + da).reshape(math.prod(sa), csize)
+        bm = np.transpose(bm, db + fb).reshape(csize, math.prod(sb))
+        r = Tensor._make(np.asarray(_matmul(am, bm)).reshape(sa + sb))
+        return r if out is None else _tensordot_out(out, r)
+    for x in sum_a:
+        a = a.sum(x, keepdim=True)
+    for y in sum_b:
+        b = b.sum(y, keepdim=True)
+    pa = a.permute(fa + ga)   # (the contracted dims as given, as torch's permute saves them)
+    pb = b.permute(gb + fb)
+    if math.prod(sa) == 1 and math.prod(sb) == 1:   # one element: a dot product
+        if pa.is_contiguous() and pb.is_contiguous():   # (flattened: 1-D as it is)
+            r = dot(*[t if t.dim() == 1 else t.view(-1) for t in (pa, pb)])
+        else:
+            r = (pa.squeeze() * pb.squeeze()).sum()
+    else:
+        r = mm(_reshape(pa, [math.prod(sa), csize]), _reshape(pb, [csize, math.prod(sb)]))
+    r = r.view(sa + sb)
+    return r if out is None else _tensordot_out(out, r)
+
+
+def _tensordot_out(out, r):
+    _tensordot_out_check(out, r)
+    return write_out(out, r, grad="copy")
+
+
+def _reshape(t, shape):
+    """t.reshape(shape) with the node torch's reshape records: a view of a contiguous tensor,
+    _reshape_alias of another viewable one, else clone (contiguous) + _unsafe_view."""
+    from ember._ops.shape import UnsafeView, _torch_view_strides
+    a = t._data
+    if a.flags.c_contiguous:
+        return t.view(shape)
+    if _torch_view_strides(a, shape) is not None:
+        return rename_result(t.view(shape), "ReshapeAliasBackward0")
+    return UnsafeView.apply(t.contiguous(), shape=shape)
 
 
 def _tensordot_out_check(out, r):
@@ -777,13 +826,15 @@ def kron(input, other, *, out=None):
         if not isinstance(t, Tensor):
             raise TypeError(f"kron(): argument '{name}' (position {pos}) must be Tensor, not "
                             f"{type(t).__name__}")
+    from ember._ops.shape import UnsafeView
     nd = max(input._data.ndim, other._data.ndim)
-    a = input.reshape((1,) * (nd - input._data.ndim) + input._data.shape)
-    b = other.reshape((1,) * (nd - other._data.ndim) + other._data.shape)
-    ia = [s for d in a._data.shape for s in (d, 1)]
-    ib = [s for d in b._data.shape for s in (1, d)]
-    r = (a.reshape(ia) * b.reshape(ib)).reshape([x * y for x, y in zip(a._data.shape,
-                                                                           b._data.shape)])
+    sa = (1,) * (nd - input._data.ndim) + input._data.shape
+    sb = (1,) * (nd - other._data.ndim) + other._data.shape
+    # torch's graph: each operand _unsafe_view'ed with its dims interleaved with size-1 dims,
+    # one broadcasting mul, the product _unsafe_view'ed to the result's shape
+    a = UnsafeView.apply(input, shape=tuple(s for d in sa for s in (d, 1)))
+    b = UnsafeView.apply(other, shape=tuple(s for d in sb for s in (1, d)))
+    r = UnsafeView.apply(a * b, shape=tuple(x * y for x, y in zip(sa, sb)))
     if out is not None:
         return write_out(out, r)
     return r
@@ -806,44 +857,10 @@ def cross(input, other, dim=None, *, out=None):
 
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
-    """p-norm distances between the rows of x1 (..., P, M) and x2 (..., R, M) -> (..., P, R).
-
-    p=2 with compute_mode 'use_mm_for_euclid_dist' (or '..._if_necessary' with P or R > 25)
-    uses |x|^2 + |y|^2 - 2 x.y, which is faster and slightly less accurate, as torch does.
-    """
-    if x1._data.ndim < 2:
-        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: "
-                           f"{x1._data.ndim}D")
-    if x2._data.ndim < 2:
-        raise RuntimeError(f"cdist only supports at least 2D tensors, X2 got: "
-                           f"{x2._data.ndim}D")
-    if x1._data.shape[-1] != x2._data.shape[-1]:
-        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
-                           f"{x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
-    if x1._data.dtype != x2._data.dtype and x1._data.dtype.kind == x2._data.dtype.kind == "f":
-        raise RuntimeError(f"expected scalar type {x1.dtype._legacy} but found "
-                           f"{x2.dtype._legacy}")
-    if x1._data.dtype.kind != "f" or x2._data.dtype.kind != "f":
-        bad = x1 if x1._data.dtype.kind != "f" else x2
-        raise RuntimeError(f"cdist only supports floating-point dtypes, "
-                           f"{'X1' if bad is x1 else 'X2'} got: {bad.dtype._legacy}")
-    if p < 0:
-        raise RuntimeError("cdist only supports non-negative p values")
-    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
-             "donot_use_mm_for_euclid_dist")
-    if compute_mode not in modes:
-        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
-    P, R = x1._data.shape[-2], x2._data.shape[-2]
-    use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or
-                         compute_mode == modes[0] and (P > 25 or R > 25))
-    if use_mm:
-        n1 = (x1 * x1).sum(-1, keepdim=True)
-        n2 = (x2 * x2).sum(-1, keepdim=True)
-        d2 = n1 - 2 * (x1 @ x2.mT) + n2.mT
-        return d2.clamp_min(0).sqrt()
-    from ember._ops.linalg_decomp import vector_norm
-    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return vector_norm(diff, ord=p, dim=-1)
+    """p-norm distances between the rows of x1 (..., P, M) and x2 (..., R, M) -> (..., P, R);
+    written beside torch.dist in statistics.py."""
+    from ember._ops.statistics import cdist as _cdist
+    return _cdist(x1, x2, p, compute_mode)
 
 
 def inverse(input, *, out=None):
@@ -1125,24 +1142,29 @@ class PdistNorm(ArrayFunction):
 
     def backward(ctx, g):
         d, r = ctx.saved_tensors
-        p = ctx.p
-        g, r = g.unsqueeze(-1), r.unsqueeze(-1)
-        if p == 0:
-            return d * 0
-        if p == 1:
-            return d.sign() * g
-        if p == np.inf:
-            return d.sign() * (d.abs() == r) * g
-        zero = r == 0
-        r = r.masked_fill(zero, 1)   # no inf/NaN (nor NumPy warnings) where it is masked anyway
-        if p == 2:
-            return d * (g / r).masked_fill(zero, 0)
-        drop = zero | (d == 0) if p < 1 else zero
-        a = d.abs().masked_fill(drop, 1)
-        return (d.sign() * a.pow(p - 1) * (g / r.pow(p - 1))).masked_fill(drop, 0)
+        return _row_norm_grad(d, r, g, ctx.p)
 
     def name(self):
         return "PdistBackward0"
+
+
+def _row_norm_grad(d, r, g, p):
+    """The gradient for d of r = the p-norms of d's rows (its last dim) given r's gradient g,
+    with pdist's and cdist's subgradients (Tensor ops: differentiable again)."""
+    g, r = g.unsqueeze(-1), r.unsqueeze(-1)
+    if p == 0:
+        return d * 0
+    if p == 1:
+        return d.sign() * g
+    if p == np.inf:
+        return d.sign() * (d.abs() == r) * g
+    zero = r == 0
+    r = r.masked_fill(zero, 1)   # no inf/NaN (nor NumPy warnings) where it is masked anyway
+    if p == 2:
+        return d * (g / r).masked_fill(zero, 0)
+    drop = zero | (d == 0) if p < 1 else zero
+    a = d.abs().masked_fill(drop, 1)
+    return (d.sign() * a.pow(p - 1) * (g / r.pow(p - 1))).masked_fill(drop, 0)
 
 
 def pdist(input, p=2):

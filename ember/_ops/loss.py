@@ -922,12 +922,13 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("weight must be one-dimensional")
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    _not_differentiable("multi_margin_loss", "weight", weight)
     nd = input.dim()
     if not ((input.numel() > 0 and nd <= 1) or (nd == 2 and input.shape[1] > 0)):
         raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, "
                            f"but got: {_dims(input.shape)}")
-    x = input.reshape(-1, input.shape[-1] if nd else 1)
-    N, C = x.shape
+    C = input.shape[-1] if nd else 1
+    N = input.numel() // C
     if target.dim() > 1 or target.numel() != N:
         raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to "
                            f"the number of input samples (batch size). Expected target size "
@@ -944,19 +945,52 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     t = target._data.reshape(-1)
     if np.any((t < 0) | (t >= C)):
         raise RuntimeError("target out of range")
-    onehot = np.zeros((N, C), x._data.dtype)
-    onehot[np.arange(N), t] = 1
-    xy = (x * _const(onehot)).sum(1, keepdim=True)
-    h = _relu(x - xy + margin)
-    if p == 2:
-        h = h * h
-    if weight is not None:
-        h = h * _const(weight._data[t].reshape(N, 1))
-    h = h * _const(1 - onehot)
-    loss = h.sum(1) / C
-    if nd < 2:   # one sample: the shape of its target (0-D or (1,))
-        loss = loss.reshape(tuple(target.shape))
-    return _reduce(loss, reduction)
+    return MultiMarginLoss.apply(input, target=t, p=p, margin=margin, reduction=reduction,
+                                 weight=None if weight is None else weight._data,
+                                 shape=tuple(target.shape) if nd < 2 else (N,))
+
+
+class MultiMarginLoss(ArrayFunction):
+    """Per sample (a row of x, target y): sum over i != y of max(0, margin - x[y] + x[i])^p / C
+    (times weight[y]), reduced inside the node (MultiMarginLossBackward0, one edge: the input,
+    as torch). The gradient for x[i] is p z^(p-1) weight[y] / C where the hinge z is > 0
+    (torch's kernel tests z > 0: 0 at the kink), and x[y] gets minus their sum."""
+
+    def forward(ctx, x, *, target, p, margin, reduction, weight, shape):
+        C = x.shape[-1] if x.ndim else 1
+        X = x.reshape(-1, C)
+        rows = np.arange(X.shape[0])
+        z = (margin - X[rows, target])[:, None] + X   # (torch's order of operations)
+        z[rows, target] = 0                           # (the target's own term is not counted)
+        h = np.maximum(z, 0)
+        if p == 2:
+            h *= h
+        if weight is not None:
+            h *= weight[target][:, None]
+        ctx.save_for_backward(x)
+        ctx.target, ctx.p, ctx.margin, ctx.weight = target, p, margin, weight
+        ctx.reduction, ctx.n = reduction, X.shape[0]
+        loss = np.asarray(h.sum(1) / C, x.dtype)
+        return _reduced(loss.reshape(shape) if reduction == "none" else loss, reduction)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        C = x.shape[-1] if x.dim() else 1
+        X = x.reshape(-1, C)
+        N, t = X.shape[0], ctx.target
+        onehot = np.zeros((N, C), bool)
+        onehot[np.arange(N), t] = True
+        z = X - X.gather(1, Tensor._make(t.reshape(N, 1))) + ctx.margin
+        scale = ((z._data > 0) & ~onehot) / np.asarray(C, X._data.dtype)
+        if ctx.weight is not None:
+            scale = scale * ctx.weight[t][:, None]
+        coef = _const(scale.astype(X._data.dtype, copy=False))
+        if ctx.p == 2:
+            coef = coef * (2 * z)
+        g = _per_element(grad, ctx)
+        gi = coef * (g.reshape(N, 1) if ctx.reduction == "none" else g)
+        gx = gi - _const(onehot.astype(X._data.dtype)) * gi.sum(1, keepdim=True)
+        return gx.reshape(x.shape)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):

@@ -462,49 +462,50 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return y * weight if weight is not None else y
 
 
-def _window_sum(a, before, after, axis=1):
-    """Sum over the window [c - before, c + after] along axis (zero padded), by cumsum."""
-    pad = [(0, 0)] * a.ndim
-    pad[axis] = (before + 1, after)
-    c = np.cumsum(np.pad(a, pad), axis=axis)
-    n = a.shape[axis]
-    hi = np.take(c, np.arange(before + after + 1, before + after + 1 + n), axis=axis)
-    lo = np.take(c, np.arange(0, n), axis=axis)
-    return hi - lo
-
-
-class LocalResponseNorm(ArrayFunction):
-    """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta."""
-
-    def forward(ctx, a, *, size, alpha, beta, k):
-        before, after = size // 2, (size - 1) // 2
-        d = k + alpha / size * _window_sum(a * a, before, after)
-        out = a * d ** -beta
-        ctx.save_for_backward(a)
-        ctx.d, ctx.params = d, (size, alpha, beta, before, after)
-        return np.asarray(out, a.dtype)
-
-    def backward(ctx, grad):
-        if _grad_state.enabled:
-            raise NotImplementedError("ember: double backward of local_response_norm is not "
-                                      "implemented")
-        (a,) = ctx.saved_tensors
-        x, g, d = a._data, grad._data, ctx.d
-        size, alpha, beta, before, after = ctx.params
-        t = g * x * beta * d ** (-beta - 1)
-        # channel i feeds the windows of channels j in [i - after, i + before]
-        back = _window_sum(t, after, before)
-        return Tensor._make(np.asarray(g * d ** -beta - 2 * alpha / size * x * back, x.dtype))
+def _lrn_values(x, size, alpha, beta, k):
+    """local_response_norm's values straight from NumPy: each window's sum of squares by one
+    shifted add per window position (as the average pool sums it), then torch's order of
+    operations."""
+    sq = x * x
+    C = x.shape[1]
+    s = np.zeros_like(sq)
+    for o in range(-(size // 2), (size - 1) // 2 + 1):   # channel c + o feeds channel c
+        lo, hi = max(0, -o), min(C, C - o)
+        if lo < hi:
+            s[:, lo:hi] += sq[:, lo + o:hi + o]
+    return np.asarray(x / (s / size * alpha + k) ** beta, x.dtype)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta, the window running
+    over channels [c - size // 2, c + (size - 1) // 2] (zero padded; the mean divides by size).
+
+    Composed as torch composes it, so the graph is torch's: x * x, a channel dim made the depth
+    (3-D input: unsqueeze(1); else a view (N, 1, C, D1, rest)), constant pad, avg_pool2d/3d over
+    (size, 1[, 1]) with stride 1, squeeze(1) (and a view back), then mul(alpha), add(k),
+    pow(beta) and input / that; every order of gradient comes from those ops.
+    """
+    from ember._ops.pooling import avg_pool2d, avg_pool3d
+    from ember._ops.sampling import pad
     if input.dim() < 3:
         # (torch's message keeps a run of spaces from its source line)
         raise ValueError(f"Expected 3D or higher dimensionality{' ' * 26}input (got "
                          f"{input.dim()} dimensions)")
     if input.numel() == 0:
         return input
-    return LocalResponseNorm.apply(input, size=size, alpha=alpha, beta=beta, k=k)
+    before, after = size // 2, (size - 1) // 2
+    if not (input._requires_grad and _grad_state.enabled):   # nothing to record
+        return Tensor._make(_lrn_values(input._data, size, alpha, beta, k))
+    div = input * input
+    if input.dim() == 3:
+        div = pad(div.unsqueeze(1), (0, 0, before, after))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        shape = input.shape
+        div = div.view(shape[0], 1, shape[1], shape[2], -1)
+        div = pad(div, (0, 0, 0, 0, before, after))
+        div = avg_pool3d(div, (size, 1, 1), stride=1).squeeze(1).view(shape)
+    return input / div.mul(alpha).add(k).pow(beta)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

@@ -385,16 +385,22 @@ class MaxPool(ArrayFunction):
     (`WindowScatter`)."""
 
     def forward(ctx, x, *, k, s, p, d, out, name, indices):
+        # torch's kernels take an unbatched (C, *spatial) input as it is (one node)
+        ctx.unbatched = x.ndim == len(k) + 1
+        if ctx.unbatched:
+            x = x[None]
         vals, kidx = _window_max(x, k, s, p, d, out)
         ctx.geom, ctx.kidx = (k, s, p, d, x.shape[2:]), kidx
         ctx.op_name = name
         if not indices:
-            return vals
+            return vals[0] if ctx.unbatched else vals
         idx = _flat_indices(kidx, x.shape[2:], k, s, p, d)
         ctx.mark_non_differentiable(idx)
-        return vals, idx
+        return (vals[0], idx[0]) if ctx.unbatched else (vals, idx)
 
     def backward(ctx, g, _=None):
+        if ctx.unbatched:
+            return WindowScatter.apply(g.unsqueeze(0), kidx=ctx.kidx, geom=ctx.geom).squeeze(0)
         return WindowScatter.apply(g, kidx=ctx.kidx, geom=ctx.geom)
 
     def name(self):
@@ -446,13 +452,14 @@ def _max_pool(D, input, kernel_size, stride, padding, dilation, ceil_mode, retur
                                   f"'{_scalar_name(x)}'")
     if x._data.dtype == np.bool_:
         raise NotImplementedError(f'"max_pool{max(D, 2)}d" not implemented for \'Bool\'')
-    if D == 1:   # as torch: the 2-D kernel over (N, C, 1, L), between unsqueeze and squeeze
-        res = MaxPool.apply(x.unsqueeze(-2), k=(1,) + k, s=(1,) + s, p=(0,) + p, d=(1,) + d,
-                            out=(1,) + out, name="MaxPool2DWithIndices", indices=return_indices)
-        res = tuple(r.squeeze(-2) for r in res) if return_indices else res.squeeze(-2)
-    else:
-        res = MaxPool.apply(x, k=k, s=s, p=p, d=d, out=out, name=f"MaxPool{D}DWithIndices",
-                            indices=return_indices)
+    if D == 1:   # as torch: the 2-D kernel over (N, C, 1, L) or (C, 1, L), between
+        # unsqueeze and squeeze
+        res = MaxPool.apply(input.unsqueeze(-2), k=(1,) + k, s=(1,) + s, p=(0,) + p,
+                            d=(1,) + d, out=(1,) + out,
+                            name="MaxPool2DWithIndices", indices=return_indices)
+        return tuple(r.squeeze(-2) for r in res) if return_indices else res.squeeze(-2)
+    res = MaxPool.apply(x, k=k, s=s, p=p, d=d, out=out, name=f"MaxPool{D}DWithIndices",
+                        indices=return_indices)
     if unbatched:
         res = tuple(r.squeeze(0) for r in res) if return_indices else res.squeeze(0)
     return res
@@ -687,7 +694,9 @@ def _avg_matrix(L, k, s, p, out, count_include_pad, divisor_override):
 
 
 def _avg_pool(D, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-              divisor_override):
+              divisor_override, whole=False):
+    """whole: an unbatched input goes to the kernel as it is, one node (avg_pool1d's (C, 1, L),
+    as in torch), rather than between unsqueeze(0) and squeeze(0)."""
     fn = f"avg_pool{D}d"
     unbatched, x = _batched(input, D, fn)
     k, s, p, _, out = _geometry(x, D, kernel_size, stride, padding, 1, ceil_mode, fn)
@@ -702,6 +711,8 @@ def _avg_pool(D, input, kernel_size, stride, padding, ceil_mode, count_include_p
                         divisor_override) for i in range(D)]
     if divisor_override:
         mats[0] = mats[0] / divisor_override
+    if unbatched and whole:
+        return Separable.apply(input, mats=mats, name=f"AvgPool{max(D, 2)}D")
     y = Separable.apply(x, mats=mats, name=f"AvgPool{max(D, 2)}D")
     return y.squeeze(0) if unbatched else y
 
@@ -728,7 +739,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
         one(stride, "stride")
     y = _avg_pool(2, input.unsqueeze(-2), (1, k), (1, s), (0, one(padding, "padding")),
-                  ceil_mode, count_include_pad, None)
+                  ceil_mode, count_include_pad, None, whole=True)
     return y.squeeze(-2)
 
 
@@ -860,6 +871,9 @@ class AdaptiveMaxPool(ArrayFunction):
 
     def forward(ctx, x, *, out, name):
         D = len(out)
+        ctx.unbatched = x.ndim == D + 1   # (C, *spatial): one node, as torch's kernel
+        if ctx.unbatched:
+            x = x[None]
         L = x.shape[2:]
         N, C = x.shape[:2]
         flat = np.zeros((N, C) + out, np.int64)
@@ -885,10 +899,14 @@ class AdaptiveMaxPool(ArrayFunction):
                                   kidx[..., None], axis=-1)[..., 0]
         vals = np.take_along_axis(win, kidx[..., None], axis=-1)[..., 0]
         ctx.idx, ctx.plane, ctx.op_name = flat, L, name
+        if ctx.unbatched:
+            vals, flat = vals[0], flat[0]
         ctx.mark_non_differentiable(flat)
         return vals, flat
 
     def backward(ctx, g, _):
+        if ctx.unbatched:
+            return ScatterFlat.apply(g.unsqueeze(0), idx=ctx.idx, plane=ctx.plane).squeeze(0)
         return ScatterFlat.apply(g, idx=ctx.idx, plane=ctx.plane)
 
     def name(self):
@@ -900,15 +918,16 @@ def _adaptive_max(D, input, output_size, return_indices):
     _check_adaptive(input, D, fn)
     out = _adaptive_size(input, D, output_size, fn)
     unbatched = input.dim() == D + 1
-    x = input.unsqueeze(0) if unbatched else input
-    if D == 1:   # as torch: the 2-D kernel over (N, C, 1, L), between unsqueeze and squeeze
-        vals, idx = AdaptiveMaxPool.apply(x.unsqueeze(-2), out=(1,) + tuple(out),
+    if D == 1:   # as torch: the 2-D kernel over (N, C, 1, L) or (C, 1, L), between unsqueeze
+        # and squeeze
+        vals, idx = AdaptiveMaxPool.apply(input.unsqueeze(-2), out=(1,) + tuple(out),
                                           name="AdaptiveMaxPool2D")
         vals, idx = vals.squeeze(-2), idx.squeeze(-2)
     else:
+        x = input.unsqueeze(0) if unbatched else input
         vals, idx = AdaptiveMaxPool.apply(x, out=out, name=f"AdaptiveMaxPool{D}D")
-    if unbatched:
-        vals, idx = vals.squeeze(0), idx.squeeze(0)
+        if unbatched:
+            vals, idx = vals.squeeze(0), idx.squeeze(0)
     return (vals, idx) if return_indices else vals
 
 

@@ -705,7 +705,6 @@ def affine_grid(theta, size, align_corners=None):
     """Sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) = base coordinates @ theta^T, for
     theta (N, 2, 3) (or (N, 3, 4)). Base coordinates span [-1, 1] (pixel centres when
     align_corners=False, the default)."""
-    from ember import tensor as _tensor
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
@@ -728,6 +727,32 @@ def affine_grid(theta, size, align_corners=None):
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
 
+    if theta.shape[0] != size[0]:   # (torch's bmm of base grids (N, P, k+1) and theta^T)
+        k = len(spatial) + 1
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{size[0]}, {k}] but got: [{theta.shape[0]}, {k}].")
+    return AffineGridGenerator.apply(theta, base=_affine_base(spatial, align_corners),
+                                     size=(size[0],) + tuple(spatial))
+
+
+class AffineGridGenerator(ArrayFunction):
+    """The grid (N, *spatial, k) = base (P, k + 1) @ theta^T for theta (N, k, k + 1): one node
+    (AffineGridGeneratorBackward0) as torch; the gradient for theta is grad^T @ base."""
+
+    def forward(ctx, theta, *, base, size):
+        from ember._ops.linalg import _matmul
+        ctx.base = base = base.astype(theta.dtype)
+        return np.asarray(_matmul(base, np.swapaxes(theta, 1, 2))).reshape(
+            size + (theta.shape[1],))
+
+    def backward(ctx, grad):
+        N, k = grad.shape[0], grad.shape[-1]
+        return grad.reshape(N, -1, k).mT @ Tensor._make(ctx.base)
+
+
+def _affine_base(spatial, align_corners):
+    """The base coordinates (x, y[, z], 1) of every output point, (prod(spatial), k + 1),
+    spanning [-1, 1] (pixel centres when align_corners=False)."""
     def lin(n):
         if n <= 1:
             return np.zeros(max(n, 1))
@@ -737,10 +762,7 @@ def affine_grid(theta, size, align_corners=None):
     axes = [lin(n) for n in spatial]          # (D), H, W
     mesh = np.meshgrid(*axes, indexing="ij")
     coords = [m for m in mesh[::-1]]          # x (W), y (H), z (D)
-    base = np.stack(coords + [np.ones_like(mesh[0])], axis=-1).reshape(-1, len(spatial) + 1)
-    base_t = _tensor(base.astype(theta._data.dtype))
-    grid = base_t.matmul(theta.transpose(1, 2))          # (N, P, dims)
-    return grid.reshape([size[0]] + spatial + [len(spatial)])
+    return np.stack(coords + [np.ones_like(mesh[0])], axis=-1).reshape(-1, len(spatial) + 1)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ import numpy as np
 
 from ember import _dtype, return_types
 from ember._ops._helpers import check_out_exact, not_a_tensor, out_grad_error, resize_warning
-from ember._ops.reduction import (_GatherAlong, _Labelled, _dim1, _expect_out, _expect_pair,
+from ember._ops.reduction import (_Labelled, _dim1, _expect_out, _expect_pair,
                                   _name, _nonempty, _out, _select_grad)
+from ember.autograd.function import rename_result
 from ember.autograd.grad_mode import state as _grad_state
 from ember._tensor import Tensor, _stride_order, _type_name, _wrap_dim
 
@@ -344,60 +345,72 @@ def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):
         bad = qa[(qa < 0) | (qa > 1)][0]
         raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {bad:g}"
                            if scalar_q else f"{name}() q values must be in the range [0, 1]")
-    nd = input.dim()
-    if dim is None:
-        x, d = input.reshape(-1), 0
-    else:
-        d = _wrap_dim(dim, nd)
-        x = input if nd else input.reshape(1)
-        d = d if nd else 0
-    if x._data.shape[d] == 0:
-        raise RuntimeError(f"{name}() input tensor must be non-empty")
-    # sort (NaN last), then ranks per slice: n - 1 valid positions, or all-NaN/NaN slices
-    srt = sort(x, d).values
-    a = x._data
-    n = a.shape[d]
-    nnan = np.sum(np.isnan(a), axis=d, keepdims=True)
-    qshape = [-1] + [1] * a.ndim
-    qq = qa.reshape(qshape)                                        # (Q, 1, ..., 1)
-    if ignore_nan:
-        last = np.maximum(n - nnan - 1, 0)
-        rank = qq * last
-        allnan = nnan == n
-    else:
-        rank = np.where(nnan > 0, n - 1, qq * (n - 1))
-        allnan = nnan > 0
-    rank = np.broadcast_to(rank, (len(qa),) + tuple(1 if i == d else s for i, s in
-                                                     enumerate(a.shape))).astype(np.float64)
+    record = input._requires_grad and _grad_state.enabled
+    srt = _quantile_sorted(input, dim, keepdim, record)
+    a = srt._data                                     # (*result shape, n): NaN sorted last
+    n = a.shape[-1]
+    nnan = np.isnan(a).sum(-1, keepdims=True)
+    if ignore_nan:   # ranks among the non-NaN values (an all-NaN row picks its NaN at 0)
+        rank = qa * np.maximum(n - nnan - 1, 0)
+    else:            # a row with a NaN picks its last value, a NaN
+        rank = np.where(nnan > 0, n - 1, qa * (n - 1))
     if interpolation == "lower":
         rank = np.floor(rank)
     elif interpolation == "higher":
         rank = np.ceil(rank)
     elif interpolation == "nearest":
-        rank = np.round(rank)
+        rank = np.round(rank)   # (half to even, as torch.round)
     lo = np.floor(rank).astype(np.int64)
-    hi = np.minimum(np.ceil(rank).astype(np.int64), n - 1)
-    w = rank - lo
-    if interpolation == "midpoint":
-        w = np.where(hi > lo, 0.5, 0.0)
-    w = np.where(np.broadcast_to(allnan, w.shape), 0.0, w)
-    # gather the two neighbours for every q: move q into a leading batch dim of the sorted data
-    big = srt.unsqueeze(0).expand((len(qa),) + tuple(srt.shape))
-    vlo = _GatherAlong.apply(big, idx=lo, dim=d + 1)
-    vhi = _GatherAlong.apply(big, idx=hi, dim=d + 1)
-    from ember._ops.pointwise import lerp   # (torch's formula: exact at the ends, and its infs)
-    r = lerp(vlo, vhi, Tensor._make(w.astype(a.dtype)))
-    if ignore_nan:   # all-NaN slices give NaN
-        r = r + Tensor._make(np.where(np.broadcast_to(allnan, w.shape), np.nan, 0).astype(
-            a.dtype))
-    if dim is None:
-        r = r.reshape((len(qa),) + ((1,) * nd if keepdim else ()))
-    elif keepdim or not nd:
-        if not nd:
-            r = r.reshape((len(qa),))
+    hi = w = None
+    if interpolation in ("linear", "midpoint"):
+        hi = np.minimum(np.ceil(rank).astype(np.int64), n - 1)
+        w = (rank - lo if interpolation == "linear" else np.where(hi > lo, 0.5, 0.0)).astype(
+            a.dtype)
+    if not record:   # the same values straight from NumPy, with the strides torch's have
+        r = np.take_along_axis(a, lo, -1)
+        if hi is not None:
+            r = _lerp(r, np.take_along_axis(a, hi, -1), w)
+        return Tensor._make(r[..., 0] if scalar_q else np.moveaxis(r, -1, 0))
+    # torch's graph: gather (both neighbours), lerp, then the q dim squeezed or moved first
+    r = srt.gather(-1, Tensor._make(lo))
+    if hi is not None:
+        from ember._ops.pointwise import lerp
+        r = lerp(r, srt.gather(-1, Tensor._make(hi)), Tensor._make(w))
+        rename_result(r, "LerpBackward1")   # torch's name for lerp with a tensor weight
+    if scalar_q:
+        return r.squeeze_(-1)
+    return r.unsqueeze_(0).transpose_(0, -1).squeeze_(-1)
+
+
+def _lerp(start, end, w):
+    """torch's lerp formula for weights in [0, 1]: from the nearer end, so that it is exact at
+    w = 1 (and decides what infinities give)."""
+    diff = end - start
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(w < 0.5, start + w * diff, end - diff * (1 - w))
+
+
+def _quantile_sorted(input, dim, keepdim, record):
+    """input sorted along `dim` (all of it when None), moved last and viewed as (*result
+    shape, n). Recorded as torch's graph: a view (flattened) or an unsqueeze(-1) +
+    transpose(dim, -1) (unless dim is already last) before the sort, a view after it."""
+    nd = input.dim()
+    shape = list(input.shape)
+    d = None if dim is None else _wrap_dim(dim, nd)
+    if d is None:
+        out = [1] * nd if keepdim else []
     else:
-        r = r.squeeze(d + 1)
-    return r.squeeze(0) if scalar_q else r
+        out = shape[:d] + [1] * (keepdim and nd > 0) + shape[d + 1:]   # (0-d stays 0-d)
+    if not record:   # (values only: NaN sorts last in np.sort as in torch)
+        a = input._data
+        a = a.reshape(-1) if d is None or nd == 0 else np.moveaxis(a, d, -1)
+        return Tensor._make(np.sort(a, -1).reshape(out + [a.shape[-1]]))
+    if d is None:
+        x = input.reshape(-1)
+    else:
+        x = input if d == nd - 1 else input.unsqueeze(-1).transpose(d, -1)
+    srt = sort(x, -1).values
+    return srt.view(out + [srt._data.shape[-1]])
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):

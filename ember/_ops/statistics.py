@@ -1,16 +1,21 @@
-"""Statistics and finite differences: diff, gradient, dist, cov, corrcoef, trapezoid (trapz),
-cumulative_trapezoid, renorm.
+"""Statistics, distances and finite differences: diff, gradient, dist, cdist, cov, corrcoef,
+trapezoid (trapz), cumulative_trapezoid, renorm.
 
-Each is a composition of differentiable Tensor ops (as torch writes them), so every order of
-gradient comes from the ops they are built of; this file holds torch's argument checks and
-dtype rules.
+dist and cdist are nodes of their own as in torch (DistBackward0; CdistBackward0 or
+EuclideanDistBackward0), with backwards in Tensor ops; the rest are compositions of
+differentiable Tensor ops (as torch writes them), so every order of gradient comes from the ops
+they are built of; this file holds torch's argument checks and dtype rules.
 """
+import math
+
 import numpy as np
 
 from ember import _dtype
+from ember._ops.linalg_decomp import LinalgVectorNorm, _pnorm
 from ember._ops.reduction import _const, _name, _out
 from ember._ops._helpers import not_a_tensor
 from ember._tensor import Tensor, _wrap_dim
+from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["diff", "gradient", "dist", "cov", "corrcoef", "trapezoid", "trapz",
@@ -87,19 +92,200 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
     return _out(x, out)
 
 
+# ---------------------------------------------------------------------------------------------
+# dist, cdist: p-norm distances, one node each as in torch
+
+class Dist(ArrayFunction):
+    """||a - b||_p over all elements (a, b broadcast), one node (DistBackward0) as torch: the
+    value and subgradients of vector_norm of the difference (0 where the distance is 0, ties of
+    the inf-norm share the gradient), and no gradient at all for p = 0, as torch."""
+
+    def forward(ctx, a, b, *, p, dtype):
+        ctx.p = p
+        x = a.astype(dtype, copy=False) - b.astype(dtype, copy=False)
+        r = _pnorm(x, p, tuple(range(x.ndim)))
+        ctx.save_for_backward(a, b, r)
+        return r
+
+    def backward(ctx, g):
+        if ctx.p == 0:
+            return None, None
+        a, b, r = ctx.saved_tensors
+        x = a - b
+        gx = LinalgVectorNorm.backward(_NormCtx((x, r), ctx.p, tuple(range(x.dim()))), g)
+        return (gx if ctx.needs_input_grad[0] else None,
+                -gx if ctx.needs_input_grad[1] else None)
+
+
+class _NormCtx:
+    """What LinalgVectorNorm.backward reads from its node: Dist's gradient is vector_norm's."""
+
+    __slots__ = ("saved_tensors", "ord", "dims", "keepdim")
+
+    def __init__(self, saved, ord, dims):
+        self.saved_tensors, self.ord, self.dims, self.keepdim = saved, ord, dims, False
+
+
 def dist(input, other, p=2):
     """p-norm of input - other (broadcast): vector_norm's values and gradients (zero where the
     distance is zero); integer differences are refused as torch.norm refuses them."""
+    if not isinstance(input, Tensor):
+        raise not_a_tensor(input, "dist")
     if not isinstance(other, Tensor):
-        raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not "
-                        f"{type(other).__name__}")
+        raise not_a_tensor(other, "dist", "other", 2)
     p = _number_arg("dist", "p", p, 3)
-    delta = input - other
-    if not (delta.dtype.is_floating_point or delta.dtype.is_complex):
+    dt = _dtype.result_type_of((input, other))
+    if not (dt.is_floating_point or dt.is_complex):
+        input - other   # (bool operands: subtraction's own error first, as in torch)
         raise RuntimeError(f"norm(): input dtype should be either floating point or complex. "
-                           f"Got {_name(delta.dtype)} instead.")
-    from ember._ops.linalg_decomp import vector_norm
-    return vector_norm(delta, p)
+                           f"Got {_name(dt)} instead.")
+    if isinstance(p, (complex, np.complexfloating)):
+        raise RuntimeError("linalg.vector_norm: Expected a non-complex scalar as the order of "
+                           "norm.")
+    p = float(p)
+    if (p < 0 or p == np.inf) and not (input._data.size and other._data.size):
+        try:
+            empty = not math.prod(np.broadcast_shapes(input._data.shape, other._data.shape))
+        except ValueError:   # (Dist.apply raises torch's broadcast error)
+            empty = False
+        if empty:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on an empty "
+                               f"tensor because the operation does not have an identity")
+    return Dist.apply(input, other, p=p, dtype=dt.np)
+
+
+def _cdist_rows(x1, x2, p):
+    """The p-norms of x1[..., i, :] - x2[..., j, :] as an (..., P, R) array, batch dims
+    broadcast; row blocks bound the (block, R, M) differences held at once."""
+    batch = np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+    P, R, M = x1.shape[-2], x2.shape[-2], x1.shape[-1]
+    out = np.empty(batch + (P, R), x1.dtype)
+    step = max(1, (1 << 21) // max(1, R * M * math.prod(batch)))
+    b2 = x2[..., None, :, :]
+    for i in range(0, P, step):
+        d = x1[..., i:i + step, None, :] - b2
+        if p in (1, 2):   # (in place: no more temporaries)
+            d = np.multiply(d, d, out=d) if p == 2 else np.abs(d, out=d)
+            s = d.sum(-1)
+            out[..., i:i + step, :] = np.sqrt(s, out=s) if p == 2 else s
+        else:
+            out[..., i:i + step, :] = _pnorm(d, p, -1)
+    return out
+
+
+class Cdist(ArrayFunction):
+    """cdist's differencing path, one node (CdistBackward0) as torch's _cdist_forward: the
+    p-norms of the differences of the rows of x1 (..., P, M) and x2 (..., R, M), batch dims
+    broadcast. Subgradients as torch's (pdist's): 0 where a distance is 0, 0 for a zero
+    difference when p < 1, every element tying the inf-norm gets the whole gradient, none for
+    p = 0 (zeros)."""
+
+    def forward(ctx, x1, x2, *, p):
+        ctx.p = p
+        r = _cdist_rows(x1, x2, p)
+        ctx.save_for_backward(x1, x2, r)
+        return r
+
+    def backward(ctx, g):
+        from ember._ops.linalg import _row_norm_grad
+        x1, x2, r = ctx.saved_tensors
+        if ctx.p == 0:
+            return x1.new_zeros(x1.shape), x2.new_zeros(x2.shape)
+        w = _row_norm_grad(x1.unsqueeze(-2) - x2.unsqueeze(-3), r, g, ctx.p)   # (.., P, R, M)
+        return (w.sum(-2) if ctx.needs_input_grad[0] else None,
+                -w.sum(-3) if ctx.needs_input_grad[1] else None)
+
+
+class EuclideanDist(ArrayFunction):
+    """cdist's matrix-product path for p = 2, one node (EuclideanDistBackward0) as torch's
+    _euclidean_dist: sqrt(max(|x1_i|^2 + |x2_j|^2 - 2 x1_i . x2_j, 0)) for the rows of x1
+    (..., P, M) and x2 (..., R, M) with the same batch dims; one GEMM, faster than differencing
+    and less accurate for nearby rows. With s = g / d (0 where d = 0) the gradients are
+    x1 * rowsum(s) - s @ x2 and x2 * colsum(s) - s^T @ x1."""
+
+    def forward(ctx, x1, x2):
+        dt = x1.dtype
+        a, b = (x1, x2) if dt.itemsize > 2 else (x1.astype(np.float32), x2.astype(np.float32))
+        r = np.matmul(a, np.swapaxes(b, -1, -2))    # (half types: in float32, rounded once)
+        r *= -2
+        r += np.einsum("...ij,...ij->...i", a, a)[..., :, None]
+        r += np.einsum("...ij,...ij->...i", b, b)[..., None, :]
+        np.maximum(r, 0, out=r)
+        r = np.sqrt(r, out=r).astype(dt, copy=False)
+        ctx.save_for_backward(x1, x2, r)
+        return r
+
+    def backward(ctx, g):
+        x1, x2, r = ctx.saved_tensors
+        zero = r == 0
+        s = (g / r.masked_fill(zero, 1)).masked_fill(zero, 0)
+        return (x1 * s.sum(-1, keepdim=True) - s @ x2 if ctx.needs_input_grad[0] else None,
+                x2 * s.sum(-2).unsqueeze(-1) - s.mT @ x1 if ctx.needs_input_grad[1] else None)
+
+
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """p-norm distances between the rows of x1 (..., P, M) and x2 (..., R, M) -> (..., P, R),
+    batch dims broadcast.
+
+    torch's two graphs: p = 2 with compute_mode 'use_mm_for_euclid_dist' (or the default
+    '..._if_necessary' with P or R > 25), all sizes non-zero, takes the matrix-product path
+    (EuclideanDistBackward0 then a view to the result's shape; batched inputs are first expanded
+    to the common batch, made contiguous and viewed as (B, P, M)); anything else is one
+    CdistBackward0 node straight on the inputs.
+    """
+    _cdist_checks(x1, x2, p, compute_mode)
+    s1, s2 = x1._data.shape, x2._data.shape
+    P, R, M = s1[-2], s2[-2], s1[-1]
+    batch = _batch_shape(s1[:-2], s2[:-2])
+    use_mm = p == 2 and (compute_mode == _CDIST_MODES[1] or
+                         compute_mode == _CDIST_MODES[0] and (P > 25 or R > 25))
+    if not use_mm or not (P and R and M and math.prod(batch)):
+        if x1._data.dtype.itemsize == 2:   # (torch's differencing kernel has no half types)
+            raise NotImplementedError(f"\"cdist\" not implemented for '{x1.dtype._legacy}'")
+        return Cdist.apply(x1, x2, p=float(p))
+    if len(s1) == 2 and len(s2) == 2:
+        return EuclideanDist.apply(x1, x2).view(P, R)
+    B = math.prod(batch)
+    a = x1.expand(batch + (P, M)).contiguous().view(B, P, M)
+    b = x2.expand(batch + (R, M)).contiguous().view(B, R, M)
+    return EuclideanDist.apply(a, b).view(batch + (P, R))
+
+
+def _batch_shape(a, b):
+    """The broadcast of batch shapes a and b, with torch's message where they differ."""
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for i in range(n):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor "
+                               f"b ({pb[i]}) at non-singleton dimension {i}")
+    return tuple(max(x, y) if min(x, y) else 0 for x, y in zip(pa, pb))
+
+
+def _cdist_checks(x1, x2, p, compute_mode):
+    for name, t in (("X1", x1), ("X2", x2)):
+        if t._data.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: "
+                               f"{t._data.ndim}D")
+    if x1._data.shape[-1] != x2._data.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
+    float1, float2 = (t.dtype.is_floating_point for t in (x1, x2))
+    if x1._data.dtype != x2._data.dtype and float1 and float2:
+        raise RuntimeError(f"expected scalar type {x1.dtype._legacy} but found "
+                           f"{x2.dtype._legacy}")
+    if not (float1 and float2):
+        bad = x2 if float1 else x1
+        raise RuntimeError(f"cdist only supports floating-point dtypes, "
+                           f"{'X1' if bad is x1 else 'X2'} got: {bad.dtype._legacy}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
 
 
 def _cov_weights(w, kind, nobs):
