@@ -24,7 +24,7 @@ from ember._ops._helpers import (binary_lane, c_name as _c_name, check_cast_back
                                  to_dtype, write_out)
 from ember._tensor import Tensor
 from ember._threads import _ELEMENTWISE_MIN as _BIG, elementwise
-from ember.autograd.function import ArrayFunction, match_class
+from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
 from ember._ops.pointwise_logic import where
 from ember._ops.pointwise_numeric import (_in_float32, _is_bf16, _need_tensors,
@@ -320,23 +320,38 @@ class Fmod(ArrayFunction):
 
 
 class Pow(ArrayFunction):
-    """a ** b; d/da = b * a^(b-1), d/db = a^b * log(a) (0 where a == 0 and b >= 0)."""
+    """a ** b; d/da = b * a^(b-1), d/db = a^b * log(a) (0 where a == 0 and b >= 0). torch's
+    three overloads are three node shapes: Tensor ** Scalar (PowBackward0) and Scalar ** Tensor
+    (PowBackward2) take the number as a parameter (`exponent=` / `base=`), so their one edge is
+    the tensor's; Tensor ** Tensor (PowBackward1) has both."""
 
-    def forward(ctx, a, b):
+    def forward(ctx, x, y=None, *, base=None, exponent=None):
+        if exponent is not None:
+            a, b, ctx.overload = x, exponent, 0
+        elif base is not None:
+            a, b, ctx.overload = base, x, 2
+        else:
+            a, b, ctx.overload = x, y, 1
         out = _power(a, b)
-        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
-        # torch's overloads: Tensor ** Scalar (0), Tensor ** Tensor (1), Scalar ** Tensor (2,
-        # set by pow(): the base number arrives here as an array)
-        ctx.overload = int(isinstance(b, np.ndarray))
+        need_a, need_b = ctx._needs(ctx.overload)
+        ctx.save_for_backward(a, b, out if need_b else None)
         return out
+
+    def _needs(ctx, overload):
+        """(a needs a gradient, b needs one) from needs_input_grad and the overload."""
+        n = ctx.needs_input_grad
+        if overload == 1:
+            return n[0], n[1]
+        return (n[0], False) if overload == 0 else (False, n[0])
 
     def name(self):
         return f"PowBackward{self.overload}"
 
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx._needs(ctx.overload)
         ga = gb = None
-        if ctx.needs_input_grad[0]:
+        if need_a:
             if is_tensor(b):
                 ga = grad * _conj(b * a ** (b - 1))
                 zero = b._data == 0   # torch: 0 where the exponent is 0 (not 0 * inf)
@@ -346,14 +361,14 @@ class Pow(ArrayFunction):
                 ga = grad * _conj(b * a ** (b - 1))
             else:
                 ga = grad * 0
-        if ctx.needs_input_grad[1]:
+        if need_b:
             a = _as_tensor(a, out.dtype)
             la = a.log()
             zero = (a._data == 0) & (_asarray(b._data if is_tensor(b) else b).real >= 0)
             if zero.any():
                 la = where(Tensor._make(zero), 0.0, la)
             gb = grad * _conj(out * la)
-        return ga, gb
+        return (ga, gb) if ctx.overload == 1 else (ga if ctx.overload == 0 else gb)
 
 
 def _power(a, b):
@@ -489,9 +504,12 @@ class Copysign(ArrayFunction):
 class Lerp(ArrayFunction):
     """start + weight * (end - start), computed from the nearer end as torch does: for
     |weight| >= 0.5 as end - (end - start) * (1 - weight), which is exact at weight = 1 (and
-    decides what infinities give)."""
+    decides what infinities give). A number weight is a parameter (LerpBackward0, edges to
+    start and end), a tensor weight an input (LerpBackward1, three edges), as in torch."""
 
-    def forward(ctx, start, end, weight):
+    def forward(ctx, start, end, weight=None, *, scalar_weight=None):
+        ctx.scalar = weight is None
+        weight = scalar_weight if ctx.scalar else weight
         ctx.save_for_backward(start, end, weight)
         dt = start.dtype
         if dt.itemsize == 2 and dt.kind in "fV":   # half types: float32 opmath, rounded once
@@ -502,13 +520,18 @@ class Lerp(ArrayFunction):
             return _asarray(np.where(np.abs(weight) < 0.5, start + weight * diff,
                                      end - diff * (1 - weight)).astype(dt, copy=False))
 
+    def name(self):
+        return "LerpBackward0" if self.scalar else "LerpBackward1"
+
     def backward(ctx, grad):
         start, end, weight = ctx.saved_tensors
         w = _conj(weight)
-        g_start = grad * (1 - w) if ctx.needs_input_grad[0] else None
-        g_end = grad * w if ctx.needs_input_grad[1] else None
-        g_w = grad * _conj(end - start) if ctx.needs_input_grad[2] else None
-        return g_start, g_end, g_w
+        needs = ctx.needs_input_grad
+        g_start = grad * (1 - w) if needs[0] else None
+        g_end = grad * w if needs[1] else None
+        if ctx.scalar:
+            return g_start, g_end
+        return g_start, g_end, grad * _conj(end - start) if needs[2] else None
 
 
 class Xlogy(ArrayFunction):
@@ -810,10 +833,12 @@ def pow(input, exponent, *, out=None):
     a, b, rd = _binary_prepared(input, exponent)
     if rd is _dtype.bool:
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-    r = Pow.apply(a, b)
-    if r.grad_fn is not None and not is_tensor(input):
-        r.grad_fn.overload = 2   # Scalar ** Tensor
-        match_class(r.grad_fn)
+    if not is_tensor(input):     # Scalar ** Tensor: the base (made a 0-d tensor) a parameter
+        r = Pow.apply(b, base=a._data)
+    elif not is_tensor(b):       # Tensor ** Scalar
+        r = Pow.apply(a, exponent=b)
+    else:
+        r = Pow.apply(a, b)
     return _result(r, out)
 
 
@@ -905,10 +930,9 @@ def lerp(input, end, weight, *, out=None):
                                   f"\" not implemented for '{_type_name(input.dtype)}'")
     if is_tensor(weight):   # (the tensor-weight kernel writes out= in the inputs' dtype only)
         check_out_same(out, input.dtype)
-        w = weight
-    else:
-        w = _asarray(weight, input._data.dtype)
-    return _result(Lerp.apply(input, end, w), out)
+        return _result(Lerp.apply(input, end, weight), out)
+    return _result(Lerp.apply(input, end, scalar_weight=_asarray(weight, input._data.dtype)),
+                   out)
 
 
 class _AddcOp(ArrayFunction):

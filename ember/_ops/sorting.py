@@ -16,7 +16,6 @@ from ember import _dtype, return_types
 from ember._ops._helpers import check_out_exact, not_a_tensor, out_grad_error, resize_warning
 from ember._ops.reduction import (_Labelled, _dim1, _expect_out, _expect_pair,
                                   _name, _nonempty, _out, _select_grad)
-from ember.autograd.function import rename_result
 from ember.autograd.grad_mode import state as _grad_state
 from ember._tensor import Tensor, _stride_order, _type_name, _wrap_dim
 
@@ -376,7 +375,6 @@ def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):
     if hi is not None:
         from ember._ops.pointwise import lerp
         r = lerp(r, srt.gather(-1, Tensor._make(hi)), Tensor._make(w))
-        rename_result(r, "LerpBackward1")   # torch's name for lerp with a tensor weight
     if scalar_q:
         return r.squeeze_(-1)
     return r.unsqueeze_(0).transpose_(0, -1).squeeze_(-1)
