@@ -503,3 +503,12 @@ def test_pow_and_lerp_overloads_as_torch(call):
     """A number operand is a parameter of torch's node (PowBackward0/2, LerpBackward0: one
     edge per tensor), a tensor one an input (PowBackward1, LerpBackward1)."""
     check_graph(call, [(3, 4)])
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, x: x.reshape(12), lambda t, x: x.t().reshape(4, 3, 1), lambda t, x: x.t().reshape(12),
+    lambda t, x: x.t().flatten(), lambda t, x: x[:, ::2].reshape(-1)])
+def test_reshape_nodes_as_torch(call):
+    """reshape records ViewBackward0 (contiguous), ReshapeAliasBackward0 (another viewable
+    layout), or CloneBackward0 + UnsafeViewBackward0 (a copy)."""
+    check_graph(call, [(3, 4)])

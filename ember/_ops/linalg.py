@@ -791,7 +791,7 @@ def tensordot(a, b, dims=2, out=None):
         else:
             r = (pa.squeeze() * pb.squeeze()).sum()
     else:
-        r = mm(_reshape(pa, [math.prod(sa), csize]), _reshape(pb, [csize, math.prod(sb)]))
+        r = mm(pa.reshape(math.prod(sa), csize), pb.reshape(csize, math.prod(sb)))
     r = r.view(sa + sb)
     return r if out is None else _tensordot_out(out, r)
 
@@ -799,18 +799,6 @@ def tensordot(a, b, dims=2, out=None):
 def _tensordot_out(out, r):
     _tensordot_out_check(out, r)
     return write_out(out, r, grad="copy")
-
-
-def _reshape(t, shape):
-    """t.reshape(shape) with the node torch's reshape records: a view of a contiguous tensor,
-    _reshape_alias of another viewable one, else clone (contiguous) + _unsafe_view."""
-    from ember._ops.shape import UnsafeView, _torch_view_strides
-    a = t._data
-    if a.flags.c_contiguous:
-        return t.view(shape)
-    if _torch_view_strides(a, shape) is not None:
-        return rename_result(t.view(shape), "ReshapeAliasBackward0")
-    return UnsafeView.apply(t.contiguous(), shape=shape)
 
 
 def _tensordot_out_check(out, r):

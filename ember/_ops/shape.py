@@ -207,7 +207,9 @@ def _check_view_dtype(self, dt):
 
 
 def reshape(input, *shape):
-    """A view when the layout allows it (as `view`), else a copy."""
+    """A view when the layout allows it (as `view`), else a copy. torch's nodes: a view of a
+    contiguous tensor (ViewBackward0), of another viewable one (ReshapeAliasBackward0), or a
+    contiguous copy (CloneBackward0) viewed (UnsafeViewBackward0)."""
     shape = _infer_size(_shape_arg(shape, "reshape", "shape"), input._data.size)
     a = input._data
     if a.flags.c_contiguous:
@@ -215,8 +217,10 @@ def reshape(input, *shape):
             return input._view_of(a.reshape(shape))   # the hot path: nothing to record
         return View.apply(input, shape=shape)
     if _torch_view_strides(a, shape) is not None:
-        return View.apply(input, shape=shape)
-    return UnsafeView.apply(input, shape=shape)
+        return rename_result(View.apply(input, shape=shape), "ReshapeAliasBackward0")
+    if not (input._requires_grad and _grad_state.enabled):
+        return UnsafeView.apply(input, shape=shape)   # (one copy, nothing to record)
+    return UnsafeView.apply(input.contiguous(), shape=shape)
 
 
 def view_as(self, other):
