@@ -512,3 +512,17 @@ def test_reshape_nodes_as_torch(call):
     """reshape records ViewBackward0 (contiguous), ReshapeAliasBackward0 (another viewable
     layout), or CloneBackward0 + UnsafeViewBackward0 (a copy)."""
     check_graph(call, [(3, 4)])
+
+
+@pytest.mark.parametrize("call,shape", [
+    (lambda t, x: t.nn.functional.max_pool2d(x, 2, ceil_mode=True), (2, 3, 4)),
+    (lambda t, x: t.nn.functional.max_pool2d(x, 2, return_indices=True)[0], (2, 4, 4)),
+    (lambda t, x: t.nn.functional.avg_pool2d(x, 2, ceil_mode=True), (2, 3, 4)),
+    (lambda t, x: t.nn.functional.adaptive_max_pool2d(x, 2), (2, 3, 4)),
+    (lambda t, x: t.nn.functional.max_pool3d(x, 2), (1, 2, 4, 4)),
+    (lambda t, x: t.nn.functional.avg_pool3d(x, 2), (1, 2, 4, 4)),
+    (lambda t, x: t.nn.functional.adaptive_max_pool3d(x, 2), (1, 2, 4, 4)),
+    (lambda t, x: t.nn.functional.lp_pool2d(x, 2, 2), (2, 4, 4)),
+])
+def test_unbatched_pools_are_one_node_as_torch(call, shape):
+    check_graph(call, [shape])

@@ -445,7 +445,7 @@ class WindowScatter(ArrayFunction):
 def _max_pool(D, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     # torch's max_pool1d without indices is a kernel of its own (own messages, floats only)
     fn = f"max_pool{D}d" if D > 1 or not return_indices else "max_pool1d_with_indices"
-    unbatched, x = _batched(input, D, fn)
+    _, x = _batched(input, D, fn)   # (x: batched, for the geometry checks)
     k, s, p, d, out = _geometry(x, D, kernel_size, stride, padding, dilation, ceil_mode, fn)
     if fn == "max_pool1d" and not (x.is_floating_point() or x.is_complex()):
         raise NotImplementedError(f'"max_pool1d_impl" not implemented for '
@@ -458,11 +458,9 @@ def _max_pool(D, input, kernel_size, stride, padding, dilation, ceil_mode, retur
                             d=(1,) + d, out=(1,) + out,
                             name="MaxPool2DWithIndices", indices=return_indices)
         return tuple(r.squeeze(-2) for r in res) if return_indices else res.squeeze(-2)
-    res = MaxPool.apply(x, k=k, s=s, p=p, d=d, out=out, name=f"MaxPool{D}DWithIndices",
-                        indices=return_indices)
-    if unbatched:
-        res = tuple(r.squeeze(0) for r in res) if return_indices else res.squeeze(0)
-    return res
+    # (an unbatched (C, *spatial) input goes to the kernel as it is: one node, as in torch)
+    return MaxPool.apply(input, k=k, s=s, p=p, d=d, out=out, name=f"MaxPool{D}DWithIndices",
+                         indices=return_indices)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -694,11 +692,10 @@ def _avg_matrix(L, k, s, p, out, count_include_pad, divisor_override):
 
 
 def _avg_pool(D, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-              divisor_override, whole=False):
-    """whole: an unbatched input goes to the kernel as it is, one node (avg_pool1d's (C, 1, L),
-    as in torch), rather than between unsqueeze(0) and squeeze(0)."""
+              divisor_override):
+    """An unbatched (C, *spatial) input goes to the kernel as it is: one node, as in torch."""
     fn = f"avg_pool{D}d"
-    unbatched, x = _batched(input, D, fn)
+    _, x = _batched(input, D, fn)   # (x: batched, for the geometry checks)
     k, s, p, _, out = _geometry(x, D, kernel_size, stride, padding, 1, ceil_mode, fn)
     # torch's kernels: floats and int64 (avg_pool3d: no half types either)
     dt = x._data.dtype
@@ -711,10 +708,7 @@ def _avg_pool(D, input, kernel_size, stride, padding, ceil_mode, count_include_p
                         divisor_override) for i in range(D)]
     if divisor_override:
         mats[0] = mats[0] / divisor_override
-    if unbatched and whole:
-        return Separable.apply(input, mats=mats, name=f"AvgPool{max(D, 2)}D")
-    y = Separable.apply(x, mats=mats, name=f"AvgPool{max(D, 2)}D")
-    return y.squeeze(0) if unbatched else y
+    return Separable.apply(input, mats=mats, name=f"AvgPool{max(D, 2)}D")
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -739,7 +733,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
         one(stride, "stride")
     y = _avg_pool(2, input.unsqueeze(-2), (1, k), (1, s), (0, one(padding, "padding")),
-                  ceil_mode, count_include_pad, None, whole=True)
+                  ceil_mode, count_include_pad, None)
     return y.squeeze(-2)
 
 
@@ -917,17 +911,13 @@ def _adaptive_max(D, input, output_size, return_indices):
     fn = f"adaptive_max_pool{D}d"
     _check_adaptive(input, D, fn)
     out = _adaptive_size(input, D, output_size, fn)
-    unbatched = input.dim() == D + 1
     if D == 1:   # as torch: the 2-D kernel over (N, C, 1, L) or (C, 1, L), between unsqueeze
         # and squeeze
         vals, idx = AdaptiveMaxPool.apply(input.unsqueeze(-2), out=(1,) + tuple(out),
                                           name="AdaptiveMaxPool2D")
         vals, idx = vals.squeeze(-2), idx.squeeze(-2)
-    else:
-        x = input.unsqueeze(0) if unbatched else input
-        vals, idx = AdaptiveMaxPool.apply(x, out=out, name=f"AdaptiveMaxPool{D}D")
-        if unbatched:
-            vals, idx = vals.squeeze(0), idx.squeeze(0)
+    else:   # (an unbatched input goes to the kernel as it is: one node, as in torch)
+        vals, idx = AdaptiveMaxPool.apply(input, out=out, name=f"AdaptiveMaxPool{D}D")
     return (vals, idx) if return_indices else vals
 
 
