@@ -21,9 +21,11 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "celu", "celu_", "selu", "selu_", "threshold", "threshold_", "rrelu", "rrelu_",
            "hardshrink", "prelu", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
            "native_channel_shuffle", "constant_pad_nd", "kl_div",
-           "binary_cross_entropy_with_logits", "ctc_loss", "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
+           "binary_cross_entropy_with_logits", "ctc_loss", "margin_ranking_loss",
+           "hinge_embedding_loss", "cosine_embedding_loss",
            "triplet_margin_loss", "poisson_nll_loss", "embedding_bag", "rnn_tanh_cell",
-           "rnn_relu_cell", "lstm_cell", "gru_cell", "lstm", "gru", "rnn_tanh", "rnn_relu", "conv_tbc", "norm_except_dim", "native_layer_norm", "native_batch_norm",
+           "rnn_relu_cell", "lstm_cell", "gru_cell", "lstm", "gru", "rnn_tanh", "rnn_relu",
+           "conv_tbc", "norm_except_dim", "native_layer_norm", "native_batch_norm",
            "native_dropout", "native_group_norm", "convolution", "grid_sampler",
            "grid_sampler_2d", "grid_sampler_3d", "affine_grid_generator"]
 

@@ -81,7 +81,7 @@ def _from_data(data, dtype):
         a = np.array(data, copy=True)
         if dtype is None:
             _dtype.from_numpy_dtype(a.dtype)   # rejects types torch has no name for
-        return a if dtype is None else _dtype.cast(a, dtype.np)
+        return a if dtype is None else _dtype.cast(a, dtype.np, copy=False)   # (a: a copy)
     if isinstance(data, str):
         raise TypeError("new(): invalid data type 'str'")
     try:
