@@ -959,6 +959,7 @@ def _is_channels_last(a, memory_format):
 
 _NOT_COMPILED = {"cuda": "CUDA", "xpu": "XPU"}
 _BACKEND_NAMES = {"mps": "MPS", "vulkan": "Vulkan", "ipu": "IPU", "xla": "XLA", "lazy": "Lazy"}
+_UNLINKED = frozenset(("mps", "vulkan", "ipu", "xla"))   # .to() says these are not linked
 
 
 def _device_unavailable(dev=None, creating=False):
@@ -972,7 +973,7 @@ def _device_unavailable(dev=None, creating=False):
     if kind == "meta":
         raise NotImplementedError("ember has no 'meta' device: every ember tensor holds its "
                                   "data in CPU memory")
-    if creating or kind not in _BACKEND_NAMES:
+    if creating or kind not in _UNLINKED:
         raise NotImplementedError(f"Could not run 'aten::empty.memory_format' with arguments "
                                   f"from the '{_BACKEND_NAMES.get(kind, kind)}' backend.")
     raise RuntimeError(f"PyTorch is not linked with support for {kind} devices")

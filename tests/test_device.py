@@ -267,7 +267,7 @@ def test_other_accelerator_namespaces_answer_as_torch_without_them(mod):
     assert tried >= (25 if mod == "xpu" else 10)
 
 
-@pytest.mark.parametrize("dev", ["cuda", "cuda:1", "mps", "xpu", "vulkan", "xla"])
+@pytest.mark.parametrize("dev", ["cuda", "cuda:1", "mps", "xpu", "vulkan", "xla", "lazy"])
 @pytest.mark.parametrize("call", [
     lambda t, d: t.empty(2, device=d), lambda t, d: t.zeros(2, 3, device=d),
     lambda t, d: t.rand(2, device=d), lambda t, d: t.ones(2).to(d),
