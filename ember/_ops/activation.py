@@ -26,7 +26,7 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 def _where(mask, a, b):
     from ember._ops.pointwise import Where
-    return Where.apply(mask, a, b)
+    return Where.apply(a, b, cond=mask)
 
 
 def _const(array):

@@ -23,14 +23,16 @@ def _check_indices(idx, n):
 
 
 class Embedding(ArrayFunction):
-    def forward(ctx, weight, idx, *, padding_idx, scale_grad_by_freq):
+    """weight[idx]; the indices (an int array) are a parameter: torch's node has one edge."""
+
+    def forward(ctx, weight, *, idx, padding_idx, scale_grad_by_freq):
         _check_indices(idx, weight.shape[0])
         ctx.idx, ctx.n, ctx.dim = idx, weight.shape[0], weight.shape[1]
         ctx.padding_idx, ctx.scale = padding_idx, scale_grad_by_freq
         return weight[idx]
 
     def backward(ctx, grad):
-        return EmbeddingScatter.apply(grad, src=ctx), None
+        return EmbeddingScatter.apply(grad, src=ctx)
 
 
 class EmbeddingScatter(ArrayFunction):
@@ -90,7 +92,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if max_norm is not None:
         _check_indices(idx, n)
         _renorm_rows(weight, idx, max_norm, norm_type)
-    return Embedding.apply(weight, input, padding_idx=padding_idx,
+    return Embedding.apply(weight, idx=idx, padding_idx=padding_idx,
                            scale_grad_by_freq=scale_grad_by_freq)
 
 
@@ -173,7 +175,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
 
 def _gather_rows(t, positions):
     """t[positions] for a 1-D tensor (gradient scattered back)."""
-    return Embedding.apply(t.unsqueeze(1), Tensor._make(positions), padding_idx=None,
+    return Embedding.apply(t.unsqueeze(1), idx=positions, padding_idx=None,
                            scale_grad_by_freq=False).reshape(-1)
 
 

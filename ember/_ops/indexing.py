@@ -364,10 +364,10 @@ def _check_0d_key(key):
 class IndexPut(ArrayFunction):
     """out = a with out[key] = v; grads: a's gradient with the key zeroed, v's gathered."""
 
-    def forward(ctx, a, v, *, key, name="IndexPutBackward0"):
+    def forward(ctx, a, v=None, *, key, name="IndexPutBackward0", value=None):
         ctx.key, ctx._name = key, name
         out = np.array(a, copy=True)
-        out[key] = v
+        out[key] = v if value is None else value   # value=: a number, no edge (as torch's)
         return out
 
     def name(self):
@@ -377,6 +377,8 @@ class IndexPut(ArrayFunction):
         ga = None
         if ctx.needs_input_grad[0]:
             ga = IndexFill0.apply(grad, key=ctx.key)
+        if len(ctx.needs_input_grad) == 1:
+            return ga
         gv = Index.apply(grad, key=ctx.key) if ctx.needs_input_grad[1] else None
         return ga, gv
 

@@ -791,9 +791,9 @@ def masked_fill(input, mask, value):
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
                                f"got tensor with {value._data.ndim} dimension(s).")
         v = value if value._data.dtype == x._data.dtype else value.to(input.dtype)
-        return IndexPut.apply(x, v, key=m, name="MaskedFillBackward0")
-    return IndexPut.apply(x, _value_array(value, x._data.dtype), key=m,
-                          name="MaskedFillBackward0")
+        return IndexPut.apply(x, v, key=m, name="MaskedFillBackward1")
+    return IndexPut.apply(x, key=m, name="MaskedFillBackward0",
+                          value=_value_array(value, x._data.dtype))
 
 
 def masked_select(input, mask, *, out=None):

@@ -436,6 +436,9 @@ class QR(ArrayFunction):
     """A = Q R. Gradient for full-rank A in mode 'reduced' (or 'complete' unless m > n): see
     `_qr_backward_tall`; a wide A is split into its square left block and the rest."""
 
+    def name(self):   # torch records linalg_qr's node
+        return "LinalgQrBackward0"
+
     def forward(ctx, a, *, mode):
         ctx.mode = mode
         if mode == "r":

@@ -24,7 +24,7 @@ from ember._ops._helpers import (binary_lane, c_name as _c_name, check_cast_back
                                  to_dtype, write_out)
 from ember._tensor import Tensor
 from ember._threads import _ELEMENTWISE_MIN as _BIG, elementwise
-from ember.autograd.function import ArrayFunction
+from ember.autograd.function import ArrayFunction, rename_result
 from ember.autograd.grad_mode import state as _grad_state
 from ember._ops.pointwise_logic import where
 from ember._ops.pointwise_numeric import (_in_float32, _is_bf16, _need_tensors,
@@ -270,14 +270,20 @@ class FloorDivide(ArrayFunction):
 class Remainder(ArrayFunction):
     """a - b * floor(a / b) (the divisor's sign); d/db = -floor(a / b)."""
 
-    def forward(ctx, a, b):
+    def forward(ctx, a, b=None, *, other=None):
+        if b is None:   # a number divisor: a parameter, as torch's RemainderBackward0 has it
+            b = other
+            ctx.save_for_backward(None, None)
+        else:
+            ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
+                                  b if ctx.needs_input_grad[1] else None)
         _zero_division_check(a, b, np.result_type(a, b).kind)
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                              b if ctx.needs_input_grad[1] else None)
         return _remainder(a, b)
 
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        if len(ctx.needs_input_grad) == 1:
+            return grad
         gb = -grad * div(a, b, rounding_mode="floor") if ctx.needs_input_grad[1] else None
         return grad, gb
 
@@ -307,14 +313,20 @@ class RemainderScalarSelf(ArrayFunction):
 class Fmod(ArrayFunction):
     """C's fmod (the dividend's sign); d/db = -trunc(a / b)."""
 
-    def forward(ctx, a, b):
+    def forward(ctx, a, b=None, *, other=None):
+        if b is None:   # a number divisor: a parameter, as torch's FmodBackward0 has it
+            b = other
+            ctx.save_for_backward(None, None)
+        else:
+            ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
+                                  b if ctx.needs_input_grad[1] else None)
         _zero_division_check(a, b, np.result_type(a, b).kind)
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                              b if ctx.needs_input_grad[1] else None)
         return _asarray(np.fmod(a, b))
 
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        if len(ctx.needs_input_grad) == 1:
+            return grad
         gb = -grad * div(a, b, rounding_mode="trunc") if ctx.needs_input_grad[1] else None
         return grad, gb
 
@@ -714,7 +726,8 @@ def _div(input, other, rounding_mode=None, out=None):
         return _result(Div.apply(a, b), out)
     a, b, rd = _binary_prepared(input, other)
     _division_kernel_check(f"div_{rounding_mode}_cpu", rd)
-    return _result(Div.apply(a, b, rounding_mode=rounding_mode), out)
+    r = Div.apply(a, b, rounding_mode=rounding_mode)   # torch's node: DivBackward2
+    return _result(rename_result(r, "DivBackward2"), out)
 
 
 divide = div
@@ -781,6 +794,14 @@ def floor_divide(input, other, *, out=None):
     return r if out is None else write_out(out, r, grad="aten::floor_divide")
 
 
+def _two_overloads(cls, a, b, tensor_name):
+    """torch's Tensor-Scalar overload keeps the number as a parameter (one edge); the
+    Tensor-Tensor one records both edges under another name."""
+    if not is_tensor(b):
+        return cls.apply(a, other=b)
+    return rename_result(cls.apply(a, b), tensor_name)
+
+
 @out_cast_first
 def remainder(input, other, *, out=None):
     """Python's %: the result has the divisor's sign."""
@@ -788,7 +809,7 @@ def remainder(input, other, *, out=None):
     _division_kernel_check("remainder_cpu", rd)
     if not is_tensor(input):
         return _result(RemainderScalarSelf.apply(a, b), out)
-    return _result(Remainder.apply(a, b), out)
+    return _result(_two_overloads(Remainder, a, b, "RemainderBackward1"), out)
 
 
 @out_cast_first
@@ -799,7 +820,7 @@ def fmod(input, other, *, out=None):
                         f"{type(input).__name__}")
     a, b, rd = _binary_prepared(input, other)
     _division_kernel_check("fmod_cpu", rd)
-    return _result(Fmod.apply(a, b), out)
+    return _result(_two_overloads(Fmod, a, b, "FmodBackward1"), out)
 
 
 _C_TYPES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",

@@ -78,18 +78,18 @@ def _data(x):
 # where
 
 class Where(ArrayFunction):
-    """cond ? a : b. Each branch gets the gradient where it was chosen, zero elsewhere."""
+    """cond ? a : b. Each branch gets the gradient where it was chosen, zero elsewhere. The
+    condition (a bool tensor or array) is a parameter: torch's node has no edge for it."""
 
-    def forward(ctx, cond, a, b):
-        ctx.save_for_backward(cond)
+    def forward(ctx, a, b, *, cond):
+        ctx.cond = cond = cond._data if isinstance(cond, Tensor) else cond
         return _asarray(np.where(cond, a, b))
 
     def backward(ctx, grad):
-        (cond,) = ctx.saved_tensors
+        cond = ctx.cond
         zero = grad * 0
-        return (None,
-                Where.apply(cond, grad, zero) if ctx.needs_input_grad[1] else None,
-                Where.apply(cond, zero, grad) if ctx.needs_input_grad[2] else None)
+        return (Where.apply(grad, zero, cond=cond) if ctx.needs_input_grad[0] else None,
+                Where.apply(zero, grad, cond=cond) if ctx.needs_input_grad[1] else None)
 
 
 def where(condition, input=None, other=None, *, out=None):
@@ -126,7 +126,7 @@ def where(condition, input=None, other=None, *, out=None):
             a = _asarray(a, (rd or b.dtype).np)
         if not is_tensor(b):
             b = _asarray(b, (rd or a.dtype).np)
-    r = Where.apply(condition, a, b)
+    r = Where.apply(a, b, cond=condition)
     return r if out is None else write_out(out, r,
                                            exact="Expected out type to be {want} but got {got}")
 

@@ -25,7 +25,7 @@ from ember._ops._helpers import (_scalar_for, c_name, check_cast_back, check_inp
                                  out_cast_first, to_dtype, write_out)
 from ember._tensor import Tensor
 from ember._threads import two_way
-from ember.autograd.function import ArrayFunction
+from ember.autograd.function import ArrayFunction, rename_result
 from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = []
@@ -62,7 +62,7 @@ def _const(array):
 def _where(mask, a, b):
     """where() on a constant NumPy mask (masks of piecewise functions never need gradients)."""
     from ember._ops.pointwise_logic import Where
-    return Where.apply(_const(mask), a, b)
+    return Where.apply(a, b, cond=_asarray(mask))
 
 
 _SPLIT_MIN = 1 << 15   # SciPy's special functions take ~15 ns an element: split from here
@@ -243,7 +243,7 @@ class Log10(_SavesInput):
         return grad / (a * _LN10).conj()
 
 
-class Log1p(_SavesInput):
+class Log1P(_SavesInput):   # torch's node: Log1PBackward0
     fn = np.log1p
 
     def backward(ctx, grad):
@@ -656,7 +656,8 @@ class Clamp(ArrayFunction):
     """min(max(x, lo), hi) (all hi where lo > hi). The input's gradient passes where
     lo <= x <= hi (boundaries included); a tensor bound gets it where it is the result."""
 
-    def forward(ctx, a, lo, hi, *, numbers=False):
+    def forward(ctx, a, lo=None, hi=None, *, numbers=False):
+        # number bounds come as parameters (lo=, hi=): torch's ClampBackward1 has one edge
         ctx.save_for_backward(a, lo, hi)
         ctx.numbers = numbers
         out = a
@@ -678,6 +679,8 @@ class Clamp(ArrayFunction):
             keep = keep & (x <= hi_d)
         zero = grad * 0
         g_a = _where(keep, grad, zero) if ctx.needs_input_grad[0] else None
+        if ctx.numbers:
+            return g_a
         g_lo = g_hi = None
         if ctx.needs_input_grad[1]:
             m = x < lo_d
@@ -691,8 +694,9 @@ class Clamp(ArrayFunction):
             g_hi = _where(m, grad, zero)
         return g_a, g_lo, g_hi
 
-    def name(self):   # torch's overloads: Scalar bounds (1) or Tensor bounds (0)
-        return "ClampBackward1" if self.numbers else "ClampBackward0"
+    def name(self):   # torch's overloads: Scalar bounds (1) or Tensor bounds (0); clamp_min/max
+        return getattr(self, "_name", None) or ("ClampBackward1" if self.numbers
+                                                else "ClampBackward0")
 
 
 class NanToNum(ArrayFunction):
@@ -754,7 +758,7 @@ expm1 = _float_op(Expm1, "expm1")
 log = _float_op(Log, "log")
 log2 = _float_op(Log2, "log2")
 log10 = _float_op(Log10, "log10")
-log1p = _float_op(Log1p, "log1p")
+log1p = _float_op(Log1P, "log1p")
 sin = _float_op(Sin, "sin")
 cos = _float_op(Cos, "cos")
 tan = _float_op(Tan, "tan")
@@ -913,8 +917,11 @@ trunc = _rounding_op(Trunc, "trunc", "trunc_vml_cpu")
 fix = trunc
 
 
-def round(input, *, decimals=0, out=None):
-    """Round half to even (0.5 -> 0, 2.5 -> 2); decimals= needs a float input."""
+def round(input, *, decimals=None, out=None):
+    """Round half to even (0.5 -> 0, 2.5 -> 2); decimals= needs a float input. Given
+    decimals= (even 0), torch records its other overload's node, RoundBackward1."""
+    overload = decimals is not None
+    decimals = decimals or 0
     try:
         k = input._data.dtype.kind
     except AttributeError:
@@ -926,7 +933,8 @@ def round(input, *, decimals=0, out=None):
     if k == "c":
         kernel = "round_cpu" if decimals else "round_vml_cpu"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_type_name(input)}'")
-    return _result(Round.apply(input, decimals=decimals), out)
+    r = Round.apply(input, decimals=decimals)
+    return _result(r if not overload else rename_result(r, "RoundBackward1"), out)
 
 
 def frac(input, *, out=None):
@@ -966,7 +974,7 @@ def clamp(input, min=None, max=None, *, out=None):
         if lo is not None or hi is not None:
             if out is not None:
                 check_out_same(out, input.dtype)
-            return _result(Clamp.apply(input, lo, hi, numbers=True), out)
+            return _result(Clamp.apply(input, lo=lo, hi=hi, numbers=True), out)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if k == "c":
@@ -987,7 +995,9 @@ def clamp(input, min=None, max=None, *, out=None):
     x = to_dtype(input, rd)
     lo = _bound(min, rd)
     hi = _bound(max, rd)
-    return _result(Clamp.apply(x, lo, hi, numbers=not tensors), out)
+    if not tensors:
+        return _result(Clamp.apply(x, lo=lo, hi=hi, numbers=True), out)
+    return _result(Clamp.apply(x, lo, hi, numbers=False), out)
 
 
 _NUMBERS = (int, float, type(None))
@@ -1008,12 +1018,17 @@ def _bound(b, rd):
 clip = clamp
 
 
+def _one_bound(r, name, bound, out):
+    """clamp_min/clamp_max with a number bound (and no out=) record torch's own node."""
+    return r if out is not None or is_tensor(bound) else rename_result(r, name)
+
+
 def clamp_min(input, min, *, out=None):
-    return clamp(input, min=min, out=out)
+    return _one_bound(clamp(input, min=min, out=out), "ClampMinBackward0", min, out)
 
 
 def clamp_max(input, max, *, out=None):
-    return clamp(input, max=max, out=out)
+    return _one_bound(clamp(input, max=max, out=out), "ClampMaxBackward0", max, out)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):

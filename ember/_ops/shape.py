@@ -1072,6 +1072,7 @@ def adjoint(input):
 
 Tensor.T = property(_T)
 Tensor.mT = property(_mT)
-Tensor.H = property(lambda self: _T(self).conj())
+Tensor.H = property(lambda self: (self.transpose(0, 1) if self._data.ndim == 2 else _T(self))
+                    .conj())   # torch: a matrix's H is a transpose (TransposeBackward0)
 Tensor.mH = property(adjoint)
 Tensor.adjoint = adjoint

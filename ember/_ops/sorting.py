@@ -108,7 +108,8 @@ def sort(input, *args, dim=_UNSET, descending=_UNSET, stable=_UNSET, out=None):
     _no_complex(input)
     _expect_pair(out, input.dtype)
     idx = None if d is None else _argsort(input._data, d, descending)
-    r = Select.apply(input, dim=d, idx=idx, keepdim=True, label="SortBackward0")
+    r = Select.apply(input, dim=d, idx=idx, keepdim=True,
+                     label="SortBackward0" if stable is _UNSET else "SortBackward1")
     return _out(return_types.sort(r), out)
 
 

@@ -20,7 +20,7 @@ def _rows(t, idx):
     """t viewed as rows (t.shape[0], -1), gathered at idx, reshaped to (len(idx),) + rest."""
     rest = tuple(t.shape[1:])
     flat = t.reshape(t.shape[0], int(np.prod(rest, dtype=np.int64)))
-    out = _Gather.apply(flat, Tensor._make(np.asarray(idx, np.int64)), padding_idx=None,
+    out = _Gather.apply(flat, idx=np.asarray(idx, np.int64), padding_idx=None,
                         scale_grad_by_freq=False)
     return out.reshape((len(idx),) + rest)
 
