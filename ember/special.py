@@ -69,7 +69,7 @@ def _zero_at(mask_array, t, value=0.0):
 # ---------------------------------------------------------------------------------------------
 # Unary special functions
 
-class Erfcx(ArrayFunction):
+class SpecialErfcx(ArrayFunction):
     """exp(x^2) erfc(x); d/dx = 2 x erfcx(x) - 2 / sqrt(pi)."""
 
     def forward(ctx, a):
@@ -82,7 +82,7 @@ class Erfcx(ArrayFunction):
         return grad * (2 * a * y - _TWO_OVER_SQRT_PI)
 
 
-class I0e(ArrayFunction):
+class SpecialI0E(ArrayFunction):
     """exp(-|x|) I0(x); d/dx = i1e(x) - sign(x) i0e(x)."""
 
     def forward(ctx, a):
@@ -95,7 +95,7 @@ class I0e(ArrayFunction):
         return grad * (i1e(a) - a.sign() * y)
 
 
-class I1(ArrayFunction):
+class SpecialI1(ArrayFunction):
     """Modified Bessel I1; d/dx = i0(x) - i1(x) / x, 1/2 at 0."""
 
     def forward(ctx, a):
@@ -110,7 +110,7 @@ class I1(ArrayFunction):
         return grad * _zero_at(zero, i0(a) - y / safe, 0.5)
 
 
-class I1e(ArrayFunction):
+class SpecialI1E(ArrayFunction):
     """exp(-|x|) I1(x); d/dx = i0e(x) - i1e(x) (sign(x) + 1/x), 1/2 at 0."""
 
     def forward(ctx, a):
@@ -137,7 +137,7 @@ class Ndtr(ArrayFunction):
         return grad * (a * a * -0.5).exp() * _INV_SQRT_2PI
 
 
-class Ndtri(ArrayFunction):
+class SpecialNdtri(ArrayFunction):
     """The inverse of ndtr; d/dp = sqrt(2 pi) exp(y^2 / 2)."""
 
     def forward(ctx, a):
@@ -150,7 +150,7 @@ class Ndtri(ArrayFunction):
         return grad * (y * y * 0.5).exp() * _SQRT_2PI
 
 
-class LogNdtr(ArrayFunction):
+class SpecialLogNdtr(ArrayFunction):
     """log(ndtr(x)), accurate far into the left tail; d/dx = pdf(x) / ndtr(x)."""
 
     def forward(ctx, a):
@@ -163,7 +163,7 @@ class LogNdtr(ArrayFunction):
         return grad * (a * a * -0.5 - y).exp() * _INV_SQRT_2PI
 
 
-class Entr(ArrayFunction):
+class SpecialEntr(ArrayFunction):
     """-x log x for x > 0, 0 at 0, -inf for x < 0; d/dx = -(1 + log x)."""
 
     def forward(ctx, a):
@@ -196,20 +196,20 @@ def _unary(cls, name, kernel, half=True, composite=False):
     return op
 
 
-erfcx = _unary(Erfcx, "erfcx", "erfcx_cpu", half=False)
-i0e = _unary(I0e, "i0e", "i0e_cpu")
-i1 = _unary(I1, "i1", "i1_cpu")
-i1e = _unary(I1e, "i1e", "i1e_cpu")
+erfcx = _unary(SpecialErfcx, "erfcx", "erfcx_cpu", half=False)
+i0e = _unary(SpecialI0E, "i0e", "i0e_cpu")
+i1 = _unary(SpecialI1, "i1", "i1_cpu")
+i1e = _unary(SpecialI1E, "i1e", "i1e_cpu")
 ndtr = _unary(Ndtr, "ndtr", "ndtr_cpu", composite=True)
-ndtri = _unary(Ndtri, "ndtri", "ndtri_cpu", half=False)
-log_ndtr = _unary(LogNdtr, "log_ndtr", "log_ndtr_cpu", half=False)
-entr = _unary(Entr, "entr", "entr_cpu")
+ndtri = _unary(SpecialNdtri, "ndtri", "ndtri_cpu", half=False)
+log_ndtr = _unary(SpecialLogNdtr, "log_ndtr", "log_ndtr_cpu", half=False)
+entr = _unary(SpecialEntr, "entr", "entr_cpu")
 
 
 # ---------------------------------------------------------------------------------------------
 # Binary special functions
 
-class Xlog1py(ArrayFunction):
+class SpecialXlog1Py(ArrayFunction):
     """x * log1p(y), 0 where x == 0 (unless y is NaN); d/dx = log1p(y), d/dy = x / (1 + y)."""
 
     def forward(ctx, a, b):
@@ -265,7 +265,7 @@ def _float_pair(input, other, name):
 def xlog1py(input, other, *, out=None):
     """input * log1p(other), with 0 where input == 0."""
     a, b, rd = _float_pair(input, other, "xlog1py")
-    r = Xlog1py.apply(a, b)
+    r = SpecialXlog1Py.apply(a, b)
     r = r if r.dtype is rd else r.to(rd)
     return r if out is None else write_out(out, r)
 

@@ -18,22 +18,6 @@ XFAIL = {
     'real of complex':
         "complex(...).real: torch records ViewAsRealBackward0 then SelectBackward0; ember one "
         "RealBackward0",
-    'special.i1':
-        "ember/special.py names the node I1Backward0; torch's is SpecialI1Backward0 (the file is outside ember/_ops, a rename there)",
-    'special.i1e':
-        "ember/special.py names the node I1eBackward0; torch's is SpecialI1EBackward0 (the file is outside ember/_ops, a rename there)",
-    'special.i0e':
-        "ember/special.py names the node I0eBackward0; torch's is SpecialI0EBackward0 (the file is outside ember/_ops, a rename there)",
-    'special.entr':
-        "ember/special.py names the node EntrBackward0; torch's is SpecialEntrBackward0 (the file is outside ember/_ops, a rename there)",
-    'special.ndtri':
-        "ember/special.py names the node NdtriBackward0; torch's is SpecialNdtriBackward0 (the file is outside ember/_ops, a rename there)",
-    'special.log_ndtr':
-        "ember/special.py names the node LogNdtrBackward0; torch's is SpecialLogNdtrBackward0 (the file is outside ember/_ops, a rename there)",
-    'special.erfcx':
-        "ember/special.py names the node ErfcxBackward0; torch's is SpecialErfcxBackward0 (the file is outside ember/_ops, a rename there)",
-    'special.xlog1py':
-        "ember/special.py names the node Xlog1pyBackward0; torch's is SpecialXlog1PyBackward0 (the file is outside ember/_ops, a rename there)",
     'special.ndtr':
         'torch composes ndtr (Mul, Add, Erf, Mul: number operands as parameters); ember records one NdtrBackward0 (ember/special.py)',
     'xlogy scalar':
