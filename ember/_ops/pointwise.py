@@ -267,27 +267,6 @@ class FloorDivide(ArrayFunction):
         raise RuntimeError(f"derivative for {ctx.what} is not implemented")
 
 
-class Remainder(ArrayFunction):
-    """a - b * floor(a / b) (the divisor's sign); d/db = -floor(a / b)."""
-
-    def forward(ctx, a, b=None, *, other=None):
-        if b is None:   # a number divisor: a parameter, as torch's RemainderBackward0 has it
-            b = other
-            ctx.save_for_backward(None, None)
-        else:
-            ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                                  b if ctx.needs_input_grad[1] else None)
-        _zero_division_check(a, b, np.result_type(a, b).kind)
-        return _remainder(a, b)
-
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        if len(ctx.needs_input_grad) == 1:
-            return grad
-        gb = -grad * div(a, b, rounding_mode="floor") if ctx.needs_input_grad[1] else None
-        return grad, gb
-
-
 def _remainder(a, b):
     """np.remainder, except that a zero result keeps the sign of `a` (torch adjusts fmod's
     result only when it is nonzero; NumPy gives zeros the divisor's sign)."""
@@ -299,6 +278,41 @@ def _remainder(a, b):
     return out
 
 
+class _Rest(ArrayFunction):
+    """The rest of a division, a - b * rounded(a / b), rounded by `rounding`: remainder
+    (floor: the divisor's sign) and fmod (trunc: the dividend's sign). d/db = -rounded(a / b).
+    A number divisor is a parameter (`other=`), so the node has the one edge torch's
+    ...Backward0 has; a tensor divisor is an input (torch's ...Backward1, named by the caller)."""
+    rounding = None
+
+    def forward(ctx, a, b=None, *, other=None):
+        if b is None:
+            b = other
+            ctx.save_for_backward(None, None)
+        else:
+            ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
+                                  b if ctx.needs_input_grad[1] else None)
+        _zero_division_check(a, b, np.result_type(a, b).kind)
+        return ctx.kernel(a, b)
+
+    def backward(ctx, grad):
+        if len(ctx.needs_input_grad) == 1:
+            return grad
+        a, b = ctx.saved_tensors
+        gb = -grad * div(a, b, rounding_mode=ctx.rounding) if ctx.needs_input_grad[1] else None
+        return grad, gb
+
+
+class Remainder(_Rest):
+    rounding = "floor"
+    kernel = staticmethod(_remainder)
+
+
+class Fmod(_Rest):
+    rounding = "trunc"
+    kernel = staticmethod(lambda a, b: _asarray(np.fmod(a, b)))
+
+
 class RemainderScalarSelf(ArrayFunction):
     """remainder(number, tensor): torch defines no derivative for this overload."""
 
@@ -308,27 +322,6 @@ class RemainderScalarSelf(ArrayFunction):
 
     def backward(ctx, grad):
         raise RuntimeError("derivative for aten::remainder is not implemented")
-
-
-class Fmod(ArrayFunction):
-    """C's fmod (the dividend's sign); d/db = -trunc(a / b)."""
-
-    def forward(ctx, a, b=None, *, other=None):
-        if b is None:   # a number divisor: a parameter, as torch's FmodBackward0 has it
-            b = other
-            ctx.save_for_backward(None, None)
-        else:
-            ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                                  b if ctx.needs_input_grad[1] else None)
-        _zero_division_check(a, b, np.result_type(a, b).kind)
-        return _asarray(np.fmod(a, b))
-
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        if len(ctx.needs_input_grad) == 1:
-            return grad
-        gb = -grad * div(a, b, rounding_mode="trunc") if ctx.needs_input_grad[1] else None
-        return grad, gb
 
 
 class Pow(ArrayFunction):
