@@ -76,8 +76,6 @@ XFAIL = {
         "scatter(value=number): ember records an edge for the index tensor (torch: the input's only)",
     'index_fill':
         "index_fill: ember records an edge for the index tensor (torch: the input's only)",
-    'index_add':
-        "index_add(alpha=2): ember scales the source through a MulBackward0 node; torch's IndexAddBackward0 takes alpha as a parameter",
     'linalg.solve vector':
         'solve with a vector b: ember unsqueezes b and squeezes the result around LinalgSolveExBackward0 (torch: one node)',
     'chain_matmul-free multi_dot':

@@ -130,10 +130,14 @@ def _scatter_src(src, value, a, fn="scatter"):
 
 
 class ScatterAccumulate(ArrayFunction):
-    """out = a with `src` added (ufunc.at: repeated positions accumulate) at key."""
+    """out = a with `src` added (ufunc.at: repeated positions accumulate) at key; index_add's
+    `alpha` scales src inside the node, as torch's IndexAddBackward0 takes it."""
 
-    def forward(ctx, a, v, *, key, ufunc=np.add, name="ScatterAddBackward0", along=False):
-        ctx.key, ctx._name = key, name
+    def forward(ctx, a, v, *, key, ufunc=np.add, name="ScatterAddBackward0", along=False,
+                alpha=1):
+        ctx.key, ctx._name, ctx.alpha = key, name, alpha
+        if alpha != 1:
+            v = np.asarray(v * alpha).astype(v.dtype, copy=False)
         out = np.array(a, copy=True)
         if along:   # key from _along(): checked non-negative integer arrays
             _flat_at(ufunc, out, key, v)
@@ -142,7 +146,10 @@ class ScatterAccumulate(ArrayFunction):
         return out
 
     def backward(ctx, grad):
-        gv = Index.apply(grad, key=ctx.key) if ctx.needs_input_grad[1] else None
+        gv = None
+        if ctx.needs_input_grad[1]:
+            gv = Index.apply(grad, key=ctx.key)
+            gv = gv if ctx.alpha == 1 else gv * ctx.alpha
         return grad, gv
 
     def name(self):
@@ -462,9 +469,9 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
             raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size "
                                f"{size}")
         raise IndexError("index out of range in self")
-    src = source if alpha == 1 else source * alpha
     key = _slice_key(d, idx) if a.ndim else (Ellipsis,)
-    r = ScatterAccumulate.apply(input, src, key=key, name="IndexAddBackward0")
+    alpha = alpha.item() if isinstance(alpha, Tensor) else alpha
+    r = ScatterAccumulate.apply(input, source, key=key, name="IndexAddBackward0", alpha=alpha)
     return r if out is None else write_out(out, r, exact=True)
 
 
