@@ -60,10 +60,6 @@ XFAIL = {
         'trapezoid(y, x): torch divides by the number 2 (DivBackward1, one edge); ember records DivBackward0 with an edge for the number, and another order',
     'cumulative_trapezoid':
         'torch multiplies by the number spacing (MulBackward1); ember MulBackward0 with an edge for the number',
-    'median()':
-        'median() flattens through a recorded ViewBackward0 (torch: none)',
-    'nanmedian()':
-        'nanmedian() flattens through a recorded ViewBackward0 (torch: none)',
     'narrow_copy':
         'narrow_copy records a SliceBackward0 under NarrowCopyBackward0 (torch: none)',
     'take_along_dim':

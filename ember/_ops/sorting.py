@@ -10,6 +10,8 @@ order (mode: the last occurrence of the smallest most frequent value, as torch d
 """
 from collections.abc import Sequence
 
+import math
+
 import numpy as np
 
 from ember import _dtype, return_types
@@ -59,8 +61,11 @@ class Select(_Labelled):
     """Values of `a` picked along dim by indices computed from `a` (sort, topk, kthvalue,
     median(dim), mode); backward scatters the gradient to those indices."""
 
-    def forward(ctx, a, *, dim, idx, keepdim, label):
+    def forward(ctx, a, *, dim, idx, keepdim, label, flat=False):
         ctx.label, ctx.dim, ctx.keepdim, ctx.shape = label, dim, keepdim, a.shape
+        ctx.flat = flat   # median() of all elements: picked along the flattened a, one node
+        if flat:
+            a = a.reshape(-1)
         if dim is None:
             ctx.idx = None
             return a.copy(), np.zeros((), np.int64)
@@ -71,6 +76,9 @@ class Select(_Labelled):
         return vals, idx.astype(np.int64, copy=False)
 
     def backward(ctx, grad, _):
+        if ctx.flat:
+            n = math.prod(ctx.shape)
+            return _select_grad(grad, ctx.idx, 0, False, (n,)).reshape(ctx.shape)
         return _select_grad(grad, ctx.idx, ctx.dim, ctx.keepdim, ctx.shape)
 
 
@@ -218,9 +226,8 @@ def _median(input, dim, keepdim, out, name, ignore_nan):
             with np.errstate(invalid="ignore"):
                 return Tensor._make(np.array(np.nan).astype(a.dtype))
         _not_implemented(input, "median_cpu")
-        flat = input.reshape(-1)
-        idx = _median_idx(flat._data, 0, ignore_nan)
-        vals, _ = Select.apply(flat, dim=0, idx=idx, keepdim=False,
+        idx = _median_idx(a.reshape(-1), 0, ignore_nan)
+        vals, _ = Select.apply(input, dim=0, idx=idx, keepdim=False, flat=True,
                                label=name.capitalize() + "Backward0")
         return _out(vals, out)
     d = _dim1(input, dim)
