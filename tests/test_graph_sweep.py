@@ -64,10 +64,6 @@ XFAIL = {
         'narrow_copy records a SliceBackward0 under NarrowCopyBackward0 (torch: none)',
     'take_along_dim':
         'torch expands the input (ExpandBackward0) before gather; ember gathers directly',
-    'outer':
-        'outer: torch views the first operand (ViewBackward0), ember unsqueezes',
-    'ger':
-        'ger: torch views the first operand (ViewBackward0), ember unsqueezes',
     'scatter value':
         "scatter(value=number): ember records an edge for the index tensor (torch: the input's only)",
     'index_fill':

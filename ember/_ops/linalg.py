@@ -306,7 +306,7 @@ def outer(input, vec2, *, out=None):
         raise RuntimeError(f"outer: Expected 1-D argument self, but got {input._data.ndim}-D"
                            if input._data.ndim != 1 else
                            f"outer: Expected 1-D argument vec2, but got {vec2._data.ndim}-D")
-    r = input.unsqueeze(1) * vec2
+    r = input.reshape(-1, 1) * vec2   # (torch reshapes: a view, ReshapeAlias for a stride)
     return _named(r, "MulBackward0", out)
 
 
