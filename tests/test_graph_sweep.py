@@ -62,8 +62,6 @@ XFAIL = {
         'torch multiplies by the number spacing (MulBackward1); ember MulBackward0 with an edge for the number',
     'narrow_copy':
         'narrow_copy records a SliceBackward0 under NarrowCopyBackward0 (torch: none)',
-    'take_along_dim':
-        'torch expands the input (ExpandBackward0) before gather; ember gathers directly',
     'scatter value':
         "scatter(value=number): ember records an edge for the index tensor (torch: the input's only)",
     'index_fill':

@@ -742,7 +742,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
                                    idx.shape[:d] + (1,) + idx.shape[d + 1:]))
     in_shape = shp[:d] + [a.shape[d]] + shp[d + 1:]
     ix_shape = shp[:d] + [idx.shape[d]] + shp[d + 1:]
-    x = input if list(a.shape) == in_shape else input.expand(*in_shape)
+    x = input.expand(*in_shape)   # (always: torch records ExpandBackward0 even for no change)
     ix = indices if list(idx.shape) == ix_shape else indices.expand(*ix_shape)
     r = gather(x, d, ix)
     return r if out is None else write_out(out, r, exact=True)
