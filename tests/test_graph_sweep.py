@@ -62,10 +62,6 @@ XFAIL = {
         'torch multiplies by the number spacing (MulBackward1); ember MulBackward0 with an edge for the number',
     'narrow_copy':
         'narrow_copy records a SliceBackward0 under NarrowCopyBackward0 (torch: none)',
-    'scatter value':
-        "scatter(value=number): ember records an edge for the index tensor (torch: the input's only)",
-    'index_fill':
-        "index_fill: ember records an edge for the index tensor (torch: the input's only)",
     'linalg.solve vector':
         'solve with a vector b: ember unsqueezes b and squeezes the result around LinalgSolveExBackward0 (torch: one node)',
     'chain_matmul-free multi_dot':

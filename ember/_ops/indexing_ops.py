@@ -202,9 +202,10 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
             uf.at(o, key, y)
             return o
         r = _NoGrad.apply(input, v, fn=fn, what="aten::scatter")
-    else:
-        r = IndexPut.apply(input, v, key=key, name="ScatterBackward0" if is_t else
-                           "ScatterBackward1")
+    elif is_t:
+        r = IndexPut.apply(input, v, key=key, name="ScatterBackward0")
+    else:   # a number: a parameter of torch's ScatterBackward1, no edge
+        r = IndexPut.apply(input, key=key, name="ScatterBackward1", value=v)
     return r if out is None else write_out(out, r, exact=True)
 
 
@@ -584,8 +585,8 @@ def index_fill(input, dim, index, value):
     if isinstance(value, Tensor):
         v = value if value._data.dtype == a.dtype else value.to(input.dtype)
         return IndexPut.apply(input, v, key=key, name="IndexFillBackward1")
-    return IndexPut.apply(input, _value_array(value, a.dtype), key=key,
-                          name="IndexFillBackward0")
+    return IndexPut.apply(input, key=key, name="IndexFillBackward0",   # (a number: no edge)
+                          value=_value_array(value, a.dtype))
 
 
 def _index_fill_key(input, dim, index, value):
