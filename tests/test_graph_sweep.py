@@ -70,8 +70,6 @@ XFAIL = {
         'multi_dot with vector ends: torch views the result once, ember squeezes twice, in another association order',
     'linalg.matrix_power':
         'matrix_power: torch multiplies in another order (square-and-multiply operand order)',
-    'matrix_power -1':
-        'matrix_power(-1) records a CloneBackward0 over the inverse (torch: none)',
     'matmul batched vec':
         '(b, n, k) @ (b, k, 1): torch goes through expand/view/bmm; ember records one UnsafeViewBackward0',
     'einsum trace-mul':

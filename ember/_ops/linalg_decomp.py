@@ -738,6 +738,7 @@ def matrix_power(A, n, *, out=None):
         eye = Tensor._make(np.eye(A._data.shape[-1], dtype=bool))
         return _out(A.masked_fill(eye, 1).masked_fill(~eye, 0), out, "matrix_power",
                     exact=True)
+    given = A
     if n < 0:
         A = inv(A)
         n = -n
@@ -748,8 +749,8 @@ def matrix_power(A, n, *, out=None):
         n >>= 1
         if n:
             base = base @ base
-    if result is A:
-        result = A.clone()
+    if result is given:   # n = 1: a copy of the caller's tensor (the inverse is new already)
+        result = given.clone()
     return _out(result, out, "matrix_power", exact=True)
 
 
