@@ -22,10 +22,6 @@ XFAIL = {
         'torch composes ndtr (Mul, Add, Erf, Mul: number operands as parameters); ember records one NdtrBackward0 (ember/special.py)',
     'xlogy scalar':
         "xlogy(number, tensor): ember records XlogyBackward0 with an edge for the number; torch XlogyBackward1 with the tensor's edge only",
-    'float_power':
-        'float_power casts float64 operands through a recorded ToCopyBackward0 (torch records no cast when the dtype already is float64)',
-    'float_power scalar':
-        'float_power records a ToCopyBackward0 for a float64 input (torch none)',
     'squeeze dims':
         'x[None, :, None]: torch records one UnsqueezeBackward0 per None, ember one node for the whole basic index',
     'x[:, None, 1:]':

@@ -864,8 +864,8 @@ def float_power(input, exponent, *, out=None):
     if out is not None and out.dtype is not dt:
         raise RuntimeError(f"the output given to float_power has dtype {out.dtype._legacy} but "
                            f"the operation's result requires dtype {dt._legacy}")
-    a = _to_dtype(input, dt) if is_tensor(input) else input
-    b = _to_dtype(exponent, dt) if is_tensor(exponent) else exponent
+    a = input.to(dt) if is_tensor(input) else input   # (no cast node when already dt)
+    b = exponent.to(dt) if is_tensor(exponent) else exponent
     return _result(pow(a, b), out)
 
 
