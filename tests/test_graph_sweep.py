@@ -74,8 +74,6 @@ XFAIL = {
         "einsum('bi,bj->bij'): torch unsqueezes and permutes both operands before MulBackward0; ember multiplies directly",
     'masked_scatter':
         "masked_scatter: ember flattens and slices the source (View, Slice) before the node; torch's edge is the source's own",
-    'put':
-        'put: ember flattens the source through a ViewBackward0 (torch: none)',
     'linalg.pinv':
         'torch records one LinalgPinvBackward0; ember composes pinv from the SVD',
     'linalg.lstsq':

@@ -711,7 +711,8 @@ def put(input, index, source, accumulate=False):
     if input._data.size == 0 and index._data.size:
         raise IndexError("put_(): Tried to put elements into an empty tensor")
     key = _flat_key(index, shape, "put_")
-    src = source.reshape(index._data.shape)
+    src = source if source._data.shape == index._data.shape else source.reshape(
+        index._data.shape)   # (torch's node reads the source as it is: no view when it fits)
     if input._data.ndim == 0:
         key = (Ellipsis,)
         src = src.reshape(-1).sum() if accumulate else src.reshape(-1)[-1] if \
