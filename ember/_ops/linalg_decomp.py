@@ -913,27 +913,31 @@ class LinalgVectorNorm(ArrayFunction):
 
     def backward(ctx, g):
         x, r = ctx.saved_tensors
-        p = ctx.ord
-        if not ctx.keepdim:
-            for d in ctx.dims:
-                g = g.unsqueeze(d)
-                r = r.unsqueeze(d)
-        if p == 0:
-            return x * 0
-        if p == 1:
-            return x.sgn() * g
-        zero = r == 0
-        if p == 2:
-            return x * (g / r.masked_fill(zero, 1)).masked_fill(zero, 0)
-        if p in (np.inf, -np.inf):
-            mask = (x.abs() == r)
-            w = mask / mask.sum(ctx.dims, keepdim=True)
-            return x.sgn() * (g * w)
-        scale = (g / r.masked_fill(zero, 1).pow(p - 1)).masked_fill(zero, 0)
-        if p < 1:   # |x|^(p-1) is infinite at x = 0, where torch's subgradient is 0
-            at0 = x == 0
-            return (x.sgn() * x.abs().masked_fill(at0, 1).pow(p - 1) * scale).masked_fill(at0, 0)
-        return x.sgn() * x.abs().pow(p - 1) * scale
+        return vector_norm_grad(x, r, g, ctx.ord, ctx.dims, ctx.keepdim)
+
+
+def vector_norm_grad(x, r, g, p, dims, keepdim):
+    """The gradient for x of r = its p-norm over dims (r's gradient g), in Tensor ops."""
+    if not keepdim:
+        for d in dims:
+            g = g.unsqueeze(d)
+            r = r.unsqueeze(d)
+    if p == 0:
+        return x * 0
+    if p == 1:
+        return x.sgn() * g
+    zero = r == 0
+    if p == 2:
+        return x * (g / r.masked_fill(zero, 1)).masked_fill(zero, 0)
+    if p in (np.inf, -np.inf):
+        mask = (x.abs() == r)
+        w = mask / mask.sum(dims, keepdim=True)
+        return x.sgn() * (g * w)
+    scale = (g / r.masked_fill(zero, 1).pow(p - 1)).masked_fill(zero, 0)
+    if p < 1:   # |x|^(p-1) is infinite at x = 0, where torch's subgradient is 0
+        at0 = x == 0
+        return (x.sgn() * x.abs().masked_fill(at0, 1).pow(p - 1) * scale).masked_fill(at0, 0)
+    return x.sgn() * x.abs().pow(p - 1) * scale
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ember import _dtype
-from ember._ops.linalg_decomp import LinalgVectorNorm, _pnorm
+from ember._ops.linalg_decomp import _pnorm, vector_norm_grad
 from ember._ops.reduction import _const, _name, _out
 from ember._ops._helpers import not_a_tensor
 from ember._tensor import Tensor, _wrap_dim
@@ -112,18 +112,9 @@ class Dist(ArrayFunction):
             return None, None
         a, b, r = ctx.saved_tensors
         x = a - b
-        gx = LinalgVectorNorm.backward(_NormCtx((x, r), ctx.p, tuple(range(x.dim()))), g)
+        gx = vector_norm_grad(x, r, g, ctx.p, tuple(range(x.dim())), False)
         return (gx if ctx.needs_input_grad[0] else None,
                 -gx if ctx.needs_input_grad[1] else None)
-
-
-class _NormCtx:
-    """What LinalgVectorNorm.backward reads from its node: Dist's gradient is vector_norm's."""
-
-    __slots__ = ("saved_tensors", "ord", "dims", "keepdim")
-
-    def __init__(self, saved, ord, dims):
-        self.saved_tensors, self.ord, self.dims, self.keepdim = saved, ord, dims, False
 
 
 def dist(input, other, p=2):
