@@ -506,6 +506,15 @@ class Copysign(ArrayFunction):
         return grad * Tensor._make(_asarray(ratio)), grad * 0
 
 
+def lerp_values(start, end, weight):
+    """start + weight * (end - start) on arrays, from the nearer end as torch computes it: for
+    |weight| >= 0.5 as end - (end - start) * (1 - weight), exact at weight = 1 (and deciding
+    what infinities give)."""
+    diff = end - start
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(np.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
+
+
 class Lerp(ArrayFunction):
     """start + weight * (end - start), computed from the nearer end as torch does: for
     |weight| >= 0.5 as end - (end - start) * (1 - weight), which is exact at weight = 1 (and
@@ -520,10 +529,7 @@ class Lerp(ArrayFunction):
         if dt.itemsize == 2 and dt.kind in "fV":   # half types: float32 opmath, rounded once
             start, end = start.astype(np.float32), end.astype(np.float32)
             weight = _asarray(weight).astype(np.float32)
-        diff = end - start
-        with np.errstate(invalid="ignore", over="ignore"):
-            return _asarray(np.where(np.abs(weight) < 0.5, start + weight * diff,
-                                     end - diff * (1 - weight)).astype(dt, copy=False))
+        return _asarray(lerp_values(start, end, weight).astype(dt, copy=False))
 
     def name(self):
         return "LerpBackward0" if self.scalar else "LerpBackward1"

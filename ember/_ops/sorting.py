@@ -376,7 +376,8 @@ def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):
     if not record:   # the same values straight from NumPy, with the strides torch's have
         r = np.take_along_axis(a, lo, -1)
         if hi is not None:
-            r = _lerp(r, np.take_along_axis(a, hi, -1), w)
+            from ember._ops.pointwise import lerp_values
+            r = lerp_values(r, np.take_along_axis(a, hi, -1), w)
         return Tensor._make(r[..., 0] if scalar_q else np.moveaxis(r, -1, 0))
     # torch's graph: gather (both neighbours), lerp, then the q dim squeezed or moved first
     r = srt.gather(-1, Tensor._make(lo))
@@ -386,14 +387,6 @@ def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):
     if scalar_q:
         return r.squeeze_(-1)
     return r.unsqueeze_(0).transpose_(0, -1).squeeze_(-1)
-
-
-def _lerp(start, end, w):
-    """torch's lerp formula for weights in [0, 1]: from the nearer end, so that it is exact at
-    w = 1 (and decides what infinities give)."""
-    diff = end - start
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(w < 0.5, start + w * diff, end - diff * (1 - w))
 
 
 def _quantile_sorted(input, dim, keepdim, record):
