@@ -48,10 +48,6 @@ def trace_module(mod, inputs, optimize=None, check_trace=True, check_inputs=None
     return mod
 
 
-def script_if_tracing(fn):
-    return fn
-
-
 def is_scripting():
     """False: ember never compiles, so code guarded by `not is_scripting()` always runs."""
     return False
@@ -73,16 +69,12 @@ def ignore(drop=False, **kwargs):
     return lambda fn: fn
 
 
-def unused(fn):
-    return fn
-
-
-def export(fn):
-    return fn
-
-
-def interface(obj):
+def _unchanged(obj):
+    """What a compiler-steering decorator gives back in eager mode: its argument."""
     return obj
+
+
+unused = export = interface = script_if_tracing = _unchanged
 
 
 class Future:
@@ -98,15 +90,15 @@ class Future:
         return self._done
 
     def set_result(self, result):
-        if self._done:
-            raise RuntimeError("Future can only be marked completed once.")
-        self._value, self._done = result, True
-        self._run_callbacks()
+        self._complete(result, None)
 
     def set_exception(self, result):
+        self._complete(None, result)
+
+    def _complete(self, value, error):
         if self._done:
             raise RuntimeError("Future can only be marked completed once.")
-        self._error, self._done = result, True
+        self._value, self._error, self._done = value, error, True
         self._run_callbacks()
 
     def wait(self):
