@@ -417,3 +417,45 @@ def channel_op(ufunc, x, v, out=None):
         y = ufunc(x.reshape(N, C * S), row, out=None if out is None else out.reshape(N, C * S))
         return y.reshape(x.shape)
     return ufunc(x, np.asarray(v).reshape((1, C) + (1,) * (x.ndim - 2)), out=out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reduced precision. torch's CPU kernels compute float16 and bfloat16 in float32 (its "opmath"
+# type: a number such as a slope or an alpha is taken as a float32, not rounded to the half
+# type first) and round once, at the end of each kernel. Rounding after every NumPy step
+# instead leaves a third of the elements of a silu or a layer_norm an ulp or two away.
+
+_F32 = np.dtype(np.float32)
+
+
+def is_half(npd):
+    """Whether a NumPy dtype is float16 or bfloat16 (ml_dtypes' bfloat16 has kind 'V')."""
+    return npd.itemsize == 2 and npd.kind in "fV"
+
+
+def opmath(npd):
+    """The dtype torch computes npd in: float32 for the half types, npd itself otherwise."""
+    return _F32 if is_half(npd) else npd
+
+
+def in_opmath(fn, *arrays):
+    """fn(*arrays) computed as torch's kernels compute it: when the first array is of a half
+    type, every half-type array goes in as float32 and the result is rounded once to the
+    first's dtype; other dtypes run as they are."""
+    dt = arrays[0].dtype
+    if not is_half(dt):
+        return fn(*arrays)
+    up = [a.astype(_F32) if isinstance(a, np.ndarray) and is_half(a.dtype) else a
+          for a in arrays]
+    r = np.asarray(fn(*up))
+    with np.errstate(over="ignore"):   # (beyond the half type's range: inf, as in torch)
+        return r.astype(dt)
+
+
+def opmath_tensors(*tensors):
+    """The tensors a backward formula written in Tensor ops should compute with: half-type
+    tensors as float32 (a differentiable cast, so double backward still works), others as
+    they are. Cast the formula's result back (`.to(grad.dtype)`) to round once, as torch's
+    fused backward kernels do."""
+    return tuple(t.float() if isinstance(t, Tensor) and is_half(t._data.dtype) else t
+                 for t in tensors)

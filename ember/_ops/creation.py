@@ -527,8 +527,59 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if dtype.np.kind in "iu":
         a = np.arange(start, start + n * step, step, dtype=np.int64)[:n].astype(dtype.np)
     else:
-        a = (start + np.arange(n, dtype=np.float64) * step).astype(dtype.np)
+        a = _arange_values(start, step, n, dtype.np)
     return _out_or_finish(a, out, requires_grad, "arange")
+
+
+# The values of arange and linspace, as torch's CPU kernels compute them (measured against
+# torch: the same formula in another precision or order differs in most float results). Its
+# compiled kernels fuse each multiply-add (an FMA: one rounding), emulated by `_fma`.
+
+def _fma(a, b, c):
+    """a * b + c on float64 values with one rounding (as a fused multiply-add): the product
+    split exactly into p + e (Dekker's two-product), then p + c and its rounding error
+    (Knuth's two-sum) summed with e. Correctly rounded but for rare double-rounding ties;
+    where that is not finite, the plain a * b + c."""
+    a, b, c = np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(c, np.float64)
+    p = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b)
+    e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    s = p + c
+    bb = s - p
+    with np.errstate(invalid="ignore", over="ignore"):
+        r = s + (((p - (s - bb)) + (c - bb)) + e)
+    return np.where(np.isfinite(r), r, s)   # (infinities, NaN, or a split overflowing)
+
+
+def _split(x):
+    """x = hi + lo with hi holding the upper 26 bits of the significand (Veltkamp)."""
+    t = 134217729.0 * x   # 2 ** 27 + 1
+    hi = t - (t - x)
+    return hi, x - hi
+
+
+def _arange_values(start, step, n, npd):
+    """arange's values for a floating dtype: start + i * step fused in double (from float32
+    start and step for the half types: their accumulate type), rounded to the dtype. torch
+    fills vectors of 32 bytes: each starts from a base value rounded to the dtype (at its
+    first index), to which lane * step is added; the loop takes two vectors a step, and the
+    last n % (2 * width) values come from their own index."""
+    s, st = float(start), float(step)
+    if npd.itemsize == 2:
+        s, st = float(np.float32(s)), float(np.float32(st))
+    idx = np.arange(n, dtype=np.float64)
+    width = 32 // npd.itemsize
+    lane = idx % width
+    base = _round(_fma(st, idx - lane, s), npd).astype(np.float64)
+    values = np.where(idx < n - n % (2 * width), _fma(lane, st, base), _fma(st, idx, s))
+    return _round(values, npd)
+
+
+def _round(values, npd):
+    """float64 values rounded to npd (through float32 for the half types, whose kernels
+    compute in float32)."""
+    return (values.astype(np.float32) if npd.itemsize == 2 else values).astype(npd)
 
 
 def _check_range(fn, start, end, step, dtype, out):
@@ -580,10 +631,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     start, end, steps = _space_args("linspace", start, end, steps, dtype, out)
     dtype = dtype or (_dtype.default_complex_dtype() if isinstance(start, complex) or
                       isinstance(end, complex) else _dtype.get_default_dtype())
-    a = _linspace_values(start, end, steps, np.complex128 if dtype.is_complex else np.float64)
-    if dtype.np.kind in "iu":
-        a = np.trunc(a)
-    return _out_or_finish(a.astype(dtype.np), out, requires_grad, "linspace")
+    return _out_or_finish(_linspace_values(start, end, steps, dtype.np), out, requires_grad,
+                          "linspace")
 
 
 def _space_args(fn, start, end, steps, dtype, out):
@@ -609,12 +658,36 @@ def _space_args(fn, start, end, steps, dtype, out):
 
 
 def _linspace_values(start, end, steps, npd):
+    """linspace's values as torch's kernel computes them: start and end cast to the dtype,
+    step = (end - start) / (steps - 1) in the dtype, start + step * i below steps // 2 and
+    end - step * (steps - 1 - i) from there. Half types round every operation (their C++
+    arithmetic); float32, float64 and integer dtypes fuse the multiply-add (integers in double
+    from the truncated start and end, truncated at the end). Complex values come from
+    complex128 arithmetic on the given numbers (torch's complex kernel is not reproduced)."""
     if steps == 1:
-        return np.array([start], npd)
+        return np.array([start]).astype(npd)
     i = np.arange(steps)
-    step = (end - start) / (steps - 1)
-    half = steps // 2
-    return np.where(i < half, start + step * i, end - step * (steps - 1 - i)).astype(npd)
+    first_half = i < steps // 2
+    if npd.kind == "c":
+        step = (end - start) / (steps - 1)
+        values = np.where(first_half, start + step * i, end - step * (steps - 1 - i))
+        return values.astype(npd)
+    if npd.kind in "iu":
+        lo, hi = float(npd.type(start)), float(npd.type(end))
+        step = (hi - lo) / (steps - 1)
+    else:
+        t = npd.type
+        lo, hi = t(start), t(end)
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = (hi - lo) / t(steps - 1)
+        if npd.itemsize == 2:
+            with np.errstate(invalid="ignore", over="ignore"):
+                return np.where(first_half, lo + step * i.astype(t),
+                                hi - step * (steps - 1 - i).astype(t))
+    lo, hi, step = float(lo), float(hi), float(step)
+    with np.errstate(invalid="ignore", over="ignore"):
+        values = np.where(first_half, _fma(step, i, lo), _fma(-step, steps - 1 - i, hi))
+    return (np.trunc(values) if npd.kind in "iu" else values).astype(npd)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
@@ -622,10 +695,26 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     _check_device(device)
     dtype = dtype or (out.dtype if out is not None else _dtype.get_default_dtype())
     start, end, steps = _space_args("logspace", start, end, steps, dtype, out)
-    a = np.power(base, _linspace_values(start, end, steps, np.float64))
-    if dtype.np.kind in "iu":
-        a = np.trunc(a)
-    return _out_or_finish(a.astype(dtype.np), out, requires_grad, "logspace")
+    return _out_or_finish(_logspace_values(start, end, steps, base, dtype.np), out,
+                          requires_grad, "logspace")
+
+
+def _logspace_values(start, end, steps, base, npd):
+    """base ** linspace's exponents as torch's kernel computes them: start and end cast to
+    the dtype (their difference taken there), the exponents and the power in double, then
+    cast (integers truncated, half types through float32). Complex exponents as complex128."""
+    if npd.kind == "c":
+        return np.power(base, _linspace_values(start, end, steps, np.dtype(np.complex128))
+                        ).astype(npd)
+    t = npd.type
+    lo, hi = t(start), t(end)
+    step = float(hi - lo) / (steps - 1) if steps > 1 else 0.0
+    i = np.arange(steps)
+    lo, hi = float(lo), float(hi)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.power(float(base), np.where(i < steps // 2, lo + step * i,
+                                                hi - step * (steps - 1 - i)))
+    return np.trunc(values).astype(npd) if npd.kind in "iu" else _round(values, npd)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,

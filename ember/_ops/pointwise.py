@@ -20,15 +20,14 @@ import numpy as np
 
 from ember import _dtype
 from ember._ops._helpers import (binary_lane, c_name as _c_name, check_cast_back, check_out_same,
-                                 inplace, is_tensor, not_a_tensor, out_cast_first, promote,
-                                 to_dtype, write_out)
+                                 in_opmath, inplace, is_half, is_tensor, not_a_tensor, opmath,
+                                 out_cast_first, promote, to_dtype, write_out)
 from ember._tensor import Tensor
 from ember._threads import _ELEMENTWISE_MIN as _BIG, elementwise
 from ember.autograd.function import ArrayFunction, rename_result
 from ember.autograd.grad_mode import state as _grad_state
 from ember._ops.pointwise_logic import where
-from ember._ops.pointwise_numeric import (_in_float32, _is_bf16, _need_tensors,
-                                          _not_implemented)
+from ember._ops.pointwise_numeric import _in_float32, _need_tensors, _not_implemented
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
            "floor_divide", "remainder", "fmod", "pow", "float_power", "neg", "negative",
@@ -214,14 +213,8 @@ class Div(ArrayFunction):
             return _asarray(np.true_divide(a, b))
         kind = np.result_type(a, b).kind
         _zero_division_check(a, b, kind)
-        if rounding_mode == "floor":
-            return _asarray(np.floor_divide(a, b))
-        if kind in "iu":
-            # truncation toward zero without a float round trip (exact for all int64)
-            q = np.floor_divide(a, b)
-            fix = (np.remainder(a, b) != 0) & ((_asarray(a) < 0) != (_asarray(b) < 0))
-            return _asarray(q + fix.astype(q.dtype))
-        return _asarray(np.trunc(np.true_divide(a, b)))
+        # (half types: the quotient in float32, rounded to the dtype after the rounding mode)
+        return _asarray(in_opmath(_ROUNDED_DIVISION[rounding_mode], a, b))
 
     def backward(ctx, grad):
         if ctx.rounding_mode is not None:
@@ -232,27 +225,65 @@ class Div(ArrayFunction):
         return ga, gb
 
 
-class LowPrecisionScalar(ArrayFunction):
-    """A float16/bfloat16 tensor times (or over) a real Python number, as torch computes it:
-    in float32 with the number unrounded, rounded once at the end (NumPy would round the number
-    to the tensor's dtype first: x * 0.1 differs in a third of the elements)."""
+def _trunc_divide(a, b):
+    """a / b rounded toward zero; integers without a float round trip (exact for all int64)."""
+    if np.result_type(a, b).kind in "iu":
+        q = np.floor_divide(a, b)
+        fix = (np.remainder(a, b) != 0) & ((_asarray(a) < 0) != (_asarray(b) < 0))
+        return q + fix.astype(q.dtype)
+    return np.trunc(np.true_divide(a, b))
 
-    def forward(ctx, a, *, scalar, div):
-        ctx.scalar, ctx.div = scalar, div
+
+_ROUNDED_DIVISION = {"floor": np.floor_divide, "trunc": _trunc_divide}
+
+
+class LowPrecisionScalar(ArrayFunction):
+    """A float16/bfloat16 tensor times (or over) a real number, as torch computes it: in
+    float32 with the number unrounded, rounded once at the end (NumPy would round the number
+    to the tensor's dtype first: x * 0.1 differs in a third of the elements). The number is a
+    Python one (`scalar`) or a 0-d tensor `b` of another dtype, read in its own dtype as
+    torch's kernels read a scalar second operand (`b * x`, the 0-d one first, is plain half
+    arithmetic in torch)."""
+
+    def forward(ctx, a, b=None, *, scalar=None, div):
+        ctx.div = div
+        if b is not None:
+            ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+            scalar = b.astype(np.float32)
+        ctx.scalar = scalar
         fn = np.true_divide if div else np.multiply
-        return _in_float32(lambda x: fn(x, scalar), a)
+        return in_opmath(lambda x: fn(x, scalar), a)
 
     def backward(ctx, grad):
-        return grad / ctx.scalar if ctx.div else grad * ctx.scalar
+        if ctx.scalar is not None and not isinstance(ctx.scalar, np.ndarray):
+            return grad / ctx.scalar if ctx.div else grad * ctx.scalar
+        a, b = ctx.saved_tensors
+        ga = (grad / b if ctx.div else grad * b) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:   # torch's formulas, summed to b's shape by the engine
+            gb = -grad * (a / b / b) if ctx.div else grad * a
+        return ga, gb
 
     def name(self):
         return "DivBackward0" if self.div else "MulBackward0"
 
 
 def _low_precision_scalar(a, b):
-    """Whether a (tensor) op b (number) takes the LowPrecisionScalar route."""
-    return (type(b) is float or type(b) is int) and is_tensor(a) \
-        and (a._data.dtype == np.float16 or _is_bf16(a._data.dtype))
+    """Whether a (tensor) op b (a number, or a 0-d tensor of another real dtype that leaves
+    the result in a's dtype) takes the LowPrecisionScalar route."""
+    if not (is_tensor(a) and is_half(a._data.dtype)):
+        return False
+    if type(b) is float or type(b) is int:
+        return True
+    return (isinstance(b, Tensor) and b.ndim == 0 and b._data.dtype != a._data.dtype
+            and b._data.dtype.kind in "biufV" and a.ndim > 0)
+
+
+def _low_precision(a, b, div):
+    """a * b or a / b by the LowPrecisionScalar route (`_low_precision_scalar(a, b)` holds)."""
+    if isinstance(b, Tensor):
+        return LowPrecisionScalar.apply(a, b, div=div)
+    return LowPrecisionScalar.apply(a, scalar=b, div=div)
 
 
 class FloorDivide(ArrayFunction):
@@ -261,7 +292,7 @@ class FloorDivide(ArrayFunction):
 
     def forward(ctx, a, b):
         _zero_division_check(a, b, np.result_type(a, b).kind)
-        return _asarray(np.floor_divide(a, b))
+        return _asarray(in_opmath(np.floor_divide, a, b))   # (half types: in float32)
 
     def backward(ctx, grad):
         raise RuntimeError(f"derivative for {ctx.what} is not implemented")
@@ -337,7 +368,7 @@ class Pow(ArrayFunction):
             a, b, ctx.overload = base, x, 2
         else:
             a, b, ctx.overload = x, y, 1
-        out = _power(a, b)
+        out = _power(a, b, number=ctx.overload == 0)
         need_a, need_b = ctx._needs(ctx.overload)
         ctx.save_for_backward(a, b, out if need_b else None)
         return out
@@ -376,16 +407,45 @@ class Pow(ArrayFunction):
         return (ga, gb) if ctx.overload == 1 else (ga if ctx.overload == 0 else gb)
 
 
-def _power(a, b):
+def _rsqrt(x):
+    with np.errstate(divide="ignore"):
+        return np.divide(1, np.sqrt(x)).astype(x.dtype, copy=False)
+
+
+def _half_power(a, b, number):
+    """a ** b for float16/bfloat16 operands (b an array or a number, rounded to a's dtype)
+    as torch computes it: in double precision (as its C++ std::pow calls promote), rounded to
+    float32 and then to a's dtype. A bfloat16 cube or inverse square by a `number` exponent
+    (Tensor ** Scalar) is multiplied out in bfloat16 instead (x * x rounded, then * x or
+    1 / it), as torch's special cases for them do."""
+    dt = a.dtype
+    b = np.asarray(b).astype(dt)
+    if number and dt.kind == "V" and (b == 3 or b == -2):
+        square = a * a
+        if b == 3:
+            return square * a
+        with np.errstate(divide="ignore"):
+            return np.divide(np.float32(1), square.astype(np.float32)).astype(dt)
+    a = a.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = np.power(a, b.astype(np.float64))
+    if b.ndim == 0 and b == 0.5:   # (NumPy takes a lone 0.5 as sqrt: C's pow gives +0, +inf)
+        r = np.where(np.isneginf(a), np.inf, r + 0.0)
+    with np.errstate(over="ignore"):
+        return r.astype(np.float32).astype(dt)
+
+
+def _power(a, b, number=False):
     """np.power with torch's special cases: a number exponent of +-0.5 is sqrt / 1 / sqrt
     (sqrt(-inf) is NaN, sqrt(-0.0) is -0.0, unlike C's pow; not for float16, which torch
     computes with pow) and -1 of a complex base is 1 / z; an integer base to a negative
-    integer tensor exponent is C's integer result (1 and -1 stay +-1, anything else is 0)."""
+    integer tensor exponent is C's integer result (1 and -1 stay +-1, anything else is 0).
+    Half types: `_half_power` (`number`: b is a Python number, torch's Tensor ** Scalar)."""
     k = a.dtype.kind
     if not isinstance(b, np.ndarray) or b.ndim == 0 and b.dtype.kind != "b":
         if (b == 0.5 or b == -0.5) and (k == "c" or k in "fV" and a.dtype != np.float16):
-            r = np.sqrt(a)
-            return _asarray(r if b > 0 else np.divide(1, r).astype(a.dtype, copy=False))
+            with np.errstate(invalid="ignore"):
+                return _asarray(in_opmath(np.sqrt if b > 0 else _rsqrt, a))
         if b == -1 and k == "c":
             with np.errstate(divide="ignore", invalid="ignore"):
                 return _asarray(np.divide(1, a).astype(a.dtype, copy=False))
@@ -397,6 +457,8 @@ def _power(a, b):
             odd = (b & 1).astype(bool)
             inv = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
             return _asarray(np.where(neg, inv, p).astype(p.dtype, copy=False))
+    if is_half(a.dtype):
+        return _asarray(_half_power(a, b, number))
     return _asarray(np.power(a, b))
 
 
@@ -515,6 +577,18 @@ def lerp_values(start, end, weight):
         return np.where(np.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
 
 
+def _fused_lerp(start, end, weight):
+    """lerp_values on float32 arrays as torch's vectorized kernel computes it for the half
+    types: each branch's last multiply-add fused (an FMA, emulated in float64, where the
+    product of two float32 values is exact), rounded once to float32."""
+    diff = end - start
+    f64 = np.float64
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(np.abs(weight) < 0.5,
+                        start.astype(f64) + weight.astype(f64) * diff,
+                        end.astype(f64) - diff.astype(f64) * (1 - weight)).astype(np.float32)
+
+
 class Lerp(ArrayFunction):
     """start + weight * (end - start), computed from the nearer end as torch does: for
     |weight| >= 0.5 as end - (end - start) * (1 - weight), which is exact at weight = 1 (and
@@ -525,11 +599,9 @@ class Lerp(ArrayFunction):
         ctx.scalar = weight is None
         weight = scalar_weight if ctx.scalar else weight
         ctx.save_for_backward(start, end, weight)
-        dt = start.dtype
-        if dt.itemsize == 2 and dt.kind in "fV":   # half types: float32 opmath, rounded once
-            start, end = start.astype(np.float32), end.astype(np.float32)
-            weight = _asarray(weight).astype(np.float32)
-        return _asarray(lerp_values(start, end, weight).astype(dt, copy=False))
+        if is_half(start.dtype):
+            return in_opmath(_fused_lerp, start, end, _asarray(weight).astype(np.float32))
+        return _asarray(lerp_values(start, end, weight))
 
     def name(self):
         return "LerpBackward0" if self.scalar else "LerpBackward1"
@@ -694,7 +766,7 @@ def _mul(input, other, out=None):
     if not is_tensor(input):
         input, other = other, input
     if _low_precision_scalar(input, other):
-        r = LowPrecisionScalar.apply(input, scalar=other, div=False)
+        r = _low_precision(input, other, div=False)
     else:
         a, b, _ = promote(input, other)
         if not is_tensor(a):
@@ -720,11 +792,12 @@ def div(input, other, *, rounding_mode=None, out=None):
 def _div(input, other, rounding_mode=None, out=None):
     if rounding_mode is None:
         if _low_precision_scalar(input, other):
-            return _result(LowPrecisionScalar.apply(input, scalar=other, div=True), out)
+            return _result(_low_precision(input, other, div=True), out)
         a, b = _float_operands("div", input, other, True, True)
         return _result(Div.apply(a, b), out)
     a, b, rd = _binary_prepared(input, other)
     _division_kernel_check(f"div_{rounding_mode}_cpu", rd)
+    b = _unrounded_divisor(other, b, rd)
     r = Div.apply(a, b, rounding_mode=rounding_mode)   # torch's node: DivBackward2
     return _result(rename_result(r, "DivBackward2"), out)
 
@@ -777,6 +850,14 @@ def _float_operands(name, input, other, int_ok, complex_ok=False):
     return _as_operand(input, rd), _as_operand(other, rd)
 
 
+def _unrounded_divisor(other, b, rd):
+    """The divisor for a rounded division: a Python number as it is when the result is of a
+    half type (torch's kernels take it in float32; `promote` rounds it to bfloat16), else b."""
+    if (type(other) is float or type(other) is int) and is_half(rd.np):
+        return other
+    return b
+
+
 def _division_kernel_check(kernel, rd):
     """Integer-style division kernels (floor, trunc, remainder, fmod) exist for integers and
     real floats only."""
@@ -789,7 +870,7 @@ def floor_divide(input, other, *, out=None):
     """Python's //: the floor of the exact quotient; integer division by zero raises."""
     a, b, rd = _binary_prepared(input, other)
     _division_kernel_check("div_floor_cpu", rd)
-    r = FloorDivide.apply(a, b)
+    r = FloorDivide.apply(a, _unrounded_divisor(other, b, rd))
     return r if out is None else write_out(out, r, grad="aten::floor_divide")
 
 
@@ -951,7 +1032,9 @@ def lerp(input, end, weight, *, out=None):
     if is_tensor(weight):   # (the tensor-weight kernel writes out= in the inputs' dtype only)
         check_out_same(out, input.dtype)
         return _result(Lerp.apply(input, end, weight), out)
-    return _result(Lerp.apply(input, end, scalar_weight=_asarray(weight, input._data.dtype)),
+    # (a number weight in the opmath dtype: float32, not rounded, for the half types)
+    return _result(Lerp.apply(input, end, scalar_weight=_asarray(weight,
+                                                                 opmath(input._data.dtype))),
                    out)
 
 
@@ -967,6 +1050,11 @@ class _AddcOp(ArrayFunction):
         ctx.save_for_backward(t1 if ctx.needs_input_grad[2] else None,
                               t2 if ctx.needs_input_grad[1] or ctx.needs_input_grad[2] else None)
         op = ctx.op
+        if op is np.multiply and is_half(a.dtype):
+            # torch's vectorized half kernel fuses the last multiply-add (an FMA): the exact
+            # product in float64, rounded once to float32, then to the half type
+            return in_opmath(lambda a, t1, t2: np.add(a, np.multiply(
+                np.multiply(t1, value), t2, dtype=np.float64)).astype(np.float32), a, t1, t2)
         return _in_float32(lambda a, t1, t2: np.add(a, op(t1 if value == 1 else
                                                           np.multiply(t1, value), t2)), a, t1, t2)
 
