@@ -100,3 +100,27 @@ def test_power_edge_values(dtype):
                      np.float32)
     for e in (0.5, -0.5, 2, 3, -2, 1.3, 0):
         compare(lambda t, x: x ** e, dtype, [edges])
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_rounded_division_by_a_tensor(dtype, mode):
+    """By a tensor torch divides in the half type itself: the quotient rounds before trunc
+    (-1233.7 becomes -1234), and each step of Python's floor division rounds."""
+    compare(lambda t, x, y: t.div(x * 40, y, rounding_mode=mode), dtype, [_X, _Y])
+    if mode == "floor":
+        compare(lambda t, x, y: t.floor_divide(x * 40, y), dtype, [_X, _Y])
+        # a one-element divisor counts as a number: float32, rounded once
+        compare(lambda t, x, y: t.floor_divide(x * 40, y[:1]), dtype, [_X, _Y])
+
+
+@pytest.mark.parametrize("op", ["div", "atan2", "fmod", "remainder"])
+def test_binary_gradients_follow_torchs_formulas(dtype, op):
+    compare(lambda t, x, y: getattr(t, op)(x, y), dtype, [_X, _Y], grad=True)
+
+
+@pytest.mark.parametrize("op", ["addcdiv", "addcmul"])
+def test_addc_gradients(dtype, op):
+    compare(lambda t, x, y, z: getattr(t, op)(x, y, z, value=0.3), dtype,
+            [_X, _Y, sample(seed=2)], grad=True)
+    compare(lambda t, x, z: getattr(t, op)(x, x, z, value=0.3), dtype, [_X, sample(seed=2)],
+            grad=True)

@@ -211,17 +211,15 @@ class Div(ArrayFunction):
         if rounding_mode is None:
             ctx.save_for_backward(b, a if ctx.needs_input_grad[1] else None)   # (torch's order)
             return _asarray(np.true_divide(a, b))
-        kind = np.result_type(a, b).kind
-        _zero_division_check(a, b, kind)
-        # (half types: the quotient in float32, rounded to the dtype after the rounding mode)
-        return _asarray(in_opmath(_ROUNDED_DIVISION[rounding_mode], a, b))
+        _zero_division_check(a, b, np.result_type(a, b).kind)
+        return _asarray(_rounded_division(a, b, rounding_mode))
 
     def backward(ctx, grad):
         if ctx.rounding_mode is not None:
             return grad * 0, None if not ctx.needs_input_grad[1] else grad * 0
         b, a = ctx.saved_tensors
         ga = grad / _conj(b) if ctx.needs_input_grad[0] else None
-        gb = -grad * _conj(a) / _conj(b * b) if ctx.needs_input_grad[1] else None
+        gb = -grad * _conj(a / b / b) if ctx.needs_input_grad[1] else None   # (torch's order)
         return ga, gb
 
 
@@ -235,6 +233,27 @@ def _trunc_divide(a, b):
 
 
 _ROUNDED_DIVISION = {"floor": np.floor_divide, "trunc": _trunc_divide}
+
+
+def _rounded_division(a, b, mode):
+    """a / b rounded by `mode` ('floor' or 'trunc'). Half types as torch's kernels compute
+    them: by a single divisor (a number or one element) in float32, rounded once; by a tensor
+    in the half type itself, rounding each step (the quotient before it is truncated, and
+    each step of Python's floor division)."""
+    if not (is_half(a.dtype) and isinstance(b, np.ndarray) and b.size > 1):
+        return in_opmath(_ROUNDED_DIVISION[mode], a, b)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if mode == "trunc":
+            return np.trunc(np.true_divide(a, b))
+        # Python's floor division: a - fmod(a, b) is a multiple of b; the quotient is rounded
+        # to the nearest whole number, stepping down when the rest and b differ in sign
+        one = a.dtype.type(1)
+        rest = np.fmod(a, b)
+        q = np.true_divide(a - rest, b)
+        q = np.where((rest != 0) & ((b < 0) != (rest < 0)), q - one, q)
+        fl = np.floor(q)
+        fl = np.where(q - fl > a.dtype.type(0.5), fl + one, fl)
+        return np.where(q != 0, fl, np.copysign(a.dtype.type(0), np.true_divide(a, b)))
 
 
 class LowPrecisionScalar(ArrayFunction):
@@ -292,7 +311,7 @@ class FloorDivide(ArrayFunction):
 
     def forward(ctx, a, b):
         _zero_division_check(a, b, np.result_type(a, b).kind)
-        return _asarray(in_opmath(np.floor_divide, a, b))   # (half types: in float32)
+        return _asarray(_rounded_division(a, b, "floor"))
 
     def backward(ctx, grad):
         raise RuntimeError(f"derivative for {ctx.what} is not implemented")
@@ -548,8 +567,8 @@ class Atan2(ArrayFunction):
 
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        r2 = a * a + b * b
-        return grad * b / r2, grad * -a / r2
+        recip = (a * a + b * b).reciprocal()   # (torch's steps: each rounds in half types)
+        return grad * b * recip, grad * -a * recip
 
 
 class Copysign(ArrayFunction):
@@ -1075,8 +1094,9 @@ class Addcdiv(_AddcOp):
     def backward(ctx, grad):
         t1, t2 = ctx.saved_tensors
         v = _conj(ctx.value)
-        g1 = grad * v / _conj(t2) if ctx.needs_input_grad[1] else None
-        g2 = -grad * v * _conj(t1) / _conj(t2 * t2) if ctx.needs_input_grad[2] else None
+        # (C++'s value / tensor2 in torch's formula: div, not Python's reciprocal() * value)
+        g1 = grad * _conj(div(v, t2)) if ctx.needs_input_grad[1] else None
+        g2 = -grad * _conj(t1 * v / (t2 * t2)) if ctx.needs_input_grad[2] else None
         return grad, g1, g2
 
 
