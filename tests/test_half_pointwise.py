@@ -124,3 +124,35 @@ def test_addc_gradients(dtype, op):
             [_X, _Y, sample(seed=2)], grad=True)
     compare(lambda t, x, z: getattr(t, op)(x, x, z, value=0.3), dtype, [_X, sample(seed=2)],
             grad=True)
+
+
+def _index(t, n=4096, m=512):
+    return t.from_numpy(np.random.default_rng(3).integers(0, m, n))
+
+
+@pytest.mark.parametrize("case", ["scatter_add", "sum", "mean", "prod", "amax", "add", "multiply"])
+def test_scatter_accumulates_in_float32(dtype, case):
+    """torch's scatter kernels accumulate half types in float32 and round once."""
+    def fn(t, x, y):
+        base = x[:512] * 0.1 + 1 if case in ("prod", "multiply") else x[:512]
+        src = y * 0.1 + 1 if case in ("prod", "multiply") else y
+        if case == "scatter_add":
+            return base.scatter_add(0, _index(t), src)
+        if case in ("add", "multiply"):
+            return base.scatter(0, _index(t), src, reduce=case)
+        return base.scatter_reduce(0, _index(t), src, case, include_self=case != "amax")
+    compare(fn, dtype, [_X, _Y], grad=case in ("scatter_add", "sum", "mean"))
+
+
+def test_gather_gradient_is_a_scatter_add(dtype):
+    compare(lambda t, x: x[:512].gather(0, _index(t)), dtype, grad=True)
+
+
+@pytest.mark.parametrize("case", ["index_add", "prod", "mean"])
+def test_index_add_and_index_reduce_accumulate_in_the_half_type(dtype, case):
+    def fn(t, x, y):
+        if case == "index_add":
+            return t.zeros(512, dtype=x.dtype).index_add(0, _index(t), y, alpha=0.3)
+        base, src = (x[:512] * 0.1 + 1, y * 0.1 + 1) if case == "prod" else (x[:512], y)
+        return base.index_reduce(0, _index(t), src, case)
+    compare(fn, dtype, [_X, _Y])

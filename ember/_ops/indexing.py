@@ -8,7 +8,7 @@ for where the indexed dims land. Index backward accumulates repeated indices.
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import check_inplace, inplace, write
+from ember._ops._helpers import check_inplace, inplace, is_half, write
 from ember._ops.shape import ViewFn
 from ember._tensor import Tensor, _check_scalar
 from ember.autograd.function import ArrayFunction
@@ -266,8 +266,8 @@ class IndexPutAccumulate(ArrayFunction):
     def forward(ctx, grad, *, key, shape, along=False):
         ctx.key, ctx.along = key, along
         z = np.zeros(shape, grad.dtype)
-        if along:   # key from _along() (gather): flat offsets, one fast 1-D add.at
-            _flat_at(np.add, z, key, grad)
+        if along:   # key from _along() (gather): torch's scatter_add
+            scatter_at(np.add, z, key, grad)
         else:
             np.add.at(z, key, grad)
         return z
@@ -619,6 +619,24 @@ def _overlapping(shape, strides):
 
 def zero_(self):
     return fill_(self, 0, _label="ZeroBackward0")
+
+
+def scatter_at(ufunc, out, key, v, along=True):
+    """ufunc.at(out, key, v) in place, as torch's scatter kernels (scatter_add, scatter with
+    reduce=, scatter_reduce, gather's gradient) accumulate: half types in float32, rounded
+    once at the end (index_add, index_put and put accumulate in the half type itself, as
+    ufunc.at does). `along`: key is `_along`'s form (see `_flat_at`)."""
+    at = _flat_at if along else _plain_at
+    if not is_half(out.dtype):
+        at(ufunc, out, key, v)
+        return
+    wide = out.astype(np.float32)
+    at(ufunc, wide, key, np.asarray(v).astype(np.float32))
+    out[...] = wide
+
+
+def _plain_at(ufunc, out, key, v):
+    ufunc.at(out, key, v)
 
 
 def _flat_at(ufunc, out, key, v):

@@ -8,10 +8,10 @@ import math
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import (check_inplace, check_no_overlap, check_out_exact, inplace, write,
-                                 write_out)
+from ember._ops._helpers import (check_inplace, check_no_overlap, check_out_exact, inplace, is_half,
+                                 write, write_out)
 from ember._ops.indexing import (Index, IndexFill0, IndexPut, _NUMBERS, _check_inplace_broadcast,
-                                 _convert_key, _flat_at, _setitem_message, _writable_alias)
+                                 _convert_key, _setitem_message, _writable_alias, scatter_at)
 from ember._tensor import _C_NAMES, Tensor, _check_scalar, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -136,11 +136,12 @@ class ScatterAccumulate(ArrayFunction):
     def forward(ctx, a, v, *, key, ufunc=np.add, name="ScatterAddBackward0", along=False,
                 alpha=1):
         ctx.key, ctx._name, ctx.alpha = key, name, alpha
-        if alpha != 1:
-            v = np.asarray(v * alpha).astype(v.dtype, copy=False)
+        if alpha != 1:   # (alpha in v's dtype first, as torch: NumPy's weak scalars but bf16)
+            v = np.multiply(v, np.asarray(alpha).astype(v.dtype)) if is_half(v.dtype) else \
+                np.asarray(v * alpha).astype(v.dtype, copy=False)
         out = np.array(a, copy=True)
-        if along:   # key from _along(): checked non-negative integer arrays
-            _flat_at(ufunc, out, key, v)
+        if along:   # key from _along() (scatter_add): torch's scatter accumulation
+            scatter_at(ufunc, out, key, v)
         else:
             ufunc.at(out, key, v)
         return out
@@ -199,7 +200,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
 
         def fn(x, y):
             o = np.array(x, copy=True)
-            uf.at(o, key, y)
+            scatter_at(uf, o, key, y, along=False)
             return o
         r = _NoGrad.apply(input, v, fn=fn, what="aten::scatter")
     elif is_t:
@@ -243,7 +244,8 @@ class ScatterReduce(ArrayFunction):
     """scatter_reduce: combine src into input at key with sum/prod/mean/amax/amin; without
     include_self the scattered-to positions start from the reduction's identity."""
 
-    def forward(ctx, a, v, *, key, reduce, include_self, name="ScatterReduceBackward0"):
+    def forward(ctx, a, v, *, key, reduce, include_self, name="ScatterReduceBackward0",
+                wide=True):
         ctx._name = name
         uf = _REDUCE_UFUNC[reduce]
         out = np.array(a, copy=True)
@@ -253,7 +255,13 @@ class ScatterReduce(ArrayFunction):
             np.add.at(hit, key, 1)
         if not include_self:
             out[hit > 0] = _identity(reduce, a.dtype)
-        uf.at(out, key, v)
+        if wide and is_half(a.dtype) and reduce in ("sum", "prod", "mean"):
+            # torch's scatter_reduce accumulates half types in float32 (index_reduce does not)
+            wide = out.astype(np.float32)
+            uf.at(wide, key, v.astype(np.float32))
+            out = wide.astype(a.dtype)
+        else:
+            uf.at(out, key, v)
         if reduce == "mean":
             count = hit + (1 if include_self else 0)
             count = np.maximum(count, 1)
@@ -304,11 +312,11 @@ def _identity(reduce, dt):
         return 0
     if reduce == "prod":
         return 1
-    big = np.finfo(dt).max if dt.kind == "f" else np.iinfo(dt).max if dt.kind in "iu" else 1
-    if dt.kind == "f":
-        big = np.inf
-    return -big if reduce == "amax" and dt.kind == "f" else (
-        np.iinfo(dt).min if reduce == "amax" else big)
+    if dt.kind in "fV":   # (bfloat16: kind V)
+        return -np.inf if reduce == "amax" else np.inf
+    if dt.kind in "iu":
+        return np.iinfo(dt).min if reduce == "amax" else np.iinfo(dt).max
+    return reduce != "amax"   # bool
 
 
 def _masked_zero(grad, mask):
@@ -350,6 +358,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
                            f"{reduce}")
     a = input._data
     idx, d = _scatter_src_args("scatter_reduce", input, dim, index, src)
+    if reduce == "mean" and a.dtype == np.bool_:
+        raise NotImplementedError("\"scatter_gather_tensor_cpu_reduce_mean\" not implemented "
+                                  "for 'Bool'")
     if a.ndim == 0:   # a 0-d tensor acts as a 1-element vector
         r = scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
                            include_self=include_self).reshape(())
@@ -531,7 +542,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
                          include_self=include_self).reshape(())
         return r if out is None else write_out(out, r, exact=True)
     r = ScatterReduce.apply(input, source, key=_slice_key(d, idx), reduce=reduce,
-                            include_self=include_self, name="IndexReduceBackward0")
+                            include_self=include_self, name="IndexReduceBackward0", wide=False)
     return r if out is None else write_out(out, r, exact=True)
 
 
