@@ -14,7 +14,7 @@ import operator
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import check_inplace, inplace, to_dtype, write, write_out
+from ember._ops._helpers import check_inplace, in_opmath, inplace, to_dtype, write, write_out
 from ember._ops.indexing import Index, IndexFill0, IndexPutAccumulate
 from ember._ops.shape import (_basic_view, _diagonal_view, _is_dense, _overlaps, _select_key,
                               contiguous, diagonal, expand, reshape, view)
@@ -599,7 +599,7 @@ def diagflat(input, offset=0):
 class Trace(ArrayFunction):
     def forward(ctx, a, *, npd):
         ctx.shape = a.shape
-        return np.asarray(np.trace(a, dtype=npd))
+        return in_opmath(lambda x: np.asarray(np.trace(x, dtype=npd)), a)   # (half: float32)
 
     def backward(ctx, grad):
         k = min(ctx.shape)
