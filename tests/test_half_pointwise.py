@@ -156,3 +156,7 @@ def test_index_add_and_index_reduce_accumulate_in_the_half_type(dtype, case):
         base, src = (x[:512] * 0.1 + 1, y * 0.1 + 1) if case == "prod" else (x[:512], y)
         return base.index_reduce(0, _index(t), src, case)
     compare(fn, dtype, [_X, _Y])
+
+
+def test_trace_sums_in_float32(dtype):
+    compare(lambda t, x: x.reshape(64, 64).trace().reshape(1), dtype, grad=True)
