@@ -160,3 +160,9 @@ def test_index_add_and_index_reduce_accumulate_in_the_half_type(dtype, case):
 
 def test_trace_sums_in_float32(dtype):
     compare(lambda t, x: x.reshape(64, 64).trace().reshape(1), dtype, grad=True)
+
+
+def test_floor_division_by_zero_tensor(dtype):
+    edges = np.array([1.0, -1.0, 0.0, np.inf, np.nan, 2.5] * 8, np.float32)
+    zeros = np.array([0.0, -0.0] * 24, np.float32)
+    compare(lambda t, x, y: t.div(x, y, rounding_mode="floor"), dtype, [edges, zeros])

@@ -253,7 +253,9 @@ def _rounded_division(a, b, mode):
         q = np.where((rest != 0) & ((b < 0) != (rest < 0)), q - one, q)
         fl = np.floor(q)
         fl = np.where(q - fl > a.dtype.type(0.5), fl + one, fl)
-        return np.where(q != 0, fl, np.copysign(a.dtype.type(0), np.true_divide(a, b)))
+        quotient = np.true_divide(a, b)   # (by zero: the IEEE quotient, inf or NaN)
+        fl = np.where(q != 0, fl, np.copysign(a.dtype.type(0), quotient))
+        return np.where(b == 0, quotient, fl)
 
 
 class LowPrecisionScalar(ArrayFunction):
