@@ -5,13 +5,24 @@ double backward works). Masks of piecewise functions are computed once in forwar
 constants. Traps copied from torch's behaviour (not its code): relu's gradient at 0 is 0;
 hardtanh/relu6 pass the gradient only strictly inside (min_val, max_val); softplus is linear
 where beta * x > threshold; gelu(approximate='tanh') is the tanh formula, not erf.
+
+Half types (float16, bfloat16) follow torch's kernels bit for bit: forward and fused backward
+formulas in float32 with number parameters as float32, rounded once (`in_opmath`,
+`_opmath_grad`; exp/tanh/erf as torch's float32 ones, see pointwise_unary). Where torch's
+kernel takes a parameter in the half type (hardshrink's lambd, softshrink's in backward) or
+keeps a rounded intermediate (logsigmoid's exp(-|x|), glu's sigmoid), so does ember.
+torch's bfloat16 gelu (erf) on CPUs with AVX512-BF16 goes through oneDNN, whose own
+approximations are not reproduced: ember matches torch's native kernel.
 """
 import math
 
 import numpy as np
 
-from ember._ops._helpers import inplace as _write_inplace
-from ember._ops.pointwise_unary import Erf, Sigmoid, Tanh, _mask_grad, _scipy, relu as _relu
+from ember._dtype import finfo
+from ember._ops._helpers import in_opmath, inplace as _write_inplace, is_half, opmath
+from ember._ops.pointwise_unary import (_F32, Erf, Sigmoid, Tanh, _erf32, _exp32, _log1p32,
+                                        _mask_grad, _opmath_grad, _scipy, _tanh32, _via64,
+                                        erf32, exp32, log1p32, relu as _relu, tanh32)
 from ember._ops.reduction import LogSoftmax, Softmax
 from ember._tensor import Tensor
 from ember._threads import two_way
@@ -91,7 +102,11 @@ class LeakyRelu(ArrayFunction):
         mask = a > 0
         ctx.mask = mask
         ctx.slope = negative_slope
-        return np.asarray(np.where(mask, a, a * np.asarray(negative_slope, a.dtype)))
+        if is_half(a.dtype):   # the float32 slope, the product rounded once
+            neg = (a.astype(_F32) * _F32(negative_slope)).astype(a.dtype)
+        else:
+            neg = a * np.asarray(negative_slope, a.dtype)
+        return np.asarray(np.where(mask, a, neg))
 
     def backward(ctx, grad):
         return _where(_const(ctx.mask), grad, grad * ctx.slope)
@@ -102,19 +117,23 @@ class Hardtanh(ArrayFunction):
 
     def forward(ctx, a, *, min_val, max_val):
         ctx.save_for_backward(a)   # the mask's source (see MaskedGrad)
+        if is_half(a.dtype):   # (compared with the float32 bounds)
+            min_val, max_val = _F32(min_val), _F32(max_val)
         ctx.mask = (a > min_val) & (a < max_val)
-        return np.asarray(np.clip(a, np.asarray(min_val, a.dtype), np.asarray(max_val, a.dtype)))
+        return np.asarray(np.clip(a, np.asarray(min_val, a.dtype), np.asarray(max_val, a.dtype))
+                          .astype(a.dtype, copy=False))   # (NumPy's clip widens bfloat16)
 
     def backward(ctx, grad):
         return _mask_grad(grad, ctx.mask, *ctx.saved_tensors)
 
 
 class Threshold(ArrayFunction):
-    """value where x <= threshold, else x (NaN is not <= anything: it passes, as in torch)."""
+    """value where x <= threshold, else x (NaN is not <= anything: it passes, as in torch).
+    Half types compare with the float32 threshold: one just below a half value keeps x."""
 
     def forward(ctx, a, *, threshold, value):
         ctx.save_for_backward(a)   # the mask's source (see MaskedGrad)
-        ctx.mask = ~(a <= threshold)
+        ctx.mask = ~(a <= (_F32(threshold) if is_half(a.dtype) else threshold))
         return np.asarray(np.where(ctx.mask, a, np.asarray(value, a.dtype)))
 
     def backward(ctx, grad):
@@ -122,12 +141,19 @@ class Threshold(ArrayFunction):
 
 
 class Shrink(ArrayFunction):
-    """hardshrink (x where |x| > lambd, else 0) and softshrink (x -+ lambd outside)."""
+    """hardshrink (x where |x| > lambd, else 0) and softshrink (x -+ lambd outside). torch
+    takes lambd in x's dtype, except softshrink's forward, which (for the half types) compares
+    and subtracts it in float32."""
 
     def forward(ctx, a, *, lambd, soft):
         ctx.save_for_backward(a)   # the mask's source (see MaskedGrad)
+        half = is_half(a.dtype)
+        lam = np.asarray(lambd, a.dtype) if half else lambd
         # outside [-lambd, lambd], NaN included (torch tests the inside), as is the gradient
-        ctx.mask = ~((a >= -lambd) & (a <= lambd))
+        ctx.mask = ~((a >= -lam) & (a <= lam))
+        if soft and half:
+            lam, x = _F32(lambd), a.astype(_F32)
+            return np.where(x < -lam, x + lam, np.where(x <= lam, 0, x - lam)).astype(a.dtype)
         if soft:
             lam = np.asarray(lambd, a.dtype)
             return np.where(a < -lambd, a + lam, np.where(ctx.mask, a - lam, 0)).astype(
@@ -141,9 +167,19 @@ class Shrink(ArrayFunction):
 _SIXTH = float(np.float32(1.0 / 6))   # torch's hardsigmoid slope is a float32 constant
 
 
+def _relu6_of_x_plus_3(x):
+    """min(max(x + 3, 0), 6) of a float32 array: the common part of torch's hardsigmoid and
+    hardswish kernels (the half types' formula)."""
+    return np.minimum(np.maximum(x + 3, 0), 6)
+
+
 class Hardsigmoid(ArrayFunction):
+    """relu6(x + 3) / 6; the gradient 1/6 strictly inside (-3, 3)."""
+
     def forward(ctx, a):
         ctx.mask = (a > -3) & (a < 3)
+        if is_half(a.dtype):
+            return in_opmath(lambda x: _relu6_of_x_plus_3(x) / 6, a)
         return np.asarray(np.clip(a / np.asarray(6, a.dtype) + np.asarray(0.5, a.dtype), 0, 1).astype(
             a.dtype, copy=False))
 
@@ -156,13 +192,15 @@ class Hardswish(ArrayFunction):
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
+        if is_half(a.dtype):
+            return in_opmath(lambda x: x * _relu6_of_x_plus_3(x) / 6, a)
         return np.asarray((a * np.clip(a + np.asarray(3, a.dtype), 0, 6) / np.asarray(6, a.dtype)).astype(
             a.dtype, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         d = a._data
-        mid = grad * (a / 3 + 0.5)
+        mid = _opmath_grad(lambda g, x: g * (x / 3 + 0.5), grad, a)
         # torch: 0 for x <= -3, x/3 + 1/2 strictly inside, 1 for x >= 3
         return _where(_const(d <= -3), _zero_like(grad), _where(_const(d < 3), mid, grad))
 
@@ -171,47 +209,81 @@ class Hardswish(ArrayFunction):
 # Exponential family
 
 class Elu(ArrayFunction):
-    """scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1)) (elu, selu, celu)."""
+    """scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1)) (elu, selu, celu).
+    Half types: torch's expm1(x * input_scale) * (alpha * scale) or x * scale in float32, and
+    its fused backward; in place (`from_result`), the gradient comes from the result, as
+    torch's elu_ computes it: grad * input_scale * (y + alpha * scale) where y <= 0."""
 
-    def forward(ctx, a, *, alpha, scale, input_scale, grad_input_scale=None):
-        ctx.save_for_backward(a)
+    def forward(ctx, a, *, alpha, scale, input_scale, grad_input_scale=None,
+                from_result=False):
         # (celu's derivative in torch takes 1 / alpha from alpha rounded to float32)
         ctx.params = (alpha, scale, input_scale if grad_input_scale is None else
                       grad_input_scale)
+        ctx.from_result = from_result
         dt = a.dtype
-        neg = np.asarray(alpha, dt) * np.expm1(np.minimum(a, 0) * np.asarray(input_scale, dt))
-        return np.asarray((np.where(a > 0, a, neg) * np.asarray(scale, dt)).astype(dt, copy=False))
+        if is_half(dt):
+            x = a.astype(_F32)
+            neg = _via64(np.expm1, x * _F32(input_scale)) * (_F32(alpha) * _F32(scale))
+            out = np.where(x <= 0, neg, x * _F32(scale)).astype(dt)
+        else:
+            neg = np.asarray(alpha, dt) * np.expm1(np.minimum(a, 0) * np.asarray(input_scale,
+                                                                                 dt))
+            out = np.asarray((np.where(a > 0, a, neg) * np.asarray(scale, dt)).astype(
+                dt, copy=False))
+        ctx.save_for_backward(out if from_result else a)
+        return out
 
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
+        (s,) = ctx.saved_tensors   # the input, or the result (from_result)
         alpha, scale, input_scale = ctx.params
-        neg = grad * (alpha * scale * input_scale) * (a * input_scale).exp()
-        return _where(_const(a._data > 0), grad * scale, neg)
+        pos = _const(s._data > 0)
+        if not (ctx.from_result or is_half(s._data.dtype)):
+            neg = grad * (alpha * scale * input_scale) * (s * input_scale).exp()
+            return _where(pos, grad * scale, neg)
+        ct = opmath(s._data.dtype)
+        negcoef = float(np.asarray(alpha, ct) * np.asarray(scale, ct))   # (as torch rounds it)
+        if ctx.from_result:
+            return _opmath_grad(lambda g, y: _where(pos, g * scale, g * input_scale * (
+                y + negcoef)), grad, s)
+        return _opmath_grad(lambda g, x: _where(pos, g * scale, g * input_scale * negcoef
+                                                * exp32(x * input_scale)), grad, s)
 
 
 def _elu_family(input, kind, inplace, **params):
     """elu, selu or celu as one Elu op, its node named as torch's (kind 'Elu' or 'Celu'; in
     place, the *Backward1 overload)."""
-    y = Elu.apply(input, **params)
+    y = Elu.apply(input, from_result=inplace, **params)
     if inplace or kind != "Elu":
         rename_result(y, f"{kind}Backward{1 if inplace else 0}")
     return _apply_inplace(input, y, inplace)
 
 
 class Softplus(ArrayFunction):
-    """log(1 + exp(beta x)) / beta, linear where beta * x > threshold."""
+    """log(1 + exp(beta x)) / beta, linear where beta * x > threshold. Half types: torch's
+    log1p(exp(beta x)) / beta in float32, and its z / (z + 1), z = exp(beta x), backward."""
 
     def forward(ctx, a, *, beta, threshold):
         ctx.save_for_backward(a)
         ctx.beta, ctx.threshold = beta, threshold
+        if is_half(a.dtype):
+            b, th = _F32(beta), _F32(threshold)
+            return in_opmath(lambda x: np.where(x * b > th, x, _log1p32(_exp32(x * b)) / b), a)
         bx = a * np.asarray(beta, a.dtype)
         soft = np.logaddexp(0, bx) / np.asarray(beta, a.dtype)
         return np.asarray(np.where(bx > threshold, a, soft).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        lin = _const(a._data * ctx.beta > ctx.threshold)
-        return _where(lin, grad, grad * _sigmoid(a * ctx.beta))
+        beta, threshold = ctx.beta, ctx.threshold
+        if is_half(a._data.dtype):
+            lin = _const(a._data * _F32(beta) > _F32(threshold))
+
+            def fused(g, x):
+                z = exp32(x * beta)
+                return _where(lin, g, g * z / (z + 1))
+            return _opmath_grad(fused, grad, a)
+        lin = _const(a._data * beta > threshold)
+        return _where(lin, grad, grad * _sigmoid(a * beta))
 
 
 # Phi(x), the normal CDF, for float32 GELU. SciPy's ndtr evaluates one element at a time
@@ -307,6 +379,34 @@ def _gelu_grad_f32(g, a, cdf):
     return out.reshape(a.shape)
 
 
+# torch's float32 constants of the half types' gelu kernels
+_HALF32 = _F32(0.5)
+_SQRT1_2_32 = _F32(math.sqrt(0.5))
+_PDF_SCALE_32 = _F32(2 / math.sqrt(math.pi) * math.sqrt(0.5) * 0.5)   # 1 / sqrt(2 pi)
+_TANH_BETA_32 = _F32(math.sqrt(2) * 2 / math.sqrt(math.pi) * 0.5)     # sqrt(2 / pi)
+_TANH_KAPPA_32 = _F32(0.044715)
+
+
+def _gelu_half(x, tanh):
+    """gelu of a float32 array (half-type values) as torch's float32 kernels compute it."""
+    if tanh:
+        inner = _TANH_BETA_32 * (x + _TANH_KAPPA_32 * (x * x * x))
+        return _HALF32 * x * (1 + _tanh32(inner))
+    return x * _HALF32 * (1 + _erf32(x * _SQRT1_2_32))
+
+
+def _gelu_half_grad(g, x, tanh):
+    """Its fused backward, on float32 Tensors (torch's order of operations)."""
+    if tanh:
+        x_sq = x * x
+        t = tanh32((x + x_sq * x * float(_TANH_KAPPA_32)) * float(_TANH_BETA_32))
+        left = x * 0.5
+        inner_d = (x_sq * float(_F32(3) * _TANH_KAPPA_32) + 1) * float(_TANH_BETA_32)
+        return g * ((t + 1) * 0.5 + left * (1 - t * t) * inner_d)
+    cdf = (erf32(x * float(_SQRT1_2_32)) + 1) * 0.5
+    return g * (cdf + x * (exp32(x * x * -0.5) * float(_PDF_SCALE_32)))
+
+
 class Gelu(ArrayFunction):
     """x * Phi(x) (exact, erf) or the tanh approximation."""
 
@@ -314,6 +414,8 @@ class Gelu(ArrayFunction):
         ctx.save_for_backward(a)
         ctx.approximate = approximate
         dt = a.dtype
+        if is_half(dt):
+            return in_opmath(lambda x: _gelu_half(x, approximate == "tanh"), a)
         if approximate == "tanh":
             inner = np.asarray(_SQRT_2_OVER_PI, dt) * (a + np.asarray(0.044715, dt) * a * a * a)
             return (np.asarray(0.5, dt) * a * (1 + np.tanh(inner))).astype(dt, copy=False)
@@ -329,6 +431,9 @@ class Gelu(ArrayFunction):
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
+        if is_half(a._data.dtype):
+            return _opmath_grad(lambda g, x: _gelu_half_grad(g, x, ctx.approximate == "tanh"),
+                                grad, a)
         if ctx.approximate == "tanh":
             inner = (a + a * a * a * 0.044715) * _SQRT_2_OVER_PI
             t = _tanh(inner)
@@ -346,39 +451,71 @@ class Gelu(ArrayFunction):
 
 
 class Silu(ArrayFunction):
+    """x sigmoid(x); half types: torch's x / (1 + exp(-x)) in float32 and its fused backward."""
+
     def forward(ctx, a):
         ctx.save_for_backward(a)
+        if is_half(a.dtype):
+            return in_opmath(lambda x: x / (1 + _exp32(-x)), a)
         with np.errstate(over="ignore"):
             return (a * _np_sigmoid(a)).astype(a.dtype, copy=False)
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
+        if is_half(a._data.dtype):
+            def fused(g, x):
+                s = 1 / (exp32(-x) + 1)
+                return g * s * (1 + x * (1 - s))
+            return _opmath_grad(fused, grad, a)
         s = _sigmoid(a)
         return grad * s * (1 + a * (1 - s))
 
 
 class Mish(ArrayFunction):
-    """x * tanh(softplus(x))."""
+    """x * tanh(softplus(x)); half types: torch's x tanh(log1p(exp(x))) in float32 and its
+    fused backward."""
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
+        if is_half(a.dtype):
+            return in_opmath(lambda x: x * _tanh32(_log1p32(_exp32(x))), a)
         return np.asarray((a * np.tanh(np.logaddexp(0, a))).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
+        if is_half(a._data.dtype):
+            def fused(g, x):
+                s = 1 / (exp32(-x) + 1)
+                t = tanh32(log1p32(exp32(x)))
+                return g * (t + x * s * (1 - t * t))
+            return _opmath_grad(fused, grad, a)
         t = _tanh(Softplus.apply(a, beta=1, threshold=20))
         return grad * (t + a * (1 - t * t) * _sigmoid(a))
 
 
 class LogSigmoid(ArrayFunction):
-    """-softplus(-x), computed as min(x, 0) - log1p(exp(-|x|))."""
+    """-softplus(-x), computed as min(x, 0) - log1p(exp(-|x|)). Half types: in float32, and
+    the backward from z = exp(-|x|) rounded to the half type, which torch's forward keeps
+    (its `buffer`): (1 - z / (1 + z) where x < 0, else z / (1 + z)) * grad, in float32."""
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
+        if is_half(a.dtype):
+            x = a.astype(_F32)
+            z = _exp32(-np.abs(x))
+            ctx.buffer = z.astype(a.dtype)
+            return (np.minimum(x, 0) - _log1p32(z)).astype(a.dtype)
         return np.asarray((np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
+        if is_half(a._data.dtype):
+            neg = _const(a._data < 0)
+
+            def fused(g, z):
+                s = z / (z + 1)
+                return _where(neg, 1 - s, s) * g
+            return _opmath_grad(fused, grad, _const(ctx.buffer))
         return grad * _sigmoid(-a)
 
 
@@ -424,7 +561,7 @@ def hardshrink(input, lambd=0.5):
 
 def softshrink(input, lambd=0.5):
     _check_float("softshrink_check", input)
-    top = float(np.finfo(input._data.dtype).max)
+    top = float(finfo(input.dtype).max)
     if not 0 <= lambd <= top:   # torch prints both bounds as C++ streams print doubles
         raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype "
                            f"{_dtype_name(input)}, but found {lambd:g}")
@@ -530,13 +667,16 @@ def glu(input, dim=-1):
 class Glu(ArrayFunction):
     """a sigmoid(b) for the halves a, b of `dim`: one node with one edge (GluBackward0), as
     torch. Gradients g sigmoid(b) for a and g a sigmoid(b) (1 - sigmoid(b)) for b, side by
-    side. Half types are computed in float32 and rounded once."""
+    side. Half types as torch: forward a / (1 + exp(-b)) in float32, rounded once; backward
+    from sigmoid(b) rounded to the half type, (1 - s) s a g in float32 for b."""
 
     def forward(ctx, x, *, dim):
         ctx.dim = dim
         ctx.save_for_backward(x)
-        xc = x.astype(np.float32) if x.dtype.itemsize == 2 else x
-        a, b = np.split(xc, 2, axis=dim)
+        if is_half(x.dtype):
+            a, b = np.split(x.astype(_F32), 2, axis=dim)
+            return (a * (1 / (1 + _exp32(-b)))).astype(x.dtype)
+        a, b = np.split(x, 2, axis=dim)
         return np.asarray((a * _np_sigmoid(b)).astype(x.dtype, copy=False))
 
     def backward(ctx, grad):
@@ -544,7 +684,11 @@ class Glu(ArrayFunction):
         (x,) = ctx.saved_tensors
         h = x.shape[ctx.dim] // 2
         a, s = x.narrow(ctx.dim, 0, h), _sigmoid(x.narrow(ctx.dim, h, h))
-        return cat([grad * s, grad * a * s * (1 - s)], ctx.dim)
+        if is_half(x._data.dtype):
+            gb = _opmath_grad(lambda g, s, a: (1 - s) * s * a * g, grad, s, a)
+        else:
+            gb = grad * a * s * (1 - s)
+        return cat([grad * s, gb], ctx.dim)
 
 
 def prelu(input, weight):
@@ -603,11 +747,26 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         return _apply_inplace(input, rename_result(leaky_relu(input, (lower + upper) / 2), node),
                               inplace)
     _check_float("rrelu_with_noise_out_cpu", input)
-    from ember.nn.init import _rng
-    a = input._data
-    slopes = _rng().uniform(lower, upper, size=a.shape).astype(a.dtype)
-    slopes = np.where(a >= 0, 1, slopes).astype(a.dtype)
-    return _apply_inplace(input, rename_result(input * _const(slopes), node), inplace)
+    if input._data.dtype == np.float16:   # (torch has no float16 kernel; bfloat16 it has)
+        raise NotImplementedError("\"rrelu_with_noise_out_cpu\" not implemented for 'Half'")
+    y = RreluWithNoise.apply(input, lower=lower, upper=upper)
+    return _apply_inplace(input, rename_result(y, node) if inplace else y, inplace)
+
+
+class RreluWithNoise(ArrayFunction):
+    """x where x >= 0, else x r with r ~ U(lower, upper) drawn per element in x's compute
+    dtype (float32 for bfloat16); the gradient is grad * noise, noise being r rounded to x's
+    dtype (1 where x >= 0). As in torch, bfloat16's forward uses the unrounded r."""
+
+    def forward(ctx, a, *, lower, upper):
+        from ember.nn.init import _rng
+        r = _rng().uniform(lower, upper, size=a.shape).astype(opmath(a.dtype))
+        keep = a >= 0
+        ctx.noise = np.where(keep, 1, r).astype(a.dtype)
+        return np.asarray(np.where(keep, a, in_opmath(lambda x, r: x * r, a, r)))
+
+    def backward(ctx, grad):
+        return grad * _const(ctx.noise)
 
 
 # ---------------------------------------------------------------------------------------------

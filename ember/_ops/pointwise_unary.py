@@ -12,7 +12,9 @@ Torch's traps kept here:
   result dtype ("Found dtype Long but expected Int"); float functions cast into any dtype the
   result may be cast to, and report a cast they cannot make before a dtype they lack.
 - half types (float16, bfloat16) compute in float32 and round once, as torch's opmath does
-  (sigmoid, sinc, round(decimals=)).
+  (see "Half types" below); a few kernels compute in the half type itself, rounding every
+  step (logit; float16's sigmoid backward). Backward formulas that torch writes as a chain
+  of ops (derivatives.yaml) round after every op, so they are written in the same order.
 """
 import math
 
@@ -21,8 +23,8 @@ import numpy as np
 from ember import _dtype
 from ember._backend import scipy_special
 from ember._ops._helpers import (_scalar_for, c_name, check_cast_back, check_inplace,
-                                 check_out_same, inplace, is_tensor, not_a_tensor,
-                                 out_cast_first, to_dtype, write_out)
+                                 check_out_same, inplace, is_half, is_tensor, not_a_tensor,
+                                 opmath_tensors, out_cast_first, to_dtype, write_out)
 from ember._tensor import Tensor
 from ember._threads import two_way
 from ember.autograd.function import ArrayFunction, rename_result
@@ -83,21 +85,122 @@ def _scipy(name, a, *args):
 
 
 # ---------------------------------------------------------------------------------------------
+# Half types (float16, bfloat16): torch computes them in float32 and rounds once. Its float32
+# exp/log/tanh/... are SLEEF's vectorised functions, within 1 ulp of exact: NumPy's float64
+# function rounded to float32 reproduces them far more often than NumPy's float32 loops (on
+# every float16 value, float32 exp differs from torch's for 26% that way, 0.6% this way), and
+# so reproduces the rounded half results.
+
+_F32 = np.float32
+_F32_TINY = np.finfo(np.float32).tiny
+_EXP_MAX32 = math.log(float(np.finfo(np.float32).max))   # exp overflows float32 beyond this
+
+
+def _via64(fn, x):
+    """fn of a float32 or half array, evaluated in float64 and rounded to float32."""
+    return _asarray(fn(x.astype(np.float64)), _F32)
+
+
+def _half_math(fn, a):
+    """fn(a) for a half-type (or float32) array as torch's float32 kernels compute it, in a's
+    dtype (half types: rounded once from float32)."""
+    return _via64(fn, a).astype(a.dtype, copy=False)
+
+
+_TANH_ONE = 8.664339742   # SLEEF's float32 tanh is +-1 beyond this
+
+
+def _tanh64(x):
+    """tanh (on float64) saturating as SLEEF's float32 tanh does."""
+    return np.where(np.abs(x) > _TANH_ONE, np.sign(x), np.tanh(x))
+
+
+def _exp32(x):
+    return _via64(np.exp, x)
+
+
+def _tanh32(x):
+    return _via64(_tanh64, x)
+
+
+def _log1p64(x):
+    """log1p (on float64 copies of float32 values) as SLEEF's float32 log1p: it rounds a
+    subnormal argument to an even multiple of the smallest subnormal (log1p(2**-149) is 0)."""
+    out = _asarray(np.log1p(x))
+    tiny = np.abs(x) < _F32_TINY
+    if tiny.any():
+        out[tiny] = x[tiny].astype(_F32) * _F32(0.5) * _F32(2)
+    return out
+
+
+def _log1p32(x):
+    return _via64(_log1p64, x)
+
+
+def _fma32(a, b, c):
+    """a * b + c for float32 operands, rounded once to float32 (the product is exact in
+    float64), as a fused multiply-add."""
+    return (a.astype(np.float64) * b + c).astype(_F32)
+
+
+# erf(x) = 1 - t P(t) exp(-x^2), t = 1 / (1 + p |x|): Abramowitz & Stegun 7.1.26 (absolute
+# error < 1.5e-7), the formula of torch's vectorised float32 erf, which the half types use
+_AS_P = _F32(0.3275911)
+_AS_COEFFS = tuple(_F32(c) for c in (1.061405429, -1.453152027, 1.421413741, -0.284496736,
+                                     0.254829592))
+
+
+def _erf32(x):
+    """erf of a float32 array as torch's vectorised kernel computes it (fused multiply-adds
+    included): the erf of the half types, and of their gelu."""
+    t = _F32(1) / _fma32(np.abs(x), _AS_P, _F32(1))
+    poly = np.full_like(t, _AS_COEFFS[0])
+    for c in _AS_COEFFS[1:]:
+        poly = _fma32(poly, t, c)
+    minus_e = -_exp32(-(x * x))
+    return np.copysign(_fma32(minus_e * t, poly, _F32(1)), x)
+
+
+def _opmath_grad(fn, grad, *saved):
+    """fn(grad, *saved) (Tensor ops), computed as torch's fused backward kernels do for the
+    half types: in float32, rounded once to grad's dtype."""
+    if not is_half(grad._data.dtype):
+        return fn(grad, *saved)
+    return fn(*opmath_tensors(grad, *saved)).to(grad.dtype)
+
+
+# ---------------------------------------------------------------------------------------------
 # Unary ops. `_SavesInput` / `_SavesOutput` give forward = ufunc, saving what backward needs.
+
+# The half types compute as torch's float32 kernels (`_half_math(fn64, a)`: fn64 is fn, or
+# `half` where torch's float32 function differs from the exact one; `half_loop`: NumPy's own
+# half-type loop, where it agrees with torch on every value and the float64 route does not).
+# torch32=True gives a float32 input the same treatment: for formulas of the half types
+# computed in float32 (`exp32` ...).
+
+def _torch32_forward(ctx, a):
+    return _asarray(ctx.fn(a)) if ctx.half_loop else _half_math(ctx.half or ctx.fn, a)
+
 
 class _SavesInput(ArrayFunction):
     fn = None
+    half = None
+    half_loop = False
 
-    def forward(ctx, a):
+    def forward(ctx, a, *, torch32=False):
         ctx.save_for_backward(a)
+        if torch32 or is_half(a.dtype):
+            return _torch32_forward(ctx, a)
         return _asarray(ctx.fn(a))
 
 
 class _SavesOutput(ArrayFunction):
     fn = None
+    half = None
+    half_loop = False
 
-    def forward(ctx, a):
-        out = _asarray(ctx.fn(a))
+    def forward(ctx, a, *, torch32=False):
+        out = _torch32_forward(ctx, a) if torch32 or is_half(a.dtype) else _asarray(ctx.fn(a))
         ctx.save_for_backward(out)
         return out
 
@@ -167,16 +270,25 @@ class Sqrt(_SavesOutput):
 
 
 class Rsqrt(_SavesOutput):
+    """1 / sqrt(x); the half types take 1 / sqrt(x) in float32, rounded once (NumPy's half
+    loops would round the sqrt first). Gradient: torch's -0.5 * grad * y^3."""
+
     def forward(ctx, a):
         with np.errstate(divide="ignore", invalid="ignore"):
-            # 1 / z for complex: NumPy's reciprocal gives NaN at 0, torch (and divide) inf
-            out = _asarray(np.divide(1, np.sqrt(a)).astype(a.dtype, copy=False)
-                           if a.dtype.kind == "c" else np.reciprocal(np.sqrt(a)))
+            if is_half(a.dtype):
+                out = _asarray((1 / np.sqrt(a.astype(_F32))).astype(a.dtype))
+            elif a.dtype.kind == "c":
+                # 1 / z: NumPy's reciprocal gives NaN at 0, torch (and divide) inf
+                out = _asarray(np.divide(1, np.sqrt(a)).astype(a.dtype, copy=False))
+            else:
+                out = np.reciprocal(np.sqrt(a))
         ctx.save_for_backward(out)
         return out
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
+        if is_half(y._data.dtype):   # torch's order of ops, each rounded
+            return -0.5 * grad * y.pow(3)
         return grad * (-0.5 * y * y * y).conj()
 
 
@@ -208,7 +320,7 @@ class Exp2(_SavesOutput):
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * (y * _LN2).conj()
+        return grad * y.conj() * _LN2   # (torch's order: rounds after each op)
 
 
 class Expm1(_SavesOutput):
@@ -245,6 +357,7 @@ class Log10(_SavesInput):
 
 class Log1P(_SavesInput):   # torch's node: Log1PBackward0
     fn = np.log1p
+    half = staticmethod(_log1p64)
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -255,6 +368,7 @@ class Log1P(_SavesInput):   # torch's node: Log1PBackward0
 
 class Sin(_SavesInput):
     fn = np.sin
+    half_loop = True
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -279,6 +393,7 @@ class Tan(_SavesOutput):
 
 class Asin(_SavesInput):
     fn = np.arcsin
+    half_loop = True
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -301,8 +416,18 @@ class Atan(_SavesInput):
         return grad / (1 + a * a).conj()
 
 
+def _overflows_exp32(fn):
+    """fn (on float64) infinite where exp(|x|) overflows float32, as torch's float32 sinh and
+    cosh (SLEEF's) are, although the value itself may still fit (bfloat16's range)."""
+    def f(x):
+        out = fn(x)
+        return np.where(np.abs(x) > _EXP_MAX32, out * np.inf, out)
+    return staticmethod(f)
+
+
 class Sinh(_SavesInput):
     fn = np.sinh
+    half = _overflows_exp32(np.sinh)
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -311,6 +436,7 @@ class Sinh(_SavesInput):
 
 class Cosh(_SavesInput):
     fn = np.cosh
+    half = _overflows_exp32(np.cosh)
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -318,11 +444,15 @@ class Cosh(_SavesInput):
 
 
 class Tanh(_SavesOutput):
-    """d/dx tanh(x) = 1 - tanh(x)^2, from the saved output."""
+    """d/dx tanh(x) = 1 - tanh(x)^2, from the saved output (torch's fused tanh_backward:
+    half types in float32, rounded once)."""
     fn = np.tanh
+    half = staticmethod(_tanh64)
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
+        if is_half(y._data.dtype):
+            return _opmath_grad(lambda g, y: g * (1 - y * y), grad, y)
         return grad * (1 - y * y).conj()
 
 
@@ -339,6 +469,8 @@ class Acosh(_SavesInput):
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
+        if is_half(a._data.dtype):   # torch's formula, rounded after each op
+            return grad * (a * a - 1).rsqrt()
         return grad * ((a - 1).rsqrt() * (a + 1).rsqrt()).conj()
 
 
@@ -457,40 +589,55 @@ class Sigmoid(_SavesOutput):
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
+        dt = y._data.dtype
+        if dt == np.float16:   # torch's float16 sigmoid_backward rounds every step
+            return grad * (1 - y) * y
+        if is_half(dt):
+            return _opmath_grad(lambda g, y: g * (1 - y) * y, grad, y)
         return grad * (y * (1 - y)).conj()
 
 
 class Logit(ArrayFunction):
-    """log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given; with eps the
-    gradient is 0 outside that interval."""
+    """log(x / (1 - x)), x first clamped to [lo, hi] = [eps, 1 - eps] when eps is given;
+    with eps the gradient is 0 outside that interval, without it NaN outside [0, 1]. The
+    bounds are taken in x's dtype, and the half types compute in their own dtype, rounding
+    every step, as torch's kernels do."""
 
     def forward(ctx, a, *, eps):
-        ctx.eps = eps
         ctx.save_for_backward(a)
+        ctx.bounds = None
         if eps is not None:
-            a = np.clip(a, eps, 1 - eps).astype(a.dtype, copy=False)
+            lo = _asarray(eps, a.dtype)
+            ctx.bounds = lo, _asarray(1, a.dtype) - lo
+            a = np.clip(a, *ctx.bounds).astype(a.dtype, copy=False)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _asarray(np.log(a / (1 - a)))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         g = grad / (a * (1 - a))
-        if ctx.eps is None:
-            return g
         x = a._data
-        return _where((x < ctx.eps) | (x > 1 - ctx.eps), grad * 0, g)
+        if ctx.bounds is None:
+            return _where((x < 0) | (x > 1), grad * np.nan, g)
+        lo, hi = ctx.bounds
+        return _where((x < lo) | (x > hi), grad * 0, g)
 
 
 # --- error and gamma functions (scipy.special) ------------------------------------------------
 
 class Erf(_SavesInput):
-    def forward(ctx, a):
+    """erf (the half types: torch's float32 approximation, `_erf32`); gradient as torch
+    orders it, 2/sqrt(pi) * exp(-x^2) * grad."""
+
+    def forward(ctx, a, *, torch32=False):
         ctx.save_for_backward(a)
+        if torch32 or is_half(a.dtype):
+            return _erf32(a.astype(_F32)).astype(a.dtype, copy=False)
         return _scipy("erf", a)
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * _TWO_OVER_SQRT_PI * (-(a * a)).exp()
+        return _TWO_OVER_SQRT_PI * (-(a * a)).exp() * grad
 
 
 class Erfc(_SavesInput):
@@ -500,7 +647,7 @@ class Erfc(_SavesInput):
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * -_TWO_OVER_SQRT_PI * (-(a * a)).exp()
+        return -_TWO_OVER_SQRT_PI * (-(a * a)).exp() * grad
 
 
 class Erfinv(_SavesOutput):
@@ -514,19 +661,78 @@ class Erfinv(_SavesOutput):
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return grad * _SQRT_PI_OVER_2 * (y * y).exp()
+        return _SQRT_PI_OVER_2 * (y * y).exp() * grad
+
+
+_LGAMMA_MAX32 = 4.0371e36   # glibc's lgammaf overflows from here on (measured)
+
+
+def _lgamma(a):
+    out = _scipy("gammaln", a)
+    out[np.isneginf(a)] = np.inf   # torch: lgamma(-inf) = inf (SciPy: -inf)
+    if is_half(a.dtype):   # (torch computes them with glibc's float32 lgammaf)
+        out[a > _LGAMMA_MAX32] = np.inf
+    return out
 
 
 class Lgamma(_SavesInput):
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        out = _scipy("gammaln", a)
-        out[np.isneginf(a)] = np.inf   # torch: lgamma(-inf) = inf (SciPy: -inf)
-        return out
+        return _lgamma(a)
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         return grad * digamma(a)
+
+
+# digamma psi and trigamma psi' of the half types as torch's float32 kernels compute them
+# (SciPy's double results, rounded, differ for a few values): x shifted up by the recurrences
+# psi(x) = psi(x + 1) - 1/x and psi'(x) = psi'(x + 1) + 1/x^2, then asymptotic series.
+_PSI_SERIES = tuple(_F32(c) for c in (1 / 12, -691 / 32760, 1 / 132, -1 / 240, 1 / 252,
+                                      -1 / 120, 1 / 12))   # in z = 1/x^2, highest power first
+_PSI_10 = _F32(2.25175258906672110764)   # psi(10)
+
+
+def _digamma32(x):
+    """psi of a float32 array: x < 0 by reflection, psi(1 - x) - pi / tan(pi frac(x)) (the
+    tangent in float64); x shifted to >= 10; then ln x - 1/(2x) - z P(z), z = 1/x^2."""
+    neg = x < 0
+    refl = (math.pi / np.tan(math.pi * np.fmod(x, 1.0, dtype=np.float64))).astype(_F32)
+    y = np.where(neg, 1 - x, x)
+    acc = np.zeros_like(y)
+    for _ in range(10):   # (at most 10 steps: a loop over the shift, not over elements)
+        low = y < 10
+        acc = np.where(low, acc - 1 / y, acc)
+        y = np.where(low, y + 1, y)
+    z = 1 / (y * y)
+    poly = np.full_like(z, _PSI_SERIES[0])
+    for c in _PSI_SERIES[1:]:
+        poly = poly * z + c
+    series = np.where(y < _F32(1e17), z * poly, 0)
+    out = np.where(y == 10, acc + _PSI_10, acc + _via64(np.log, y) - _F32(0.5) / y - series)
+    out = np.where(neg, out - refl, out)
+    out = np.where(x == 0, np.copysign(_F32(np.inf), -x), out)   # -inf at +0, inf at -0
+    return np.where(neg & (x == np.trunc(x)), _F32(np.nan), out)
+
+
+def _trigamma32(x):
+    """psi' of a float32 array: x < 1/2 by reflection, pi^2 / sin(pi x)^2 - psi'(1 - x);
+    six shifts; then (1 + 1/(2x) + 1/(6x^2) - 1/(30x^4) + 1/(42x^6)) / x."""
+    small = x < _F32(0.5)
+    pi = _F32(math.pi)
+    s = _via64(np.sin, pi * x)
+    acc = np.where(small, -(pi * pi) / (s * s), 0).astype(_F32)
+    y = np.where(small, 1 - x, x)
+    for _ in range(6):
+        acc = acc + 1 / (y * y)
+        y = y + 1
+    ixx = 1 / (y * y)
+    tail = (1 + 1 / (2 * y) + ixx * (_F32(1 / 6) - ixx * (_F32(1 / 30) - ixx * _F32(1 / 42)))) / y
+    return np.where(small, -(acc + tail), acc + tail)
+
+
+def _half_gamma_fn(fn, a):
+    return fn(a.astype(_F32)).astype(a.dtype)
 
 
 class Digamma(_SavesInput):
@@ -534,6 +740,8 @@ class Digamma(_SavesInput):
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
+        if is_half(a.dtype):
+            return _half_gamma_fn(_digamma32, a)
         return _scipy("psi", a)
 
     def backward(ctx, grad):
@@ -547,9 +755,14 @@ class Polygamma(_SavesInput):
     def forward(ctx, a, *, n):
         ctx.n = n
         ctx.save_for_backward(a)
+        if n <= 1 and is_half(a.dtype):
+            return _half_gamma_fn(_trigamma32 if n else _digamma32, a)
         if n == 0:
             return _scipy("psi", a)
-        return _scipy("polygamma", a, n)
+        out = _scipy("polygamma", a, n)
+        # torch: NaN for trigamma at -inf and for higher orders at +inf (SciPy: inf, 0)
+        out[np.isneginf(a) if n == 1 else np.isposinf(a)] = np.nan
+        return out
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -558,32 +771,44 @@ class Polygamma(_SavesInput):
 
 class Mvlgamma(ArrayFunction):
     """log of the multivariate gamma function of order p:
-    p (p - 1) / 4 log(pi) + sum_{i < p} lgamma(x - i / 2). Like torch, no domain check
-    (SciPy's multigammaln refuses x <= (p - 1) / 2, so it is not used)."""
+    sum_{i < p} lgamma(x - i / 2) + p (p - 1) / 4 log(pi). Like torch, no domain check
+    (SciPy's multigammaln refuses x <= (p - 1) / 2, so it is not used). Computed as torch
+    composes it: the terms x - i/2 and their lgamma in x's dtype (i = p - 1 first), summed in
+    float32 for the half types and rounded, then the constant added in x's dtype (torch's
+    half + number rounds the number first); the gradient likewise sums the terms' digammas."""
 
     def forward(ctx, a, *, p):
         ctx.p = p
         ctx.save_for_backward(a)
-        gammaln = scipy_special(a).gammaln
-        src = a if a.dtype in (np.float32, np.float64) else a.astype(np.float32)
-        total = np.full(a.shape, p * (p - 1) / 4 * math.log(math.pi), src.dtype)
-        for i in range(p):   # a loop over the order p, not over elements
-            total += gammaln(src - np.asarray(i / 2, src.dtype))
-        total[np.isneginf(src)] = np.inf   # torch: lgamma(-inf) = inf (SciPy: -inf)
-        return _asarray(total).astype(a.dtype, copy=False)
+        acc = np.float32 if is_half(a.dtype) else a.dtype
+        total = np.zeros(a.shape, acc)
+        for t in _mvlgamma_terms(a, p):   # a loop over the order p, not over elements
+            total += _lgamma(t)
+        const = np.asarray(p * (p - 1) / 4 * math.log(math.pi), a.dtype)
+        return _asarray(total.astype(a.dtype, copy=False) + const)
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        total = digamma(a)
-        for i in range(1, ctx.p):
-            total = total + digamma(a - i / 2)
-        return grad * total
+        total = None
+        for t in _mvlgamma_terms(a, ctx.p):
+            d = digamma(t)
+            d = d.float() if is_half(d._data.dtype) else d
+            total = d if total is None else total + d
+        return grad * total.to(grad.dtype)
+
+
+def _mvlgamma_terms(a, p):
+    """x - (p - 1)/2, ..., x - 1/2, x in x's dtype (arrays or Tensors), torch's order."""
+    for i in range(p - 1, -1, -1):
+        yield a - np.asarray(i / 2, a.dtype) if isinstance(a, np.ndarray) else a - i / 2
 
 
 class I0(_SavesInput):
     def forward(ctx, a):
         ctx.save_for_backward(a)
         out = _scipy("i0", a)
+        if is_half(a.dtype):   # torch's float32 kernel scales by exp(|x|), which overflows
+            out[np.abs(a) > _EXP_MAX32] = np.inf
         out[np.isinf(a)] = np.nan   # torch's i0(+-inf) is nan (SciPy: inf)
         return out
 
@@ -591,6 +816,26 @@ class I0(_SavesInput):
         (a,) = ctx.saved_tensors
         from ember.special import i1
         return grad * i1(a)
+
+
+# --- float32 functions as torch's kernels compute them (Tensors; differentiable) --------------
+
+def exp32(t):
+    """exp of a float32 Tensor as torch's vectorised float32 kernel gives it: for backward
+    formulas of the half types computed in float32."""
+    return Exp.apply(t, torch32=True)
+
+
+def tanh32(t):
+    return Tanh.apply(t, torch32=True)
+
+
+def log1p32(t):
+    return Log1P.apply(t, torch32=True)
+
+
+def erf32(t):
+    return Erf.apply(t, torch32=True)
 
 
 # --- rounding (zero gradients, except frac) ---------------------------------------------------
