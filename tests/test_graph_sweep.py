@@ -86,8 +86,6 @@ XFAIL = {
         'torch records one LinalgCrossBackward0; ember composes cross from rolls',
     'poisson_nll_loss no log':
         'ember records the number eps as a tensor edge (AddBackward0 with None) where torch has AddBackward1',
-    'gaussian_nll_loss':
-        'ember squares with MulBackward0(d, d); torch with PowBackward0',
     'cosine_embedding_loss':
         "a different composite: torch's where() takes the number branch as a parameter, and its norms are Sqrt of sums",
     'margin_ranking_loss':

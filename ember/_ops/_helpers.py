@@ -459,3 +459,15 @@ def opmath_tensors(*tensors):
     fused backward kernels do."""
     return tuple(t.float() if isinstance(t, Tensor) and is_half(t._data.dtype) else t
                  for t in tensors)
+
+
+def fma32(a, b, c):
+    """a * b + c on float32 values, rounded once to float32 (a fused multiply-add, as torch's
+    compiled kernels contract them): float64 holds the product of two float32 exactly."""
+    return (np.multiply(a, b, dtype=np.float64) + c).astype(_F32)
+
+
+def round_through(a, dt):
+    """float32 values as a tensor of the half type dt stores them (rounded), given back as
+    float32: the rounding a half-type kernel makes after one of its steps."""
+    return np.asarray(a, _F32).astype(dt).astype(_F32)

@@ -26,7 +26,8 @@ Both cores come from OpenBLAS, which threads each of these GEMMs itself: splitti
 over two Python threads as well oversubscribes the cores (measured slower in training steps).
 
 Half precision (float16, bfloat16) is computed in float32 and rounded once at the end, as
-torch's CPU kernels accumulate in float32.
+torch's CPU kernels accumulate in float32; float16's gradients and transposed convolution
+follow torch's slow kernels, which keep intermediate results in float16 (see `_r16`).
 """
 import math
 
@@ -346,6 +347,56 @@ def _conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups, cols=None):
 
 
 # ---------------------------------------------------------------------------------------------
+# float16: torch's CPU kernels for it are the slow im2col ones (oneDNN takes bfloat16 and
+# rounds once, as the float32 route here does), which keep intermediate results in float16:
+# column gradients (and the transposed convolution's columns) are rounded to float16 and
+# added back rounding each sum; the weight gradient is accumulated sample by sample, rounded
+# after each sample's GEMM.
+
+def _r16(a):
+    return a.astype(np.float16).astype(np.float32)
+
+
+def _input_grad_f16(gy, w, in_spatial, stride, pads, dilation, groups):
+    """`_conv_input_grad` for float16 (float32 values of float16 numbers): per sample the
+    GEMM w^T gy in float32 rounded to float16, then col2im one kernel position at a time in
+    ascending order, each sum rounded."""
+    N, O = gy.shape[:2]
+    C = w.shape[1] * groups
+    ksize, out = w.shape[2:], gy.shape[2:]
+    CgK = w.shape[1] * math.prod(ksize)
+    wt = w.astype(np.float32).reshape(groups, O // groups, CgK).transpose(0, 2, 1)
+    gcols = np.matmul(wt, gy.astype(np.float32).reshape(N, groups, O // groups, math.prod(out)))
+    gcols = _r16(gcols).reshape((N, C) + tuple(ksize) + tuple(out))
+    D = len(in_spatial)
+    padded = tuple(in_spatial[i] + pads[i][0] + pads[i][1] for i in range(D))
+    gxp = np.zeros((N, C) + padded, np.float32)
+    for kpos in np.ndindex(*ksize):
+        sl = (slice(None), slice(None)) + tuple(
+            slice(kpos[i] * dilation[i], kpos[i] * dilation[i] + stride[i] * (out[i] - 1) + 1,
+                  stride[i]) for i in range(D))
+        gxp[sl] = _r16(gxp[sl] + gcols[(slice(None), slice(None)) + kpos])
+    return gxp[(slice(None), slice(None)) + tuple(slice(pads[i][0], pads[i][0] + in_spatial[i])
+                                                   for i in range(D))]
+
+
+def _weight_grad_f16(x, gy, ksize, stride, pads, dilation, groups):
+    """`_conv_weight_grad` for float16: each sample's gy_n cols_n^T (float32) added to the
+    float16 gradient in turn, rounded after each."""
+    N, O = gy.shape[:2]
+    P = math.prod(gy.shape[2:])
+    C = x.shape[1]
+    Cg, K = C // groups, math.prod(ksize)
+    cols, _ = _cols(x.astype(np.float32), ksize, stride, pads, dilation, gy.shape[2:])
+    per = np.matmul(gy.astype(np.float32).reshape(N, groups, O // groups, P),
+                    cols.reshape(N, groups, Cg * K, P).transpose(0, 1, 3, 2))
+    g = np.zeros(per.shape[1:], np.float32)
+    for n in range(N):
+        g = _r16(g + per[n])
+    return g.reshape((O, Cg) + tuple(ksize)).astype(np.float16)
+
+
+# ---------------------------------------------------------------------------------------------
 # Autograd ops
 
 def _spatial_sum_dims(ndim):
@@ -365,7 +416,10 @@ class Convolution(ArrayFunction):
         cdt = _compute_dtype(dt)
         xc, wc = x.astype(cdt, copy=False), w.astype(cdt, copy=False)
         ctx.cols = None
-        if transposed:
+        if transposed and dt == np.float16:   # (torch's slow kernels: see _input_grad_f16;
+            # the bias is then added to the rounded result, below)
+            y = _input_grad_f16(x, w, out_spatial, stride, pads, dilation, groups)
+        elif transposed:
             y = _conv_input_grad(xc, wc, out_spatial, stride, pads, dilation, groups)
         else:
             y, cols = _conv_fwd(xc, wc, stride, pads, dilation, groups, out_spatial)
@@ -398,7 +452,15 @@ class Convolution(ArrayFunction):
             if needs[1]:
                 gw = ConvWeight.apply(x, gy, ksize=ctx.ksize, cols=ctx.cols, **kw)
         if len(needs) > 2 and needs[2]:
-            gb = gy.sum(_spatial_sum_dims(gy.dim()))
+            if (gy._data.dtype == np.float16 and not ctx.transposed
+                    and any(d > 1 for d in dilation)):
+                # torch's dilated float16 kernels add each sample's (rounded) sum in turn
+                per = gy.sum(tuple(range(2, gy.dim())))
+                gb = per[0]
+                for n in range(1, per.shape[0]):
+                    gb = gb + per[n]
+            else:
+                gb = gy.sum(_spatial_sum_dims(gy.dim()))
         return gx, gw, gb
 
     def name(self):
@@ -415,6 +477,8 @@ class ConvWeight(ArrayFunction):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               gy if ctx.needs_input_grad[0] else None)
         dt = np.result_type(x, gy)
+        if dt == np.float16:
+            return _weight_grad_f16(x, gy, ksize, stride, pads, dilation, groups)
         cdt = _compute_dtype(dt)
         return _conv_weight_grad(x.astype(cdt, copy=False), gy.astype(cdt, copy=False), ksize,
                                  stride, pads, dilation, groups, cols).astype(dt, copy=False)

@@ -6,6 +6,7 @@ scale_grad_by_freq, divides each row's gradient by how often its index occurs in
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 
@@ -64,12 +65,22 @@ class EmbeddingScatter(ArrayFunction):
 
 
 def _renorm_rows(weight, idx, max_norm, norm_type):
-    """Rescale (in place, no graph) the looked-up rows whose norm exceeds max_norm."""
+    """Rescale (in place, no graph) the looked-up rows whose norm exceeds max_norm. Half
+    types as torch: the norm computed in float32 and rounded to the half type, the scale
+    max_norm / (norm + 1e-7) rounded to it too (its in-place multiply takes the number in
+    the tensor's dtype), the row times it in float32, rounded."""
     w = weight._data
     rows = np.unique(idx.reshape(-1))
-    norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
-    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
-    w[rows] = (w[rows] * scale[:, None]).astype(w.dtype)
+    sel = w[rows]
+    if is_half(w.dtype):
+        sel = sel.astype(np.float32)
+        norms = np.linalg.norm(sel, ord=norm_type, axis=1).astype(w.dtype).astype(np.float64)
+        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        scale = scale.astype(w.dtype).astype(np.float32)
+    else:
+        norms = np.linalg.norm(sel, ord=norm_type, axis=1)
+        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    w[rows] = (sel * scale[:, None]).astype(w.dtype)
     weight._vc.value += 1
 
 
@@ -159,6 +170,14 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     keep = np.ones(flat.shape, bool) if padding_idx is None else flat != padding_idx
     flat_t = Tensor._make(np.ascontiguousarray(flat[keep]))
     seg = seg[keep]
+    if is_half(weight._data.dtype) and mode != "max" and not scale_grad_by_freq:
+        if max_norm is not None:
+            _check_indices(flat_t._data, n)
+            _renorm_rows(weight, flat_t._data, max_norm, norm_type)
+        psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)
+        args = (weight,) if psw is None else (weight, psw)
+        return HalfEmbeddingBag.apply(*args, idx=flat_t._data, seg=seg, n_bags=B, mode=mode,
+                                      keep=np.nonzero(keep)[0], fast=padding_idx is None)
     rows = embedding(flat_t, weight, None, max_norm, norm_type, scale_grad_by_freq)
     if per_sample_weights is not None:
         psw = per_sample_weights.reshape(-1)
@@ -171,6 +190,79 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         counts = np.bincount(seg, minlength=B).astype(rows._data.dtype)
         out = out / Tensor._make(np.maximum(counts, 1)[:, None])
     return out
+
+
+class HalfEmbeddingBag(ArrayFunction):
+    """embedding_bag's sum and mean (with per-sample weights) for half types, as torch's CPU
+    kernels: each bag's rows (times their weights, fused) summed in float32 in order, rounded
+    (bfloat16 without padding_idx: half away from zero, as the fast kernel converts), a mean
+    then divides that rounded sum by the bag's size. Backward, per occurrence in index
+    order: the bag's gradient times the scale (1, the weight or 1 / size, rounded to the half
+    type) in the half type, added to the weight's row in the half type (torch orders equal
+    indices with an unstable sort: past 16 indices a row fed by several bags may round in
+    another order); the per-sample weights' gradient: the dot of the bag's gradient and the
+    row, in float32."""
+
+    def forward(ctx, weight, psw=None, *, idx, seg, n_bags, mode, keep, fast):
+        dt = weight.dtype
+        rows = weight[idx].astype(np.float32)
+        acc = np.zeros((n_bags, weight.shape[1]), np.float32)
+        starts = np.r_[0, np.flatnonzero(seg[1:] != seg[:-1]) + 1]
+        rank = np.arange(seg.size) - np.repeat(starts, np.diff(np.r_[starts, seg.size]))
+        w = None if psw is None else psw[keep].astype(np.float32)
+        for r in range(int(rank.max()) + 1 if seg.size else 0):
+            sel = rank == r   # one row per bag: its r-th
+            if w is None:
+                acc[seg[sel]] += rows[sel]
+            else:
+                acc[seg[sel]] = (np.multiply(rows[sel], w[sel, None], dtype=np.float64)
+                                 + acc[seg[sel]]).astype(np.float32)
+        out = _round_half_away(acc) if fast and dt.name == "bfloat16" else acc.astype(dt)
+        counts = np.bincount(seg, minlength=n_bags)
+        if mode == "mean":
+            out = (out.astype(np.float32) / np.maximum(counts, 1)[:, None]).astype(dt)
+        ctx.idx, ctx.seg, ctx.n, ctx.mode, ctx.keep = idx, seg, weight.shape[0], mode, keep
+        ctx.counts, ctx.psw_len = counts, None if psw is None else psw.shape[0]
+        ctx.save_for_backward(weight if psw is not None else None, psw)
+        return out
+
+    def backward(ctx, grad):
+        weight, psw = ctx.saved_tensors
+        g = grad._data
+        dt = g.dtype
+        idx, seg = ctx.idx, ctx.seg
+        gw = gp = None
+        r = lambda v: np.asarray(v, np.float32).astype(dt).astype(np.float32)   # noqa: E731
+        if ctx.needs_input_grad[0]:
+            if psw is not None:
+                scale = psw._data[ctx.keep].astype(np.float32)
+            elif ctx.mode == "mean":
+                scale = r(1.0 / np.maximum(ctx.counts[seg], 1))
+            else:
+                scale = np.ones(seg.size, np.float32)
+            terms = r(scale[:, None] * g[seg].astype(np.float32))
+            out = np.zeros((ctx.n, g.shape[1]), dt)
+            np.add.at(out, idx, terms.astype(dt))   # (in order, each sum rounded)
+            gw = Tensor._make(out)
+        if psw is not None and ctx.needs_input_grad[1]:
+            dots = np.einsum("ij,ij->i", g[seg].astype(np.float64),
+                             weight._data[idx].astype(np.float64)).astype(np.float32)
+            gp = np.zeros(ctx.psw_len, dt)
+            gp[ctx.keep] = dots.astype(dt)
+            gp = Tensor._make(gp)
+        return (gw,) if psw is None else (gw, gp)
+
+    def name(self):
+        return "EmbeddingBagBackward0"
+
+
+def _round_half_away(a):
+    """float32 values to bfloat16, ties away from zero (fbgemm's conversion)."""
+    import ml_dtypes
+    bits = np.ascontiguousarray(a, np.float32).view(np.uint32)
+    up = ((bits.astype(np.uint64) + 0x8000) & 0xFFFF0000).astype(np.uint32)
+    out = np.where(np.isnan(a), a, up.view(np.float32))
+    return out.astype(ml_dtypes.bfloat16)
 
 
 def _gather_rows(t, positions):

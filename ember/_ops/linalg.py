@@ -1,6 +1,6 @@
-"""Linear algebra: matmul and its family, einsum, tensordot, kron, cross, pdist (cdist lives
-beside dist in statistics.py), and the torch.* forms of decompositions (the legacy svd, qr,
-cholesky, triangular_solve, lu...).
+"""Linear algebra: matmul and its family, einsum, tensordot, kron, cross, cdist, and the torch.*
+forms of decompositions (the legacy svd, qr, cholesky, triangular_solve, lu...). The other
+distances (pdist, pairwise_distance, cosine_similarity) live beside dist in statistics.py.
 
 matmul follows torch's dimension rules: 1-D operands are promoted to matrices and the added dim
 removed afterwards; batch dims broadcast. Unlike arithmetic, matmul never promotes dtypes.
@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ember._ops._helpers import c_name, write_out
+from ember._ops._helpers import c_name, is_half, write_out
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction, rename_result
 from ember.autograd.grad_mode import state as _grad_state
@@ -20,8 +20,7 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", 
            "addbmm", "baddbmm", "addmv", "addr", "einsum", "tensordot", "kron", "cross", "cdist",
            "inverse", "det", "logdet", "slogdet", "pinverse", "chain_matmul", "matrix_power",
            "matrix_exp", "svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse",
-           "triangular_solve", "lu", "lu_solve", "lu_unpack", "cosine_similarity",
-           "pairwise_distance", "pdist"]
+           "triangular_solve", "lu", "lu_solve", "lu_unpack"]
 
 
 def _half_safe(fn):
@@ -67,6 +66,10 @@ class Matmul(ArrayFunction):
                     grad * a.conj() if ctx.needs_input_grad[1] else None)
         g = grad.unsqueeze(-2) if ctx.a_vector else grad
         g = g.unsqueeze(-1) if ctx.b_vector else g
+        if is_half(g._data.dtype) and not (ctx.a_vector or ctx.b_vector):
+            folded = _folded_grads(ctx, g, a, b)
+            if folded is not None:
+                return folded
         ga = gb = None
         if ctx.needs_input_grad[0]:
             bm = b.unsqueeze(-1) if ctx.b_vector else b
@@ -80,6 +83,27 @@ class Matmul(ArrayFunction):
 
     def name(self):
         return self._name
+
+
+def _folded_grads(ctx, g, a, b):
+    """Matmul's gradients where torch folds a batch into one matrix product (a batched
+    operand times a matrix): the matrix's gradient is then one product over the whole batch,
+    rounded once, not a sum of rounded per-batch products (a difference for half types).
+    None for the other shapes."""
+    ga = gb = None
+    if b is not None and b.dim() == 2 and g.dim() > 2 and ctx.needs_input_grad[1]:
+        k, n = b.shape
+        gb = a.reshape(-1, k).mT @ g.reshape(-1, n)
+        if ctx.needs_input_grad[0]:
+            ga = g @ b.mT
+        return ga, gb
+    if a is not None and a.dim() == 2 and g.dim() > 2 and ctx.needs_input_grad[0]:
+        m, k = a.shape
+        ga = g.mT.reshape(-1, m).mT @ b.mT.reshape(-1, k)
+        if ctx.needs_input_grad[1]:
+            gb = a.mT @ g
+        return ga, gb
+    return None
 
 
 def _dims_str(shape):
@@ -331,6 +355,8 @@ class AddProduct(ArrayFunction):
         ctx.beta, ctx.alpha, ctx.kind = beta, alpha, kind
         ctx.save_for_backward(a if ctx.needs_input_grad[2] else None,
                               b if ctx.needs_input_grad[1] else None)
+        if is_half(a.dtype):
+            return _add_product_half(inp, a, b, beta, alpha, kind)
         if kind == "outer":
             prod = np.multiply.outer(a, b)
         elif kind == "sbmm":
@@ -352,26 +378,74 @@ class AddProduct(ArrayFunction):
         gi = ga = gb = None
         if ctx.needs_input_grad[0]:
             gi = g * ctx.beta if ctx.beta != 1 else g
-        ga_ = g * alpha if alpha != 1 else g
-        if kind == "sbmm":
-            ga_ = ga_.unsqueeze(0)
+        # half types as torch: alpha scales the products once they are rounded
+        late = is_half(g._data.dtype) and alpha != 1
+        g_ = g * alpha if alpha != 1 and not late else g
+        g_ = g_.unsqueeze(0) if kind == "sbmm" else g_
         if ctx.needs_input_grad[1]:
             if kind == "outer":
-                ga = ga_ @ b.conj()
+                ga = g_ @ b.conj()
             elif kind == "mv":
-                ga = ga_.unsqueeze(1) * b.conj()
+                ga = g_.unsqueeze(1) * b.conj()
             else:
-                ga = ga_ @ b.mT.conj()
+                ga = g_ @ b.mT.conj()
         if ctx.needs_input_grad[2]:
             if kind == "outer":
-                gb = a.conj() @ ga_
+                gb = a.conj() @ g_
             else:
-                gb = a.mT.conj() @ ga_
+                gb = a.mT.conj() @ g_
+        if late:
+            ga = None if ga is None else ga * alpha
+            gb = None if gb is None else gb * alpha
         return gi, ga, gb
 
     def name(self):
         return {"mm": "AddmmBackward0", "bmm": "BaddbmmBackward0", "sbmm": "AddbmmBackward0",
                 "mv": "AddmvBackward0", "outer": "AddrBackward0"}[self.kind]
+
+
+def _add_product_half(inp, a, b, beta, alpha, kind):
+    """AddProduct's forward for half types, as torch's CPU kernels compute each (the product
+    accumulates in float32 throughout):
+    - mm, bmm: beta * input + alpha * product in float32 (numbers as float32), rounded once;
+    - sbmm (addbmm): one such addmm for the first batch, then each further product added in
+      float32 and rounded (result.addmm_ per batch);
+    - mv: torch's own gemv takes beta and alpha in the half type and rounds on the way:
+      beta * input is rounded first (not by float16's alpha = 1 path), and alpha * product
+      too for a column-major matrix. bfloat16 products of more than 16^3 go to oneDNN (on
+      CPUs with bfloat16 instructions), which computes them as mm;
+    - outer (addr): every step in the half type: beta * input + (alpha * vec1) * vec2, with
+      beta and alpha rounded to it."""
+    dt = a.dtype
+    F32 = np.float32
+    r = lambda v: np.asarray(v, F32).astype(dt).astype(F32)   # noqa: E731
+    a32, b32 = a.astype(F32), b.astype(F32)
+    if kind == "outer":
+        ah, bh = r(alpha), r(beta)
+        p = r(r(ah * a32[:, None]) * b32[None, :])
+        c = np.broadcast_to(inp, p.shape).astype(F32)
+        return (p if beta == 0 else r(r(bh * c) + p)).astype(dt)
+    if kind == "sbmm":
+        out = F32(alpha) * np.matmul(a32[0], b32[0])
+        if beta != 0:
+            out = out + F32(beta) * np.broadcast_to(inp, out.shape).astype(F32)
+        for i in range(1, a32.shape[0]):
+            out = r(r(out) + F32(alpha) * np.matmul(a32[i], b32[i]))
+        return out.astype(dt)
+    p = np.matmul(a32, b32)
+    c = np.broadcast_to(inp, p.shape).astype(F32)
+    if kind == "mv" and (dt == np.float16 or a.size <= 16 ** 3):
+        ah, bh = r(alpha), r(beta)
+        column_major = a.strides[0] == a.itemsize and a.shape[0] > 1 and a.shape[1] > 1
+        if beta == 0:
+            return (ah * p).astype(dt)
+        if column_major:
+            return (r(bh * c) + r(ah * p)).astype(dt)
+        if alpha == 1 and dt == np.float16:
+            return (bh * c + p).astype(dt)
+        return (r(bh * c) + ah * p).astype(dt)
+    out = F32(alpha) * p
+    return (out if beta == 0 else out + F32(beta) * c).astype(dt)
 
 
 def _add_product(input, a, b, beta, alpha, kind, out):
@@ -1081,94 +1155,6 @@ def lu_solve(b, LU_data, LU_pivots, *, out=None):
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
     from ember._ops.linalg_decomp import lu_unpack as _lu
     return _lu(LU_data, LU_pivots, unpack_data, unpack_pivots, out=out)
-
-
-# ---------------------------------------------------------------------------------------------
-# distances: cosine_similarity, pairwise_distance, pdist
-
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """sum over dim of (x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)) (broadcasting);
-    integer inputs are cast to the common floating dtype first (their norms are not
-    truncated)."""
-    from ember._dtype import result_type
-    from ember._ops._helpers import to_dtype
-    from ember._ops.activation import _const, _where
-    from ember._ops.linalg_decomp import vector_norm
-    dt = result_type(x1, x2)
-    if not (dt.is_floating_point or dt.is_complex):
-        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
-                           f"{dt._legacy}")
-    from ember._ops.manipulation import broadcast_tensors
-    x1, x2 = (x if x.dtype == dt else to_dtype(x, dt) for x in (x1, x2))
-    if x1.shape != x2.shape:   # the norms run along dim of the broadcast inputs
-        x1, x2 = broadcast_tensors(x1, x2)
-    n1, n2 = vector_norm(x1, 2, dim, True), vector_norm(x2, 2, dim, True)
-    n1 = _where(_const(n1._data > eps), n1, n1 * 0 + eps)
-    n2 = _where(_const(n2._data > eps), n2, n2 * 0 + eps)
-    return ((x1 / n1) * (x2 / n2)).sum(dim)
-
-
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    """||x1 - x2 + eps||_p over the last dim (batch dims broadcast)."""
-    from ember._ops.linalg_decomp import vector_norm
-    # (torch's C++ nodes: add(Tensor, Scalar), norm(x, p, dim))
-    d = rename_result(x1 - x2 + eps, "AddBackward1")
-    return rename_result(vector_norm(d, p, -1, keepdim), "NormBackward1")
-
-
-class PdistNorm(ArrayFunction):
-    """p-norms of the rows of d = x[i] - x[j], with pdist's subgradients (torch's): 0 where a
-    distance is 0, 0 for an element of d that is 0 when p < 1, p = 0 has none, and for p = inf
-    every element tying the maximum gets the whole gradient (no split, unlike vector_norm)."""
-
-    def forward(ctx, d, *, p):
-        from ember._ops.linalg_decomp import _pnorm
-        ctx.p = p
-        r = _pnorm(d, p, -1)
-        ctx.save_for_backward(d, r)
-        return r
-
-    def backward(ctx, g):
-        d, r = ctx.saved_tensors
-        return _row_norm_grad(d, r, g, ctx.p)
-
-    def name(self):
-        return "PdistBackward0"
-
-
-def _row_norm_grad(d, r, g, p):
-    """The gradient for d of r = the p-norms of d's rows (its last dim) given r's gradient g,
-    with pdist's and cdist's subgradients (Tensor ops: differentiable again)."""
-    g, r = g.unsqueeze(-1), r.unsqueeze(-1)
-    if p == 0:
-        return d * 0
-    if p == 1:
-        return d.sign() * g
-    if p == np.inf:
-        return d.sign() * (d.abs() == r) * g
-    zero = r == 0
-    r = r.masked_fill(zero, 1)   # no inf/NaN (nor NumPy warnings) where it is masked anyway
-    if p == 2:
-        return d * (g / r).masked_fill(zero, 0)
-    drop = zero | (d == 0) if p < 1 else zero
-    a = d.abs().masked_fill(drop, 1)
-    return (d.sign() * a.pow(p - 1) * (g / r.pow(p - 1))).masked_fill(drop, 0)
-
-
-def pdist(input, p=2):
-    """p-norm distances between all pairs of rows i < j of an (N, M) input, in row-major
-    order of the pairs: N (N - 1) / 2 values."""
-    if input._data.ndim != 2:
-        raise RuntimeError(f"pdist only supports 2D tensors, got: {input._data.ndim}D")
-    if input._data.dtype.kind != "f" or input._data.dtype.itemsize < 4:
-        if input._data.dtype.kind in "fV":
-            raise NotImplementedError(f"\"pdist\" not implemented for '{input.dtype._legacy}'")
-        raise RuntimeError("pdist only supports floating-point dtypes")
-    if p < 0:
-        raise RuntimeError("pdist only supports non-negative p values")
-    i, j = np.triu_indices(input._data.shape[0], 1)
-    d = input[Tensor._make(i)] - input[Tensor._make(j)]
-    return PdistNorm.apply(d, p=float(p))
 
 
 for _n in ("matrix_power", "matrix_exp", "svd", "qr", "cholesky", "cholesky_solve",

@@ -7,21 +7,25 @@ in torch. Reductions: 'none' | 'mean' | 'sum' ('batchmean' for kl_div); anything
 torch's ValueError. Class-index losses (nll, cross entropy) skip `ignore_index` targets and,
 with 'mean', divide by the summed weights of the counted targets (NaN when all are ignored).
 Stable forms: cross entropy is log_softmax + nll; BCE-with-logits uses log-sigmoid; BCE clamps
-each log at -100 as torch does.
+each log at -100 as torch does. float16/bfloat16 round where torch's kernels round (measured):
+reductions in float32, nll_loss's cascade of half partial sums, each loss's own mix of float32
+and half-type steps, and backward formulas in torch's order of ops.
 """
 import math
 import warnings
 
 import numpy as np
 
+from ember._ops._helpers import is_half, opmath_tensors
 from ember._ops.activation import (LogSigmoid, _check_float, _const, _sigmoid, _where,
                                    log_softmax as _log_softmax)
-from ember._ops.linalg import pairwise_distance
+from ember._ops.statistics import pairwise_distance
 from ember._ops.manipulation import broadcast_tensors
-from ember._ops.pointwise_unary import Relu
+from ember._ops.pointwise_unary import Relu, _exp32, _log1p32
+from ember._ops.reduction import _half_sum
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
-from ember.autograd.grad_mode import state as _grad_state
+from ember.autograd.grad_mode import no_grad, state as _grad_state
 
 __all__ = []
 
@@ -68,6 +72,13 @@ def _warn_size(input, target):
 
 def _size(t):
     return f"torch.Size([{', '.join(map(str, t.shape))}])"
+
+
+def _check_float32_64(name, x):
+    """torch's kernels dispatched for float32 and float64 only: other dtypes, the half types
+    among them, are its NotImplementedError."""
+    if x._data.dtype.kind != "f" or is_half(x._data.dtype):
+        raise NotImplementedError(f'"{name}" not implemented for \'{_type_name(x)}\'')
 
 
 def _check_float_pair(name, input, target):
@@ -147,14 +158,23 @@ def _check_inplace(shape, other):
 
 
 def _reduced(out, reduction):
-    """An elementwise loss array reduced as `reduction` says; the mean of nothing is NaN."""
+    """An elementwise loss array reduced as `reduction` says; the mean of nothing is NaN.
+    (float16/bfloat16 are summed in float32 and rounded once, as torch's sum and mean.)"""
     if reduction == "none":
         return out if type(out) is np.ndarray else np.asarray(out)   # 0-d: no NumPy scalar
+    if is_half(out.dtype):
+        return _half_sum(out, None, False, out.dtype, out.size if reduction == "mean" else None)
     s = out.sum(dtype=out.dtype)
     if reduction == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
             s = s / out.size
     return np.asarray(s, out.dtype)
+
+
+def _as_scalar_t(value, npd):
+    """A Python float rounded to the dtype npd, as torch's kernels take some of their number
+    parameters (scalar_t(delta), norm.to<scalar_t>(): a half type through float32)."""
+    return float(np.asarray(value, np.float32 if is_half(npd) else np.float64).astype(npd))
 
 
 def _per_element(grad, ctx):
@@ -203,7 +223,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 
 class MseLoss(ArrayFunction):
-    """(x - t)^2, reduced inside the node; the gradient is 2 (x - t) (/ n for 'mean')."""
+    """(x - t)^2, reduced inside the node; the gradient is norm (x - t) grad with norm = 2
+    (2 / n for 'mean') taken in the loss's dtype, as torch's kernel."""
 
     def forward(ctx, a, b, *, reduction, dtype):
         ctx.save_for_backward(a, b)
@@ -213,7 +234,8 @@ class MseLoss(ArrayFunction):
 
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
-        g = _per_element(grad, ctx) * ((x - t) * 2)
+        norm = 2.0 / ctx.n if ctx.reduction == "mean" and ctx.n else 2.0
+        g = (x - t) * _as_scalar_t(norm, grad._data.dtype) * grad
         return (g if ctx.needs_input_grad[0] else None,
                 -g if ctx.needs_input_grad[1] else None)
 
@@ -232,13 +254,19 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 class SmoothL1Loss(ArrayFunction):
     """0.5 d^2 / beta inside |d| < beta, |d| - 0.5 beta outside (d = x - t); the gradient is
-    d / beta inside, sign(d) outside (the two meet at |d| = beta)."""
+    d / beta inside, sign(d) outside (the two meet at |d| = beta).
+
+    float16/bfloat16 round as torch's kernels do (measured, see _half_smooth_l1 and
+    _half_smooth_l1_grad)."""
 
     huber = False
 
     def forward(ctx, a, b, *, beta, reduction, dtype, out_dtype):
         ctx.save_for_backward(a, b)
         ctx.beta, ctx.reduction, ctx.n = beta, reduction, a.size
+        if is_half(np.dtype(dtype)):
+            out = _half_smooth_l1(a, b, beta, ctx.huber, np.dtype(dtype))
+            return _reduced(out.astype(out_dtype), reduction)
         d = a.astype(dtype, copy=False) - b.astype(dtype, copy=False)
         ad = np.abs(d)
         if ctx.huber:
@@ -249,16 +277,78 @@ class SmoothL1Loss(ArrayFunction):
 
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
-        d = x - t
-        dd = d._data
-        inside = _const(np.abs(dd) < ctx.beta)
-        if ctx.huber:   # d inside, +-delta outside
-            g = _where(inside, d, _const((np.sign(dd) * ctx.beta).astype(dd.dtype)))
+        if is_half(grad._data.dtype):
+            g = _half_smooth_l1_grad(ctx, x, t, grad)
         else:
-            g = _where(inside, d / ctx.beta, _const(np.sign(dd)))
-        g = _per_element(grad, ctx) * g
+            d = x - t
+            dd = d._data
+            inside = _const(np.abs(dd) < ctx.beta)
+            if ctx.huber:   # d inside, +-delta outside
+                g = _where(inside, d, _const((np.sign(dd) * ctx.beta).astype(dd.dtype)))
+            else:
+                g = _where(inside, d / ctx.beta, _const(np.sign(dd)))
+            g = _per_element(grad, ctx) * g
         return (g if ctx.needs_input_grad[0] else None,
                 -g if ctx.needs_input_grad[1] else None)
+
+
+def _scalar_loop(*arrays):
+    """Which elements torch's vectorised loss kernels leave to their scalar loop (whose rounding
+    can differ): with every operand contiguous (or a 0-d number), those past the last whole 32
+    (two 16-lane half vectors) of the flattened tensor; otherwise all of them. (torch also
+    splits large tensors among threads, each part with its own tail: not modelled.)"""
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    n = math.prod(shape)
+    if all(a.ndim == 0 or (a.shape == shape and a.flags.c_contiguous) for a in arrays):
+        return (np.arange(n) >= n - n % 32).reshape(shape)
+    return np.ones(shape, bool)
+
+
+def _half_smooth_l1(a, b, beta, huber, npd):
+    """The elementwise smooth L1 (Huber) loss of half-type arrays a, b as float32 values, as
+    torch's kernels compute it (measured): smooth L1 on bfloat16 in float64, Huber on float16
+    in float32; the other two round to the half type after every op, with beta as a half."""
+    f32, half = np.float32, np.float32(0.5)
+    if npd.name == ("float16" if huber else "bfloat16"):   # torch's wide kernels
+        z = np.abs(a.astype(f32) - b.astype(f32))
+        if huber:
+            return np.where(z < f32(beta), half * z * z, f32(beta) * (z - half * f32(beta)))
+        z = z.astype(np.float64)
+        return np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta).astype(f32)
+
+    def r(v):   # one op's rounding to the half type
+        return v.astype(npd).astype(f32)
+    z = np.abs(r(a.astype(f32) - b.astype(f32)))
+    bh = f32(_as_scalar_t(beta, npd))
+    if huber:
+        return np.where(z < bh, r(r(half * z) * z), r(bh * r(z - r(half * bh))))
+    return np.where(z < bh, r(r(r(half * z) * z) / bh), r(z - r(half * bh)))
+
+
+def _half_smooth_l1_grad(ctx, x, t, grad):
+    """torch's (vectorised) smooth L1 / Huber backward for the half types: norm * o * grad, with
+    norm = 1/n for 'mean' and o = d / beta or +-1 (float32), or d or +-delta (Huber, in the
+    half type with delta and norm rounded to it)."""
+    dt = grad._data.dtype
+    norm = 1.0 / ctx.n if ctx.reduction == "mean" and ctx.n else 1.0
+    if ctx.huber:
+        d = x - t
+        delta, norm = _as_scalar_t(ctx.beta, dt), _as_scalar_t(norm, dt)
+        edge = _const(np.where(d._data > 0, delta, -delta).astype(dt))
+        outside = np.abs(d._data) >= delta
+        g = (_where(_const(outside), edge, d) * norm) * grad
+        if delta != ctx.beta:   # torch's scalar loop compares with, and multiplies by, the
+            # exact delta: norm grad delta outside
+            out = (d._data <= -ctx.beta) | (d._data >= ctx.beta)
+            edge = _const(np.where(d._data > 0, norm, -norm).astype(dt))
+            g = _where(_const(_scalar_loop(x._data, t._data, grad._data)),
+                       _where(_const(out), edge * grad * ctx.beta, (d * norm) * grad), g)
+        return g
+    xf, tf, gf = opmath_tensors(x, t, grad)
+    d = xf - tf
+    sign = _const(np.where(d._data > 0, 1, -1).astype(np.float32))
+    o = _where(_const(np.abs(d._data) >= np.float32(ctx.beta)), sign, d / ctx.beta)
+    return ((o * norm if norm != 1 else o) * gf).to(grad.dtype)
 
 
 class HuberLoss(SmoothL1Loss):
@@ -391,18 +481,60 @@ class NllLoss(ArrayFunction):
         ctx.reduction = reduction
         if reduction == "none":
             return out.reshape(target.shape)
+        if is_half(x.dtype):
+            loss = _cascade_sum(out[valid], np.flatnonzero(valid), t.size, x.dtype)
+            total = (_cascade_sum(w[valid], np.flatnonzero(valid), t.size, x.dtype)
+                     if weight is not None else np.asarray(valid.sum(), x.dtype))
+        else:
+            loss, total = out.sum(), w.sum()
         if reduction == "sum":
-            return np.asarray(out.sum(), x.dtype)
-        total = w.sum()
+            return np.asarray(loss, x.dtype)
         ctx.total = total
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(out.sum() / total, x.dtype)
+            return np.asarray(loss / total, x.dtype)
 
     def backward(ctx, grad):
         if ctx.reduction == "mean":
             with np.errstate(divide="ignore", invalid="ignore"):   # nothing counted: 0 weight
                 grad = grad / Tensor._make(np.asarray(ctx.total, ctx.w.dtype))
         return NllGrad.apply(grad, src=ctx)
+
+
+def _cascade_sum(terms, pos, n, npd):
+    """torch's nll_loss sum of half-type terms, each add rounded to the half type: eight levels
+    of partial sums, level j + 1 taking level j's sum after the term at a position that is a
+    multiple of W^(j + 1) (W = 2^max(4, ceil(log2 n) // 8); n counts every target, the
+    ignored too), then the eight levels added from the first. pos: the terms' positions."""
+    width = 1 << max(4, int(math.ceil(math.log2(n))) // 8 if n > 1 else 0)
+    vals, pos = terms.astype(np.float32), np.asarray(pos)
+    total = np.float32(0)
+    for level in range(8):
+        if level == 7 or not vals.size:   # the last level keeps everything it gets
+            closing = np.zeros(vals.shape, bool)
+        else:
+            closing = pos % width ** (level + 1) == 0
+        seg = np.concatenate([[0], np.cumsum(closing)[:-1]]) if vals.size else vals
+        sums = _segment_sums(vals, seg.astype(np.int64), npd)
+        nclosed = int(closing.sum())
+        rest = sums[nclosed] if len(sums) > nclosed else np.float32(0)
+        total = np.float32(np.asarray(total + rest, np.float32).astype(npd))
+        vals, pos = sums[:nclosed], pos[closing]
+    return np.asarray(total, npd)
+
+
+def _segment_sums(vals, seg, npd):
+    """Sums of consecutive runs of vals (seg: each value's run, nondecreasing from 0), each
+    add rounded to the half type npd; float32 results."""
+    if not vals.size:
+        return vals
+    count = np.bincount(seg)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    grid = np.zeros((count.size, count.max()), np.float32)
+    grid[seg, np.arange(vals.size) - first[seg]] = vals
+    acc = np.zeros(count.size, np.float32)
+    for col in grid.T:
+        acc = (acc + col).astype(npd).astype(np.float32)
+    return acc
 
 
 class NllLoss2D(NllLoss):
@@ -508,20 +640,17 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     elif reduction == "sum":
         s = smooth.sum()
     else:
-        t = np.where(target._data != ignore_index, target._data, 0)
-        if weight is not None:
-            denom = float((weight._data[t] * (target._data != ignore_index)).sum())
+        counted = target._data != ignore_index
+        if weight is not None:   # the counted targets' weights, summed as torch's sum does
+            denom = float(_reduced(weight._data[target._data[counted]], "sum"))
         else:
-            denom = float((target._data != ignore_index).sum())
+            denom = float(counted.sum())
         s = smooth.sum() / denom
     return nll * (1 - label_smoothing) + s * (label_smoothing / C)
 
 
 # ---------------------------------------------------------------------------------------------
 # Binary losses
-
-_BCE_EPS = float(np.float32(1e-12))
-
 
 def _infer_size(a, b):
     """The broadcast of shape b against a, with torch's _infer_size message."""
@@ -538,10 +667,14 @@ def _infer_size(a, b):
     return tuple(out)
 
 
+_BCE_EPS = float(np.float32(1e-12))   # torch's EPSILON is a float, then cast to the dtype
+
+
 class BinaryCrossEntropy(ArrayFunction):
     """-w (t log x + (1 - t) log(1 - x)) with each log clamped at -100, reduced inside the node.
-    d/dx = w (x - t) / max(x (1 - x), 1e-12); d/dt = w (log(1 - x) - log x), unclamped (+-inf at
-    x = 0 or 1, as torch). The weight is an array: torch gives it no gradient."""
+    d/dx = w (x - t) / max(x (1 - x), 1e-12); d/dt = -w logit(x), unclamped (+-inf at x = 0
+    or 1, as torch), each in torch's order of ops. The weight is an array: torch gives it no
+    gradient."""
 
     def forward(ctx, x, t, *, weight, reduction):
         if not np.all((x >= 0) & (x <= 1)):   # NaN fails too, as in torch
@@ -558,16 +691,22 @@ class BinaryCrossEntropy(ArrayFunction):
 
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
-        g = _per_element(grad, ctx)
-        if ctx.weight is not None:
-            g = g * _const(ctx.weight)
         gx = gt = None
         if ctx.needs_input_grad[0]:
-            gx = g * (x - t) / ((1 - x) * x).clamp_min(_BCE_EPS)
+            eps = _as_scalar_t(_BCE_EPS, x._data.dtype)   # (0 in float16)
+            gx = _weighted_mean(ctx, grad * (x - t) / ((1 - x) * x).clamp_min(eps))
         if ctx.needs_input_grad[1]:
             with np.errstate(divide="ignore"):   # log 0 = -inf here, quietly as in torch
-                gt = g * ((-x).log1p() - x.log())
+                gt = _weighted_mean(ctx, -x.logit() * grad)
         return gx, gt
+
+
+def _weighted_mean(ctx, g):
+    """A binary loss's elementwise gradient as torch finishes it: times the weight, then
+    divided by the number of elements for 'mean' (each a rounding of the half types)."""
+    if ctx.weight is not None:
+        g = g * _const(ctx.weight)
+    return g / ctx.n if ctx.reduction == "mean" and ctx.n else g
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
@@ -597,14 +736,19 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 class BinaryCrossEntropyWithLogits(ArrayFunction):
     """(1 - t) x - c log sigmoid(x) with c = 1 + (pw - 1) t (c = 1 without pos_weight), times
-    the weight: stable for any x. d/dx = c sigmoid(x) - pw t (sigmoid(x) - t without pw);
-    d/dt = -x - (pw - 1) log sigmoid(x). Weights are arrays: torch gives them no gradient."""
+    the weight: stable for any x. d/dx = (pw t + 1 - t) sigmoid(x) - pw t (sigmoid(x) - t
+    without pw); d/dt = log sigmoid(-x) - pw log sigmoid(x) (-x without pw); both in torch's
+    order of ops. Weights are arrays: torch gives them no gradient."""
 
     def forward(ctx, x, t, *, weight, pos_weight, reduction, dtype, out_dtype):
         ctx.save_for_backward(x, t)
         ctx.weight, ctx.pos_weight, ctx.reduction, ctx.n = weight, pos_weight, reduction, x.size
         xc, tc = x.astype(dtype, copy=False), t.astype(dtype, copy=False)
-        ls = np.minimum(xc, 0) - np.log1p(np.exp(-np.abs(xc)))
+        if is_half(xc.dtype):   # log_sigmoid's kernel: in float32, rounded once
+            xf = xc.astype(np.float32)
+            ls = (np.minimum(xf, 0) - _log1p32(_exp32(-np.abs(xf)))).astype(xc.dtype)
+        else:
+            ls = np.minimum(xc, 0) - np.log1p(np.exp(-np.abs(xc)))
         if pos_weight is not None:
             ls = ls * ((pos_weight - 1) * tc + 1)
         out = (1 - tc) * xc - ls
@@ -614,16 +758,19 @@ class BinaryCrossEntropyWithLogits(ArrayFunction):
 
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
-        g = _per_element(grad, ctx)
-        if ctx.weight is not None:
-            g = g * _const(ctx.weight)
         pw = _const(ctx.pos_weight) if ctx.pos_weight is not None else None
         gx = gt = None
         if ctx.needs_input_grad[0]:
-            s = _sigmoid(x)
-            gx = g * (s - t if pw is None else ((pw - 1) * t + 1) * s - pw * t)
+            if pw is None:
+                gx = _sigmoid(x) - t
+            else:
+                tw = pw * t
+                gx = (tw + 1 - t) * _sigmoid(x) - tw
+            gx = _weighted_mean(ctx, gx * grad)
         if ctx.needs_input_grad[1]:
-            gt = g * (-x if pw is None else -x - (pw - 1) * LogSigmoid.apply(x))
+            gt = -x * grad if pw is None else \
+                (LogSigmoid.apply(-x) - LogSigmoid.apply(x) * pw) * grad
+            gt = _weighted_mean(ctx, gt)
         return gx, gt
 
 
@@ -661,20 +808,24 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 class SoftMarginLoss(ArrayFunction):
-    """log(1 + exp(-y x)) = -log sigmoid(y x); d/dx = -y sigmoid(-y x). The target is an array
-    of the input's dtype: torch gives it no gradient."""
+    """log(1 + exp(-y x)), as torch computes it (log1p(exp(-x y)): inf where exp overflows);
+    d/dx = -y z / (1 + z) with z = exp(-y x), in torch's order (norm = 1/n for 'mean' first).
+    The target is an array of the input's dtype: torch gives it no gradient."""
 
     def forward(ctx, x, *, y, reduction):
         ctx.save_for_backward(x)
         ctx.y, ctx.reduction, ctx.n = y, reduction, x.size
-        v = x * y
-        out = np.log1p(np.exp(-np.abs(v))) - np.minimum(v, 0)
+        with np.errstate(over="ignore"):
+            out = np.log1p(np.exp(-x * y))
         return _reduced(np.asarray(out, x.dtype), reduction)
 
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        ny = _const(-ctx.y)
-        return _per_element(grad, ctx) * ny * _sigmoid(ny * x)
+        y = _const(ctx.y)
+        norm = 1.0 / ctx.n if ctx.reduction == "mean" and ctx.n else 1.0
+        with np.errstate(over="ignore", invalid="ignore"):   # (inf / inf: NaN, as torch)
+            z = (-y * x).exp()
+            return y * z * -norm / (z + 1) * grad
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -780,10 +931,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         raise ValueError(reduction + " is not valid")
     if np.any(var._data < 0):
         raise ValueError("var has negative entry/entries")
-    clamp = _const((np.maximum(var._data, eps) - var._data).astype(var._data.dtype))
-    v = var + clamp
-    d = input - target
-    loss = (v.log() + d * d / v) * 0.5
+    v = var.clone()
+    with no_grad():   # clamped in place, the gradient passing through the clone unchanged
+        v.clamp_(min=eps)
+    loss = (v.log() + (input - target).pow(2) / v) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
@@ -833,7 +984,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 def _cosine(x1, x2, dim, eps_sq):
     num = (x1 * x2).sum(dim)
     den = ((x1 * x1).sum(dim) + eps_sq) * ((x2 * x2).sum(dim) + eps_sq)
-    return num / den.pow(0.5)
+    return num / den.sqrt()
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
@@ -938,7 +1089,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise RuntimeError(f"inconsistent weight size, expected {C} but got "
                            f"{_dims(weight.shape)}")
     _check_index_target(target)
-    _check_float("multi_margin_loss_cpu_kernel", input)
+    _check_float32_64("multi_margin_loss_cpu_kernel", input)
     if weight is not None and weight._data.dtype != input._data.dtype:
         raise RuntimeError(f"expected scalar type {_type_name(input)} but found "
                            f"{_type_name(weight)}")
@@ -1008,7 +1159,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         raise RuntimeError(f"inconsistent target size: {_dims(target.shape)} for input of size: "
                            f"{_dims(input.shape)}")
     _check_index_target(target)
-    _check_float("multilabel_margin_loss_forward_out_frame", input)
+    _check_float32_64("multilabel_margin_loss_forward_out_frame", input)
     x = input.reshape(-1, C)
     N = x.shape[0]
     t = target._data.reshape(N, C)
@@ -1146,7 +1297,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     _check_reduction(reduction)
     in_lens = _ctc_lengths(input_lengths, "input_lengths")
     tgt_lens = _ctc_lengths(target_lengths, "target_lengths")
-    _check_float("ctc_loss_cpu", log_probs)
+    _check_float32_64("ctc_loss_cpu", log_probs)
     unbatched = log_probs.dim() != 3
     lp = log_probs.unsqueeze(1) if unbatched else log_probs
     where = " (while checking arguments for ctc_loss_allocate_outputs)"

@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from ember._ops._helpers import channel_op
+from ember._ops._helpers import (channel_op, fma32 as _fma, is_half, opmath_tensors,
+                                 round_through as _round_to)
 from ember._ops.activation import _const, _where
 from ember._ops.reduction import _BLAS_FLOATS, _row_sums
 from ember._tensor import Tensor
@@ -78,35 +79,47 @@ class Normalize(ArrayFunction):
 
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
-        dims = ctx.dims
         if not _grad_state.enabled:
-            return _normalize_grads(ctx, grad._data, None if w is None else w._data,
-                                    x._data)
+            return ctx._array_grads(grad._data, None if w is None else w._data, x._data)
+        if is_half(grad._data.dtype):   # create_graph: the formulas in float32, rounded once
+            dt = grad.dtype
+            return tuple(None if t is None else t.to(dt)
+                         for t in _graph_grads(ctx, *opmath_tensors(grad, x, w)))
+        return _graph_grads(ctx, grad, x, w)
+
+    def _array_grads(ctx, g, w, x):   # first order: NumPy, no graph
+        return _normalize_grads(ctx, g, w, x)
+
+
+def _graph_grads(ctx, grad, x, w):
+    """Normalize's gradients in Tensor ops (create_graph): with batch statistics they are
+    rebuilt from x so that second derivatives are exact."""
+    dims = ctx.dims
+    if ctx.batch_stats:
+        mean = x.mean(dims, keepdim=True)
+        xc = x - mean
+        var = (xc * xc).mean(dims, keepdim=True)
+        invstd = (var + ctx.eps).pow(-0.5)
+        xhat = xc * invstd
+    else:
+        dt = x._data.dtype
+        invstd = _const(ctx.invstd.astype(dt, copy=False).reshape(ctx.wshape))
+        xhat = (x - _const(ctx.mean.astype(dt, copy=False).reshape(ctx.wshape))) * invstd
+    gx = gw = gb = None
+    red = tuple(i for i, s in enumerate(ctx.wshape) if s == 1) if w is not None or \
+        ctx.needs_input_grad[2] else ()
+    if ctx.needs_input_grad[0]:
+        dxhat = grad * w.reshape(ctx.wshape) if w is not None else grad
         if ctx.batch_stats:
-            # create_graph: rebuild the statistics from x so second derivatives are exact
-            mean = x.mean(dims, keepdim=True)
-            xc = x - mean
-            var = (xc * xc).mean(dims, keepdim=True)
-            invstd = (var + ctx.eps).pow(-0.5)
-            xhat = xc * invstd
+            gx = invstd * (dxhat - dxhat.mean(dims, keepdim=True)
+                           - xhat * (dxhat * xhat).mean(dims, keepdim=True))
         else:
-            invstd = _const(ctx.invstd)
-            xhat = (x - _const(ctx.mean)) * invstd
-        gx = gw = gb = None
-        red = tuple(i for i, s in enumerate(ctx.wshape) if s == 1) if w is not None or \
-            ctx.needs_input_grad[2] else ()
-        if ctx.needs_input_grad[0]:
-            dxhat = grad * w.reshape(ctx.wshape) if w is not None else grad
-            if ctx.batch_stats:
-                gx = invstd * (dxhat - dxhat.mean(dims, keepdim=True)
-                               - xhat * (dxhat * xhat).mean(dims, keepdim=True))
-            else:
-                gx = dxhat * invstd
-        if w is not None and ctx.needs_input_grad[1]:
-            gw = (grad * xhat).sum(red).reshape(w.shape)
-        if ctx.needs_input_grad[2]:
-            gb = grad.sum(red).reshape(ctx.bias_shape)
-        return gx, gw, gb
+            gx = dxhat * invstd
+    if w is not None and ctx.needs_input_grad[1]:
+        gw = (grad * xhat).sum(red).reshape(w.shape)
+    if ctx.needs_input_grad[2]:
+        gb = grad.sum(red).reshape(ctx.bias_shape)
+    return gx, gw, gb
 
 
 _ROW_MIN = 16   # rows shorter than this: NumPy's reduce over axes is as fast as BLAS
@@ -219,6 +232,292 @@ def _normalize(x, weight, bias, dims, wshape, eps, mean=None, var=None, label=No
 
 
 # ---------------------------------------------------------------------------------------------
+# Half types (float16, bfloat16), step for step as torch's CPU kernels compute them: in float32,
+# its vectorised multiply-adds fused, with the statistics it saves for backward (and batch
+# norm's running statistics) rounded to the half type, and bfloat16 batch statistics rounded
+# at each of the kernel's steps (its accumulators there are bfloat16, float16's float32).
+
+_F32 = np.float32
+
+
+def _param_dtype(x, w, b):
+    """The dtype torch keeps a norm's saved statistics in: float32 when weight or bias is
+    float32 with a half-type input (its "mixed type" kernels), else the input's."""
+    return np.dtype(_F32) if any(t is not None and t.dtype == _F32 for t in (w, b)) else x.dtype
+
+
+def _chunked_accumulate(M, n, dt, step):
+    """torch's two-pass reduction over rows (layer norm's weight and bias gradients): each
+    intra-op thread adds its contiguous chunk of rows into a buffer of the input's half
+    type, row by row (`step(buf, i)` gives buf plus row i in float32), rounding each time;
+    the buffers are then summed in float32. One pass over the chunks runs them side by
+    side."""
+    from ember._threads import num_threads
+    T = min(num_threads(), M) if M > 1 else 1
+    size = -(-M // T) if M else 0
+    T = -(-M // size) if M else 1
+    buf = np.zeros((T, n), _F32)
+    starts = np.arange(T) * size
+    for j in range(size):
+        live = starts + j < M
+        i = (starts + j)[live]
+        buf[live] = _round_to(step(buf[live], i), dt)
+    return buf.sum(0, dtype=_F32)
+
+
+_LANES = 8   # float32 lanes of the vectorised kernels torch runs on x86 (AVX2)
+_CHUNK = 16  # vectors per Welford chunk in torch's RowwiseMoments
+
+
+def _add_moments(acc, m0_add, m1_add, m2_add):
+    """Merge the moments (count, mean, sum of squared deviations) of a block of vectors into
+    acc = [count, mean, m2] (RowwiseMoments' vector merge, unfused)."""
+    m0, m1, m2 = acc
+    n = m0 + m0_add
+    c = _F32(m0_add) / _F32(n) if n else _F32(0)
+    d = m1_add - m1
+    acc[:] = [n, m1 + c * d, (m2 + m2_add) + d * d * c * _F32(m0)]
+
+
+def _rowwise_moments(x):
+    """Mean and biased variance of each row of a float32 (M, N) array of half-type values,
+    bit for bit as torch's RowwiseMoments computes them for layer and group norm: each load
+    of 2 * _LANES values feeds two float32 vectors; per lane, a Welford update (fused
+    multiply-adds) over chunks of _CHUNK loads, the chunks merged pairwise on a stack; the
+    N % (2 * _LANES) leftover values by a scalar Welford; then the lanes merged into it."""
+    M, N = x.shape
+    per = 2 * _LANES
+    n = N // per
+    m = -(-n // _CHUNK)
+    depth = 1 if m <= 2 else (m - 1).bit_length()
+    zero = np.zeros((M, _LANES), _F32)
+    stack = [[0, zero, zero] for _ in range(depth)]
+    inv = [_F32(1) / _F32(j + 1) for j in range(_CHUNK)]
+    for i in range(m):
+        m0 = min(_CHUNK, n - i * _CHUNK)
+        block = x[:, i * _CHUNK * per:(i * _CHUNK + m0) * per].reshape(M, m0, 2, _LANES)
+        m1 = m2 = np.zeros((M, 2, _LANES), _F32)
+        for j in range(m0):
+            v = block[:, j]
+            d = v - m1
+            m1 = _fma(d, inv[j], m1)
+            m2 = _fma(d, v - m1, m2)
+        for p in range(2):
+            _add_moments(stack[0], m0, m1[:, p], m2[:, p])
+        mask, j = i + 1, 1
+        while j < depth and not mask & 1:   # a full pair of blocks moves one level up
+            _add_moments(stack[j], *stack[j - 1])
+            stack[j - 1] = [0, zero, zero]
+            mask >>= 1
+            j += 1
+    for j in range(1, depth):
+        _add_moments(stack[0], *stack[j])
+    t0, t1, t2 = 0, np.zeros(M, _F32), np.zeros(M, _F32)
+    for i in range(n * per, N):
+        v = x[:, i]
+        d = v - t1
+        t0 += 1
+        t1 = t1 + d / _F32(t0)
+        t2 = t2 + d * (v - t1)
+    add, s1, s2 = n * 2, stack[0][1], stack[0][2]
+    for lane in range(_LANES):   # (scalar merges, fused)
+        total = t0 + add
+        c = _F32(add) / _F32(total) if total else _F32(0)
+        d = s1[:, lane] - t1
+        t1 = _fma(c, d, t1)
+        t2 = t2 + _fma(d * d * c, _F32(t0), s2[:, lane])
+        t0 = total
+    return t1[:, None], t2[:, None] / _F32(N)
+
+
+def _layer_norm_half(x, w, b, n, eps):
+    """LayerNorm of a half-type x over rows of n values: torch's moments, rstd =
+    1 / sqrt(var + eps), y = (x rstd - mean rstd) w + b as two fused multiply-adds, rounded
+    once. Returns y and the (M, 1) mean and rstd as torch saves them (in the parameters'
+    dtype: x's, or float32 for float32 weight and bias)."""
+    dt = x.dtype
+    x2 = x.reshape(-1, n).astype(_F32)
+    with np.errstate(invalid="ignore", divide="ignore"):   # (n = 0: NaN statistics)
+        mean, var = _rowwise_moments(x2)
+        rstd = _F32(1) / np.sqrt(var + _F32(eps))
+    y = _fma(x2, rstd, -rstd * mean)
+    if w is not None or b is not None:
+        y = _fma(y, _F32(1) if w is None else w.reshape(-1).astype(_F32),
+                 _F32(0) if b is None else b.reshape(-1).astype(_F32))
+    pdt = _param_dtype(x, w, b)
+    return y.astype(dt).reshape(x.shape), _round_to(mean, pdt), _round_to(rstd, pdt)
+
+
+def _layer_norm_half_grads(ctx, g, w, x):
+    """LayerNorm's backward kernel for half types, from the saved (rounded) mean and rstd a:
+    ds = sum(g x w), db = sum(g w) per row, b = (db mean - ds) a^3 / n, c = -b mean - db a / n
+    and gx = (a g w + b x) + c; the weight and bias gradients accumulate row by row in the
+    half type (see _chunked_accumulate)."""
+    needs = ctx.needs_input_grad
+    dt, n = g.dtype, ctx.n
+    g2, x2 = g.reshape(-1, n).astype(_F32), x.reshape(-1, n).astype(_F32)
+    mean, a = ctx.mean, ctx.invstd
+    wf = _F32(1) if w is None else w.reshape(-1).astype(_F32)
+    gx = gw = gb = None
+    if needs[0]:
+        gw_ = g2 * wf
+        ds = (g2 * x2 * wf).sum(1, dtype=np.float64, keepdims=True).astype(_F32)
+        db = gw_.sum(1, dtype=np.float64, keepdims=True).astype(_F32)
+        scale = _F32(1) / _F32(n)
+        bb = (db * mean - ds) * a * a * a * scale
+        c = -bb * mean - db * a * scale
+        gx = Tensor._make((_fma(bb, x2, a * gw_) + c).astype(dt).reshape(g.shape))
+    if w is not None and needs[1]:
+        xhat = _fma(a, x2, -a * mean)
+        gw = _chunked_accumulate(len(g2), n, dt, lambda buf, i: _fma(g2[i], xhat[i], buf))
+        gw = Tensor._make(gw.astype(w.dtype).reshape(w.shape))
+    if needs[2]:
+        gb = _chunked_accumulate(len(g2), n, dt, lambda buf, i: buf + g2[i])
+        gb = Tensor._make(gb.astype(ctx.bias_dtype).reshape(ctx.bias_shape))
+    return gx, gw, gb
+
+
+def _channels(a):
+    """(C, N * S) float32 rows of a (N, C, *spatial) array, one per channel."""
+    C = a.shape[1]
+    return np.moveaxis(a, 1, 0).reshape(C, -1).astype(_F32)
+
+
+def _batch_norm_half_stats(x, eps, momentum, rm, rv, pdt):
+    """torch's batch statistics of a half-type x (N, C, *): the mean and invstd it saves (in
+    the parameters' dtype pdt, as float32 values) and the running statistics' new values
+    (rm, rv: float32 values of the old ones, or None). float16 keeps the sums in float32 and
+    rounds each saved value once; bfloat16 stores the mean and the sum of squares as
+    bfloat16 and runs the division by n and the running update in bfloat16 steps (n and
+    momentum rounded); with float32 parameters both keep float32 throughout."""
+    xc = _channels(x)
+    n = xc.shape[1]
+    mean = (xc.sum(1, dtype=np.float64).astype(_F32) / _F32(n)).astype(_F32)
+    vs = np.square(xc - mean[:, None]).sum(1, dtype=np.float64).astype(_F32)
+    r = lambda v: _round_to(v, pdt)   # noqa: E731
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if pdt.name != "bfloat16":   # (the variance in float32, eps added as a double)
+            invstd = r((1 / np.sqrt((vs / _F32(n)).astype(np.float64) + eps)).astype(_F32))
+            mf = _F32(momentum)
+            new_rm = None if rm is None else r(mf * mean + (_F32(1) - mf) * rm)
+            new_rv = None if rv is None else r(mf * (vs / _F32(n - 1)) + (_F32(1) - mf) * rv)
+            return r(mean), invstd, new_rm, new_rv
+        mean, vs = r(mean), r(vs)
+        var = r(vs / r(_F32(n)))
+        invstd = r((1 / np.sqrt(var.astype(np.float64) + eps)).astype(_F32))
+        mb = r(_F32(momentum))
+        keep = r(_F32(1) - mb)
+        new_rm = None if rm is None else r(r(mb * mean) + r(keep * rm))
+        new_rv = None if rv is None else r(mb * r(vs / r(_F32(n - 1))) + r(keep * rv))
+    return mean, invstd, new_rm, new_rv
+
+
+def _batch_norm_half_apply(x, w, b, mean, invstd):
+    """y = x alpha + beta per channel (alpha = invstd w, beta = b - mean alpha), fused."""
+    alpha = invstd if w is None else invstd * w.astype(_F32)
+    beta = _fma(-mean, alpha, _F32(0) if b is None else b.astype(_F32))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return _fma(x.astype(_F32), alpha.reshape(shape), beta.reshape(shape)).astype(x.dtype)
+
+
+def _batch_norm_half_grads(ctx, g, w, x):
+    """BatchNorm's backward kernel for half types: per channel s = sum(g) and
+    dotp = sum((x - mean) g); in training gx = ((g - s/n) - (x - mean) k) invstd w with
+    k = dotp invstd^2 / n, in eval gx = g invstd w; gw = dotp invstd, gb = s."""
+    needs = ctx.needs_input_grad
+    dt = g.dtype
+    mean, invstd = ctx.mean, ctx.invstd
+    gc, xc = _channels(g), _channels(x)
+    n = gc.shape[1]
+    s = gc.sum(1, dtype=np.float64).astype(_F32)
+    dotp = ((xc - mean[:, None]) * gc).sum(1, dtype=np.float64).astype(_F32)
+    wf = np.ones_like(invstd) if w is None else w.astype(_F32)
+    gx = None
+    if needs[0]:
+        shape = (1, -1) + (1,) * (g.ndim - 2)
+        gf = g.astype(_F32)
+        if ctx.batch_stats:
+            k = dotp * invstd * invstd / _F32(n)
+            m = mean.reshape(shape)
+            gx = ((gf - (s / _F32(n)).reshape(shape)) - (x.astype(_F32) - m) * k.reshape(shape))
+            gx = gx * invstd.reshape(shape) * wf.reshape(shape)
+        else:
+            gx = gf * invstd.reshape(shape) * wf.reshape(shape)
+        gx = Tensor._make(gx.astype(dt))
+    return (gx,
+            Tensor._make((dotp * invstd).astype(w.dtype)) if w is not None and needs[1] else None,
+            Tensor._make(s.astype(ctx.bias_dtype).reshape(ctx.bias_shape)) if needs[2]
+            else None)
+
+
+class HalfNormalize(Normalize):
+    """Normalize's node for half types. forward(x, weight, bias; y, mean, invstd, ...) takes
+    the result computed by _layer_norm_half or _batch_norm_half_apply (whose statistics also
+    feed the running ones) and keeps what backward reads: torch's saved mean and invstd."""
+
+    def forward(ctx, x, w, b, *, y, dims, wshape, mean, invstd, batch_stats, eps, label,
+                n=None):
+        ctx.save_for_backward(x, w)
+        ctx.mean, ctx.invstd, ctx.n = mean, invstd, n
+        ctx.dims, ctx.wshape, ctx.batch_stats, ctx.eps = dims, wshape, batch_stats, eps
+        ctx.bias_shape = b.shape if b is not None else None
+        ctx.bias_dtype = b.dtype if b is not None else None
+        ctx.label = label
+        return y
+
+    def _array_grads(ctx, g, w, x):
+        if ctx.n is not None:   # layer norm: statistics per row of n
+            return _layer_norm_half_grads(ctx, g, w, x)
+        return _batch_norm_half_grads(ctx, g, w, x)
+
+
+def _record_half(y, x, weight, bias, **params):
+    """y (an array) as the result, recorded as a HalfNormalize node when needed."""
+    if _grad_state.enabled and any(isinstance(t, Tensor) and t.requires_grad
+                                   for t in (x, weight, bias)):
+        return HalfNormalize.apply(x, weight, bias, y=y, **params)
+    return Tensor._make(y)
+
+
+def _data(t):
+    return None if t is None else t._data
+
+
+def _layer_norm_half_op(x, weight, bias, dims, wshape, eps):
+    n = math.prod(x.shape[d] for d in dims)
+    y, mean, rstd = _layer_norm_half(x._data, _data(weight), _data(bias), n, eps)
+    return _record_half(y, x, weight, bias, dims=dims, wshape=wshape, mean=mean, invstd=rstd,
+                        batch_stats=True, eps=eps, label="NativeLayerNormBackward0", n=n)
+
+
+def _batch_norm_half_op(x, running_mean, running_var, weight, bias, training, momentum, eps):
+    """batch_norm for a half-type input (see _batch_norm_half_stats); the running statistics
+    are updated in place in training."""
+    a = x._data
+    dims = (0,) + tuple(range(2, a.ndim))
+    wshape = (1, a.shape[1]) + (1,) * (a.ndim - 2)
+    params = [t._data.dtype for t in (weight, bias, running_mean, running_var) if t is not None]
+    pdt = np.dtype(_F32) if _F32 in params else a.dtype   # (torch's "mixed type")
+    if training:
+        rm, rv = (None if t is None else t._data.astype(_F32) for t in (running_mean,
+                                                                         running_var))
+        mean, invstd, rm, rv = _batch_norm_half_stats(a, eps, momentum, rm, rv, pdt)
+        for t, new in ((running_mean, rm), (running_var, rv)):
+            if t is not None:
+                t._data[...] = new
+                t._vc.value += 1
+    else:
+        mean = running_mean._data.astype(_F32)
+        invstd = _F32(1) / np.sqrt(running_var._data.astype(_F32) + _F32(eps))
+    y = _batch_norm_half_apply(a, _data(weight), _data(bias), mean, invstd)
+    if not training:   # (the backward kernel takes invstd with eps as a double)
+        invstd = (1 / np.sqrt(running_var._data.astype(np.float64) + eps)).astype(_F32)
+    return _record_half(y, x, weight, bias, dims=dims, wshape=wshape, mean=mean,
+                        invstd=invstd, batch_stats=training, eps=eps,
+                        label="NativeBatchNormBackward0")
+
+
+# ---------------------------------------------------------------------------------------------
 # Public functions
 
 def _check_floating(input, kernel):
@@ -253,6 +552,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     wshape = (1, C) + (1,) * (input.dim() - 2)
     if training:
         _verify_batch_size(input.shape)
+    if is_half(input._data.dtype) and (training or (running_mean is not None
+                                                    and running_var is not None)):
+        return _batch_norm_half_op(input, running_mean, running_var, weight, bias, training,
+                                   momentum, eps)
+    if training:
         y, m, v = _normalize(input, weight, bias, dims, wshape, eps,
                              label="NativeBatchNormBackward0")
         n = input.numel() // C
@@ -303,7 +607,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if use_input_stats:
         for t, copies in ((running_mean, rm), (running_var, rv)):
             if t is not None:
-                t._data[...] = copies._data.reshape(N, C).mean(0)
+                t._data[...] = copies._data.reshape(N, C).mean(
+                    0, dtype=_F32 if is_half(t._data.dtype) else None)
                 t._vc.value += 1
     return y.view(input.shape)
 
@@ -330,6 +635,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     _check_floating(input, "LayerNormKernelImpl")
     dims = tuple(range(input.dim() - k, input.dim()))
     wshape = (1,) * (input.dim() - k) + ns
+    if is_half(input._data.dtype):
+        return _layer_norm_half_op(input, weight, bias, dims, wshape, eps)
     return _normalize(input, weight, bias, dims, wshape, eps,
                       label="NativeLayerNormBackward0")[0]
 
@@ -357,7 +664,7 @@ class GroupNorm(ArrayFunction):
     """y = (x - mean) invstd w + b, the statistics per (sample, group) over the group's
     channels and positions, w and b per channel: one node, as torch's native_group_norm
     (NativeGroupNormBackward0, edges to x, weight, bias). Saves x, weight and the (N, G) mean
-    and invstd, as torch does. Half types are computed in float32 and rounded once.
+    and invstd, as torch does (half types: see _group_norm_half).
 
     On arrays each full pass over x costs as much as all the small ones together, so both
     directions are written with as few as NumPy allows, with per-(sample, channel) factors:
@@ -367,9 +674,12 @@ class GroupNorm(ArrayFunction):
     = g (w invstd) + x B + C for per-(n, group) B and C (six passes)."""
 
     def forward(ctx, x, w, b, *, groups, eps):
-        dt = x.dtype
-        if dt.itemsize == 2:
-            x, w, b = (None if a is None else a.astype(np.float32) for a in (x, w, b))
+        ctx.groups, ctx.eps = groups, eps
+        ctx.bias_dtype = None if b is None else b.dtype
+        if is_half(x.dtype):
+            y, mean, invstd = _group_norm_half(x, w, b, groups, eps)
+            ctx.save_for_backward(x, w, mean, invstd)
+            return y
         N, C = x.shape[:2]
         L = math.prod(x.shape[1:]) // groups   # (not -1: N or L may be 0)
         x3 = x.reshape(N, groups, L)
@@ -386,9 +696,8 @@ class GroupNorm(ArrayFunction):
         y = y.reshape(x.shape)
         if b is not None:
             channel_op(np.add, y, b, out=y)
-        ctx.groups, ctx.eps = groups, eps
         ctx.save_for_backward(x, w, mean.reshape(N, groups), invstd.reshape(N, groups))
-        return y.astype(dt, copy=False)
+        return y
 
     def name(self):
         return "NativeGroupNormBackward0"
@@ -396,27 +705,20 @@ class GroupNorm(ArrayFunction):
     def backward(ctx, grad):
         x, w, mean, invstd = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        red = (0,) + tuple(range(2, grad.dim()))   # a per-channel sum
         N, G = mean.shape
         L = math.prod(x.shape[1:]) // G
-        if _grad_state.enabled:   # create_graph: the same formulas in Tensor ops
-            x3 = x.reshape(N, G, L)
-            m = x3.mean(2, keepdim=True)
-            xc = x3 - m
-            inv = ((xc * xc).mean(2, keepdim=True) + ctx.eps).pow(-0.5)
-            xhat = (xc * inv).reshape(x.shape)
-            wshape = (1, -1) + (1,) * (grad.dim() - 2)
-            gb = grad.sum(red) if needs[2] else None
-            gw = (grad * xhat).sum(red) if needs[1] else None
-            gx = None
-            if needs[0]:
-                d3 = (grad if w is None else grad * w.reshape(wshape)).reshape(N, G, L)
-                xh3 = xhat.reshape(N, G, L)
-                gx = (inv * (d3 - d3.mean(2, keepdim=True)
-                             - xh3 * (d3 * xh3).mean(2, keepdim=True))).reshape(x.shape)
-            return gx, gw, gb
+        if _grad_state.enabled and is_half(grad._data.dtype):   # in float32, rounded once
+            dt = grad.dtype
+            return tuple(None if t is None else t.to(dt) for t in
+                         _group_norm_graph_grads(needs, *opmath_tensors(grad, x, w), ctx.eps,
+                                                 N, G, L))
+        if _grad_state.enabled:
+            return _group_norm_graph_grads(needs, grad, x, w, ctx.eps, N, G, L)
         dt = grad._data.dtype
-        wide = np.float32 if dt.itemsize == 2 else dt
+        if is_half(dt):
+            return _group_norm_half_grads(needs, grad._data, x._data, _data(w),
+                                          mean._data, invstd._data, ctx.bias_dtype)
+        wide = dt
         g, xa = grad._data.astype(wide, copy=False), x._data
         C = g.shape[1]
         Cg = C // G
@@ -446,34 +748,128 @@ class GroupNorm(ArrayFunction):
         return gx, gw, gb
 
 
+def _group_norm_half(x, w, b, G, eps):
+    """GroupNorm's kernel for a half-type x: torch's moments per (sample, group), rstd =
+    1 / sqrt(max(var, 0) + eps) (eps a double), y = x scale + bias per channel, fused, for
+    scale = rstd w and bias = b - scale mean (without weight and bias: (x - mean) rstd).
+    Returns y and the (N, G) mean and rstd as torch saves them (in the parameters' dtype,
+    see _param_dtype)."""
+    dt = x.dtype
+    N, C = x.shape[:2]
+    D = C // G
+    x2 = x.reshape(N * G, -1).astype(_F32)
+    with np.errstate(invalid="ignore", divide="ignore"):   # (empty groups: NaN statistics)
+        mean, var = _rowwise_moments(x2)
+        rstd = (1 / np.sqrt(np.maximum(var, 0).astype(np.float64) + eps)).astype(_F32)
+    if w is None and b is None:
+        y = (x2 - mean) * rstd
+    else:
+        scale = rstd.reshape(N, G, 1) * (_F32(1) if w is None else
+                                         w.astype(_F32).reshape(1, G, D))
+        bias = _fma(-scale, mean.reshape(N, G, 1),
+                    _F32(0) if b is None else b.astype(_F32).reshape(1, G, D))
+        y = _fma(x2.reshape(N, G, D, -1), scale[..., None], bias[..., None])
+    pdt = _param_dtype(x, w, b)
+    return (y.astype(dt).reshape(x.shape), _round_to(mean, pdt).reshape(N, G),
+            _round_to(rstd, pdt).reshape(N, G))
+
+
+def _group_norm_graph_grads(needs, grad, x, w, eps, N, G, L):
+    """GroupNorm's gradients in Tensor ops (create_graph), the statistics rebuilt from x."""
+    red = (0,) + tuple(range(2, grad.dim()))   # a per-channel sum
+    x3 = x.reshape(N, G, L)
+    m = x3.mean(2, keepdim=True)
+    xc = x3 - m
+    inv = ((xc * xc).mean(2, keepdim=True) + eps).pow(-0.5)
+    xhat = (xc * inv).reshape(x.shape)
+    wshape = (1, -1) + (1,) * (grad.dim() - 2)
+    gb = grad.sum(red) if needs[2] else None
+    gw = (grad * xhat).sum(red) if needs[1] else None
+    gx = None
+    if needs[0]:
+        d3 = (grad if w is None else grad * w.reshape(wshape)).reshape(N, G, L)
+        xh3 = xhat.reshape(N, G, L)
+        gx = (inv * (d3 - d3.mean(2, keepdim=True)
+                     - xh3 * (d3 * xh3).mean(2, keepdim=True))).reshape(x.shape)
+    return gx, gw, gb
+
+
+def _group_norm_half_grads(needs, g, x, w, mean, rstd, bias_dtype):
+    """torch's GroupNorm backward kernel for half types, from its saved (rounded) (N, G)
+    mean and rstd r: per (n, c) ds = sum(g x) and db = sum(g); per (n, group)
+    c2 = (sum(db w) mean - sum(ds w)) r^3 / L and c3 = -c2 mean - sum(db w) r / L;
+    gx = r w g + c2 x + c3, gw = sum over n of (ds - db mean) r, gb = sum over n of db."""
+    dt = g.dtype
+    N, C = g.shape[:2]
+    G = mean.shape[1]
+    Cg = C // G
+    L = math.prod(g.shape[1:]) // G
+    g4, x4 = g.reshape(N, C, -1).astype(_F32), x.reshape(N, C, -1).astype(_F32)
+    ds = (g4 * x4).sum(2, dtype=np.float64).astype(_F32).reshape(N, G, Cg)
+    db = g4.sum(2, dtype=np.float64).astype(_F32).reshape(N, G, Cg)
+    m = mean.astype(_F32).reshape(N, G, 1)
+    r = rstd.astype(_F32).reshape(N, G, 1)
+    wv = np.ones((1, G, Cg), _F32) if w is None else w.astype(_F32).reshape(1, G, Cg)
+    gx = gw = gb = None
+    with np.errstate(invalid="ignore", divide="ignore"):   # (L = 0: NaN statistics)
+        if needs[0]:
+            dsv = (ds * wv).sum(2, keepdims=True)
+            dbv = (db * wv).sum(2, keepdims=True)
+            s = _F32(1) / _F32(L)
+            c2 = (dbv * m - dsv) * r * r * r * s
+            c3 = -c2 * m - dbv * r * s
+            c1 = np.broadcast_to((r * wv)[..., None], (N, G, Cg, g4.shape[2]))
+            gx = _fma(c1.reshape(N, G, L), g4.reshape(N, G, L), c2 * x4.reshape(N, G, L)) + c3
+            gx = Tensor._make(gx.astype(dt).reshape(g.shape))
+        if needs[1]:
+            gw = Tensor._make(((ds - db * m) * r).sum(0).astype(w.dtype).reshape(C))
+        if needs[2]:
+            gb = Tensor._make(db.sum(0).astype(bias_dtype or dt).reshape(C))
+    return gx, gw, gb
+
+
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    """x / sqrt(mean(x^2 over the last dims) + eps) * weight; eps defaults to finfo.eps."""
+    """x / sqrt(mean(x^2 over the last dims) + eps) * weight; eps defaults to finfo.eps of
+    the computing dtype. A half-type input is computed as torch composes it: in float32,
+    weight included, and cast back once at the end (eps then float32's)."""
     ns = _shape_list(normalized_shape)
     k = len(ns)
     if tuple(input.shape[input.dim() - k:]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
                            f"[*{', '.join(map(str, ns))}], but got input of size"
                            f"{list(input.shape)}")   # (torch's "[*3, 4]", no comma)
+    dt = input.dtype
+    half = is_half(input._data.dtype)
+    x = input.float() if half else input
     if eps is None:
-        eps = float(np.finfo(input._data.dtype).eps)
+        eps = float(np.finfo(x._data.dtype).eps)
     dims = tuple(range(input.dim() - k, input.dim()))
-    ms = (input * input).mean(dims, keepdim=True)
-    y = input * (ms + eps).pow(-0.5)
-    return y * weight if weight is not None else y
+    ms = (x * x).mean(dims, keepdim=True)
+    y = x * ((ms + eps).rsqrt() if half else (ms + eps).pow(-0.5))   # (torch: rsqrt)
+    if weight is not None:
+        y = y * weight
+    return y.to(dt) if half else y
 
 
 def _lrn_values(x, size, alpha, beta, k):
     """local_response_norm's values straight from NumPy: each window's sum of squares by one
     shifted add per window position (as the average pool sums it), then torch's order of
-    operations."""
-    sq = x * x
+    operations. Half types round after each of the composite's ops, computing each in
+    float32 (the pool's sum included), as torch's kernels do."""
+    dt = x.dtype
+    half = is_half(dt)
+    r = (lambda v: _round_to(v, dt)) if half else (lambda v: v)   # noqa: E731
+    if half:   # (pow takes its exponent in the half type, as torch's pow does)
+        x = x.astype(_F32)
+        alpha, beta, k = _F32(alpha), _round_to(beta, dt), _F32(k)
+    sq = r(x * x)
     C = x.shape[1]
     s = np.zeros_like(sq)
     for o in range(-(size // 2), (size - 1) // 2 + 1):   # channel c + o feeds channel c
         lo, hi = max(0, -o), min(C, C - o)
         if lo < hi:
             s[:, lo:hi] += sq[:, lo + o:hi + o]
-    return np.asarray(x / (s / size * alpha + k) ** beta, x.dtype)
+    return np.asarray(x / r(r(r(r(s / size) * alpha) + k) ** beta), dt)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
@@ -493,6 +889,9 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
                          f"{input.dim()} dimensions)")
     if input.numel() == 0:
         return input
+    if input.dim() > 3 and is_half(input._data.dtype):   # (torch's avg_pool3d has no kernel)
+        raise NotImplementedError(f'"avg_pool3d_out_frame" not implemented for '
+                                  f"'{input.dtype._legacy}'")
     before, after = size // 2, (size - 1) // 2
     if not (input._requires_grad and _grad_state.enabled):   # nothing to record
         return Tensor._make(_lrn_values(input._data, size, alpha, beta, k))

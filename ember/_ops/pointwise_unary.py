@@ -23,8 +23,9 @@ import numpy as np
 from ember import _dtype
 from ember._backend import scipy_special
 from ember._ops._helpers import (_scalar_for, c_name, check_cast_back, check_inplace,
-                                 check_out_same, inplace, is_half, is_tensor, not_a_tensor,
-                                 opmath_tensors, out_cast_first, to_dtype, write_out)
+                                 check_out_same, fma32 as _fma32, inplace, is_half, is_tensor,
+                                 not_a_tensor, opmath_tensors, out_cast_first, to_dtype,
+                                 write_out)
 from ember._tensor import Tensor
 from ember._threads import two_way
 from ember.autograd.function import ArrayFunction, rename_result
@@ -135,12 +136,6 @@ def _log1p64(x):
 
 def _log1p32(x):
     return _via64(_log1p64, x)
-
-
-def _fma32(a, b, c):
-    """a * b + c for float32 operands, rounded once to float32 (the product is exact in
-    float64), as a fused multiply-add."""
-    return (a.astype(np.float64) * b + c).astype(_F32)
 
 
 # erf(x) = 1 - t P(t) exp(-x^2), t = 1 / (1 + p |x|): Abramowitz & Stegun 7.1.26 (absolute

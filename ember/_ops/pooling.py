@@ -18,13 +18,18 @@ Two building blocks carry everything:
   divisor_override only change the matrices' entries. Past about a million entries (long
   signals: 16k audio samples upsampled would need a 2 GB matrix) a matrix is a SciPy sparse
   matrix, applied in time proportional to its few taps per row.
+
+Half types (float16, bfloat16) follow torch's kernels instead (see "Half types" below):
+windowed sums in float32 rounded once, and backward passes that accumulate in the half type.
 """
+import itertools
 import math
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ember._backend import scipy_sparse
+from ember._ops._helpers import is_half, round_through as _round
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 
@@ -146,6 +151,125 @@ class Separable(ArrayFunction):
 
 
 # ---------------------------------------------------------------------------------------------
+# Half types (float16, bfloat16): torch's average pools sum each window in float32 and divide
+# once (adaptive pools: once per dim); their backward kernels, and max pooling's, accumulate
+# the gradient in the half type itself, rounding after each addition, in output order.
+
+_F32 = np.float32
+
+
+def _ordered_add_half(targets, values, size, dt):
+    """(size,) array of dt: values added at their targets one at a time, in the order given,
+    each sum rounded to dt. Contributions are sorted by target (stably) and added rank by
+    rank, so each step writes distinct targets."""
+    order = np.argsort(targets, kind="stable")
+    t, v = targets[order], values[order].astype(_F32)
+    out = np.zeros(size, _F32)
+    if t.size:
+        new = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+        rank = np.arange(t.size) - np.repeat(new, np.diff(np.r_[new, t.size]))
+        for r in range(int(rank.max()) + 1):
+            sel = rank == r
+            out[t[sel]] = _round(out[t[sel]] + v[sel], dt)
+    return out.astype(dt)
+
+
+def _window_steps(lo, hi):
+    """One dim's windows [lo[o], hi[o]) (lo nondecreasing) as the steps of a half-type
+    backward: (outputs, inputs) pairs, output o feeding input lo[o] + j, ordered so that
+    every input receives its outputs in increasing order (offset j decreasing, and among
+    outputs sharing a window start, increasing), with distinct inputs within a step."""
+    length = hi - lo
+    rank = np.zeros(lo.size, np.int64)
+    for o in range(1, lo.size):   # (a repeated start: adaptive windows wider than the input)
+        rank[o] = rank[o - 1] + 1 if lo[o] == lo[o - 1] else 0
+    steps = []
+    for j in range(int(length.max(initial=0)) - 1, -1, -1):
+        for r in range(int(rank.max(initial=0)) + 1):
+            o = np.flatnonzero((length > j) & (rank == r))
+            if o.size:
+                steps.append((o, lo[o] + j))
+    return steps
+
+
+class HalfWindowMean(ArrayFunction):
+    """Average pooling of a half-type x over the windows [lo, hi) of each of its last D dims
+    (lo, hi: per dim, per output), as torch's kernels compute it: the window summed in
+    float32 in row-major order, then divided by each of `divs` in turn (arrays broadcasting
+    to the output: avg_pool's divisor, or an adaptive pool's window size per dim) and rounded
+    once. `half_divs`: the backward kernel divides the gradient in the half type by divisors
+    rounded to it (a mean divides in float32). `half_sum` (adaptive_avg_pool3d): the forward
+    sums and divides in the half type too, rounding each step. Its gradient is
+    `HalfWindowScatter`."""
+
+    def forward(ctx, x, *, lo, hi, divs, half_divs=True, half_sum=False, name):
+        ctx.lo, ctx.hi, ctx.divs, ctx.half_divs, ctx.op_name = lo, hi, divs, half_divs, name
+        ctx.half_sum = half_sum
+        ctx.in_shape = x.shape[x.ndim - len(lo):]
+        return _window_mean_half(x, lo, hi, divs, half_sum)
+
+    def backward(ctx, g):
+        return HalfWindowScatter.apply(g, lo=ctx.lo, hi=ctx.hi, divs=ctx.divs,
+                                       half_divs=ctx.half_divs, half_sum=ctx.half_sum,
+                                       in_shape=ctx.in_shape, name=ctx.op_name)
+
+    def name(self):
+        return self.op_name + "Backward0"
+
+
+class HalfWindowScatter(ArrayFunction):
+    """HalfWindowMean's gradient: each output's gradient divided (in the half type), then
+    added to every input of its window in the half type, in output order."""
+
+    def forward(ctx, g, *, lo, hi, divs, half_divs, half_sum, in_shape, name):
+        ctx.lo, ctx.hi, ctx.divs, ctx.half_divs, ctx.op_name = lo, hi, divs, half_divs, name
+        ctx.half_sum = half_sum
+        dt = g.dtype
+        delta = g.astype(_F32)
+        for div in divs:
+            delta = _round(delta / (_round(div, dt) if half_divs else _F32(div)), dt)
+        D = len(lo)
+        lead = g.shape[:g.ndim - D]
+        gx = np.zeros(lead + tuple(in_shape), _F32)
+        pre = (slice(None),) * len(lead)
+        for combo in itertools.product(*(_window_steps(lo[i], hi[i]) for i in range(D))):
+            outs = np.ix_(*(c[0] for c in combo))
+            ins = np.ix_(*(c[1] for c in combo))
+            gx[pre + ins] = _round(gx[pre + ins] + delta[pre + outs], dt)
+        return gx.astype(dt)
+
+    def backward(ctx, gg):
+        return HalfWindowMean.apply(gg, lo=ctx.lo, hi=ctx.hi, divs=ctx.divs,
+                                    half_divs=ctx.half_divs, half_sum=ctx.half_sum,
+                                    name=ctx.op_name)
+
+    def name(self):
+        return self.op_name + "BackwardBackward0"
+
+
+def _window_mean_half(x, lo, hi, divs, half_sum):
+    """The forward of HalfWindowMean (see there): in float32, rounded once, or (half_sum)
+    rounded to x's dtype after each step."""
+    dt = x.dtype
+    r = (lambda v: _round(v, dt)) if half_sum else (lambda v: v)   # noqa: E731
+    D = len(lo)
+    lead = x.shape[:x.ndim - D]
+    pre = (slice(None),) * len(lead)
+    xf = x.astype(_F32)
+    acc = np.zeros(lead + tuple(a.size for a in lo), _F32)
+    for js in np.ndindex(*(int((hi[i] - lo[i]).max(initial=0)) for i in range(D))):
+        pos = [np.minimum(lo[i] + js[i], x.shape[len(lead) + i] - 1) for i in range(D)]
+        inside = np.ones((1,) * D, bool)
+        for i in range(D):   # (an outer product of each dim's mask)
+            inside = inside & (lo[i] + js[i] < hi[i]).reshape((-1,) + (1,) * (D - 1 - i))
+        acc = r(acc + np.where(inside, xf[pre + np.ix_(*pos)], _F32(0)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for div in divs:
+            acc = r(acc / r(_F32(div)))
+    return acc.astype(dt)
+
+
+# ---------------------------------------------------------------------------------------------
 # Scatter/gather by flat index within each (N, C) plane
 
 class ScatterFlat(ArrayFunction):
@@ -158,7 +282,11 @@ class ScatterFlat(ArrayFunction):
         P = math.prod(plane)
         flat = (np.arange(N * C, dtype=np.int64).reshape(N, C, *([1] * (idx.ndim - 2))) * P
                 + idx).ravel()
-        out = np.bincount(flat, weights=src.ravel().astype(np.float64), minlength=N * C * P)
+        if is_half(src.dtype):   # (torch's kernels add in the half type, in output order)
+            out = _ordered_add_half(flat, src.ravel(), N * C * P, src.dtype)
+        else:
+            out = np.bincount(flat, weights=src.ravel().astype(np.float64),
+                              minlength=N * C * P)
         return out.astype(src.dtype).reshape((N, C) + tuple(plane))
 
     def backward(ctx, g):
@@ -415,6 +543,8 @@ class WindowScatter(ArrayFunction):
     def forward(ctx, g, *, kidx, geom):
         k, s, p, d, plane = geom
         ctx.kidx, ctx.geom = kidx, geom
+        if is_half(g.dtype):
+            return _window_scatter_half(g, kidx, geom)
         out = g.shape[2:]
         acc = _float_dtype(g.dtype)   # half types accumulate overlapping windows in float32
         gc = g.astype(acc, copy=False)
@@ -440,6 +570,26 @@ class WindowScatter(ArrayFunction):
     def backward(ctx, gg):
         k, s, p, d, plane = ctx.geom
         return GatherFlat.apply(gg, idx=_flat_indices(ctx.kidx, plane, k, s, p, d))
+
+
+def _window_scatter_half(g, kidx, geom):
+    """WindowScatter for half types, as torch's backward kernel: each output's gradient added
+    at its window's maximum in the half type, rounding each sum, outputs in order (for one
+    input position, the order of the kernel positions reversed)."""
+    k, s, p, d, plane = geom
+    dt, out = g.dtype, g.shape[2:]
+    gf = g.astype(_F32)
+    pads = _pool_pads(plane, k, s, p, d, out)
+    gxp = np.zeros(g.shape[:2] + tuple(plane[i] + sum(pads[i]) for i in range(len(k))), _F32)
+    win = _window_view(gxp, k, s, d, out, writeable=True)
+    for j, kpos in reversed(list(enumerate(np.ndindex(*k)))):
+        mask = kidx == j
+        if mask.any():
+            dst = win[(Ellipsis,) + kpos]
+            np.copyto(dst, _round(dst + gf, dt), where=mask)
+    gx = gxp[(slice(None), slice(None)) + tuple(slice(p[i], p[i] + plane[i])
+                                                 for i in range(len(k)))]
+    return gx.astype(dt)
 
 
 def _max_pool(D, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -704,11 +854,30 @@ def _avg_pool(D, input, kernel_size, stride, padding, ceil_mode, count_include_p
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_scalar_name(x)}\'')
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
+    if is_half(dt):
+        return _avg_pool_half(input, x.shape[2:], k, s, p, out, count_include_pad,
+                              divisor_override, f"AvgPool{max(D, 2)}D")
     mats = [_avg_matrix(x.shape[2 + i], k[i], s[i], p[i], out[i], count_include_pad,
                         divisor_override) for i in range(D)]
     if divisor_override:
         mats[0] = mats[0] / divisor_override
     return Separable.apply(input, mats=mats, name=f"AvgPool{max(D, 2)}D")
+
+
+def _avg_pool_half(input, L, k, s, p, out, count_include_pad, divisor_override, name):
+    """avg_pool for half types (HalfWindowMean): torch's windows, clipped to the input, and
+    its divisor (the override, or the window's size within input and padding, or within the
+    input alone)."""
+    lo, hi, size = [], [], None
+    for i in range(len(k)):
+        start = np.arange(out[i]) * s[i] - p[i]
+        end = np.minimum(start + k[i], L[i] + p[i])
+        lo.append(np.maximum(start, 0))
+        hi.append(np.minimum(end, L[i]))
+        n = end - start if count_include_pad else hi[i] - lo[i]
+        size = n if size is None else np.multiply.outer(size, n)
+    div = size if divisor_override is None else np.int64(divisor_override)
+    return HalfWindowMean.apply(input, lo=lo, hi=hi, divs=[div], name=name)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -838,11 +1007,32 @@ def _adaptive_avg(D, input, output_size):
     fn = f"adaptive_avg_pool{D}d"
     _check_adaptive(input, D, fn)
     out = _adaptive_size(input, D, output_size, fn)
+    if is_half(input._data.dtype):
+        return _adaptive_avg_half(input, D, out)
     mats = [_adaptive_matrix(input.shape[-D + i], out[i]) for i in range(D)]
     if D == 1:   # as torch: the 2-D kernel over (.., 1, L), between unsqueeze and squeeze
         return Separable.apply(input.unsqueeze(-2), mats=[None] + mats,
                                name="AdaptiveAvgPool2D").squeeze(-2)
     return Separable.apply(input, mats=mats, name=f"AdaptiveAvgPool{D}D")
+
+
+def _adaptive_avg_half(input, D, out):
+    """adaptive_avg_pool for half types (HalfWindowMean): the window sum divided by its size
+    along each dim in turn; torch's 2-D pool to a 1 x 1 output is a mean (one division, in
+    float32 for the gradient too); the 3-D pool sums in the half type. 1-D runs as 2-D
+    over (.., 1, L), as in torch."""
+    x = input.unsqueeze(-2) if D == 1 else input
+    L = x.shape[-max(D, 2):]
+    out = (1,) + tuple(out) if D == 1 else tuple(out)
+    bounds = [_adaptive_bounds(L[i], out[i]) for i in range(len(out))]
+    lo, hi = [b[0] for b in bounds], [b[1] for b in bounds]
+    sizes = [(h - l).reshape((-1,) + (1,) * (len(out) - 1 - i))
+             for i, (l, h) in enumerate(bounds)]
+    mean = len(out) == 2 and out == (1, 1)
+    y = HalfWindowMean.apply(x, lo=lo, hi=hi, divs=[math.prod(L)] if mean else sizes,
+                             half_divs=not mean, half_sum=D == 3,
+                             name=f"AdaptiveAvgPool{max(D, 2)}D")
+    return y.squeeze(-2) if D == 1 else y
 
 
 def adaptive_avg_pool1d(input, output_size):

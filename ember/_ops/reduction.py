@@ -7,6 +7,10 @@ Backward re-expands the gradient over the reduced dims (`_expand_back`). Integer
 sum/prod to int64 as in torch; `mean`/`std`/`var` refuse them. out= without dtype= sets the
 dtype sum/prod/mean/var compute in (torch casts the input to it); the selecting reductions
 (max(dim), amax, argmax, sort...) need out= tensors of exactly their result dtypes.
+
+float16/bfloat16 give torch's CPU results bit for bit: sums and means in a float32 accumulator
+rounded once, var/std in float64, products rounded after every multiply in torch's vectorised
+order, softmax/log_softmax/logsumexp as torch's kernels round (see each helper).
 """
 import builtins
 
@@ -14,8 +18,9 @@ import numpy as np
 
 from ember import _dtype
 from ember import return_types
-from ember._ops._helpers import (check_out_exact, dims_of, not_a_tensor, promote, write_out,
-                                 write_outs)
+from ember._ops._helpers import (check_out_exact, dims_of, is_half, not_a_tensor, opmath_tensors,
+                                 promote, round_through as _rounded, write_out, write_outs)
+from ember._ops.pointwise_unary import _via64
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -82,6 +87,11 @@ def _keep_dims(arr, in_shape, dims, keepdim):
             shape[d] = 1
         return arr.reshape(shape)
     return np.asarray(arr)
+
+
+def _floating(npd):
+    """A real floating NumPy dtype, ml_dtypes' bfloat16 (kind 'V') included."""
+    return npd.kind in "fV"
 
 
 def _const(array):
@@ -284,9 +294,22 @@ def _fast_sum(a, dims):
         return _row_sums(a.reshape(-1, inner)).reshape(outer)
 
 
+def _half_sum(a, dims, keepdim, dt, n=None):
+    """Sum over dims (divided by n: a mean) as torch reduces a float16/bfloat16 tensor: in a
+    float32 accumulator, rounded once to dt."""
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        r = np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=np.float32)
+        if n is not None:
+            r = np.true_divide(r, np.float32(n))
+    return np.asarray(r).astype(dt)
+
+
 class Sum(ArrayFunction):
     def forward(ctx, a, *, dims, keepdim, npd, by_dim=False):
         ctx.in_shape, ctx.dims, ctx.keepdim, ctx.by_dim = a.shape, dims, keepdim, by_dim
+        dt = a.dtype if npd is None else np.dtype(npd)
+        if is_half(dt):   # (an input of another dtype is cast to the half type first, as torch)
+            return _half_sum(a if a.dtype == dt else a.astype(dt), dims, keepdim, dt)
         if npd is None or npd == a.dtype:
             r = _fast_sum(a, dims)
             if r is not None:
@@ -312,6 +335,9 @@ class Mean(ArrayFunction):
         for d in dims:
             n *= a.shape[d]
         ctx.n = n
+        dt = a.dtype if npd is None else np.dtype(npd)
+        if is_half(dt):   # torch: the float32 sum divided in float32 (no cast to dt first)
+            return _half_sum(a, dims, keepdim, dt, n)
         if npd is not None and a.dtype != npd:
             a = a.astype(npd)
         r = _fast_sum(a, dims)
@@ -374,12 +400,15 @@ class NanSum(_Labelled):
 
     def forward(ctx, a, *, dims, keepdim, npd):
         ctx.in_shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        if a.dtype.kind in "fc" and ctx.needs_input_grad[0]:
-            ctx.mask = ~np.isnan(a)
-        if a.dtype.kind not in "fc":
+        if not _floating(a.dtype):
             return np.asarray(np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=npd))
-        return np.asarray(np.add.reduce(np.where(np.isnan(a), 0, a), axis=dims,
-                                        keepdims=keepdim, dtype=npd))
+        if ctx.needs_input_grad[0]:
+            ctx.mask = ~np.isnan(a)
+        a = np.where(np.isnan(a), 0, a)
+        dt = a.dtype if npd is None else np.dtype(npd)
+        if is_half(dt):
+            return _half_sum(a.astype(dt, copy=False), dims, keepdim, dt)
+        return np.asarray(np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=npd))
 
     def backward(ctx, grad):
         return _expand_back(grad, ctx.in_shape, ctx.dims, ctx.keepdim) * _const(ctx.mask)
@@ -400,7 +429,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def _nansum_kernel(input, dtype):
     """torch sums a floating input in the dtype asked for (or out='s): not in integers."""
-    if dtype is not None and input._data.dtype.kind == "f" and dtype.np.kind != "f":
+    if dtype is not None and _floating(input._data.dtype) and not _floating(dtype.np):
         raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{_name(dtype)}'")
 
 
@@ -445,7 +474,11 @@ class Prod(_Labelled):
     def forward(ctx, a, *, dim, keepdim, npd):
         ctx.label = "ProdBackward0" if dim is None else "ProdBackward1"
         ctx.in_shape, ctx.dim, ctx.keepdim = a.shape, dim, keepdim
-        out = np.asarray(np.multiply.reduce(a, axis=dim, keepdims=keepdim, dtype=npd))
+        dt = a.dtype if npd is None else np.dtype(npd)
+        if is_half(dt):
+            out = _half_prod(a.astype(dt, copy=False), dim, keepdim)
+        else:
+            out = np.asarray(np.multiply.reduce(a, axis=dim, keepdims=keepdim, dtype=npd))
         ctx.save_for_backward(a, out)
         return out
 
@@ -455,11 +488,54 @@ class Prod(_Labelled):
         g = _expand_back(grad, ctx.in_shape, dims, ctx.keepdim)
         if not np.any(a._data == 0):
             return g * (_expand_back(out, ctx.in_shape, dims, ctx.keepdim) / a).conj()
-        # zeros: the exact product of the others; under create_graph as Tensor ops (products
-        # of exclusive running products from either end), so second derivatives exist
-        if _grad_state.enabled:
+        # zeros: the exact product of the others; under create_graph (and for the half types,
+        # whose cumprod must round as torch's) as Tensor ops (products of exclusive running
+        # products from either end), so second derivatives exist
+        if _grad_state.enabled or is_half(a._data.dtype):
             return g * _prod_of_others_tensor(a, ctx.dim).conj()
         return g * _const(np.conj(_prod_of_others(a._data, ctx.dim)))
+
+
+def _half_prod(a, dim, keepdim):
+    """torch's product of float16/bfloat16 values, where every multiply rounds to the half type
+    (its kernel has no float32 accumulator). Along a dim of unit stride (and over all elements,
+    taken in memory order) torch's vectorized reduction keeps four running 16-lane products per
+    block of 64 elements, multiplies the four together, then the 16 lanes one by one, then the
+    elements past the last whole block; along any other dim it multiplies in order."""
+    dt = a.dtype
+    x = a.astype(np.float32)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        if dim is None:
+            r = _prod_rows(x.ravel(order="K")[None], dt)[0]
+            return np.asarray(r.reshape((1,) * a.ndim) if keepdim else r).astype(dt)
+        if a.shape[dim] > 1 and a.strides[dim] == a.itemsize:
+            r = _prod_rows(np.moveaxis(x, dim, -1).reshape(-1, a.shape[dim]), dt)
+            r = r.reshape(a.shape[:dim] + a.shape[dim + 1:])
+        else:
+            r = np.ones(a.shape[:dim] + a.shape[dim + 1:], np.float32)
+            for i in range(a.shape[dim]):
+                r = _rounded(r * x.take(i, axis=dim), dt)
+    return np.asarray(np.expand_dims(r, dim) if keepdim else r).astype(dt)
+
+
+def _prod_rows(m, dt):
+    """The products of the rows of a 2-D float32 array in torch's vectorized order (see
+    _half_prod), rounding to dt after every multiply."""
+    rows, n = m.shape
+    whole = n // 64
+    out = np.ones(rows, np.float32)
+    if whole:
+        acc = m[:, :64].reshape(rows, 4, 16)
+        for i in range(1, whole):
+            acc = _rounded(acc * m[:, 64 * i:64 * (i + 1)].reshape(rows, 4, 16), dt)
+        v = _rounded(_rounded(acc[:, 0] * acc[:, 1], dt) * _rounded(acc[:, 2] * acc[:, 3], dt),
+                     dt)
+        out = v[:, 0]
+        for j in range(1, 16):
+            out = _rounded(out * v[:, j], dt)
+    for i in range(64 * whole, n):
+        out = _rounded(out * m[:, i], dt)
+    return out
 
 
 def _prod_of_others_tensor(a, dim):
@@ -522,6 +598,11 @@ class Var(_Labelled):
             n *= a.shape[d]
         ctx.denom = _pymax(n - correction, 0)
         ctx.save_for_backward(a)
+        if is_half(a.dtype):
+            out = _half_var(a, dims, keepdim, ctx.denom, root)
+            if root:
+                ctx.save_for_backward(a, out)
+            return out
         with np.errstate(invalid="ignore", divide="ignore"):
             # (an empty reduction needs no mean: NumPy's would warn "Mean of empty slice")
             m = np.mean(a, axis=dims, keepdims=True) if n else 0
@@ -553,7 +634,19 @@ class Var(_Labelled):
         g = _expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim)
         with np.errstate(divide="ignore"):
             scale = np.float64(2.0) / np.float64(ctx.denom)
-        return g * (a - a.mean(ctx.dims, keepdim=True)) * float(scale)
+        # torch's order, which the half types' rounding after each op shows
+        return (g * float(scale)) * (a - a.mean(ctx.dims, keepdim=True))
+
+
+def _half_var(a, dims, keepdim, denom, root):
+    """var (std with root=True) of a float16/bfloat16 array as torch computes it: in float64
+    (its Welford kernel's accumulator), going to the half type through float32."""
+    x = a.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.mean(x, axis=dims, keepdims=True) if x.size else 0
+        dev = x - m
+        out = np.add.reduce(dev * dev, axis=dims, keepdims=keepdim) / denom
+    return np.asarray(np.sqrt(out) if root else out).astype(np.float32).astype(a.dtype)
 
 
 def _var_prep(input, dim, unbiased, correction, fn):
@@ -613,6 +706,9 @@ class VarMean(_Labelled):
         spread = Var.forward(ctx, a, dims=dims, keepdim=keepdim, correction=correction,
                              root=root)
         mean = Mean.forward(ctx, a, dims=dims, keepdim=keepdim, npd=None)
+        if is_half(a.dtype) and a.size:   # torch's: the float64 mean of its Welford pass
+            mean = np.asarray(np.mean(a.astype(np.float64), axis=dims, keepdims=keepdim))
+            mean = mean.astype(np.float32).astype(a.dtype)
         ctx.label = "StdMeanBackward0" if root else "VarMeanBackward0"
         return spread, mean
 
@@ -940,7 +1036,7 @@ class VectorNorm(_Labelled):
         ctx.label = "LinalgVectorNormBackward0"
         ab = np.abs(a)
         dt = ab.dtype
-        if dt.itemsize == 2:   # half types accumulate in float32, as torch's
+        if is_half(dt):   # half types accumulate in float32, as torch's
             ab = ab.astype(np.float32)
         with np.errstate(over="ignore", invalid="ignore"):
             if p == 2:
@@ -957,13 +1053,17 @@ class VectorNorm(_Labelled):
                 r = np.power(np.sum(np.power(ab, p), axis=dims, keepdims=True), 1.0 / p)
         r = np.asarray(r, dt)
         ctx.r = r
-        ctx.save_for_backward(a)
-        return _keep(r, dims, keepdim)
+        out = _keep(r, dims, keepdim)
+        ctx.save_for_backward(a, out)
+        return out
 
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x, norm = ctx.saved_tensors
         a, r, p = x._data, ctx.r, ctx.p
         g = _expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        if is_half(a.dtype) and p != 0:   # torch's formula, each op rounded as torch's; the
+            # norm as the saved output, so that it differentiates again
+            return _norm_backward(x, norm.reshape(r.shape), g, p, ctx.dims)
         sgn = np.sign(a) if a.dtype.kind != "c" else np.where(a == 0, 0, a / np.where(a == 0, 1,
                                                                                      np.abs(a)))
         ab = np.abs(a)
@@ -979,6 +1079,26 @@ class VectorNorm(_Labelled):
                 w = sgn * np.power(ab, p - 1) / np.power(r, p - 1)
             w = np.where(r == 0, 0, w).astype(a.dtype)
         return g * _const(w)
+
+
+def _norm_backward(x, r, g, p, dims):
+    """The gradient of r = the p-norm of x over dims as torch's norm_backward writes it, one op
+    (for the half types: one rounding) at a time, in Tensor ops; r and g with the reduced dims
+    kept (or broadcastable to x). VectorNorm's half types, dist and renorm use it."""
+    zero = r == 0
+    if p == 1:
+        return x.sgn() * g
+    if p == 2:
+        return g * (x / r).masked_fill(zero, 0)
+    if p in (np.inf, -np.inf):   # the gradient shared among the extremes (NaNs count as ones)
+        ab = x.abs()
+        hit = (ab == r) | ab.isnan()
+        return x.sgn() * ((g / hit.sum(dims, keepdim=True)) * hit)
+    if p < 1:
+        scaled = x.sgn() * x.abs().pow(p - 1).masked_fill(x == 0, 0)
+        return scaled * g * r.pow(1 - p)
+    scaled = x.sgn() * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+    return scaled * (g / r.pow(p - 1)).masked_fill(zero, 0)
 
 
 def _vector_norm(input, p, dims, keepdim, dtype, explicit=True):
@@ -1035,24 +1155,27 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 # logsumexp, softmax, log_softmax
 
 class LogSumExp(_Labelled):
-    label = "LogsumexpBackward0"
-
     """log(sum(exp(x))) over dims, shifted by the max for stability; backward
     grad * exp(x - result)."""
 
+    label = "LogsumexpBackward0"
+
     def forward(ctx, a, *, dims, keepdim):
         ctx.dims, ctx.keepdim, ctx.shape = dims, keepdim, a.shape
-        dt = a.dtype
-        if dt.itemsize == 2:   # half types: in float32 (torch's opmath), rounded once
-            a = a.astype(np.float32)
+        x = a.astype(np.float32) if is_half(a.dtype) else a
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if a.size:
-                m = np.max(a.real if a.dtype.kind == "c" else a, axis=dims, keepdims=True)
-                m = np.where(np.isfinite(m), m, 0).astype(a.dtype)   # all -inf / inf slices
+                m = np.max(x.real if x.dtype.kind == "c" else x, axis=dims, keepdims=True)
+                m = np.where(np.isfinite(m), m, 0).astype(x.dtype)   # all -inf / inf slices
             else:
-                m = np.zeros([1 if i in dims else n for i, n in enumerate(a.shape)], a.dtype)
-            out = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
-        out = _keep(np.asarray(out, dt), dims, keepdim)
+                m = np.zeros([1 if i in dims else n for i, n in enumerate(a.shape)], x.dtype)
+            if is_half(a.dtype):   # torch's ops one by one, each rounded to the half type
+                e = _rounded(_via64(np.exp, _rounded(x - m, a.dtype)), a.dtype)
+                total = _rounded(np.sum(e, axis=dims, keepdims=True), a.dtype)
+                out = _rounded(_via64(np.log, total), a.dtype) + m
+            else:
+                out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
+        out = _keep(np.asarray(out, a.dtype), dims, keepdim)
         ctx.save_for_backward(a, out)
         return out
 
@@ -1109,7 +1232,8 @@ class Softmax(ArrayFunction):
     safe=True (attention's softmax in torch's SDPA) gives 0 instead of NaN for a slice that is
     entirely -inf (a query with every key masked); its gradient is then 0 too. Over the last
     dim of contiguous float32/float64 input (attention, classifiers) the rows go through
-    in-place NumPy passes with BLAS row sums."""
+    in-place NumPy passes with BLAS row sums; float16/bfloat16 follow torch's float32 kernels
+    (_half_softmax)."""
 
     def forward(ctx, a, *, dim, safe=False):
         ctx.dim = dim
@@ -1117,8 +1241,12 @@ class Softmax(ArrayFunction):
             out = a.copy()
             ctx.save_for_backward(out)
             return out
+        if is_half(a.dtype) and not safe:
+            out = _half_softmax(a, dim, log=False)
+            ctx.save_for_backward(out)
+            return out
         dt = a.dtype
-        if dt.itemsize == 2:   # half types: in float32 (torch's opmath), rounded once
+        if is_half(dt):   # half types: in float32 (torch's opmath), rounded once
             a = a.astype(np.float32)
         with np.errstate(invalid="ignore", over="ignore"):
             out = None if safe else _by_rows(_softmax_rows, dim, a)
@@ -1139,6 +1267,8 @@ class Softmax(ArrayFunction):
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
+        if is_half(y._data.dtype):
+            return _half_softmax_grad(grad, y, ctx.dim, log=False)
         if not _grad_state.enabled:   # first order: in NumPy
             with np.errstate(invalid="ignore", over="ignore"):
                 gx = _by_rows(_softmax_grad_rows, ctx.dim, grad._data, y._data)
@@ -1155,24 +1285,151 @@ class LogSoftmax(ArrayFunction):
         ctx.dim = dim
         if a.size == 0:
             out = a.copy()
-            ctx.save_for_backward(out)
-            return out
-        dt = a.dtype
-        if dt.itemsize == 2:   # half types: in float32 (torch's opmath), rounded once
-            a = a.astype(np.float32)
-        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            shifted = a - np.max(a, axis=dim, keepdims=True)
-            total = np.sum(np.exp(shifted), axis=dim, keepdims=True)
-            if dt.itemsize == 2:   # torch keeps the sum in the half type before its log
-                total = total.astype(dt).astype(np.float32)
-            out = np.asarray(shifted - np.log(total))
-        out = out.astype(dt, copy=False)
+        elif is_half(a.dtype):
+            out = _half_softmax(a, dim, log=True)
+        else:
+            with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+                shifted = a - np.max(a, axis=dim, keepdims=True)
+                out = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=dim,
+                                                         keepdims=True)))
         ctx.save_for_backward(out)
         return out
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
+        if is_half(y._data.dtype):
+            return _half_softmax_grad(grad, y, ctx.dim, log=True)
         return grad - y.exp() * grad.sum(ctx.dim, keepdim=True)
+
+
+# torch's float16/bfloat16 softmax kernels (SoftMaxKernel.cpp) compute in float32 and round once.
+# Along the last dim their sums run in 16-lane AVX-512 vectors, whose order shows in the last
+# bit of a float32 sum and so, now and then, in the rounded result; the helpers below add in
+# that order. Along other dims torch adds the slices one after the other. exp and log go through
+# float64 (_via64), which lands on SLEEF's float32 results more often than NumPy's float32 loops.
+
+def _half_softmax(a, dim, log):
+    """softmax (log_softmax with log=True) of a float16/bfloat16 array as torch's kernels."""
+    if dim is None:   # a 0-d tensor: a row of one
+        return _half_softmax(a.reshape(1), 0, log).reshape(())
+    x = a.astype(np.float32)
+    last = dim == a.ndim - 1
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        top = np.max(x, axis=dim, keepdims=True)
+        shifted = x - top
+        e = _via64(np.exp, shifted)
+        if not last:
+            total = _ordered_sum(e, dim)
+            if log:
+                out = shifted - _via64(np.log, total)
+            else:   # torch's scalar loop, for the inner positions past the last whole 32,
+                # divides exp(x - max) already rounded to the half type (a tensor large
+                # enough for torch to split among threads has such tails at the splits too)
+                out = e / total
+                inner = int(np.prod(a.shape[dim + 1:]))
+                tail = np.arange(inner).reshape(a.shape[dim + 1:]) >= inner - inner % 32
+                out = np.where(tail, _rounded(e, a.dtype) / total, out)
+        elif log:   # torch keeps the sum, then its log, in the half type
+            lg = _rounded(_via64(np.log, _rounded(_rows(_lane_sum, e), a.dtype)), a.dtype)
+            out = shifted - lg
+        else:   # (times the reciprocal of the sum)
+            out = e * (np.float32(1) / _rows(_softmax_lane_sum, e))
+    return out.astype(a.dtype)
+
+
+def _half_softmax_grad(grad, y, dim, log):
+    """Softmax's (log_softmax's) backward for float16/bfloat16: y (g - sum(g y)) (g - exp(y)
+    sum(g)) in float32, rounded once. Under create_graph in Tensor ops, so that it can be
+    differentiated again."""
+    if _grad_state.enabled:
+        g, yf = opmath_tensors(grad, y)
+        if log:
+            return (g - yf.exp() * g.sum(dim, keepdim=True)).to(y.dtype)
+        return ((g - (g * yf).sum(dim, keepdim=True)) * yf).to(y.dtype)
+    g, yf = grad._data.astype(np.float32), y._data.astype(np.float32)
+    if dim is None:   # a 0-d tensor: a row of one
+        g, yf, dim = g.reshape(1), yf.reshape(1), 0
+    terms = g if log else g * yf
+    if dim == terms.ndim - 1:
+        total = _rows(_lane_sum, terms)
+    else:
+        total = _ordered_sum(terms, dim)
+    with np.errstate(invalid="ignore", over="ignore"):
+        gx = g - _via64(np.exp, yf) * total if log else (g - total) * yf
+    return Tensor._make(gx.reshape(y._data.shape).astype(y._data.dtype))
+
+
+def _rows(fn, x):
+    """fn (a sum of each row of a 2-D array) over the last axis of x, keeping that axis."""
+    return fn(x.reshape(-1, x.shape[-1])).reshape(x.shape[:-1] + (1,))
+
+
+def _ordered_sum(x, dim):
+    """The sum along dim, adding the slices in order (torch's non-last-dim softmax loops)."""
+    total = x.take(0, axis=dim)
+    for i in range(1, x.shape[dim]):
+        total = total + x.take(i, axis=dim)
+    return np.expand_dims(total, dim)
+
+
+def _butterfly(v):
+    """Lane 0 of a horizontal sum of 16-lane vectors (the rows of v): lanes i and i + 8 are
+    added, then i and i + 4, i + 2, i + 1."""
+    while v.shape[1] > 1:
+        k = v.shape[1] // 2
+        v = v[:, :k] + v[:, k:]
+    return v[:, 0]
+
+
+def _in_order(v):
+    """Lane 0 of v's rows plus the other lanes one by one."""
+    total = v[:, 0]
+    for j in range(1, v.shape[1]):
+        total = total + v[:, j]
+    return total
+
+
+def _lane_sum(x):
+    """Row sums of a 2-D float32 array as torch's reduce_all / map_reduce_all over half data:
+    two 16-lane accumulators take 32 elements a step (a short tail goes into their first
+    lanes), are added together and summed across lanes; a row shorter than 32 is folded once
+    and summed lane by lane."""
+    rows, n = x.shape
+    if n < 32:
+        if n <= 16:
+            return _in_order(x)
+        low = x[:, :16].copy()
+        low[:, :n - 16] += x[:, 16:]
+        return _in_order(low)
+    acc0, acc1 = x[:, :16].copy(), x[:, 16:32].copy()
+    d = 32
+    while d + 32 <= n:
+        acc0 += x[:, d:d + 16]
+        acc1 += x[:, d + 16:d + 32]
+        d += 32
+    rest = n - d
+    if rest > 16:
+        acc0 += x[:, d:d + 16]
+        acc1[:, :rest - 16] += x[:, d + 16:]
+    elif rest:
+        acc0[:, :rest] += x[:, d:]
+    return _butterfly(acc0 + acc1)
+
+
+def _softmax_lane_sum(x):
+    """Row sums as torch's half softmax forward adds exp(x - max): one 16-lane accumulator over
+    whole chunks of 16, summed across lanes, then the tail elements one by one."""
+    rows, n = x.shape
+    whole = n - n % 16
+    total = np.zeros(rows, np.float32)
+    if whole:
+        acc = x[:, :16].copy()
+        for d in range(16, whole, 16):
+            acc += x[:, d:d + 16]
+        total = _butterfly(acc)
+    for d in range(whole, n):
+        total = total + x[:, d]
+    return total
 
 
 def _softmax_args(input, dim, dtype, name):

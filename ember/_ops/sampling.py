@@ -15,8 +15,10 @@ import warnings
 
 import numpy as np
 
+from ember._ops._helpers import fma32 as _fma, is_half
 from ember._ops.conv import _col2im, _cols
-from ember._ops.pooling import Separable, _adaptive_matrix, _dense, _weights
+from ember._ops.pooling import (Separable, _adaptive_avg_half, _adaptive_matrix, _dense,
+                                _weights)
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -385,6 +387,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({', '.join(map(str, S))}) and output "
                            f"({', '.join(map(str, out))})")
+    if is_half(input._data.dtype) and not antialias:
+        return _interpolate_half(input, out, mode, align_corners, scales)
     if mode == "area":
         mats = [_adaptive_matrix(S[i], out[i]) for i in range(D)]
         name = f"AdaptiveAvgPool{max(D, 2)}D"
@@ -422,6 +426,178 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         dt = str(input.dtype).split(".")[-1]
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_TORCH_TYPE.get(dt, dt)}\'')
     return Separable.apply(input, mats=mats, name=name)
+
+
+# Half types (float16, bfloat16), as torch's upsample kernels compute them: each output sums
+# its taps in float32, nested with the last dim innermost (t0 w0 + t1 w1 + ... per dim; two taps
+# as one multiply and one fused multiply-add), with weights rounded to the half type (linear,
+# trilinear and bicubic store them so; bilinear keeps float32 weights and sums x times the
+# products of its two dims' weights, fused), rounded once. Their backward kernels accumulate
+# in float32, in output order, with float32 weights.
+
+_F32 = np.float32
+
+
+def _half_taps(L, out, kind, align_corners, scale):
+    """(index (out, T), weight (out, T) float32) of one dim's taps: T = 1 (nearest), 2
+    (linear), 4 (cubic, indices clamped to the edge), computed in float32 as torch does."""
+    if kind in ("nearest", "nearest-exact"):
+        return (np.nonzero(_dense(_interp_matrix(L, out, kind, False, scale)))[1][:, None],
+                np.ones((out, 1), _F32))
+    s = np.float64(_F32(_source_scale(L, out, align_corners, scale)))
+    dst = np.arange(out, dtype=np.float64)
+    src = (dst * s if align_corners else (dst + 0.5) * s - 0.5).astype(_F32)   # (one fma)
+    if kind == "linear":
+        if not align_corners:
+            src = np.maximum(src, _F32(0))
+        i0 = np.minimum(np.floor(src).astype(np.int64), L - 1)
+        lam = np.clip(src - i0, 0, 1).astype(_F32)
+        return (np.stack([i0, np.minimum(i0 + 1, L - 1)], 1),
+                np.stack([_F32(1) - lam, lam], 1))
+    i = np.floor(src).astype(np.int64)
+    w = _cubic((src - i).astype(_F32), _F32(-0.75))
+    return np.clip(i[:, None] - 1 + np.arange(4), 0, L - 1), np.stack(w, 1).astype(_F32)
+
+
+def _rounded_weights(w, dt):
+    """Weights as torch's linear and cubic kernels store them for a half type: linear rounds
+    lambda and takes 1 - lambda from the rounded value."""
+    r = lambda v: np.asarray(v, _F32).astype(dt).astype(_F32)   # noqa: E731
+    if w.shape[1] == 2:
+        lam = r(w[:, 1])
+        return np.stack([r(_F32(1) - lam), lam], 1)
+    return r(w)
+
+
+class HalfUpsample(ArrayFunction):
+    """interpolate (nearest, linear, bilinear, bicubic, trilinear) of a half-type x, over
+    `taps` [(index (O, T), forward weight, backward weight)] per spatial dim; `product`
+    (bilinear): the output sums x times the product of the dims' weights. The gradient is
+    `HalfUpsampleGrad`."""
+
+    def forward(ctx, x, *, taps, product, name):
+        ctx.taps, ctx.product, ctx.op_name = taps, product, name
+        ctx.in_shape = x.shape[2:]
+        return _upsample_half(x, [(i, w) for i, w, _ in taps], product).astype(x.dtype)
+
+    def backward(ctx, g):
+        return HalfUpsampleGrad.apply(g, taps=ctx.taps, product=ctx.product,
+                                      in_shape=ctx.in_shape, name=ctx.op_name)
+
+    def name(self):
+        return self.op_name + "Backward0"
+
+
+class HalfUpsampleGrad(ArrayFunction):
+    """HalfUpsample's gradient, as torch's backward kernels: in output order, each output's
+    taps (the outer dim's first; bicubic: the width's first) add weight * g into a float32
+    buffer, fused, rounded to the half type at the end. Its gradient upsamples with the
+    backward weights."""
+
+    def forward(ctx, g, *, taps, product, in_shape, name):
+        ctx.taps, ctx.product, ctx.op_name = taps, product, name
+        D, out = len(taps), g.shape[2:]
+        NC = g.shape[0] * g.shape[1]
+        bicubic = taps[0][0].shape[1] == 4
+        order = list(range(D))[::-1] if bicubic else list(range(D))   # outermost tap loop 1st
+        targets, first, second = [], [], []
+        for combo in itertools.product(*(range(taps[a][0].shape[1]) for a in order)):
+            t = dict(zip(order, combo))
+            flat, ws = 0, []
+            for a in range(D):
+                idx, _, wb = taps[a]
+                shape = (-1,) + (1,) * (D - 1 - a)
+                flat = flat * in_shape[a] + idx[:, t[a]].reshape(shape)
+                ws.append(wb[:, t[a]].reshape(shape))
+            targets.append(np.broadcast_to(flat, out))
+            if bicubic:   # (torch: g * wy * wx, the last factor fused into the addition)
+                first.append(np.broadcast_to(ws[0], out))
+                second.append(np.broadcast_to(ws[1], out))
+            else:         # (w_1 w_2 ... * g, fused)
+                first.append(np.broadcast_to(math.prod(ws[1:], start=ws[0]), out))
+        P = math.prod(in_shape)
+        tgt = (np.arange(NC, dtype=np.int64) * P).reshape((NC,) + (1,) * (D + 1)) + \
+            np.stack(targets, -1)
+        gf = g.astype(_F32).reshape((NC,) + out + (1,))
+        if bicubic:
+            a = gf * np.stack(first, -1)
+            b = np.broadcast_to(np.stack(second, -1), a.shape)
+        else:
+            a = np.broadcast_to(np.stack(first, -1), tgt.shape)
+            b = np.broadcast_to(gf, tgt.shape)
+        acc = _ordered_fma(tgt.ravel(), a.ravel(), b.ravel(), NC * P)
+        return acc.astype(g.dtype).reshape(g.shape[:2] + tuple(in_shape))
+
+    def backward(ctx, gg):
+        return HalfUpsample.apply(gg, taps=[(i, wb, wb) for i, _, wb in ctx.taps],
+                                  product=ctx.product, name=ctx.op_name)
+
+    def name(self):
+        return self.op_name + "BackwardBackward0"
+
+
+def _ordered_fma(targets, a, b, size):
+    """(size,) float32: acc[targets[k]] = a[k] * b[k] + acc[targets[k]] (fused) for k in
+    order. Contributions are sorted by target (stably) and applied rank by rank."""
+    order = np.argsort(targets, kind="stable")
+    t, a, b = targets[order], a[order], b[order]
+    acc = np.zeros(size, _F32)
+    if t.size:
+        new = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+        rank = np.arange(t.size) - np.repeat(new, np.diff(np.r_[new, t.size]))
+        for r in range(int(rank.max()) + 1):
+            sel = rank == r
+            acc[t[sel]] = _fma(a[sel], b[sel], acc[t[sel]])
+    return acc
+
+
+def _upsample_half(x, taps, product):
+    """The float32 sums of HalfUpsample's forward (see there)."""
+    D = len(taps)
+    xf = x.astype(_F32)
+    if product:   # out = sum over tap pairs of x * (w_h w_w), fused
+        (ih, wh), (iw, ww) = taps
+        acc = None
+        for a in range(ih.shape[1]):
+            rows = xf[:, :, ih[:, a]]
+            for b in range(iw.shape[1]):
+                w = wh[:, a][:, None] * ww[:, b][None, :]
+                term = rows[..., iw[:, b]]
+                acc = term * w if acc is None else _fma(term, w, acc)
+        return acc
+    for a in reversed(range(D)):   # the last dim innermost
+        idx, w = taps[a]
+        ax = 2 + a
+        v = np.moveaxis(xf, ax, -1)
+        if idx.shape[1] == 2:   # t0 w0 + t1 w1, the first product fused
+            out = _fma(v[..., idx[:, 0]], w[:, 0], v[..., idx[:, 1]] * w[:, 1])
+        else:
+            out = v[..., idx[:, 0]] * w[:, 0]
+            for t in range(1, idx.shape[1]):
+                out = out + v[..., idx[:, t]] * w[:, t]
+        xf = np.moveaxis(out, -1, ax)
+    return xf
+
+
+def _interpolate_half(input, out, mode, align_corners, scales):
+    """interpolate for a half-type input (see HalfUpsample); area is adaptive average
+    pooling's half path."""
+    D = len(out)
+    if mode == "area":
+        return _adaptive_avg_half(input, D, out)
+    S = input.shape[2:]
+    kind = "linear" if mode in ("linear", "bilinear", "trilinear") else \
+        "cubic" if mode == "bicubic" else mode
+    dt = input._data.dtype
+    taps = []
+    for i in range(D):
+        idx, w = _half_taps(S[i], out[i], kind, align_corners, scales[i])
+        wf = w if mode in ("bilinear", "nearest", "nearest-exact") else _rounded_weights(w, dt)
+        taps.append((idx, wf, w))
+    name = {"nearest": f"UpsampleNearest{D}D", "nearest-exact": f"UpsampleNearestExact{D}D",
+            "linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
+            "bicubic": "UpsampleBicubic2D", "trilinear": "UpsampleTrilinear3D"}[mode]
+    return HalfUpsample.apply(input, taps=taps, product=mode == "bilinear", name=name)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -731,7 +907,8 @@ def affine_grid(theta, size, align_corners=None):
         k = len(spatial) + 1
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{size[0]}, {k}] but got: [{theta.shape[0]}, {k}].")
-    return AffineGridGenerator.apply(theta, base=_affine_base(spatial, align_corners),
+    half = theta.dtype if is_half(theta._data.dtype) else None
+    return AffineGridGenerator.apply(theta, base=_affine_base(spatial, align_corners, half),
                                      size=(size[0],) + tuple(spatial))
 
 
@@ -750,12 +927,17 @@ class AffineGridGenerator(ArrayFunction):
         return grad.reshape(N, -1, k).mT @ Tensor._make(ctx.base)
 
 
-def _affine_base(spatial, align_corners):
+def _affine_base(spatial, align_corners, dtype=None):
     """The base coordinates (x, y[, z], 1) of every output point, (prod(spatial), k + 1),
-    spanning [-1, 1] (pixel centres when align_corners=False)."""
+    spanning [-1, 1] (pixel centres when align_corners=False). For a half `dtype` (an ember
+    dtype) as torch builds them in it: linspace, then * (n - 1) and / n, each rounded."""
     def lin(n):
         if n <= 1:
             return np.zeros(max(n, 1))
+        if dtype is not None:
+            from ember._ops.creation import linspace
+            v = linspace(-1, 1, n, dtype=dtype)
+            return (v if align_corners else v * (n - 1) / n)._data
         v = np.linspace(-1.0, 1.0, n)
         return v if align_corners else v * (n - 1) / n
 

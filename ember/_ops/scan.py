@@ -11,7 +11,7 @@ from ember import return_types
 from ember import _dtype
 from ember._ops.reduction import (_Labelled, _ScatterAlong, _cast_complex, _const, _dim1,
                                   _int_to_long, _name, _out, _out_dtype)
-from ember._ops._helpers import not_a_tensor
+from ember._ops._helpers import is_half, not_a_tensor
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -179,10 +179,14 @@ def cummin(input, dim, *, out=None):
 
 def _logcumsumexp(a, axis):
     """log(cumsum(exp(a))) along axis, never overflowing: NumPy's logaddexp scan for real
-    arrays, `_complex_logcumsumexp` for complex ones."""
-    if a.dtype.kind != "c":
+    arrays, in torch's wider accumulator (float32 for the half types, float64 for float32),
+    rounded once per element; `_complex_logcumsumexp` for complex ones."""
+    if a.dtype.kind == "c":
+        return _complex_logcumsumexp(a, axis)
+    acc = _ACC.get(a.dtype) or (np.float32 if is_half(a.dtype) else None)
+    if acc is None:
         return np.logaddexp.accumulate(a, axis=axis)
-    return _complex_logcumsumexp(a, axis)
+    return np.logaddexp.accumulate(a.astype(acc), axis=axis).astype(a.dtype)
 
 
 def _complex_logcumsumexp(a, axis):
@@ -244,7 +248,7 @@ class LogCumSumExp(_Labelled):
         x, y = ctx.saved_tensors
         if ctx.dim is None:
             return grad
-        if _grad_state.enabled:
+        if _grad_state.enabled or is_half(x._data.dtype):   # (half: torch's ops, each rounded)
             return _logcumsumexp_grad_tensors(x, y, grad, ctx.dim)
         # in double precision: exp(x_i + ...) of large x_i and a log near -x_i cancel, and
         # float32 would lose digits to the cancellation that torch keeps
@@ -270,7 +274,7 @@ def _logcumsumexp_grad_tensors(x, y, g, d):
 
     # log(v) where keep, else the lowest finite number rather than -inf: a -inf would reach
     # the inner scans' own gradients as -inf - -inf = NaN (the terms are exp(lowest) = 0 anyway)
-    lowest = float(np.finfo(g._data.dtype).min)
+    lowest = _dtype.finfo(g.dtype).min
 
     def log_of(v, keep):
         return where(keep, where(keep, v, 1).log(), lowest)
@@ -278,10 +282,11 @@ def _logcumsumexp_grad_tensors(x, y, g, d):
     def rev_scan(v):
         return v.flip((d,)).logcumsumexp(d).flip((d,))
 
-    if x.is_complex():
-        return (x.conj() + rev_scan(log_of(g, g != 0) - y.conj())).exp()
-    return ((rev_scan(log_of(g, g > 0) - y) + x).exp()
-            - (rev_scan(log_of(-g, g < 0) - y) + x).exp())
+    with np.errstate(over="ignore", invalid="ignore"):   # (lowest - y: -inf in a half type)
+        if x.is_complex():
+            return (x.conj() + rev_scan(log_of(g, g != 0) - y.conj())).exp()
+        return ((rev_scan(log_of(g, g > 0) - y) + x).exp()
+                - (rev_scan(log_of(-g, g < 0) - y) + x).exp())
 
 
 def logcumsumexp(input, dim, *, out=None):

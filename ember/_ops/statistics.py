@@ -1,10 +1,11 @@
-"""Statistics, distances and finite differences: diff, gradient, dist, cdist, cov, corrcoef,
-trapezoid (trapz), cumulative_trapezoid, renorm.
+"""Statistics, distances and finite differences: diff, gradient, dist, cdist's kernels, pdist,
+pairwise_distance, cosine_similarity, cov, corrcoef, trapezoid (trapz), cumulative_trapezoid,
+renorm.
 
-dist and cdist are nodes of their own as in torch (DistBackward0; CdistBackward0 or
-EuclideanDistBackward0), with backwards in Tensor ops; the rest are compositions of
-differentiable Tensor ops (as torch writes them), so every order of gradient comes from the ops
-they are built of; this file holds torch's argument checks and dtype rules.
+dist, cdist and renorm are nodes of their own as in torch (DistBackward0; CdistBackward0 or
+EuclideanDistBackward0; RenormBackward0), with backwards in Tensor ops; the rest are
+compositions of differentiable Tensor ops (as torch writes them), so every order of gradient
+comes from the ops they are built of; this file holds torch's argument checks and dtype rules.
 """
 import math
 
@@ -12,14 +13,14 @@ import numpy as np
 
 from ember import _dtype
 from ember._ops.linalg_decomp import _pnorm, vector_norm_grad
-from ember._ops.reduction import _const, _name, _out
-from ember._ops._helpers import not_a_tensor
+from ember._ops.reduction import _const, _name, _norm_backward, _out
+from ember._ops._helpers import is_half, not_a_tensor
 from ember._tensor import Tensor, _wrap_dim
-from ember.autograd.function import ArrayFunction
+from ember.autograd.function import ArrayFunction, rename_result
 from ember.autograd.grad_mode import state as _grad_state
 
 __all__ = ["diff", "gradient", "dist", "cov", "corrcoef", "trapezoid", "trapz",
-           "cumulative_trapezoid", "renorm"]
+           "cumulative_trapezoid", "renorm", "cosine_similarity", "pairwise_distance", "pdist"]
 
 
 # comes from the ops they are built of.
@@ -103,7 +104,10 @@ class Dist(ArrayFunction):
     def forward(ctx, a, b, *, p, dtype):
         ctx.p = p
         x = a.astype(dtype, copy=False) - b.astype(dtype, copy=False)
-        r = _pnorm(x, p, tuple(range(x.ndim)))
+        if is_half(x.dtype):   # torch's norm accumulates the half types in float32
+            r = _pnorm(x.astype(np.float32), p, tuple(range(x.ndim))).astype(x.dtype)
+        else:
+            r = _pnorm(x, p, tuple(range(x.ndim)))
         ctx.save_for_backward(a, b, r)
         return r
 
@@ -112,7 +116,11 @@ class Dist(ArrayFunction):
             return None, None
         a, b, r = ctx.saved_tensors
         x = a - b
-        gx = vector_norm_grad(x, r, g, ctx.p, tuple(range(x.dim())), False)
+        dims = tuple(range(x.dim()))
+        if is_half(x._data.dtype):   # torch's norm_backward op by op (each rounded)
+            gx = _norm_backward(x, r, g, ctx.p, dims)
+        else:
+            gx = vector_norm_grad(x, r, g, ctx.p, dims, False)
         return (gx if ctx.needs_input_grad[0] else None,
                 -gx if ctx.needs_input_grad[1] else None)
 
@@ -178,7 +186,6 @@ class Cdist(ArrayFunction):
         return r
 
     def backward(ctx, g):
-        from ember._ops.linalg import _row_norm_grad
         x1, x2, r = ctx.saved_tensors
         if ctx.p == 0:
             return x1.new_zeros(x1.shape), x2.new_zeros(x2.shape)
@@ -497,14 +504,44 @@ def renorm(input, p, dim, maxnorm, *, out=None):
     if nd < 2:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {nd} dimensions")
     d = _wrap_dim(dim, nd)
-    from ember._ops.linalg_decomp import vector_norm
-    acc = _dtype.float32 if input.dtype in (_dtype.float16, _dtype.bfloat16) else None
-    norm = vector_norm(input, p, [i for i in range(nd) if i != d], keepdim=True, dtype=acc)
-    import ember
-    factor = ember.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
-    if acc is not None:
-        factor = factor.to(input.dtype)
-    return _out(input * factor, out, exact=True)
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):   # (its norm's error)
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {_name(input.dtype)}")
+    return _out(Renorm.apply(input, p=float(p), dims=tuple(i for i in range(nd) if i != d),
+                             maxnorm=float(maxnorm)), out, exact=True)
+
+
+class Renorm(ArrayFunction):
+    """x times maxnorm / (norm + 1e-7) where the slice's p-norm exceeds maxnorm, one node
+    (RenormBackward0) as torch; the half types take their norms and factors in float32 (the
+    factor rounded to the half type), and the gradient in float32 too, rounded once. Backward
+    is torch's renorm_backward in Tensor ops."""
+
+    def forward(ctx, a, *, p, dims, maxnorm):
+        ctx.p, ctx.dims, ctx.maxnorm = p, dims, maxnorm
+        ctx.save_for_backward(a)
+        x = a.astype(np.float32) if is_half(a.dtype) else a
+        norm = _pnorm(x, p, dims, keepdim=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1).astype(norm.dtype)
+        return np.asarray(a * factor.astype(a.dtype))
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        from ember._ops.linalg_decomp import vector_norm
+        from ember._ops.pointwise import where
+        dims, maxnorm = ctx.dims, ctx.maxnorm
+        acc = _dtype.float32 if is_half(x._data.dtype) else None
+        norm = vector_norm(x, ctx.p, dims, keepdim=True, dtype=acc)
+        gout = (x.conj() * grad)
+        if gout.is_complex():
+            gout = gout.real
+        gout = gout.sum(dims, keepdim=True, dtype=norm.dtype)
+        nb = _norm_backward(x, norm, gout, ctx.p, dims)
+        inv = (norm + 1e-7).reciprocal()
+        factor = inv * maxnorm
+        g = where(norm > maxnorm, factor * grad - (factor * inv) * nb, grad)
+        return g.to(x.dtype) if acc is not None else g
 
 
 for _f in (diff, dist, cov, corrcoef, renorm):
@@ -596,3 +633,91 @@ def _gradient_along(f, d, step, edge_order):
         last = (at(-3) * col(b / (a * (a + b))) + at(-2) * col(-(a + b) / (a * b))
                 + at(-1) * col((2 * b + a) / (b * (a + b))))
     return cat([first, inner, last], d)
+
+
+# ---------------------------------------------------------------------------------------------
+# distances: cosine_similarity, pairwise_distance, pdist
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum over dim of (x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)) (broadcasting);
+    integer inputs are cast to the common floating dtype first (their norms are not
+    truncated)."""
+    from ember._dtype import result_type
+    from ember._ops._helpers import to_dtype
+    from ember._ops.activation import _const, _where
+    from ember._ops.linalg_decomp import vector_norm
+    dt = result_type(x1, x2)
+    if not (dt.is_floating_point or dt.is_complex):
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{dt._legacy}")
+    from ember._ops.manipulation import broadcast_tensors
+    x1, x2 = (x if x.dtype == dt else to_dtype(x, dt) for x in (x1, x2))
+    if x1.shape != x2.shape:   # the norms run along dim of the broadcast inputs
+        x1, x2 = broadcast_tensors(x1, x2)
+    n1, n2 = vector_norm(x1, 2, dim, True), vector_norm(x2, 2, dim, True)
+    n1 = _where(_const(n1._data > eps), n1, n1 * 0 + eps)
+    n2 = _where(_const(n2._data > eps), n2, n2 * 0 + eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim (batch dims broadcast)."""
+    from ember._ops.linalg_decomp import vector_norm
+    # (torch's C++ nodes: add(Tensor, Scalar), norm(x, p, dim))
+    d = rename_result(x1 - x2 + eps, "AddBackward1")
+    return rename_result(vector_norm(d, p, -1, keepdim), "NormBackward1")
+
+
+class PdistNorm(ArrayFunction):
+    """p-norms of the rows of d = x[i] - x[j], with pdist's subgradients (torch's): 0 where a
+    distance is 0, 0 for an element of d that is 0 when p < 1, p = 0 has none, and for p = inf
+    every element tying the maximum gets the whole gradient (no split, unlike vector_norm)."""
+
+    def forward(ctx, d, *, p):
+        from ember._ops.linalg_decomp import _pnorm
+        ctx.p = p
+        r = _pnorm(d, p, -1)
+        ctx.save_for_backward(d, r)
+        return r
+
+    def backward(ctx, g):
+        d, r = ctx.saved_tensors
+        return _row_norm_grad(d, r, g, ctx.p)
+
+    def name(self):
+        return "PdistBackward0"
+
+
+def _row_norm_grad(d, r, g, p):
+    """The gradient for d of r = the p-norms of d's rows (its last dim) given r's gradient g,
+    with pdist's and cdist's subgradients (Tensor ops: differentiable again)."""
+    g, r = g.unsqueeze(-1), r.unsqueeze(-1)
+    if p == 0:
+        return d * 0
+    if p == 1:
+        return d.sign() * g
+    if p == np.inf:
+        return d.sign() * (d.abs() == r) * g
+    zero = r == 0
+    r = r.masked_fill(zero, 1)   # no inf/NaN (nor NumPy warnings) where it is masked anyway
+    if p == 2:
+        return d * (g / r).masked_fill(zero, 0)
+    drop = zero | (d == 0) if p < 1 else zero
+    a = d.abs().masked_fill(drop, 1)
+    return (d.sign() * a.pow(p - 1) * (g / r.pow(p - 1))).masked_fill(drop, 0)
+
+
+def pdist(input, p=2):
+    """p-norm distances between all pairs of rows i < j of an (N, M) input, in row-major
+    order of the pairs: N (N - 1) / 2 values."""
+    if input._data.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input._data.ndim}D")
+    if input._data.dtype.kind != "f" or input._data.dtype.itemsize < 4:
+        if input._data.dtype.kind in "fV":
+            raise NotImplementedError(f"\"pdist\" not implemented for '{input.dtype._legacy}'")
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    i, j = np.triu_indices(input._data.shape[0], 1)
+    d = input[Tensor._make(i)] - input[Tensor._make(j)]
+    return PdistNorm.apply(d, p=float(p))

@@ -238,7 +238,7 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
 # ---------------------------------------------------------------------------------------------
 # Distances and similarity
 
-from ember._ops.linalg import cosine_similarity, pdist   # noqa: E402 (one implementation each)
+from ember._ops.statistics import cosine_similarity, pdist   # noqa: E402 (one implementation each)
 
 
 # ---------------------------------------------------------------------------------------------
