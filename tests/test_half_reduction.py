@@ -225,3 +225,23 @@ def test_renorm_is_one_node():
         fn = lib.renorm(x, 2, 0, 1.0).grad_fn
         names.append([fn.name(), [n.name() for n, _ in fn.next_functions]])
     assert names[0] == names[1]
+
+
+_NORMS = {
+    "vector_norm": lambda t, x: t.linalg.vector_norm(x.reshape(64, 64), dim=1),
+    "vector_norm all": lambda t, x: t.linalg.vector_norm(x).reshape(1),
+    "vector_norm 3": lambda t, x: t.linalg.vector_norm(x.reshape(64, 64), ord=3, dim=1),
+    "matrix_norm": lambda t, x: t.linalg.matrix_norm(x.reshape(4, 32, 32)),
+    "normalize": lambda t, x: t.nn.functional.normalize(x.reshape(64, 64)),
+    "cosine_similarity": lambda t, x: t.nn.functional.cosine_similarity(
+        x.reshape(64, 64), x.flip(0).reshape(64, 64)),
+    "pairwise_distance": lambda t, x: t.nn.functional.pairwise_distance(
+        x.reshape(64, 64), x.flip(0).reshape(64, 64)),
+}
+
+
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+@pytest.mark.parametrize("name", sorted(_NORMS))
+def test_vector_norms_accumulate_in_float32(dtype, name):
+    """linalg's p-norms add half types in float32; the 2-norm's gradient is (x / r) * g."""
+    compare(_NORMS[name], dtype, grad=True)

@@ -7,6 +7,7 @@ distinct singular values/eigenvalues, as torch's do.
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember._ops.manipulation import cat as _cat
@@ -884,8 +885,12 @@ def matmul(input, other, *, out=None):
 def _pnorm(x, ord, dims, keepdim=False):
     """(sum |x|^ord)^(1/ord) over dims on arrays, with the special orders 0 (count of
     nonzeros), 1, 2 and +-inf; a real result (for complex x too). LinalgVectorNorm and pdist share
-    it; their backwards differ in the subgradients torch picks."""
+    it; their backwards differ in the subgradients torch picks. Half types accumulate in
+    float32 and round once, as torch's."""
     a = np.abs(x)
+    dt = a.dtype
+    if is_half(dt):
+        a = a.astype(np.float32)
     if ord == 2:
         r = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
     elif ord == 1:
@@ -898,7 +903,7 @@ def _pnorm(x, ord, dims, keepdim=False):
         r = np.sum(a != 0, axis=dims, keepdims=keepdim)
     else:
         r = np.sum(a ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
-    return np.asarray(r, a.dtype)
+    return np.asarray(r, np.float32 if is_half(dt) else dt).astype(dt, copy=False)
 
 
 class LinalgVectorNorm(ArrayFunction):
@@ -927,8 +932,8 @@ def vector_norm_grad(x, r, g, p, dims, keepdim):
     if p == 1:
         return x.sgn() * g
     zero = r == 0
-    if p == 2:
-        return x * (g / r.masked_fill(zero, 1)).masked_fill(zero, 0)
+    if p == 2:   # (torch's order: x / r first, which shows in the half types' rounding)
+        return (x / r.masked_fill(zero, 1)).masked_fill(zero, 0) * g
     if p in (np.inf, -np.inf):
         mask = (x.abs() == r)
         w = mask / mask.sum(dims, keepdim=True)
