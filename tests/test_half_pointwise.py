@@ -166,3 +166,9 @@ def test_floor_division_by_zero_tensor(dtype):
     edges = np.array([1.0, -1.0, 0.0, np.inf, np.nan, 2.5] * 8, np.float32)
     zeros = np.array([0.0, -0.0] * 24, np.float32)
     compare(lambda t, x, y: t.div(x, y, rounding_mode="floor"), dtype, [edges, zeros])
+
+
+def test_sinc(dtype):
+    compare(lambda t, x: t.sinc(x), dtype, grad=True)
+    edges = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -2.0, 0.5] * 6, np.float32)
+    compare(lambda t, x: t.sinc(x), dtype, [edges])

@@ -662,21 +662,25 @@ class Xlogy(ArrayFunction):
 
 
 class Sinc(ArrayFunction):
-    """sin(pi x) / (pi x), 1 at 0; the gradient is (cos(pi x) - sinc(x)) / x, 0 at x = 0."""
+    """sin(pi x) / (pi x), 1 at 0. The gradient in torch's form, (pi x cos(pi x) - sin(pi x))
+    / (pi x^2), 0 where pi x^2 is 0 (the op order shows in the half types' rounding)."""
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
         with np.errstate(all="ignore"):   # sinc(inf) is NaN, silently as in torch
-            if a.dtype.itemsize < 4 and a.dtype.kind in "fV":   # half types: float32 opmath
-                return _asarray(np.sinc(a.astype(np.float32)).astype(a.dtype))
+            if is_half(a.dtype):   # float32: sin(p) / p, p = pi x (sin as torch's, see _via64)
+                p = np.float32(np.pi) * a.astype(np.float32)
+                r = np.sin(p.astype(np.float64)).astype(np.float32) / p
+                return _asarray(np.where(a == 0, 1, r).astype(a.dtype))
             return _asarray(np.sinc(a))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        zero = a._data == 0
-        safe = where(Tensor._make(zero), 1.0, a)
-        d = ((safe * np.pi).cos() - sinc(safe)) / safe
-        return grad * _conj(where(Tensor._make(zero), 0.0, d))
+        zero = Tensor._make(_asarray(a._data * a._data * np.pi == 0))
+        x = where(zero, 1.0, a)   # (a finite stand-in where the gradient is 0)
+        xp = x * np.pi
+        d = (xp * xp.cos() - xp.sin()) / (x * x * np.pi)
+        return where(zero, 0.0, grad * _conj(d))
 
 
 # ---------------------------------------------------------------------------------------------
