@@ -172,3 +172,9 @@ def test_sinc(dtype):
     compare(lambda t, x: t.sinc(x), dtype, grad=True)
     edges = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -2.0, 0.5] * 6, np.float32)
     compare(lambda t, x: t.sinc(x), dtype, [edges])
+
+
+@pytest.mark.parametrize("op", ["cummax", "cummin"])
+def test_cumulative_extreme_gradients_scatter_add(dtype, op):
+    compare(lambda t, x: getattr(x.reshape(64, 64), op)(1)[0], dtype, grad=True)
+    compare(lambda t, x: getattr(x, op)(0)[0], dtype, grad=True)

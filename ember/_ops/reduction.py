@@ -21,6 +21,7 @@ from ember import return_types
 from ember._ops._helpers import (check_out_exact, dims_of, is_half, not_a_tensor, opmath_tensors,
                                  promote, round_through as _rounded, write_out, write_outs)
 from ember._ops.pointwise_unary import _via64
+from ember._ops.indexing import scatter_at
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -190,7 +191,8 @@ class _Labelled(ArrayFunction):
 # Gather / scatter along one dim: the backward of max(dim), sort, topk, cummax, ...
 
 class _ScatterAlong(ArrayFunction):
-    """zeros(shape) with `grad` added at `idx` along `dim` (duplicates accumulate)."""
+    """zeros(shape) with `grad` added at `idx` along `dim` (duplicates accumulate, half types
+    in float32 as torch's scatter_add)."""
 
     def forward(ctx, grad, *, idx, dim, shape):
         ctx.idx, ctx.dim = idx, dim
@@ -200,7 +202,7 @@ class _ScatterAlong(ArrayFunction):
         if out.size:
             full = list(np.ix_(*[np.arange(n) for n in idx.shape]))
             full[dim] = idx
-            np.add.at(out, tuple(full), grad)
+            scatter_at(np.add, out, tuple(full), grad, along=False)   # (torch's scatter_add)
         return out
 
     def backward(ctx, g):
