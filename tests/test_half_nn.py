@@ -188,3 +188,25 @@ def test_no_half_kernels(dtype):
                 fn(lib, to_lib(lib, X5, dtype))
             msgs.append(str(err.value))
         assert msgs[0] == msgs[1]
+
+
+_Q, _K, _V = (_r(8, 32, 16, seed=s) for s in (11, 12, 13))
+
+
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+def test_sdpa_math_kernel_in_float32(dtype):
+    """torch's math SDPA (3-D inputs) runs the half types in float32 and rounds once."""
+    fn = lambda t, q, k, v: _f(t).scaled_dot_product_attention(q, k, v)   # noqa: E731
+    compare(fn, dtype, [_Q, _K, _V], max_count=4, max_ulp=1)   # (GEMM summation order)
+
+
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_flash_kernel_close(dtype, causal):
+    """torch's CPU flash kernel (4-D inputs) also accumulates in float32, but rounds the
+    attention weights to the half type before multiplying by v and uses a faster exp: not
+    reproduced, so about 10% of the outputs differ (a half-type composite: half of them)."""
+    def fn(t, q, k, v):
+        q, k, v = (a.reshape(2, 4, 32, 16) for a in (q, k, v))
+        return _f(t).scaled_dot_product_attention(q, k, v, is_causal=causal)
+    compare(fn, dtype, [_Q, _K, _V], max_count=4096 * 15 // 100, max_ulp=1024)

@@ -30,7 +30,7 @@ from ember._ops.loss import _sqrt
 from ember._ops.linear import apply_linear as _apply_linear, linear as _linear_op
 from ember._ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,
                                       local_response_norm, normalize, rms_norm)
-from ember._ops._helpers import inplace as _write_inplace
+from ember._ops._helpers import inplace as _write_inplace, is_half as _is_half
 from ember._tensor import Tensor
 
 
@@ -282,6 +282,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if rep > 1:
             key = _repeat_heads(key, rep)
             value = _repeat_heads(value, rep)
+    half = query.dtype if _is_half(query._data.dtype) else None
+    if half is not None:   # torch's kernels (flash and math) run the half types in float32
+        query, key, value = query.float(), key.float(), value.float()
+        if attn_mask is not None and attn_mask.dtype.is_floating_point:
+            attn_mask = attn_mask.float()
     scores = (query @ key.transpose(-2, -1)) * scale_factor
     if is_causal:
         keep = np.tril(np.ones((L, S), bool))
@@ -295,6 +300,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0.0:
         attn = dropout(attn, dropout_p, True)
     out = attn @ value
+    if half is not None:
+        out = out.to(half)   # (rounded once)
     node = out.grad_fn
     if node is not None:
         # torch's math kernel ends in this same matmul; its flash kernel is one node, and
