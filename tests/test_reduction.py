@@ -754,6 +754,24 @@ def test_renorm_inplace():
     check_raises(lambda t, x: x.requires_grad_().renorm_(2, 0, 1), [(3, 4)])
 
 
+@pytest.mark.parametrize("p", [2, 1, 3, 1.5, 0.5, float("inf")])
+def test_norm_double_backward(p):
+    """torch.norm's gradient is differentiable again (it was a constant-weighted product)."""
+    _double_backward(lambda t, x: t.norm(x, p), [(4, 3)])
+    _double_backward(lambda t, x: x.norm(p, dim=1), [(4, 3)])
+
+
+def test_zero_norm_has_no_gradient():
+    """torch's 0-"norm" (a count) leaves the gradient undefined: .grad stays None."""
+    for lib in (torch, ember):
+        for fn in (lambda x: x.norm(p=0), lambda x: lib.linalg.vector_norm(x, 0, dim=1).sum()):
+            x = lib.ones(2, 3, requires_grad=True)
+            fn(x).backward()
+            assert x.grad is None
+            with pytest.raises(RuntimeError, match="not have been used"):
+                lib.autograd.grad(fn(x), x)
+
+
 def test_renorm_double_backward():
     for p in (2, 1, 3):
         _double_backward(lambda t, x: t.renorm(x, p, 0, 1.0), [(4, 3)])

@@ -927,8 +927,8 @@ def vector_norm_grad(x, r, g, p, dims, keepdim):
         for d in dims:
             g = g.unsqueeze(d)
             r = r.unsqueeze(d)
-    if p == 0:
-        return x * 0
+    if p == 0:   # torch's gradient of the 0-"norm" is undefined: none flows
+        return None
     if p == 1:
         return x.sgn() * g
     zero = r == 0

@@ -1062,17 +1062,18 @@ class VectorNorm(_Labelled):
     def backward(ctx, grad):
         x, norm = ctx.saved_tensors
         a, r, p = x._data, ctx.r, ctx.p
+        if p == 0:   # torch's gradient of the 0-"norm" is undefined: none flows
+            return None
         g = _expand_back(grad, ctx.shape, ctx.dims, ctx.keepdim)
-        if is_half(a.dtype) and p != 0:   # torch's formula, each op rounded as torch's; the
-            # norm as the saved output, so that it differentiates again
+        if is_half(a.dtype) or _grad_state.enabled:
+            # torch's formula in Tensor ops: each op rounded as torch's (half types), and
+            # differentiable again (create_graph), the norm being the saved output
             return _norm_backward(x, norm.reshape(r.shape), g, p, ctx.dims)
         sgn = np.sign(a) if a.dtype.kind != "c" else np.where(a == 0, 0, a / np.where(a == 0, 1,
                                                                                      np.abs(a)))
         ab = np.abs(a)
         with np.errstate(divide="ignore", invalid="ignore"):
-            if p == 0:
-                w = np.zeros_like(ab)
-            elif p == 1:
+            if p == 1:
                 w = sgn
             elif p in (np.inf, -np.inf):
                 hit = ab == r
