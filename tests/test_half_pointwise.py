@@ -178,3 +178,17 @@ def test_sinc(dtype):
 def test_cumulative_extreme_gradients_scatter_add(dtype, op):
     compare(lambda t, x: getattr(x.reshape(64, 64), op)(1)[0], dtype, grad=True)
     compare(lambda t, x: getattr(x, op)(0)[0], dtype, grad=True)
+
+
+@pytest.mark.parametrize("n", [31, 32, 40, 4100])
+def test_add_sub_with_alpha(dtype, n):
+    """alpha rounded to the half type; torch's vectorised loop (whole blocks of 32 of a
+    contiguous run) rounds once, its scalar loop (the rest, strided operands) every step."""
+    x, y = sample(n, 0), sample(n, 1)
+    m = n // 2
+    compare(lambda t, a, b: t.add(a, b, alpha=11.103023088202116), dtype, [x, y])
+    compare(lambda t, a, b: t.sub(a, b, alpha=0.3), dtype, [x, y])
+    compare(lambda t, a, b: a.clone().add_(b, alpha=-0.01), dtype, [x, y])
+    compare(lambda t, a, b: t.add(a[:m * 2].reshape(2, -1), b[:m], alpha=0.7), dtype, [x, y])
+    compare(lambda t, a, b: t.add(a[:m * 2:2], b[1:m * 2:2], alpha=0.7), dtype, [x, y])
+    compare(lambda t, a, b: t.add(a[:m * 2].reshape(-1, 2).T, b[:m], alpha=0.7), dtype, [x, y])

@@ -20,8 +20,8 @@ import numpy as np
 
 from ember import _dtype
 from ember._ops._helpers import (binary_lane, c_name as _c_name, check_cast_back, check_out_same,
-                                 in_opmath, inplace, is_half, is_tensor, not_a_tensor, opmath,
-                                 out_cast_first, promote, to_dtype, write_out)
+                                 fma32, in_opmath, inplace, is_half, is_tensor, not_a_tensor,
+                                 opmath, out_cast_first, promote, to_dtype, write_out)
 from ember._tensor import Tensor
 from ember._threads import _ELEMENTWISE_MIN as _BIG, elementwise
 from ember.autograd.function import ArrayFunction, rename_result
@@ -100,12 +100,49 @@ def _axpy(fn, a, b, alpha):
     alpha: the product is rounded to the dtype first (half types overflow there, as in torch),
     bool scales by bool(alpha), integers wrap."""
     dt = a.dtype
+    if is_half(dt):
+        return _half_axpy(fn, a, b, alpha)
     b = _asarray(b, dt)
     with np.errstate(over="ignore", invalid="ignore"):
         if dt.kind == "b":
             return _asarray(fn(a, np.logical_and(b, _py_bool(alpha))))
         scaled = np.multiply(b, alpha).astype(dt, copy=False)
         return _asarray(fn(a, scaled).astype(dt, copy=False))
+
+
+_VECTOR_BLOCK = 32   # elements per step of torch's vectorised loops over half types
+
+
+def _half_axpy(fn, a, b, alpha):
+    """fn(a, alpha * b) for float16/bfloat16 as torch's add/sub kernel computes it: alpha
+    rounded to the half type; its vectorised loop then rounds once (a fused multiply-add in
+    float32), its scalar loop rounds the product, then the sum. The vectorised loop covers
+    whole blocks of _VECTOR_BLOCK elements of each innermost run (the whole result when both
+    operands are contiguous and of its shape, else each last-dim row, if the operands run
+    along it contiguously or stay put), the scalar loop the rest."""
+    dt = a.dtype
+    b = _asarray(b, dt)
+    s = dt.type(alpha if fn is np.add else -alpha)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = fma32(b.astype(np.float32), np.float32(s), a.astype(np.float32)).astype(dt)
+        if a.shape == b.shape and a.flags.c_contiguous and b.flags.c_contiguous:
+            run = out.size
+        else:
+            run = shape[-1] if shape else 1
+            if not all(x.ndim == 0 or x.shape[-1] == 1 or x.strides[-1] == x.itemsize
+                       for x in (a, b)):
+                run = 0   # (a strided operand: the scalar loop throughout)
+        k = run - run % _VECTOR_BLOCK
+        if run and k == run:
+            return _asarray(out)
+        scalar = np.add(a, np.multiply(b, s)).astype(dt)
+        if not run:
+            return _asarray(scalar)
+        lanes = np.arange(run) >= k
+        if run == out.size:
+            return _asarray(np.where(lanes, scalar.reshape(-1), out.reshape(-1)).reshape(shape))
+        return _asarray(np.where(lanes, scalar, out))
 
 
 # ---------------------------------------------------------------------------------------------

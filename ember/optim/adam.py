@@ -11,6 +11,8 @@ State: `step` (0-d float tensor), `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq` (ams
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
+from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, Tensor, _addcmul_, _check_betas,
                                    _check_differentiable, _check_lr, _check_nonneg, _grads,
                                    _lerp_, _real, _scalar, _step_tensor, _zeros_like)
@@ -74,6 +76,10 @@ class Adam(Optimizer):
                     step_t = state["step"]._data
                     np.add(step_t, 1, out=step_t)
                     step = float(step_t)
+                    if is_half(p._data.dtype):
+                        _half_update(p, g, state, step, lr, eps, beta1, beta2, wd, amsgrad,
+                                     decoupled, maximize)
+                        continue
                     d, g = _real(p._data), _real(g)
                     if wd != 0 and decoupled:
                         np.multiply(d, 1 - lr * wd, out=d)
@@ -100,3 +106,25 @@ class Adam(Optimizer):
 
             self._update_all(update, items, passes=12)
         return loss
+
+
+def _half_update(p, g, state, step, lr, eps, beta1, beta2, wd, amsgrad, decoupled, maximize):
+    """Adam's update of a float16/bfloat16 parameter as torch's single-tensor Adam runs it:
+    one Tensor op at a time, each rounding to the half type as torch's kernel does (the
+    array path's reordered formula, exact in float32, is off by an ulp there)."""
+    with no_grad():
+        g = Tensor._make(g)
+        g = -g if maximize else g
+        if wd != 0:
+            if decoupled:
+                p.mul_(1 - lr * wd)
+            else:
+                g = g.add(p, alpha=wd)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m.lerp_(g, 1 - beta1)
+        v.mul_(beta2).addcmul_(g, g.conj(), value=1 - beta2)
+        if amsgrad:
+            v = state["max_exp_avg_sq"].copy_(state["max_exp_avg_sq"].maximum(v))
+        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+        denom = (v.sqrt() / bias_correction2_sqrt).add_(eps)
+        p.addcdiv_(m, denom, value=-(lr / (1 - beta1 ** step)))

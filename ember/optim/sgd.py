@@ -9,6 +9,8 @@ State: `momentum_buffer` (only when momentum != 0).
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
+from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, _check_differentiable, _check_lr, _grads,
                                    _scalar, Tensor)
 
@@ -50,6 +52,9 @@ class SGD(Optimizer):
             def update(items, buf):
                 for p, g, state in items:
                     d = p._data
+                    if is_half(d.dtype):
+                        _half_update(p, g, state, lr, momentum, damp, nesterov, maximize, wd)
+                        continue
                     g = self._grad(g, d, maximize, wd, buf)
                     if momentum != 0:
                         b = state.get("momentum_buffer")
@@ -73,3 +78,22 @@ class SGD(Optimizer):
 
             self._update_all(update, items, passes=4)
         return loss
+
+
+def _half_update(p, g, state, lr, momentum, damp, nesterov, maximize, wd):
+    """SGD's update of a float16/bfloat16 parameter as torch's single-tensor SGD runs it: one
+    Tensor op at a time, each rounding to the half type as torch's kernel does (its numbers
+    taken in float32 or in the half type as each kernel takes them)."""
+    with no_grad():
+        g = Tensor._make(g)
+        g = -g if maximize else g
+        if wd != 0:
+            g = g.add(p, alpha=wd)
+        if momentum != 0:
+            b = state.get("momentum_buffer")
+            if b is None:
+                b = state["momentum_buffer"] = g.clone()
+            else:
+                b.mul_(momentum).add_(g, alpha=1 - damp)
+            g = g.add(b, alpha=momentum) if nesterov else b
+        p.add_(g, alpha=-lr)
