@@ -554,18 +554,25 @@ def test_two_threads_after_fork():
     assert os.WEXITSTATUS(status) == 0
 
 
+_HALF_OPTIMIZERS = {
+    "Adam": [{}, {"amsgrad": True}, {"weight_decay": 0.1, "maximize": True}],
+    "AdamW": [{}, {"amsgrad": True}, {"weight_decay": 0.1, "maximize": True}],
+    "SGD": [{"momentum": 0.9}, {"momentum": 0.9, "nesterov": True, "weight_decay": 0.1},
+            {"momentum": 0.9, "dampening": 0.2, "maximize": True}, {}],
+    "RMSprop": [{}, {"centered": True, "momentum": 0.5}, {"weight_decay": 0.1,
+                                                          "maximize": True}],
+    "Adagrad": [{}, {"lr_decay": 0.01, "weight_decay": 0.1}],
+}
+
+
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
-@pytest.mark.parametrize("kw", [{}, {"amsgrad": True}, {"weight_decay": 0.1, "maximize": True}],
-                         ids=["plain", "amsgrad", "decay-max"])
-@pytest.mark.parametrize("name", ["Adam", "AdamW", "SGD"])
+@pytest.mark.parametrize("name,kw", [(n, kw) for n, kws in _HALF_OPTIMIZERS.items()
+                                     for kw in kws], ids=lambda v: str(v))
 def test_half_parameters_bit_for_bit(name, kw, dtype):
     """Half-type parameters follow torch's single-tensor update op by op: every step's
     parameters and state equal torch's exactly (eps=1e-3: float16 cannot hold 1e-8; sizes 64
     and 128 run torch's vectorised loops, the other parameter 25 its scalar loop)."""
-    if name == "SGD":
-        kw = {"momentum": 0.9, "weight_decay": kw.get("weight_decay", 0),
-              "maximize": kw.get("maximize", False)}
-    else:
+    if name != "SGD":
         kw = dict(kw, eps=1e-3)
     rng = np.random.default_rng(0)
     init = [rng.standard_normal(s).astype(np.float32) for s in ((64,), (8, 16), (5, 5))]

@@ -9,8 +9,10 @@ initial_accumulator_value).
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
+from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, _addcdiv_, _check_differentiable, _check_lr,
-                                   _check_nonneg, _full_like, _grads, _real, _scalar,
+                                   _check_nonneg, _full_like, _grads, _half_grad, _real, _scalar,
                                    _step_tensor)
 
 __all__ = ["Adagrad"]
@@ -47,6 +49,10 @@ class Adagrad(Optimizer):
                 st = state["step"]._data
                 np.add(st, 1, out=st)
                 step = float(st)
+                if is_half(p._data.dtype):
+                    _half_update(p, g, state, lr / (1 + (step - 1) * lr_decay), eps,
+                                 group["maximize"], group["weight_decay"])
+                    continue
                 d, g = _real(p._data), _real(g)
                 g = self._grad(g, d, group["maximize"], group["weight_decay"])
                 clr = lr / (1 + (step - 1) * lr_decay)
@@ -57,3 +63,13 @@ class Adagrad(Optimizer):
                 _addcdiv_(d, g, std, -clr, t)
                 p._vc.value += 1
         return loss
+
+
+def _half_update(p, g, state, clr, eps, maximize, wd):
+    """Adagrad's update of a float16/bfloat16 parameter, torch's single-tensor sequence (see
+    optimizer._half_grad)."""
+    with no_grad():
+        g = _half_grad(p, g, maximize, wd)
+        state["sum"].addcmul_(g, g, value=1)
+        std = state["sum"].sqrt().add_(eps)
+        p.addcdiv_(g, std, value=-clr)

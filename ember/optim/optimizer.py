@@ -527,3 +527,13 @@ def _grads(group, error=None):
             out.append((p, g._data))
     return out
 
+
+def _half_grad(p, g, maximize, weight_decay):
+    """The gradient a float16/bfloat16 parameter's update uses, formed as torch's single-tensor
+    optimizers form it (Tensor ops, each rounding as torch's kernel): negated for `maximize`,
+    plus `weight_decay * p` (grad.add(p, alpha=weight_decay)). Those updates run in Tensor ops
+    under no_grad (see e.g. adam._half_update): torch rounds after every op, which the
+    reordered array formulas of float32 would not reproduce."""
+    g = Tensor._make(g)
+    g = -g if maximize else g
+    return g.add(p, alpha=weight_decay) if weight_decay != 0 else g

@@ -10,9 +10,11 @@ State: `step`, `square_avg`, `momentum_buffer` (momentum > 0), `grad_avg` (cente
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
+from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable,
-                                   _check_lr, _check_nonneg, _grads, _lerp_, _real, _scalar,
-                                   _step_tensor, _zeros_like)
+                                   _check_lr, _check_nonneg, _grads, _half_grad, _lerp_, _real,
+                                   _scalar, _step_tensor, _zeros_like)
 
 __all__ = ["RMSprop"]
 
@@ -48,6 +50,10 @@ class RMSprop(Optimizer):
                         state["grad_avg"] = _zeros_like(p)
                 st = state["step"]._data
                 np.add(st, 1, out=st)
+                if is_half(p._data.dtype):
+                    _half_update(p, g, state, lr, alpha, eps, momentum, centered,
+                                 group["maximize"], group["weight_decay"])
+                    continue
                 d, g = _real(p._data), _real(g)
                 g = self._grad(g, d, group["maximize"], group["weight_decay"])
                 v = _real(state["square_avg"]._data)
@@ -71,3 +77,25 @@ class RMSprop(Optimizer):
                     _addcdiv_(d, g, avg, -lr, t)
                 p._vc.value += 1
         return loss
+
+
+def _half_update(p, g, state, lr, alpha, eps, momentum, centered, maximize, wd):
+    """RMSprop's update of a float16/bfloat16 parameter, torch's single-tensor sequence (see
+    optimizer._half_grad)."""
+    with no_grad():
+        g = _half_grad(p, g, maximize, wd)
+        v = state["square_avg"]
+        v.mul_(alpha).addcmul_(g, g, value=1 - alpha)
+        if centered:
+            ga = state["grad_avg"]
+            ga.lerp_(g, 1 - alpha)
+            avg = v.addcmul(ga, ga, value=-1).sqrt_()
+        else:
+            avg = v.sqrt()
+        avg = avg.add_(eps)
+        if momentum > 0:
+            b = state["momentum_buffer"]
+            b.mul_(momentum).addcdiv_(g, avg)
+            p.add_(b, alpha=-lr)
+        else:
+            p.addcdiv_(g, avg, value=-lr)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ember._ops._helpers import is_half
 from ember.autograd.grad_mode import no_grad
-from ember.optim.optimizer import (Optimizer, _check_differentiable, _check_lr, _grads,
+from ember.optim.optimizer import (Optimizer, _check_differentiable, _check_lr, _grads, _half_grad,
                                    _scalar, Tensor)
 
 __all__ = ["SGD"]
@@ -85,10 +85,7 @@ def _half_update(p, g, state, lr, momentum, damp, nesterov, maximize, wd):
     Tensor op at a time, each rounding to the half type as torch's kernel does (its numbers
     taken in float32 or in the half type as each kernel takes them)."""
     with no_grad():
-        g = Tensor._make(g)
-        g = -g if maximize else g
-        if wd != 0:
-            g = g.add(p, alpha=wd)
+        g = _half_grad(p, g, maximize, wd)
         if momentum != 0:
             b = state.get("momentum_buffer")
             if b is None:
