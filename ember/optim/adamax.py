@@ -8,9 +8,11 @@ State: `step`, `exp_avg` (m), `exp_inf` (u).
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
+from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, _addcdiv_, _check_betas, _check_differentiable,
-                                   _check_lr, _check_nonneg, _grads, _lerp_, _real, _scalar,
-                                   _step_tensor, _zeros_like)
+                                   _check_lr, _check_nonneg, _grads, _half_grad, _lerp_, _real,
+                                   _scalar, _step_tensor, _zeros_like)
 
 __all__ = ["Adamax"]
 
@@ -40,6 +42,10 @@ class Adamax(Optimizer):
                     state["exp_inf"] = _zeros_like(p)
                 st = state["step"]._data
                 np.add(st, 1, out=st)
+                if is_half(p._data.dtype):
+                    _half_update(p, g, state, lr / (1 - beta1 ** float(st)), eps, beta1, beta2,
+                                 group["maximize"], group["weight_decay"])
+                    continue
                 d, g = _real(p._data), _real(g)
                 g = self._grad(g, d, group["maximize"], group["weight_decay"])
                 m, u = _real(state["exp_avg"]._data), _real(state["exp_inf"]._data)
@@ -52,3 +58,14 @@ class Adamax(Optimizer):
                 _addcdiv_(d, m, u, -clr, t)
                 p._vc.value += 1
         return loss
+
+
+def _half_update(p, g, state, clr, eps, beta1, beta2, maximize, wd):
+    """Adamax's update of a float16/bfloat16 parameter, torch's single-tensor sequence (see
+    optimizer._half_grad)."""
+    with no_grad():
+        g = _half_grad(p, g, maximize, wd)
+        m, u = state["exp_avg"], state["exp_inf"]
+        m.lerp_(g, 1 - beta1)
+        u.copy_(u.mul_(beta2).maximum(g.abs().add_(eps)))
+        p.addcdiv_(m, u, value=-clr)

@@ -9,8 +9,11 @@ State: `step`, `eta`, `mu` (0-d float tensors) and `ax` (the average).
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
+from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, _check_differentiable, _check_lr, _check_nonneg,
-                                   _grads, _real, _scalar, _step_tensor, _zeros_like)
+                                   _grads, _half_grad, _real, _scalar, _step_tensor,
+                                   _zeros_like)
 
 __all__ = ["ASGD"]
 
@@ -38,22 +41,39 @@ class ASGD(Optimizer):
                     state["mu"] = _step_tensor(1.0)
                     state["ax"] = _zeros_like(p)
                 st, eta, mu = state["step"]._data, state["eta"]._data, state["mu"]._data
-                d, g = _real(p._data), _real(g)
-                ax = _real(state["ax"]._data)
                 np.add(st, 1, out=st)
-                g = self._grad(g, d, group["maximize"], group["weight_decay"])
-                eta_value = float(eta)
-                t = self._buf(d, 1)
-                np.multiply(d, 1 - lambd * eta_value, out=d)
-                np.add(d, np.multiply(g, -eta_value, out=t), out=d)
-                if float(mu) != 1:
-                    np.subtract(d, ax, out=t)
-                    np.add(ax, np.multiply(t, mu, out=t), out=ax)
+                if is_half(p._data.dtype):
+                    _half_update(p, g, state, lambd, group["maximize"], group["weight_decay"])
                 else:
-                    np.copyto(ax, d)
+                    d, g = _real(p._data), _real(g)
+                    ax = _real(state["ax"]._data)
+                    g = self._grad(g, d, group["maximize"], group["weight_decay"])
+                    eta_value = float(eta)
+                    t = self._buf(d, 1)
+                    np.multiply(d, 1 - lambd * eta_value, out=d)
+                    np.add(d, np.multiply(g, -eta_value, out=t), out=d)
+                    if float(mu) != 1:
+                        np.subtract(d, ax, out=t)
+                        np.add(ax, np.multiply(t, mu, out=t), out=ax)
+                    else:
+                        np.copyto(ax, d)
                 step = float(st)
                 # torch goes through torch.as_tensor(float): rounded to the default dtype first
                 eta[...] = _step_tensor(lr / ((1 + lambd * lr * step) ** alpha))._data
                 mu[...] = _step_tensor(1 / max(1, step - t0))._data
                 p._vc.value += 1
         return loss
+
+
+def _half_update(p, g, state, lambd, maximize, wd):
+    """ASGD's update of a float16/bfloat16 parameter, torch's single-tensor sequence (see
+    optimizer._half_grad): the averaged copy ax moves by mu (p - ax), or is p when mu is 1."""
+    with no_grad():
+        g = _half_grad(p, g, maximize, wd)
+        eta, mu, ax = float(state["eta"]._data), float(state["mu"]._data), state["ax"]
+        p.mul_(1 - lambd * eta)
+        p.add_(g, alpha=-eta)
+        if mu != 1:
+            ax.add_(p.sub(ax).mul_(mu))
+        else:
+            ax.copy_(p)

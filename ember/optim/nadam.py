@@ -12,9 +12,12 @@ State: `step`, `mu_product` (0-d float tensors), `exp_avg`, `exp_avg_sq`.
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
+from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_betas,
                                    _check_differentiable, _check_lr, _check_nonneg, _grads,
-                                   _lerp_, _real, _scalar, _step_tensor, _zeros_like)
+                                   _half_grad, _lerp_, _real, _scalar, _step_tensor,
+                                   _zeros_like)
 
 __all__ = ["NAdam"]
 
@@ -53,11 +56,16 @@ class NAdam(Optimizer):
                 np.add(st, 1, out=st)
                 step = float(st)
                 bc2 = 1 - beta2 ** step
+                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * mdecay)))
+                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * mdecay)))
+                if is_half(d.dtype):
+                    np.multiply(mu_prod, mu, out=mu_prod)
+                    _half_update(p, g, state, lr, eps, beta1, beta2, bc2, mu, mu_next,
+                                 group["maximize"], wd, decoupled)
+                    continue
                 if wd != 0 and decoupled:
                     np.multiply(d, 1 - lr * wd, out=d)
                 g = self._grad(g, d, group["maximize"], 0 if decoupled else wd)
-                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * mdecay)))
-                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * mdecay)))
                 np.multiply(mu_prod, mu, out=mu_prod)
                 m, v = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
                 t, denom = self._buf(d, 1), self._buf(d, 2)
@@ -71,3 +79,20 @@ class NAdam(Optimizer):
                 _addcdiv_(d, m, denom, (-lr * mu_next) / (1.0 - mu_product * mu_next), t)
                 p._vc.value += 1
         return loss
+
+
+def _half_update(p, g, state, lr, eps, beta1, beta2, bc2, mu, mu_next, maximize, wd,
+                 decoupled):
+    """NAdam's update of a float16/bfloat16 parameter, torch's single-tensor sequence (see
+    optimizer._half_grad); the step's mu is already in state's mu_product."""
+    with no_grad():
+        if wd != 0 and decoupled:
+            p.mul_(1 - lr * wd)
+        g = _half_grad(p, g, maximize, 0 if decoupled else wd)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m.lerp_(g, 1 - beta1)
+        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        denom = v.div(bc2).sqrt().add_(eps)
+        mu_product = float(state["mu_product"]._data)
+        p.addcdiv_(g, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
+        p.addcdiv_(m, denom, value=(-lr * mu_next) / (1.0 - mu_product * mu_next))
