@@ -566,6 +566,9 @@ _HALF_OPTIMIZERS = {
               {"weight_decay": 0.1, "maximize": True}],
     "Adamax": [{}, {"weight_decay": 0.1, "maximize": True}],
     "ASGD": [{}, {"t0": 5, "lambd": 0.01, "weight_decay": 0.1}],
+    "RAdam": [{}, {"weight_decay": 0.1, "decoupled_weight_decay": True}],
+    "Adadelta": [{}, {"weight_decay": 0.1, "maximize": True}],
+    "Rprop": [{}, {"maximize": True}],
 }
 
 
@@ -576,7 +579,7 @@ def test_half_parameters_bit_for_bit(name, kw, dtype):
     """Half-type parameters follow torch's single-tensor update op by op: every step's
     parameters and state equal torch's exactly (eps=1e-3: float16 cannot hold 1e-8; sizes 64
     and 128 run torch's vectorised loops, the other parameter 25 its scalar loop)."""
-    if name not in ("SGD", "ASGD"):
+    if name not in ("SGD", "ASGD", "Rprop"):
         kw = dict(kw, eps=1e-3)
     rng = np.random.default_rng(0)
     init = [rng.standard_normal(s).astype(np.float32) for s in ((64,), (8, 16), (5, 5))]

@@ -10,9 +10,11 @@ State: `step`, `square_avg` (v), `acc_delta` (u).
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
+from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, _addcmul_, _check_differentiable, _check_lr,
-                                   _check_nonneg, _grads, _real, _scalar, _step_tensor,
-                                   _zeros_like)
+                                   _check_nonneg, _grads, _half_grad, _real, _scalar,
+                                   _step_tensor, _zeros_like)
 
 __all__ = ["Adadelta"]
 
@@ -42,6 +44,10 @@ class Adadelta(Optimizer):
                     state["acc_delta"] = _zeros_like(p)
                 st = state["step"]._data
                 np.add(st, 1, out=st)
+                if is_half(p._data.dtype):
+                    _half_update(p, g, state, lr, rho, eps, group["maximize"],
+                                 group["weight_decay"])
+                    continue
                 d, g = _real(p._data), _real(g)
                 g = self._grad(g, d, group["maximize"], group["weight_decay"])
                 v, u = _real(state["square_avg"]._data), _real(state["acc_delta"]._data)
@@ -57,3 +63,16 @@ class Adadelta(Optimizer):
                 np.add(d, np.multiply(delta, -lr, out=t), out=d)
                 p._vc.value += 1
         return loss
+
+
+def _half_update(p, g, state, lr, rho, eps, maximize, wd):
+    """Adadelta's update of a float16/bfloat16 parameter, torch's single-tensor sequence (see
+    optimizer._half_grad)."""
+    with no_grad():
+        g = _half_grad(p, g, maximize, wd)
+        v, u = state["square_avg"], state["acc_delta"]
+        v.mul_(rho).addcmul_(g, g, value=1 - rho)
+        std = v.add(eps).sqrt_()
+        delta = u.add(eps).sqrt_().div_(std).mul_(g)
+        u.mul_(rho).addcmul_(delta, delta, value=1 - rho)
+        p.add_(delta, alpha=-lr)

@@ -12,9 +12,11 @@ State: `step`, `exp_avg`, `exp_avg_sq`.
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
+from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, _addcmul_, _check_betas, _check_differentiable,
-                                   _check_lr, _check_nonneg, _grads, _lerp_, _real, _scalar,
-                                   _step_tensor, _zeros_like)
+                                   _check_lr, _check_nonneg, _grads, _half_grad, _lerp_, _real,
+                                   _scalar, _step_tensor, _zeros_like)
 
 __all__ = ["RAdam"]
 
@@ -47,9 +49,13 @@ class RAdam(Optimizer):
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_avg_sq"] = _zeros_like(p)
                 st = state["step"]._data
-                d, g = _real(p._data), _real(g)
                 np.add(st, 1, out=st)
                 step = float(st)
+                if is_half(p._data.dtype):
+                    _half_update(p, g, state, step, lr, eps, beta1, beta2, wd, decoupled,
+                                 group["maximize"])
+                    continue
+                d, g = _real(p._data), _real(g)
                 if wd != 0 and decoupled:
                     np.multiply(d, 1 - lr * wd, out=d)
                 g = self._grad(g, d, group["maximize"], 0 if decoupled else wd)
@@ -75,3 +81,26 @@ class RAdam(Optimizer):
                 np.subtract(d, u, out=d)
                 p._vc.value += 1
         return loss
+
+
+def _half_update(p, g, state, step, lr, eps, beta1, beta2, wd, decoupled, maximize):
+    """RAdam's update of a float16/bfloat16 parameter, torch's single-tensor sequence (see
+    optimizer._half_grad)."""
+    with no_grad():
+        if wd != 0 and decoupled:
+            p.mul_(1 - lr * wd)
+        g = _half_grad(p, g, maximize, 0 if decoupled else wd)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m.lerp_(g, 1 - beta1)
+        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        bc1, bc2 = 1 - beta1 ** step, 1 - beta2 ** step
+        corrected = m / bc1
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / bc2
+        if rho_t > 5.0:
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                    / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            adaptive = (bc2 ** 0.5) / v.sqrt().add_(eps)
+            p.add_(corrected * lr * adaptive * rect, alpha=-1.0)
+        else:
+            p.add_(corrected * lr, alpha=-1.0)

@@ -9,8 +9,10 @@ State: `step`, `prev`, `step_size` (starts at lr).
 """
 import numpy as np
 
+from ember._ops._helpers import is_half
+from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, _check_differentiable, _check_lr, _full_like,
-                                   _grads, _real, _scalar, _step_tensor, _zeros_like)
+                                   _grads, _half_grad, _real, _scalar, _step_tensor, _zeros_like)
 
 __all__ = ["Rprop"]
 
@@ -39,6 +41,9 @@ class Rprop(Optimizer):
                     state["step_size"] = _full_like(p._grad, _scalar(group["lr"]))
                 st = state["step"]._data
                 np.add(st, 1, out=st)
+                if is_half(p._data.dtype):
+                    _half_update(p, g, state, etaminus, etaplus, smin, smax, group["maximize"])
+                    continue
                 d, g = _real(p._data), _real(g)
                 g = self._grad(g, d, group["maximize"], 0)
                 prev, size = _real(state["prev"]._data), _real(state["step_size"]._data)
@@ -58,3 +63,18 @@ class Rprop(Optimizer):
                 np.add(d, np.multiply(t, size, out=t), out=d)
                 p._vc.value += 1
         return loss
+
+
+def _half_update(p, g, state, etaminus, etaplus, smin, smax, maximize):
+    """Rprop's update of a float16/bfloat16 parameter, torch's single-tensor sequence (see
+    optimizer._half_grad): the sign factors and the step sizes held in the half type."""
+    with no_grad():
+        g = _half_grad(p, g, maximize, 0)
+        prev, size = state["prev"], state["step_size"]
+        s = g.mul(prev).sign()
+        pos, neg, zero = s > 0, s < 0, s == 0
+        s = s.masked_fill(pos, etaplus).masked_fill(neg, etaminus).masked_fill(zero, 1)
+        size.mul_(s).clamp_(smin, smax)
+        g = g.masked_fill(neg, 0)   # (where the sign flipped: torch's sign == etaminus)
+        p.addcmul_(g.sign(), size, value=-1)
+        prev.copy_(g)
