@@ -15,7 +15,7 @@ from ember._ops._helpers import is_half
 from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, Tensor, _addcmul_, _check_betas,
                                    _check_differentiable, _check_lr, _check_nonneg, _grads,
-                                   _half_grad,
+                                   _half_moments,
                                    _lerp_, _real, _scalar, _step_tensor, _zeros_like)
 
 __all__ = ["Adam"]
@@ -114,12 +114,7 @@ def _half_update(p, g, state, step, lr, eps, beta1, beta2, wd, amsgrad, decouple
     one Tensor op at a time, each rounding to the half type as torch's kernel does (the
     array path's reordered formula, exact in float32, is off by an ulp there)."""
     with no_grad():
-        if wd != 0 and decoupled:
-            p.mul_(1 - lr * wd)
-        g = _half_grad(p, g, maximize, 0 if decoupled else wd)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m.lerp_(g, 1 - beta1)
-        v.mul_(beta2).addcmul_(g, g.conj(), value=1 - beta2)
+        g, m, v = _half_moments(p, g, state, lr, beta1, beta2, wd, decoupled, maximize)
         if amsgrad:
             v = state["max_exp_avg_sq"].copy_(state["max_exp_avg_sq"].maximum(v))
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5

@@ -16,7 +16,7 @@ from ember._ops._helpers import is_half
 from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_betas,
                                    _check_differentiable, _check_lr, _check_nonneg, _grads,
-                                   _half_grad, _lerp_, _real, _scalar, _step_tensor,
+                                   _half_moments, _lerp_, _real, _scalar, _step_tensor,
                                    _zeros_like)
 
 __all__ = ["NAdam"]
@@ -86,12 +86,7 @@ def _half_update(p, g, state, lr, eps, beta1, beta2, bc2, mu, mu_next, maximize,
     """NAdam's update of a float16/bfloat16 parameter, torch's single-tensor sequence (see
     optimizer._half_grad); the step's mu is already in state's mu_product."""
     with no_grad():
-        if wd != 0 and decoupled:
-            p.mul_(1 - lr * wd)
-        g = _half_grad(p, g, maximize, 0 if decoupled else wd)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m.lerp_(g, 1 - beta1)
-        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        g, m, v = _half_moments(p, g, state, lr, beta1, beta2, wd, decoupled, maximize)
         denom = v.div(bc2).sqrt().add_(eps)
         mu_product = float(state["mu_product"]._data)
         p.addcdiv_(g, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))

@@ -537,3 +537,16 @@ def _half_grad(p, g, maximize, weight_decay):
     g = Tensor._make(g)
     g = -g if maximize else g
     return g.add(p, alpha=weight_decay) if weight_decay != 0 else g
+
+
+def _half_moments(p, g, state, lr, beta1, beta2, wd, decoupled, maximize):
+    """The common start of Adam, NAdam and RAdam's half-type updates (under no_grad): decoupled
+    decay of p, the gradient (`_half_grad`), then exp_avg.lerp_(g, 1 - beta1) and
+    exp_avg_sq = beta2 exp_avg_sq + (1 - beta2) g g. Returns (g, exp_avg, exp_avg_sq)."""
+    if wd != 0 and decoupled:
+        p.mul_(1 - lr * wd)
+    g = _half_grad(p, g, maximize, 0 if decoupled else wd)
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    m.lerp_(g, 1 - beta1)
+    v.mul_(beta2).addcmul_(g, g.conj(), value=1 - beta2)
+    return g, m, v

@@ -15,7 +15,7 @@ import numpy as np
 from ember._ops._helpers import is_half
 from ember.autograd.grad_mode import no_grad
 from ember.optim.optimizer import (Optimizer, _addcmul_, _check_betas, _check_differentiable,
-                                   _check_lr, _check_nonneg, _grads, _half_grad, _lerp_, _real,
+                                   _check_lr, _check_nonneg, _grads, _half_moments, _lerp_, _real,
                                    _scalar, _step_tensor, _zeros_like)
 
 __all__ = ["RAdam"]
@@ -87,12 +87,7 @@ def _half_update(p, g, state, step, lr, eps, beta1, beta2, wd, decoupled, maximi
     """RAdam's update of a float16/bfloat16 parameter, torch's single-tensor sequence (see
     optimizer._half_grad)."""
     with no_grad():
-        if wd != 0 and decoupled:
-            p.mul_(1 - lr * wd)
-        g = _half_grad(p, g, maximize, 0 if decoupled else wd)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m.lerp_(g, 1 - beta1)
-        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        g, m, v = _half_moments(p, g, state, lr, beta1, beta2, wd, decoupled, maximize)
         bc1, bc2 = 1 - beta1 ** step, 1 - beta2 ** step
         corrected = m / bc1
         rho_inf = 2 / (1 - beta2) - 1
