@@ -203,10 +203,16 @@ def test_sdpa_math_kernel_in_float32(dtype):
 @pytest.mark.parametrize("dtype", HALF_DTYPES)
 @pytest.mark.parametrize("causal", [False, True])
 def test_sdpa_flash_kernel_close(dtype, causal):
-    """torch's CPU flash kernel (4-D inputs) also accumulates in float32, but rounds the
-    attention weights to the half type before multiplying by v and uses a faster exp: not
-    reproduced, so about 10% of the outputs differ (a half-type composite: half of them)."""
+    """torch's CPU flash kernel (4-D inputs) accumulates in float32 but rounds the attention
+    weights to the half type before multiplying by v, and uses a faster exp that ember does
+    not reproduce: about 1% of bfloat16 and 7% of float16 outputs differ (the float32
+    composite: 9% and 13%, by up to 10^4 ulp). One node, as torch's."""
     def fn(t, q, k, v):
         q, k, v = (a.reshape(2, 4, 32, 16) for a in (q, k, v))
         return _f(t).scaled_dot_product_attention(q, k, v, is_causal=causal)
-    compare(fn, dtype, [_Q, _K, _V], max_count=4096 * 15 // 100, max_ulp=1024)
+    share = 2 if dtype == "bfloat16" else 9
+    # (ulps are large only on near-zero outputs, where the sum cancels)
+    compare(fn, dtype, [_Q, _K, _V], max_count=4096 * share // 100, max_ulp=512)
+    q = to_lib(ember, _Q, dtype).reshape(2, 4, 32, 16).requires_grad_()
+    y = _f(ember).scaled_dot_product_attention(q, q, q, is_causal=causal)
+    assert type(y.grad_fn).__name__ == "ScaledDotProductFlashAttentionForCpuBackward0"

@@ -16,7 +16,8 @@ from ember._ops.conv import *       # noqa: F401,F403
 from ember._ops.pooling import *    # noqa: F401,F403
 from ember._ops.sampling import *   # noqa: F401,F403
 from ember._ops.embedding import embedding, embedding_bag, one_hot
-from ember.autograd.function import rename_node
+from ember.autograd.function import ArrayFunction, rename_node
+from ember.autograd.grad_mode import state as _grad_state
 from ember.backends import _check_sdp_backends, _sdp_enabled
 from ember._ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,
                              cosine_embedding_loss, cross_entropy, ctc_loss, gaussian_nll_loss,
@@ -283,7 +284,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             key = _repeat_heads(key, rep)
             value = _repeat_heads(value, rep)
     half = query.dtype if _is_half(query._data.dtype) else None
-    if half is not None:   # torch's kernels (flash and math) run the half types in float32
+    if half is not None and S and query._data.size and (
+            flash or flash is None and _takes_flash(q_in, k_in, v_in, attn_mask, dropout_p,
+                                                    enable_gqa)):
+        mask = () if attn_mask is None else (attn_mask,)
+        return _HalfFlashAttention.apply(query, key, value, *mask, scale=scale_factor,
+                                         causal=is_causal)
+    if half is not None:   # torch's math kernel runs the half types in float32
         query, key, value = query.float(), key.float(), value.float()
         if attn_mask is not None and attn_mask.dtype.is_floating_point:
             attn_mask = attn_mask.float()
@@ -312,6 +319,61 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                                      enable_gqa):
             rename_node(node, "ScaledDotProductFlashAttentionForCpuBackward0")
     return out
+
+
+class _HalfFlashAttention(ArrayFunction):
+    """torch's CPU flash attention on float16/bfloat16 q, k, v (B, H, L, E): the scores
+    q k^T * scale (+ mask) in float32, p = exp(scores - row max) in float32, the output
+    (p rounded to the half type) v / sum(p), rounded once. (torch's exp here is a faster
+    approximation, not reproduced: about 1% of bfloat16 outputs and 7% of float16 ones are
+    an ulp or so off.) One node, as torch's, whose backward (see there) is not
+    differentiable again, as torch's is not."""
+
+    def forward(ctx, q, k, v, mask=None, *, scale, causal):
+        dt, f32 = q.dtype, np.float32
+        q, k, v = q.astype(f32), k.astype(f32), v.astype(f32)
+        s = np.matmul(q, np.swapaxes(k, -1, -2)) * f32(scale)
+        L, S = s.shape[-2:]
+        if causal:
+            s = np.where(np.tril(np.ones((L, S), bool)), s, f32(-np.inf))
+        if mask is not None:
+            s = s + mask.astype(f32) if mask.dtype != np.bool_ else \
+                np.where(mask, s, f32(-np.inf))
+        m = s.max(-1, keepdims=True)
+        m = np.where(np.isneginf(m), f32(0), m)   # (a row with every key masked: zeros)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            p = np.exp(s - m)
+            total = p.sum(-1, keepdims=True)
+            out = np.matmul(p.astype(dt).astype(f32), v) / total
+            out = np.where(total == 0, f32(0), out)
+        ctx.q, ctx.k, ctx.v, ctx.dt, ctx.scale = q, k, v, dt, f32(scale)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ctx.attn = np.where(total == 0, f32(0), p / total)
+        out = out.astype(dt)
+        ctx.out = out.astype(f32)
+        return out
+
+    def backward(ctx, grad):
+        """torch's flash backward for the half types: dv = P^T g with P rounded to the half
+        type, dS = P (g v^T - rowsum(g * out)) (the half output) rounded to it, then
+        dq = dS k scale and dk = dS^T q scale, each rounded once."""
+        if _grad_state.enabled:
+            raise RuntimeError("derivative for aten::_scaled_dot_product_flash_attention_"
+                               "for_cpu_backward is not implemented")
+        f32 = np.float32
+        g = grad._data.astype(f32)
+        P, q, k, v, dt = ctx.attn, ctx.q, ctx.k, ctx.v, ctx.dt
+        dv = np.matmul(np.swapaxes(P.astype(dt).astype(f32), -1, -2), g)
+        dp = np.matmul(g, np.swapaxes(v, -1, -2))
+        ds = (P * (dp - (g * ctx.out).sum(-1, keepdims=True))).astype(dt).astype(f32)
+        dq = np.matmul(ds, k) * ctx.scale
+        dk = np.matmul(np.swapaxes(ds, -1, -2), q) * ctx.scale
+        needs = ctx.needs_input_grad
+        return tuple(Tensor._make(a.astype(dt)) if n else None
+                     for a, n in zip((dq, dk, dv), needs)) + (None,) * (len(needs) - 3)
+
+    def name(self):
+        return "ScaledDotProductFlashAttentionForCpuBackward0"
 
 
 def _takes_flash(q, k, v, mask, dropout_p, enable_gqa):
