@@ -471,10 +471,14 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  key_padding_mask=None, need_weights=True, attn_mask=None,
                                  use_separate_proj_weight=False, q_proj_weight=None,
                                  k_proj_weight=None, v_proj_weight=None, static_k=None,
-                                 static_v=None, average_attn_weights=True, is_causal=False):
+                                 static_v=None, average_attn_weights=True, is_causal=False,
+                                 _native=False):
     """Sequence-first (L, N, E) multi-head attention as torch computes it: project, split
     heads, scaled dot products with the masks (bool True = masked out), softmax, dropout,
-    merge heads, output projection. Returns (output, weights averaged over heads or None)."""
+    merge heads, output projection. Returns (output, weights averaged over heads or None).
+    Without the weights torch runs scaled_dot_product_attention on the heads, unless
+    (`_native`: nn.MultiheadAttention's inference fast path) its native kernel, which
+    computes as the weights' path does (q scaled first)."""
     from ember.nn.utils.convert_parameters import _cat
     unbatched = not _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if unbatched:
@@ -559,11 +563,22 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
+    if not need_weights and not _native:   # torch hands the heads to its SDPA
+        causal = is_causal and key_padding_mask is None   # (else the mask says it all)
+        mask = None if causal else attn_mask
+        if mask is not None:
+            mask = mask.unsqueeze(0) if mask.shape[0] == 1 else \
+                mask.reshape(bsz, num_heads, -1, src_len)
+        out = scaled_dot_product_attention(
+            *(t.reshape(bsz, num_heads, -1, head_dim) for t in (q, k, v)), mask, dropout_p,
+            causal)
+        out = out.permute(2, 0, 1, 3).reshape(tgt_len * bsz, embed_dim)
+        out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
+        return (out.squeeze(1) if unbatched else out), None
     scores = (q * (1.0 / math.sqrt(head_dim))) @ k.transpose(1, 2)
     if attn_mask is not None:
         scores = scores + attn_mask
-    # torch runs SDPA when the weights are not returned: fully masked queries give 0, not NaN
-    weights = _Softmax.apply(scores, dim=2, safe=not need_weights)
+    weights = _Softmax.apply(scores, dim=2)
     if dropout_p > 0.0:
         weights = dropout(weights, p=dropout_p)
     out = weights @ v                                         # (N * H, L, hd)
@@ -571,8 +586,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
     if unbatched:
         out = out.squeeze(1)
-    if not need_weights:
-        return out, None
     w = weights.reshape(bsz, num_heads, tgt_len, src_len)
     if average_attn_weights:
         w = w.mean(1)

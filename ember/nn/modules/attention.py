@@ -73,9 +73,26 @@ class MultiheadAttention(Module):
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
+    def _fast_path(self, query, key, value, batched, key_padding_mask, attn_mask):
+        """Whether torch would take its native inference kernel (the conditions its docs
+        list): batched self-attention (query, key and value one tensor) with batch_first, in
+        eval mode with no gradient to record, packed projections with biases, no bias_k/v or
+        zero attention, an even number of heads, and not both masks."""
+        import ember
+        tensors = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
+                   self.out_proj.bias)
+        return (batched and self.batch_first and not self.training
+                and query is key and key is value and self._qkv_same_embed_dim
+                and self.in_proj_bias is not None and self.bias_k is None
+                and not self.add_zero_attn and self.num_heads % 2 == 0
+                and (key_padding_mask is None or attn_mask is None)
+                and not (ember.is_grad_enabled()
+                         and any(t is not None and t.requires_grad for t in tensors)))
+
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
         batched = query.dim() == 3
+        native = self._fast_path(query, key, value, batched, key_padding_mask, attn_mask)
         if self.batch_first and batched:
             query, key, value = (x.transpose(1, 0) for x in (query, key, value))
         out, weights = F.multi_head_attention_forward(
@@ -86,7 +103,7 @@ class MultiheadAttention(Module):
             use_separate_proj_weight=not self._qkv_same_embed_dim,
             q_proj_weight=self.q_proj_weight, k_proj_weight=self.k_proj_weight,
             v_proj_weight=self.v_proj_weight, average_attn_weights=average_attn_weights,
-            is_causal=is_causal)
+            is_causal=is_causal, _native=native)
         if self.batch_first and batched:
             return out.transpose(1, 0), weights
         return out, weights
