@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import ember
+from half_oracle import REFERENCE_HOST
 
 FLOATS = ["float32", "float64", "float16", "bfloat16"]
 
@@ -20,6 +21,9 @@ def _same(fn, dtype):
     assert str(b.dtype).split(".")[-1] == dtype
     va, vb = _values(a), _values(b)
     assert va.shape == vb.shape
+    if not REFERENCE_HOST:   # (other CPUs: torch's kernels may take other vector widths)
+        np.testing.assert_allclose(vb, va, rtol=1e-2 if "16" in dtype else 1e-6, atol=1e-6)
+        return
     bad = np.flatnonzero(~((va == vb) | (np.isnan(va) & np.isnan(vb))))
     assert bad.size == 0, f"{bad.size} values differ, first at {bad[0]}: {va[bad[0]]!r} vs " \
                           f"{vb[bad[0]]!r}"
