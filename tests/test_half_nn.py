@@ -247,3 +247,33 @@ def test_transformer_layer_inference(dtype, train):
     # (float16 in train mode: about 28% differ, by up to ~300 ulp: torch's approximate exp
     # moves an attention weight's float16 rounding in one output of 15, and the layer's
     # residual sums spread it)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("layout", ["batch_first", "seq_first-2-layers"])
+def test_float16_recurrent_layers(kind, layout):
+    """torch's float16 recurrent layers round every op of each step (the input projection
+    one linear; then linear(h, W_hh, b_hh) + it, the gates, the new state): ember runs the
+    same Tensor ops, so outputs and gradients are torch's."""
+    kw = {"batch_first": True} if layout == "batch_first" else {"num_layers": 2}
+    torch.manual_seed(0)
+    t = getattr(torch.nn, kind)(16, 8, **kw)
+    e = getattr(ember.nn, kind)(16, 8, **kw)
+    e.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy())
+                       for k, v in t.state_dict().items()})
+    compare(lambda lib, x: (t if lib is torch else e).to(getattr(lib, "float16"))(
+        x.reshape(4, 5, 16))[0], "float16", [_r(4, 5, 16)], grad=True)
+
+
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+@pytest.mark.parametrize("kind", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_recurrent_cells(dtype, kind):
+    torch.manual_seed(0)
+    t, e = getattr(torch.nn, kind)(16, 8), getattr(ember.nn, kind)(16, 8)
+    e.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy())
+                       for k, v in t.state_dict().items()})
+
+    def fn(lib, x):
+        out = (t if lib is torch else e).to(getattr(lib, dtype))(x.reshape(5, 16))
+        return out[0] if isinstance(out, tuple) else out
+    compare(fn, dtype, [_r(5, 16)])

@@ -41,10 +41,15 @@ class Linear(ArrayFunction):
             ctx._name = _node_name(x, b)
         dt = x.dtype
         half = dt.itemsize == 2
+        # torch fuses the bias into the product (addmm: one rounding of the half types) but
+        # for an input of 3 or more dims that is not contiguous: matmul, then the bias added
+        split = half and b is not None and x.ndim > 2 and not x.flags.c_contiguous
         if half:
             x, wt, b = _wide(x), _wide(wt), None if b is None else _wide(b)
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         out = np.dot(x2, wt)
+        if split:
+            out = out.astype(dt).astype(np.float32)
         if b is not None and b.ndim <= 1:
             out += b
         if ctx.needs_input_grad:   # recording: keep what backward needs (in torch's order:

@@ -71,12 +71,17 @@ def _outputs(ctx, *arrays):
                  for a in arrays)
 
 
+def _hidden(h, w_hh, b_hh):
+    """h W_hh^T + b_hh as one linear (one rounding for the half types, as torch's)."""
+    from ember._ops.linear import linear
+    return linear(h, w_hh, b_hh)
+
+
 def lstm_step(xw, h, c, w_hh, b_hh, w_hr=None):
-    """One LSTM step in Tensor ops (gates i, f, g, o as torch lays them out): (h', c').
-    With a projection w_hr (proj_size > 0), h' = (o * tanh(c')) w_hr^T."""
-    gates = xw + h.matmul(w_hh.t())
-    if b_hh is not None:
-        gates = gates + b_hh
+    """One LSTM step in Tensor ops (gates i, f, g, o as torch lays them out), in torch's
+    order of operations: (h', c'). With a projection w_hr (proj_size > 0),
+    h' = (o * tanh(c')) w_hr^T."""
+    gates = _hidden(h, w_hh, b_hh) + xw
     i, f, g, o = gates.chunk(4, 1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
@@ -223,10 +228,8 @@ def _replay_grads(ctx, grads, args):
 
 
 def rnn_step(xw, h, w_hh, b_hh, relu=False):
-    """One Elman RNN step in Tensor ops: h' = tanh (or relu) of xw + h W_hh^T + b_hh."""
-    pre = xw + h.matmul(w_hh.t())
-    if b_hh is not None:
-        pre = pre + b_hh
+    """One Elman RNN step in Tensor ops: h' = tanh (or relu) of (h W_hh^T + b_hh) + xw."""
+    pre = _hidden(h, w_hh, b_hh) + xw
     return pre.relu() if relu else pre.tanh()
 
 
@@ -302,23 +305,33 @@ class RNNLayer(ArrayFunction):
         return "StackBackward0"
 
 
+def _mask_tensor(masks, like):
+    """A packed batch's (T, B, 1) 0/1 mask array as a Tensor of like's dtype (or None)."""
+    return None if masks is None else Tensor._make(np.asarray(masks).astype(like._data.dtype))
+
+
+def _stepwise(xw):
+    """Whether a layer runs as its Tensor-op sequence: float16, where torch's CPU layers
+    round every op of each step (bfloat16 goes through oneDNN, nearer float32 throughout)."""
+    return xw._data.dtype == np.float16
+
+
 def rnn_layer(xw, h0, w_hh, b_hh=None, reverse=False, masks=None, relu=False):
     """(y, h_T) of one Elman RNN layer and direction (see `RNNLayer`)."""
+    if _stepwise(xw):
+        return rnn_sequence(xw, h0, w_hh, b_hh, reverse, _mask_tensor(masks, xw), relu)
     return RNNLayer.apply(xw, h0, w_hh, b_hh, reverse=reverse, masks=masks, relu=relu)
 
 
 def gru_step(xw, h, w_hh, b_hh):
-    """One GRU step in Tensor ops (gates r, z, n as torch lays them out):
-    n = tanh(x_n + r * (W_hn h + b_hn)), h' = (1 - z) n + z h."""
-    hw = h.matmul(w_hh.t())
-    if b_hh is not None:
-        hw = hw + b_hh
+    """One GRU step in Tensor ops (gates r, z, n as torch lays them out), in torch's order of
+    operations: n = tanh(x_n + (W_hn h + b_hn) r), h' = (h - n) z + n."""
     xr, xz, xn = xw.chunk(3, 1)
-    hr, hz, hn = hw.chunk(3, 1)
-    r = (xr + hr).sigmoid()
-    z = (xz + hz).sigmoid()
-    n = (xn + r * hn).tanh()
-    return n + z * (h - n)
+    hr, hz, hn = _hidden(h, w_hh, b_hh).chunk(3, 1)
+    r = (hr + xr).sigmoid()
+    z = (hz + xz).sigmoid()
+    n = (xn + hn * r).tanh()
+    return (h - n) * z + n
 
 
 def gru_sequence(xw, h, w_hh, b_hh, reverse=False, masks=None):
@@ -412,9 +425,13 @@ class GRULayer(ArrayFunction):
 
 def gru_layer(xw, h0, w_hh, b_hh=None, reverse=False, masks=None):
     """(y, h_T) of one GRU layer and direction (see `GRULayer`)."""
+    if _stepwise(xw):
+        return gru_sequence(xw, h0, w_hh, b_hh, reverse, _mask_tensor(masks, xw))
     return GRULayer.apply(xw, h0, w_hh, b_hh, reverse=reverse, masks=masks)
 
 
 def lstm_layer(xw, h0, c0, w_hh, b_hh=None, w_hr=None, reverse=False, masks=None):
     """(y, h_T, c_T) of one LSTM layer and direction (see `LSTMLayer`)."""
+    if _stepwise(xw):
+        return lstm_sequence(xw, h0, c0, w_hh, b_hh, w_hr, reverse, _mask_tensor(masks, xw))
     return LSTMLayer.apply(xw, h0, c0, w_hh, b_hh, w_hr, reverse=reverse, masks=masks)

@@ -67,7 +67,6 @@ def _stack(mode, x, h0, c0, params, has_biases, num_layers, dropout, train, bidi
     if len(params) != num_layers * D * per:
         raise RuntimeError(f"{mode.lower()}: expected {num_layers * D * per} weights "
                            f"({num_layers} layers, {D} directions, {per} each), got {len(params)}")
-    T, B = x.shape[0], x.shape[1]
     h_n, c_n = [], []
     layer_in = x
     for layer in range(num_layers):
@@ -77,11 +76,9 @@ def _stack(mode, x, h0, c0, params, has_biases, num_layers, dropout, train, bidi
             w_ih, w_hh = w[0], w[1]
             b_ih, b_hh = (w[2], w[3]) if has_biases else (None, None)
             w_hr = w[-1] if per in (3, 5) else None
-            # all time steps' input projections in one GEMM
-            xw = layer_in.reshape(T * B, layer_in.shape[-1]).matmul(w_ih.t())
-            if b_ih is not None:
-                xw = xw + b_ih
-            xw = xw.reshape(T, B, xw.shape[-1])
+            # all time steps' input projections in one linear (torch's rounding for the half
+            # types: the bias fused into the product unless layer_in is a strided view)
+            xw = F.linear(layer_in, w_ih, b_ih)
             h = h0[layer * D + d]
             if lstm:   # each layer and direction: the whole time loop as one op
                 y, h, c = lstm_layer(xw, h, c0[layer * D + d], w_hh, b_hh, w_hr,
@@ -374,10 +371,7 @@ class RNNCellBase(Module):
             if t.dtype != w_dt:
                 raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
                                    f"{t.dtype._legacy} and {w_dt._legacy}")
-        xw = x.matmul(self.weight_ih.t())
-        if self.bias_ih is not None:
-            xw = xw + self.bias_ih
-        return batched, xw, states
+        return batched, F.linear(x, self.weight_ih, self.bias_ih), states
 
     def _zeros(self, x):
         return ember.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
