@@ -277,3 +277,11 @@ def test_recurrent_cells(dtype, kind):
         out = (t if lib is torch else e).to(getattr(lib, dtype))(x.reshape(5, 16))
         return out[0] if isinstance(out, tuple) else out
     compare(fn, dtype, [_r(5, 16)])
+
+
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+def test_bilinear_forward(dtype):
+    """x1 W rounded, then a product per sample with x2 (one rounding), then the bias: torch's
+    steps (its backward, a composite of its own, still differs)."""
+    x1, x2, w, b = _r(64, 8, seed=1), _r(64, 8, seed=2), _r(4, 8, 8, seed=3), _r(4, seed=4)
+    compare(lambda t, a, c, ww, bb: _f(t).bilinear(a, c, ww, bb), dtype, [x1, x2, w, b])

@@ -127,7 +127,7 @@ def bilinear(input1, input2, weight, bias=None):
     x2 = input2.reshape(-1, in2)
     w = weight.permute(1, 0, 2).reshape(in1, out_f * in2)
     t = (x1 @ w).reshape(-1, out_f, in2)
-    y = (t * x2.unsqueeze(1)).sum(2)
+    y = (t @ x2.unsqueeze(2)).squeeze(2)   # (a product per sample: torch's rounding steps)
     if bias is not None:
         y = y + bias
     return y.reshape(lead + (out_f,))
