@@ -192,3 +192,15 @@ def test_add_sub_with_alpha(dtype, n):
     compare(lambda t, a, b: t.add(a[:m * 2].reshape(2, -1), b[:m], alpha=0.7), dtype, [x, y])
     compare(lambda t, a, b: t.add(a[:m * 2:2], b[1:m * 2:2], alpha=0.7), dtype, [x, y])
     compare(lambda t, a, b: t.add(a[:m * 2].reshape(-1, 2).T, b[:m], alpha=0.7), dtype, [x, y])
+
+
+@pytest.mark.parametrize("exponent", [3.3, 2, -0.5, 3])
+def test_power_gradient_takes_the_number_in_float32(dtype, exponent):
+    """grad * (e * x ** (e - 1)), e unrounded in the product (the power rounds it)."""
+    x = np.abs(sample()) + 0.1
+    compare(lambda t, a: a ** exponent, dtype, [x], grad=True)
+    compare(lambda t, a: _F(t).lp_pool1d(a.reshape(4, 16, 64), 3, 2), dtype, [x], grad=True)
+
+
+def _F(lib):
+    return lib.nn.functional

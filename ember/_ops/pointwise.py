@@ -998,8 +998,10 @@ def pow(input, exponent, *, out=None):
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if not is_tensor(input):     # Scalar ** Tensor: the base (made a 0-d tensor) a parameter
         r = Pow.apply(b, base=a._data)
-    elif not is_tensor(b):       # Tensor ** Scalar
-        r = Pow.apply(a, exponent=b)
+    elif not is_tensor(b):       # Tensor ** Scalar (a half type keeps the number as it is:
+        # its backward multiplies by it in float32, as torch's)
+        r = Pow.apply(a, exponent=exponent if is_half(rd.np) and isinstance(
+            exponent, (int, float)) else b)
     else:
         r = Pow.apply(a, b)
     return _result(r, out)
