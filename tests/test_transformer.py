@@ -19,6 +19,15 @@ E, H, FF = 8, 2, 16
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")   # (conftest.py)
 
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Each test draws its modules' weights from a fixed seed: otherwise they depend on which
+    tests ran before it on the same worker, and float32 attention, summed in other orders by
+    torch's flash kernel and ember's composite, drifts past 1e-5 on some draws."""
+    torch.manual_seed(0)
+    ember.manual_seed(0)
+
 S, T, N = 5, 4, 3
 
 
