@@ -289,3 +289,47 @@ def test_bilinear_forward(dtype):
     steps (its backward, a composite of its own, still differs)."""
     x1, x2, w, b = _r(64, 8, seed=1), _r(64, 8, seed=2), _r(4, 8, 8, seed=3), _r(4, seed=4)
     compare(lambda t, a, c, ww, bb: _f(t).bilinear(a, c, ww, bb), dtype, [x1, x2, w, b])
+
+
+def _language_model(lib):
+    nn = lib.nn
+    lib.manual_seed(0)
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.rnn = nn.Embedding(50, 16), nn.LSTM(16, 32, batch_first=True)
+            self.ln, self.out = nn.LayerNorm(32), nn.Linear(32, 50)
+
+        def forward(self, x):
+            return self.out(self.ln(self.rnn(self.emb(x))[0]))
+    return LM()
+
+
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+@pytest.mark.parametrize("opt", ["SGD", "Adam"])
+def test_half_language_model_trains_as_torch(dtype, opt):
+    """Embedding, LSTM, LayerNorm, Linear, cross entropy, clip_grad_norm_ and the optimizer
+    in a half type: four training steps give torch's losses exactly."""
+    t = _language_model(torch)
+    e = _language_model(ember)
+    e.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy())
+                       for k, v in t.state_dict().items()})
+    rng = np.random.default_rng(0)
+    batches = [rng.integers(0, 50, (4, 9)) for _ in range(4)]
+    losses = {}
+    for lib, m in ((torch, t), (ember, e)):
+        m = m.to(getattr(lib, dtype))
+        kw = {"eps": 1e-3} if opt == "Adam" else {"momentum": 0.9}
+        o = getattr(lib.optim, opt)(m.parameters(), lr=0.01, **kw)
+        out = []
+        for b in batches:
+            x, y = lib.from_numpy(b[:, :-1]), lib.from_numpy(b[:, 1:])
+            o.zero_grad()
+            loss = lib.nn.functional.cross_entropy(m(x).reshape(-1, 50), y.reshape(-1))
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+            o.step()
+            out.append(loss.item())
+        losses[lib] = np.array(out, np.float32)
+    assert_same_values(losses[torch], losses[ember], dtype)

@@ -1,7 +1,6 @@
 """ember.optim against torch.optim: 50-step trajectories with identical gradients, state after
 every step, state_dict layout and round trips, hooks, argument errors, LBFGS on Rosenbrock."""
 import copy
-import warnings
 
 import numpy as np
 import pytest
