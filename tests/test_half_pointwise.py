@@ -204,3 +204,14 @@ def test_power_gradient_takes_the_number_in_float32(dtype, exponent):
 
 def _F(lib):
     return lib.nn.functional
+
+
+@pytest.mark.parametrize("n", [10, 40, 4100])
+def test_rsqrt_vector_and_scalar_loops(dtype, n):
+    """torch's vectorised rsqrt rounds once, its scalar loop (the tail past the last block of
+    32 in memory order, or a strided input) rounds the sqrt first."""
+    x = np.abs(sample(n)) + 0.1
+    m = n // 4 * 4
+    compare(lambda t, a: a.rsqrt(), dtype, [x], grad=True)
+    compare(lambda t, a: a[::2].rsqrt(), dtype, [x])
+    compare(lambda t, a: a[:m].reshape(2, 2, -1).permute(2, 0, 1).rsqrt(), dtype, [x])

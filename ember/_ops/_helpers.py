@@ -471,3 +471,23 @@ def round_through(a, dt):
     """float32 values as a tensor of the half type dt stores them (rounded), given back as
     float32: the rounding a half-type kernel makes after one of its steps."""
     return np.asarray(a, _F32).astype(dt).astype(_F32)
+
+
+VECTOR_BLOCK = 32   # elements per step of torch's vectorised loops over the half types
+
+
+def vectorised_count(a):
+    """How many leading elements of a half-type elementwise op on `a` torch's vectorised
+    loop computes: whole blocks of VECTOR_BLOCK of a C-contiguous array, none of a strided
+    one; its scalar loop, which some kernels round differently, does the rest. (A permuted
+    contiguous array, torch walks in memory order: see `in_memory_order`.)"""
+    if not a.flags.c_contiguous:
+        return 0
+    return a.size - a.size % VECTOR_BLOCK
+
+
+def in_memory_order(a):
+    """(a with its axes sorted by decreasing stride, the permutation that undoes it): a
+    C-contiguous view when a is a permuted contiguous array (a transposed matrix...)."""
+    order = sorted(range(a.ndim), key=lambda i: -a.strides[i])
+    return a.transpose(order), np.argsort(order)

@@ -21,7 +21,8 @@ import numpy as np
 from ember import _dtype
 from ember._ops._helpers import (binary_lane, c_name as _c_name, check_cast_back, check_out_same,
                                  fma32, in_opmath, inplace, is_half, is_tensor, not_a_tensor,
-                                 opmath, out_cast_first, promote, to_dtype, write_out)
+                                 opmath, out_cast_first, promote, to_dtype, VECTOR_BLOCK,
+                                 write_out)
 from ember._tensor import Tensor
 from ember._threads import _ELEMENTWISE_MIN as _BIG, elementwise
 from ember.autograd.function import ArrayFunction, rename_result
@@ -110,14 +111,11 @@ def _axpy(fn, a, b, alpha):
         return _asarray(fn(a, scaled).astype(dt, copy=False))
 
 
-_VECTOR_BLOCK = 32   # elements per step of torch's vectorised loops over half types
-
-
 def _half_axpy(fn, a, b, alpha):
     """fn(a, alpha * b) for float16/bfloat16 as torch's add/sub kernel computes it: alpha
     rounded to the half type; its vectorised loop then rounds once (a fused multiply-add in
     float32), its scalar loop rounds the product, then the sum. The vectorised loop covers
-    whole blocks of _VECTOR_BLOCK elements of each innermost run (the whole result when both
+    whole blocks of VECTOR_BLOCK elements of each innermost run (the whole result when both
     operands are contiguous and of its shape, else each last-dim row, if the operands run
     along it contiguously or stay put), the scalar loop the rest."""
     dt = a.dtype
@@ -133,7 +131,7 @@ def _half_axpy(fn, a, b, alpha):
             if not all(x.ndim == 0 or x.shape[-1] == 1 or x.strides[-1] == x.itemsize
                        for x in (a, b)):
                 run = 0   # (a strided operand: the scalar loop throughout)
-        k = run - run % _VECTOR_BLOCK
+        k = run - run % VECTOR_BLOCK
         if run and k == run:
             return _asarray(out)
         scalar = np.add(a, np.multiply(b, s)).astype(dt)

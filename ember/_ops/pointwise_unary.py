@@ -23,9 +23,9 @@ import numpy as np
 from ember import _dtype
 from ember._backend import scipy_special
 from ember._ops._helpers import (_scalar_for, c_name, check_cast_back, check_inplace,
-                                 check_out_same, fma32 as _fma32, inplace, is_half, is_tensor,
-                                 not_a_tensor, opmath_tensors, out_cast_first, to_dtype,
-                                 write_out)
+                                 check_out_same, fma32 as _fma32, in_memory_order, inplace,
+                                 is_half, is_tensor, not_a_tensor, opmath_tensors,
+                                 out_cast_first, to_dtype, vectorised_count, write_out)
 from ember._tensor import Tensor
 from ember._threads import two_way
 from ember.autograd.function import ArrayFunction, rename_result
@@ -264,14 +264,32 @@ class Sqrt(_SavesOutput):
         return grad / (2 * y.conj())
 
 
+def _half_rsqrt(a):
+    """Rsqrt of a half-type array: see Rsqrt (memory order decides the scalar tail)."""
+    if not a.flags.c_contiguous:
+        b, undo = in_memory_order(a)
+        if b.flags.c_contiguous:
+            return _half_rsqrt(b).transpose(undo)
+    out = (1 / np.sqrt(a.astype(_F32))).astype(a.dtype)
+    k = vectorised_count(a)
+    if k < a.size:   # the scalar loop: the sqrt rounded to the half type first
+        tail = np.sqrt(a.reshape(-1)[k:] if k else a)
+        tail = (1 / tail.astype(_F32)).astype(a.dtype)
+        if not k:
+            return _asarray(tail)
+        out.reshape(-1)[k:] = tail
+    return _asarray(out)
+
+
 class Rsqrt(_SavesOutput):
-    """1 / sqrt(x); the half types take 1 / sqrt(x) in float32, rounded once (NumPy's half
-    loops would round the sqrt first). Gradient: torch's -0.5 * grad * y^3."""
+    """1 / sqrt(x); the half types as torch's loops compute them: its vectorised loop takes
+    1 / sqrt(x) in float32, rounded once, its scalar loop (the elements past the last whole
+    block, or a strided input) rounds the sqrt first. Gradient: torch's -0.5 * grad * y^3."""
 
     def forward(ctx, a):
         with np.errstate(divide="ignore", invalid="ignore"):
             if is_half(a.dtype):
-                out = _asarray((1 / np.sqrt(a.astype(_F32))).astype(a.dtype))
+                out = _half_rsqrt(a)
             elif a.dtype.kind == "c":
                 # 1 / z: NumPy's reciprocal gives NaN at 0, torch (and divide) inf
                 out = _asarray(np.divide(1, np.sqrt(a)).astype(a.dtype, copy=False))
