@@ -27,14 +27,15 @@ over two Python threads as well oversubscribes the cores (measured slower in tra
 
 Half precision (float16, bfloat16) is computed in float32 and rounded once at the end, as
 torch's CPU kernels accumulate in float32; float16's gradients and transposed convolution
-follow torch's slow kernels, which keep intermediate results in float16 (see `_r16`).
+follow torch's slow kernels, which keep intermediate results in float16 (see `_r16`,
+`round_through`).
 """
 import math
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ember._ops._helpers import channel_op
+from ember._ops._helpers import channel_op, round_through
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 
@@ -354,7 +355,7 @@ def _conv_weight_grad(x, gy, ksize, stride, pads, dilation, groups, cols=None):
 # after each sample's GEMM.
 
 def _r16(a):
-    return a.astype(np.float16).astype(np.float32)
+    return round_through(a, np.float16)
 
 
 def _input_grad_f16(gy, w, in_spatial, stride, pads, dilation, groups):

@@ -6,7 +6,7 @@ scale_grad_by_freq, divides each row's gradient by how often its index occurs in
 """
 import numpy as np
 
-from ember._ops._helpers import is_half
+from ember._ops._helpers import is_half, round_through
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 
@@ -232,7 +232,7 @@ class HalfEmbeddingBag(ArrayFunction):
         dt = g.dtype
         idx, seg = ctx.idx, ctx.seg
         gw = gp = None
-        r = lambda v: np.asarray(v, np.float32).astype(dt).astype(np.float32)   # noqa: E731
+        r = lambda v: round_through(v, dt)   # noqa: E731
         if ctx.needs_input_grad[0]:
             if psw is not None:
                 scale = psw._data[ctx.keep].astype(np.float32)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ember._ops._helpers import c_name, is_half, write_out
+from ember._ops._helpers import c_name, is_half, round_through, write_out
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction, rename_result
 from ember.autograd.grad_mode import state as _grad_state
@@ -418,7 +418,7 @@ def _add_product_half(inp, a, b, beta, alpha, kind):
       beta and alpha rounded to it."""
     dt = a.dtype
     F32 = np.float32
-    r = lambda v: np.asarray(v, F32).astype(dt).astype(F32)   # noqa: E731
+    r = lambda v: round_through(v, dt)   # noqa: E731
     a32, b32 = a.astype(F32), b.astype(F32)
     if kind == "outer":
         ah, bh = r(alpha), r(beta)

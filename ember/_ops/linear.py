@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ember._ops._helpers import round_through
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction, _edge_of
 from ember.autograd.grad_mode import state as _grad_state
@@ -49,7 +50,7 @@ class Linear(ArrayFunction):
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         out = np.dot(x2, wt)
         if split:
-            out = out.astype(dt).astype(np.float32)
+            out = round_through(out, dt)
         if b is not None and b.ndim <= 1:
             out += b
         if ctx.needs_input_grad:   # recording: keep what backward needs (in torch's order:

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from ember._ops._helpers import is_half, opmath_tensors
+from ember._ops._helpers import is_half, opmath_tensors, round_through
 from ember._ops.activation import (LogSigmoid, _check_float, _const, _sigmoid, _where,
                                    log_softmax as _log_softmax)
 from ember._ops.statistics import pairwise_distance
@@ -533,7 +533,7 @@ def _segment_sums(vals, seg, npd):
     grid[seg, np.arange(vals.size) - first[seg]] = vals
     acc = np.zeros(count.size, np.float32)
     for col in grid.T:
-        acc = (acc + col).astype(npd).astype(np.float32)
+        acc = round_through(acc + col, npd)
     return acc
 
 

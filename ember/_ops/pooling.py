@@ -158,19 +158,29 @@ class Separable(ArrayFunction):
 _F32 = np.float32
 
 
+def ordered_steps(targets):
+    """Contributions to `targets` (one index per contribution) applied one at a time in the
+    order given, as NumPy steps: yields (contribution indices, their targets) rank by rank —
+    each target's first contribution, then its second... — so that a step writes distinct
+    targets and every target sees its contributions in order."""
+    order = np.argsort(targets, kind="stable")
+    t = targets[order]
+    if not t.size:
+        return
+    new = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+    rank = np.arange(t.size) - np.repeat(new, np.diff(np.r_[new, t.size]))
+    for r in range(int(rank.max()) + 1):
+        sel = rank == r
+        yield order[sel], t[sel]
+
+
 def _ordered_add_half(targets, values, size, dt):
     """(size,) array of dt: values added at their targets one at a time, in the order given,
-    each sum rounded to dt. Contributions are sorted by target (stably) and added rank by
-    rank, so each step writes distinct targets."""
-    order = np.argsort(targets, kind="stable")
-    t, v = targets[order], values[order].astype(_F32)
+    each sum rounded to dt."""
+    v = values.astype(_F32)
     out = np.zeros(size, _F32)
-    if t.size:
-        new = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
-        rank = np.arange(t.size) - np.repeat(new, np.diff(np.r_[new, t.size]))
-        for r in range(int(rank.max()) + 1):
-            sel = rank == r
-            out[t[sel]] = _round(out[t[sel]] + v[sel], dt)
+    for k, t in ordered_steps(targets):
+        out[t] = _round(out[t] + v[k], dt)
     return out.astype(dt)
 
 

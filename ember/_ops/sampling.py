@@ -15,10 +15,10 @@ import warnings
 
 import numpy as np
 
-from ember._ops._helpers import fma32 as _fma, is_half
+from ember._ops._helpers import fma32 as _fma, is_half, round_through
 from ember._ops.conv import _col2im, _cols
 from ember._ops.pooling import (Separable, _adaptive_avg_half, _adaptive_matrix, _dense,
-                                _weights)
+                                _weights, ordered_steps)
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -462,7 +462,7 @@ def _half_taps(L, out, kind, align_corners, scale):
 def _rounded_weights(w, dt):
     """Weights as torch's linear and cubic kernels store them for a half type: linear rounds
     lambda and takes 1 - lambda from the rounded value."""
-    r = lambda v: np.asarray(v, _F32).astype(dt).astype(_F32)   # noqa: E731
+    r = lambda v: round_through(v, dt)   # noqa: E731
     if w.shape[1] == 2:
         lam = r(w[:, 1])
         return np.stack([r(_F32(1) - lam), lam], 1)
@@ -538,16 +538,10 @@ class HalfUpsampleGrad(ArrayFunction):
 
 def _ordered_fma(targets, a, b, size):
     """(size,) float32: acc[targets[k]] = a[k] * b[k] + acc[targets[k]] (fused) for k in
-    order. Contributions are sorted by target (stably) and applied rank by rank."""
-    order = np.argsort(targets, kind="stable")
-    t, a, b = targets[order], a[order], b[order]
+    order (see pooling.ordered_steps)."""
     acc = np.zeros(size, _F32)
-    if t.size:
-        new = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
-        rank = np.arange(t.size) - np.repeat(new, np.diff(np.r_[new, t.size]))
-        for r in range(int(rank.max()) + 1):
-            sel = rank == r
-            acc[t[sel]] = _fma(a[sel], b[sel], acc[t[sel]])
+    for k, t in ordered_steps(targets):
+        acc[t] = _fma(a[k], b[k], acc[t])
     return acc
 
 

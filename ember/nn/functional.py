@@ -31,7 +31,8 @@ from ember._ops.loss import _sqrt
 from ember._ops.linear import apply_linear as _apply_linear, linear as _linear_op
 from ember._ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,
                                       local_response_norm, normalize, rms_norm)
-from ember._ops._helpers import inplace as _write_inplace, is_half as _is_half
+from ember._ops._helpers import (inplace as _write_inplace, is_half as _is_half,
+                                 round_through as _round_through)
 from ember._tensor import Tensor
 
 
@@ -344,7 +345,7 @@ class _HalfFlashAttention(ArrayFunction):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             p = np.exp(s - m)
             total = p.sum(-1, keepdims=True)
-            out = np.matmul(p.astype(dt).astype(f32), v) / total
+            out = np.matmul(_round_through(p, dt), v) / total
             out = np.where(total == 0, f32(0), out)
         ctx.q, ctx.k, ctx.v, ctx.dt, ctx.scale = q, k, v, dt, f32(scale)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -363,9 +364,9 @@ class _HalfFlashAttention(ArrayFunction):
         f32 = np.float32
         g = grad._data.astype(f32)
         P, q, k, v, dt = ctx.attn, ctx.q, ctx.k, ctx.v, ctx.dt
-        dv = np.matmul(np.swapaxes(P.astype(dt).astype(f32), -1, -2), g)
+        dv = np.matmul(np.swapaxes(_round_through(P, dt), -1, -2), g)
         dp = np.matmul(g, np.swapaxes(v, -1, -2))
-        ds = (P * (dp - (g * ctx.out).sum(-1, keepdims=True))).astype(dt).astype(f32)
+        ds = _round_through(P * (dp - (g * ctx.out).sum(-1, keepdims=True)), dt)
         dq = np.matmul(ds, k) * ctx.scale
         dk = np.matmul(np.swapaxes(ds, -1, -2), q) * ctx.scale
         needs = ctx.needs_input_grad
