@@ -29,6 +29,7 @@ from ember.autograd.function import ArrayFunction, rename_result
 from ember.autograd.grad_mode import state as _grad_state
 from ember._ops.pointwise_logic import where
 from ember._ops.pointwise_numeric import _in_float32, _need_tensors, _not_implemented
+from ember._ops.pointwise_unary import _via64
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
            "floor_divide", "remainder", "fmod", "pow", "float_power", "neg", "negative",
@@ -635,14 +636,11 @@ def lerp_values(start, end, weight):
 
 def _fused_lerp(start, end, weight):
     """lerp_values on float32 arrays as torch's vectorized kernel computes it for the half
-    types: each branch's last multiply-add fused (an FMA, emulated in float64, where the
-    product of two float32 values is exact), rounded once to float32."""
+    types: each branch's last multiply-add fused (`fma32`)."""
     diff = end - start
-    f64 = np.float64
     with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(np.abs(weight) < 0.5,
-                        start.astype(f64) + weight.astype(f64) * diff,
-                        end.astype(f64) - diff.astype(f64) * (1 - weight)).astype(np.float32)
+        return np.where(np.abs(weight) < 0.5, fma32(weight, diff, start),
+                        fma32(-diff, 1 - weight, end))
 
 
 class Lerp(ArrayFunction):
@@ -703,9 +701,9 @@ class Sinc(ArrayFunction):
     def forward(ctx, a):
         ctx.save_for_backward(a)
         with np.errstate(all="ignore"):   # sinc(inf) is NaN, silently as in torch
-            if is_half(a.dtype):   # float32: sin(p) / p, p = pi x (sin as torch's, see _via64)
+            if is_half(a.dtype):   # float32: sin(p) / p, p = pi x (torch's float32 sin)
                 p = np.float32(np.pi) * a.astype(np.float32)
-                r = np.sin(p.astype(np.float64)).astype(np.float32) / p
+                r = _via64(np.sin, p) / p
                 return _asarray(np.where(a == 0, 1, r).astype(a.dtype))
             return _asarray(np.sinc(a))
 
@@ -1113,10 +1111,8 @@ class _AddcOp(ArrayFunction):
                               t2 if ctx.needs_input_grad[1] or ctx.needs_input_grad[2] else None)
         op = ctx.op
         if op is np.multiply and is_half(a.dtype):
-            # torch's vectorized half kernel fuses the last multiply-add (an FMA): the exact
-            # product in float64, rounded once to float32, then to the half type
-            return in_opmath(lambda a, t1, t2: np.add(a, np.multiply(
-                np.multiply(t1, value), t2, dtype=np.float64)).astype(np.float32), a, t1, t2)
+            # torch's vectorized half kernel fuses the last multiply-add (an FMA)
+            return in_opmath(lambda a, t1, t2: fma32(np.multiply(t1, value), t2, a), a, t1, t2)
         return _in_float32(lambda a, t1, t2: np.add(a, op(t1 if value == 1 else
                                                           np.multiply(t1, value), t2)), a, t1, t2)
 

@@ -9,8 +9,8 @@ promoted dtype; half and bfloat16 compute in float32 and round once, as torch's 
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import (c_name as _c_name, inplace, is_tensor, out_cast_first, promote,
-                                 write_out)
+from ember._ops._helpers import (c_name as _c_name, in_opmath, inplace, is_tensor,
+                                 out_cast_first, promote, write_out)
 from ember._ops.pointwise_logic import _inplace_of, _result, _type_name
 from ember._ops.pointwise_unary import _float_input
 from ember._tensor import Tensor
@@ -28,13 +28,10 @@ def _is_bf16(dt):
 
 
 def _in_float32(fn, a, *rest):
-    """fn(a, *rest) on arrays of one dtype; half and bfloat16 go through float32."""
-    dt = a.dtype
-    with np.errstate(invalid="ignore", over="ignore"):   # inf - inf inside logaddexp is NaN
-        if dt == np.float16 or _is_bf16(dt):
-            f32 = np.float32
-            return _asarray(fn(a.astype(f32), *[x.astype(f32) for x in rest])).astype(dt)
-        return _asarray(fn(a, *rest))
+    """fn(a, *rest) on arrays of one dtype, half types through float32 (`in_opmath`),
+    silently (inf - inf inside logaddexp is NaN)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _asarray(in_opmath(fn, a, *rest))
 
 
 def _complex_logaddexp(a, b):
