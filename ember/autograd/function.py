@@ -21,6 +21,7 @@ __all__ = ["Function", "ArrayFunction", "FunctionCtx", "once_differentiable", "I
            "rename_node", "rename_result", "match_class"]
 
 _new = object.__new__
+_make = Tensor._make
 
 
 class _NoGrads(tuple):
@@ -658,14 +659,22 @@ def record_binary(op, x, y, a, b):
         ey, my = _edge_of(y), (b.shape, b.dtype)
     else:
         ey, my = _NO_EDGE, None
-    try:
-        if op.stateless:
+    if op.stateless:   # forward is op.fast, and the node keeps nothing (Add, Sub)
+        try:
             out = op.fast(a, b)
-            if type(out) is not np.ndarray:
-                out = np.asarray(out)
-        else:
-            ctx.needs_input_grad = (mx is not None, my is not None)
-            out = ctx.forward(a, b)
+        except ValueError as exc:
+            raise _broadcast_error(exc, (x, y)) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        ctx.next_functions = (ex, ey)
+        ctx._input_meta = (mx, my)
+        ctx._output_meta = ctx._saved = None
+        result = _make(out, True)
+        result.grad_fn = ctx
+        return result
+    ctx.needs_input_grad = (mx is not None, my is not None)
+    try:
+        out = ctx.forward(a, b)
     except ValueError as exc:
         raise _broadcast_error(exc, (x, y)) from None
     ctx.next_functions = (ex, ey)
@@ -673,7 +682,7 @@ def record_binary(op, x, y, a, b):
     ctx._output_meta = None
     if ctx._dynamic_name:
         match_class(ctx)
-    result = Tensor._make(out, True)
+    result = _make(out, True)
     result.grad_fn = ctx
     raw = ctx._raw_saved
     if raw:
