@@ -14,7 +14,7 @@ from ember._ops._helpers import round_through
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction, _edge_of
 from ember.autograd.grad_mode import state as _grad_state
-from ember.autograd.graph import Node
+from ember.autograd.graph import Node, next_seq
 
 _new = object.__new__
 
@@ -146,6 +146,7 @@ def _transposed_weight(weight):
     """weight.t(): a transposed view sharing weight's version, recorded as a _WeightT node."""
     wt = weight._view_of(weight._data.T)
     node = _new(_WeightT)
+    node._seq = next_seq()
     node.next_functions = (_edge_of(weight),)
     a = weight._data
     node._input_meta = ((a.shape, a.dtype),)

@@ -15,7 +15,7 @@ from ember._backend import np
 from ember._tensor import Tensor, _can_require_grad
 from ember.autograd.grad_mode import state as _grad_state
 from ember.autograd.graph import (_FREED, _FREED_MESSAGE, Node, _hooks_entered, _saved_hooks,
-                                  accumulator_of)
+                                  accumulator_of, next_seq)
 
 __all__ = ["Function", "ArrayFunction", "FunctionCtx", "once_differentiable", "InplaceFunction",
            "rename_node", "rename_result", "match_class"]
@@ -252,6 +252,7 @@ class Function(FunctionCtx, Node):
         record = _grad_state.enabled and any(
             isinstance(a, Tensor) and a._requires_grad for a in args)
         if record:
+            ctx._seq = next_seq()
             ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad
                                          for a in args)
         prev = _grad_state.enabled
@@ -473,6 +474,7 @@ class ArrayFunction(FunctionCtx, Node):
                 return tuple(Tensor._make(o) for o in out)
             return Tensor._make(out)
 
+        ctx._seq = next_seq()
         if not cls._view:
             if len(inputs) == 1:
                 return _record_one(ctx, inputs[0], params)
@@ -649,6 +651,7 @@ def record_binary(op, x, y, a, b):
     output that requires grad. _record_small without the cases these operands cannot have
     (the hot path of every training step's arithmetic)."""
     ctx = _new(op)
+    ctx._seq = next_seq()
     if x._requires_grad:
         ex, mx = _edge_of(x), (a.shape, a.dtype)
     else:

@@ -6,9 +6,13 @@ node for a leaf that requires grad, or `(None, 0)` for inputs that need no gradi
 
 The engine (`run_backward`) is iterative: it counts each node's incoming edges, then runs nodes
 whose count has dropped to zero, accumulating gradients per output in a buffer. No recursion, so
-a chain of 100,000 ops backpropagates.
+a chain of 100,000 ops backpropagates. Of the nodes ready to run, it takes the one recorded last
+(each node gets a sequence number when recorded, as torch's do), AccumulateGrad nodes before
+all others: torch's order, so gradients that meet in one tensor are summed in torch's order and
+hooks fire in torch's order.
 """
 import contextlib
+import heapq
 import itertools
 import sys
 import threading
@@ -75,7 +79,7 @@ class _HookDict(dict):
 class Node:
     """A recorded op in the backward graph. Subclasses implement `_apply(grad_outputs)`."""
 
-    __slots__ = ("next_functions", "_input_meta", "_saved", "_output_meta", "__weakref__")
+    __slots__ = ("next_functions", "_input_meta", "_saved", "_output_meta", "_seq", "__weakref__")
 
     # Hooks are rare: class-level None until a registration stores a dict on the instance.
     _hooks = _pre_hooks = _tensor_hooks = None
@@ -121,6 +125,12 @@ class AccumulateGrad(Node):
     __slots__ = ("variable", "__dict__")
     next_functions = ()   # a sink: no edges (class-level, so that creating one is cheap)
     _output_meta = None
+    _seq = 1 << 62   # torch's top sequence number: a leaf's gradient is accumulated once ready
+
+    def __lt__(self, other):
+        """Between two ready AccumulateGrad nodes (equal numbers) the engine's queue takes
+        either: their order changes no value."""
+        return id(self) < id(other)
 
     def __init__(self, variable):
         self.variable = variable
@@ -246,7 +256,12 @@ def accumulator_of(tensor):
 
 
 _new = object.__new__
+heappush, heappop = heapq.heappush, heapq.heappop
 _weakref = weakref.ref
+
+# A recorded node's `_seq`: the order of recording (torch's sequence_nr). The engine runs the
+# ready node with the highest number first; a leaf's AccumulateGrad outranks every op node.
+next_seq = itertools.count().__next__
 
 
 def retain_grad_hook(tensor):
@@ -634,7 +649,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             continue
         _add_to_buffer(buffers, node, nr, g)
     captured = [None] * (len(inputs) if inputs is not None else 0)
-    ready = [n for n in root_nodes if n in deps and deps[n] == 0]
+    ready = [(-n._seq, n) for n in root_nodes if n in deps and deps[n] == 0]
+    heapq.heapify(ready)   # (minus the sequence number: the last recorded node first)
 
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
@@ -642,7 +658,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     tasks.append(_GraphTask(deps))
     try:
         while ready:
-            node = ready.pop()
+            node = heappop(ready)[1]
             grads = buffers.pop(node, None) or []
             if node._tensor_hooks or node._pre_hooks:
                 grads = _run_pre_hooks(node, grads)
@@ -661,7 +677,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 continue
             if needed is not None and not any(n in deps for n, _ in node.next_functions):
                 continue   # a captured non-leaf input whose producers lead nowhere needed
-            if any(g is not None for g in grads):   # some gradient reached this node
+            # some gradient reached this node (most nodes have one output: tested first)
+            if grads and grads[0] is not None or any(g is not None for g in grads):
                 input_grads = _call(node, grads)
             else:   # no gradient reached this node: nothing flows on, as in torch
                 input_grads = (None,) * len(node.next_functions)
@@ -680,7 +697,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         _add_to_buffer(buffers, nxt, nr, g)
                 deps[nxt] = left - 1
                 if left == 1:
-                    ready.append(nxt)
+                    heappush(ready, (-nxt._seq, nxt))
             input_grads = g = None   # (held here, a gradient could not become .grad uncopied)
     finally:
         _grad_state.enabled = prev_mode
