@@ -39,6 +39,65 @@ def test_sort_edges():
     check_raises(lambda t, x: t.sort(x, 2), [(3, 2)])
 
 
+def _tied(shape, values=4, seed=0):
+    return np.random.default_rng(seed).integers(0, values, shape)
+
+
+@pytest.mark.parametrize("kind", ["int64", "float32", "nan", "bool", "float16", "bfloat16"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_unstable_sort_orders_ties_as_torch(kind, descending):
+    """sort/argsort without stable=True: equal elements in the order torch's std::sort
+    (introsort) leaves them, which differs from the stable order past 16 elements."""
+    rng = np.random.default_rng(1)
+    for shape, dim in [((17,), 0), ((300,), 0), ((4000,), 0), ((7, 40), 1), ((60, 5), 0),
+                       ((3, 50, 4), 1)]:
+        x = _tied(shape, 3 if kind == "bool" else 4)
+        if kind == "bool":
+            x = x > 1
+        elif kind != "int64":
+            x = x.astype(np.float32)
+            if kind == "nan":
+                x[rng.random(shape) < 0.2] = np.nan
+
+        def run(lib):
+            t = lib.from_numpy(x)
+            t = t.to(getattr(lib, kind)) if kind in ("float16", "bfloat16") else t
+            return [lib.sort(t, dim, descending).indices, t.argsort(dim, descending),
+                    lib.sort(t, stable=False, dim=dim, descending=descending).indices]
+        want, got = run(torch), run(ember)
+        for w, g in zip(want, got):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
+    # (the stable sort, which the first cases must not be)
+    x = _tied((300,))
+    assert not np.array_equal(torch.sort(torch.from_numpy(x)).indices.numpy(),
+                              np.argsort(x, kind="stable"))
+
+
+def test_unstable_sort_ties_values_and_gradient():
+    x = _tied((6, 70)).astype(np.float64) + np.random.default_rng(2).integers(0, 2, (6, 70)) * .5
+    check(lambda t, x: tuple(t.sort(x, 1, True)), inputs=[x])
+    check(lambda t, x: t.sort(x.t(), 0).indices, inputs=[x])
+
+
+def test_unstable_sort_large_inputs_keep_a_stable_order():
+    """Past MAX_REPLAYED elements with ties the replay is skipped (about 1 us an element):
+    the stable order, also a correct unstable sort."""
+    from ember._ops._introsort import MAX_REPLAYED
+    x = _tied((MAX_REPLAYED + 1,))
+    idx = ember.sort(ember.from_numpy(x)).indices.numpy()
+    np.testing.assert_array_equal(idx, np.argsort(x, kind="stable"))
+
+
+def test_pack_padded_sequence_orders_tied_lengths_as_torch():
+    lengths = [3, 5, 3, 3, 5, 2, 3, 3, 5, 5, 1, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2]
+    got = []
+    for lib in (torch, ember):
+        x = lib.arange(5.0 * len(lengths)).reshape(5, len(lengths), 1)
+        p = lib.nn.utils.rnn.pack_padded_sequence(x, lib.tensor(lengths), enforce_sorted=False)
+        got.append((p.sorted_indices.tolist(), p.data.reshape(-1).tolist()))
+    assert got[1] == got[0]
+
+
 @pytest.mark.parametrize("largest", [True, False])
 def test_topk(largest):
     x = _distinct((4, 6))

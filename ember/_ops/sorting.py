@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ember import _dtype, return_types
+from ember._ops._introsort import unstable_order
 from ember._ops._helpers import check_out_exact, not_a_tensor, out_grad_error, resize_warning
 from ember._ops.reduction import (_Labelled, _dim1, _expect_out, _expect_pair,
                                   _name, _nonempty, _out, _select_grad)
@@ -44,14 +45,30 @@ def _not_implemented(input, kernel, bool_ok=False):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_name(input.dtype)}'")
 
 
-def _argsort(a, dim, descending):
-    """Stable argsort along dim; descending keeps ties in their original order too."""
+def _argsort(a, dim, descending, stable=True):
+    """argsort along dim, NaN last (first when descending). Stable: ties in their original
+    order. Unstable: ties in the order torch's std::sort leaves them (see _introsort)."""
     a = _key(a)
     if not descending:
-        return np.argsort(a, axis=dim, kind="stable")
-    n = a.shape[dim]
-    r = np.argsort(np.flip(a, dim), axis=dim, kind="stable")
-    return (n - 1) - np.flip(r, dim)
+        order = np.argsort(a, axis=dim, kind="stable")
+    else:
+        n = a.shape[dim]
+        order = (n - 1) - np.flip(np.argsort(np.flip(a, dim), axis=dim, kind="stable"), dim)
+    if stable or a.ndim == 0 or a.shape[dim] <= 16:
+        return order
+    rows = np.moveaxis(order, dim, -1).reshape(-1, a.shape[dim])
+    ranked = np.take_along_axis(np.moveaxis(a, dim, -1).reshape(rows.shape), rows, axis=1)
+    same = ranked[:, 1:] == ranked[:, :-1]
+    if a.dtype.kind in "fc":   # (NaNs compare equal to each other in torch's sort)
+        nan = np.isnan(ranked)
+        same |= nan[:, 1:] & nan[:, :-1]
+    rows = unstable_order(rows, same)
+    return np.moveaxis(rows.reshape(np.moveaxis(order, dim, -1).shape), -1, dim)
+
+
+def sort_order(a, descending=False):
+    """The indices torch.sort gives a 1-D array (ties as torch's unstable sort leaves them)."""
+    return _argsort(a, 0, descending, stable=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,17 +122,21 @@ def _sort_args(fn, input, args, dim, descending, stable):
     return (-1 if dim is _UNSET else dim), (False if descending is _UNSET else descending)
 
 
+def _stable(stable):
+    return stable is not _UNSET and bool(stable)   # (None, as False: torch's bool?)
+
+
 def sort(input, *args, dim=_UNSET, descending=_UNSET, stable=_UNSET, out=None):
     """sort(input, dim=-1, descending=False) or sort(input, *, stable, dim, descending) ->
-    (values, indices) along dim; the sort is always stable here (a valid result for
-    stable=False too). NaN sorts last (first when descending)."""
+    (values, indices) along dim. NaN sorts last (first when descending). Unless stable=True,
+    equal elements come in the order torch's std::sort leaves them."""
     if not isinstance(input, Tensor):
         raise not_a_tensor(input)
     dim, descending = _sort_args("sort", input, args, dim, descending, stable)
     d = _dim1(input, dim)
     _no_complex(input)
     _expect_pair(out, input.dtype)
-    idx = None if d is None else _argsort(input._data, d, descending)
+    idx = None if d is None else _argsort(input._data, d, descending, _stable(stable))
     r = Select.apply(input, dim=d, idx=idx, keepdim=True,
                      label="SortBackward0" if stable is _UNSET else "SortBackward1")
     return _out(return_types.sort(r), out)
@@ -145,8 +166,8 @@ def argsort(input, *args, dim=_UNSET, descending=_UNSET, stable=_UNSET, out=None
         raise out_grad_error("sort")   # (torch's argsort out= is sort's)
     if d is None:
         return _out(Tensor._make(np.zeros((), np.int64)), out)
-    return _out(Tensor._make(_argsort(input._data, d, descending).astype(np.int64, copy=False)),
-                out)
+    idx = _argsort(input._data, d, descending, _stable(stable))
+    return _out(Tensor._make(idx.astype(np.int64, copy=False)), out)
 
 
 def msort(input, *, out=None):

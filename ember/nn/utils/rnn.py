@@ -9,6 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from ember._ops.embedding import Embedding as _Gather
+from ember._ops.sorting import sort_order
 from ember._tensor import Tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence",
@@ -83,7 +84,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         order = np.arange(lens.shape[0])
         sorted_indices = None
     else:
-        order = np.argsort(-lens, kind="stable")
+        order = sort_order(lens, descending=True)   # (torch's lengths.sort(descending=True))
         sorted_indices = _long(order)
     if lens.size and lens.min() <= 0:
         raise RuntimeError("Length of all samples has to be greater than 0, but found an "
