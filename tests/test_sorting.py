@@ -10,7 +10,8 @@ REAL = ("bool",) + INT_DTYPES + FLOAT_DTYPES
 
 
 def _distinct(shape, dtype="float64", seed=0):
-    """Values without ties (tie order is implementation-defined in torch's topk/kthvalue)."""
+    """Values without ties (kthvalue picks among ties by torch's own quickselect, which ember
+    does not replay)."""
     n = int(np.prod(shape))
     return np.random.default_rng(seed).permutation(n).reshape(shape).astype(dtype) - n // 3
 
@@ -82,7 +83,7 @@ def test_unstable_sort_ties_values_and_gradient():
 def test_unstable_sort_large_inputs_keep_a_stable_order():
     """Past MAX_REPLAYED elements with ties the replay is skipped (about 1 us an element):
     the stable order, also a correct unstable sort."""
-    from ember._ops._introsort import MAX_REPLAYED
+    from ember._ops._stdsort import MAX_REPLAYED
     x = _tied((MAX_REPLAYED + 1,))
     idx = ember.sort(ember.from_numpy(x)).indices.numpy()
     np.testing.assert_array_equal(idx, np.argsort(x, kind="stable"))
@@ -108,6 +109,41 @@ def test_topk(largest):
     check(lambda t, x: tuple(t.topk(x, 2)), inputs=[_distinct((5,), "int32")])
     check(lambda t, x: tuple(t.topk(x, 1)), [()])
     check_raises(lambda t, x: t.topk(x, 7), inputs=[x])
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("in_order", [True, False])
+def test_topk_ties_and_unsorted_order_as_torch(largest, in_order):
+    """torch's topk: std::partial_sort when k * 64 <= n, else std::nth_element (and
+    std::sort of the first k - 1 when sorted): ties, NaN, and sorted=False's order (which is
+    not sorted, even without ties) come out as torch's."""
+    rng = np.random.default_rng(3)
+    for n, ks in [(5, (1, 3, 5)), (40, (1, 2, 20, 40)), (129, (2, 3, 64)), (1000, (3, 15, 16, 700))]:
+        for values in (3, 10 ** 6):
+            x = rng.integers(0, values, (3, n)).astype(np.float32)
+            x[rng.random(x.shape) < 0.05] = np.nan
+            for k in ks:
+                for dim in (1, 0):
+                    xs = x if dim == 1 else np.ascontiguousarray(x.T)
+                    want = torch.topk(torch.from_numpy(xs), k, dim, largest, in_order)
+                    got = ember.topk(ember.from_numpy(xs), k, dim, largest, in_order)
+                    np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+                    np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+
+
+def test_topk_ties_gradient():
+    x = _tied((4, 30)).astype(np.float64)
+    check(lambda t, x: tuple(t.topk(x, 7)), inputs=[x])
+    check(lambda t, x: tuple(t.topk(x, 25, sorted=False)), inputs=[x])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+def test_mode_index_among_ties_as_torch(dtype):
+    """torch's mode returns the last place of the mode's run in its std::sort."""
+    for n, values in [(10, 3), (40, 4), (500, 6)]:
+        x = _tied((4, n), values, seed=n).astype(dtype)
+        check(lambda t, x: tuple(t.mode(x, 1)), inputs=[x])
+        check(lambda t, x: tuple(t.mode(x, 0)), inputs=[x])
 
 
 def test_kthvalue():

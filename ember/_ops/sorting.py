@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from ember import _dtype, return_types
-from ember._ops._introsort import unstable_order
+from ember._ops._stdsort import topk_order, unstable_order
 from ember._ops._helpers import check_out_exact, not_a_tensor, out_grad_error, resize_warning
 from ember._ops.reduction import (_Labelled, _dim1, _expect_out, _expect_pair,
                                   _name, _nonempty, _out, _select_grad)
@@ -47,7 +47,7 @@ def _not_implemented(input, kernel, bool_ok=False):
 
 def _argsort(a, dim, descending, stable=True):
     """argsort along dim, NaN last (first when descending). Stable: ties in their original
-    order. Unstable: ties in the order torch's std::sort leaves them (see _introsort)."""
+    order. Unstable: ties in the order torch's std::sort leaves them (see _stdsort)."""
     a = _key(a)
     if not descending:
         order = np.argsort(a, axis=dim, kind="stable")
@@ -56,14 +56,33 @@ def _argsort(a, dim, descending, stable=True):
         order = (n - 1) - np.flip(np.argsort(np.flip(a, dim), axis=dim, kind="stable"), dim)
     if stable or a.ndim == 0 or a.shape[dim] <= 16:
         return order
+    rows, same = _rows_and_ties(a, order, dim)
+    return _from_rows(unstable_order(rows, same), order.shape, dim)
+
+
+def _rows_and_ties(a, order, dim):
+    """The rows (along dim) of a stable argsort `order` of `a`, and whether neighbours in them
+    compare equal (NaNs equal to each other, as in torch's sorting comparisons)."""
     rows = np.moveaxis(order, dim, -1).reshape(-1, a.shape[dim])
     ranked = np.take_along_axis(np.moveaxis(a, dim, -1).reshape(rows.shape), rows, axis=1)
     same = ranked[:, 1:] == ranked[:, :-1]
-    if a.dtype.kind in "fc":   # (NaNs compare equal to each other in torch's sort)
+    if a.dtype.kind in "fc":
         nan = np.isnan(ranked)
         same |= nan[:, 1:] & nan[:, :-1]
-    rows = unstable_order(rows, same)
-    return np.moveaxis(rows.reshape(np.moveaxis(order, dim, -1).shape), -1, dim)
+    return rows, same
+
+
+def _from_rows(rows, shape, dim):
+    """Rows (of any length) back into an array of `shape`'s other sizes, along dim."""
+    moved = shape[:dim] + shape[dim + 1:] + (rows.shape[1],)
+    return np.moveaxis(rows.reshape(moved), -1, dim)
+
+
+def _topk_indices(a, dim, k, largest, in_order):
+    """torch.topk's indices along dim (see _stdsort.topk_order)."""
+    order = _argsort(a, dim, largest)
+    rows, same = _rows_and_ties(_key(a), order, dim)
+    return _from_rows(topk_order(rows, same, k, in_order), order.shape, dim)
 
 
 def sort_order(a, descending=False):
@@ -192,7 +211,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     if d is None:
         idx = None
     else:
-        idx = np.take(_argsort(input._data, d, largest), np.arange(k), axis=d)
+        idx = _topk_indices(input._data, d, k, largest, sorted)
     r = Select.apply(input, dim=d, idx=idx, keepdim=True, label="TopkBackward0")
     return _out(return_types.topk(r), out)
 
@@ -286,7 +305,7 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
 
 def mode(input, dim=-1, keepdim=False, *, out=None):
     """(values, indices): the most frequent value along dim (the smallest among equally frequent
-    ones) and the index of its last occurrence, as torch returns."""
+    ones) and the index of its last element in torch's (unstable) sort."""
     if not isinstance(input, Tensor):
         raise not_a_tensor(input)
     d = _dim1(input, dim)
@@ -307,7 +326,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
         _nonempty(input, (d,), "mode", specify=False)
         idx = np.zeros([1 if i == d else n for i, n in enumerate(a.shape)], np.int64)
     else:
-        order = np.argsort(_key(a), axis=d, kind="stable")
+        order = _argsort(a, d, False, stable=False)   # (torch reads a std::sort)
         s = np.take_along_axis(a, order, axis=d)
         n = a.shape[d]
         shape = [1] * a.ndim
@@ -322,7 +341,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
         runlen = pos - start + 1
         best = np.max(runlen, axis=d, keepdims=True)
         end = np.argmax(runlen == best, axis=d, keepdims=True)
-        # the end of the first longest run: the smallest mode, at its last (stable) occurrence
+        # the end of the first longest run: the smallest mode, at its last place in the sort
         idx = np.take_along_axis(order, end, axis=d)
     r = Select.apply(input, dim=d, idx=idx, keepdim=keepdim, label="ModeBackward0")
     _keepdim_resize_warning(out, input, d, keepdim)
