@@ -80,9 +80,40 @@ def _from_rows(rows, shape, dim):
 
 def _topk_indices(a, dim, k, largest, in_order):
     """torch.topk's indices along dim (see _stdsort.topk_order)."""
-    order = _argsort(a, dim, largest)
-    rows, same = _rows_and_ties(_key(a), order, dim)
-    return _from_rows(topk_order(rows, same, k, in_order), order.shape, dim)
+    a = _key(a)
+    n = a.shape[dim]
+    rows = np.moveaxis(a, dim, -1).reshape(-1, n)
+    if 0 < k < n // 4 and (in_order or k * 64 <= n):
+        picked = _topk_few(rows, k, largest, in_order)
+    else:
+        picked = _topk_rows(rows, k, largest, in_order)
+    return _from_rows(picked, a.shape, dim)
+
+
+def _topk_rows(rows, k, largest, in_order):
+    order = _argsort(rows, 1, largest)
+    return topk_order(*_rows_and_ties(rows, order, 1), k, in_order)
+
+
+def _topk_few(rows, k, largest, in_order):
+    """A few of many: the k + 1 best of each row by a partition, sorted; the answer unless two
+    of them tie (those rows go the whole way)."""
+    n = rows.shape[1]
+    part = np.argpartition(rows, n - k - 1 if largest else k, axis=1)   # (NaN last: largest)
+    best = part[:, n - k - 1:] if largest else part[:, :k + 1]
+    vals = np.take_along_axis(rows, best, axis=1)
+    o = np.argsort(vals, axis=1, kind="stable")
+    o = o[:, ::-1] if largest else o
+    best, vals = np.take_along_axis(best, o, axis=1), np.take_along_axis(vals, o, axis=1)
+    same = vals[:, 1:] == vals[:, :-1]
+    if rows.dtype.kind == "f":
+        nan = np.isnan(vals)
+        same |= nan[:, 1:] & nan[:, :-1]
+    out = np.ascontiguousarray(best[:, :k])
+    tied = same.any(axis=1)
+    if tied.any():
+        out[tied] = _topk_rows(rows[tied], k, largest, in_order)
+    return out
 
 
 def sort_order(a, descending=False):
