@@ -460,14 +460,29 @@ def test_sdpa_dropout_node():
     ({"is_causal": True}, [(B, L, E), (B, L, E), (B, L, E)]),
 ])
 def test_sdpa_double_backward(kw, shapes):
-    """torch's flash node has no double backward: its math kernel is the reference; ember's
-    node (flash-named or not) differentiates twice."""
+    """The math kernel differentiates twice, in both."""
     def fn(t, q, k, v):
-        if t is torch:
-            with torch.nn.attention.sdpa_kernel(torch.nn.attention.SDPBackend.MATH):
-                return _sdpa(**kw)(t, q, k, v) ** 2
-        return _sdpa(**kw)(t, q, k, v) ** 2
+        with t.nn.attention.sdpa_kernel(t.nn.attention.SDPBackend.MATH):
+            return _sdpa(**kw)(t, q, k, v) ** 2
     check_double_backward(fn, shapes)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "bfloat16"])
+def test_sdpa_flash_gradient_is_not_differentiable(dtype):
+    """torch's flash node: a create_graph backward works, but its gradients come from nodes
+    whose own backward raises."""
+    def run(lib):
+        rng = np.random.default_rng(0)
+        q = lib.tensor(rng.standard_normal((B, H, L, E))).to(getattr(lib, dtype))
+        q.requires_grad_()
+        out = lib.nn.functional.scaled_dot_product_attention(q, q, q)
+        (g,) = lib.autograd.grad((out * out).sum(), q, create_graph=True)
+        assert g.requires_grad
+        with pytest.raises(RuntimeError) as info:
+            g.sum().backward()
+        edges = [n.name() for n, _ in out.grad_fn.next_functions]   # (one node: q, k, v's)
+        return out.grad_fn.name(), edges, str(info.value)
+    assert run(ember) == run(torch)
 
 
 def test_linear_edges_in_addmm_order():

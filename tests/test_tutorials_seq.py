@@ -422,7 +422,9 @@ def transformer_lm(torch, print):
 
 
 def test_transformer_language_model():
-    run_both(transformer_lm, rtol=2e-4)
+    # (the trained weights drift by up to ~1e-5 in float32: summation orders differ, in GEMMs
+    # and attention, and torch's own change with its thread count)
+    run_both(transformer_lm, rtol=2e-4, atol=3e-5)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -282,10 +282,11 @@ def resize_warning(old, new):
 
 
 class NotImplementedNode(ArrayFunction):
-    """torch's node for an op without a derivative (`out=` of t_copy, floor_divide...): the
-    values pass through; backward raises."""
+    """torch's node for an op without a derivative (`out=` of t_copy, floor_divide, a
+    gradient torch cannot differentiate again...): the values of `a` pass through, with edges
+    to it and to the other inputs given; backward raises."""
 
-    def forward(ctx, a, *, what):
+    def forward(ctx, a, *inputs, what):
         ctx.what = what
         return a
 

@@ -31,8 +31,8 @@ from ember._ops.loss import _sqrt
 from ember._ops.linear import apply_linear as _apply_linear, linear as _linear_op
 from ember._ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,
                                       local_response_norm, normalize, rms_norm)
-from ember._ops._helpers import (inplace as _write_inplace, is_half as _is_half,
-                                 round_through as _round_through)
+from ember._ops._helpers import (NotImplementedNode, inplace as _write_inplace,
+                                 is_half as _is_half, round_through as _round_through)
 from ember._tensor import Tensor
 
 
@@ -285,12 +285,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             key = _repeat_heads(key, rep)
             value = _repeat_heads(value, rep)
     half = query.dtype if _is_half(query._data.dtype) else None
-    if half is not None and S and query._data.size and (
-            flash or flash is None and _takes_flash(q_in, k_in, v_in, attn_mask, dropout_p,
-                                                    enable_gqa)):
+    if S and query._data.size and (flash or flash is None and _takes_flash(
+            q_in, k_in, v_in, attn_mask, dropout_p, enable_gqa)):
         mask = () if attn_mask is None else (attn_mask,)
-        return _HalfFlashAttention.apply(query, key, value, *mask, scale=scale_factor,
-                                         causal=is_causal)
+        return _FlashAttention.apply(query, key, value, *mask, scale=scale_factor,
+                                     causal=is_causal)
     if half is not None:   # torch's math kernel runs the half types in float32
         query, key, value = query.float(), key.float(), value.float()
         if attn_mask is not None and attn_mask.dtype.is_floating_point:
@@ -311,67 +310,79 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if half is not None:
         out = out.to(half)   # (rounded once)
     node = out.grad_fn
-    if node is not None:
-        # torch's math kernel ends in this same matmul; its flash kernel is one node, and
-        # empty inputs take a shortcut ending in an add
-        if out._data.size == 0 or S == 0:
-            rename_node(node, "AddBackward0")
-        elif flash or flash is None and _takes_flash(q_in, k_in, v_in, attn_mask, dropout_p,
-                                                     enable_gqa):
-            rename_node(node, "ScaledDotProductFlashAttentionForCpuBackward0")
+    if node is not None and (out._data.size == 0 or S == 0):
+        # torch's math kernel ends in this same matmul, but empty inputs take a shortcut
+        # ending in an add
+        rename_node(node, "AddBackward0")
     return out
 
 
-class _HalfFlashAttention(ArrayFunction):
-    """torch's CPU flash attention on float16/bfloat16 q, k, v (B, H, L, E): the scores
-    q k^T * scale (+ mask) in float32, p = exp(scores - row max) in float32, the output
-    (p rounded to the half type) v / sum(p), rounded once. (torch's exp here is a faster
-    approximation, not reproduced: about 1% of bfloat16 outputs and 7% of float16 ones are
-    an ulp or so off.) One node, as torch's, whose backward (see there) is not
-    differentiable again, as torch's is not."""
+class _FlashAttention(ArrayFunction):
+    """torch's CPU flash attention on 4-D q, k, v (batch, heads, L, E), one node as torch's:
+    the scores s = q k^T * scale (+ mask), p = exp(s - row max), out = p v / sum(p).
+
+    The half types compute in float32, round p to the half type before its product with v, and
+    round the output once, as torch does. (torch's exp there is a faster approximation, not
+    reproduced: about 1% of bfloat16 outputs and 7% of float16 ones are an ulp or so off.)
+    The backward is not differentiable again, as torch's is not: under create_graph its
+    gradients come from nodes that raise when differentiated."""
 
     def forward(ctx, q, k, v, mask=None, *, scale, causal):
-        dt, f32 = q.dtype, np.float32
-        q, k, v = q.astype(f32), k.astype(f32), v.astype(f32)
-        s = np.matmul(q, np.swapaxes(k, -1, -2)) * f32(scale)
+        dt = q.dtype
+        ctx.half = _is_half(dt)
+        wt = np.dtype(np.float32) if ctx.half else dt   # the dtype the kernel computes in
+        ctx.save_for_backward(q, k, v)
+        q, k, v = (a.astype(wt, copy=False) for a in (q, k, v))
+        s = np.matmul(q, np.swapaxes(k, -1, -2))
+        s *= wt.type(scale)
         L, S = s.shape[-2:]
         if causal:
-            s = np.where(np.tril(np.ones((L, S), bool)), s, f32(-np.inf))
+            s = np.where(np.tril(np.ones((L, S), bool)), s, wt.type(-np.inf))
         if mask is not None:
-            s = s + mask.astype(f32) if mask.dtype != np.bool_ else \
-                np.where(mask, s, f32(-np.inf))
+            s = s + mask.astype(wt) if mask.dtype != np.bool_ else \
+                np.where(mask, s, wt.type(-np.inf))
         m = s.max(-1, keepdims=True)
-        m = np.where(np.isneginf(m), f32(0), m)   # (a row with every key masked: zeros)
+        m[np.isneginf(m)] = 0   # (a row with every key masked: zeros)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            p = np.exp(s - m)
+            s -= m
+            p = np.exp(s, out=s)
             total = p.sum(-1, keepdims=True)
-            out = np.matmul(_round_through(p, dt), v) / total
-            out = np.where(total == 0, f32(0), out)
-        ctx.q, ctx.k, ctx.v, ctx.dt, ctx.scale = q, k, v, dt, f32(scale)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ctx.attn = np.where(total == 0, f32(0), p / total)
-        out = out.astype(dt)
-        ctx.out = out.astype(f32)
+            out = np.matmul(_round_through(p, dt) if ctx.half else p, v)
+            out /= total
+            p /= total
+        empty = total == 0
+        if empty.any():
+            out[np.broadcast_to(empty, out.shape)] = 0
+            p[np.broadcast_to(empty, p.shape)] = 0
+        ctx.q, ctx.k, ctx.v, ctx.attn, ctx.dt, ctx.scale = q, k, v, p, dt, wt.type(scale)
+        out = out.astype(dt, copy=False)
+        ctx.out = out.astype(wt)   # (the output as returned: the half types' rounded)
         return out
 
     def backward(ctx, grad):
-        """torch's flash backward for the half types: dv = P^T g with P rounded to the half
-        type, dS = P (g v^T - rowsum(g * out)) (the half output) rounded to it, then
-        dq = dS k scale and dk = dS^T q scale, each rounded once."""
-        if _grad_state.enabled:
-            raise RuntimeError("derivative for aten::_scaled_dot_product_flash_attention_"
-                               "for_cpu_backward is not implemented")
-        f32 = np.float32
-        g = grad._data.astype(f32)
+        """torch's flash backward: dv = P^T g, dS = P (g v^T - rowsum(g * out)), then
+        dq = dS k scale and dk = dS^T q scale. For the half types P and dS are rounded to the
+        half type, and each gradient once."""
+        g = grad._data.astype(ctx.q.dtype, copy=False)
         P, q, k, v, dt = ctx.attn, ctx.q, ctx.k, ctx.v, ctx.dt
-        dv = np.matmul(np.swapaxes(_round_through(P, dt), -1, -2), g)
+        rounded = (lambda a: _round_through(a, dt)) if ctx.half else (lambda a: a)
+        dv = np.matmul(np.swapaxes(rounded(P), -1, -2), g)
         dp = np.matmul(g, np.swapaxes(v, -1, -2))
-        ds = _round_through(P * (dp - (g * ctx.out).sum(-1, keepdims=True)), dt)
-        dq = np.matmul(ds, k) * ctx.scale
-        dk = np.matmul(np.swapaxes(ds, -1, -2), q) * ctx.scale
+        dp -= (g * ctx.out).sum(-1, keepdims=True)
+        ds = rounded(np.multiply(P, dp, out=dp))
+        dq = np.matmul(ds, k)
+        dq *= ctx.scale
+        dk = np.matmul(np.swapaxes(ds, -1, -2), q)
+        dk *= ctx.scale
         needs = ctx.needs_input_grad
-        return tuple(Tensor._make(a.astype(dt)) if n else None
-                     for a, n in zip((dq, dk, dv), needs)) + (None,) * (len(needs) - 3)
+        grads = [Tensor._make(a.astype(dt, copy=False)) if n else None
+                 for a, n in zip((dq, dk, dv), needs)]
+        if _grad_state.enabled:   # create_graph: gradients torch cannot differentiate
+            inputs = (grad,) + tuple(ctx.saved_tensors)
+            grads = [None if t is None else NotImplementedNode.apply(
+                t, *inputs, what="aten::_scaled_dot_product_flash_attention_for_cpu_backward")
+                for t in grads]
+        return tuple(grads) + (None,) * (len(needs) - 3)
 
     def name(self):
         return "ScaledDotProductFlashAttentionForCpuBackward0"
