@@ -80,6 +80,23 @@ def test_unstable_sort_ties_values_and_gradient():
     check(lambda t, x: t.sort(x.t(), 0).indices, inputs=[x])
 
 
+def test_sort_and_topk_past_the_depth_limit():
+    """Adversarial inputs drive torch's std::sort into its heap sort and std::nth_element into
+    its heap select: those fallbacks are replayed too (ties included)."""
+    from adversarial_inputs import NTH_ELEMENT_KILLER, SORT_KILLER
+    for x in (SORT_KILLER, SORT_KILLER // 2):
+        x = x.astype(np.float32)
+        for descending in (False, True):
+            want = torch.sort(torch.from_numpy(x), descending=descending).indices
+            got = ember.sort(ember.from_numpy(x), descending=descending).indices
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    x = NTH_ELEMENT_KILLER.astype(np.float32)
+    for k in (150, 100):
+        want = torch.topk(torch.from_numpy(x), k, sorted=False).indices
+        got = ember.topk(ember.from_numpy(x), k, sorted=False).indices
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
 def test_unstable_sort_large_inputs_keep_a_stable_order():
     """Past MAX_REPLAYED elements with ties the replay is skipped (about 1 us an element):
     the stable order, also a correct unstable sort."""
