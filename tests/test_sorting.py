@@ -135,7 +135,8 @@ def test_topk_ties_and_unsorted_order_as_torch(largest, in_order):
     std::sort of the first k - 1 when sorted): ties, NaN, and sorted=False's order (which is
     not sorted, even without ties) come out as torch's."""
     rng = np.random.default_rng(3)
-    for n, ks in [(5, (1, 3, 5)), (40, (1, 2, 20, 40)), (129, (2, 3, 64)), (1000, (3, 15, 16, 700))]:
+    for n, ks in [(5, (1, 3, 5)), (40, (1, 2, 20, 40)), (129, (2, 3, 64)),
+                  (1000, (3, 15, 16, 700))]:
         for values in (3, 10 ** 6):
             x = rng.integers(0, values, (3, n)).astype(np.float32)
             x[rng.random(x.shape) < 0.05] = np.nan

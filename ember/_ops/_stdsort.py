@@ -1,8 +1,9 @@
 """The order torch's CPU sorting kernels give equal elements: C++'s standard algorithms,
 replayed.
 
-torch.sort(stable=False), the default, sorts each row with std::sort; topk picks with
-std::partial_sort (k * 64 <= n) or std::nth_element, then std::sort; mode reads a std::sort.
+torch.sort(stable=False), the default, sorts each row with std::sort; topk picks the k best
+with std::partial_sort (k * 64 <= n) or with std::nth_element, then (sorted=True) std::sorts
+the first k - 1; mode reads a std::sort.
 On Linux these are libstdc++'s. Where elements tie, they leave them in an order which the
 algorithm fixes: any order would be a correct sort, but only this one is torch's, and code that
 sorts labels or lengths (pack_padded_sequence's `lengths.sort(descending=True)`) or takes
@@ -24,12 +25,10 @@ elements, replaces its top by each later element that beats it, then sorts the h
 
 The segments of one pass are disjoint, so all of them (over all rows) are partitioned at once,
 with NumPy: a scan's k-th stop can be read off the data as it stood before the pass, because
-positions already swapped are behind the scans. Keys are dense integer ranks (NaN, the largest
-value, one rank), in the order of the comparison (negated for a descending one), so every
-comparison is an integer one. The heaps are replayed in Python, element by element.
+positions already swapped are behind the scans. Keys are dense integer ranks in the order of
+the comparison (NaN the largest value; equal elements one rank), so every comparison is an
+integer one. The heaps are replayed in Python, element by element.
 """
-import math
-
 import numpy as np
 
 __all__ = ["dense_ranks", "unstable_order", "std_sort", "topk_order"]
@@ -58,7 +57,7 @@ def unstable_order(order, same):
     p = np.tile(np.arange(n, dtype=np.int64), int(tied.sum()))
     d = dup[tied].reshape(-1)
     starts = np.arange(0, k.size, n, dtype=np.int64)
-    _quicksort_passes(k, p, d, starts, starts + n, 2 * int(math.log2(n)))
+    _quicksort_passes(k, p, d, starts, starts + n, 2 * (n.bit_length() - 1))
     k, p = k.reshape(-1, n), p.reshape(-1, n)
     out = order.copy()
     out[tied] = np.take_along_axis(p, np.argsort(k, axis=1, kind="stable"), axis=1)
@@ -89,7 +88,7 @@ def _quicksort_passes(k, p, d, s, e, depth):
         _median_to_front(k, p, d, s, e)
         cut = _partition(k, p, d, s, e)
         s, e = np.concatenate([s, cut]), np.concatenate([cut, e])
-        running = np.concatenate([[0], np.cumsum(d)])
+        running = np.concatenate([[0], np.cumsum(d, dtype=np.int32)])
         keep = (e - s > _INSERTION) & (running[e] - running[s] >= 2)
         s, e = s[keep], e[keep]
 
@@ -234,7 +233,7 @@ def _nth_element(keys, nth):
     d = np.zeros(k.size, bool)   # (no segment is dropped here)
     s = np.arange(0, k.size, n, dtype=np.int64)
     e, target = s + n, s + nth
-    depth = 2 * int(math.log2(n))
+    depth = 2 * (n.bit_length() - 1)
     while True:
         active = np.flatnonzero(e - s > 3)
         if not active.size:

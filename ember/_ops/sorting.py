@@ -15,8 +15,8 @@ import math
 import numpy as np
 
 from ember import _dtype, return_types
-from ember._ops._stdsort import topk_order, unstable_order
 from ember._ops._helpers import check_out_exact, not_a_tensor, out_grad_error, resize_warning
+from ember._ops._stdsort import topk_order, unstable_order
 from ember._ops.reduction import (_Labelled, _dim1, _expect_out, _expect_pair,
                                   _name, _nonempty, _out, _select_grad)
 from ember.autograd.grad_mode import state as _grad_state
@@ -173,7 +173,7 @@ def _sort_args(fn, input, args, dim, descending, stable):
 
 
 def _stable(stable):
-    return stable is not _UNSET and bool(stable)   # (None, as False: torch's bool?)
+    return stable is not _UNSET and bool(stable)   # (stable=None counts as False, as in torch)
 
 
 def sort(input, *args, dim=_UNSET, descending=_UNSET, stable=_UNSET, out=None):
