@@ -58,12 +58,16 @@ def binary_lane(op, kinds, other_path):
     else the op's `fast` NumPy function runs alone. This is the path of `x + y` in every
     training step, so it is one Python frame."""
     fast = op.fast
+    # NumPy's own dtype objects of those kinds: an identity test and a set lookup are the
+    # cheapest checks (an equal dtype that is another object takes other_path, as correct)
+    dtypes = frozenset(np.dtype(c) for c in np.typecodes["All"] if np.dtype(c).kind in kinds)
 
     def lane(input, other):
         a = input._data
         if isinstance(other, Tensor):
             b = other._data
-            if a.dtype != b.dtype or a.dtype.kind not in kinds:
+            da = a.dtype
+            if da is not b.dtype or da not in dtypes:
                 return other_path(input, other)
             if (input._requires_grad or other._requires_grad) and _grad_state.enabled:
                 return record_binary(op, input, other, a, b)
