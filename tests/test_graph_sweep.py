@@ -50,12 +50,6 @@ XFAIL = {
         'ember adds a SqueezeBackward2 after amax (torch reduces with keepdim=False directly)',
     'corrcoef':
         "corrcoef: ember unsqueezes where torch views, and records clamp's number bounds as edges in its own composite",
-    'trapezoid':
-        'trapezoid: torch selects the end points (SelectBackward0) and multiplies by the number spacing (MulBackward1); ember slices/squeezes and records the number as a tensor edge',
-    'trapezoid x':
-        'trapezoid(y, x): torch divides by the number 2 (DivBackward1, one edge); ember records DivBackward0 with an edge for the number, and another order',
-    'cumulative_trapezoid':
-        'torch multiplies by the number spacing (MulBackward1); ember MulBackward0 with an edge for the number',
     'narrow_copy':
         'narrow_copy records a SliceBackward0 under NarrowCopyBackward0 (torch: none)',
     'linalg.solve vector':
@@ -84,24 +78,6 @@ XFAIL = {
         'torch records one LinalgCrossBackward0; ember composes cross from rolls',
     'linalg.cross':
         'torch records one LinalgCrossBackward0; ember composes cross from rolls',
-    'poisson_nll_loss no log':
-        'ember records the number eps as a tensor edge (AddBackward0 with None) where torch has AddBackward1',
-    'cosine_embedding_loss':
-        "a different composite: torch's where() takes the number branch as a parameter, and its norms are Sqrt of sums",
-    'margin_ranking_loss':
-        'ember adds the number margin as a tensor edge (AddBackward0) where torch has AddBackward1',
-    'hinge_embedding_loss':
-        "a different composite (torch: SubBackward0 from the number margin, where() without the number branch's edge)",
-    'triplet_margin_loss':
-        'ember adds the number margin/eps as tensor edges (AddBackward0) where torch has AddBackward1',
-    'cross_entropy probs':
-        'ember divides by the batch size as a tensor edge (DivBackward0) where torch has DivBackward1',
-    'cross_entropy smoothing':
-        'ember scales by numbers as tensor edges (MulBackward0) and masks with where(); torch has MulBackward1 and masked_fill',
-    'F.normalize':
-        'torch divides by norm.clamp_min(eps).expand_as(x) (ClampMin, Expand); ember by a where() composite',
-    'F.normalize p=1':
-        'as F.normalize (torch: ClampMinBackward0, ExpandBackward0)',
     'F.cosine_similarity':
         'torch clamps the norms with a CloneBackward0 chain; ember uses a where() composite',
     'F.bilinear':
@@ -114,10 +90,6 @@ XFAIL = {
         'torch records one PixelUnshuffleBackward0; ember composes views and a copy',
     'channel_shuffle':
         'torch records one ChannelShuffleBackward0; ember composes views and a copy',
-    'rms_norm':
-        "torch's composite uses RsqrtBackward0 and AddBackward1 (number eps); ember PowBackward0 and AddBackward0 with an edge for eps",
-    'rms_norm no weight':
-        'as rms_norm (torch: Pow, Mean, AddBackward1, Rsqrt)',
     'adaptive_avg_pool2d 1':
         'output size 1: torch reduces with mean (MeanBackward1); ember records AdaptiveAvgPool2DBackward0',
     'sdpa via F in module-free 3-D':

@@ -21,6 +21,7 @@ from ember._ops.activation import (LogSigmoid, _check_float, _const, _sigmoid, _
                                    log_softmax as _log_softmax)
 from ember._ops.statistics import pairwise_distance
 from ember._ops.manipulation import broadcast_tensors
+from ember._ops.pointwise import scalar_overload
 from ember._ops.pointwise_unary import Relu, _exp32, _log1p32
 from ember._ops.reduction import _half_sum
 from ember._tensor import Tensor
@@ -625,16 +626,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return total
         # 'mean' is over the batch and spatial positions
         rows = math.prod(n for i, n in enumerate(input.shape) if i != cdim)
-        return total / (rows if input.dim() > 1 else 1)
+        return scalar_overload(total, "div", rows if input.dim() > 1 else 1)
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing <= 0:   # torch smooths only for a positive value
         return nll
     # the uniform part: -sum_c w_c logp_c / C per counted target
     wshape = (C,) + (1,) * (input.dim() - cdim - 1)
     lw = logp * weight.reshape(wshape) if weight is not None else logp
-    smooth = -lw.sum(cdim)
-    valid = _const(target._data != ignore_index)
-    smooth = _where(valid, smooth, smooth * 0)
+    smooth = (-lw.sum(cdim)).masked_fill(_const(target._data == ignore_index), 0.0)
     if reduction == "none":
         s = smooth
     elif reduction == "sum":
@@ -646,7 +645,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         else:
             denom = float(counted.sum())
         s = smooth.sum() / denom
-    return nll * (1 - label_smoothing) + s * (label_smoothing / C)
+    return (scalar_overload(nll, "mul", 1 - label_smoothing) +
+            scalar_overload(s, "mul", label_smoothing / C))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -905,7 +905,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     if log_input:
         loss = input.exp() - target * input
     else:
-        loss = input - target * (input + eps).log()
+        loss = input - target * scalar_overload(input, "add", eps).log()
     if full:
         # Stirling's term where target > 1; differentiable in target like torch's (whose
         # masked entries still give NaN gradients at target == 0)
@@ -967,7 +967,8 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
                            f"but got sizes: input1: {_size(input1)}, input2: {_size(input2)}, "
                            f"target: {_size(target)} ")
-    return _reduce(_clamp0(-target * (input1 - input2) + margin), reduction)
+    return _reduce(_clamp0(scalar_overload(-target * (input1 - input2), "add", margin)),
+                   reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
@@ -975,15 +976,16 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     t = target._data
-    zero = input * 0
-    margin_part = _where(_const(t != 1), _clamp0(-input + margin), zero)
-    self_part = _where(_const(t != -1), input, zero)
+    zeros = _const(np.zeros(input.shape, input._data.dtype))   # (torch's composite)
+    margin_part = _where(_const(t != 1), _clamp0(_const(np.asarray(margin)) - input), zeros)
+    self_part = _where(_const(t != -1), input, zeros)
     return _reduce(margin_part + self_part, reduction)
 
 
 def _cosine(x1, x2, dim, eps_sq):
     num = (x1 * x2).sum(dim)
-    den = ((x1 * x1).sum(dim) + eps_sq) * ((x2 * x2).sum(dim) + eps_sq)
+    den = (scalar_overload((x1 * x1).sum(dim), "add", eps_sq) *
+           scalar_overload((x2 * x2).sum(dim), "add", eps_sq))
     return num / den.sqrt()
 
 
@@ -1002,10 +1004,11 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
                            f"{_dims(input2.shape)}.")
     cos = _cosine(input1, input2, td, 1e-12)
     t = target._data
-    pos = 1 - cos
-    neg = _clamp0(cos - margin)
-    zero = cos * 0
-    loss = _where(_const(t == 1), pos, zero) + _where(_const(t == -1), neg, zero)
+    # (torch's composite: the number 1 wrapped as a tensor, margin a Scalar, constant zeros)
+    pos = _const(np.asarray(1.0)) - cos
+    neg = _clamp0(scalar_overload(cos, "sub", margin))
+    zeros = _const(np.zeros(cos.shape, cos._data.dtype))
+    loss = _where(_const(t == 1), pos, zeros) + _where(_const(t == -1), neg, zeros)
     return _reduce(loss, reduction)
 
 
@@ -1041,7 +1044,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     d_an = pairwise_distance(anchor, negative, p, eps)
     if swap:   # torch.minimum: a tie splits the gradient
         d_an = d_an.minimum(pairwise_distance(positive, negative, p, eps))
-    return _reduce(_clamp0(margin + d_ap - d_an), reduction)   # torch's order
+    return _reduce(_clamp0(scalar_overload(d_ap, "add", margin) - d_an), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,

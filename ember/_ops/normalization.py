@@ -12,7 +12,8 @@ import numpy as np
 
 from ember._ops._helpers import (channel_op, fma32 as _fma, is_half, opmath_tensors,
                                  round_through as _round_to)
-from ember._ops.activation import _const, _where
+from ember._ops.activation import _const
+from ember._ops.pointwise import scalar_overload
 from ember._ops.reduction import _BLAS_FLOATS, _row_sums
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
@@ -844,8 +845,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         eps = float(np.finfo(x._data.dtype).eps)
     dims = tuple(range(input.dim() - k, input.dim()))
-    ms = (x * x).mean(dims, keepdim=True)
-    y = x * ((ms + eps).rsqrt() if half else (ms + eps).pow(-0.5))   # (torch: rsqrt)
+    ms = x.pow(2).mean(dims, keepdim=True)
+    y = x * scalar_overload(ms, "add", eps).rsqrt()   # (torch's nodes)
     if weight is not None:
         y = y * weight
     return y.to(dt) if half else y
@@ -910,8 +911,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p over dim, eps)."""
     from ember._ops.linalg_decomp import vector_norm
-    n = vector_norm(input, p, dim, True)
-    denom = _where(_const(n._data > eps), n, _const(np.asarray(eps, n._data.dtype)) + n * 0)
+    denom = vector_norm(input, p, dim, True).clamp_min(eps).expand_as(input)   # (torch's)
     r = input / denom
     if out is not None:
         from ember._ops._helpers import write_out

@@ -26,7 +26,7 @@ from ember._ops._helpers import (binary_lane, c_name as _c_name, check_cast_back
 from ember._tensor import Tensor
 from ember._threads import _ELEMENTWISE_MIN as _BIG, elementwise
 from ember.autograd.function import ArrayFunction, rename_result
-from ember.autograd.grad_mode import state as _grad_state
+from ember.autograd.grad_mode import no_grad as _no_grad, state as _grad_state
 from ember._ops.pointwise_logic import where
 from ember._ops.pointwise_numeric import _in_float32, _need_tensors, _not_implemented
 from ember._ops.pointwise_unary import _via64
@@ -932,6 +932,32 @@ def floor_divide(input, other, *, out=None):
     return r if out is None else write_out(out, r, grad="aten::floor_divide")
 
 
+class ScalarOverload(ArrayFunction):
+    """`tensor OP number` as torch's C++ composites record it (losses, trapezoid...): through
+    the Tensor-Scalar overload, the number a parameter and one edge, in a node named
+    AddBackward1, SubBackward1, MulBackward1 or DivBackward1. (`x + 2.0` in Python records
+    AddBackward0 with an edge for the number.) Values as the operators compute them."""
+
+    def forward(ctx, a, *, op, other):
+        ctx.op, ctx.other = op, other
+        with _no_grad():
+            return _SCALAR_OPS[op](Tensor._make(a), other)._data
+
+    def backward(ctx, grad):
+        if ctx.op in ("add", "sub"):
+            return grad
+        return grad * ctx.other if ctx.op == "mul" else grad / ctx.other
+
+    def name(self):
+        return self.op.capitalize() + "Backward1"
+
+
+def scalar_overload(x, op, number):
+    """x OP number (op: "add", "sub", "mul" or "div") recorded as torch's Tensor-Scalar
+    overload records it (see ScalarOverload)."""
+    return ScalarOverload.apply(x, op=op, other=number)
+
+
 def _two_overloads(cls, a, b, tensor_name):
     """torch's Tensor-Scalar overload keeps the number as a parameter (one edge); the
     Tensor-Tensor one records both edges under another name."""
@@ -1298,6 +1324,9 @@ Tensor.float_power_ = _float_power_
 
 # ---------------------------------------------------------------------------------------------
 # The rest of the pointwise family, re-exported so `from ember._ops.pointwise import *` has it
+
+_SCALAR_OPS = {"add": add, "sub": sub, "mul": mul, "div": div}
+
 
 from ember._ops.pointwise_unary import *          # noqa: E402,F401,F403
 from ember._ops.pointwise_logic import *          # noqa: E402,F401,F403

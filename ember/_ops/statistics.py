@@ -44,6 +44,12 @@ def _number_arg(fn, name, value, pos):
                     f"{type(value).__name__}")
 
 
+def _scalar(op, x, number):
+    """x OP number as torch's C++ composites record it (see pointwise.ScalarOverload)."""
+    from ember._ops.pointwise import scalar_overload
+    return scalar_overload(x, op, number)
+
+
 def _along(t, d, start, stop=None):
     """t[..., start:stop, ...] on dim d (a view; Python's clamping, as torch's slice)."""
     return t[(slice(None),) * d + (slice(start, stop),)]
@@ -453,14 +459,14 @@ def _trapezoid(fn, y, x, dx, dim):
         if y._data.dtype == np.bool_:
             raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not "
                                "supported")
-        # equal spacing: every sample counts once, the two ends half
-        ends = (_along(y, d, 0, 1) + _along(y, d, -1)).squeeze(d)
-        return (y.sum(d) - ends * 0.5) * dx
+        # equal spacing: every sample counts once, the two ends half (torch's nodes)
+        ends = y.select(d, 0) + y.select(d, -1)
+        return _scalar("mul", y.sum(d) - _scalar("mul", ends, 0.5), dx)
     if y._data.dtype == np.bool_:
         raise RuntimeError("trapezoid: received a bool input for `x` or `y`, but bool is not "
                            "supported")
     spacing = _sample_spacing("trapezoid", y, x, d)
-    return (spacing * (_along(y, d, 1) + _along(y, d, 0, -1))).sum(d) / 2
+    return _scalar("div", ((_along(y, d, 1) + _along(y, d, 0, -1)) * spacing).sum(d), 2)
 
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
@@ -477,7 +483,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
         if y._data.ndim == 0:
             raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         d = _wrap_dim(dim, y._data.ndim)
-        return (dx / 2. * (_along(y, d, 0, -1) + _along(y, d, 1))).cumsum(d)
+        return _scalar("mul", _along(y, d, 0, -1) + _along(y, d, 1), dx / 2.).cumsum(d)
     d = _dim_of_nonscalar(y, dim)
     spacing = _sample_spacing(fn, y, x, d)
     return (spacing * (_along(y, d, 0, -1) + _along(y, d, 1)) / 2.).cumsum(d)
@@ -664,7 +670,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """||x1 - x2 + eps||_p over the last dim (batch dims broadcast)."""
     from ember._ops.linalg_decomp import vector_norm
     # (torch's C++ nodes: add(Tensor, Scalar), norm(x, p, dim))
-    d = rename_result(x1 - x2 + eps, "AddBackward1")
+    d = _scalar("add", x1 - x2, eps)
     return rename_result(vector_norm(d, p, -1, keepdim), "NormBackward1")
 
 
