@@ -36,8 +36,6 @@ XFAIL = {
         'a slice with an advanced index: torch records SliceBackward0 under IndexBackward0, ember folds the slice into the index',
     'x[True]':
         'x[True]: torch records UnsqueezeBackward0 under IndexBackward0, ember none',
-    'x[0-d tensor]':
-        'x[0-d int tensor]: torch records SelectBackward0, ember AliasBackward0',
     'block_diag':
         "block_diag of x[:2, :2]: the operand's two slices are one node in ember (the basic-index folding above)",
     'repeat_interleave':
@@ -90,8 +88,6 @@ XFAIL = {
         'torch records one PixelUnshuffleBackward0; ember composes views and a copy',
     'channel_shuffle':
         'torch records one ChannelShuffleBackward0; ember composes views and a copy',
-    'adaptive_avg_pool2d 1':
-        'output size 1: torch reduces with mean (MeanBackward1); ember records AdaptiveAvgPool2DBackward0',
     'sdpa via F in module-free 3-D':
         "sdpa with a non-contiguous value: torch's math path (Expand, View, Bmm, SafeSoftmax); ember records its own composite",
     'pad circular':

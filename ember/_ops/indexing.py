@@ -286,8 +286,9 @@ def _plain_slice(s):
 def _view_name(key):
     """torch applies a basic key as a chain of views; grad_fn is the last one's node."""
     for k in reversed(key if type(key) is tuple else (key,)):
-        if isinstance(k, int):
-            return "SelectBackward0"
+        if isinstance(k, (int, np.integer)) or (isinstance(k, Tensor) and k.dim() == 0 and
+                                                k._data.dtype.kind in "iu"):
+            return "SelectBackward0"   # (a 0-d integer tensor indexes as an int)
         if k is None:
             return "UnsqueezeBackward0"
         if isinstance(k, slice) and k != slice(None):
