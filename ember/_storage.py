@@ -598,7 +598,7 @@ def _set_node():
                 raise RuntimeError("derivative for set_ is not implemented")
 
             def name(self):
-                return "NotImplemented"
+                return "torch::autograd::NotImplemented"
         _SET_NODE.append(SetNode)
     return _SET_NODE[0]
 

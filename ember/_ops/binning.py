@@ -30,7 +30,7 @@ class _NoDerivative(ArrayFunction):
         raise RuntimeError(f"derivative for {ctx.what} is not implemented")
 
     def name(self):
-        return "NotImplemented"
+        return "torch::autograd::NotImplemented"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ class SegmentReduceBackward(ArrayFunction):
         raise RuntimeError("derivative for aten::_segment_reduce_backward is not implemented")
 
     def name(self):
-        return "NotImplemented"
+        return "torch::autograd::NotImplemented"
 
 
 def _others_product(node):

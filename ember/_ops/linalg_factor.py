@@ -281,7 +281,7 @@ class LDLFactor(ArrayFunction):
         raise RuntimeError("derivative for aten::linalg_ldl_factor_ex is not implemented")
 
     def name(self):
-        return "NotImplemented"
+        return "torch::autograd::NotImplemented"
 
 
 def _ldl_input(A, fname):
@@ -345,7 +345,7 @@ class LDLSolve(ArrayFunction):
         raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
 
     def name(self):
-        return "NotImplemented"
+        return "torch::autograd::NotImplemented"
 
 
 def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):

@@ -312,7 +312,7 @@ class _Sample(ArrayFunction):
         return sample
 
     def backward(ctx, grad):
-        if ctx.label == "NotImplemented":   # torch has no derivative for bernoulli(input, p)
+        if ctx.label == "torch::autograd::NotImplemented":   # (bernoulli(input, p) has none)
             raise RuntimeError(f"derivative for aten::{ctx.op} is not implemented")
         from ember._ops.creation import zeros
         return tuple(None if m is None else zeros(m[0], dtype=_dtype.from_numpy_dtype(m[1]))
@@ -616,7 +616,7 @@ def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
         if isinstance(p, Tensor):
             raise TypeError("bernoulli(): argument 'p' must be float, not Tensor")
         _check_p(p)
-        hits, label = _bernoulli_scalar(rng, a.shape, p), "NotImplemented"
+        hits, label = _bernoulli_scalar(rng, a.shape, p), "torch::autograd::NotImplemented"
     if out is not None:
         if out.dtype.is_complex:
             raise _not_implemented("bernoulli_tensor_cpu_self_", out.dtype)
@@ -724,7 +724,8 @@ def binomial(count, prob, generator=None) -> Tensor:
     draws = _rng(generator).binomial(trials, np.clip(np.nan_to_num(q), 0.0, 1.0))
     draws = np.where(bad, np.nan, draws).astype(c.dtype).reshape(shape)
     if _grad_state.enabled and (count._requires_grad or prob._requires_grad):
-        return _Sample.apply(count, prob, sample=draws, label="NotImplemented", op="binomial")
+        return _Sample.apply(count, prob, sample=draws, label="torch::autograd::NotImplemented",
+                             op="binomial")
     return Tensor._make(draws)
 
 

@@ -730,17 +730,30 @@ def _to_channels_last(t):
 # gradient is the view's; the copy's node carries torch's name, the view's with "_copy".
 
 class CopyOf(ArrayFunction):
-    """A contiguous copy of a view, recorded under the name of torch's fused node."""
+    """A contiguous copy of a view, recorded under the name of torch's fused node. Once
+    `_fuse_view` gave it the view's node (`_inner`), it stands for both, as torch's node does:
+    its edges are the view's, and its backward the view's."""
+    _inner = None
 
     def forward(ctx, a, *, name):
         ctx._name = name
         return np.array(a, order="C", copy=True)
 
     def backward(ctx, grad):
-        return grad
+        return grad if ctx._inner is None else ctx._inner._apply([grad])
 
     def name(self):
         return self._name
+
+
+def _fuse_view(copy, view):
+    """torch's `*_copy` node leads to the input itself: the copy's node takes over the edges
+    of the view's node (a single-output view recorded as one node) and runs its backward."""
+    node, inner = copy.grad_fn, view.grad_fn
+    if node is None or inner is None or inner._output_meta is not None:
+        return
+    node.next_functions, node._input_meta = inner.next_functions, inner._input_meta
+    node._inner = inner
 
 
 def _copy_variant(fn_name, node, view, **out_kw):
@@ -764,6 +777,7 @@ def _copy_variant(fn_name, node, view, **out_kw):
             _copies_out(fn_name, out, r)
             return None   # (torch's multi-output copies return None with out=)
         r = CopyOf.apply(v, name=name)
+        _fuse_view(r, v)
         if out is None:
             return r
         from ember._ops._helpers import write_out
@@ -866,7 +880,7 @@ class _NoDerivative(ArrayFunction):
         raise RuntimeError(f"derivative for {ctx.what} is not implemented")
 
     def name(self):
-        return "NotImplemented"
+        return "torch::autograd::NotImplemented"
 
 
 def detach_copy(input, *, out=None):

@@ -616,7 +616,7 @@ def bincount(input, weights=None, minlength=0):
         raise RuntimeError("weights should be 1-d and have the same length as input")
     odt = w.dtype if w.dtype.kind == "f" else np.dtype(np.float64)
     r = np.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(odt)
-    return _wrap_no_grad((weights,), (r,), "NotImplemented", "aten::bincount")[0]
+    return _wrap_no_grad((weights,), (r,), "torch::autograd::NotImplemented", "aten::bincount")[0]
 
 
 _C_INTS = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
@@ -682,8 +682,8 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
         hist, edges = np.histogram(a, bins=bins, range=rng, weights=w, density=density)
     r = return_types.histogram(_wrap_no_grad(
         [x for x in (input, weight) if x is not None],
-        (hist.astype(a.dtype), np.asarray(edges).astype(a.dtype)), "NotImplemented",
-        "aten::histogram"))
+        (hist.astype(a.dtype), np.asarray(edges).astype(a.dtype)),
+        "torch::autograd::NotImplemented", "aten::histogram"))
     if out is not None:
         for o, m in zip(out, _HIST_OUT):
             check_out_exact(o, a.dtype, m)

@@ -117,13 +117,20 @@ def _rename_class(cls, name):
 _NAMED = {}   # (node class, name) -> its subclass of that name
 
 
+def _type_name(name):
+    """The type name torch gives a node of this name(): without its C++ namespace
+    ('torch::autograd::CopySlices' is of type CopySlices)."""
+    return name.rsplit("::", 1)[-1]
+
+
 def _named_class(cls, name):
-    """cls's subclass called `name` (made once): the class a node of cls whose name() is
-    `name` moves to, so that type(node).__name__ is its name as in torch."""
+    """cls's subclass for nodes whose name() is `name` (made once), so that
+    type(node).__name__ is as in torch."""
     sub = _NAMED.get((cls, name))
     if sub is None:
-        sub = _NAMED[(cls, name)] = type(cls)(name, (cls,), {
-            "__module__": cls.__module__, "__qualname__": name, "_named_from": cls})
+        short = _type_name(name)
+        sub = _NAMED[(cls, name)] = type(cls)(short, (cls,), {
+            "__module__": cls.__module__, "__qualname__": short, "_named_from": cls})
     return sub
 
 
@@ -132,7 +139,7 @@ def match_class(node):
     recording, and after anything its name() reads is changed."""
     name = node.name()
     cls = type(node)
-    if name != cls.__name__ and type(name) is str:
+    if type(name) is str and _type_name(name) != cls.__name__:
         node.__class__ = _named_class(cls.__dict__.get("_named_from", cls), name)
 
 
@@ -428,8 +435,8 @@ class ArrayFunction(FunctionCtx, Node):
                 default = cls.name(_new(cls))
             except Exception:   # a name built from what forward stores
                 return
-            if type(default) is str and default.isidentifier():
-                _rename_class(cls, default)
+            if type(default) is str and _type_name(default).isidentifier():
+                _rename_class(cls, _type_name(default))
 
     @classmethod
     def apply(cls, *inputs, **params):
