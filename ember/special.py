@@ -47,6 +47,7 @@ __all__ = ["expit", "logit", "erf", "erfc", "erfcx", "erfinv", "gammaln", "digam
 
 _asarray = np.asarray
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT1_2 = 0.7071067811865476   # (C's M_SQRT1_2, the Scalar torch multiplies by)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -125,18 +126,6 @@ class SpecialI1E(ArrayFunction):
         return grad * _zero_at(zero, i0e(a) - y * (a.sign() + 1 / safe), 0.5)
 
 
-class Ndtr(ArrayFunction):
-    """The standard normal CDF; d/dx = exp(-x^2 / 2) / sqrt(2 pi)."""
-
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _scipy("ndtr", a)
-
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * (a * a * -0.5).exp() * _INV_SQRT_2PI
-
-
 class SpecialNdtri(ArrayFunction):
     """The inverse of ndtr; d/dp = sqrt(2 pi) exp(y^2 / 2)."""
 
@@ -200,7 +189,16 @@ erfcx = _unary(SpecialErfcx, "erfcx", "erfcx_cpu", half=False)
 i0e = _unary(SpecialI0E, "i0e", "i0e_cpu")
 i1 = _unary(SpecialI1, "i1", "i1_cpu")
 i1e = _unary(SpecialI1E, "i1e", "i1e_cpu")
-ndtr = _unary(Ndtr, "ndtr", "ndtr_cpu", composite=True)
+def ndtr(input, *, out=None):
+    """The standard normal CDF as torch composes it, (1 + erf(x / sqrt 2)) / 2, with its
+    numbers as Scalar operands (so torch's values, 0 far in the left tail, and its nodes);
+    integers give the default float dtype. out= copies the result (it joins the graph)."""
+    from ember._ops.pointwise import erf, scalar_overload
+    x = _float_input(input)
+    _no_complex(x, "ndtr_cpu")
+    r = scalar_overload(scalar_overload(erf(scalar_overload(x, "mul", _SQRT1_2)), "add", 1),
+                        "mul", 0.5)
+    return r if out is None else write_out(out, r, grad="copy")
 ndtri = _unary(SpecialNdtri, "ndtri", "ndtri_cpu", half=False)
 log_ndtr = _unary(SpecialLogNdtr, "log_ndtr", "log_ndtr_cpu", half=False)
 entr = _unary(SpecialEntr, "entr", "entr_cpu")

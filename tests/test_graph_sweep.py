@@ -18,8 +18,6 @@ XFAIL = {
     'real of complex':
         "complex(...).real: torch records ViewAsRealBackward0 then SelectBackward0; ember one "
         "RealBackward0",
-    'special.ndtr':
-        'torch composes ndtr (Mul, Add, Erf, Mul: number operands as parameters); ember records one NdtrBackward0 (ember/special.py)',
     'xlogy scalar':
         "xlogy(number, tensor): ember records XlogyBackward0 with an edge for the number; torch XlogyBackward1 with the tensor's edge only",
     'squeeze dims':

@@ -162,3 +162,14 @@ def test_out_and_aliases():
     for name in ("erf", "erfinv", "lgamma", "digamma"):
         check(lambda t, x: getattr(t, name)(x.sigmoid()), [(3,)])
         check(lambda t, x: getattr(x.sigmoid(), name)(), [(3,)])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_ndtr_is_torchs_composite_in_the_tails(dtype):
+    """torch computes ndtr as (1 + erf(x / sqrt 2)) / 2: exactly 0 far in the left tail
+    (SciPy's ndtr gives 7.6e-24 at -10), and its float32 values follow its float32 erf."""
+    x = np.array([-40.0, -10.0, -8.0, -5.0, -3.0, -0.5, 0.0, 0.5, 3.0, 8.0])
+    want = torch.special.ndtr(torch.tensor(x).to(getattr(torch, dtype))).double().numpy()
+    got = ember.special.ndtr(ember.tensor(x).to(getattr(ember, dtype))).double().numpy()
+    np.testing.assert_array_equal(got == 0, want == 0)
+    np.testing.assert_allclose(got, want, rtol=2e-7 if dtype == "float32" else 1e-15, atol=0)
