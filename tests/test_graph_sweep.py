@@ -42,8 +42,6 @@ XFAIL = {
         'as repeat_interleave (torch: View, Unsqueeze, Expand, Clone, View); ember RepeatInterleaveBackward0',
     'repeat_interleave tensor':
         'torch records IndexSelectBackward0 for tensor repeats; ember RepeatInterleaveBackward0',
-    'linalg.matrix_norm 1':
-        'ember adds a SqueezeBackward2 after amax (torch reduces with keepdim=False directly)',
     'corrcoef':
         "corrcoef: ember unsqueezes where torch views, and records clamp's number bounds as edges in its own composite",
     'linalg.solve vector':

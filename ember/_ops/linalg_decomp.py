@@ -1019,10 +1019,10 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     # 1-norms sum down columns (over d0) then take max over d1; inf-norms the other way
     sum_dim, red_dim = (d0, d1) if abs(ord) == 1 else (d1, d0)
-    s = vector_norm(A, 1, sum_dim, keepdim=True)
-    r = s.amax(red_dim, keepdim=True) if ord > 0 else s.amin(red_dim, keepdim=True)
-    if not keepdim:
-        r = r.squeeze((d0, d1))
+    s = vector_norm(A, 1, sum_dim, keepdim=keepdim)
+    if not keepdim and red_dim > sum_dim:   # (the summed dim is gone)
+        red_dim -= 1
+    r = s.amax(red_dim, keepdim=keepdim) if ord > 0 else s.amin(red_dim, keepdim=keepdim)
     return _out(r, out, **_MATRIX_NORM_OUT)
 
 
