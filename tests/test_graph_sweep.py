@@ -70,8 +70,6 @@ XFAIL = {
         'torch records one LinalgCrossBackward0; ember composes cross from rolls',
     'linalg.cross':
         'torch records one LinalgCrossBackward0; ember composes cross from rolls',
-    'F.cosine_similarity':
-        'torch clamps the norms with a CloneBackward0 chain; ember uses a where() composite',
     'F.bilinear':
         'torch records one TrilinearBackward0; ember composes bilinear from mm/mul/sum',
     'multilabel_margin_loss':

@@ -806,6 +806,8 @@ def test_cosine_similarity_pairwise_distance():
     # broadcasting along dim itself: the norms run over the broadcast inputs
     check(lambda t, a, b: t.cosine_similarity(a, b, dim=0), [(4, 3), (1, 3)], "float64")
     check(lambda t, a, b: t.cosine_similarity(a * 0, b), [(4, 3), (4, 3)], "float64")
+    # a norm under eps: torch clamps it outside autograd, so its gradient still flows
+    check(lambda t, a, b: t.cosine_similarity(a * 1e-10, b), [(4, 3), (4, 3)], "float64")
     check(lambda t, a, b: t.cosine_similarity(a, b), [(4, 3), (4, 3)], ("int64", "float64"))
     te, ee = check_raises(lambda t, a, b: t.cosine_similarity(a, b), [(4, 3), (4, 3)], "int64")
     assert str(te) == str(ee)

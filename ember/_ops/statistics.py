@@ -650,8 +650,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     truncated)."""
     from ember._dtype import result_type
     from ember._ops._helpers import to_dtype
-    from ember._ops.activation import _const, _where
     from ember._ops.linalg_decomp import vector_norm
+    from ember.autograd.grad_mode import no_grad
     dt = result_type(x1, x2)
     if not (dt.is_floating_point or dt.is_complex):
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
@@ -660,9 +660,12 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     x1, x2 = (x if x.dtype == dt else to_dtype(x, dt) for x in (x1, x2))
     if x1.shape != x2.shape:   # the norms run along dim of the broadcast inputs
         x1, x2 = broadcast_tensors(x1, x2)
-    n1, n2 = vector_norm(x1, 2, dim, True), vector_norm(x2, 2, dim, True)
-    n1 = _where(_const(n1._data > eps), n1, n1 * 0 + eps)
-    n2 = _where(_const(n2._data > eps), n2, n2 * 0 + eps)
+    # torch's kernel: the norms cloned, then clamped at eps outside autograd (so the gradient
+    # goes through the clamp as if it were not there)
+    n1, n2 = vector_norm(x1, 2, dim, True).clone(), vector_norm(x2, 2, dim, True).clone()
+    with no_grad():
+        n1.clamp_min_(eps)
+        n2.clamp_min_(eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
