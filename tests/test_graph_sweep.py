@@ -58,8 +58,6 @@ XFAIL = {
         "einsum('ij,ji->'): torch's bmm path (permute, view, bmm, ...); ember one node",
     'einsum batch outer':
         "einsum('bi,bj->bij'): torch unsqueezes and permutes both operands before MulBackward0; ember multiplies directly",
-    'masked_scatter':
-        "masked_scatter: ember flattens and slices the source (View, Slice) before the node; torch's edge is the source's own",
     'linalg.pinv':
         'torch records one LinalgPinvBackward0; ember composes pinv from the SVD',
     'linalg.lstsq':

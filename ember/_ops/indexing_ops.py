@@ -837,10 +837,30 @@ def masked_scatter(input, mask, source):
     n = int(np.count_nonzero(m))
     if source._data.size < n:
         raise RuntimeError("Number of elements of source < number of ones in mask")
-    src = source.reshape(-1)
-    if src._data.size != n:
-        src = src[:n]
-    return IndexPut.apply(x, src, key=m, name="MaskedScatterBackward0")
+    return MaskedScatter.apply(x, source, mask=m, n=n)
+
+
+class MaskedScatter(ArrayFunction):
+    """x with the positions where mask is True taken, in row-major order, from the first n
+    elements of source: one node with edges to x and to source itself, as torch's. Gradients:
+    x's with those positions zeroed; source's the gradient there, zero past the n-th."""
+
+    def forward(ctx, x, source, *, mask, n):
+        ctx.mask, ctx.n, ctx.source_shape = mask, n, source.shape
+        out = np.array(x, copy=True)
+        out[mask] = source.reshape(-1)[:n]
+        return out
+
+    def backward(ctx, grad):
+        gx = gs = None
+        if ctx.needs_input_grad[0]:
+            gx = IndexFill0.apply(grad, key=ctx.mask)
+        if ctx.needs_input_grad[1]:
+            from ember._ops.manipulation import cat
+            taken = Index.apply(grad, key=ctx.mask)   # (n,), differentiable
+            rest = Tensor._make(np.zeros(math.prod(ctx.source_shape) - ctx.n, taken._data.dtype))
+            gs = cat([taken, rest]).reshape(ctx.source_shape)
+        return gx, gs
 
 
 def nonzero(input, *, out=None, as_tuple=False):
