@@ -62,14 +62,20 @@ def _argsort(a, dim, descending, stable=True):
 
 def _rows_and_ties(a, order, dim):
     """The rows (along dim) of a stable argsort `order` of `a`, and whether neighbours in them
-    compare equal (NaNs equal to each other, as in torch's sorting comparisons)."""
+    compare equal."""
     rows = np.moveaxis(order, dim, -1).reshape(-1, a.shape[dim])
     ranked = np.take_along_axis(np.moveaxis(a, dim, -1).reshape(rows.shape), rows, axis=1)
+    return rows, _neighbours_equal(ranked)
+
+
+def _neighbours_equal(ranked):
+    """Whether neighbours along each row of sorted values compare equal (NaNs equal to each
+    other, as in torch's sorting comparisons)."""
     same = ranked[:, 1:] == ranked[:, :-1]
-    if a.dtype.kind in "fc":
+    if ranked.dtype.kind in "fc":
         nan = np.isnan(ranked)
         same |= nan[:, 1:] & nan[:, :-1]
-    return rows, same
+    return same
 
 
 def _from_rows(rows, shape, dim):
@@ -105,12 +111,8 @@ def _topk_few(rows, k, largest, in_order):
     o = np.argsort(vals, axis=1, kind="stable")
     o = o[:, ::-1] if largest else o
     best, vals = np.take_along_axis(best, o, axis=1), np.take_along_axis(vals, o, axis=1)
-    same = vals[:, 1:] == vals[:, :-1]
-    if rows.dtype.kind == "f":
-        nan = np.isnan(vals)
-        same |= nan[:, 1:] & nan[:, :-1]
     out = np.ascontiguousarray(best[:, :k])
-    tied = same.any(axis=1)
+    tied = _neighbours_equal(vals).any(axis=1)
     if tied.any():
         out[tied] = _topk_rows(rows[tied], k, largest, in_order)
     return out

@@ -13,6 +13,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._ops.linalg_decomp import _pnorm, vector_norm_grad
+from ember._ops.pointwise import scalar_overload
 from ember._ops.reduction import _const, _name, _norm_backward, _out
 from ember._ops._helpers import is_half, not_a_tensor
 from ember._tensor import Tensor, _wrap_dim
@@ -42,12 +43,6 @@ def _number_arg(fn, name, value, pos):
         return value
     raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Number, not "
                     f"{type(value).__name__}")
-
-
-def _scalar(op, x, number):
-    """x OP number as torch's C++ composites record it (see pointwise.ScalarOverload)."""
-    from ember._ops.pointwise import scalar_overload
-    return scalar_overload(x, op, number)
 
 
 def _along(t, d, start, stop=None):
@@ -461,12 +456,12 @@ def _trapezoid(fn, y, x, dx, dim):
                                "supported")
         # equal spacing: every sample counts once, the two ends half (torch's nodes)
         ends = y.select(d, 0) + y.select(d, -1)
-        return _scalar("mul", y.sum(d) - _scalar("mul", ends, 0.5), dx)
+        return scalar_overload(y.sum(d) - scalar_overload(ends, "mul", 0.5), "mul", dx)
     if y._data.dtype == np.bool_:
         raise RuntimeError("trapezoid: received a bool input for `x` or `y`, but bool is not "
                            "supported")
     spacing = _sample_spacing("trapezoid", y, x, d)
-    return _scalar("div", ((_along(y, d, 1) + _along(y, d, 0, -1)) * spacing).sum(d), 2)
+    return scalar_overload(((_along(y, d, 1) + _along(y, d, 0, -1)) * spacing).sum(d), "div", 2)
 
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
@@ -483,7 +478,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
         if y._data.ndim == 0:
             raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         d = _wrap_dim(dim, y._data.ndim)
-        return _scalar("mul", _along(y, d, 0, -1) + _along(y, d, 1), dx / 2.).cumsum(d)
+        return scalar_overload(_along(y, d, 0, -1) + _along(y, d, 1), "mul", dx / 2.).cumsum(d)
     d = _dim_of_nonscalar(y, dim)
     spacing = _sample_spacing(fn, y, x, d)
     return (spacing * (_along(y, d, 0, -1) + _along(y, d, 1)) / 2.).cumsum(d)
@@ -673,7 +668,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """||x1 - x2 + eps||_p over the last dim (batch dims broadcast)."""
     from ember._ops.linalg_decomp import vector_norm
     # (torch's C++ nodes: add(Tensor, Scalar), norm(x, p, dim))
-    d = _scalar("add", x1 - x2, eps)
+    d = scalar_overload(x1 - x2, "add", eps)
     return rename_result(vector_norm(d, p, -1, keepdim), "NormBackward1")
 
 
