@@ -105,6 +105,22 @@ def test_reshape_copies_only_when_it_must():
     assert c.contiguous() is c
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int8", "bool", "float16"])
+@pytest.mark.parametrize("fn,shape", [
+    (lambda t, x: x.t().contiguous(), (17, 2050)),
+    (lambda t, x: x.t().reshape(-1), (33, 2100)),
+    (lambda t, x: x.flip(1).t().contiguous(), (20, 2060)),
+    (lambda t, x: x[::2, 3:].t().clone(memory_format=t.contiguous_format), (40, 1100)),
+    (lambda t, x: x.transpose(1, 2).contiguous(), (3, 20, 2048)),
+    (lambda t, x: x.movedim(1, -1).contiguous(), (2, 20, 48, 48)),
+    (lambda t, x: x.transpose(-1, -2).flatten(), (2, 2, 32, 2048)),   # slab by slab
+])
+def test_transposing_copies(fn, shape, dtype):
+    """Transposing copies big enough for ember's strip-wise copy (the source's last axis
+    2048 bytes or more apart, for every dtype here) give torch's values and strides."""
+    check(fn, [shape], dtype, check_stride=True, grad=dtype == "float32")
+
+
 @pytest.mark.parametrize("fn,shape", [
     (lambda t, x: x.t().view(12), (3, 4)),
     (lambda t, x: x.view(5), (3, 4)),

@@ -496,3 +496,39 @@ def in_memory_order(a):
     C-contiguous view when a is a permuted contiguous array (a transposed matrix...)."""
     order = sorted(range(a.ndim), key=lambda i: -a.strides[i])
     return a.transpose(order), np.argsort(order)
+
+
+# A transposing copy (the last axis read with a stride of at least a page, the one before it
+# contiguous: x.t().contiguous(), NCHW -> NHWC) is slow in NumPy's own copy loop, which walks
+# the destination in order: the source elements it reads one after another lie a page or more
+# apart, so they compete for the same few cache sets. Copying the last axis in strips of
+# _STRIP elements instead reads _STRIP rows of the source together, each cache line used for
+# all of its elements before it leaves: measured 3-4.5x faster for float32 matrices of 512
+# rows and more (torch's transposing copy is blocked as well).
+_STRIP = 8
+_STRIDE_MIN = 2048   # bytes: below this NumPy's own loop is as fast (measured)
+_SLAB = 1 << 16      # elements: a 2-D slab this big is copied slab by slab, to stay in cache
+
+
+def assign(dst, src):
+    """dst[...] = src for arrays of one shape, in strips when that is a transposing copy
+    into a destination whose last axis is contiguous."""
+    nd = src.ndim
+    if (nd < 2 or src.shape[-1] < 2 * _STRIP or src.shape[-2] < 16 or src.size < 1 << 14
+            or src.strides[-2] != src.itemsize or abs(src.strides[-1]) < _STRIDE_MIN
+            or dst.strides[-1] != dst.itemsize):
+        dst[...] = src
+        return dst
+    n = src.shape[-1]
+    slabs = (np.ndindex(*src.shape[:-2]) if nd > 2 and src.shape[-1] * src.shape[-2] >= _SLAB
+             else [Ellipsis])
+    for i in slabs:
+        d, s = dst[i], src[i]
+        for j in range(0, n, _STRIP):
+            d[..., j:j + _STRIP] = s[..., j:j + _STRIP]
+    return dst
+
+
+def c_copy(a):
+    """A C-contiguous copy of a (np.array(a, order="C", copy=True), faster for transposes)."""
+    return assign(np.empty(a.shape, a.dtype), a)

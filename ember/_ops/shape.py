@@ -10,6 +10,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided as _np_as_strided
 
+from ember._ops._helpers import c_copy
 from ember._tensor import (Tensor, _is_contiguous, _root, _address, _wrap_dim,
                            _int_tuple)
 from ember.autograd.function import ArrayFunction, rename_node, rename_result
@@ -142,7 +143,7 @@ class UnsafeView(ArrayFunction):
 
     def forward(ctx, a, *, shape):
         ctx.in_shape = a.shape
-        return np.ascontiguousarray(a).reshape(shape)
+        return (a if a.flags.c_contiguous else c_copy(a)).reshape(shape)
 
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape)
@@ -693,7 +694,7 @@ def _overlaps(size, stride):
 
 class Clone(ArrayFunction):
     def forward(ctx, a, *, order):
-        return np.array(a, order=order, copy=True)
+        return c_copy(a) if order == "C" else np.array(a, order=order, copy=True)
 
     def backward(ctx, grad):
         return grad
@@ -737,7 +738,7 @@ class CopyOf(ArrayFunction):
 
     def forward(ctx, a, *, name):
         ctx._name = name
-        return np.array(a, order="C", copy=True)
+        return c_copy(a)
 
     def backward(ctx, grad):
         return grad if ctx._inner is None else ctx._inner._apply([grad])
@@ -874,7 +875,7 @@ view_copy = _copy_variant("view_copy", "ViewBackward0_copy", lambda: view)
 class _NoDerivative(ArrayFunction):
     def forward(ctx, a, *, what):
         ctx.what = what
-        return np.array(a, order="C", copy=True)
+        return c_copy(a)
 
     def backward(ctx, grad):
         raise RuntimeError(f"derivative for {ctx.what} is not implemented")
