@@ -190,6 +190,19 @@ def test_clamp_bounds():
     check(lambda t, a: t.clamp(a, float("nan"), 1.0), [(4,)])
     check(lambda t, a: t.clamp(a, 0.0, 1.0), inputs=[np.array([np.nan, 2.0])])
     check_raises(lambda t, a: t.clamp(a), [(3,)])
+    # signed zeros at a zero bound: torch keeps the input's -0.0 / 0.0
+    z = np.array([-0.0, 0.0, -1.0, 2.0], np.float32)
+    for lo, hi in ((0.0, 1.0), (-0.0, 1.0), (-1.0, 0.0), (-1.0, -0.0), (0.0, None), (None, 0.0)):
+        t_out, e_out = check(lambda t, a: t.clamp(a, lo, hi), inputs=[z], grad=False)
+        assert np.array_equal(np.signbit(t_out.numpy()), np.signbit(e_out.numpy())), (lo, hi)
+    # number bounds must fit the result dtype (torch's errors, its messages)
+    for dt, bound in (("float32", 1e40), ("float16", 7e4), ("bfloat16", 1e39), ("uint8", 300),
+                      ("int8", 200), ("int64", 2 ** 63), ("int64", 2 ** 70), ("int64", -2 ** 64)):
+        t_exc, e_exc = check_raises(lambda t, a: a.clamp(max=bound), [(3,)], dt)
+        assert str(e_exc) == str(t_exc)
+        check_raises(lambda t, a: a.clamp(bound, None), [(3,)], dt)
+    check(lambda t, a: a.clamp(-5), [(3,)], "uint8", grad=False)           # wraps, as torch
+    check(lambda t, a: a.clamp(5), [(3,)], "bool", grad=False)             # promotes to int64
 
 
 def test_nan_to_num():

@@ -26,7 +26,7 @@ from ember._ops._helpers import (_scalar_for, c_name, check_cast_back, check_inp
                                  check_out_same, fma32 as _fma32, in_memory_order, inplace,
                                  is_half, is_tensor, not_a_tensor, opmath_tensors,
                                  out_cast_first, to_dtype, vectorised_count, write_out)
-from ember._tensor import Tensor
+from ember._tensor import Tensor, _check_scalar
 from ember._threads import two_way
 from ember.autograd.function import ArrayFunction, rename_result
 from ember.autograd.grad_mode import state as _grad_state
@@ -918,6 +918,14 @@ class Clamp(ArrayFunction):
         # number bounds come as parameters (lo=, hi=): torch's ClampBackward1 has one edge
         ctx.save_for_backward(a, lo, hi)
         ctx.numbers = numbers
+        if np.ndim(lo) == 0 and np.ndim(hi) == 0:
+            # number bounds: NumPy's clip loop is 5-15x faster than maximum then minimum with
+            # a number, and keeps the input's -0.0 or 0.0 at a zero bound, as torch does (a
+            # missing float bound is infinite: clip with one bound drops -0.0). bfloat16's
+            # clip returns float32, the selected values exactly: cast back.
+            if a.dtype.kind in "fV":
+                lo, hi = -np.inf if lo is None else lo, np.inf if hi is None else hi
+            return _asarray(np.clip(a, lo, hi).astype(a.dtype, copy=False))
         out = a
         if lo is not None:
             out = np.maximum(out, lo)
@@ -1227,6 +1235,7 @@ def clamp(input, min=None, max=None, *, out=None):
     if k == "f" and type(min) in _NUMBERS and type(max) in _NUMBERS:
         # the hot path: float tensor, number bounds -> the input's dtype, no promotion
         npd = input._data.dtype
+        _check_bounds((min, max), npd)
         lo = min if min is None or npd.itemsize >= 4 else _asarray(min, npd)
         hi = max if max is None or npd.itemsize >= 4 else _asarray(max, npd)
         if lo is not None or hi is not None:
@@ -1250,6 +1259,7 @@ def clamp(input, min=None, max=None, *, out=None):
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if not tensors:
         check_out_same(out, rd)
+    _check_bounds(bounds, rd.np)
     x = to_dtype(input, rd)
     lo = _bound(min, rd)
     hi = _bound(max, rd)
@@ -1259,6 +1269,17 @@ def clamp(input, min=None, max=None, *, out=None):
 
 
 _NUMBERS = (int, float, type(None))
+
+
+def _check_bounds(bounds, npd):
+    """torch's conversion of number bounds to the result dtype `npd`: a Python int beyond 64
+    bits is an OverflowError, a value outside the dtype's range a RuntimeError."""
+    for b in bounds:
+        if type(b) is int and not -2 ** 63 <= b < 2 ** 64:
+            raise OverflowError("int too big to convert" if b > 0
+                                else "can't convert negative int to unsigned")
+        if b is not None and not is_tensor(b):
+            _check_scalar(b, npd)
 
 
 def _bound(b, rd):
