@@ -1093,3 +1093,98 @@ def test_low_precision_times_number_in_float32(dt, scalar):
         t_r, e_r = check(fn, inputs=[x], rtol=0, atol=0, grad=False)
     t_r, e_r = check(lambda t, a: a * scalar, inputs=[x[:8]], grad_rtol=0, grad_atol=0)
     assert e_r.grad_fn.name() == t_r.grad_fn.name() == "MulBackward0"
+
+
+BIG = (80, 100)   # 8,000 elements: past the size where ember's select picks bits, not np.where
+SELECTING = [
+    ("where", lambda t, x, y: t.where(x > 0, x, y)),
+    ("where number", lambda t, x, y: t.where(x > 0, x, 0.5) + t.where(y < 0, 0.0, y)),
+    ("where broadcast", lambda t, x, y: t.where(x[:1] > 0, x, y[:, :1])),
+    ("relu", lambda t, x, y: t.relu(x) * y),
+    ("silu", lambda t, x, y: t.nn.functional.silu(x * 8) * y),
+    ("hardtanh", lambda t, x, y: t.nn.functional.hardtanh(x * 2) * y),
+    ("leaky_relu", lambda t, x, y: t.nn.functional.leaky_relu(x, 0.1) * y),
+    ("elu", lambda t, x, y: t.nn.functional.elu(x) * y),
+    ("clamp", lambda t, x, y: x.clamp(-0.5, 0.5) * y),
+    ("maximum", lambda t, x, y: t.maximum(x, y)),
+    ("huber", lambda t, x, y: t.nn.functional.huber_loss(x, y, reduction="none")),
+    ("smooth_l1", lambda t, x, y: t.nn.functional.smooth_l1_loss(x, y, beta=0.5)),
+    ("xlogy", lambda t, x, y: t.xlogy(t.relu(x), y.abs())),
+]
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "bfloat16", "float16"])
+@pytest.mark.parametrize("name,fn", SELECTING, ids=[n for n, _ in SELECTING])
+def test_selects_on_large_inputs(name, fn, dt):
+    """Ops built on where/masks, on inputs large enough for ember's branch-free select (with
+    NaN, infinities and signed zeros among them): torch's values and gradients."""
+    rng = np.random.default_rng(3)
+    x, y = (rng.standard_normal(BIG) for _ in range(2))
+    x.flat[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0]
+    y.flat[10:16] = [-0.0, 0.0, np.nan, 2.0, -np.inf, np.inf]
+    cast = (lambda a: a.astype(np.float32).astype(ml_dtypes.bfloat16)) if dt == "bfloat16" \
+        else (lambda a: a.astype(dt))
+    half = dt in ("float16", "bfloat16")
+    check(fn, inputs=[cast(x), cast(y)], rtol=1e-2 if half else None,
+          atol=1e-2 if half else None)
+
+
+def test_select_matches_np_where():
+    """ember's select is np.where bit for bit: dtypes, broadcasting, numbers, NaN payloads."""
+    from ember._ops._helpers import select
+    rng = np.random.default_rng(0)
+    for dt in (np.float32, np.float64, np.float16, ml_dtypes.bfloat16, np.int64, np.int8,
+               np.bool_, np.uint16):
+        for cs, as_, bs in [(BIG, BIG, BIG), (BIG, (100,), (80, 1)), ((1, 100), BIG, ()),
+                            (BIG, BIG, ())]:
+            c = rng.random(cs) > 0.5
+            a = (rng.standard_normal(as_) * 100).astype(dt)
+            for b in ((rng.standard_normal(bs) * 100).astype(dt), np.zeros((), dt), 0, 2):
+                got, want = select(c, a, b), np.where(c, a, b)
+                assert got.dtype == want.dtype and got.shape == want.shape
+                assert got.tobytes() == np.ascontiguousarray(want).tobytes(), (dt, cs, as_, bs)
+    a = np.full(BIG, np.nan, np.float32)
+    a.view(np.int32)[:] = np.arange(a.size).reshape(BIG) | 0x7fc00000   # distinct NaN payloads
+    c = rng.random(BIG) > 0.5
+    assert select(c, a, -0.0).tobytes() == np.where(c, a, np.float32(-0.0)).tobytes()
+
+
+ZERO_GRADS = [
+    ("where", lambda t, x, y: t.where(x > 0, x, y)),
+    ("maximum", lambda t, x, y: t.maximum(x, y)),
+    ("minimum", lambda t, x, y: t.minimum(x, y)),
+    ("fmax", lambda t, x, y: t.fmax(x, y)),
+    ("clamp", lambda t, x, y: x.clamp(-0.5, 0.5) + y),
+    ("clamp tensor", lambda t, x, y: x.clamp(min=y)),
+    ("floor", lambda t, x, y: x.floor() + y.ceil() + x.trunc() + y.round() + x.round(decimals=1)),
+    ("sign", lambda t, x, y: x.sign() + y.sgn()),
+    ("div floor", lambda t, x, y: t.div(x, y, rounding_mode="floor")),
+    ("pow 0", lambda t, x, y: x ** 0 + y),
+    ("copysign", lambda t, x, y: t.copysign(x, y)),
+    ("nextafter", lambda t, x, y: t.nextafter(x, y)),
+    ("angle", lambda t, x, y: x.angle() + y),
+    ("logit eps", lambda t, x, y: t.logit(x.sigmoid(), eps=0.3) + y),
+    ("margin ranking", lambda t, x, y: t.nn.functional.margin_ranking_loss(
+        x, y, t.ones_like(x).sign(), reduction="none")),
+]
+
+
+@pytest.mark.parametrize("name,fn", ZERO_GRADS, ids=[n for n, _ in ZERO_GRADS])
+def test_zero_gradients_are_exact(name, fn):
+    """Where torch's derivative is zero (a masked-out branch, a piecewise-constant op) the
+    gradient is exactly 0 even for NaN or infinite upstream gradients (torch writes zeros,
+    not grad * 0), and where it is not, NaN passes as in torch."""
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal(12), rng.standard_normal(12)
+    up = rng.standard_normal(12)
+    up[::3], up[1::3] = np.nan, np.inf
+    grads = []
+    for lib in (torch, ember):
+        a, b = (lib.tensor(v, requires_grad=True) for v in (x, y))
+        fn(lib, a, b).backward(lib.tensor(up))
+        grads.append([None if v.grad is None else np.array((v.grad + 0).tolist())   # (torch's
+                      for v in (a, b)])                                     # ZeroTensor)
+    for t_g, e_g in zip(*grads):
+        assert (t_g is None) == (e_g is None)
+        if t_g is not None:   # (NaN and infinities where torch has them, exact zeros)
+            np.testing.assert_allclose(e_g, t_g, rtol=1e-12, atol=0)

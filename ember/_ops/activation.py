@@ -19,7 +19,8 @@ import math
 import numpy as np
 
 from ember._dtype import finfo
-from ember._ops._helpers import in_opmath, inplace as _write_inplace, is_half, opmath
+from ember._ops._helpers import (in_opmath, inplace as _write_inplace, is_half, opmath, select,
+                                 zero_of)
 from ember._ops.pointwise_unary import (_F32, Erf, Sigmoid, Tanh, _erf32, _exp32, _log1p32,
                                         _mask_grad, _opmath_grad, _scipy, _tanh32, _via64,
                                         erf32, exp32, log1p32, relu as _relu, tanh32)
@@ -42,11 +43,6 @@ def _where(mask, a, b):
 
 def _const(array):
     return Tensor._make(np.asarray(array))
-
-
-def _zero_like(grad):
-    """A 0-d zero of grad's dtype: the masked-out branch of a where (broadcasts for free)."""
-    return Tensor._make(np.zeros((), grad._data.dtype))
 
 
 def _dtype_name(x):
@@ -83,7 +79,7 @@ def _np_sigmoid(a):
         return (1 / (1 + np.exp(-a))).astype(a.dtype, copy=False)
     # exp(-|x|) never overflows; pick the branch by sign
     e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+    return select(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
 def _sigmoid(x):
@@ -106,7 +102,7 @@ class LeakyRelu(ArrayFunction):
             neg = (a.astype(_F32) * _F32(negative_slope)).astype(a.dtype)
         else:
             neg = a * np.asarray(negative_slope, a.dtype)
-        return np.asarray(np.where(mask, a, neg))
+        return np.asarray(select(mask, a, neg))
 
     def backward(ctx, grad):
         return _where(_const(ctx.mask), grad, grad * ctx.slope)
@@ -134,7 +130,7 @@ class Threshold(ArrayFunction):
     def forward(ctx, a, *, threshold, value):
         ctx.save_for_backward(a)   # the mask's source (see MaskedGrad)
         ctx.mask = ~(a <= (_F32(threshold) if is_half(a.dtype) else threshold))
-        return np.asarray(np.where(ctx.mask, a, np.asarray(value, a.dtype)))
+        return np.asarray(select(ctx.mask, a, np.asarray(value, a.dtype)))
 
     def backward(ctx, grad):
         return _mask_grad(grad, ctx.mask, *ctx.saved_tensors)
@@ -153,12 +149,12 @@ class Shrink(ArrayFunction):
         ctx.mask = ~((a >= -lam) & (a <= lam))
         if soft and half:
             lam, x = _F32(lambd), a.astype(_F32)
-            return np.where(x < -lam, x + lam, np.where(x <= lam, 0, x - lam)).astype(a.dtype)
+            return select(x < -lam, x + lam, select(x <= lam, 0, x - lam)).astype(a.dtype)
         if soft:
             lam = np.asarray(lambd, a.dtype)
-            return np.where(a < -lambd, a + lam, np.where(ctx.mask, a - lam, 0)).astype(
+            return select(a < -lambd, a + lam, select(ctx.mask, a - lam, 0)).astype(
                 a.dtype, copy=False)
-        return np.asarray(np.where(ctx.mask, a, 0).astype(a.dtype, copy=False))
+        return np.asarray(select(ctx.mask, a, 0).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         return _mask_grad(grad, ctx.mask, *ctx.saved_tensors)
@@ -184,7 +180,7 @@ class Hardsigmoid(ArrayFunction):
             a.dtype, copy=False))
 
     def backward(ctx, grad):
-        return _where(_const(ctx.mask), grad * _SIXTH, _zero_like(grad))
+        return _where(_const(ctx.mask), grad * _SIXTH, zero_of(grad))
 
 
 class Hardswish(ArrayFunction):
@@ -202,7 +198,7 @@ class Hardswish(ArrayFunction):
         d = a._data
         mid = _opmath_grad(lambda g, x: g * (x / 3 + 0.5), grad, a)
         # torch: 0 for x <= -3, x/3 + 1/2 strictly inside, 1 for x >= 3
-        return _where(_const(d <= -3), _zero_like(grad), _where(_const(d < 3), mid, grad))
+        return _where(_const(d <= -3), zero_of(grad), _where(_const(d < 3), mid, grad))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,11 +220,11 @@ class Elu(ArrayFunction):
         if is_half(dt):
             x = a.astype(_F32)
             neg = _via64(np.expm1, x * _F32(input_scale)) * (_F32(alpha) * _F32(scale))
-            out = np.where(x <= 0, neg, x * _F32(scale)).astype(dt)
+            out = select(x <= 0, neg, x * _F32(scale)).astype(dt)
         else:
             neg = np.asarray(alpha, dt) * np.expm1(np.minimum(a, 0) * np.asarray(input_scale,
                                                                                  dt))
-            out = np.asarray((np.where(a > 0, a, neg) * np.asarray(scale, dt)).astype(
+            out = np.asarray((select(a > 0, a, neg) * np.asarray(scale, dt)).astype(
                 dt, copy=False))
         ctx.save_for_backward(out if from_result else a)
         return out
@@ -267,10 +263,10 @@ class Softplus(ArrayFunction):
         ctx.beta, ctx.threshold = beta, threshold
         if is_half(a.dtype):
             b, th = _F32(beta), _F32(threshold)
-            return in_opmath(lambda x: np.where(x * b > th, x, _log1p32(_exp32(x * b)) / b), a)
+            return in_opmath(lambda x: select(x * b > th, x, _log1p32(_exp32(x * b)) / b), a)
         bx = a * np.asarray(beta, a.dtype)
         soft = np.logaddexp(0, bx) / np.asarray(beta, a.dtype)
-        return np.asarray(np.where(bx > threshold, a, soft).astype(a.dtype, copy=False))
+        return np.asarray(select(bx > threshold, a, soft).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -724,7 +720,7 @@ class PreluKernel(ArrayFunction):
     def forward(ctx, x, w, *, wshape):
         ctx.wshape = wshape
         ctx.save_for_backward(x, w)
-        return np.asarray(np.where(x > 0, x, w.reshape(wshape) * x).astype(x.dtype, copy=False))
+        return np.asarray(select(x > 0, x, w.reshape(wshape) * x).astype(x.dtype, copy=False))
 
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
@@ -762,8 +758,8 @@ class RreluWithNoise(ArrayFunction):
         from ember.nn.init import _rng
         r = _rng().uniform(lower, upper, size=a.shape).astype(opmath(a.dtype))
         keep = a >= 0
-        ctx.noise = np.where(keep, 1, r).astype(a.dtype)
-        return np.asarray(np.where(keep, a, in_opmath(lambda x, r: x * r, a, r)))
+        ctx.noise = select(keep, 1, r).astype(a.dtype)
+        return np.asarray(select(keep, a, in_opmath(lambda x, r: x * r, a, r)))
 
     def backward(ctx, grad):
         return grad * _const(ctx.noise)

@@ -8,7 +8,7 @@ for where the indexed dims land. Index backward accumulates repeated indices.
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import check_inplace, inplace, is_half, write
+from ember._ops._helpers import check_inplace, inplace, is_half, write, zeros_of
 from ember._ops.shape import ViewFn
 from ember._tensor import Tensor, _check_scalar
 from ember.autograd.function import ArrayFunction
@@ -527,7 +527,7 @@ class Fill(ArrayFunction):
         return np.full_like(dst, _dtype.scalar_as(value, dst.dtype))
 
     def backward(ctx, grad):
-        return grad * 0
+        return zeros_of(grad)
 
     def name(self):
         return self.label

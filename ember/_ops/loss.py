@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from ember._ops._helpers import is_half, opmath_tensors, round_through
+from ember._ops._helpers import is_half, opmath_tensors, round_through, select, zero_of
 from ember._ops.activation import (LogSigmoid, _check_float, _const, _sigmoid, _where,
                                    log_softmax as _log_softmax)
 from ember._ops.statistics import pairwise_distance
@@ -271,9 +271,9 @@ class SmoothL1Loss(ArrayFunction):
         d = a.astype(dtype, copy=False) - b.astype(dtype, copy=False)
         ad = np.abs(d)
         if ctx.huber:
-            out = np.where(ad < beta, 0.5 * d * d, beta * (ad - 0.5 * beta))
+            out = select(ad < beta, 0.5 * d * d, beta * (ad - 0.5 * beta))
         else:
-            out = np.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta)
+            out = select(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta)
         return _reduced(out.astype(out_dtype, copy=False), reduction)
 
     def backward(ctx, grad):
@@ -313,17 +313,17 @@ def _half_smooth_l1(a, b, beta, huber, npd):
     if npd.name == ("float16" if huber else "bfloat16"):   # torch's wide kernels
         z = np.abs(a.astype(f32) - b.astype(f32))
         if huber:
-            return np.where(z < f32(beta), half * z * z, f32(beta) * (z - half * f32(beta)))
+            return select(z < f32(beta), half * z * z, f32(beta) * (z - half * f32(beta)))
         z = z.astype(np.float64)
-        return np.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta).astype(f32)
+        return select(z < beta, 0.5 * z * z / beta, z - 0.5 * beta).astype(f32)
 
     def r(v):   # one op's rounding to the half type
         return v.astype(npd).astype(f32)
     z = np.abs(r(a.astype(f32) - b.astype(f32)))
     bh = f32(_as_scalar_t(beta, npd))
     if huber:
-        return np.where(z < bh, r(r(half * z) * z), r(bh * r(z - r(half * bh))))
-    return np.where(z < bh, r(r(r(half * z) * z) / bh), r(z - r(half * bh)))
+        return select(z < bh, r(r(half * z) * z), r(bh * r(z - r(half * bh))))
+    return select(z < bh, r(r(r(half * z) * z) / bh), r(z - r(half * bh)))
 
 
 def _half_smooth_l1_grad(ctx, x, t, grad):
@@ -335,19 +335,19 @@ def _half_smooth_l1_grad(ctx, x, t, grad):
     if ctx.huber:
         d = x - t
         delta, norm = _as_scalar_t(ctx.beta, dt), _as_scalar_t(norm, dt)
-        edge = _const(np.where(d._data > 0, delta, -delta).astype(dt))
+        edge = _const(select(d._data > 0, delta, -delta).astype(dt))
         outside = np.abs(d._data) >= delta
         g = (_where(_const(outside), edge, d) * norm) * grad
         if delta != ctx.beta:   # torch's scalar loop compares with, and multiplies by, the
             # exact delta: norm grad delta outside
             out = (d._data <= -ctx.beta) | (d._data >= ctx.beta)
-            edge = _const(np.where(d._data > 0, norm, -norm).astype(dt))
+            edge = _const(select(d._data > 0, norm, -norm).astype(dt))
             g = _where(_const(_scalar_loop(x._data, t._data, grad._data)),
                        _where(_const(out), edge * grad * ctx.beta, (d * norm) * grad), g)
         return g
     xf, tf, gf = opmath_tensors(x, t, grad)
     d = xf - tf
-    sign = _const(np.where(d._data > 0, 1, -1).astype(np.float32))
+    sign = _const(select(d._data > 0, 1, -1).astype(np.float32))
     o = _where(_const(np.abs(d._data) >= np.float32(ctx.beta)), sign, d / ctx.beta)
     return ((o * norm if norm != 1 else o) * gf).to(grad.dtype)
 
@@ -473,7 +473,7 @@ class NllLoss(ArrayFunction):
         bad = valid & ((t < 0) | (t >= C))
         if bad.any():
             raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")
-        ts = np.where(valid, t, 0)
+        ts = select(valid, t, 0)
         w = (weight[ts] if weight is not None else np.ones(t.shape, x.dtype)) * valid
         w = w.astype(x.dtype, copy=False)
         rows = np.arange(t.shape[0])
@@ -553,7 +553,7 @@ class NllGrad(ArrayFunction):
         C = shape[1] if len(shape) > 1 else shape[0]
         out = np.zeros((n, C), grad.dtype)
         with np.errstate(invalid="ignore"):   # ignored targets get 0 even when 'mean' is 0/0
-            out[src.rows, src.ts] = np.where(src.valid, -src.w * g, 0)
+            out[src.rows, src.ts] = select(src.valid, -src.w * g, 0)
         if len(shape) == 2:
             return out
         if len(shape) == 1:
@@ -865,7 +865,7 @@ class Xlogy(ArrayFunction):
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.where(x == 0, 0, x * np.log(y))
+            out = select(x == 0, 0, x * np.log(y))
         return np.asarray(out, np.result_type(x, y))
 
     def backward(ctx, grad):
@@ -952,7 +952,7 @@ class ClampMin(ArrayFunction):
         return np.asarray(np.maximum(a, 0), a.dtype)
 
     def backward(ctx, grad):
-        return _where(_const(ctx.keep), grad, grad * 0)
+        return _where(_const(ctx.keep), grad, zero_of(grad))
 
 
 def _clamp0(x):
@@ -1208,20 +1208,20 @@ class CTCLoss(ArrayFunction):
         prev2 = np.zeros((N, Lp), bool)   # may skip from s-2: a label differing from s-2's
         prev2[:, 2:] = (labels[:, 2:] != blank) & (labels[:, 2:] != labels[:, :-2])
         rows = np.arange(N)[:, None]
-        emit = lambda t: np.where(valid, lp[t][rows, labels], ninf)  # noqa: E731
+        emit = lambda t: select(valid, lp[t][rows, labels], ninf)  # noqa: E731
 
         alpha = np.full((T, N, Lp), ninf, lp.dtype)
         a0 = np.full((N, Lp), ninf, lp.dtype)
         e0 = emit(0)
         a0[:, 0] = e0[:, 0]
         if Lp > 1:
-            a0[:, 1] = np.where(tgt_lens > 0, e0[:, 1], ninf)
+            a0[:, 1] = select(tgt_lens > 0, e0[:, 1], ninf)
         alpha[0] = a0
         with np.errstate(invalid="ignore"):
             for t in range(1, T):
                 p = alpha[t - 1]
                 s1, s2 = _shift(p, 1, ninf), _shift(p, 2, ninf)
-                s2 = np.where(prev2, s2, ninf)
+                s2 = select(prev2, s2, ninf)
                 alpha[t] = np.logaddexp(np.logaddexp(p, s1), s2) + emit(t)
             beta = np.full((T, N, Lp), ninf, lp.dtype)
             last = ext_len - 1
@@ -1232,7 +1232,7 @@ class CTCLoss(ArrayFunction):
                     s1, s2 = _shift(nx, -1, ninf), _shift(nx, -2, ninf)
                     nxt_skip = np.zeros((N, Lp), bool)
                     nxt_skip[:, :-2] = prev2[:, 2:]
-                    s2 = np.where(nxt_skip, s2, ninf)
+                    s2 = select(nxt_skip, s2, ninf)
                     b = np.logaddexp(np.logaddexp(nx, s1), s2) + e
                 else:
                     b = np.full((N, Lp), ninf, lp.dtype)
@@ -1241,17 +1241,17 @@ class CTCLoss(ArrayFunction):
                 init[np.arange(N), last] = e[np.arange(N), last]
                 has = tgt_lens > 0
                 init[np.arange(N)[has], last[has] - 1] = e[np.arange(N)[has], last[has] - 1]
-                beta[t] = np.where(start[:, None], init, np.where((t < in_lens - 1)[:, None],
+                beta[t] = select(start[:, None], init, select((t < in_lens - 1)[:, None],
                                                                    b, ninf))
         end = alpha[in_lens - 1, np.arange(N)]
         ll = end[np.arange(N), ext_len - 1]
-        ll = np.where(tgt_lens > 0, np.logaddexp(ll, end[np.arange(N), ext_len - 2]), ll)
+        ll = select(tgt_lens > 0, np.logaddexp(ll, end[np.arange(N), ext_len - 2]), ll)
         # no input frames: only the empty target has an alignment
-        ll = np.where(in_lens == 0, np.where(tgt_lens == 0, 0, -np.inf), ll)
+        ll = select(in_lens == 0, select(tgt_lens == 0, 0, -np.inf), ll)
         nll = -ll
         ctx.saved = (lp, alpha, beta, labels, in_lens, nll, zero_infinity)
         if zero_infinity:
-            nll = np.where(np.isinf(nll), 0, nll)
+            nll = select(np.isinf(nll), 0, nll)
         return np.asarray(nll, lp.dtype)
 
     def backward(ctx, grad):
@@ -1266,9 +1266,9 @@ class CTCLoss(ArrayFunction):
         np.logaddexp.at(lcab, (tt, nn_, labels[nn_, ss]), ab)
         with np.errstate(invalid="ignore", over="ignore"):
             g = np.exp(lp) - np.exp(lcab + nll[None, :, None] - lp)
-        g = np.where((np.arange(T)[:, None] < in_lens[None, :])[:, :, None], g, 0)
+        g = select((np.arange(T)[:, None] < in_lens[None, :])[:, :, None], g, 0)
         if zero_inf:
-            g = np.where(np.isinf(nll)[None, :, None], 0, g)
+            g = select(np.isinf(nll)[None, :, None], 0, g)
         g = g * grad._data[None, :, None]
         return Tensor._make(np.asarray(g, lp.dtype))
 
@@ -1335,12 +1335,12 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
                                f"size {tg.shape[0]} for argument #2 'targets'" + where)
         starts = np.concatenate([[0], np.cumsum(tgt_lens)[:-1]]).astype(np.int64)
         pos = np.arange(S)
-        padded = np.where(pos[None, :] < tgt_lens[:, None],
+        padded = select(pos[None, :] < tgt_lens[:, None],
                           tg[np.minimum(starts[:, None] + pos[None, :], max(tg.size - 1, 0))],
                           blank) if tg.size else np.full((N, S), blank)
     _ctc_value_check(in_lens, "input_lengths", T)
     labels = np.full((N, 2 * S + 1), blank, np.int64)
-    labels[:, 1::2] = np.where(np.arange(S)[None, :] < tgt_lens[:, None], padded, blank)
+    labels[:, 1::2] = select(np.arange(S)[None, :] < tgt_lens[:, None], padded, blank)
     loss = CTCLoss.apply(lp, labels=labels, in_lens=in_lens, tgt_lens=tgt_lens, blank=blank,
                          zero_infinity=zero_infinity)
     if reduction == "none":

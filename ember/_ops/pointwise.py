@@ -21,8 +21,8 @@ import numpy as np
 from ember import _dtype
 from ember._ops._helpers import (binary_lane, c_name as _c_name, check_cast_back, check_out_same,
                                  fma32, in_opmath, inplace, is_half, is_tensor, not_a_tensor,
-                                 opmath, out_cast_first, promote, to_dtype, VECTOR_BLOCK,
-                                 write_out)
+                                 opmath, out_cast_first, promote, select, to_dtype, VECTOR_BLOCK,
+                                 write_out, zero_of, zeros_of)
 from ember._tensor import Tensor
 from ember._threads import _ELEMENTWISE_MIN as _BIG, elementwise
 from ember.autograd.function import ArrayFunction, rename_result
@@ -140,8 +140,8 @@ def _half_axpy(fn, a, b, alpha):
             return _asarray(scalar)
         lanes = np.arange(run) >= k
         if run == out.size:
-            return _asarray(np.where(lanes, scalar.reshape(-1), out.reshape(-1)).reshape(shape))
-        return _asarray(np.where(lanes, scalar, out))
+            return _asarray(select(lanes, scalar.reshape(-1), out.reshape(-1)).reshape(shape))
+        return _asarray(select(lanes, scalar, out))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ class Div(ArrayFunction):
 
     def backward(ctx, grad):
         if ctx.rounding_mode is not None:
-            return grad * 0, None if not ctx.needs_input_grad[1] else grad * 0
+            return zeros_of(grad), None if not ctx.needs_input_grad[1] else zeros_of(grad)
         b, a = ctx.saved_tensors
         ga = grad / _conj(b) if ctx.needs_input_grad[0] else None
         gb = -grad * _conj(a / b / b) if ctx.needs_input_grad[1] else None   # (torch's order)
@@ -286,12 +286,12 @@ def _rounded_division(a, b, mode):
         one = a.dtype.type(1)
         rest = np.fmod(a, b)
         q = np.true_divide(a - rest, b)
-        q = np.where((rest != 0) & ((b < 0) != (rest < 0)), q - one, q)
+        q = select((rest != 0) & ((b < 0) != (rest < 0)), q - one, q)
         fl = np.floor(q)
-        fl = np.where(q - fl > a.dtype.type(0.5), fl + one, fl)
+        fl = select(q - fl > a.dtype.type(0.5), fl + one, fl)
         quotient = np.true_divide(a, b)   # (by zero: the IEEE quotient, inf or NaN)
-        fl = np.where(q != 0, fl, np.copysign(a.dtype.type(0), quotient))
-        return np.where(b == 0, quotient, fl)
+        fl = select(q != 0, fl, np.copysign(a.dtype.type(0), quotient))
+        return select(b == 0, quotient, fl)
 
 
 class LowPrecisionScalar(ArrayFunction):
@@ -453,7 +453,7 @@ class Pow(ArrayFunction):
             elif b != 0:
                 ga = grad * _conj(b * a ** (b - 1))
             else:
-                ga = grad * 0
+                ga = zeros_of(grad)
         if need_b:
             a = _as_tensor(a, out.dtype)
             la = a.log()
@@ -487,7 +487,7 @@ def _half_power(a, b, number):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         r = np.power(a, b.astype(np.float64))
     if b.ndim == 0 and b == 0.5:   # (NumPy takes a lone 0.5 as sqrt: C's pow gives +0, +inf)
-        r = np.where(np.isneginf(a), np.inf, r + 0.0)
+        r = select(np.isneginf(a), np.inf, r + 0.0)
     with np.errstate(over="ignore"):
         return r.astype(np.float32).astype(dt)
 
@@ -510,10 +510,10 @@ def _power(a, b, number=False):
         neg = b < 0
         if neg.any():
             with np.errstate(over="ignore"):
-                p = np.power(a, np.where(neg, 0, b).astype(b.dtype, copy=False))
+                p = np.power(a, select(neg, 0, b).astype(b.dtype, copy=False))
             odd = (b & 1).astype(bool)
-            inv = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
-            return _asarray(np.where(neg, inv, p).astype(p.dtype, copy=False))
+            inv = select(a == 1, 1, select(a == -1, select(odd, -1, 1), 0))
+            return _asarray(select(neg, inv, p).astype(p.dtype, copy=False))
     if is_half(a.dtype):
         return _asarray(_half_power(a, b, number))
     return _asarray(np.power(a, b))
@@ -549,7 +549,7 @@ class Maximum(ArrayFunction):
         lose_a, lose_b = (x < y, x > y) if ctx.fn is np.maximum else (x > y, x < y)
         tie = x == y
         g = where(Tensor._make(tie), grad * 0.5, grad) if tie.any() else grad
-        zero = grad * 0
+        zero = zero_of(grad)
         ga = where(Tensor._make(lose_a), zero, g) if ctx.needs_input_grad[0] else None
         gb = where(Tensor._make(lose_b), zero, g) if ctx.needs_input_grad[1] else None
         return ga, gb
@@ -574,7 +574,7 @@ class Fmax(ArrayFunction):
         a, b = ctx.saved_tensors
         x, y = a._data, b._data
         to_a = ((x >= y) if ctx.fn is np.fmax else (x <= y)) | np.isnan(y)
-        zero = grad * 0
+        zero = zero_of(grad)
         mask = Tensor._make(to_a)
         return where(mask, grad, zero), where(mask, zero, grad)
 
@@ -621,8 +621,8 @@ class Copysign(ArrayFunction):
         a, out = ctx.saved_tensors
         x = a._data
         with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(x == 0, 0, out._data / np.where(x == 0, 1, x)).astype(x.dtype)
-        return grad * Tensor._make(_asarray(ratio)), grad * 0
+            ratio = select(x == 0, 0, out._data / select(x == 0, 1, x)).astype(x.dtype)
+        return grad * Tensor._make(_asarray(ratio)), zeros_of(grad)
 
 
 def lerp_values(start, end, weight):
@@ -631,7 +631,7 @@ def lerp_values(start, end, weight):
     what infinities give)."""
     diff = end - start
     with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(np.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
+        return select(np.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
 
 
 def _fused_lerp(start, end, weight):
@@ -639,7 +639,7 @@ def _fused_lerp(start, end, weight):
     types: each branch's last multiply-add fused (`fma32`)."""
     diff = end - start
     with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(np.abs(weight) < 0.5, fma32(weight, diff, start),
+        return select(np.abs(weight) < 0.5, fma32(weight, diff, start),
                         fma32(-diff, 1 - weight, end))
 
 
@@ -678,7 +678,7 @@ class Xlogy(ArrayFunction):
         ctx.save_for_backward(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.multiply(a, np.log(b))
-            return _asarray(np.where((_asarray(a) == 0) & ~np.isnan(b), 0, out)
+            return _asarray(select((_asarray(a) == 0) & ~np.isnan(b), 0, out)
                             .astype(out.dtype, copy=False))
 
     def backward(ctx, grad):
@@ -704,7 +704,7 @@ class Sinc(ArrayFunction):
             if is_half(a.dtype):   # float32: sin(p) / p, p = pi x (torch's float32 sin)
                 p = np.float32(np.pi) * a.astype(np.float32)
                 r = _via64(np.sin, p) / p
-                return _asarray(np.where(a == 0, 1, r).astype(a.dtype))
+                return _asarray(select(a == 0, 1, r).astype(a.dtype))
             return _asarray(np.sinc(a))
 
     def backward(ctx, grad):

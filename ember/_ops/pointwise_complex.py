@@ -12,7 +12,7 @@ Torch's traps kept here:
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import check_out_same, is_tensor, not_a_tensor, write_out
+from ember._ops._helpers import check_out_same, is_tensor, not_a_tensor, write_out, zeros_of
 from ember._ops.pointwise_logic import broadcast_errors
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
@@ -84,7 +84,7 @@ class Angle(ArrayFunction):
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
         if not a.is_complex():
-            return grad * 0
+            return zeros_of(grad)
         return grad * (a * 1j) / (a * a.conj()).real
 
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from ember import _dtype
 from ember._ops._helpers import (check_cast_back, check_out_same, inplace, is_tensor,
-                                 not_a_tensor, out_cast_first, promote, write, write_out)
+                                 not_a_tensor, out_cast_first, promote, select, write, write_out,
+                                 zero_of, zeros_of)
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import state as _grad_state
@@ -83,11 +84,11 @@ class Where(ArrayFunction):
 
     def forward(ctx, a, b, *, cond):
         ctx.cond = cond = cond._data if isinstance(cond, Tensor) else cond
-        return _asarray(np.where(cond, a, b))
+        return _asarray(select(cond, a, b))
 
     def backward(ctx, grad):
         cond = ctx.cond
-        zero = grad * 0
+        zero = zero_of(grad)
         return (Where.apply(grad, zero, cond=cond) if ctx.needs_input_grad[0] else None,
                 Where.apply(zero, grad, cond=cond) if ctx.needs_input_grad[1] else None)
 
@@ -411,8 +412,7 @@ class _Compared(ArrayFunction):
         return values
 
     def backward(ctx, grad):
-        zero = grad * 0
-        return (zero,) * len(ctx.needs_input_grad)
+        return (zeros_of(grad),) * len(ctx.needs_input_grad)
 
     def name(self):
         return self.label

@@ -10,7 +10,7 @@ import numpy as np
 
 from ember import _dtype
 from ember._ops._helpers import (c_name as _c_name, in_opmath, inplace, is_tensor,
-                                 out_cast_first, promote, write_out)
+                                 out_cast_first, promote, select, write_out, zeros_of)
 from ember._ops.pointwise_logic import _inplace_of, _result, _type_name
 from ember._ops.pointwise_unary import _float_input
 from ember._tensor import Tensor
@@ -39,7 +39,7 @@ def _complex_logaddexp(a, b):
     the larger real part (b counts as the smaller at ties). Both real parts -inf give the
     smaller operand, both +inf give log(exp(a) + exp(b)); a NaN anywhere gives NaN+NaNj."""
     swap = a.real < b.real
-    lo, hi = np.where(swap, a, b), np.where(swap, b, a)
+    lo, hi = select(swap, a, b), select(swap, b, a)
     with np.errstate(all="ignore"):
         d = np.exp(lo - hi)
         u, v = d.real, d.imag
@@ -47,11 +47,11 @@ def _complex_logaddexp(a, b):
         out = hi + (0.5 * np.log1p(2 * u + u * u + v * v) + 1j * np.arctan2(v, 1 + u))
         same_inf = np.isinf(lo.real) & (lo.real == hi.real)
         if same_inf.any():
-            out = np.where(same_inf, np.where(lo.real < 0, lo, np.log(np.exp(lo) + np.exp(hi))),
+            out = select(same_inf, select(lo.real < 0, lo, np.log(np.exp(lo) + np.exp(hi))),
                            out)
     nan = np.isnan(a) | np.isnan(b)
     if nan.any():
-        out = np.where(nan, complex(np.nan, np.nan), out)
+        out = select(nan, complex(np.nan, np.nan), out)
     return _asarray(out.astype(a.dtype, copy=False))
 
 
@@ -122,8 +122,8 @@ def _torch_gcd(a, b):
         x, y = np.abs(x[odd]), np.abs(y[odd])
         while (x != 0).any():
             live = x != 0
-            r = np.fmod(y, np.where(live & (x != -1), x, 1))   # MIN % -1 traps in C
-            x, y = np.where(live, r, 0).astype(x.dtype), np.where(live, x, y)
+            r = np.fmod(y, select(live & (x != -1), x, 1))   # MIN % -1 traps in C
+            x, y = select(live, r, 0).astype(x.dtype), select(live, x, y)
     out[odd] = y
     return out
 
@@ -144,9 +144,9 @@ class Lcm(ArrayFunction):
         zero = g == 0
         wide = np.int32 if g.dtype.itemsize < 4 else g.dtype
         with np.errstate(all="ignore"):
-            q = np.floor_divide(a, np.where(zero, 1, g).astype(g.dtype))   # exact: g | a
+            q = np.floor_divide(a, select(zero, 1, g).astype(g.dtype))   # exact: g | a
             p = np.abs(q.astype(wide) * b.astype(wide))
-            return _asarray(np.where(zero, 0, p).astype(g.dtype, copy=False))
+            return _asarray(select(zero, 0, p).astype(g.dtype, copy=False))
 
 
 class Heaviside(ArrayFunction):
@@ -156,7 +156,7 @@ class Heaviside(ArrayFunction):
     what = "aten::heaviside"
 
     def forward(ctx, a, v):
-        return _asarray(np.where(a == 0, v, (a > 0).astype(a.dtype)).astype(a.dtype, copy=False))
+        return _asarray(select(a == 0, v, (a > 0).astype(a.dtype)).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
         raise RuntimeError(f"derivative for {ctx.what} is not implemented")
@@ -173,12 +173,12 @@ class Nextafter(ArrayFunction):
         if ctx.needs_input_grad[0]:
             ctx.moved = _asarray(np.not_equal(a, b))
         if a.dtype == np.float16:   # other itself where equal (NumPy's float16: input)
-            return _asarray(np.where(a == b, b, np.nextafter(a, b)))
+            return _asarray(select(a == b, b, np.nextafter(a, b)))
         return _asarray(np.nextafter(a, b))
 
     def backward(ctx, grad):
         ga = grad * Tensor._make(ctx.moved) if ctx.needs_input_grad[0] else None
-        return ga, grad * 0 if ctx.needs_input_grad[1] else None
+        return ga, zeros_of(grad) if ctx.needs_input_grad[1] else None
 
 
 class Ldexp(ArrayFunction):
@@ -222,8 +222,8 @@ def _int_pow2(e):
     bits = e.dtype.itemsize * 8
     inside = (e >= 0) & (e < bits)
     with np.errstate(all="ignore"):
-        p = np.left_shift(np.ones((), e.dtype), np.where(inside, e, 0))
-    return _asarray(np.where(inside, p, 0).astype(e.dtype))
+        p = np.left_shift(np.ones((), e.dtype), select(inside, e, 0))
+    return _asarray(select(inside, p, 0).astype(e.dtype))
 
 
 class Frexp(ArrayFunction):

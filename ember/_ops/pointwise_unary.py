@@ -25,7 +25,8 @@ from ember._backend import scipy_special
 from ember._ops._helpers import (_scalar_for, c_name, check_cast_back, check_inplace,
                                  check_out_same, fma32 as _fma32, in_memory_order, inplace,
                                  is_half, is_tensor, not_a_tensor, opmath_tensors,
-                                 out_cast_first, to_dtype, vectorised_count, write_out)
+                                 out_cast_first, select, to_dtype, vectorised_count,
+                                 write_out, zero_of, zeros_of)
 from ember._tensor import Tensor, _check_scalar
 from ember._threads import two_way
 from ember.autograd.function import ArrayFunction, rename_result
@@ -113,7 +114,7 @@ _TANH_ONE = 8.664339742   # SLEEF's float32 tanh is +-1 beyond this
 
 def _tanh64(x):
     """tanh (on float64) saturating as SLEEF's float32 tanh does."""
-    return np.where(np.abs(x) > _TANH_ONE, np.sign(x), np.tanh(x))
+    return select(np.abs(x) > _TANH_ONE, np.sign(x), np.tanh(x))
 
 
 def _exp32(x):
@@ -219,7 +220,7 @@ class Sign(ArrayFunction):
         return _real_sign(a)
 
     def backward(ctx, grad):
-        return grad * 0
+        return zeros_of(grad)
 
 
 def _real_sign(a):
@@ -242,18 +243,18 @@ class Sgn(ArrayFunction):
             return _real_sign(a)
         mag = np.abs(a)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = _asarray(np.where(mag == 0, 0, a / mag).astype(a.dtype, copy=False))
+            out = _asarray(select(mag == 0, 0, a / mag).astype(a.dtype, copy=False))
         ctx.save_for_backward(a, out)
         return out
 
     def backward(ctx, grad):
         if not ctx._saved:
-            return grad * 0
+            return zeros_of(grad)
         a, s = ctx.saved_tensors
         mag = a.abs()
         # remove the radial part of grad, divide by |z|; 0 where z == 0
         g = (grad - (grad * s.conj()).real * s) / mag
-        return _where(mag._data == 0, grad * 0, g)
+        return _where(mag._data == 0, zero_of(grad), g)
 
 
 class Sqrt(_SavesOutput):
@@ -434,7 +435,7 @@ def _overflows_exp32(fn):
     cosh (SLEEF's) are, although the value itself may still fit (bfloat16's range)."""
     def f(x):
         out = fn(x)
-        return np.where(np.abs(x) > _EXP_MAX32, out * np.inf, out)
+        return select(np.abs(x) > _EXP_MAX32, out * np.inf, out)
     return staticmethod(f)
 
 
@@ -497,21 +498,10 @@ class Atanh(_SavesInput):
 
 # --- activations ------------------------------------------------------------------------------
 
-_BITS = {2: np.int16, 4: np.int32, 8: np.int64}
-
-
 def _masked_array(a, mask):
-    """a where mask else +0 (NaN and inf outside the mask become 0, as torch's where does).
-    For real floats this is a bitwise AND with an all-ones/all-zeros word per element: ~10x
-    faster than np.where, whose branchy loop stalls on the random masks activations make.
-    The words are made in the result's own buffer (mask as 0/1 integers, negated to 0/-1,
-    ANDed with a's bits in place): one allocation."""
-    bits = _BITS.get(a.dtype.itemsize)
-    if bits is None or a.dtype.kind not in "fV" or mask.shape != a.shape:
-        return np.asarray(np.where(mask, a, np.zeros((), a.dtype)))
-    out = np.asarray(mask).view(np.int8).astype(bits)
-    np.negative(out, out=out)   # True -> all ones, False -> 0
-    return np.bitwise_and(a.view(bits), out, out=out).view(a.dtype)
+    """a where mask else +0 (NaN and inf outside the mask become 0, as torch's where does),
+    by `select`'s bit AND: ~10x faster than np.where on the random masks activations make."""
+    return np.asarray(select(mask, a, 0))
 
 
 class MaskedGrad(ArrayFunction):
@@ -633,7 +623,7 @@ class Logit(ArrayFunction):
         if ctx.bounds is None:
             return _where((x < 0) | (x > 1), grad * np.nan, g)
         lo, hi = ctx.bounds
-        return _where((x < lo) | (x > hi), grad * 0, g)
+        return _where((x < lo) | (x > hi), zero_of(grad), g)
 
 
 # --- error and gamma functions (scipy.special) ------------------------------------------------
@@ -711,21 +701,21 @@ def _digamma32(x):
     tangent in float64); x shifted to >= 10; then ln x - 1/(2x) - z P(z), z = 1/x^2."""
     neg = x < 0
     refl = (math.pi / np.tan(math.pi * np.fmod(x, 1.0, dtype=np.float64))).astype(_F32)
-    y = np.where(neg, 1 - x, x)
+    y = select(neg, 1 - x, x)
     acc = np.zeros_like(y)
     for _ in range(10):   # (at most 10 steps: a loop over the shift, not over elements)
         low = y < 10
-        acc = np.where(low, acc - 1 / y, acc)
-        y = np.where(low, y + 1, y)
+        acc = select(low, acc - 1 / y, acc)
+        y = select(low, y + 1, y)
     z = 1 / (y * y)
     poly = np.full_like(z, _PSI_SERIES[0])
     for c in _PSI_SERIES[1:]:
         poly = poly * z + c
-    series = np.where(y < _F32(1e17), z * poly, 0)
-    out = np.where(y == 10, acc + _PSI_10, acc + _via64(np.log, y) - _F32(0.5) / y - series)
-    out = np.where(neg, out - refl, out)
-    out = np.where(x == 0, np.copysign(_F32(np.inf), -x), out)   # -inf at +0, inf at -0
-    return np.where(neg & (x == np.trunc(x)), _F32(np.nan), out)
+    series = select(y < _F32(1e17), z * poly, 0)
+    out = select(y == 10, acc + _PSI_10, acc + _via64(np.log, y) - _F32(0.5) / y - series)
+    out = select(neg, out - refl, out)
+    out = select(x == 0, np.copysign(_F32(np.inf), -x), out)   # -inf at +0, inf at -0
+    return select(neg & (x == np.trunc(x)), _F32(np.nan), out)
 
 
 def _trigamma32(x):
@@ -734,14 +724,14 @@ def _trigamma32(x):
     small = x < _F32(0.5)
     pi = _F32(math.pi)
     s = _via64(np.sin, pi * x)
-    acc = np.where(small, -(pi * pi) / (s * s), 0).astype(_F32)
-    y = np.where(small, 1 - x, x)
+    acc = select(small, -(pi * pi) / (s * s), 0).astype(_F32)
+    y = select(small, 1 - x, x)
     for _ in range(6):
         acc = acc + 1 / (y * y)
         y = y + 1
     ixx = 1 / (y * y)
     tail = (1 + 1 / (2 * y) + ixx * (_F32(1 / 6) - ixx * (_F32(1 / 30) - ixx * _F32(1 / 42)))) / y
-    return np.where(small, -(acc + tail), acc + tail)
+    return select(small, -(acc + tail), acc + tail)
 
 
 def _half_gamma_fn(fn, a):
@@ -862,7 +852,7 @@ class _Rounding(ArrayFunction):
         return _asarray(ctx.fn(a))
 
     def backward(ctx, grad):
-        return grad * 0
+        return zeros_of(grad)
 
 
 class Floor(_Rounding):
@@ -895,7 +885,7 @@ class Round(ArrayFunction):
             return _asarray((np.rint(x / s) * s).astype(a.dtype, copy=False))
 
     def backward(ctx, grad):
-        return grad * 0
+        return zeros_of(grad)
 
 
 class Frac(ArrayFunction):
@@ -943,7 +933,7 @@ class Clamp(ArrayFunction):
             keep = keep & (x >= lo_d)
         if hi is not None:
             keep = keep & (x <= hi_d)
-        zero = grad * 0
+        zero = zero_of(grad)
         g_a = _where(keep, grad, zero) if ctx.needs_input_grad[0] else None
         if ctx.numbers:
             return g_a
@@ -983,7 +973,7 @@ class NanToNum(ArrayFunction):
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return _where(np.isfinite(a._data), grad, grad * 0)
+        return _where(np.isfinite(a._data), grad, grad * 0)   # (torch: grad * isfinite(x))
 
 
 # ---------------------------------------------------------------------------------------------

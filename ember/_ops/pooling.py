@@ -29,7 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ember._backend import scipy_sparse
-from ember._ops._helpers import is_half, round_through as _round
+from ember._ops._helpers import is_half, round_through as _round, select
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 
@@ -115,7 +115,7 @@ def _along_nonfinite(A, x, ax):
     +inf and -inf meet, else +-inf where an infinity is reached (its sign times its
     weight's)."""
     dt = x.dtype
-    y = _along(A, np.where(np.isfinite(x), x, 0), ax)
+    y = _along(A, select(np.isfinite(x), x, 0), ax)
     pos, neg = (A > 0).astype(dt), (A < 0).astype(dt)
 
     def reached(W, mask):
@@ -124,7 +124,7 @@ def _along_nonfinite(A, x, ax):
     up = reached(pos, x == np.inf) | reached(neg, x == -np.inf)
     down = reached(pos, x == -np.inf) | reached(neg, x == np.inf)
     nan = reached((A != 0).astype(dt), np.isnan(x)) | (up & down)
-    return np.where(nan, np.nan, np.where(up, np.inf, np.where(down, -np.inf, y))).astype(dt)
+    return select(nan, np.nan, select(up, np.inf, select(down, -np.inf, y))).astype(dt)
 
 
 class Separable(ArrayFunction):
@@ -272,7 +272,7 @@ def _window_mean_half(x, lo, hi, divs, half_sum):
         inside = np.ones((1,) * D, bool)
         for i in range(D):   # (an outer product of each dim's mask)
             inside = inside & (lo[i] + js[i] < hi[i]).reshape((-1,) + (1,) * (D - 1 - i))
-        acc = r(acc + np.where(inside, xf[pre + np.ix_(*pos)], _F32(0)))
+        acc = r(acc + select(inside, xf[pre + np.ix_(*pos)], _F32(0)))
     with np.errstate(invalid="ignore", divide="ignore"):
         for div in divs:
             acc = r(acc / r(_F32(div)))
@@ -710,8 +710,8 @@ class FractionalMaxPool(ArrayFunction):
             upd = v > best
             if floating:
                 upd |= np.isnan(v)
-            best = np.where(upd, v, best)
-            idx = np.where(upd, pos, idx)
+            best = select(upd, v, best)
+            idx = select(upd, pos, idx)
         ctx.idx, ctx.plane, ctx.op_name = idx, plane, name
         if ctx.unbatched:
             best, idx = best[0], idx[0]

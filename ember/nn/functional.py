@@ -32,7 +32,7 @@ from ember._ops.linear import apply_linear as _apply_linear, linear as _linear_o
 from ember._ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,
                                       local_response_norm, normalize, rms_norm)
 from ember._ops._helpers import (NotImplementedNode, inplace as _write_inplace,
-                                 is_half as _is_half, round_through as _round_through)
+                                 is_half as _is_half, round_through as _round_through, select)
 from ember._tensor import Tensor
 
 
@@ -337,10 +337,10 @@ class _FlashAttention(ArrayFunction):
         s *= wt.type(scale)
         L, S = s.shape[-2:]
         if causal:
-            s = np.where(np.tril(np.ones((L, S), bool)), s, wt.type(-np.inf))
+            s = select(np.tril(np.ones((L, S), bool)), s, wt.type(-np.inf))
         if mask is not None:
             s = s + mask.astype(wt) if mask.dtype != np.bool_ else \
-                np.where(mask, s, wt.type(-np.inf))
+                select(mask, s, wt.type(-np.inf))
         m = s.max(-1, keepdims=True)
         m[np.isneginf(m)] = 0   # (a row with every key masked: zeros)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -444,7 +444,7 @@ def _mha_mask_to_float(mask, dtype, name):
     if mask is None:
         return None
     if mask._data.dtype == np.bool_:
-        return Tensor._make(np.where(mask._data, -np.inf, 0).astype(dtype))
+        return Tensor._make(select(mask._data, -np.inf, 0).astype(dtype))
     if not mask.is_floating_point():
         raise AssertionError(f"only bool and floating types of {name} are supported")
     return mask
