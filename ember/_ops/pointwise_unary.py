@@ -584,7 +584,7 @@ class Sigmoid(_SavesOutput):
         if a.dtype.kind == "c":
             out = _asarray(1 / (1 + np.exp(-a)))
         elif a.dtype == np.float32 or a.dtype == np.float64:
-            out = _asarray(scipy_special(a).expit(a))   # one stable ufunc
+            out = _scipy("expit", a)   # one stable ufunc (on two threads when large)
         else:   # half types: in float32 as torch's opmath, rounded once
             out = _asarray(scipy_special(a).expit(a.astype(np.float32)).astype(a.dtype))
         ctx.save_for_backward(out)
