@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["np", "xp_of", "scipy_special", "scipy_linalg", "cupy_or_none"]
+__all__ = ["np", "xp_of", "scipy_special", "scipy_linalg", "scipy_fft", "cupy_or_none"]
 
 
 def _keep_freed_memory():
@@ -84,3 +84,13 @@ def scipy_sparse(array=None):
         return sparse
     import scipy.sparse as sparse
     return sparse
+
+
+def scipy_fft(array=None):
+    """`scipy.fft`, or `cupyx.scipy.fft` for a CuPy array; imported on first use. (NumPy's own
+    np.fft runs 5x slower on float32 here, and on one thread.)"""
+    if array is not None and xp_of(array) is not np:
+        import cupyx.scipy.fft as fft
+        return fft
+    import scipy.fft as fft
+    return fft

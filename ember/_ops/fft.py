@@ -1,4 +1,5 @@
-"""Discrete Fourier transforms (torch.fft) on NumPy's pocketfft, with gradients.
+"""Discrete Fourier transforms (torch.fft) on SciPy's pocketfft (scipy.fft, imported on first
+use, run on ember's intra-op threads), with gradients.
 
 Three Functions carry everything: C2C (complex-to-complex, forward or inverse), R2C (real input,
 one-sided output along the last transformed dim) and C2R (its inverse), plus Resize for the
@@ -13,7 +14,9 @@ bool inputs are first converted to the default float dtype; half precision is an
 import numpy as np
 
 from ember import _dtype
+from ember._backend import scipy_fft
 from ember._tensor import Tensor, _wrap_dim
+from ember._threads import num_threads
 from ember.autograd.function import ArrayFunction
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2",
@@ -48,8 +51,9 @@ class C2C(ArrayFunction):
 
     def forward(ctx, x, *, dims, norm, forward):
         ctx.dims, ctx.norm, ctx.fwd = dims, norm, forward
-        f = np.fft.fftn if forward else np.fft.ifftn
-        return np.asarray(f(x, axes=dims, norm=norm), x.dtype)
+        fft = scipy_fft(x)
+        f = fft.fftn if forward else fft.ifftn
+        return np.asarray(f(x, axes=dims, norm=norm, workers=num_threads()), x.dtype)
 
     def backward(ctx, g):
         return C2C.apply(g, dims=ctx.dims, norm=_DUAL[ctx.norm], forward=not ctx.fwd)
@@ -63,7 +67,7 @@ class R2C(ArrayFunction):
 
     def forward(ctx, x, *, dims, norm):
         ctx.dims, ctx.norm, ctx.n = dims, norm, x.shape[dims[-1]]
-        out = np.fft.rfftn(x, axes=dims, norm=norm)
+        out = scipy_fft(x).rfftn(x, axes=dims, norm=norm, workers=num_threads())
         return np.asarray(out, _complex_np(x.dtype))
 
     def backward(ctx, g):
@@ -80,7 +84,7 @@ class C2R(ArrayFunction):
     def forward(ctx, x, *, dims, norm, n):
         ctx.dims, ctx.norm, ctx.n = dims, norm, n
         s = [x.shape[d] for d in dims[:-1]] + [n]
-        out = np.fft.irfftn(x, s=s, axes=dims, norm=norm)
+        out = scipy_fft(x).irfftn(x, s=s, axes=dims, norm=norm, workers=num_threads())
         return np.asarray(out, _real_np(x.dtype))
 
     def backward(ctx, g):
