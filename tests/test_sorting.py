@@ -1,4 +1,5 @@
 """Sorting, order statistics, unique and histograms against torch."""
+import ml_dtypes
 import numpy as np
 import pytest
 import torch
@@ -147,6 +148,37 @@ def test_topk_ties_and_unsorted_order_as_torch(largest, in_order):
                     got = ember.topk(ember.from_numpy(xs), k, dim, largest, in_order)
                     np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
                     np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int16", "int64", "uint8", "bfloat16"])
+def test_topk_few_of_many(dtype):
+    """k < 16 of many (ember's repeated-argmax path): infinities, NaN, the dtype's extremes
+    and ties among the best, largest and smallest, sorted or not, along either dim."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((6, 300)) * 1000
+    if dtype in ("float32", "float64", "bfloat16"):
+        x[0, :5] = [np.inf, np.nan, -np.inf, np.nan, np.inf]
+        x[1, :] = -np.inf
+        x[1, 7] = 1.0
+        x[2, ::7] = np.nan
+        x[3, 50:60] = x[3].max() + 1                        # a tie among the best
+        x[4, 9] = np.nan                                     # one NaN: largest of all
+        x[5, 3], x[5, 100:110] = np.nan, x[5].min() - 1       # ... and tied smallest
+    else:
+        info = np.iinfo(dtype)
+        x = np.clip(x, info.min, info.max)
+        x[0, :3] = [info.min, info.max, info.min]
+        x[1, :] = info.min
+        x[1, 7] = 1
+    x = (x.astype(np.float32).astype(ml_dtypes.bfloat16) if dtype == "bfloat16"
+         else x.astype(dtype))
+    for k in (1, 4, 15):
+        for largest in (True, False):
+            for in_order in (True, False):
+                for dim in (1, 0):
+                    xs = x if dim == 1 else np.ascontiguousarray(x.T)
+                    check(lambda t, a: tuple(t.topk(a, k, dim, largest, in_order)), inputs=[xs],
+                          grad=False)
 
 
 def test_topk_ties_gradient():

@@ -15,7 +15,8 @@ import math
 import numpy as np
 
 from ember import _dtype, return_types
-from ember._ops._helpers import check_out_exact, not_a_tensor, out_grad_error, resize_warning
+from ember._ops._helpers import (c_copy, check_out_exact, not_a_tensor, out_grad_error,
+                               resize_warning)
 from ember._ops._stdsort import topk_order, unstable_order
 from ember._ops.reduction import (_Labelled, _dim1, _expect_out, _expect_pair,
                                   _name, _nonempty, _out, _select_grad)
@@ -101,12 +102,37 @@ def _topk_rows(rows, k, largest, in_order):
     return topk_order(*_rows_and_ties(rows, order, 1), k, in_order)
 
 
+_BY_ARGMAX = 16   # up to this many picks per row, repeated argmax beats np.argpartition
+# (NumPy's introselect takes ~8 ns an element, one argmax pass ~0.1 ns)
+
+
+def _best_by_argmax(rows, m, largest):
+    """The m best of each row by m rounds of argmax (argmin), each pick then overwritten with
+    the worst value of the dtype; None where that does not work: smallest with NaN present
+    (NaN is largest in torch's order but argmin's pick too), and bool. (A row whose m best
+    include that worst value may repeat a pick; its values tie, so the caller redoes it.)"""
+    k = rows.dtype.kind
+    if k not in "fiu" or (k == "f" and not largest and np.isnan(rows).any()):
+        return None
+    worst = (-np.inf if largest else np.inf) if k == "f" else \
+        (np.iinfo(rows.dtype).min if largest else np.iinfo(rows.dtype).max)
+    work = c_copy(rows)
+    at = np.arange(len(work))
+    best = np.empty((len(work), m), np.intp)
+    for j in range(m):
+        best[:, j] = pick = work.argmax(1) if largest else work.argmin(1)
+        work[at, pick] = worst
+    return best
+
+
 def _topk_few(rows, k, largest, in_order):
-    """A few of many: the k + 1 best of each row by a partition, sorted; the answer unless two
-    of them tie (those rows go the whole way)."""
+    """A few of many: the k + 1 best of each row by repeated argmax or a partition, sorted;
+    the answer unless two of them tie (those rows go the whole way)."""
     n = rows.shape[1]
-    part = np.argpartition(rows, n - k - 1 if largest else k, axis=1)   # (NaN last: largest)
-    best = part[:, n - k - 1:] if largest else part[:, :k + 1]
+    best = _best_by_argmax(rows, k + 1, largest) if k < _BY_ARGMAX else None
+    if best is None:
+        part = np.argpartition(rows, n - k - 1 if largest else k, axis=1)   # (NaN last)
+        best = part[:, n - k - 1:] if largest else part[:, :k + 1]
     vals = np.take_along_axis(rows, best, axis=1)
     o = np.argsort(vals, axis=1, kind="stable")
     o = o[:, ::-1] if largest else o
