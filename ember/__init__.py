@@ -29,6 +29,7 @@ from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabl
 from ember._ops.creation import *      # noqa: F401,F403
 from ember._ops.pointwise import *     # noqa: F401,F403
 from ember._ops.reduction import *     # noqa: F401,F403
+from ember._ops.softmax import *       # noqa: F401,F403
 from ember._ops.scan import *          # noqa: F401,F403
 from ember._ops.statistics import *    # noqa: F401,F403
 from ember._ops.shape import *         # noqa: F401,F403

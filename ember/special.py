@@ -284,15 +284,15 @@ def zeta(input, other, *, out=None):
 # Reductions (written in the reduction family)
 
 def softmax(input, dim, *, dtype=None):
-    from ember._ops.reduction import softmax as _softmax
+    from ember._ops.softmax import softmax as _softmax
     return _softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim, *, dtype=None):
-    from ember._ops.reduction import log_softmax as _log_softmax
+    from ember._ops.softmax import log_softmax as _log_softmax
     return _log_softmax(input, dim, dtype=dtype)
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
-    from ember._ops.reduction import logsumexp as _logsumexp
+    from ember._ops.softmax import logsumexp as _logsumexp
     return _logsumexp(input, dim, keepdim, out=out)

@@ -212,6 +212,24 @@ def test_max_ties_and_nan():
     check(lambda t, x: t.aminmax(x, dim=1), inputs=[a[:2]])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "float16"])
+def test_max_argmax_down_wide_matrices(dtype):
+    """max/min(dim) and argmax/argmin down the columns of a wide matrix (ember copies it
+    transposed in strips first): ties keep the first index, the first NaN wins."""
+    rng = np.random.default_rng(2)
+    a = rng.integers(-50, 50, (40, 1100)).astype(np.float64)
+    a[10:20, 3] = 60                # tied maxima
+    a[[7, 30], 5] = np.nan          # the first NaN wins
+    a[:, 6] = -70                   # a column all ties
+    x = a.astype(dtype) if dtype != "int32" else np.nan_to_num(a, nan=0).astype(dtype)
+    for fn in ("max", "min"):
+        check(lambda t, v: tuple(getattr(t, fn)(v, 0)), inputs=[x], grad=dtype == "float64")
+        check(lambda t, v: tuple(getattr(t, fn)(v.unsqueeze(0), 1, keepdim=True)), inputs=[x],
+              grad=False)
+    for fn in ("argmax", "argmin"):
+        check(lambda t, v: getattr(t, fn)(v, 0), inputs=[x], grad=False)
+
+
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_max_dim_and_argmax_nan_half_types(dtype):
     """The first NaN wins in max/min(dim) and argmax/argmin of half types too (NumPy's

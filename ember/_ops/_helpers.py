@@ -510,13 +510,18 @@ _STRIDE_MIN = 2048   # bytes: below this NumPy's own loop is as fast (measured)
 _SLAB = 1 << 16      # elements: a 2-D slab this big is copied slab by slab, to stay in cache
 
 
+def transposing(src):
+    """Whether copying src into C order is the transposing copy `assign` does in strips."""
+    return (src.ndim >= 2 and src.shape[-1] >= 2 * _STRIP and src.shape[-2] >= 16
+            and src.size >= 1 << 14 and src.strides[-2] == src.itemsize
+            and abs(src.strides[-1]) >= _STRIDE_MIN)
+
+
 def assign(dst, src):
     """dst[...] = src for arrays of one shape, in strips when that is a transposing copy
     into a destination whose last axis is contiguous."""
     nd = src.ndim
-    if (nd < 2 or src.shape[-1] < 2 * _STRIP or src.shape[-2] < 16 or src.size < 1 << 14
-            or src.strides[-2] != src.itemsize or abs(src.strides[-1]) < _STRIDE_MIN
-            or dst.strides[-1] != dst.itemsize):
+    if not transposing(src) or dst.strides[-1] != dst.itemsize:
         dst[...] = src
         return dst
     n = src.shape[-1]

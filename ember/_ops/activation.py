@@ -24,7 +24,7 @@ from ember._ops._helpers import (in_opmath, inplace as _write_inplace, is_half, 
 from ember._ops.pointwise_unary import (_F32, Erf, Sigmoid, Tanh, _erf32, _exp32, _log1p32,
                                         _mask_grad, _opmath_grad, _scipy, _tanh32, _via64,
                                         erf32, exp32, log1p32, relu as _relu, tanh32)
-from ember._ops.reduction import LogSoftmax, Softmax
+from ember._ops.softmax import LogSoftmax, Softmax
 from ember._tensor import Tensor
 from ember._threads import two_way
 from ember.autograd.function import ArrayFunction, rename_result
@@ -768,7 +768,7 @@ class RreluWithNoise(ArrayFunction):
 # ---------------------------------------------------------------------------------------------
 # softmax family (nn.functional's forms; dim is required there, implicit dim warns)
 
-# (Softmax and LogSoftmax are reduction.py's ops; nn's forms below only parse dim.)
+# (Softmax and LogSoftmax are softmax.py's ops; nn's forms below only parse dim.)
 
 def _softmax_dim(ndim, name):
     import warnings
