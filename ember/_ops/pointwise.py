@@ -493,13 +493,22 @@ def _half_power(a, b, number):
 
 
 def _power(a, b, number=False):
-    """np.power with torch's special cases: a number exponent of +-0.5 is sqrt / 1 / sqrt
+    """np.power with torch's special cases: a number exponent of 2, 3 or -2 multiplies (x * x,
+    x * x * x, 1 / (x * x)) for float32/float64, +-0.5 is sqrt / 1 / sqrt
     (sqrt(-inf) is NaN, sqrt(-0.0) is -0.0, unlike C's pow; not for float16, which torch
     computes with pow) and -1 of a complex base is 1 / z; an integer base to a negative
     integer tensor exponent is C's integer result (1 and -1 stay +-1, anything else is 0).
     Half types: `_half_power` (`number`: b is a Python number, torch's Tensor ** Scalar)."""
     k = a.dtype.kind
     if not isinstance(b, np.ndarray) or b.ndim == 0 and b.dtype.kind != "b":
+        if number and k == "f" and a.dtype.itemsize >= 4 and (b == 2 or b == 3 or b == -2):
+            # torch multiplies for these exponents: x * x, x * x * x, 1 / (x * x) (C's pow
+            # rounds x^3 and x^-2 differently in 30% of float32 elements; 4x slower for x^2)
+            sq = np.square(a)
+            if b == 2:
+                return sq
+            with np.errstate(divide="ignore", over="ignore"):
+                return np.multiply(sq, a, out=sq) if b == 3 else np.divide(1, sq, out=sq)
         if (b == 0.5 or b == -0.5) and (k == "c" or k in "fV" and a.dtype != np.float16):
             with np.errstate(invalid="ignore"):
                 return _asarray(in_opmath(np.sqrt if b > 0 else _rsqrt, a))
