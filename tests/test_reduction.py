@@ -306,6 +306,20 @@ def test_norm(p):
         check(lambda t, x: t.norm(x, p, dim=(0, 1)), [(3, 4)])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_two_norm_of_large_rows(dtype):
+    """2-norms over trailing dims of large inputs (ember sums x * x by BLAS dots): values,
+    keepdim shapes and gradients, with zero and infinite rows."""
+    x = np.random.default_rng(5).standard_normal((64, 300))
+    x[3] = 0.0
+    x[4, 7] = np.inf
+    check(lambda t, v: v.norm(dim=1), inputs=[x.astype(dtype)])
+    check(lambda t, v: t.linalg.vector_norm(v, dim=(-2, -1), keepdim=True),
+          inputs=[x.reshape(8, 8, 300).astype(dtype)])
+    check(lambda t, v: t.nn.functional.normalize(v, dim=-1), inputs=[x[5:].astype(dtype)])
+    check(lambda t, v: t.linalg.vector_norm(v), inputs=[x[5:].astype(dtype)])
+
+
 def test_norm_edges():
     check(lambda t, x: t.norm(x), [(3, 4)], dtypes="complex64")
     check(lambda t, x: t.norm(x), [(3, 4)], dtypes="float16")

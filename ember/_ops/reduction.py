@@ -280,9 +280,10 @@ def _row_sums(m, other=None):
     return partial if b == n else _row_sums(partial.reshape(r, n // b))
 
 
-def _fast_sum(a, dims):
-    """sum over `dims` with keepdims=False, or None where NumPy's own reduction is the better
-    choice: only large C-contiguous float32/float64 arrays reduced over their trailing dims."""
+def _fast_sum(a, dims, other=None):
+    """sum over `dims` (of a * other, without forming it, when other is given: an array like
+    a) with keepdims=False, or None where NumPy's own reduction is the better choice: only
+    large C-contiguous float32/float64 arrays reduced over their trailing dims."""
     nd = a.ndim
     if (a.size < 8192 or not dims or a.dtype not in _BLAS_FLOATS
             or dims[0] + len(dims) != nd or not a.flags.c_contiguous):
@@ -294,7 +295,8 @@ def _fast_sum(a, dims):
         return None
     outer = a.shape[:dims[0]]
     with np.errstate(invalid="ignore", over="ignore"):   # inf - inf is NaN silently, as torch
-        return _row_sums(a.reshape(-1, inner)).reshape(outer)
+        return _row_sums(a.reshape(-1, inner),
+                         None if other is None else other.reshape(-1, inner)).reshape(outer)
 
 
 def _half_sum(a, dims, keepdim, dt, n=None):
@@ -1055,7 +1057,10 @@ class VectorNorm(_Labelled):
         if is_half(dt):   # half types accumulate in float32, as torch's
             ab = ab.astype(np.float32)
         with np.errstate(over="ignore", invalid="ignore"):
-            if p == 2:
+            fast = _fast_sum(a, dims, a) if p == 2 and a.dtype.kind == "f" else None
+            if fast is not None:   # (one BLAS dot per row block: x * x is never formed)
+                r = _keep_dims(np.sqrt(fast), a.shape, dims, True)
+            elif p == 2:
                 r = np.sqrt(np.sum(ab * ab, axis=dims, keepdims=True))
             elif p == np.inf:
                 r = np.max(ab, axis=dims, keepdims=True, initial=0)
