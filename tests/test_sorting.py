@@ -297,6 +297,7 @@ def test_unique(dtype):
     check(lambda t, x: t.unique(x), [(4, 5)], dtypes=dtype, grad=False)
     check(lambda t, x: t.unique(x, sorted=False, **kw), [(4, 5)], dtypes=dtype, grad=False)
     check(lambda t, x: x.unique(return_counts=True), [(7,)], dtypes=dtype, grad=False)
+    check(lambda t, x: x.unique(return_inverse=True), [(3, 7)], dtypes=dtype, grad=False)
     check(lambda t, x: t.unique_consecutive(x, **kw), [(9,)], dtypes=dtype, grad=False)
     check(lambda t, x: t.unique_consecutive(x, return_counts=True), [(2, 3)], dtypes=dtype,
           grad=False)
