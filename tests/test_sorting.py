@@ -229,6 +229,29 @@ def test_median(fn):
     check_raises(lambda t, x: getattr(t, fn)(x, 1), [(3, 0)])
 
 
+@pytest.mark.parametrize("fn", ["median", "nanmedian"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bfloat16"])
+def test_median_of_long_rows(fn, dtype):
+    """Rows of 64 and more (ember partitions them): distinct values, ties at the median
+    (the index a stable sort puts there, as torch), NaN, along either dim."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((9, 130)).astype(np.float32)
+    x[1] = rng.integers(0, 4, 130)              # ties everywhere
+    x[2, :70] = x[2, 5]                          # the median tied with many others
+    x[3, 60:66] = np.sort(x[3])[64]              # ties around the median
+    if dtype == "int64":
+        x = (x * 10).astype(np.int64)
+    else:
+        x = x.astype(ml_dtypes.bfloat16 if dtype == "bfloat16" else dtype)
+    for dim in (1, 0):
+        xs = x if dim == 1 else np.ascontiguousarray(x.T)
+        check(lambda t, v: tuple(getattr(t, fn)(v, dim)), inputs=[xs], grad=dtype == "float64")
+    check(lambda t, v: getattr(t, fn)(v), inputs=[x], grad=False)
+    if dtype != "int64":
+        x[4, 3] = np.nan                         # NaN in one row: torch's NaN rules
+        check(lambda t, v: tuple(getattr(t, fn)(v, 1)), inputs=[x], grad=False)
+
+
 def test_mode():
     a = np.array([[1, 2, 2, 3, 3], [5, 5, 4, 4, 1], [7, 7, 7, 0, 0]])
     check(lambda t, x: tuple(t.mode(x)), inputs=[a])
