@@ -141,8 +141,25 @@ class Softmax(ArrayFunction):
         return gy - y * gy.sum(ctx.dim, keepdim=True)
 
 
+def _log_softmax_rows(out, a):
+    """out = log_softmax of each row of a (2-D blocks): one exp into a scratch array, the
+    row sums by BLAS."""
+    np.subtract(a, np.max(a, axis=1, keepdims=True), out=out)
+    total = _row_sums(np.exp(out))
+    out -= np.log(total)[:, None]
+
+
+def _log_softmax_grad_rows(out, g, y):
+    """out = g - exp(y) sum(g) for 2-D row blocks."""
+    np.exp(y, out=out)
+    out *= -_row_sums(g)[:, None]
+    out += g
+
+
 class LogSoftmax(ArrayFunction):
-    """x - max - log(sum(exp(x - max))) along dim; backward g - exp(y) * sum(g)."""
+    """x - max - log(sum(exp(x - max))) along dim; backward g - exp(y) * sum(g). Over the last
+    dim of contiguous float32/float64 input, in-place row passes with BLAS row sums (as
+    Softmax)."""
 
     def forward(ctx, a, *, dim):
         ctx.dim = dim
@@ -152,9 +169,11 @@ class LogSoftmax(ArrayFunction):
             out = _half_softmax(a, dim, log=True)
         else:
             with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-                shifted = a - np.max(a, axis=dim, keepdims=True)
-                out = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=dim,
-                                                         keepdims=True)))
+                out = _by_rows(_log_softmax_rows, dim, a)
+                if out is None:
+                    shifted = a - np.max(a, axis=dim, keepdims=True)
+                    out = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=dim,
+                                                             keepdims=True)))
         ctx.save_for_backward(out)
         return out
 
@@ -162,6 +181,11 @@ class LogSoftmax(ArrayFunction):
         (y,) = ctx.saved_tensors
         if is_half(y._data.dtype):
             return _half_softmax_grad(grad, y, ctx.dim, log=True)
+        if not _grad_state.enabled:   # first order: in NumPy
+            with np.errstate(invalid="ignore", over="ignore"):
+                gx = _by_rows(_log_softmax_grad_rows, ctx.dim, grad._data, y._data)
+            if gx is not None:
+                return Tensor._make(gx)
         return grad - y.exp() * grad.sum(ctx.dim, keepdim=True)
 
 
