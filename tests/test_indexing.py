@@ -686,3 +686,28 @@ def test_inplace_through_a_view_is_copyslices(write):
         x.backward(t.arange(6.0).reshape(2, 3))
         return x.grad_fn.name(), repr(x)
     assert run(ember) == tuple(s.replace("torch.", "ember.") for s in run(torch))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_row_scatters_with_repeats(dtype):
+    """Gradients and ops that add rows at repeated indices (ember adds them layer by layer,
+    a layer per repeat): embedding, x[idx], index_add, index_put(accumulate) against torch,
+    and bit for bit against np.add.at."""
+    rng = np.random.default_rng(11)
+    idx = rng.integers(-40, 40, 700)            # ~9 repeats each, negative indices too
+    idx[:30] = 3                                # one index repeated 30+ times
+    w = rng.standard_normal((40, 16)).astype(dtype)
+    pos = np.where(idx < 0, idx + 40, idx)
+    check(lambda t, a: t.nn.functional.embedding(t.from_numpy(pos), a), inputs=[w])
+    check(lambda t, a: a[t.from_numpy(idx)], inputs=[w])
+    src = rng.standard_normal((700, 16)).astype(dtype)
+    check(lambda t, a, s: a.index_add(0, t.from_numpy(pos), s, alpha=2), inputs=[w, src])
+    check(lambda t, a, s: a.index_put((t.from_numpy(idx),), s, accumulate=True),
+          inputs=[w, src], grad=False)
+    from ember._ops._helpers import add_at
+    for reps in (1, 5, 40):                      # (40: past the layers, np.add.at itself)
+        i = np.repeat(np.arange(700 // reps), reps)[rng.permutation(700 // reps * reps)]
+        v = rng.standard_normal((i.size, 16)).astype(dtype)
+        want, got = np.zeros((700, 16), dtype), np.zeros((700, 16), dtype)
+        np.add.at(want, i, v)
+        assert add_at(got, i, v).tobytes() == want.tobytes()

@@ -583,3 +583,34 @@ def zero_of(grad):
 def zeros_of(grad):
     """torch's zeros_like(grad): the gradient of a piecewise-constant op."""
     return Tensor._make(np.zeros(grad._data.shape, grad._data.dtype))
+
+
+_ADD_AT_LAYERS = 32   # most repeats of one index for which add_at adds layer by layer
+
+
+def add_at(out, key, v):
+    """np.add.at(out, key, v) (repeated indices accumulate, in their order). Rows picked by
+    one 1-D index array (an embedding's or x[idx]'s gradient) are added in layers instead:
+    every index's first occurrence at once, then every second occurrence, ... each layer one
+    fancy-indexed += without repeats. np.add.at walks every element on its own, ~10x slower
+    (4,096 rows of 256: 9 ms); the sums are the same, in the same order."""
+    idx = key[0] if type(key) is tuple and len(key) == 1 else key
+    if (type(idx) is not np.ndarray or idx.ndim != 1 or idx.dtype.kind not in "iu"
+            or v.shape != idx.shape + out.shape[1:] or v.dtype != out.dtype
+            or v.size < 4096 or v.size < 8 * idx.size or idx.size < 2):
+        np.add.at(out, key, v)
+        return out
+    if idx.dtype.kind == "i" and idx.min() < 0:
+        idx = np.where(idx < 0, idx + out.shape[0], idx)
+    order = np.argsort(idx, kind="stable")
+    ranked = idx[order]
+    new = np.concatenate(([True], ranked[1:] != ranked[:-1]))
+    starts = np.flatnonzero(new)
+    repeat = np.arange(idx.size) - starts[np.cumsum(new) - 1]   # 0 for a first occurrence...
+    if repeat.max() >= _ADD_AT_LAYERS:
+        np.add.at(out, key, v)
+        return out
+    for r in range(repeat.max() + 1):
+        rows = order[repeat == r]
+        out[idx[rows]] += v[rows]
+    return out

@@ -1,12 +1,12 @@
 """Embedding lookups: embedding, embedding_bag, one_hot.
 
 `Embedding` gathers rows of the weight; its backward scatters the gradient back with
-np.add.at (repeated indices accumulate), zeroes the padding_idx row and, with
+`add_at` (repeated indices accumulate, in order), zeroes the padding_idx row and, with
 scale_grad_by_freq, divides each row's gradient by how often its index occurs in the batch.
 """
 import numpy as np
 
-from ember._ops._helpers import is_half, round_through
+from ember._ops._helpers import add_at, is_half, round_through
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 
@@ -49,7 +49,7 @@ class EmbeddingScatter(ArrayFunction):
         if src.padding_idx is not None:
             g = np.where((idx == src.padding_idx)[:, None], 0, g)
         out = np.zeros((src.n, g.shape[1]), grad.dtype)
-        np.add.at(out, idx, g)
+        add_at(out, idx, g)
         return out
 
     def backward(ctx, gg):

@@ -8,7 +8,7 @@ for where the indexed dims land. Index backward accumulates repeated indices.
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import check_inplace, inplace, is_half, write, zeros_of
+from ember._ops._helpers import add_at, check_inplace, inplace, is_half, write, zeros_of
 from ember._ops.shape import ViewFn
 from ember._tensor import Tensor, _check_scalar
 from ember.autograd.function import ArrayFunction
@@ -269,7 +269,7 @@ class IndexPutAccumulate(ArrayFunction):
         if along:   # key from _along() (gather): torch's scatter_add
             scatter_at(np.add, z, key, grad)
         else:
-            np.add.at(z, key, grad)
+            add_at(z, key, grad)
         return z
 
     def backward(ctx, grad):

@@ -8,8 +8,8 @@ import math
 import numpy as np
 
 from ember import _dtype
-from ember._ops._helpers import (check_inplace, check_no_overlap, check_out_exact, inplace, is_half,
-                                 write, write_out)
+from ember._ops._helpers import (add_at, check_inplace, check_no_overlap, check_out_exact, inplace,
+                                 is_half, write, write_out)
 from ember._ops.indexing import (Index, IndexFill0, IndexPut, _NUMBERS, _check_inplace_broadcast,
                                  _convert_key, _setitem_message, _writable_alias, scatter_at)
 from ember._tensor import _C_NAMES, Tensor, _check_scalar, _wrap_dim
@@ -142,6 +142,8 @@ class ScatterAccumulate(ArrayFunction):
         out = np.array(a, copy=True)
         if along:   # key from _along() (scatter_add): torch's scatter accumulation
             scatter_at(ufunc, out, key, v)
+        elif ufunc is np.add:
+            add_at(out, key, v)
         else:
             ufunc.at(out, key, v)
         return out
