@@ -451,10 +451,12 @@ class Silu(ArrayFunction):
 
     def forward(ctx, a):
         ctx.save_for_backward(a)
+        ctx.sig = None
         if is_half(a.dtype):
             return in_opmath(lambda x: x / (1 + _exp32(-x)), a)
         with np.errstate(over="ignore"):
-            return (a * _np_sigmoid(a)).astype(a.dtype, copy=False)
+            ctx.sig = _np_sigmoid(a)   # (kept for a first-order backward)
+            return (a * ctx.sig).astype(a.dtype, copy=False)
 
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
@@ -463,6 +465,14 @@ class Silu(ArrayFunction):
                 s = 1 / (exp32(-x) + 1)
                 return g * s * (1 + x * (1 - s))
             return _opmath_grad(fused, grad, a)
+        if not _grad_state.enabled and ctx.sig is not None:   # first order: in NumPy
+            s, x = ctx.sig, a._data
+            d = 1 - s
+            d *= x
+            d += 1
+            d *= s
+            d *= grad._data
+            return Tensor._make(d.astype(grad._data.dtype, copy=False))
         s = _sigmoid(a)
         return grad * s * (1 + a * (1 - s))
 
