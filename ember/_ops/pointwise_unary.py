@@ -597,6 +597,11 @@ class Sigmoid(_SavesOutput):
             return grad * (1 - y) * y
         if is_half(dt):
             return _opmath_grad(lambda g, y: g * (1 - y) * y, grad, y)
+        if not _grad_state.enabled and dt.kind == "f" and grad._data.dtype == dt:
+            d = 1 - y._data   # first order: (y (1 - y)) g in NumPy
+            d *= y._data
+            d *= grad._data
+            return Tensor._make(d)
         return grad * (y * (1 - y)).conj()
 
 
