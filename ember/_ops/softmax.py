@@ -129,16 +129,25 @@ class Softmax(ArrayFunction):
         return out
 
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        if is_half(y._data.dtype):
-            return _half_softmax_grad(grad, y, ctx.dim, log=False)
-        if not _grad_state.enabled:   # first order: in NumPy
-            with np.errstate(invalid="ignore", over="ignore"):
-                gx = _by_rows(_softmax_grad_rows, ctx.dim, grad._data, y._data)
-            if gx is not None:
-                return Tensor._make(gx)
-        gy = grad * y
-        return gy - y * gy.sum(ctx.dim, keepdim=True)
+        return _softmax_backward(grad, *ctx.saved_tensors, ctx.dim, log=False)
+
+
+def _softmax_backward(grad, y, dim, log):
+    """The gradient of softmax (log_softmax when `log`) from its output y: torch's float32
+    kernels for the half types; NumPy row passes for a first-order backward over contiguous
+    rows; else Tensor ops, differentiable again."""
+    if is_half(y._data.dtype):
+        return _half_softmax_grad(grad, y, dim, log=log)
+    if not _grad_state.enabled:   # first order: in NumPy
+        with np.errstate(invalid="ignore", over="ignore"):
+            gx = _by_rows(_log_softmax_grad_rows if log else _softmax_grad_rows, dim,
+                          grad._data, y._data)
+        if gx is not None:
+            return Tensor._make(gx)
+    if log:
+        return grad - y.exp() * grad.sum(dim, keepdim=True)
+    gy = grad * y
+    return gy - y * gy.sum(dim, keepdim=True)
 
 
 def _log_softmax_rows(out, a):
@@ -178,15 +187,7 @@ class LogSoftmax(ArrayFunction):
         return out
 
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        if is_half(y._data.dtype):
-            return _half_softmax_grad(grad, y, ctx.dim, log=True)
-        if not _grad_state.enabled:   # first order: in NumPy
-            with np.errstate(invalid="ignore", over="ignore"):
-                gx = _by_rows(_log_softmax_grad_rows, ctx.dim, grad._data, y._data)
-            if gx is not None:
-                return Tensor._make(gx)
-        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True)
+        return _softmax_backward(grad, *ctx.saved_tensors, ctx.dim, log=True)
 
 
 # torch's float16/bfloat16 softmax kernels (SoftMaxKernel.cpp) compute in float32 and round once.
