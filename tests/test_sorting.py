@@ -196,6 +196,24 @@ def test_mode_index_among_ties_as_torch(dtype):
         check(lambda t, x: tuple(t.mode(x, 0)), inputs=[x])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bfloat16"])
+def test_kthvalue_ties_as_torch(dtype):
+    """Among equal elements kthvalue reports the index torch's own quickselect leaves at the
+    k-th place (not a sort's): rows of few distinct values, NaN, every k, either dim."""
+    rng = np.random.default_rng(12)
+    for n, values in [(2, 2), (3, 2), (17, 3), (40, 4), (129, 5)]:
+        x = rng.integers(0, values, (6, n)).astype(np.float64)
+        if dtype != "int64":
+            x[rng.random(x.shape) < 0.08] = np.nan
+        x = x.astype(np.float32).astype(ml_dtypes.bfloat16) if dtype == "bfloat16" \
+            else x.astype(dtype)
+        for k in sorted({1, 2, (n + 1) // 2, n - 1, n} - {0}):
+            check(lambda t, v: tuple(t.kthvalue(v, k, 1)), inputs=[x],
+                  grad=dtype == "float64")
+            check(lambda t, v: tuple(v.T.kthvalue(min(k, 6), 0, keepdim=True)), inputs=[x],
+                  grad=False)
+
+
 def test_kthvalue():
     x = _distinct((4, 5))
     for k in (1, 3, 5):

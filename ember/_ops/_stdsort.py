@@ -1,5 +1,5 @@
-"""The order torch's CPU sorting kernels give equal elements: C++'s standard algorithms,
-replayed.
+"""The order torch's CPU sorting kernels give equal elements: C++'s standard algorithms, and
+kthvalue's own quickselect, replayed.
 
 torch.sort(stable=False), the default, sorts each row with std::sort; topk picks the k best
 with std::partial_sort (k * 64 <= n) or with std::nth_element, then (sorted=True) std::sorts
@@ -31,7 +31,7 @@ integer one. The heaps are replayed in Python, element by element.
 """
 import numpy as np
 
-__all__ = ["dense_ranks", "unstable_order", "std_sort", "topk_order"]
+__all__ = ["dense_ranks", "unstable_order", "std_sort", "topk_order", "quick_select"]
 
 _INSERTION = 16   # segments this short are left to the final insertion sort
 # Replaying costs about 1 us per element of the rows with ties (torch: 20 ns); past this many
@@ -295,3 +295,87 @@ def topk_order(order, same, k, in_order):
             head, std_sort(np.take_along_axis(keys[replay], head, axis=1)), axis=1)
     out[replay] = picked
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# kthvalue: not a C++ standard algorithm but torch's own quickselect (Sedgewick's, from TH).
+# On a segment [L, R]: the element at (L + R) // 2 is swapped to L + 1, then three conditional
+# swaps order L + 1 <= L <= R, and L holds the pivot. A left scan from L + 2 stops at elements
+# not less than the pivot, a right scan from R - 1 at elements not greater; the stops swap
+# while the right one is not left of the left one (a stop where both meet swaps with itself,
+# and the scans go on past it). The pivot then swaps with the right scan's last stop j, and the
+# search goes on in [i, R] (j <= k) or [L, j - 1] (j >= k), i the left scan's last stop; two
+# elements are ordered by one conditional swap. Every row has one segment, so each pass does
+# all rows at once.
+
+def _swap_where(k, p, a, b, m):
+    a, b = a[m], b[m]
+    k[a], k[b] = k[b], k[a]
+    p[a], p[b] = p[b], p[a]
+
+
+def _select_pass(k, p, lo, hi):
+    """One partitioning pass on the segments [lo, hi] (at least three elements each) of the
+    flat keys k and positions p, in place; returns (i, j), the scans' last stops."""
+    a, mid = lo + 1, (lo + hi) >> 1
+    _swap_where(k, p, mid, a, np.ones(lo.size, bool))
+    _swap_where(k, p, a, hi, k[a] > k[hi])
+    _swap_where(k, p, lo, hi, k[lo] > k[hi])
+    _swap_where(k, p, a, lo, k[a] > k[lo])
+    lengths = hi - lo                                   # positions lo + 1 ... hi
+    first = np.cumsum(lengths) - lengths
+    pos = np.repeat(lo + 1 - first, lengths) + np.arange(lengths.sum())
+    kv, pivot = k[pos], np.repeat(k[lo], lengths)
+    left = (kv >= pivot) & (pos >= np.repeat(lo + 2, lengths))
+    right = (kv <= pivot) & (pos <= np.repeat(hi - 1, lengths))
+    left_rank = _segment_cumsum(left, first, lengths) - 1
+    right_total = np.add.reduceat(right.view(np.uint8), first, dtype=np.int64)
+    right_from = np.repeat(right_total, lengths) - _segment_cumsum(right, first, lengths) + right
+    right_rank = right_from - 1                         # (for a right stop: t-th from the right)
+    # the t-th stops swap while the t-th right stop is at or right of the t-th left stop,
+    # that is while more than t right stops lie at or after it
+    swapping = left & (right_from > left_rank)
+    n_swaps = np.add.reduceat(swapping.view(np.uint8), first, dtype=np.int64)
+    offset, swaps = np.repeat(np.cumsum(n_swaps) - n_swaps, lengths), np.repeat(n_swaps, lengths)
+    lefts = np.empty(n_swaps.sum(), np.int64)
+    rights = np.empty_like(lefts)
+    lefts[(offset + left_rank)[swapping]] = pos[swapping]
+    r = right & (right_rank < swaps)
+    rights[(offset + right_rank)[r]] = pos[r]
+    k[lefts], k[rights], p[lefts], p[rights] = k[rights], k[lefts], p[rights], p[lefts]
+    # where the scans stop after the last swap, read off the data as it is now
+    last = np.cumsum(n_swaps) - 1
+    start_i = np.where(n_swaps > 0, lefts[np.maximum(last, 0)] + 1, lo + 2) if lefts.size \
+        else lo + 2
+    start_j = np.where(n_swaps > 0, rights[np.maximum(last, 0)] - 1, hi - 1) if rights.size \
+        else hi - 1
+    kv = k[pos]
+    big = np.iinfo(np.int64).max
+    i = np.minimum.reduceat(np.where((kv >= pivot) & (pos >= np.repeat(start_i, lengths)),
+                                     pos, big), first)
+    j = np.maximum.reduceat(np.where((kv <= pivot) & (pos <= np.repeat(start_j, lengths)),
+                                     pos, -1), first)
+    _swap_where(k, p, lo, j, np.ones(lo.size, bool))
+    return i, j
+
+
+def quick_select(keys, kth):
+    """The position torch's kthvalue kernel brings to place kth of each row of integer keys
+    (rows, n): the index it reports among equal elements."""
+    rows, n = keys.shape
+    k = keys.reshape(-1).copy()
+    p = np.tile(np.arange(n, dtype=np.int64), rows)
+    base = np.arange(rows, dtype=np.int64) * n
+    lo, hi, target = base.copy(), base + n - 1, base + kth
+    while True:
+        two = np.flatnonzero(hi == lo + 1)
+        if two.size:   # two elements: one conditional swap, and done
+            _swap_where(k, p, lo[two], hi[two], k[lo[two]] > k[hi[two]])
+            hi[two] = lo[two]
+        act = np.flatnonzero(hi > lo + 1)
+        if not act.size:
+            return p[target]
+        i, j = _select_pass(k, p, lo[act], hi[act])
+        t = target[act]
+        lo[act] = np.where(j <= t, i, lo[act])
+        hi[act] = np.where(j >= t, j - 1, hi[act])

@@ -17,7 +17,7 @@ import numpy as np
 from ember import _dtype, return_types
 from ember._ops._helpers import (c_copy, check_out_exact, not_a_tensor, out_grad_error,
                                resize_warning, transposing)
-from ember._ops._stdsort import topk_order, unstable_order
+from ember._ops._stdsort import dense_ranks, quick_select, topk_order, unstable_order
 from ember._ops.reduction import (_Labelled, _dim1, _expect_out, _expect_pair,
                                   _name, _nonempty, _out, _select_grad)
 from ember.autograd.grad_mode import state as _grad_state
@@ -275,6 +275,26 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     return _out(return_types.topk(r), out)
 
 
+def _kth_index(a, d, k):
+    """The index (keepdim layout) of the k-th smallest element along d that torch reports:
+    the stable order's k-th, unless the k-th value ties with another, where torch's own
+    quickselect decides (_stdsort.quick_select)."""
+    a = _key(a)
+    n = a.shape[d]
+    rows = np.moveaxis(a, d, -1).reshape(-1, n)
+    order = np.argsort(rows, axis=1, kind="stable")   # (NaN last)
+    same = _neighbours_equal(np.take_along_axis(rows, order, axis=1))
+    picked = order[:, k - 1].copy()
+    tied = np.zeros(len(rows), bool)
+    if k > 1:
+        tied |= same[:, k - 2]
+    if k < n:
+        tied |= same[:, k - 1]
+    if tied.any():
+        picked[tied] = quick_select(dense_ranks(order[tied], same[tied]), k - 1)
+    return _from_rows(picked[:, None], a.shape, d)
+
+
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The k-th smallest element (1-based) along dim and its index."""
     if not isinstance(input, Tensor):
@@ -291,7 +311,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
         raise RuntimeError("output values must be of same type as input")
     if out is not None and out[1].dtype is not _dtype.int64:
         raise RuntimeError("output indices must be of scalar type Long")
-    idx = None if d is None else np.take(_argsort(input._data, d, False), [k - 1], axis=d)
+    idx = None if d is None else _kth_index(input._data, d, k)
     r = Select.apply(input, dim=d, idx=idx, keepdim=keepdim, label="KthvalueBackward0")
     _keepdim_resize_warning(out, input, d, keepdim)
     return _out(return_types.kthvalue(r), out, warn=False)
