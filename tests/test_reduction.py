@@ -93,10 +93,14 @@ def test_sum_mean_args():
 
 @pytest.mark.parametrize("shape,dim", [((64, 1024), 1), ((8, 16, 1000), (1, 2)),
                                        ((2, 8192), None), ((512, 17), -1), ((40, 300), 1),
-                                       ((20, 20, 131), -1), ((128, 128), 0)])
+                                       ((20, 20, 131), -1), ((128, 128), 0),
+                                       ((16, 128, 40), 1), ((8, 64, 32), (0, 1)),
+                                       ((1024, 40), 0), ((3, 600, 8, 5), (1, 2)),
+                                       ((2, 257, 40), 1), ((4, 9, 20, 30), 1)])
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_sum_mean_large(shape, dim, dtype):
-    # large float inputs take the blocked BLAS path (trailing dims of C-contiguous arrays)
+    # large float inputs take the blocked BLAS paths (C-contiguous arrays reduced over a run
+    # of neighbouring dims: row sums for trailing ones, column sums for leading or middle ones)
     check(lambda t, x: t.sum(x, dim) if dim is not None else t.sum(x), [shape], dtypes=dtype)
     check(lambda t, x: t.mean(x, dim, keepdim=True) if dim is not None else t.mean(x),
           [shape], dtypes=dtype)
