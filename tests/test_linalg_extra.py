@@ -639,3 +639,83 @@ def test_lobpcg_errors():
         check_raises(lambda t, a: t.lobpcg(a, k=2), inputs=[_spd_array((12, 12)).astype(dt)])
     with pytest.raises(NotImplementedError, match="tracker"):
         ember.lobpcg(ember.eye(12), k=1, tracker=print)
+
+
+# ------------------------------------------------------------------------------ cross
+# torch records one LinalgCrossBackward0 node (edges to both inputs) for cross and linalg.cross
+
+from half_oracle import HALF_DTYPES, compare, sample  # noqa: E402
+from test_graph_names import check_double_backward, check_graph  # noqa: E402
+
+
+def _same_top_node(t, e):
+    """The result's node: torch's name, type name and number of edges."""
+    assert e.grad_fn.name() == t.grad_fn.name()
+    assert type(e.grad_fn).__name__ == type(t.grad_fn).__name__
+    assert len(e.grad_fn.next_functions) == len(t.grad_fn.next_functions)
+
+
+CROSS_SHAPES = [((4, 3), (4, 3), -1), ((4, 3), (1, 3), -1), ((2, 1, 3), (1, 5, 3), -1),
+                ((3, 4), (3, 1), 0), ((2, 3, 4), (2, 3, 1), 1), ((2, 3, 4), (1, 3, 4), -2),
+                ((3,), (3,), 0), ((0, 3), (1, 3), 1)]
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "complex64"])
+@pytest.mark.parametrize("sa,sb,dim", CROSS_SHAPES)
+def test_cross_one_node(dt, sa, sb, dim):
+    for fn in (lambda t, a, b: t.linalg.cross(a, b, dim=dim),
+               lambda t, a, b: t.cross(a, b, dim=dim), lambda t, a, b: a.cross(b, dim)):
+        t, e = check(fn, [sa, sb], dt, check_stride=True)
+        _same_top_node(t, e)
+
+
+@pytest.mark.parametrize("sa,sb,dim", CROSS_SHAPES[:6])
+def test_cross_graph(sa, sb, dim):
+    check_graph(lambda t, a, b: t.linalg.cross(a, b, dim=dim), [sa, sb],
+                expect="LinalgCrossBackward0")
+    # one operand without gradient (no edge), one through a transposed view
+    check_graph(lambda t, a, b: t.linalg.cross(a.detach(), b, dim=dim), [sa, sb])
+    check_graph(lambda t, a, b: t.linalg.cross(a.mT.mT, b * 2, dim=dim), [sa, sb])
+
+
+def test_cross_default_dim_and_integers():
+    with pytest.warns(UserWarning):
+        t, e = check(lambda t, a, b: t.cross(a, b), [(2, 3, 3), (1, 3, 3)])
+    _same_top_node(t, e)
+    check(lambda t, a, b: t.linalg.cross(a, b), [(5, 3), (5, 3)], "int64")
+    check(lambda t, a, b: t.linalg.cross(a, b), [(5, 3), (1, 3)], "uint8")
+    te, ee = check_raises(lambda t, a, b: t.linalg.cross(a, b), [(4, 3), (4, 3)], "bool")
+    assert str(ee) == str(te)
+
+
+@pytest.mark.parametrize("sa,sb,dim", CROSS_SHAPES[:6])
+def test_cross_double_backward(sa, sb, dim):
+    fn = lambda t, a, b: t.linalg.cross(a, b, dim=dim)   # noqa: E731
+    check_double_backward(fn, [sa, sb])
+    check_double_backward(fn, [sa, sb], upstream=True)
+
+
+def test_cross_double_backward_complex():
+    """cross(conj(b), g) and cross(g, conj(a)) differentiated again, with broadcasting."""
+    arrays = [make_array(s, "complex128", np.random.default_rng(i))
+              for i, s in enumerate([(2, 4, 3), (1, 4, 3)])]
+    res = []
+    for lib in (torch, ember):
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        y = lib.linalg.cross(*xs)
+        gs = lib.autograd.grad((y * y.sin()).abs().sum(), xs, create_graph=True)
+        assert [g.shape for g in gs] == [x.shape for x in xs]
+        loss = sum((g.abs() ** 2).sum() for g in gs)
+        res.append([g.detach().numpy() for g in lib.autograd.grad(loss, xs)])
+    for e, t in zip(res[1], res[0]):
+        np.testing.assert_allclose(e, t, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+def test_cross_half_bit_exact(dtype):
+    """Each product rounded to the half type, then the difference (torch's kernel), and the
+    gradients through the same kernel."""
+    a, b = sample(3000, seed=0).reshape(1000, 3), sample(3000, seed=1).reshape(1000, 3)
+    compare(lambda lib, x, y: lib.linalg.cross(x, y), dtype, [a, b], grad=True)
+    compare(lambda lib, x, y: lib.cross(x, y, dim=0), dtype, [a.T.copy(), b[:1].T.copy()],
+            grad=True)

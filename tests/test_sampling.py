@@ -233,6 +233,96 @@ def test_shuffles():
     check(lambda t, x: F(t).channel_shuffle(x, 2), [(2, 6, 3, 4)])
 
 
+# torch records one node per shuffle (PixelShuffleBackward0, PixelUnshuffleBackward0,
+# ChannelShuffleBackward0), its result a fresh contiguous tensor; the gradient is the inverse
+# shuffle (itself one node, so differentiable again)
+SHUFFLES = [
+    (lambda t, x: F(t).pixel_shuffle(x, 2), (2, 8, 3, 4)),
+    (lambda t, x: F(t).pixel_shuffle(x, 3), (9, 2, 1)),          # no batch dim
+    (lambda t, x: F(t).pixel_shuffle(x, 2), (2, 3, 4, 2, 3)),    # two batch dims
+    (lambda t, x: F(t).pixel_shuffle(x, 1), (2, 3, 2, 2)),
+    (lambda t, x: F(t).pixel_unshuffle(x, 2), (2, 2, 4, 6)),
+    (lambda t, x: F(t).pixel_unshuffle(x, 3), (1, 6, 3)),
+    (lambda t, x: F(t).pixel_unshuffle(x, 2), (2, 3, 1, 4, 2)),
+    (lambda t, x: t.pixel_unshuffle(x, 1), (2, 3, 2, 2)),
+    (lambda t, x: F(t).channel_shuffle(x, 3), (2, 6, 3)),
+    (lambda t, x: F(t).channel_shuffle(x, 2), (2, 4, 3, 2, 2)),
+    (lambda t, x: F(t).channel_shuffle(x, 6), (1, 6, 2, 2)),
+    (lambda t, x: t.channel_shuffle(x, 1), (3, 4, 2)),
+    (lambda t, x: t.nn.ChannelShuffle(2)(x), (2, 4, 5)),
+]
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("fn,shape", SHUFFLES)
+def test_shuffle_one_node(fn, shape, dt):
+    t, e = check(fn, [shape], dt, check_stride=True)
+    assert e.grad_fn.name() == t.grad_fn.name()
+    assert type(e.grad_fn).__name__ == type(t.grad_fn).__name__
+    assert len(e.grad_fn.next_functions) == len(t.grad_fn.next_functions) == 1
+    check(fn, [shape], "int64", check_stride=True)
+
+
+@pytest.mark.parametrize("fn,shape", SHUFFLES)
+def test_shuffle_graph_and_double_backward(fn, shape):
+    from test_graph_names import check_double_backward, check_graph
+    if 0 not in shape:
+        check_graph(fn, [shape])
+        check_double_backward(fn, [shape], upstream=True)
+    # the gradient's own node is the inverse shuffle's, in torch's name
+    xa = make_array(shape, "float64")
+    names = []
+    for lib, conv in ((torch, to_torch), (ember, to_ember)):
+        x = conv(xa, True)
+        y = fn(lib, x)
+        (gx,) = lib.autograd.grad(y, (x,), conv(np.ones(tuple(y.shape)), True),
+                                  create_graph=True)
+        names.append((gx.grad_fn.name(), type(gx.grad_fn).__name__, gx.is_contiguous()))
+    assert names[1] == names[0]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, x: F(t).pixel_shuffle(x.transpose(-1, -2), 2),
+    lambda t, x: F(t).pixel_unshuffle(x.narrow(-1, 1, 2), 2),
+    lambda t, x: F(t).channel_shuffle(x.transpose(1, 3), 2)])
+def test_shuffle_non_contiguous_input(fn):
+    from test_graph_names import check_graph
+    check_graph(fn, [(2, 8, 4, 4)], check_stride=True)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("fn,shape", [SHUFFLES[0], SHUFFLES[5], SHUFFLES[10]])
+def test_shuffle_half(fn, shape, dtype):
+    """Pure data movement: every value and gradient bit for bit."""
+    from half_oracle import compare, sample
+    n = int(np.prod(shape))
+    compare(fn, dtype, [sample(n).reshape(shape)], grad=True)
+
+
+def test_native_channel_shuffle_has_no_derivative():
+    for lib in (torch, ember):
+        x = lib.tensor(make_array((2, 6, 3), "float64"), requires_grad=True)
+        y = lib.native_channel_shuffle(x, 3)
+        assert y.requires_grad and y.grad_fn.name() == "torch::autograd::NotImplemented"
+        with pytest.raises(RuntimeError, match="derivative for aten::native_channel_shuffle"):
+            y.sum().backward()
+    check(lambda t, x: t.native_channel_shuffle(x, 2), [(2, 4, 3, 2)], grad=False)
+
+
+def test_shuffles_of_empty_inputs():
+    # torch's pixel_unshuffle gives an empty input back in its own shape; values only (torch's
+    # shuffle nodes return wrongly shaped gradients for empty inputs, or raise: ember's are
+    # the empty gradients of the inputs' shapes)
+    for fn, shape in [(lambda t, x: t.pixel_shuffle(x, 2), (0, 4, 2, 4)),
+                      (lambda t, x: t.pixel_unshuffle(x, 2), (2, 0, 2, 4)),
+                      (lambda t, x: t.pixel_unshuffle(x, 2), (0, 4, 2, 4)),
+                      (lambda t, x: t.channel_shuffle(x, 2), (2, 0, 3))]:
+        check(fn, [shape], grad=False)
+        x = ember.zeros(shape, requires_grad=True)
+        fn(ember, x).sum().backward()
+        assert x.grad.shape == x.shape
+
+
 AA_SIZES = [dict(size=(3, 4)), dict(size=(9, 2)), dict(size=(13, 17)), dict(scale_factor=0.37),
             dict(scale_factor=(0.5, 1.6)), dict(scale_factor=0.3, recompute_scale_factor=True),
             dict(size=1)]

@@ -843,7 +843,28 @@ def vecdot(x, y, *, dim=-1, out=None):
                 msg="linalg.vecdot: Expected out of dtype{want} but found {got}")
 
 
+class LinalgCross(ArrayFunction):
+    """Cross product of 3-vectors along dim `d`, a and b broadcast against each other:
+    c_i = a_{i+1} b_{i+2} - a_{i+2} b_{i+1} (each product rounded in half types, as torch's
+    kernel does). Gradients as torch's: cross(conj(b), g) for a, cross(g, conj(a)) for b."""
+
+    def forward(ctx, a, b, *, d):
+        ctx.d = d
+        needs = ctx.needs_input_grad   # a's gradient reads b, b's reads a
+        ctx.save_for_backward(b if needs[0] else None, a if needs[1] else None)
+        (a0, a1, a2), (b0, b1, b2) = np.split(a, 3, axis=d), np.split(b, 3, axis=d)   # views
+        return np.concatenate([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=d)
+
+    def backward(ctx, g):
+        b, a = ctx.saved_tensors
+        ga = LinalgCross.apply(b.conj(), g, d=ctx.d) if ctx.needs_input_grad[0] else None
+        gb = LinalgCross.apply(g, a.conj(), d=ctx.d) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
 def _cross(a, b, dim, fname, out=None):
+    if a._data.dtype == np.bool_:
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"expected scalar type {a.dtype._legacy} but found {b.dtype._legacy}")
     if a._data.ndim != b._data.ndim:
@@ -857,12 +878,10 @@ def _cross(a, b, dim, fname, out=None):
     if a._data.shape[d] != 3 or b._data.shape[d] != 3:
         raise RuntimeError(f"{fname}: inputs dimension {dim} must have length 3. Got "
                            f"{a._data.shape[d]} and {b._data.shape[d]}")
-    # c_i = a_{i+1} b_{i+2} - a_{i+2} b_{i+1}: rolling left by 1 and 2 lines these up
     if out is not None:
         from ember._ops._helpers import check_no_overlap
         check_no_overlap(out, a, b)
-    c = a.roll(-1, d) * b.roll(-2, d) - a.roll(-2, d) * b.roll(-1, d)
-    return _out(c, out)
+    return _out(LinalgCross.apply(a, b, d=d), out)
 
 
 def cross(input, other, *, dim=-1, out=None):

@@ -6,8 +6,8 @@ applied with a matmul; the gradient applies the transposes): interpolate in ever
 (antialiased too: PIL's normalised filters), and the gradients of reflect/replicate/circular
 padding. grid_sample gathers input rows per tap (4 or 8 linear, 16 cubic) and scatters them
 back with bincount. Constant padding is its own adjoint with negated pads. unfold/fold are
-conv.py's im2col/col2im. Pixel and channel shuffles are reshapes and permutes of Tensors (their
-gradients come for free).
+conv.py's im2col/col2im. Pixel and channel shuffles are one node each, as in torch: a reshape,
+a transpose and one copy of the array; each one's gradient is the inverse shuffle.
 """
 import itertools
 import math
@@ -1040,7 +1040,51 @@ def _check_floating(x, kernel):
 
 
 # ---------------------------------------------------------------------------------------------
-# Pixel and channel shuffles (reshape + permute)
+# Pixel and channel shuffles (reshape + permute, one copy: a fresh contiguous result as torch's)
+
+class PixelShuffle(ArrayFunction):
+    """(*, C*r^2, H, W) -> (*, C, H*r, W*r): out[c, h*r + i, w*r + j] = x[c*r^2 + i*r + j, h, w].
+    The gradient is pixel_unshuffle of the grad."""
+
+    def forward(ctx, x, *, r):
+        ctx.r = r
+        *lead, C, H, W = x.shape
+        n = len(lead)
+        y = x.reshape(*lead, C // (r * r), r, r, H, W)
+        y = y.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2).copy()
+        return y.reshape(*lead, C // (r * r), H * r, W * r)
+
+    def backward(ctx, g):
+        return PixelUnshuffle.apply(g, r=ctx.r)
+
+
+class PixelUnshuffle(ArrayFunction):
+    """(*, C, H*r, W*r) -> (*, C*r^2, H, W), the inverse of PixelShuffle (and its gradient)."""
+
+    def forward(ctx, x, *, r):
+        ctx.r = r
+        *lead, C, H, W = x.shape
+        n = len(lead)
+        y = x.reshape(*lead, C, H // r, r, W // r, r)
+        y = y.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3).copy()
+        return y.reshape(*lead, C * r * r, H // r, W // r)
+
+    def backward(ctx, g):
+        return PixelShuffle.apply(g, r=ctx.r)
+
+
+class ChannelShuffle(ArrayFunction):
+    """(N, C, *) with C = g * k: channels read as a (g, k) grid are written out as (k, g).
+    The gradient is the shuffle with k groups (its inverse)."""
+
+    def forward(ctx, x, *, g):
+        N, C, *rest = x.shape
+        ctx.k = max(C // g, 1)   # (no channels: any grouping; torch's backward raises there)
+        return x.reshape(N, g, C // g, *rest).swapaxes(1, 2).copy().reshape(x.shape)
+
+    def backward(ctx, grad):
+        return ChannelShuffle.apply(grad, g=ctx.k)
+
 
 def pixel_shuffle(input, upscale_factor):
     """(*, C*r^2, H, W) -> (*, C, H*r, W*r)."""
@@ -1050,15 +1094,12 @@ def pixel_shuffle(input, upscale_factor):
                            f"input with {input.dim()} dimension(s)")
     if r <= 0:
         raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
-    *lead, C, H, W = input.shape
+    C = input.shape[-3]
     if C % (r * r):
         raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
                            f"divisible by the square of upscale_factor, but input.size(-3)={C} "
                            f"is not divisible by {r * r}")
-    n = len(lead)
-    x = input.reshape(*lead, C // (r * r), r, r, H, W)
-    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return x.reshape(*lead, C // (r * r), H * r, W * r)
+    return PixelShuffle.apply(input, r=r)
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -1069,17 +1110,16 @@ def pixel_unshuffle(input, downscale_factor):
                            f"got input with {input.dim()} dimension(s)")
     if r <= 0:
         raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
-    *lead, C, H, W = input.shape
+    H, W = input.shape[-2:]
     if H % r:
         raise RuntimeError(f"pixel_unshuffle expects height to be divisible by "
                            f"downscale_factor, but input.size(-2)={H} is not divisible by {r}")
     if W % r:
         raise RuntimeError(f"pixel_unshuffle expects width to be divisible by downscale_factor, "
                            f"but input.size(-1)={W} is not divisible by {r}")
-    n = len(lead)
-    x = input.reshape(*lead, C, H // r, r, W // r, r)
-    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return x.reshape(*lead, C * r * r, H // r, W // r)
+    if input.numel() == 0:   # torch gives an empty input back in its own shape (as factor 1)
+        r = 1
+    return PixelUnshuffle.apply(input, r=r)
 
 
 def channel_shuffle(input, groups):
@@ -1091,11 +1131,17 @@ def channel_shuffle(input, groups):
     if input.dim() < 3:
         raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with "
                            f"sizes {list(input.shape)}")
-    N, C, *rest = input.shape
+    C = input.shape[1]
     if C % g:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {C} channels "
                            f"and {g} groups.")
-    return input.reshape(N, g, C // g, *rest).transpose(1, 2).reshape(N, C, *rest)
+    return ChannelShuffle.apply(input, g=g)
 
 
-native_channel_shuffle = channel_shuffle
+def native_channel_shuffle(input, groups):
+    """channel_shuffle without a derivative: torch records a NotImplemented node whose backward
+    raises 'derivative for aten::native_channel_shuffle is not implemented'."""
+    from ember._ops.sorting import _wrap_no_grad
+    r = channel_shuffle(input.detach(), groups)
+    return _wrap_no_grad((input,), (r._data,), "torch::autograd::NotImplemented",
+                         "aten::native_channel_shuffle")[0]
