@@ -64,20 +64,12 @@ XFAIL = {
         'torch records one LinalgLstsqBackward0; ember composes it from the SVD',
     'copy_ into slice':
         "copy_ into a view: ember's CopySlices keeps a CopyBackwards node under it (torch's CopySlices takes over the copy's edges); the fix lives in ember/autograd",
-    'F.bilinear':
-        'torch records one TrilinearBackward0; ember composes bilinear from mm/mul/sum',
-    'multilabel_margin_loss':
-        'torch records one MultilabelMarginLossBackward0; ember composes the loss',
     'sdpa via F in module-free 3-D':
         "sdpa with a non-contiguous value: torch's math path (Expand, View, Bmm, SafeSoftmax); ember records its own composite",
     'pad circular':
         'torch builds circular padding with copies into slices (CopySlices chain); ember records one CircularPad1DBackward0',
     'pad circular 2-D':
         'as pad circular (ember: CircularPad2DBackward0)',
-    'embedding_bag':
-        'torch records one EmbeddingBagBackward0; ember composes embedding, index_add, div',
-    'embedding_bag max':
-        'torch records one EmbeddingBagBackward0; ember BagMax over embedding',
 }
 
 

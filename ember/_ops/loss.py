@@ -22,8 +22,9 @@ from ember._ops.activation import (LogSigmoid, _check_float, _const, _sigmoid, _
 from ember._ops.statistics import pairwise_distance
 from ember._ops.manipulation import broadcast_tensors
 from ember._ops.pointwise import scalar_overload
-from ember._ops.pointwise_unary import Relu, _exp32, _log1p32
+from ember._ops.pointwise_unary import _exp32, _log1p32
 from ember._ops.reduction import _half_sum
+from ember._ops.sorting import _NoDerivative
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
 from ember.autograd.grad_mode import no_grad, state as _grad_state
@@ -105,10 +106,6 @@ class Abs(ArrayFunction):
 
 def _abs(x):
     return Abs.apply(x)
-
-
-def _relu(x):
-    return Relu.apply(x)
 
 
 def _tensor_like(value, like):
@@ -1149,7 +1146,7 @@ class MultiMarginLoss(ArrayFunction):
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """sum over target classes j (the entries before the first -1, a repeated class counted
-    each time) and non-target classes i of max(0, 1 - (x[j] - x[i])) / C."""
+    each time) and non-target classes i of max(0, 1 - x[j] + x[i]) / C; one node."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     nd = input.dim()
@@ -1163,21 +1160,67 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
                            f"{_dims(input.shape)}")
     _check_index_target(target)
     _check_float32_64("multilabel_margin_loss_forward_out_frame", input)
-    x = input.reshape(-1, C)
-    N = x.shape[0]
-    t = target._data.reshape(N, C)
+    t = target._data.reshape(-1, C)
     if np.any((t < -1) | (t >= C)):
         raise RuntimeError("argument #2 'target' is out of range")
-    valid = np.cumprod(t >= 0, axis=1).astype(bool)   # entries before the first -1
-    rows = np.repeat(np.arange(N), C)[valid.reshape(-1)]
-    count = np.zeros((N, C), x._data.dtype)           # how often each class is listed
-    np.add.at(count, (rows, t[valid]), 1)
-    pair = count[:, :, None] * (count[:, None, :] == 0)
-    h = _relu(1 - (x.unsqueeze(2) - x.unsqueeze(1)))
-    loss = (h * _const(pair)).sum((1, 2)) / C
-    if nd < 2:
-        loss = loss.reshape(())
-    return _reduce(loss, reduction)
+    return MultilabelMarginLoss.apply(input, target=t, reduction=reduction)
+
+
+class MultilabelMarginLoss(ArrayFunction):
+    """Per sample (a row x of C scores; its targets: the entries of its target row before the
+    first -1): sum over listed targets j (a repeated class counted each time) and classes i not
+    listed of max(0, 1 - x[j] + x[i]) / C, reduced inside the node (torch's one node,
+    MultilabelMarginLossBackward0, its one edge the input as given). Sums in float64 (torch's
+    accumulator for float32 too); the mean of no samples is 0, as torch's kernel gives. The
+    gradient: 1 / C (1 / (N C) for 'mean') for x[i] and minus it for x[j] per pair whose hinge
+    is > 0 (0 at the kink); torch cannot differentiate it again."""
+
+    def forward(ctx, x, *, target, reduction):
+        C = target.shape[1]
+        X = x.reshape(-1, C)
+        z, active, valid = _multilabel_hinges(X, target)
+        rows = np.where(active, z, 0).sum((1, 2), dtype=np.float64)
+        ctx.save_for_backward(x)
+        ctx.active, ctx.valid, ctx.target, ctx.reduction = active, valid, target, reduction
+        if reduction == "none" and x.ndim == 2:
+            return np.asarray(rows / C, x.dtype)
+        total = rows.sum() / C
+        if reduction == "mean":
+            total = total / X.shape[0] if X.shape[0] else 0.0
+        return np.asarray(total, x.dtype)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        N, C = ctx.target.shape
+        active, valid = ctx.active, ctx.valid
+        count = active.sum(1).astype(np.float64)   # hinges each class enters as x[i]...
+        listed = np.nonzero(valid)
+        np.add.at(count, (listed[0], ctx.target[listed]), -active.sum(2)[listed])   # ...as x[j]
+        step = np.asarray(1.0 / (N * C or 1) if ctx.reduction == "mean" else 1.0 / C,
+                          x._data.dtype)
+        g = (count * step).astype(x._data.dtype)
+        up = grad._data
+        g = g * (up.reshape(N, 1) if up.ndim == 1 else up)
+        # (create_graph: torch's node without a derivative, edges to grad and the input)
+        return _NoDerivative.apply(*[t for t in (grad, x) if t._requires_grad],
+                                   results=(np.asarray(g.reshape(x.shape), x._data.dtype),),
+                                   label="torch::autograd::NotImplemented",
+                                   what="aten::multilabel_margin_loss_backward")
+
+
+def _multilabel_hinges(X, target):
+    """(z, active, valid) of multilabel_margin_loss's rows X (N, C): valid (N, C) marks each
+    row's listed target slots (those before the first -1), z (N, C slots, C classes) the hinge
+    1 - x[target j] + x[i] (torch's order of operations), active its pairs that count: a listed
+    slot j, a class i not listed, z > 0."""
+    N, C = target.shape
+    valid = np.cumprod(target >= 0, axis=1).astype(bool)
+    listed = np.zeros((N, C), bool)
+    r = np.nonzero(valid)
+    listed[r[0], target[r]] = True
+    xj = np.where(valid, np.take_along_axis(X, np.where(valid, target, 0), 1), 0)
+    z = (1 - xj)[:, :, None] + X[:, None, :]
+    return z, valid[:, :, None] & ~listed[:, None, :] & (z > 0), valid
 
 
 def _shift(a, k, fill):

@@ -33,6 +33,8 @@ from ember._ops.normalization import (batch_norm, group_norm, instance_norm, lay
                                       local_response_norm, normalize, rms_norm)
 from ember._ops._helpers import (NotImplementedNode, inplace as _write_inplace,
                                  is_half as _is_half, round_through as _round_through, select)
+from ember._ops import linalg as _linalg   # (bilinear's products)
+from ember._ops._helpers import c_name as _c_name
 from ember._tensor import Tensor
 
 
@@ -108,7 +110,14 @@ def linear(input, weight, bias=None):
 
 
 def bilinear(input1, input2, weight, bias=None):
-    """y[..., o] = x1 W[o] x2 + b[o]; weight (out, in1, in2)."""
+    """y[..., o] = x1 W[o] x2 + b[o]; weight (out, in1, in2). As torch records it: both inputs
+    flattened to (N, in) by reshape, one TrilinearBackward0 node (edges: input1, weight,
+    input2), its (N, out) result reshaped to the inputs' batch shape, then the bias added."""
+    tensors = (input1, input2, weight) + (() if bias is None else (bias,))
+    if len({t._data.dtype for t in tensors}) > 1:
+        names = ("input1", "input2", "weight", "bias")
+        raise RuntimeError("All tensors must have the same dtype, got " + ", ".join(
+            f"{n}: {_c_name(t._data.dtype)}" for n, t in zip(names, tensors)))
     if input1.dim() != input2.dim():
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and "
                            f"{input2.dim()}")
@@ -116,22 +125,47 @@ def bilinear(input1, input2, weight, bias=None):
         if input1.shape[i] != input2.shape[i]:
             raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got "
                                f"{input1.shape[i]} and {input2.shape[i]}")
-    out_f, in1, in2 = weight.shape
-    if input1.shape[-1] != in1:
+    if input1.size(-1) != weight.size(1):
         raise RuntimeError(f"bilinear(): input1 size does not match weight size: got "
-                           f"{input1.shape[-1]} but expected {in1}")
-    if input2.shape[-1] != in2:
+                           f"{input1.shape[-1]} but expected {weight.shape[1]}")
+    if input2.size(-1) != weight.size(2):
         raise RuntimeError(f"bilinear(): input2 size does not match weight size: got "
-                           f"{input2.shape[-1]} but expected {in2}")
-    lead = tuple(input1.shape[:-1])
-    x1 = input1.reshape(-1, in1)
-    x2 = input2.reshape(-1, in2)
-    w = weight.permute(1, 0, 2).reshape(in1, out_f * in2)
-    t = (x1 @ w).reshape(-1, out_f, in2)
-    y = (t @ x2.unsqueeze(2)).squeeze(2)   # (a product per sample: torch's rounding steps)
-    if bias is not None:
-        y = y + bias
-    return y.reshape(lead + (out_f,))
+                           f"{input2.shape[-1]} but expected {weight.shape[2]}")
+    if bias is not None and bias.size(0) != weight.size(0):
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
+                           f"{bias.shape[0]} but expected {weight.shape[0]}")
+    if weight.dim() != 3:
+        raise RuntimeError("number of dimensions must match")
+    if input1._data.dtype == np.bool_:
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
+    _, in1, in2 = weight.shape
+    y = _Trilinear.apply(input1.reshape(-1, in1), weight, input2.reshape(-1, in2))
+    y = y.reshape(tuple(input1.shape[:-1]) + (weight.shape[0],))
+    return y + bias if bias is not None else y
+
+
+class _Trilinear(ArrayFunction):
+    """y[n, o] = sum over i, j of x1[n, i] W[o, i, j] x2[n, j] (torch's _trilinear as bilinear
+    calls it), in torch's two products: x1 times W laid out as (in1, out * in2), then one
+    product per sample with x2 (half types: each rounded once). The gradients are the same
+    contraction of the upstream gradient with the other two operands, in Tensor ops (so they
+    differentiate again)."""
+
+    def forward(ctx, x1, w, x2):
+        out_f, in1, in2 = w.shape
+        t = _linalg._matmul(x1, w.transpose(1, 0, 2).reshape(in1, out_f * in2))
+        ctx.save_for_backward(x1, w, x2)
+        return _linalg._matmul(t.reshape(-1, out_f, in2), x2[:, :, None])[:, :, 0]
+
+    def backward(ctx, grad):
+        x1, w, x2 = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (_linalg.einsum("no,oij,nj->ni", grad, w, x2) if need[0] else None,
+                _linalg.einsum("no,ni,nj->oij", grad, x1, x2) if need[1] else None,
+                _linalg.einsum("no,oij,ni->nj", grad, w, x1) if need[2] else None)
+
+    def name(self):
+        return "TrilinearBackward0"
 
 
 # ---------------------------------------------------------------------------------------------
