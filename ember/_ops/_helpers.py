@@ -539,6 +539,13 @@ def c_copy(a):
     return assign(np.empty(a.shape, a.dtype), a)
 
 
+def moved_last(a, axis):
+    """a with `axis` moved last, for work along rows: a view, or a strip-wise copy where the
+    moved array would be read transposed (NumPy's row kernels copy it themselves, slowly)."""
+    moved = np.moveaxis(a, axis, -1)
+    return c_copy(moved) if transposing(moved) else moved
+
+
 # np.where walks its arrays with a branch per element: on the random masks that activations,
 # clamps and losses make (half true, half false) the branch predictor fails half the time and
 # the loop runs ~8x slower than on a sorted mask (512x1024 float32: 1.9 ms). `select` picks

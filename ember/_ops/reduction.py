@@ -20,9 +20,8 @@ import numpy as np
 
 from ember import _dtype
 from ember import return_types
-from ember._ops._helpers import (c_copy, check_out_exact, dims_of, is_half, not_a_tensor,
-                                 promote, round_through as _rounded, transposing, write_out,
-                                 write_outs)
+from ember._ops._helpers import (check_out_exact, dims_of, is_half, moved_last, not_a_tensor,
+                                 promote, round_through as _rounded, write_out, write_outs)
 from ember._ops.indexing import scatter_at
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
@@ -867,15 +866,13 @@ class MaxDim(_Labelled):
 
 
 def _along_last(fn):
-    """np.argmax/np.argmin(a, axis), the axis first moved last by ember's strip-wise copy
-    when that copy is a transposing one (NumPy moves it there itself, with a copy that runs
-    3-4x slower on a transposed matrix: argmax(0) of 512x1024 float32 1.8 -> 0.7 ms)."""
+    """np.argmax/np.argmin(a, axis) with the axis moved last by `moved_last` (NumPy moves it
+    there itself, with a copy that runs 3-4x slower on a transposed matrix: argmax(0) of
+    512x1024 float32 1.8 -> 0.7 ms)."""
     def arg(a, axis=None):
-        if axis is not None and axis != a.ndim - 1:
-            moved = np.moveaxis(a, axis, -1)
-            if transposing(moved):
-                return fn(c_copy(moved), axis=-1)
-        return fn(a, axis=axis)
+        if axis is None or axis == a.ndim - 1:
+            return fn(a, axis=axis)
+        return fn(moved_last(a, axis), axis=-1)
     return arg
 
 

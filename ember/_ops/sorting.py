@@ -15,8 +15,8 @@ import math
 import numpy as np
 
 from ember import _dtype, return_types
-from ember._ops._helpers import (c_copy, check_out_exact, not_a_tensor, out_grad_error,
-                               resize_warning, transposing)
+from ember._ops._helpers import (c_copy, check_out_exact, moved_last, not_a_tensor,
+                               out_grad_error, resize_warning)
 from ember._ops._stdsort import (MAX_REPLAYED, dense_ranks, quick_select, topk_order,
                                  unstable_order)
 from ember._ops.reduction import (_Labelled, _dim1, _expect_out, _expect_pair,
@@ -90,7 +90,7 @@ def _topk_indices(a, dim, k, largest, in_order):
     """torch.topk's indices along dim (see _stdsort.topk_order)."""
     a = _key(a)
     n = a.shape[dim]
-    rows = np.moveaxis(a, dim, -1).reshape(-1, n)
+    rows = moved_last(a, dim).reshape(-1, n)
     if 0 < k < n // 4 and (in_order or k * 64 <= n):
         picked = _topk_few(rows, k, largest, in_order)
     else:
@@ -282,7 +282,7 @@ def _kth_index(a, d, k):
     quickselect decides (_stdsort.quick_select)."""
     a = _key(a)
     n = a.shape[d]
-    rows = np.moveaxis(a, d, -1).reshape(-1, n)
+    rows = moved_last(a, d).reshape(-1, n)
     order = np.argsort(rows, axis=1, kind="stable")   # (NaN last)
     same = _neighbours_equal(np.take_along_axis(rows, order, axis=1))
     picked = order[:, k - 1].copy()
@@ -342,9 +342,7 @@ def _median_idx(a, d, ignore_nan):
     a = _key(a)
     n = a.shape[d]
     if n >= 64 and a.dtype.kind in "fiu" and not (a.dtype.kind == "f" and np.isnan(a).any()):
-        rows = np.moveaxis(a, d, -1)
-        rows = c_copy(rows) if transposing(rows) else rows
-        return _from_rows(_median_rows(rows.reshape(-1, n)), a.shape, d)
+        return _from_rows(_median_rows(moved_last(a, d).reshape(-1, n)), a.shape, d)
     order = np.argsort(a, axis=d, kind="stable")      # NaNs last
     n = a.shape[d]
     nan = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
