@@ -592,6 +592,13 @@ def zeros_of(grad):
     return Tensor._make(np.zeros(grad._data.shape, grad._data.dtype))
 
 
+def run_ranks(keys):
+    """Each element's place in its run of equal neighbours of the 1-D array `keys` (0 for a
+    run's first element): with sorted keys, an element's count of earlier equal ones."""
+    new = np.concatenate(([True], keys[1:] != keys[:-1]))
+    return np.arange(keys.size) - np.flatnonzero(new)[np.cumsum(new) - 1]
+
+
 _ADD_AT_LAYERS = 32   # most repeats of one index for which add_at adds layer by layer
 
 
@@ -610,10 +617,7 @@ def add_at(out, key, v):
     if idx.dtype.kind == "i" and idx.min() < 0:
         idx = np.where(idx < 0, idx + out.shape[0], idx)
     order = np.argsort(idx, kind="stable")
-    ranked = idx[order]
-    new = np.concatenate(([True], ranked[1:] != ranked[:-1]))
-    starts = np.flatnonzero(new)
-    repeat = np.arange(idx.size) - starts[np.cumsum(new) - 1]   # 0 for a first occurrence...
+    repeat = run_ranks(idx[order])   # 0 for an index's first occurrence, 1 its second...
     if repeat.max() >= _ADD_AT_LAYERS:
         np.add.at(out, key, v)
         return out

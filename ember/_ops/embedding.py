@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from ember._backend import scipy_sparse
-from ember._ops._helpers import add_at, is_half, round_through
+from ember._ops._helpers import add_at, is_half, round_through, run_ranks
 from ember._ops.sorting import _NoDerivative
 from ember._tensor import Tensor
 from ember.autograd.function import ArrayFunction
@@ -374,8 +374,7 @@ def _half_bag_sum(rows, seg, n_bags, w, away):
     dt = rows.dtype
     acc = np.zeros((n_bags, rows.shape[1]), np.float32)
     rows = rows.astype(np.float32)
-    starts = np.r_[0, np.flatnonzero(seg[1:] != seg[:-1]) + 1]
-    rank = np.arange(seg.size) - np.repeat(starts, np.diff(np.r_[starts, seg.size]))
+    rank = run_ranks(seg)
     w = None if w is None else w.astype(np.float32)
     for r in range(int(rank.max()) + 1 if seg.size else 0):
         sel = rank == r   # one row per bag: its r-th

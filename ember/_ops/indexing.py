@@ -505,7 +505,7 @@ class CopyFrom(ArrayFunction):
         return out
 
     def backward(ctx, grad):
-        zero = Tensor._make(np.zeros_like(grad._data)) if ctx.needs_input_grad[0] else None
+        zero = zeros_of(grad) if ctx.needs_input_grad[0] else None
         return zero, grad
 
     def name(self):

@@ -7,7 +7,7 @@ distinct singular values/eigenvalues, as torch's do.
 """
 import numpy as np
 
-from ember._ops._helpers import is_half
+from ember._ops._helpers import is_half, zeros_of
 from ember._tensor import Tensor, _wrap_dim
 from ember.autograd.function import ArrayFunction
 from ember._ops.manipulation import cat as _cat
@@ -1466,7 +1466,7 @@ class MatrixExp(ArrayFunction):
         (a,) = ctx.saved_tensors
         n = a.shape[-1]
         ah = a.mH
-        zero = Tensor._make(np.zeros(g.shape, g._data.dtype))
+        zero = zeros_of(g)
         big = _cat([_cat([ah, g], -1), _cat([zero, ah], -1)], -2)
         return MatrixExp.apply(big)[..., :n, n:]
 
