@@ -558,15 +558,16 @@ _SELECT_MIN = 1 << 12   # elements: below this np.where's one call is cheaper
 def select(cond, a, b):
     """np.where(cond, a, b) for a bool cond, an array a and an array or number b of a's
     dtype: a branch-free bit select for large inputs of real dtypes (a b of +0: one AND)."""
-    if not (isinstance(a, np.ndarray) and isinstance(cond, np.ndarray)) or \
-            cond.dtype != np.bool_ or a.dtype.kind not in "biufV":
-        return np.where(cond, a, b)
+    big = type(b) is np.ndarray and b.size >= _SELECT_MIN
+    if (type(a) is not np.ndarray or type(cond) is not np.ndarray
+            or not (big or a.size >= _SELECT_MIN or cond.size >= _SELECT_MIN)
+            or cond.dtype != np.bool_ or a.dtype.kind not in "biufV"):
+        return np.where(cond, a, b)   # (small inputs first: select is on hot paths)
     dt = a.dtype
     if type(b) in _SCALARS and dt.kind != "V":   # (np.where's weak number)
         b = np.asarray(b, np.result_type(a, b))
     words = _WORDS.get(dt.itemsize)
-    if (words is None or not isinstance(b, np.ndarray) or b.dtype != dt
-            or max(cond.size, a.size, b.size) < _SELECT_MIN):
+    if words is None or type(b) is not np.ndarray or b.dtype != dt:
         return np.where(cond, a, b)
     shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
     out = np.broadcast_to(cond, shape).view(np.int8).astype(words, order="C")
